@@ -1,0 +1,202 @@
+//! The CA directory, laid out as the OpenSSL recipe lays it out:
+//!
+//! ```text
+//! ca.crt        the root certificate (PEM)
+//! ca.key        its private key (PEM, mode 0600, optionally encrypted)
+//! ca.idx        the certificate database (OpenSSL index.txt format)
+//! ca.idx.attr   database attributes (unique_subject = no)
+//! serial        the next serial number (hex)
+//! signed/       a copy of every issued certificate, as SERIAL.pem
+//! ```
+//!
+//! Issuing takes an exclusive lock on the directory, reads the serial
+//! and database, and writes the new certificate, database and serial together (see
+//! [`crate::fsx::FileSet`]), so concurrent runs get distinct serials and a failed run
+//! changes nothing.
+
+pub mod index;
+pub mod serial;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote};
+use crate::keys::PrivateKey;
+use crate::passphrase;
+use crate::timefmt;
+use crate::x509::cert::Cert;
+use index::{Entry, Index};
+use serial::Serial;
+
+/// File names inside the CA directory.
+pub mod files {
+    /// Root certificate.
+    pub const CERT: &str = "ca.crt";
+    /// Root private key.
+    pub const KEY: &str = "ca.key";
+    /// Certificate database.
+    pub const INDEX: &str = "ca.idx";
+    /// Database attributes (read by `openssl ca`).
+    pub const INDEX_ATTR: &str = "ca.idx.attr";
+    /// Next serial number.
+    pub const SERIAL: &str = "serial";
+    /// Issued certificates.
+    pub const SIGNED: &str = "signed";
+}
+
+/// A CA directory (which may not exist yet).
+pub struct CaDir {
+    root: PathBuf,
+}
+
+/// The CA's certificate and key, known to match.
+pub struct Issuer {
+    /// The root certificate.
+    pub cert: Cert,
+    /// Its private key.
+    pub key: PrivateKey,
+    /// Its key identifier (for authorityKeyIdentifier).
+    pub key_id: Vec<u8>,
+}
+
+/// Holds the CA lock until dropped.
+pub struct Lock(#[allow(dead_code)] File);
+
+impl CaDir {
+    /// The CA directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// A file inside the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Fails unless the directory holds a CA certificate.
+    pub fn require(&self) -> Result<()> {
+        if !self.root.is_dir() {
+            bail!(
+                "CA directory {} does not exist; create a CA with 'bootsign ca init', \
+                 or point --ca-dir (or BOOTSIGN_CA_DIR) at an existing one",
+                quote(&self.root)
+            );
+        }
+        let cert = self.path(files::CERT);
+        if !cert.exists() {
+            bail!(
+                "{} is not a CA directory: it has no {}; create a CA with 'bootsign ca init'",
+                quote(&self.root),
+                files::CERT
+            );
+        }
+        Ok(())
+    }
+
+    /// Takes the exclusive CA lock (waits for other bootsign processes). The lock is an
+    /// advisory `flock` on the directory itself, so it leaves no file behind.
+    pub fn lock(&self) -> Result<Lock> {
+        let dir = File::open(&self.root)
+            .with_context(|| format!("failed to open the CA directory {}", quote(&self.root)))?;
+        dir.lock().with_context(|| format!("failed to lock the CA directory {}", quote(&self.root)))?;
+        Ok(Lock(dir))
+    }
+
+    /// The CA certificate.
+    pub fn cert(&self) -> Result<Cert> {
+        self.require()?;
+        Cert::read_one(&self.path(files::CERT))
+    }
+
+    /// The CA certificate and its key, checked to belong together.
+    pub fn issuer(&self, pass: &passphrase::Source) -> Result<Issuer> {
+        let cert = self.cert()?;
+        let key_path = self.path(files::KEY);
+        let bytes = std::fs::read(&key_path)
+            .with_context(|| format!("failed to read the CA key {}", quote(&key_path)))?;
+        let key = PrivateKey::from_file_bytes(&bytes, &key_path, &mut || pass.unlock(&key_path))?;
+        if !key.matches_spki(cert.fields().spki) {
+            bail!(
+                "the CA key {} does not match the CA certificate {}: they are from different key pairs",
+                quote(&key_path),
+                quote(&self.path(files::CERT))
+            );
+        }
+        let key_id = cert.key_identifier()?;
+        Ok(Issuer { cert, key, key_id })
+    }
+
+    /// The certificate database.
+    pub fn index(&self) -> Result<Index> {
+        let path = self.path(files::INDEX);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("failed to read the certificate database {} (a CA directory needs one; 'touch' it if it is new)", quote(&path))
+        })?;
+        Index::parse(&text, &path)
+    }
+
+    /// The next serial number.
+    pub fn serial(&self) -> Result<Serial> {
+        let path = self.path(files::SERIAL);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("failed to read the serial file {} (start one with: echo 01 > serial)", quote(&path))
+        })?;
+        let serial = Serial::parse(&text).with_context(|| format!("bad serial file {}", quote(&path)))?;
+        if serial.is_zero() {
+            bail!("bad serial file {}: serial numbers must be positive", quote(&path));
+        }
+        Ok(serial)
+    }
+
+    /// Issues one certificate under the lock. `build` receives the serial to use and
+    /// returns the signed certificate plus the caller's own output files; they are
+    /// committed together with `signed/SERIAL.pem`, `ca.idx` and `serial`.
+    pub fn issue_with<F>(&self, build: F) -> Result<(Cert, Serial)>
+    where
+        F: FnOnce(&Serial) -> Result<(Cert, FileSet)>,
+    {
+        let _lock = self.lock()?;
+        let serial = self.serial()?;
+        let mut index = self.index()?;
+        let signed_dir = self.path(files::SIGNED);
+        let signed_file = signed_dir.join(format!("{}.pem", serial.hex()));
+        if index.contains(&serial) || signed_file.exists() {
+            bail!(
+                "serial {} from {} is already used ({}); the serial file is behind the database",
+                serial.hex(),
+                quote(&self.path(files::SERIAL)),
+                if signed_file.exists() { quote(&signed_file) } else { "in ca.idx".into() }
+            );
+        }
+        let (cert, mut files) = build(&serial)?;
+        if !signed_dir.is_dir() {
+            std::fs::create_dir_all(&signed_dir)
+                .with_context(|| format!("failed to create {}", quote(&signed_dir)))?;
+        }
+        index.entries.push(Entry {
+            status: 'V',
+            expiry: timefmt::index_time(cert.not_after())?,
+            revocation: String::new(),
+            serial: serial.hex(),
+            file: "unknown".into(),
+            subject: cert.subject_oneline(),
+        });
+        files.add(signed_file, cert.to_pem().into_bytes(), MODE_PUBLIC, Overwrite::Never);
+        files.add(self.path(files::INDEX), index.to_text().into_bytes(), MODE_PUBLIC, Overwrite::Replace);
+        files.add(
+            self.path(files::SERIAL),
+            format!("{}\n", serial.next().hex()).into_bytes(),
+            MODE_PUBLIC,
+            Overwrite::Replace,
+        );
+        files.commit()?;
+        Ok((cert, serial))
+    }
+}

@@ -1,0 +1,153 @@
+//! `bootsign ca init`: a new root CA in the CA directory.
+
+use std::os::unix::fs::DirBuilderExt;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use der::Encode;
+
+use super::Ctx;
+use crate::ca::files;
+use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
+use crate::keys::{KeyType, PrivateKey};
+use crate::timefmt;
+use crate::x509::build::{CertSpec, key_identifier, random_serial, validity_days};
+use crate::x509::cert::Cert;
+use crate::x509::{name, profile};
+
+/// CA management.
+#[derive(Subcommand)]
+pub enum CaCommand {
+    /// Create a root CA: ca.crt, ca.key, ca.idx, serial and signed/ in the CA directory.
+    #[command(
+        after_help = "Examples:\n  bootsign ca init\n  bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n  \
+                            bootsign ca init --encrypt --passphrase-file pass.txt"
+    )]
+    Init(InitArgs),
+}
+
+/// `ca init` options.
+#[derive(Args)]
+pub struct InitArgs {
+    /// Common name of the root [default: "bootsign CA <hostname>"].
+    #[arg(long, value_name = "NAME")]
+    pub cn: Option<String>,
+    /// Key algorithm of the root.
+    #[arg(long, value_enum, default_value = "rsa2048")]
+    pub key: KeyType,
+    /// Validity of the root in days.
+    #[arg(long, default_value_t = 3650, value_name = "N")]
+    pub days: u32,
+    /// Encrypt ca.key with a passphrase (asked on the terminal, or --passphrase-file).
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Replace an existing ca.crt and ca.key (ca.idx, serial and signed/ are kept, so
+    /// serial numbers never repeat).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs a `ca` subcommand.
+pub fn run(ctx: &Ctx, cmd: CaCommand) -> Result<()> {
+    match cmd {
+        CaCommand::Init(args) => init(ctx, args),
+    }
+}
+
+fn default_cn() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("bootsign CA {host}")
+}
+
+fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
+    let dir = ctx.ca.root();
+    let cert_path = ctx.ca.path(files::CERT);
+    let key_path = ctx.ca.path(files::KEY);
+    if !args.force {
+        for existing in [&cert_path, &key_path] {
+            if existing.exists() {
+                bail!(
+                    "{} already holds a CA ({} exists); refusing to replace it \
+                     (use --force to make a new root; ca.idx, serial and signed/ are kept)",
+                    quote(dir),
+                    quote(existing)
+                );
+            }
+        }
+    }
+    if dir.exists() && !dir.is_dir() {
+        bail!("{} is not a directory", quote(dir));
+    }
+    let cn = args.cn.unwrap_or_else(default_cn);
+    if cn.trim().is_empty() {
+        bail!("--cn must not be empty");
+    }
+    let (not_before, not_after) = validity_days(args.days)?;
+    let passphrase = if args.encrypt { Some(ctx.pass.new_for(&key_path)?) } else { None };
+
+    let key = PrivateKey::generate(args.key)?;
+    let spki = key.spki_der()?;
+    let ski = key_identifier(&spki)?;
+    let subject = name::common_name(&cn)?.to_der()?;
+    let serial = random_serial()?;
+    let der = CertSpec {
+        serial: &serial,
+        issuer: &subject,
+        subject: &subject,
+        spki: &spki,
+        not_before,
+        not_after,
+        extensions: profile::root(&ski)?,
+    }
+    .sign(&key)?;
+    let cert = Cert::from_der(der).context("internal error: the new root does not decode")?;
+    let key_pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
+
+    let created_dir = !dir.exists();
+    if created_dir {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("failed to create the CA directory {}", quote(dir)))?;
+    }
+    let replace = if args.force { Overwrite::Replace } else { Overwrite::Never };
+    let mut out = FileSet::default();
+    out.add(&key_path, key_pem.as_bytes().to_vec(), MODE_SECRET, replace);
+    out.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
+    // The database and serial carry over a forced re-init; new ones start empty and at 01.
+    for (name, content) in
+        [(files::INDEX, ""), (files::INDEX_ATTR, "unique_subject = no\n"), (files::SERIAL, "01\n")]
+    {
+        let path = ctx.ca.path(name);
+        if !path.exists() {
+            out.add(path, content.as_bytes().to_vec(), MODE_PUBLIC, Overwrite::Never);
+        }
+    }
+    if let Err(e) = out.commit() {
+        if created_dir {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return Err(e);
+    }
+    let signed = ctx.ca.path(files::SIGNED);
+    if !signed.is_dir() {
+        std::fs::create_dir(&signed).with_context(|| format!("failed to create {}", quote(&signed)))?;
+    }
+
+    eprintln!("Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir));
+    eprintln!("  certificate  {}", cert_path.display());
+    eprintln!(
+        "  key          {} (mode 0600{})",
+        key_path.display(),
+        if args.encrypt { ", encrypted" } else { ", keep it secret" }
+    );
+    eprintln!("  valid until  {} ({} days)", timefmt::date(not_after), args.days);
+    eprintln!("  SHA-256      {}", cert.fingerprint());
+    eprintln!("Next: bootsign issue --codesigning, bootsign issue --server --cn HOST");
+    Ok(())
+}

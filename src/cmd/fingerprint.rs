@@ -1,0 +1,47 @@
+//! `bootsign fingerprint`: SHA-256 over the DER of every certificate in each file, the
+//! values `--trust` and the firmware use.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args as ClapArgs;
+
+use crate::x509::cert::Cert;
+
+/// `fingerprint` options.
+#[derive(ClapArgs)]
+#[command(
+    after_help = "Examples:\n  bootsign fingerprint ca.crt\n      sha256 Fingerprint=AB:CD:... as openssl x509 -fingerprint -sha256 prints it\n  \
+                        bootsign fingerprint --raw bundle.pem\n      one plain hex fingerprint per certificate, for scripts"
+)]
+pub struct Args {
+    /// Certificate files: PEM (bundles too) or DER.
+    #[arg(required = true, value_name = "CERT")]
+    pub files: Vec<PathBuf>,
+    /// Print plain lower-case hex, one line per certificate.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// Runs `fingerprint`. Every file is read before anything is printed, so a bad file
+/// gives an error and no partial output.
+pub fn run(args: Args) -> Result<()> {
+    let mut all = Vec::new();
+    for path in &args.files {
+        all.push((path, Cert::read_all(path)?));
+    }
+    let total: usize = all.iter().map(|(_, certs)| certs.len()).sum();
+    for (path, certs) in &all {
+        for cert in certs {
+            if args.raw {
+                println!("{}", cert.fingerprint().hex());
+                continue;
+            }
+            if total > 1 {
+                println!("# {}: {}", path.display(), cert.subject_oneline());
+            }
+            println!("sha256 Fingerprint={}", cert.fingerprint());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! The command line: one module per command, each with its `Args` and `run`.
+
+pub mod ca;
+pub mod cross_sign;
+pub mod fingerprint;
+pub mod issue;
+pub mod list;
+pub mod revoke;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::ca::CaDir;
+use crate::passphrase;
+
+const EXAMPLES: &str = "\
+Examples:
+  bootsign ca init --cn 'Example boot CA'          make a root CA here (ca.crt, ca.key, ca.idx, serial, signed/)
+  bootsign issue --server --cn boot.example.lan    server.crt + server.key for an HTTPS boot server
+  bootsign issue --codesigning                     codesign.crt + codesign.key for signing kernels
+  bootsign issue --client --cn rack7               client.crt + client.key for the firmware
+  bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
+  bootsign list                                    everything this CA has issued";
+
+/// Secure network boot: a private CA, code signing and boot images.
+#[derive(Parser)]
+#[command(name = "bootsign", version, after_help = EXAMPLES, max_term_width = 110)]
+pub struct Cli {
+    /// The CA directory (ca.crt, ca.key, ca.idx, serial, signed/).
+    #[arg(long, global = true, env = "BOOTSIGN_CA_DIR", default_value = ".", value_name = "DIR")]
+    pub ca_dir: PathBuf,
+
+    /// Read the CA key's passphrase (or, with `ca init --encrypt`, the new one) from the
+    /// first line of FILE instead of asking on the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Manage the certificate authority itself.
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
+    /// Issue a server, client or code-signing certificate from the CA.
+    Issue(issue::Args),
+    /// Certify another root CA with this CA (a cross-certificate).
+    CrossSign(cross_sign::Args),
+    /// Print SHA-256 fingerprints of certificates.
+    Fingerprint(fingerprint::Args),
+    /// List the certificates this CA has issued.
+    List(list::Args),
+    /// Mark an issued certificate as revoked in the CA database.
+    Revoke(revoke::Args),
+}
+
+/// What every command gets: where the CA is and how to unlock its key.
+pub struct Ctx {
+    /// The CA directory.
+    pub ca: CaDir,
+    /// Where passphrases come from.
+    pub pass: passphrase::Source,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx { ca: CaDir::new(cli.ca_dir), pass: passphrase::Source { file: cli.passphrase_file } };
+    match cli.command {
+        Command::Ca(c) => ca::run(&ctx, c),
+        Command::Issue(a) => issue::run(&ctx, a),
+        Command::CrossSign(a) => cross_sign::run(&ctx, a),
+        Command::Fingerprint(a) => fingerprint::run(a),
+        Command::List(a) => list::run(&ctx, a),
+        Command::Revoke(a) => revoke::run(&ctx, a),
+    }
+}

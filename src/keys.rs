@@ -1,0 +1,361 @@
+//! Private keys: generation, signing, and the PEM forms OpenSSL reads and writes.
+//!
+//! bootsign writes unencrypted keys as PKCS#8 `PRIVATE KEY` (what OpenSSL 3 writes) and
+//! encrypted ones as PKCS#8 `ENCRYPTED PRIVATE KEY` with PBES2 (PBKDF2-HMAC-SHA256,
+//! AES-256-CBC). It reads those plus the traditional `RSA PRIVATE KEY` (PKCS#1) and
+//! `EC PRIVATE KEY` (SEC1) forms, PEM or DER.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::ValueEnum;
+use const_oid::db::rfc5912;
+use der::Decode;
+use getrandom::SysRng;
+use p256::elliptic_curve::Generate;
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rand_core::{TryRng, UnwrapErr};
+use sha2::Digest;
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+use crate::fsx::quote;
+
+/// Key algorithms bootsign generates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyType {
+    /// RSA 2048 bits: what the OpenSSL recipe uses, and the fastest RSA to verify.
+    Rsa2048,
+    /// RSA 3072 bits.
+    Rsa3072,
+    /// RSA 4096 bits (slow to generate).
+    Rsa4096,
+    /// ECDSA on NIST P-256.
+    P256,
+    /// ECDSA on NIST P-384.
+    P384,
+}
+
+/// PBKDF2 iterations for encrypted keys (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
+const PBKDF2_ITERATIONS: u32 = 600_000;
+
+/// A private key bootsign can sign with.
+pub enum PrivateKey {
+    /// RSA; signs with PKCS#1 v1.5 and SHA-256.
+    Rsa(Box<rsa::PrivateKey>),
+    /// P-256; signs with ECDSA and SHA-256.
+    P256(p256::SecretKey),
+    /// P-384; signs with ECDSA and SHA-384.
+    P384(p384::SecretKey),
+}
+
+fn rng() -> UnwrapErr<SysRng> {
+    UnwrapErr(SysRng)
+}
+
+/// Fills `buf` from the operating system's random source.
+pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
+    SysRng.try_fill_bytes(buf).map_err(|e| anyhow!("no randomness from the operating system: {e}"))
+}
+
+impl PrivateKey {
+    /// Generates a new key.
+    pub fn generate(kind: KeyType) -> Result<Self> {
+        let rsa = |bits| -> Result<Self> {
+            let key = rsa::PrivateKey::new(&mut rng(), bits).context("RSA key generation failed")?;
+            Ok(Self::Rsa(Box::new(key)))
+        };
+        match kind {
+            KeyType::Rsa2048 => rsa(2048),
+            KeyType::Rsa3072 => rsa(3072),
+            KeyType::Rsa4096 => rsa(4096),
+            KeyType::P256 => Ok(Self::P256(p256::SecretKey::generate_from_rng(&mut rng()))),
+            KeyType::P384 => Ok(Self::P384(p384::SecretKey::generate_from_rng(&mut rng()))),
+        }
+    }
+
+    /// `RSA 2048`, `ECDSA P-256`, ...
+    pub fn describe(&self) -> String {
+        use rsa::traits::PublicKeyParts;
+        match self {
+            Self::Rsa(k) => format!("RSA {}", k.n().bit_width()),
+            Self::P256(_) => "ECDSA P-256".into(),
+            Self::P384(_) => "ECDSA P-384".into(),
+        }
+    }
+
+    /// Whether this is an RSA key (which may also encipher keys in TLS).
+    pub fn is_rsa(&self) -> bool {
+        matches!(self, Self::Rsa(_))
+    }
+
+    /// The DER `SubjectPublicKeyInfo` of the public half.
+    pub fn spki_der(&self) -> Result<Vec<u8>> {
+        let doc = match self {
+            Self::Rsa(k) => k.to_public_key().to_public_key_der(),
+            Self::P256(k) => k.public_key().to_public_key_der(),
+            Self::P384(k) => k.public_key().to_public_key_der(),
+        }
+        .context("failed to encode the public key")?;
+        Ok(doc.into_vec())
+    }
+
+    /// The `AlgorithmIdentifier` of the signatures [`Self::sign`] makes.
+    pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self {
+            Self::Rsa(_) => AlgorithmIdentifierOwned {
+                oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+                parameters: Some(der::asn1::Null.into()),
+            },
+            Self::P256(_) => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None },
+            Self::P384(_) => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_384, parameters: None },
+        }
+    }
+
+    /// Signs `message`; the result is the signature BIT STRING's content.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        use p256::ecdsa::signature::Signer;
+        Ok(match self {
+            Self::Rsa(k) => {
+                let digest = sha2::Sha256::digest(message);
+                k.sign_with_rng(&mut rng(), rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+                    .context("RSA signing failed")?
+            }
+            Self::P256(k) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k).sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Self::P384(k) => {
+                let sig: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(k).sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
+        })
+    }
+
+    fn pkcs8_der(&self) -> Result<der::SecretDocument> {
+        match self {
+            Self::Rsa(k) => k.to_pkcs8_der(),
+            Self::P256(k) => k.to_pkcs8_der(),
+            Self::P384(k) => k.to_pkcs8_der(),
+        }
+        .context("failed to encode the private key")
+    }
+
+    /// PKCS#8 PEM, encrypted under `passphrase` when one is given.
+    pub fn to_pem(&self, passphrase: Option<&str>) -> Result<Zeroizing<String>> {
+        let doc = self.pkcs8_der()?;
+        let pem = match passphrase {
+            None => doc.to_pem("PRIVATE KEY", LineEnding::LF),
+            Some(pass) => {
+                let mut salt = [0u8; 16];
+                let mut iv = [0u8; 16];
+                random_bytes(&mut salt)?;
+                random_bytes(&mut iv)?;
+                let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                    PBKDF2_ITERATIONS,
+                    &salt,
+                    iv,
+                )
+                .map_err(|e| anyhow!("PBES2 parameters: {e}"))?;
+                let info = pkcs8::PrivateKeyInfoRef::try_from(doc.as_bytes())
+                    .context("failed to encode the private key")?;
+                info.encrypt_with_params(params, pass.as_bytes())
+                    .map_err(|e| anyhow!("failed to encrypt the private key: {e}"))?
+                    .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            }
+        }
+        .context("failed to encode the private key as PEM")?;
+        Ok(pem)
+    }
+
+    /// Reads a key file's contents (PEM or DER). `passphrase` is called only when the key
+    /// is encrypted.
+    pub fn from_file_bytes(
+        bytes: &[u8],
+        path: &Path,
+        passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>,
+    ) -> Result<Self> {
+        let name = quote(path);
+        if !bytes.starts_with(b"-----BEGIN") && !looks_like_pem(bytes) {
+            return Self::from_pkcs8_der(bytes)
+                .with_context(|| format!("{name} is neither a PEM file nor a DER PKCS#8 private key"));
+        }
+        let blocks = pem::parse_many(bytes).with_context(|| format!("{name}: malformed PEM"))?;
+        let block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY")).ok_or_else(|| {
+            let tags: Vec<_> = blocks.iter().map(|b| b.tag().to_string()).collect();
+            anyhow!("{name} holds no private key (found PEM blocks: {})", list_or_none(&tags))
+        })?;
+        let der = block.contents();
+        match block.tag() {
+            "PRIVATE KEY" => {
+                Self::from_pkcs8_der(der).with_context(|| format!("{name}: bad PKCS#8 private key"))
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
+                    .with_context(|| format!("{name}: malformed encrypted private key"))?;
+                let pass = passphrase()?;
+                let plain = info
+                    .decrypt(pass.as_bytes())
+                    .map_err(|_| anyhow!("{name}: wrong passphrase, or the key is damaged"))?;
+                Self::from_pkcs8_der(plain.as_bytes())
+                    .with_context(|| format!("{name}: bad PKCS#8 private key inside the encryption"))
+            }
+            tag @ ("RSA PRIVATE KEY" | "EC PRIVATE KEY") => {
+                if block.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED")) {
+                    bail!(
+                        "{name} uses the legacy OpenSSL PEM encryption (Proc-Type/DEK-Info), which \
+                         bootsign does not read; convert it with: openssl pkey -in {} -aes256 -out NEW.key",
+                        path.display()
+                    );
+                }
+                if tag == "RSA PRIVATE KEY" {
+                    use rsa::pkcs1::DecodeRsaPrivateKey;
+                    rsa::PrivateKey::from_pkcs1_der(der)
+                        .map(|k| Self::Rsa(Box::new(k)))
+                        .with_context(|| format!("{name}: bad PKCS#1 RSA private key"))
+                } else {
+                    Self::from_sec1_der(der).with_context(|| format!("{name}: bad SEC1 EC private key"))
+                }
+            }
+            other => bail!("{name}: unsupported key format '{other}'"),
+        }
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|e| anyhow!("{e}"))?;
+        match info.algorithm.oid {
+            rfc5912::RSA_ENCRYPTION => {
+                Ok(Self::Rsa(Box::new(rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| anyhow!("{e}"))?)))
+            }
+            rfc5912::ID_EC_PUBLIC_KEY => {
+                let curve = info
+                    .algorithm
+                    .parameters_oid()
+                    .map_err(|e| anyhow!("EC key without a named curve: {e}"))?;
+                match curve {
+                    rfc5912::SECP_256_R_1 => {
+                        Ok(Self::P256(p256::SecretKey::from_pkcs8_der(der).map_err(|e| anyhow!("{e}"))?))
+                    }
+                    rfc5912::SECP_384_R_1 => {
+                        Ok(Self::P384(p384::SecretKey::from_pkcs8_der(der).map_err(|e| anyhow!("{e}"))?))
+                    }
+                    other => {
+                        bail!("unsupported elliptic curve {}", bootsign_pki::signature::oid_name(&other))
+                    }
+                }
+            }
+            other => bail!("unsupported key type {}", bootsign_pki::signature::oid_name(&other)),
+        }
+    }
+
+    fn from_sec1_der(der: &[u8]) -> Result<Self> {
+        let key = sec1::EcPrivateKey::from_der(der).map_err(|e| anyhow!("{e}"))?;
+        let curve = key
+            .parameters
+            .and_then(|p| p.named_curve())
+            .ok_or_else(|| anyhow!("EC key without a named curve"))?;
+        match curve {
+            rfc5912::SECP_256_R_1 => {
+                Ok(Self::P256(p256::SecretKey::from_sec1_der(der).map_err(|e| anyhow!("{e}"))?))
+            }
+            rfc5912::SECP_384_R_1 => {
+                Ok(Self::P384(p384::SecretKey::from_sec1_der(der).map_err(|e| anyhow!("{e}"))?))
+            }
+            other => bail!("unsupported elliptic curve {}", bootsign_pki::signature::oid_name(&other)),
+        }
+    }
+
+    /// Whether the certificate public key `spki_der` is this key's public half.
+    pub fn matches_spki(&self, spki_der: &[u8]) -> bool {
+        self.spki_der().is_ok_and(|mine| same_public_key(&mine, spki_der))
+    }
+}
+
+/// Whether two DER SubjectPublicKeyInfos hold the same key (whatever their encoding).
+pub fn same_public_key(a: &[u8], b: &[u8]) -> bool {
+    use bootsign_pki::PublicKey as K;
+    match (K::from_spki_der(a), K::from_spki_der(b)) {
+        (Ok(K::Rsa(x)), Ok(K::Rsa(y))) => x == y,
+        (Ok(K::P256(x)), Ok(K::P256(y))) => x == y,
+        (Ok(K::P384(x)), Ok(K::P384(y))) => x == y,
+        _ => a == b,
+    }
+}
+
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    bytes.windows(10).any(|w| w == b"-----BEGIN")
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "none".into() } else { items.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::Encode;
+
+    /// `spki::AlgorithmIdentifierOwned` → DER, which cannot fail for the values we build.
+    fn algorithm_der(alg: &AlgorithmIdentifierOwned) -> Vec<u8> {
+        alg.to_der().expect("algorithm identifiers encode")
+    }
+
+    fn no_pass() -> Result<Zeroizing<String>> {
+        bail!("no passphrase expected")
+    }
+
+    #[test]
+    fn pem_round_trip_plain_and_encrypted() {
+        let key = PrivateKey::generate(KeyType::P256).unwrap();
+        let spki = key.spki_der().unwrap();
+        let path = Path::new("k.pem");
+        let plain = key.to_pem(None).unwrap();
+        assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let back = PrivateKey::from_file_bytes(plain.as_bytes(), path, &mut no_pass).unwrap();
+        assert!(back.matches_spki(&spki));
+
+        let enc = key.to_pem(Some("sesame")).unwrap();
+        assert!(enc.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+        let back =
+            PrivateKey::from_file_bytes(enc.as_bytes(), path, &mut || Ok(Zeroizing::new("sesame".into())))
+                .unwrap();
+        assert!(back.matches_spki(&spki));
+        let err =
+            PrivateKey::from_file_bytes(enc.as_bytes(), path, &mut || Ok(Zeroizing::new("wrong".into())))
+                .err()
+                .unwrap();
+        assert!(format!("{err:#}").contains("wrong passphrase"), "{err:#}");
+    }
+
+    #[test]
+    fn signatures_verify_with_the_shared_verifier() {
+        for kind in [KeyType::Rsa2048, KeyType::P256, KeyType::P384] {
+            let key = PrivateKey::generate(kind).unwrap();
+            let alg = bootsign_pki::SignatureAlgorithm::from_der(&algorithm_der(&key.signature_algorithm()))
+                .unwrap();
+            let public = bootsign_pki::PublicKey::from_spki_der(&key.spki_der().unwrap()).unwrap();
+            let sig = key.sign(b"to be signed").unwrap();
+            public.verify(alg, b"to be signed", &sig).unwrap();
+            assert_eq!(
+                public.verify(alg, b"to be signed!", &sig),
+                Err(bootsign_pki::SignatureError::Invalid),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_a_key() {
+        let err = PrivateKey::from_file_bytes(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            Path::new("x.pem"),
+            &mut no_pass,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            format!("{err:#}").contains("holds no private key (found PEM blocks: CERTIFICATE)"),
+            "{err:#}"
+        );
+    }
+}

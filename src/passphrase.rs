@@ -1,0 +1,79 @@
+//! Where passphrases come from: a file (`--passphrase-file`, first line) or the terminal.
+//! Never from the command line, where other users could read it in the process list.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use zeroize::Zeroizing;
+
+use crate::fsx::quote;
+
+/// The user's choice of passphrase source.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    /// `--passphrase-file`.
+    pub file: Option<PathBuf>,
+}
+
+impl Source {
+    /// The passphrase to unlock `key`.
+    pub fn unlock(&self, key: &Path) -> Result<Zeroizing<String>> {
+        if let Some(file) = &self.file {
+            return read_file(file);
+        }
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "{} is encrypted and no passphrase was given: use --passphrase-file FILE \
+                 (there is no terminal to ask on)",
+                quote(key)
+            );
+        }
+        let pass = rpassword::prompt_password(format!("Passphrase for {}: ", key.display()))
+            .context("failed to read the passphrase from the terminal")?;
+        Ok(Zeroizing::new(pass))
+    }
+
+    /// A new passphrase for `key`: from the file, or asked twice on the terminal.
+    pub fn new_for(&self, key: &Path) -> Result<Zeroizing<String>> {
+        let pass = match &self.file {
+            Some(file) => read_file(file)?,
+            None => {
+                if !std::io::stdin().is_terminal() {
+                    bail!(
+                        "--encrypt needs a passphrase: use --passphrase-file FILE \
+                         (there is no terminal to ask on)"
+                    );
+                }
+                let first = Zeroizing::new(
+                    rpassword::prompt_password(format!("New passphrase for {}: ", key.display()))
+                        .context("failed to read the passphrase from the terminal")?,
+                );
+                let again = Zeroizing::new(
+                    rpassword::prompt_password("Repeat the passphrase: ")
+                        .context("failed to read the passphrase from the terminal")?,
+                );
+                if first != again {
+                    bail!("the passphrases do not match");
+                }
+                first
+            }
+        };
+        if pass.len() < 4 {
+            bail!("the passphrase is too short (at least 4 characters, as OpenSSL requires)");
+        }
+        Ok(pass)
+    }
+}
+
+fn read_file(file: &Path) -> Result<Zeroizing<String>> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(file)
+            .with_context(|| format!("failed to read passphrase file {}", quote(file)))?,
+    );
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        bail!("passphrase file {} is empty", quote(file));
+    }
+    Ok(Zeroizing::new(line.to_string()))
+}

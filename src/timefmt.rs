@@ -1,0 +1,105 @@
+//! Times as the CA database and certificates spell them.
+//!
+//! Everything is whole seconds since the Unix epoch (UTC). Certificates use UTCTime
+//! up to 2049 and GeneralizedTime from 2050 (RFC 5280 §4.1.2.5); `ca.idx` stores the
+//! same text OpenSSL writes (`YYMMDDHHMMSSZ`, or `YYYYMMDDHHMMSSZ` from 2050).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use der::DateTime;
+use der::asn1::{GeneralizedTime, UtcTime};
+use x509_cert::time::Time;
+
+/// Seconds in a day.
+pub const DAY: u64 = 86_400;
+
+/// The current time.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn datetime(secs: u64) -> Result<DateTime> {
+    DateTime::from_unix_duration(Duration::from_secs(secs))
+        .with_context(|| format!("time {secs} is out of the range certificates can hold"))
+}
+
+/// An X.509 `Time` for `secs`.
+pub fn x509_time(secs: u64) -> Result<Time> {
+    let dt = datetime(secs)?;
+    Ok(if dt.year() < 2050 {
+        Time::UtcTime(UtcTime::from_date_time(dt)?)
+    } else {
+        Time::GeneralTime(GeneralizedTime::from_date_time(dt))
+    })
+}
+
+/// Seconds since the epoch of an X.509 `Time`.
+pub fn from_x509_time(t: &Time) -> u64 {
+    t.to_unix_duration().as_secs()
+}
+
+/// The `ca.idx` spelling of `secs`.
+pub fn index_time(secs: u64) -> Result<String> {
+    let dt = datetime(secs)?;
+    let rest =
+        format!("{:02}{:02}{:02}{:02}{:02}Z", dt.month(), dt.day(), dt.hour(), dt.minutes(), dt.seconds());
+    Ok(if dt.year() < 2050 {
+        format!("{:02}{rest}", dt.year() % 100)
+    } else {
+        format!("{:04}{rest}", dt.year())
+    })
+}
+
+/// Parses a `ca.idx` time (UTCTime or GeneralizedTime text).
+pub fn parse_index_time(text: &str) -> Result<u64> {
+    let digits = text.strip_suffix('Z').unwrap_or("");
+    let n = |s: &str| s.parse::<u16>().ok();
+    let (year, rest) = match digits.len() {
+        12 => {
+            let yy = n(&digits[..2]).unwrap_or(99);
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
+        }
+        14 => (n(&digits[..4]).unwrap_or(0), &digits[4..]),
+        _ => bail!("'{text}' is not a time in YYMMDDHHMMSSZ form"),
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("'{text}' is not a time in YYMMDDHHMMSSZ form");
+    }
+    let part = |i: usize| rest[i..i + 2].parse::<u8>().unwrap_or(255);
+    let dt = DateTime::new(year, part(0), part(2), part(4), part(6), part(8))
+        .map_err(|_| anyhow::anyhow!("'{text}' is not a valid date and time"))?;
+    Ok(dt.unix_duration().as_secs())
+}
+
+/// `YYYY-MM-DD` for people.
+pub fn date(secs: u64) -> String {
+    match datetime(secs) {
+        Ok(dt) => format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day()),
+        Err(_) => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_time_round_trips_in_both_forms() {
+        // 2026-11-25 00:15:00 UTC and 2051-01-02 03:04:05 UTC.
+        for (secs, text) in [(1_795_565_700, "261125001500Z"), (2_556_241_445, "20510102030405Z")] {
+            assert_eq!(index_time(secs).unwrap(), text);
+            assert_eq!(parse_index_time(text).unwrap(), secs);
+        }
+        assert!(matches!(x509_time(1_795_565_700).unwrap(), Time::UtcTime(_)));
+        assert!(matches!(x509_time(2_556_241_445).unwrap(), Time::GeneralTime(_)));
+        assert_eq!(date(1_795_565_700), "2026-11-25");
+    }
+
+    #[test]
+    fn bad_index_times() {
+        for t in ["", "2611250015Z", "261325001500Z", "26112500150xZ", "261125001500"] {
+            assert!(parse_index_time(t).is_err(), "{t}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Test helpers: a scratch directory, the bootsign binary, the real `openssl` CLI, and
+//! snapshots of a directory tree for "nothing was written" checks.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use der::Decode;
+use x509_cert::Certificate;
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bootsign"));
+        c.args(args).current_dir(self.dir.path()).env_remove("BOOTSIGN_CA_DIR").stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run bootsign")
+    }
+
+    /// Runs bootsign and requires success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "bootsign {args:?} failed:\n{}", show(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs bootsign and requires exit code 1 with an `error:` line; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(1), "bootsign {args:?} should fail:\n{}", show(&out));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("error: "), "{err}");
+        err
+    }
+
+    pub fn openssl(&self, args: &[&str]) -> Output {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("openssl must be installed (scripts/setup.sh installs it)")
+    }
+
+    /// Runs openssl and requires success; returns stdout.
+    pub fn openssl_ok(&self, args: &[&str]) -> String {
+        let out = self.openssl(args);
+        assert!(out.status.success(), "openssl {args:?} failed:\n{}", show(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn write(&self, rel: &str, data: impl AsRef<[u8]>) {
+        std::fs::write(self.path(rel), data).unwrap();
+    }
+
+    pub fn mode(&self, rel: &str) -> u32 {
+        std::fs::metadata(self.path(rel)).unwrap().permissions().mode() & 0o777
+    }
+
+    /// Every file under the directory with its content and mode.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let meta = entry.metadata().unwrap();
+                let rel = path.strip_prefix(base).unwrap().to_path_buf();
+                if meta.is_dir() {
+                    out.insert(rel.join(""), (Vec::new(), meta.permissions().mode()));
+                    walk(&path, base, out);
+                } else {
+                    out.insert(rel, (std::fs::read(&path).unwrap(), meta.permissions().mode()));
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(self.dir.path(), self.dir.path(), &mut out);
+        out
+    }
+
+    /// The OpenSSL recipe's `ca.cnf`, as operators have it today.
+    pub fn write_recipe_cnf(&self) {
+        self.write("ca.cnf", RECIPE_CNF);
+    }
+}
+
+pub const RECIPE_CNF: &str = "\
+[ ca ]
+default_ca             = ca_default
+
+[ ca_default ]
+certificate            = ca.crt
+private_key            = ca.key
+serial                 = serial
+database               = ca.idx
+new_certs_dir          = signed
+default_md             = sha256
+policy                 = policy_anything
+preserve               = yes
+default_days           = 90
+unique_subject         = no
+
+[ policy_anything ]
+countryName            = optional
+stateOrProvinceName    = optional
+localityName           = optional
+organizationName       = optional
+organizationalUnitName = optional
+commonName             = optional
+emailAddress           = optional
+
+[ cross ]
+basicConstraints       = critical,CA:true
+keyUsage               = critical,cRLSign,keyCertSign
+
+[ codesigning ]
+keyUsage               = digitalSignature
+extendedKeyUsage       = codeSigning
+";
+
+/// The first certificate in a PEM or DER file.
+pub fn load_cert(path: &Path) -> (Vec<u8>, Certificate) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let der =
+        if bytes.starts_with(b"-----BEGIN") { pem::parse(&bytes).unwrap().into_contents() } else { bytes };
+    let cert = Certificate::from_der(&der).unwrap();
+    (der, cert)
+}
+
+/// (OID, critical) of every extension, in order.
+pub fn extension_list(cert: &Certificate) -> Vec<(String, bool)> {
+    cert.tbs_certificate()
+        .extensions()
+        .map(|exts| exts.iter().map(|e| (e.extn_id.to_string(), e.critical)).collect())
+        .unwrap_or_default()
+}
+
+pub const BASIC_CONSTRAINTS: &str = "2.5.29.19";
+pub const KEY_USAGE: &str = "2.5.29.15";
+pub const EXT_KEY_USAGE: &str = "2.5.29.37";
+pub const SUBJECT_ALT_NAME: &str = "2.5.29.17";
+pub const SUBJECT_KEY_ID: &str = "2.5.29.14";
+pub const AUTHORITY_KEY_ID: &str = "2.5.29.35";
+
+/// `bootsign list` output as rows of [serial, status, expires, kind, subject], header dropped.
+pub fn list_rows(out: &str) -> Vec<[String; 5]> {
+    let mut lines = out.lines();
+    assert!(
+        lines.next().is_some_and(|h| h.split_whitespace().collect::<Vec<_>>()
+            == ["SERIAL", "STATUS", "EXPIRES", "KIND", "SUBJECT"]),
+        "{out}"
+    );
+    lines
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            let mut row: [String; 5] = Default::default();
+            for cell in row.iter_mut().take(4) {
+                *cell = it.next().unwrap().to_string();
+            }
+            row[4] = it.collect::<Vec<_>>().join(" ");
+            row
+        })
+        .collect()
+}
