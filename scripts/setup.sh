@@ -15,6 +15,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The no_std crates are also built for the firmware's target.
+if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; then
+    rustup target add x86_64-unknown-uefi
+fi
+
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
         rustup component add "$component"
