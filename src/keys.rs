@@ -132,6 +132,48 @@ impl PrivateKey {
         })
     }
 
+    /// Signs a SHA-256 `digest` computed elsewhere (streamed content): PKCS#1 v1.5 over
+    /// DigestInfo for RSA, ECDSA over the digest for EC keys. Returns the raw signature
+    /// (DER `Ecdsa-Sig-Value` for EC).
+    pub fn sign_sha256_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        Ok(match self {
+            Self::Rsa(k) => k
+                .sign_with_rng(&mut rng(), rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), digest)
+                .context("RSA signing failed")?,
+            Self::P256(k) => {
+                let sig: p256::ecdsa::Signature =
+                    p256::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
+                sig.to_der().as_bytes().to_vec()
+            }
+            Self::P384(k) => {
+                let sig: p384::ecdsa::Signature =
+                    p384::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
+                sig.to_der().as_bytes().to_vec()
+            }
+        })
+    }
+
+    /// The CMS signatureAlgorithm for SHA-256 signatures by this key, as OpenSSL writes
+    /// it: rsaEncryption (NULL parameters) for RSA, ecdsa-with-SHA256 for EC.
+    pub fn cms_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self {
+            Self::Rsa(_) => AlgorithmIdentifierOwned {
+                oid: rfc5912::RSA_ENCRYPTION,
+                parameters: Some(der::asn1::Null.into()),
+            },
+            Self::P256(_) | Self::P384(_) => {
+                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None }
+            }
+        }
+    }
+
+    /// Reads a private key file.
+    pub fn read(path: &Path, pass: &crate::passphrase::Source) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("failed to read the key {}", quote(path)))?;
+        Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path))
+    }
+
     fn pkcs8_der(&self) -> Result<der::SecretDocument> {
         match self {
             Self::Rsa(k) => k.to_pkcs8_der(),

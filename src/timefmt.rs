@@ -103,3 +103,51 @@ mod tests {
         }
     }
 }
+
+/// Parses a time given on the command line: `2027-01-31`, `2027-01-31T12:00:00Z`
+/// (also with a space and without the `Z`; always UTC), or `@SECONDS` since the epoch.
+pub fn parse_user_time(text: &str) -> Result<u64> {
+    let t = text.trim();
+    if let Some(secs) = t.strip_prefix('@') {
+        return secs.parse().with_context(|| format!("'{text}' is not @SECONDS"));
+    }
+    let bad =
+        || anyhow::anyhow!("'{text}' is not a time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or @SECONDS");
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let (date, time) = match t.split_once(['T', ' ']) {
+        Some((d, tm)) => (d, tm),
+        None => (t, "00:00:00"),
+    };
+    let d: Vec<&str> = date.split('-').collect();
+    let tm: Vec<&str> = time.split(':').collect();
+    if d.len() != 3 || tm.len() != 3 {
+        return Err(bad());
+    }
+    let num = |s: &str| s.parse::<u16>().map_err(|_| bad());
+    let dt = DateTime::new(
+        num(d[0])?,
+        num(d[1])? as u8,
+        num(d[2])? as u8,
+        num(tm[0])? as u8,
+        num(tm[1])? as u8,
+        num(tm[2])? as u8,
+    )
+    .map_err(|_| bad())?;
+    Ok(dt.unix_duration().as_secs())
+}
+
+#[cfg(test)]
+mod user_time_tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(parse_user_time("2026-11-25").unwrap(), 1_795_564_800);
+        assert_eq!(parse_user_time("2026-11-25T00:15:00Z").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2026-11-25 00:15:00").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("@1795565700").unwrap(), 1_795_565_700);
+        for bad in ["2026-13-01", "yesterday", "2026-11", "@x"] {
+            assert!(parse_user_time(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -47,7 +47,7 @@ fn ca_key_does_not_match_certificate() {
     refused(
         &env,
         &["issue", "--codesigning", "--key", "p256"],
-        &["the CA key './ca.key' does not match the CA certificate './ca.crt'"],
+        &["the CA key 'ca.key' does not match the CA certificate 'ca.crt'"],
     );
 }
 
@@ -60,13 +60,9 @@ fn encrypted_key_without_or_with_wrong_passphrase() {
     refused(
         &env,
         &["issue", "--codesigning"],
-        &["'./ca.key' is encrypted and no passphrase was given", "--passphrase-file"],
+        &["'ca.key' is encrypted and no passphrase was given", "--passphrase-file"],
     );
-    refused(
-        &env,
-        &["--passphrase-file", "wrong", "issue", "--codesigning"],
-        &["'./ca.key': wrong passphrase"],
-    );
+    refused(&env, &["--passphrase-file", "wrong", "issue", "--codesigning"], &["'ca.key': wrong passphrase"]);
     refused(
         &env,
         &["--passphrase-file", "missing", "issue", "--codesigning"],
@@ -82,7 +78,7 @@ fn malformed_pem() {
     let env = Env::new();
     ca(&env);
     env.write("ca.crt", "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n");
-    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["'./ca.crt': malformed PEM"]);
+    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["'ca.crt': malformed PEM"]);
     env.write("garbage.crt", b"\x30\x03\x02\x01");
     refused(&env, &["fingerprint", "garbage.crt"], &["'garbage.crt' is neither PEM nor a DER certificate"]);
     env.write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
@@ -101,7 +97,7 @@ fn malformed_pem() {
     let env = Env::new();
     ca(&env);
     env.write("ca.key", "-----BEGIN PRIVATE KEY-----\nMAMCAQE=\n-----END PRIVATE KEY-----\n");
-    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["'./ca.key': bad PKCS#8 private key"]);
+    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["'ca.key': bad PKCS#8 private key"]);
 }
 
 #[test]
@@ -247,20 +243,16 @@ fn broken_database_is_not_rewritten() {
     refused(
         &env,
         &["issue", "--client", "--key", "p256"],
-        &["'./ca.idx' line 1: expiry 'not-a-date' is not a time"],
+        &["'ca.idx' line 1: expiry 'not-a-date' is not a time"],
     );
     env.write("ca.idx", "");
     env.write("serial", "zz\n");
-    refused(&env, &["issue", "--client", "--key", "p256"], &["bad serial file './serial'"]);
+    refused(&env, &["issue", "--client", "--key", "p256"], &["bad serial file 'serial'"]);
     env.write("serial", "01\n");
     env.ok(&["issue", "--client", "--key", "p256"]);
     // The serial file falls behind the database (someone restored an old copy).
     env.write("serial", "01\n");
-    refused(
-        &env,
-        &["issue", "--codesigning", "--key", "p256"],
-        &["serial 01 from './serial' is already used"],
-    );
+    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["serial 01 from 'serial' is already used"]);
 }
 
 #[test]

@@ -350,12 +350,14 @@ fn ca_dir_from_flag_and_environment() {
     env.ok(&["--ca-dir", "my ca", "ca", "init", "--key", "p256"]);
     assert_eq!(env.mode("my ca"), 0o700, "a CA directory bootsign creates is private");
     env.ok(&["--ca-dir", "my ca", "issue", "--client", "--key", "p256"]);
-    assert!(env.path("client.crt").exists(), "outputs go to the current directory");
+    assert!(env.path("my ca/client.crt").exists(), "default outputs go to the CA directory");
+    env.ok(&["--ca-dir", "my ca", "issue", "--client", "--key", "p256", "-o", "here"]);
+    assert!(env.path("here.crt").exists(), "-o is relative to the current directory");
     let out = env
         .cmd(&["issue", "--codesigning", "--key", "p256"])
         .env("BOOTSIGN_CA_DIR", env.path("my ca"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(env.read("my ca/serial"), b"03\n");
+    assert_eq!(env.read("my ca/serial"), b"04\n");
 }

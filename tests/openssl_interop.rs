@@ -123,7 +123,7 @@ fn recipe_ca_with_encrypted_key() {
     env.write("ca.idx", "");
     let err = env.fails(&["issue", "--codesigning"]);
     assert!(
-        err.contains("'./ca.key' is encrypted and no passphrase was given: use --passphrase-file"),
+        err.contains("'ca.key' is encrypted and no passphrase was given: use --passphrase-file"),
         "{err}"
     );
     env.ok(&["--passphrase-file", "pass.txt", "issue", "--codesigning"]);
@@ -269,7 +269,7 @@ fn cross_signed_root_leads_to_our_root() {
     let untrusted = env.openssl(&["verify", "-CAfile", "ours/ca.crt", "leaf.crt"]);
     assert!(!untrusted.status.success(), "without the cross-certificate the leaf must not verify");
 
-    env.ok(&["--ca-dir", "ours", "cross-sign", "other.crt"]);
+    env.ok(&["--ca-dir", "ours", "cross-sign", "other.crt", "-o", "other-cross.crt"]);
     env.openssl_ok(&["verify", "-CAfile", "ours/ca.crt", "-untrusted", "other-cross.crt", "leaf.crt"]);
 
     let (_, cross) = load_cert(&env.path("other-cross.crt"));
@@ -370,7 +370,7 @@ fn traditional_key_formats_from_openssl() {
     env.write("ca.idx", "");
     let err = env.fails(&["--passphrase-file", "pass", "issue", "--codesigning"]);
     assert!(
-        err.contains("legacy OpenSSL PEM encryption") && err.contains("openssl pkey -in ./ca.key -aes256"),
+        err.contains("legacy OpenSSL PEM encryption") && err.contains("openssl pkey -in ca.key -aes256"),
         "{err}"
     );
 }

@@ -72,7 +72,8 @@ impl CaDir {
 
     /// A file inside the directory.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name)
+        // Files of a CA in the current directory are shown as `ca.key`, not `./ca.key`.
+        if self.root == Path::new(".") { PathBuf::from(name) } else { self.root.join(name) }
     }
 
     /// The directory itself.

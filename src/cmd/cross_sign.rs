@@ -22,7 +22,7 @@ pub struct Args {
     /// The other root CA certificate (PEM or DER).
     #[arg(value_name = "OTHER.crt")]
     pub other: PathBuf,
-    /// Output file [default: OTHER-cross.crt in the current directory].
+    /// Output file [default: OTHER-cross.crt in the CA directory].
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: Option<PathBuf>,
     /// Validity in days [default: as long as the other root, capped at this CA's expiry].
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "other".into());
-        PathBuf::from(format!("{stem}-cross.crt"))
+        ctx.ca.path(&format!("{stem}-cross.crt"))
     });
     refuse_existing(&out, args.force)?;
     let other = Cert::read_one(&args.other)?;

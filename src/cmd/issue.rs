@@ -63,7 +63,8 @@ pub struct Args {
     /// Also write BASE-full.crt: the certificate followed by ca.crt.
     #[arg(long)]
     pub chain: bool,
-    /// Output base name: writes BASE.crt and BASE.key.
+    /// Output base name: writes BASE.crt and BASE.key [default: server, client or
+    /// codesign in the CA directory].
     #[arg(short = 'o', long = "out", value_name = "BASE")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -92,8 +93,10 @@ enum Subject {
 /// Runs `issue`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let kind = args.kind();
+    // Without -o the files go into the CA directory under the recipe's names, where
+    // `bootsign sign` looks for codesign.crt and codesign.key.
     let base = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(match kind {
+        ctx.ca.path(match kind {
             LeafKind::Server => "server",
             LeafKind::Client => "client",
             LeafKind::CodeSigning => "codesign",

@@ -6,6 +6,9 @@ pub mod fingerprint;
 pub mod issue;
 pub mod list;
 pub mod revoke;
+pub mod sign;
+pub mod verify;
+pub mod verify_chain;
 
 use std::path::PathBuf;
 
@@ -22,7 +25,9 @@ Examples:
   bootsign issue --codesigning                     codesign.crt + codesign.key for signing kernels
   bootsign issue --client --cn rack7               client.crt + client.key for the firmware
   bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
-  bootsign list                                    everything this CA has issued";
+  bootsign list                                    everything this CA has issued
+  bootsign sign vmlinuz initrd.img                 vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
+  bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will";
 
 /// Secure network boot: a private CA, code signing and boot images.
 #[derive(Parser)]
@@ -57,6 +62,12 @@ pub enum Command {
     List(list::Args),
     /// Mark an issued certificate as revoked in the CA database.
     Revoke(revoke::Args),
+    /// Sign files: detached CMS signatures (FILE.sig), as openssl cms -sign makes.
+    Sign(sign::Args),
+    /// Verify a signature with the firmware's own verifier.
+    Verify(verify::Args),
+    /// Check whether the firmware would accept a certificate chain for a purpose and name.
+    VerifyChain(verify_chain::Args),
 }
 
 /// What every command gets: where the CA is and how to unlock its key.
@@ -77,5 +88,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fingerprint(a) => fingerprint::run(a),
         Command::List(a) => list::run(&ctx, a),
         Command::Revoke(a) => revoke::run(&ctx, a),
+        Command::Sign(a) => sign::run(&ctx, a),
+        Command::Verify(a) => verify::run(a),
+        Command::VerifyChain(a) => verify_chain::run(a),
     }
 }

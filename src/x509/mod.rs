@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod cert;
+pub mod cms;
 pub mod csr;
 pub mod name;
 pub mod profile;

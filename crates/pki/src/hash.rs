@@ -70,3 +70,91 @@ impl HashAlgorithm {
         }
     }
 }
+
+/// An incremental digest of one algorithm.
+#[derive(Clone)]
+pub enum Hasher {
+    /// SHA-1.
+    Sha1(sha1::Sha1),
+    /// SHA-256.
+    Sha256(sha2::Sha256),
+    /// SHA-384.
+    Sha384(sha2::Sha384),
+    /// SHA-512.
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    /// A fresh hasher for `alg`.
+    pub fn new(alg: HashAlgorithm) -> Self {
+        match alg {
+            HashAlgorithm::Sha1 => Self::Sha1(sha1::Sha1::new()),
+            HashAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
+            HashAlgorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
+            HashAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
+        }
+    }
+
+    /// Feeds more data.
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Sha1(h) => h.update(data),
+            Self::Sha256(h) => h.update(data),
+            Self::Sha384(h) => h.update(data),
+            Self::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest.
+    pub fn finish(self) -> Vec<u8> {
+        match self {
+            Self::Sha1(h) => h.finalize().to_vec(),
+            Self::Sha256(h) => h.finalize().to_vec(),
+            Self::Sha384(h) => h.finalize().to_vec(),
+            Self::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// Digests of one content under several algorithms, computed in a single pass (for
+/// signatures whose signers use different digests).
+#[derive(Clone)]
+pub struct MultiHasher {
+    hashers: Vec<(HashAlgorithm, Hasher)>,
+}
+
+/// The digests a [`MultiHasher`] produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digests(Vec<(HashAlgorithm, Vec<u8>)>);
+
+impl MultiHasher {
+    /// Hashes with each algorithm in `algs` (duplicates are ignored).
+    pub fn new(algs: impl IntoIterator<Item = HashAlgorithm>) -> Self {
+        let mut hashers: Vec<(HashAlgorithm, Hasher)> = Vec::new();
+        for alg in algs {
+            if !hashers.iter().any(|(a, _)| *a == alg) {
+                hashers.push((alg, Hasher::new(alg)));
+            }
+        }
+        Self { hashers }
+    }
+
+    /// Feeds more content.
+    pub fn update(&mut self, data: &[u8]) {
+        for (_, h) in &mut self.hashers {
+            h.update(data);
+        }
+    }
+
+    /// All digests.
+    pub fn finish(self) -> Digests {
+        Digests(self.hashers.into_iter().map(|(a, h)| (a, h.finish())).collect())
+    }
+}
+
+impl Digests {
+    /// The digest under `alg`, if it was computed.
+    pub fn get(&self, alg: HashAlgorithm) -> Option<&[u8]> {
+        self.0.iter().find(|(a, _)| *a == alg).map(|(_, d)| d.as_slice())
+    }
+}

@@ -1,21 +1,29 @@
 //! The PKI core shared by the bootsign CLI and the firmware.
 //!
-//! `no_std` + `alloc`, no I/O: callers hand in bytes and get typed answers. This crate
-//! holds the pieces both halves must agree on bit for bit: SHA-256 certificate
-//! fingerprints (the trust anchors), splitting signed DER objects into the bytes that
-//! were signed, and verifying signatures by their X.509 algorithm identifier.
+//! `no_std` + `alloc`, no I/O: callers hand in bytes and a time and get typed answers.
+//! Everything both halves must agree on bit for bit lives here: SHA-256 certificate
+//! fingerprints (the trust anchors), checked views over signed DER, signature checks by
+//! algorithm identifier, certification path validation, and CMS signature verification.
+//! `bootsign verify` on the host and `imgverify` in the firmware run this same code.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
+pub mod cert;
+pub mod cms;
 pub mod der_view;
 pub mod fingerprint;
 pub mod hash;
+pub mod names;
+pub mod path;
 pub mod signature;
 
+pub use cert::Cert;
 pub use der_view::{SignedObject, TbsFields};
 pub use fingerprint::Fingerprint;
-pub use hash::HashAlgorithm;
+pub use hash::{Digests, HashAlgorithm, MultiHasher};
+pub use names::ServerName;
+pub use path::{PathError, Policy, Purpose, VerifiedPath, verify_path};
 pub use signature::{PublicKey, SignatureAlgorithm, SignatureError};

@@ -1,0 +1,447 @@
+//! Certification path building and validation against SHA-256 fingerprint anchors.
+//!
+//! A path runs from the end-entity certificate through issuers found in the supplied
+//! material (in any order, with extras) to a certificate whose fingerprint is trusted.
+//! Where several certificates could be the issuer (a root and its cross-signed twin, an
+//! old and a new intermediate with the same name), each is tried in turn, depth first,
+//! before giving up; the error reported is the one from the path that got furthest.
+//!
+//! Checks, on every certificate of the path: validity at the given time, no critical
+//! extension left unprocessed, and the issuer's signature. On issuers: basicConstraints
+//! cA (an X.509 v1 certificate is accepted as CA only when it is itself the anchor),
+//! keyCertSign where keyUsage is present, pathLenConstraint, and an extendedKeyUsage, when
+//! present, that allows the purpose. On the end entity: the purpose (EKU and keyUsage) and
+//! the name. The anchor is trusted for its key and name, but its validity and
+//! constraints are still checked, as OpenSSL does.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5280;
+
+use crate::cert::{Cert, key_usage};
+use crate::fingerprint::Fingerprint;
+use crate::names::{ServerName, cert_matches_server};
+use crate::signature::{SignatureError, oid_name};
+
+/// Longest path accepted, end entity and anchor included.
+pub const MAX_DEPTH: usize = 8;
+
+/// What the end-entity certificate is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// TLS server authentication.
+    ServerAuth,
+    /// TLS client authentication.
+    ClientAuth,
+    /// Signing boot images.
+    CodeSigning,
+}
+
+impl Purpose {
+    /// The extendedKeyUsage OID of the purpose.
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::ServerAuth => rfc5280::ID_KP_SERVER_AUTH,
+            Self::ClientAuth => rfc5280::ID_KP_CLIENT_AUTH,
+            Self::CodeSigning => rfc5280::ID_KP_CODE_SIGNING,
+        }
+    }
+
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServerAuth => "TLS server (serverAuth)",
+            Self::ClientAuth => "TLS client (clientAuth)",
+            Self::CodeSigning => "code signing (codeSigning)",
+        }
+    }
+}
+
+/// What to validate a path for.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy<'n> {
+    /// The purpose of the end entity.
+    pub purpose: Purpose,
+    /// The time to check validity at, seconds since the epoch.
+    pub time: u64,
+    /// The server name the end entity must carry, if any.
+    pub server_name: Option<ServerName<'n>>,
+}
+
+/// Why no acceptable path was found. Each variant names the certificate it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathError {
+    /// The certificate expired before the validation time.
+    Expired {
+        /// The certificate.
+        cert: String,
+        /// Its notAfter.
+        not_after: u64,
+        /// The validation time.
+        now: u64,
+    },
+    /// The certificate is not valid yet.
+    NotYetValid {
+        /// The certificate.
+        cert: String,
+        /// Its notBefore.
+        not_before: u64,
+        /// The validation time.
+        now: u64,
+    },
+    /// A certificate that issued another is not a CA.
+    NotCa {
+        /// The would-be issuer.
+        cert: String,
+    },
+    /// An issuer's keyUsage lacks keyCertSign.
+    NoKeyCertSign {
+        /// The issuer.
+        cert: String,
+    },
+    /// An issuer's pathLenConstraint is smaller than the number of CAs below it.
+    PathLenExceeded {
+        /// The issuer.
+        cert: String,
+        /// Its pathLenConstraint.
+        path_len: u8,
+        /// Intermediate CAs below it.
+        below: usize,
+    },
+    /// A critical extension bootsign does not process.
+    UnknownCriticalExtension {
+        /// The certificate.
+        cert: String,
+        /// The extension.
+        oid: ObjectIdentifier,
+    },
+    /// The issuer's key did not make the certificate's signature.
+    BadSignature {
+        /// The certificate.
+        cert: String,
+        /// The issuer tried.
+        issuer: String,
+        /// Why the signature failed.
+        error: SignatureError,
+    },
+    /// An extendedKeyUsage does not allow the purpose.
+    WrongPurpose {
+        /// The certificate.
+        cert: String,
+        /// The purpose required.
+        purpose: Purpose,
+    },
+    /// The end entity's keyUsage lacks what the purpose needs.
+    KeyUsage {
+        /// The certificate.
+        cert: String,
+        /// The bit that is missing.
+        needed: &'static str,
+    },
+    /// The end entity is not valid for the name.
+    NameMismatch {
+        /// The certificate.
+        cert: String,
+        /// The name asked for.
+        name: String,
+    },
+    /// No certificate in the material is the issuer.
+    UnknownIssuer {
+        /// The certificate whose issuer is missing.
+        cert: String,
+        /// The missing issuer's name.
+        issuer: String,
+    },
+    /// The path ends at a root that is not trusted.
+    UntrustedRoot {
+        /// The root.
+        cert: String,
+        /// Its fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// Paths longer than [`MAX_DEPTH`] are not followed.
+    TooLong {
+        /// The certificate at the limit.
+        cert: String,
+    },
+}
+
+fn when(secs: u64) -> String {
+    match der::DateTime::from_unix_duration(core::time::Duration::from_secs(secs)) {
+        Ok(dt) => alloc::format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minutes(),
+            dt.seconds()
+        ),
+        Err(_) => alloc::format!("{secs} s after the epoch"),
+    }
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Expired { cert, not_after, now } => {
+                write!(
+                    f,
+                    "certificate \"{cert}\" expired on {} (checked at {})",
+                    when(*not_after),
+                    when(*now)
+                )
+            }
+            Self::NotYetValid { cert, not_before, now } => write!(
+                f,
+                "certificate \"{cert}\" is not valid until {} (checked at {}; is the clock right?)",
+                when(*not_before),
+                when(*now)
+            ),
+            Self::NotCa { cert } => {
+                write!(f, "certificate \"{cert}\" issued another certificate but is not a CA")
+            }
+            Self::NoKeyCertSign { cert } => {
+                write!(f, "CA certificate \"{cert}\" has a keyUsage without keyCertSign")
+            }
+            Self::PathLenExceeded { cert, path_len, below } => write!(
+                f,
+                "CA certificate \"{cert}\" allows {path_len} intermediate CA(s) below it (pathLenConstraint) but the chain has {below}"
+            ),
+            Self::UnknownCriticalExtension { cert, oid } => {
+                write!(f, "certificate \"{cert}\" has an unsupported critical extension {}", oid_name(oid))
+            }
+            Self::BadSignature { cert, issuer, error } => {
+                write!(f, "the signature on certificate \"{cert}\" by \"{issuer}\" is bad: {error}")
+            }
+            Self::WrongPurpose { cert, purpose } => {
+                write!(
+                    f,
+                    "certificate \"{cert}\" is not for {} (its extendedKeyUsage does not allow it)",
+                    purpose.name()
+                )
+            }
+            Self::KeyUsage { cert, needed } => {
+                write!(f, "certificate \"{cert}\" has a keyUsage without {needed}")
+            }
+            Self::NameMismatch { cert, name } => {
+                write!(f, "certificate \"{cert}\" is not valid for the name {name}")
+            }
+            Self::UnknownIssuer { cert, issuer } => write!(
+                f,
+                "the issuer \"{issuer}\" of certificate \"{cert}\" is not trusted and was not supplied"
+            ),
+            Self::UntrustedRoot { cert, fingerprint } => {
+                write!(f, "root \"{cert}\" is not trusted (SHA-256 {fingerprint})")
+            }
+            Self::TooLong { cert } => {
+                write!(f, "the chain above \"{cert}\" is longer than {MAX_DEPTH} certificates")
+            }
+        }
+    }
+}
+
+/// A path that passed validation. Only this module constructs it.
+#[derive(Debug)]
+pub struct VerifiedPath<'p, 'a> {
+    chain: Vec<&'p Cert<'a>>,
+}
+
+impl<'p, 'a> VerifiedPath<'p, 'a> {
+    /// The path, end entity first, trusted anchor last.
+    pub fn chain(&self) -> &[&'p Cert<'a>] {
+        &self.chain
+    }
+
+    /// The end entity.
+    pub fn end_entity(&self) -> &'p Cert<'a> {
+        self.chain[0]
+    }
+
+    /// The trusted certificate the path ends at.
+    pub fn anchor(&self) -> &'p Cert<'a> {
+        self.chain[self.chain.len() - 1]
+    }
+}
+
+fn check_validity(cert: &Cert<'_>, now: u64) -> Result<(), PathError> {
+    if now < cert.not_before {
+        return Err(PathError::NotYetValid { cert: name(cert), not_before: cert.not_before, now });
+    }
+    if now > cert.not_after {
+        return Err(PathError::Expired { cert: name(cert), not_after: cert.not_after, now });
+    }
+    if let Some(oid) = cert.unknown_critical {
+        return Err(PathError::UnknownCriticalExtension { cert: name(cert), oid });
+    }
+    Ok(())
+}
+
+fn name(cert: &Cert<'_>) -> String {
+    cert.display_name().to_string()
+}
+
+fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>) -> Result<(), PathError> {
+    check_validity(cert, policy.time)?;
+    let purpose = policy.purpose;
+    let eku_ok = match purpose {
+        // A code-signing certificate must say so: an unrestricted certificate is not one.
+        Purpose::CodeSigning => cert.ext_key_usage.as_ref().is_some_and(|l| l.contains(&purpose.oid())),
+        _ => cert.eku_allows(purpose.oid()),
+    };
+    if !eku_ok {
+        return Err(PathError::WrongPurpose { cert: name(cert), purpose });
+    }
+    let (bits, needed) = match purpose {
+        Purpose::ServerAuth => (
+            key_usage::DIGITAL_SIGNATURE | key_usage::KEY_ENCIPHERMENT,
+            "digitalSignature or keyEncipherment",
+        ),
+        _ => (key_usage::DIGITAL_SIGNATURE, "digitalSignature"),
+    };
+    if !cert.key_usage_allows(bits) {
+        return Err(PathError::KeyUsage { cert: name(cert), needed });
+    }
+    if let Some(server) = policy.server_name
+        && !cert_matches_server(cert, server)
+    {
+        let shown = match server {
+            ServerName::Dns(d) => d.to_string(),
+            ServerName::Ip(ip) => ip_text(ip),
+        };
+        return Err(PathError::NameMismatch { cert: name(cert), name: shown });
+    }
+    Ok(())
+}
+
+fn ip_text(ip: &[u8]) -> String {
+    match ip.len() {
+        4 => alloc::format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
+        _ => ip
+            .chunks(2)
+            .map(|c| alloc::format!("{:x}", u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+            .collect::<Vec<_>>()
+            .join(":"),
+    }
+}
+
+/// Checks `issuer` as the CA at position `chain.len()` above `chain`.
+fn check_issuer(
+    issuer: &Cert<'_>,
+    chain: &[&Cert<'_>],
+    anchored: bool,
+    policy: &Policy<'_>,
+) -> Result<(), PathError> {
+    check_validity(issuer, policy.time)?;
+    match issuer.basic_constraints {
+        Some((true, path_len)) => {
+            if let Some(limit) = path_len {
+                // Intermediate CAs between this issuer and the end entity; self-issued
+                // certificates (key rollover) do not count (RFC 5280 §6.1.4 (l)).
+                let below = chain.iter().skip(1).filter(|c| !c.is_self_issued()).count();
+                if below > usize::from(limit) {
+                    return Err(PathError::PathLenExceeded { cert: name(issuer), path_len: limit, below });
+                }
+            }
+        }
+        None if issuer.version == 1 && anchored => {}
+        _ => return Err(PathError::NotCa { cert: name(issuer) }),
+    }
+    if !issuer.key_usage_allows(key_usage::KEY_CERT_SIGN) {
+        return Err(PathError::NoKeyCertSign { cert: name(issuer) });
+    }
+    if !issuer.eku_allows(policy.purpose.oid()) {
+        return Err(PathError::WrongPurpose { cert: name(issuer), purpose: policy.purpose });
+    }
+    Ok(())
+}
+
+struct Search<'p, 'a, 'x> {
+    pool: &'p [Cert<'a>],
+    anchors: &'x [Fingerprint],
+    policy: &'x Policy<'x>,
+    best: Option<(usize, PathError)>,
+}
+
+impl<'p, 'a> Search<'p, 'a, '_> {
+    fn fail(&mut self, depth: usize, err: PathError) {
+        if self.best.as_ref().is_none_or(|(d, _)| depth > *d) {
+            self.best = Some((depth, err));
+        }
+    }
+
+    fn extend(&mut self, chain: &mut Vec<&'p Cert<'a>>) -> bool {
+        let current = chain[chain.len() - 1];
+        let depth = chain.len();
+        let mut candidates: Vec<&'p Cert<'a>> = self
+            .pool
+            .iter()
+            .filter(|c| c.subject == current.issuer && !chain.iter().any(|seen| seen.der == c.der))
+            .collect();
+        // Issuers whose key identifier the certificate names come first.
+        candidates.sort_by_key(|c| {
+            !(current.authority_key_id.is_some() && current.authority_key_id == c.subject_key_id)
+        });
+        if candidates.is_empty() {
+            let err = if current.is_self_issued() && current.check_signed_by(current).is_ok() {
+                PathError::UntrustedRoot { cert: name(current), fingerprint: current.fingerprint() }
+            } else {
+                PathError::UnknownIssuer { cert: name(current), issuer: current.issuer_text.clone() }
+            };
+            self.fail(depth, err);
+            return false;
+        }
+        for issuer in candidates {
+            if let Err(error) = current.check_signed_by(issuer) {
+                self.fail(
+                    depth,
+                    PathError::BadSignature { cert: name(current), issuer: name(issuer), error },
+                );
+                continue;
+            }
+            let anchored = self.anchors.contains(&issuer.fingerprint());
+            if let Err(e) = check_issuer(issuer, chain, anchored, self.policy) {
+                self.fail(depth + 1, e);
+                continue;
+            }
+            chain.push(issuer);
+            if anchored {
+                return true;
+            }
+            if chain.len() >= MAX_DEPTH {
+                self.fail(depth + 1, PathError::TooLong { cert: name(issuer) });
+            } else if self.extend(chain) {
+                return true;
+            }
+            chain.pop();
+        }
+        false
+    }
+}
+
+/// Finds and validates a path from `end_entity` to one of `anchors`, taking issuers from
+/// `pool` (any order; unrelated certificates are ignored).
+pub fn verify_path<'p, 'a>(
+    end_entity: &'p Cert<'a>,
+    pool: &'p [Cert<'a>],
+    anchors: &[Fingerprint],
+    policy: &Policy<'_>,
+) -> Result<VerifiedPath<'p, 'a>, PathError> {
+    check_end_entity(end_entity, policy)?;
+    let mut chain = alloc::vec![end_entity];
+    if anchors.contains(&end_entity.fingerprint()) {
+        return Ok(VerifiedPath { chain });
+    }
+    let mut search = Search { pool, anchors, policy, best: None };
+    if search.extend(&mut chain) {
+        return Ok(VerifiedPath { chain });
+    }
+    Err(search.best.map(|(_, e)| e).unwrap_or(PathError::UnknownIssuer {
+        cert: name(end_entity),
+        issuer: end_entity.issuer_text.clone(),
+    }))
+}

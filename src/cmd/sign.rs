@@ -1,0 +1,153 @@
+//! `bootsign sign`: detached CMS signatures (`FILE.sig`) as `openssl cms -sign -binary
+//! -noattr -outform DER` makes them, streamed over files of any size.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use bootsign_pki::{HashAlgorithm, Purpose};
+use clap::Args as ClapArgs;
+
+use super::Ctx;
+use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing};
+use crate::keys::PrivateKey;
+use crate::stream::digest_file;
+use crate::x509::cert::Cert;
+use crate::x509::cms::sign_detached;
+
+const EXAMPLES: &str = "\
+Examples:
+  bootsign sign vmlinuz initrd.img
+      vmlinuz.sig and initrd.img.sig, signed with the CA directory's codesign.crt/codesign.key
+  bootsign sign --cert release.crt --key release.key --certfile chain.pem boot.efi -o boot.efi.p7s
+      the same as: openssl cms -sign -binary -noattr -in boot.efi -signer release.crt
+                   -inkey release.key -certfile chain.pem -outform DER -out boot.efi.p7s";
+
+/// `sign` options.
+#[derive(ClapArgs)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Files to sign; each gets FILE.sig beside it.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output file (only with a single FILE).
+    #[arg(short = 'o', long = "out", value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    /// Signer certificate [default: codesign.crt in the CA directory].
+    #[arg(long, value_name = "CERT")]
+    pub cert: Option<PathBuf>,
+    /// Signer key [default: codesign.key in the CA directory].
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Extra certificates to include, e.g. intermediates [default: ca.crt in the CA
+    /// directory, when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub certfile: Vec<PathBuf>,
+    /// Write PEM (-----BEGIN CMS-----) instead of DER.
+    #[arg(long)]
+    pub pem: bool,
+    /// Replace existing signature files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs `sign`.
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if args.out.is_some() && args.files.len() != 1 {
+        bail!("-o names one output file, but {} files were given", args.files.len());
+    }
+    let outputs: Vec<PathBuf> = match &args.out {
+        Some(out) => vec![out.clone()],
+        None => args.files.iter().map(|f| sig_path(f)).collect(),
+    };
+    for out in &outputs {
+        refuse_existing(out, args.force)?;
+    }
+
+    let cert_path = args.cert.clone().unwrap_or_else(|| ctx.ca.path("codesign.crt"));
+    let key_path = args.key.clone().unwrap_or_else(|| ctx.ca.path("codesign.key"));
+    if args.cert.is_none() && !cert_path.exists() {
+        bail!(
+            "no signer certificate: {} does not exist; issue one with 'bootsign issue --codesigning' \
+             or give --cert and --key",
+            quote(&cert_path)
+        );
+    }
+    let signer = Cert::read_one(&cert_path)?;
+    check_signer(&signer, &cert_path)?;
+    let key = PrivateKey::read(&key_path, &ctx.pass)?;
+    if !key.matches_spki(signer.fields().spki) {
+        bail!("the key {} does not match the signer certificate {}", quote(&key_path), quote(&cert_path));
+    }
+    let mut extra = Vec::new();
+    let certfiles: Vec<PathBuf> = if args.certfile.is_empty() {
+        let ca = ctx.ca.path(crate::ca::files::CERT);
+        if ca.exists() { vec![ca] } else { Vec::new() }
+    } else {
+        args.certfile.clone()
+    };
+    for f in &certfiles {
+        extra.extend(Cert::read_all(f)?);
+    }
+
+    let mut files = FileSet::default();
+    for (input, out) in args.files.iter().zip(&outputs) {
+        let digests = digest_file(input, &[HashAlgorithm::Sha256])?;
+        let digest = digests.get(HashAlgorithm::Sha256).expect("computed");
+        let der = sign_detached(digest, &signer, &key, &extra)
+            .with_context(|| format!("failed to sign {}", quote(input)))?;
+        let data = if args.pem {
+            pem::encode_config(
+                &pem::Pem::new("CMS", der),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            )
+            .into_bytes()
+        } else {
+            der
+        };
+        let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
+        files.add(out, data, MODE_PUBLIC, overwrite);
+    }
+    files.commit()?;
+    let name = signer.parsed.tbs_certificate().subject().to_string();
+    for (input, out) in args.files.iter().zip(&outputs) {
+        eprintln!("Signed {} -> {} ({name}, SHA-256)", input.display(), out.display());
+    }
+    Ok(())
+}
+
+fn sig_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+/// Refuses a signer certificate the firmware would refuse for code signing.
+fn check_signer(signer: &Cert, path: &Path) -> Result<()> {
+    let view = bootsign_pki::Cert::parse(&signer.der).map_err(|e| anyhow::anyhow!("{}: {e}", quote(path)))?;
+    let has_eku = view.ext_key_usage.as_ref().is_some_and(|l| l.contains(&Purpose::CodeSigning.oid()));
+    if !has_eku {
+        bail!(
+            "{} (\"{}\") is not a code-signing certificate: its extendedKeyUsage lacks codeSigning, so the \
+             firmware would refuse its signatures; issue one with 'bootsign issue --codesigning'",
+            quote(path),
+            view.display_name()
+        );
+    }
+    if !view.key_usage_allows(bootsign_pki::cert::key_usage::DIGITAL_SIGNATURE) {
+        bail!(
+            "{} (\"{}\") has a keyUsage without digitalSignature, so the firmware would refuse its \
+             signatures; issue one with 'bootsign issue --codesigning'",
+            quote(path),
+            view.display_name()
+        );
+    }
+    let now = crate::timefmt::now();
+    if now > view.not_after {
+        bail!(
+            "{} expired on {}; signatures made with it would not verify",
+            quote(path),
+            crate::timefmt::date(view.not_after)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `bootsign verify`: checks a detached signature with the same code the firmware's
+//! `imgverify` runs.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
+use clap::Args as ClapArgs;
+
+use crate::fsx::quote;
+use crate::stream::digest_file;
+use crate::timefmt;
+use crate::trust::Anchors;
+
+/// `verify` options.
+#[derive(ClapArgs)]
+#[command(after_help = "Examples:\n  bootsign verify vmlinuz --trust ca.crt\n  \
+                        bootsign verify vmlinuz --sig vmlinuz.p7s --trust 3F:A1:...:9C --signer 'bootsign code signing'")]
+pub struct Args {
+    /// The signed file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The signature [default: FILE.sig].
+    #[arg(long, value_name = "SIG")]
+    pub sig: Option<PathBuf>,
+    /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
+    #[arg(long, required = true, value_name = "CERT|SHA256,...")]
+    pub trust: Vec<String>,
+    /// Only signers with this common name (or DNS subjectAltName) count, and they must
+    /// verify (iPXE's imgverify --signer).
+    #[arg(long, value_name = "NAME")]
+    pub signer: Option<String>,
+    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// Runs `verify`.
+pub fn run(args: Args) -> Result<()> {
+    let anchors = Anchors::from_args(&args.trust)?;
+    let time = match &args.at {
+        Some(t) => timefmt::parse_user_time(t)?,
+        None => timefmt::now(),
+    };
+    let sig_path = args.sig.clone().unwrap_or_else(|| {
+        let mut s = args.file.clone().into_os_string();
+        s.push(".sig");
+        PathBuf::from(s)
+    });
+    let raw = std::fs::read(&sig_path)
+        .with_context(|| format!("failed to read the signature {}", quote(&sig_path)))?;
+    let der = decode_pem_or_der(&raw).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
+    let sd = SignedData::parse(&der).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
+    let digests = digest_file(&args.file, &sd.digest_algorithms())?;
+    let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
+    let trust = Trust { anchors: &anchors.fingerprints, extra_certs: &extra, time };
+    let verified = verify(&sd, &digests, &trust, args.signer.as_deref())
+        .map_err(|e| anyhow!("{} is not accepted: {e}", quote(&args.file)))?;
+
+    println!("{}: signature OK", args.file.display());
+    for signer in verified.signers() {
+        println!("  signer  {} ({})", signer.name, signer.digest.name());
+        for (i, c) in signer.chain.iter().enumerate() {
+            let label = if i == 0 { "  chain   " } else { "          " };
+            let trusted = if i + 1 == signer.chain.len() { ", trusted" } else { "" };
+            println!(
+                "{label}{}  (SHA-256 {}, until {}{trusted})",
+                c.subject,
+                c.fingerprint,
+                timefmt::date(c.not_after)
+            );
+        }
+    }
+    Ok(())
+}

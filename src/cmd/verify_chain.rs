@@ -1,0 +1,105 @@
+//! `bootsign verify-chain`: would the firmware accept this certificate and chain for this
+//! purpose and name? Runs the firmware's path validation on the host.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use bootsign_pki::{Cert, Policy, Purpose, ServerName, verify_path};
+use clap::{Args as ClapArgs, ValueEnum};
+
+use crate::timefmt;
+use crate::trust::Anchors;
+use crate::x509::cert::Cert as FileCert;
+
+/// What the certificate is checked for.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PurposeArg {
+    /// TLS server (serverAuth).
+    Server,
+    /// TLS client (clientAuth).
+    Client,
+    /// Code signing (codeSigning).
+    Codesigning,
+}
+
+/// `verify-chain` options.
+#[derive(ClapArgs)]
+#[command(
+    after_help = "Examples:\n  bootsign verify-chain server-full.crt --trust ca.crt --host boot.example.lan\n  \
+                        bootsign verify-chain leaf.crt --untrusted intermediates.pem --trust ca.crt --ip 10.0.2.2"
+)]
+pub struct Args {
+    /// The certificate to check; further certificates in the file are chain material.
+    #[arg(value_name = "CERT")]
+    pub cert: PathBuf,
+    /// More chain material (intermediates, cross-certificates), in any order.
+    #[arg(long, value_name = "FILE")]
+    pub untrusted: Vec<PathBuf>,
+    /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
+    #[arg(long, required = true, value_name = "CERT|SHA256,...")]
+    pub trust: Vec<String>,
+    /// The host name the certificate must be valid for.
+    #[arg(long, value_name = "NAME", conflicts_with = "ip")]
+    pub host: Option<String>,
+    /// The IP address the certificate must be valid for.
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Option<IpAddr>,
+    /// What the certificate is used for.
+    #[arg(long, value_enum, default_value = "server")]
+    pub purpose: PurposeArg,
+    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// Runs `verify-chain`.
+pub fn run(args: Args) -> Result<()> {
+    let anchors = Anchors::from_args(&args.trust)?;
+    let time = match &args.at {
+        Some(t) => timefmt::parse_user_time(t)?,
+        None => timefmt::now(),
+    };
+    let mut given = FileCert::read_all(&args.cert)?;
+    let leaf_file = given.remove(0);
+    for f in &args.untrusted {
+        given.extend(FileCert::read_all(f)?);
+    }
+    let leaf = Cert::parse(&leaf_file.der).map_err(|e| anyhow!("{}: {e}", args.cert.display()))?;
+    let mut pool = Vec::new();
+    for c in given.iter().chain(anchors.certs.iter()) {
+        pool.push(Cert::parse(&c.der).map_err(|e| anyhow!("chain material: {e}"))?);
+    }
+    let ip_bytes: Option<Vec<u8>> = args.ip.map(|ip| match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    });
+    let server_name = match (&args.host, &ip_bytes) {
+        (Some(h), _) => Some(ServerName::Dns(h)),
+        (None, Some(ip)) => Some(ServerName::Ip(ip)),
+        (None, None) => None,
+    };
+    let purpose = match args.purpose {
+        PurposeArg::Server => Purpose::ServerAuth,
+        PurposeArg::Client => Purpose::ClientAuth,
+        PurposeArg::Codesigning => Purpose::CodeSigning,
+    };
+    if matches!(purpose, Purpose::CodeSigning) && server_name.is_some() {
+        bail!("--host and --ip apply to TLS certificates, not code signing");
+    }
+    let policy = Policy { purpose, time, server_name };
+    let path = verify_path(&leaf, &pool, &anchors.fingerprints, &policy)
+        .map_err(|e| anyhow!("{} is not accepted for {}: {e}", args.cert.display(), purpose.name()))?;
+    println!("{}: OK for {}", args.cert.display(), purpose.name());
+    for (i, c) in path.chain().iter().enumerate() {
+        let trusted = if i + 1 == path.chain().len() { ", trusted" } else { "" };
+        println!(
+            "  {}{}  (SHA-256 {}, until {}{trusted})",
+            "  ".repeat(i),
+            c.subject_text,
+            c.fingerprint(),
+            timefmt::date(c.not_after)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The bootsign CLI as a library: the `bootsign` binary is a thin `main` over [`cmd`], and
+//! tests and benchmarks use the same modules directly.
+
+pub mod ca;
+pub mod cmd;
+pub mod fsx;
+pub mod keys;
+pub mod passphrase;
+pub mod stream;
+pub mod timefmt;
+pub mod trust;
+pub mod x509;

@@ -1,0 +1,47 @@
+//! `--trust` lists: certificate files (PEM bundles or DER) and raw SHA-256 fingerprints,
+//! comma-separated or repeated, as the firmware's embedded anchors are given to `build`.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use bootsign_pki::Fingerprint;
+
+use crate::x509::cert::Cert;
+
+/// Trust anchors and the certificates that came with them.
+#[derive(Default)]
+pub struct Anchors {
+    /// Trusted fingerprints.
+    pub fingerprints: Vec<Fingerprint>,
+    /// Certificates read from `--trust` files (they may complete a path).
+    pub certs: Vec<Cert>,
+}
+
+impl Anchors {
+    /// Reads `--trust` values: each item is a file if one exists by that name, else a
+    /// fingerprint (64 hex digits, colons allowed).
+    pub fn from_args(items: &[String]) -> Result<Self> {
+        let mut out = Self::default();
+        for item in items.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if item.is_empty() {
+                bail!("empty item in --trust");
+            }
+            let path = Path::new(item);
+            if !path.exists() {
+                match Fingerprint::parse(item) {
+                    Ok(fp) => out.fingerprints.push(fp),
+                    Err(e) => bail!("--trust '{item}': no such file, and not a SHA-256 fingerprint ({e})"),
+                }
+                continue;
+            }
+            for cert in Cert::read_all(path)? {
+                out.fingerprints.push(cert.fingerprint());
+                out.certs.push(cert);
+            }
+        }
+        if out.fingerprints.is_empty() {
+            bail!("no trust anchor given: use --trust ca.crt (or a SHA-256 fingerprint)");
+        }
+        Ok(out)
+    }
+}
