@@ -191,3 +191,58 @@ pub fn list_rows(out: &str) -> Vec<[String; 5]> {
         })
         .collect()
 }
+
+impl Env {
+    /// A key and certificate made by the OpenSSL CLI: `NAME.key`, `NAME.crt`, issued by
+    /// `issuer` (`(crt, key)`, or self-signed with `None`) with the extension lines `exts`.
+    /// Lets tests build certificates bootsign itself would never issue.
+    pub fn openssl_cert(&self, name: &str, issuer: Option<(&str, &str)>, subject: &str, exts: &str) {
+        static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x1000);
+        let serial = format!("{}", SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let key = format!("{name}.key");
+        let req = format!("{name}.req");
+        let crt = format!("{name}.crt");
+        let ext = format!("{name}.ext");
+        self.write(&ext, format!("[ext]\n{exts}\n"));
+        self.openssl_ok(&[
+            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &req, "-subj", subject,
+        ]);
+        let mut args =
+            vec!["x509", "-req", "-in", &req, "-out", &crt, "-days", "365", "-set_serial", &serial];
+        args.extend(["-extfile", &ext, "-extensions", "ext"]);
+        match issuer {
+            Some((ca_crt, ca_key)) => args.extend(["-CA", ca_crt, "-CAkey", ca_key]),
+            None => args.extend(["-signkey", &key]),
+        }
+        self.openssl_ok(&args);
+    }
+
+    /// `openssl cms -sign` of `file` into `sig` (DER), with `-noattr` when asked.
+    pub fn openssl_sign(
+        &self,
+        file: &str,
+        sig: &str,
+        signer: &str,
+        key: &str,
+        certfile: Option<&str>,
+        noattr: bool,
+    ) {
+        let mut args = vec![
+            "cms", "-sign", "-binary", "-in", file, "-signer", signer, "-inkey", key, "-outform", "DER",
+            "-out", sig,
+        ];
+        if let Some(c) = certfile {
+            args.extend(["-certfile", c]);
+        }
+        if noattr {
+            args.push("-noattr");
+        }
+        self.openssl_ok(&args);
+    }
+}
+
+/// Extensions of a code-signing leaf as an OpenSSL extfile section.
+pub const CODESIGN_EXT: &str =
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning";
+/// Extensions of an intermediate CA.
+pub const CA_EXT: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign";
