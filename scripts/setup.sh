@@ -20,6 +20,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; 
     rustup target add x86_64-unknown-uefi
 fi
 
+# Fuzzing needs a nightly toolchain and cargo-fuzz.
+if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
         rustup component add "$component"

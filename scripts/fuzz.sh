@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the cargo-fuzz targets and runs each briefly on a seed corpus made from real
+# bootsign and OpenSSL output. FUZZ_SECONDS sets the time per target (default 20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-20}"
+cargo build --quiet
+bootsign="$PWD/target/debug/bootsign"
+corpus="$PWD/target/fuzz-corpus"
+rm -rf "$corpus"
+mkdir -p "$corpus"/{cert,cms,der_view}
+
+# Seeds: certificates of every kind and signatures with and without attributes.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(
+    cd "$work"
+    "$bootsign" ca init --key p256 --cn "Fuzz CA" 2>/dev/null
+    "$bootsign" issue --server --cn seed.example --san 10.0.2.2 --key rsa2048 2>/dev/null
+    "$bootsign" issue --codesigning --key p256 2>/dev/null
+    head -c 4096 /dev/urandom > payload
+    "$bootsign" sign payload -o noattr.sig 2>/dev/null
+    "$bootsign" sign payload --pem -o pem.sig 2>/dev/null
+    openssl cms -sign -binary -in payload -signer codesign.crt -inkey codesign.key -certfile ca.crt \
+        -outform DER -out attr.sig
+    for c in ca server codesign; do openssl x509 -in "$c.crt" -outform DER -out "$c.der"; done
+)
+cp "$work"/*.der "$corpus/cert/"
+cp "$work"/*.der "$corpus/der_view/"
+cp "$work"/*.sig "$corpus/cms/"
+
+cargo +nightly fuzz build
+for target in cert cms der_view; do
+    echo "fuzz: $target for ${seconds}s"
+    log="$corpus/$target.log"
+    if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \
+            -print_final_stats=1 >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        echo "fuzz: $target failed; the crashing input is in fuzz/artifacts/$target/" >&2
+        exit 1
+    fi
+    grep -E '^(Done|stat::peak_rss_mb)' "$log"
+done
+echo "fuzz: no crashes"
