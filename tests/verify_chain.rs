@@ -1,6 +1,7 @@
-//! Path validation against an independent validator: every generated chain is judged by
-//! `bootsign verify-chain` (the firmware's code) and by `openssl verify`, and the two
-//! must agree with each other and with the expected verdict.
+//! Path validation against independent validators: every generated chain is judged by
+//! `bootsign verify-chain` (the firmware's code), by `openssl verify`, and, where its
+//! X.509-v3-only, no-CN policy applies, by rustls-webpki; they must all agree with each
+//! other and with the expected verdict.
 
 mod common;
 
@@ -17,8 +18,49 @@ struct Case<'a> {
     ip: Option<&'a str>,
     at: Option<u64>,
     accept: bool,
+    /// Whether rustls-webpki's policy covers the case (it never reads the CN and
+    /// requires X.509 v3).
+    webpki: bool,
     /// Part of bootsign's message when it refuses.
     reason: &'a str,
+}
+
+/// The certificates of a PEM bundle, or the one DER certificate.
+fn pem_ders(bytes: &[u8]) -> Vec<Vec<u8>> {
+    if !bytes.starts_with(b"-----") {
+        return vec![bytes.to_vec()];
+    }
+    pem::parse_many(bytes).unwrap().into_iter().map(|p| p.into_contents()).collect()
+}
+
+/// rustls-webpki's verdict on the same material.
+fn webpki_verdict(env: &Env, c: &Case) -> Result<(), String> {
+    use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+    let leaf = pem_ders(&env.read(c.leaf)).remove(0);
+    let intermediates: Vec<CertificateDer> =
+        c.chain.iter().flat_map(|f| pem_ders(&env.read(f))).map(CertificateDer::from).collect();
+    let anchor_der = CertificateDer::from(pem_ders(&env.read(c.trust)).remove(0));
+    let anchor = webpki::anchor_from_trusted_cert(&anchor_der).map_err(|e| e.to_string())?;
+    let leaf_der = CertificateDer::from(leaf);
+    let ee = webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(c.at.unwrap_or(now)));
+    ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &[anchor],
+        &intermediates,
+        time,
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let name = match (c.host, c.ip) {
+        (Some(h), _) => ServerName::try_from(h.to_string()).unwrap(),
+        (None, Some(ip)) => ServerName::IpAddress(ip.parse::<std::net::IpAddr>().unwrap().into()),
+        (None, None) => return Ok(()),
+    };
+    ee.verify_is_valid_for_subject_name(&name).map_err(|e| format!("{e:?}"))
 }
 
 fn judge(env: &Env, c: &Case) {
@@ -67,6 +109,10 @@ fn judge(env: &Env, c: &Case) {
     );
     if !c.accept {
         assert!(stderr.contains(c.reason), "{}: expected {:?} in:\n{stderr}", c.name, c.reason);
+    }
+    if c.webpki {
+        let verdict = webpki_verdict(env, c);
+        assert_eq!(verdict.is_ok(), c.accept, "{}: rustls-webpki disagrees: {verdict:?}", c.name);
     }
 }
 
@@ -201,6 +247,7 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
         at: None,
         accept: true,
         reason: "",
+        webpki: true,
     };
     let no = |name, leaf, chain, reason| Case {
         name,
@@ -212,12 +259,13 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
         at: None,
         accept: false,
         reason,
+        webpki: true,
     };
     let cases = [
         ok("good", "good.crt", &["int.crt"][..]),
         ok("out of order with extras", "good.crt", &["stray.crt", "other.crt", "int.crt"][..]),
         ok("wildcard", "wild.crt", &["int.crt"][..]),
-        ok("recipe v1 CN only", "v1.crt", &[][..]),
+        Case { webpki: false, ..ok("recipe v1 CN only", "v1.crt", &[][..]) },
         ok("cross-signed root", "other-leaf.crt", &["other-cross.crt"][..]),
         Case { ip: Some("10.0.2.2"), host: None, ..ok("ip", "good.crt", &["int.crt"][..]) },
         no("wrong host", "good.crt", &["int.crt"][..], "is not valid for the name wrong.example.lan"),
@@ -246,12 +294,16 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
             &["notca.crt"][..],
             "\"Not A CA\" issued another certificate but is not a CA",
         ),
-        no(
-            "intermediate without keyCertSign",
-            "under-nosign.crt",
-            &["nosign.crt"][..],
-            "\"No CertSign CA\" has a keyUsage without keyCertSign",
-        ),
+        // rustls-webpki does not check keyUsage on CA certificates; OpenSSL and bootsign do.
+        Case {
+            webpki: false,
+            ..no(
+                "intermediate without keyCertSign",
+                "under-nosign.crt",
+                &["nosign.crt"][..],
+                "\"No CertSign CA\" has a keyUsage without keyCertSign",
+            )
+        },
         no(
             "pathLen",
             "deep.crt",
@@ -309,6 +361,10 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
         "boot.example.lan",
     ]);
     assert!(out.contains("CN=Other Root") && out.contains("CN=Root CA"), "{out}");
+    // rustls-webpki builds paths the same way and agrees.
+    let both =
+        ok("cross with the other root present", "other-leaf.crt", &["other.crt", "other-cross.crt"][..]);
+    assert_eq!(webpki_verdict(&env, &both), Ok(()));
 }
 
 #[test]
