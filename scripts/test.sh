@@ -9,7 +9,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The PKI core must stay no_std: it is linked into the UEFI firmware.
 cargo build --quiet -p bootsign-pki --target x86_64-unknown-uefi
-cargo test --workspace --all-targets
-
 # Short fuzzing runs of the parsers that read network and file input.
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
+
+cargo test --workspace --all-targets
