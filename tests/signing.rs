@@ -422,3 +422,183 @@ fn broken_signature_files_are_refused() {
     ]);
     refused(&env, &["verify", "f", "--sig", "ber.sig", "--trust", "ca.crt"], "indefinite-length BER");
 }
+
+#[test]
+fn openssl_variants_verify_rsa_pss_digests_and_key_identifiers() {
+    let env = Env::new();
+    signing_ca(&env, "rsa2048", "rsa2048");
+    payload(&env, "f", 70_000);
+    let base = [
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        "f",
+        "-signer",
+        "codesign.crt",
+        "-inkey",
+        "codesign.key",
+        "-certfile",
+        "ca.crt",
+        "-outform",
+        "DER",
+    ];
+    let variants: [(&str, &[&str]); 6] = [
+        ("pss.sig", &["-keyopt", "rsa_padding_mode:pss", "-noattr"]),
+        ("pss-attr.sig", &["-keyopt", "rsa_padding_mode:pss", "-md", "sha384"]),
+        ("sha384.sig", &["-md", "sha384", "-noattr"]),
+        ("sha512.sig", &["-md", "sha512"]),
+        ("sha1.sig", &["-md", "sha1", "-noattr"]),
+        ("keyid.sig", &["-keyid", "-noattr"]),
+    ];
+    for (out, extra) in variants {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        args.extend(["-out", out]);
+        env.openssl_ok(&args);
+        let got = env.ok(&["verify", "f", "--sig", out, "--trust", "ca.crt"]);
+        assert!(got.contains("signature OK"), "{out}: {got}");
+    }
+    assert!(env.ok(&["verify", "f", "--sig", "sha512.sig", "--trust", "ca.crt"]).contains("(SHA-512)"));
+}
+
+#[test]
+fn rsa_pss_and_p384_certificate_chains_verify() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--cn", "Signing CA"]);
+    // An intermediate signed with RSA-PSS, and a P-384 ECDSA signer under it.
+    env.openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "int.key",
+        "-out",
+        "int.req",
+        "-subj",
+        "/CN=PSS CA",
+    ]);
+    env.write("int.ext", format!("[ext]\n{CA_EXT}\n"));
+    env.openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        "int.req",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        "9",
+        "-days",
+        "30",
+        "-extfile",
+        "int.ext",
+        "-extensions",
+        "ext",
+        "-sigopt",
+        "rsa_padding_mode:pss",
+        "-sigopt",
+        "rsa_pss_saltlen:32",
+        "-out",
+        "int.crt",
+    ]);
+    assert!(env.openssl_ok(&["x509", "-in", "int.crt", "-noout", "-text"]).contains("rsassaPss"));
+    env.openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.req",
+        "-subj",
+        "/CN=P-384 signer",
+    ]);
+    env.write("leaf.ext", format!("[ext]\n{CODESIGN_EXT}\n"));
+    env.openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.req",
+        "-CA",
+        "int.crt",
+        "-CAkey",
+        "int.key",
+        "-set_serial",
+        "10",
+        "-days",
+        "30",
+        "-extfile",
+        "leaf.ext",
+        "-extensions",
+        "ext",
+        "-out",
+        "leaf.crt",
+    ]);
+    payload(&env, "f", 1000);
+    env.ok(&["sign", "f", "--cert", "leaf.crt", "--key", "leaf.key", "--certfile", "int.crt"]);
+    let out = env.ok(&["verify", "f", "--trust", "ca.crt"]);
+    assert!(
+        out.contains("CN=P-384 signer") && out.contains("CN=PSS CA") && out.contains("CN=Signing CA"),
+        "{out}"
+    );
+    env.openssl_ok(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "f.sig",
+        "-content",
+        "f",
+        "-CAfile",
+        "ca.crt",
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ]);
+}
+
+#[test]
+fn every_signer_must_verify_unless_one_is_named() {
+    let env = Env::new();
+    signing_ca(&env, "p256", "p256");
+    std::fs::create_dir(env.path("other")).unwrap();
+    env.ok(&["--ca-dir", "other", "ca", "init", "--key", "p256", "--cn", "Other CA"]);
+    env.ok(&["--ca-dir", "other", "issue", "--codesigning", "--key", "p256", "--cn", "outsider"]);
+    payload(&env, "f", 3000);
+    env.openssl_ok(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-noattr",
+        "-in",
+        "f",
+        "-signer",
+        "codesign.crt",
+        "-inkey",
+        "codesign.key",
+        "-signer",
+        "other/codesign.crt",
+        "-inkey",
+        "other/codesign.key",
+        "-outform",
+        "DER",
+        "-out",
+        "f.sig",
+    ]);
+    refused(&env, &["verify", "f", "--trust", "ca.crt"], "signer \"outsider\" is not trusted");
+    let out = env.ok(&["verify", "f", "--trust", "ca.crt", "--signer", "bootsign code signing"]);
+    assert!(out.contains("signer  bootsign code signing") && !out.contains("outsider"), "{out}");
+    let both = env.ok(&["verify", "f", "--trust", "ca.crt,other/ca.crt"]);
+    assert!(both.contains("signer  bootsign code signing") && both.contains("signer  outsider"), "{both}");
+}
