@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,der_view}
+mkdir -p "$corpus"/{cert,cms,der_view,http_response,config}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -29,9 +29,16 @@ trap 'rm -rf "$work"' EXIT
 cp "$work"/*.der "$corpus/cert/"
 cp "$work"/*.der "$corpus/der_view/"
 cp "$work"/*.sig "$corpus/cms/"
+# HTTP responses as servers send them (the first byte sets the fuzzer's split size).
+printf '\005HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > "$corpus/http_response/length"
+printf '\003HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n' \
+    > "$corpus/http_response/chunked"
+printf '\001HTTP/1.0 302 Found\r\nLocation: /next\r\n\r\n' > "$corpus/http_response/redirect"
+# Configurations: an empty one and one with every record type, made by the config crate's example.
+cargo run --quiet -p bootsign-config --example seed -- "$corpus/config"
 
 cargo +nightly fuzz build
-for target in cert cms der_view; do
+for target in cert cms der_view http_response config; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The PKI core must stay no_std: it is linked into the UEFI firmware.
-cargo build --quiet -p bootsign-pki --target x86_64-unknown-uefi
+# The no_std crates must stay no_std: they are linked into the UEFI firmware.
+cargo build --quiet -p bootsign-pki -p bootsign-config -p bootsign-http --target x86_64-unknown-uefi
 # Short fuzzing runs of the parsers that read network and file input.
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
 
