@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,der_view,http_response,config}
+mkdir -p "$corpus"/{cert,cms,der_view,http_response,config,script}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -36,9 +36,11 @@ printf '\003HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\
 printf '\001HTTP/1.0 302 Found\r\nLocation: /next\r\n\r\n' > "$corpus/http_response/redirect"
 # Configurations: an empty one and one with every record type, made by the config crate's example.
 cargo run --quiet -p bootsign-config --example seed -- "$corpus/config"
+# Scripts: the seed's example and the built-in default.
+cp examples/*.ipxe "$corpus/script/"
 
 cargo +nightly fuzz build
-for target in cert cms der_view http_response config; do
+for target in cert cms der_view http_response config script; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

@@ -1,0 +1,215 @@
+//! The interpreter against a recording machine: what scripts do, and what imgtrust refuses.
+
+use std::collections::HashMap;
+
+use bootsign_script::{Boot, Interpreter, Machine, TrustPolicy};
+
+/// Records every call; serves files from a map; "verifies" a signature when it equals
+/// `b"good signature of " + data`.
+#[derive(Default)]
+struct Recorder {
+    files: HashMap<String, Vec<u8>>,
+    out: String,
+    booted: Vec<(String, String, Vec<String>)>,
+    dhcp_calls: usize,
+}
+
+impl Machine for Recorder {
+    type Proof = ();
+
+    fn print(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+    fn dhcp(&mut self, _iface: &str) -> Result<Vec<(String, String)>, String> {
+        self.dhcp_calls += 1;
+        Ok(vec![
+            ("ip".into(), "10.0.2.15".into()),
+            ("next-server".into(), "10.0.2.2".into()),
+            ("filename".into(), "http://10.0.2.2/boot.ipxe".into()),
+            ("mac".into(), "52:54:00:12:34:56".into()),
+        ])
+    }
+    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
+        self.out.push_str(&format!("{command} {iface}\n"));
+        Ok(())
+    }
+    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String> {
+        self.files.get(uri).cloned().ok_or_else(|| "HTTP 404 Not Found".into())
+    }
+    fn verify(
+        &mut self,
+        data: &[u8],
+        signature: &[u8],
+        _signer: Option<&str>,
+    ) -> Result<((), String), String> {
+        if signature == [&b"good signature of "[..], data].concat() {
+            Ok(((), "CN=test signer".into()))
+        } else {
+            Err("the signature does not verify".into())
+        }
+    }
+    fn boot(&mut self, boot: Boot<'_, ()>) -> String {
+        let initrds = boot.initrds().iter().map(|i| i.name.clone()).collect();
+        self.booted.push((boot.image().name.clone(), boot.image().cmdline.clone(), initrds));
+        "the kernel returned".into()
+    }
+    fn sleep(&mut self, _seconds: u64) {}
+    fn reboot(&mut self) -> String {
+        "reboot failed".into()
+    }
+    fn poweroff(&mut self) -> String {
+        "poweroff failed".into()
+    }
+}
+
+fn machine(files: &[(&str, &[u8])]) -> Recorder {
+    Recorder { files: files.iter().map(|(k, v)| (k.to_string(), v.to_vec())).collect(), ..Default::default() }
+}
+
+fn signed(data: &[u8]) -> Vec<u8> {
+    [&b"good signature of "[..], data].concat()
+}
+
+/// The seed's example script, unmodified.
+const SEED: &str = include_str!("../../../examples/signed-boot.ipxe");
+/// The built-in default script.
+const DEFAULT: &str = include_str!("../../../examples/default.ipxe");
+
+#[test]
+fn seed_script_verifies_then_boots() {
+    let kernel = b"MZ kernel".to_vec();
+    let m = machine(&[
+        ("http://10.0.2.2/boot/vmlinuz", &kernel),
+        ("http://10.0.2.2/boot/vmlinuz.sig", &signed(&kernel)),
+    ]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.set("net0/next-server", "10.0.2.2");
+    let err = i.run(SEED, None).unwrap_err();
+    assert_eq!(err.message, "the kernel returned");
+    assert_eq!(err.line, 7);
+    assert_eq!(i.machine.booted, vec![("vmlinuz".into(), "".into(), vec![])]);
+    assert!(i.machine.out.contains("vmlinuz: signature verified (CN=test signer)"));
+    assert_eq!(i.trust(), TrustPolicy { required: true, permanent: true, all_images: false });
+}
+
+#[test]
+fn imgtrust_refuses_unverified_and_badly_signed_images() {
+    let kernel = b"MZ kernel".to_vec();
+    let m = machine(&[("http://s/vmlinuz", &kernel), ("http://s/bad.sig", b"forged")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let err = i.run("imgtrust --permanent\nkernel http://s/vmlinuz\nboot\n", None).unwrap_err();
+    assert_eq!(err.line, 3);
+    assert!(
+        err.message.contains("image 'vmlinuz' is not trusted: imgtrust requires a verified image"),
+        "{err}"
+    );
+    let err = i.run("imgverify vmlinuz http://s/bad.sig\n", None).unwrap_err();
+    assert!(err.message.contains("image 'vmlinuz' was not verified: the signature does not verify"), "{err}");
+    let err = i.run("imgtrust --allow\n", None).unwrap_err();
+    assert!(err.message.contains("cannot be relaxed"), "{err}");
+    assert!(i.machine.booted.is_empty());
+}
+
+#[test]
+fn imgtrust_all_covers_initrds() {
+    let (k, r) = (b"kernel".to_vec(), b"initrd".to_vec());
+    let files: &[(&str, &[u8])] = &[
+        ("http://s/k", &k),
+        ("http://s/k.sig", &signed(&k)),
+        ("http://s/r", &r),
+        ("http://s/r.sig", &signed(&r)),
+    ];
+    let script = "imgtrust --all\nkernel http://s/k console=ttyS0\ninitrd http://s/r\nimgverify k http://s/k.sig\nboot\n";
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run(script, None).unwrap_err();
+    assert!(
+        err.message.contains("initrd 'r' is not trusted: imgtrust --all requires every image to be verified"),
+        "{err}"
+    );
+    assert!(i.machine.booted.is_empty());
+    // Verified too, it boots with the initrd and the command line.
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run(&script.replace("boot\n", "imgverify r http://s/r.sig\nboot\n"), None).unwrap_err();
+    assert_eq!(err.message, "the kernel returned");
+    assert_eq!(i.machine.booted, vec![("k".into(), "console=ttyS0".into(), vec!["r".into()])]);
+    // Without --all, plain imgtrust leaves initrds alone (iPXE's behaviour).
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run(&script.replace("imgtrust --all", "imgtrust"), None).unwrap_err();
+    assert_eq!(err.message, "the kernel returned");
+}
+
+#[test]
+fn trust_policy_from_the_build_applies_from_the_start() {
+    let m = machine(&[("http://s/k", b"k")]);
+    let mut i = Interpreter::new(m, TrustPolicy { required: true, permanent: true, all_images: true });
+    let err = i.run("chain http://s/k\n", None).unwrap_err();
+    assert!(err.message.contains("not trusted"), "{err}");
+}
+
+#[test]
+fn default_dhcp_chain_runs_a_fetched_script_with_relative_uris() {
+    let script = b"#!ipxe\necho from ${net0/ip} via ${next-server}\nkernel vmlinuz quiet\nboot\n".to_vec();
+    let m = machine(&[("http://10.0.2.2/boot.ipxe", &script), ("http://10.0.2.2/vmlinuz", b"MZ")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let err = i.run(DEFAULT, None).unwrap_err();
+    assert!(
+        err.message.starts_with("in http://10.0.2.2/boot.ipxe: line 4: boot: the kernel returned"),
+        "{err}"
+    );
+    assert_eq!(i.machine.out, "from 10.0.2.15 via 10.0.2.2\n");
+    assert_eq!(i.machine.booted[0].1, "quiet");
+    assert_eq!(i.setting("net0/mac").as_deref(), Some("52:54:00:12:34:56"));
+}
+
+#[test]
+fn control_flow() {
+    let script = "#!ipxe\n\
+        set tries 0\n\
+        :retry\n\
+        iseq ${tries} 2 && goto done || echo try ${tries}\n\
+        isset ${nothing} || echo nothing is unset\n\
+        iseq ${tries} 0 && set tries 1 || set tries 2\n\
+        goto retry\n\
+        :done\n\
+        echo -n done\n\
+        exit 3\n\
+        echo never\n";
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    assert_eq!(i.run(script, None), Ok(3));
+    assert_eq!(i.machine.out, "try 0\nnothing is unset\ntry 1\nnothing is unset\ndone");
+    // A condition that fails without || ends the script, as in iPXE.
+    let err = i.run("iseq a b && echo same\necho never\n", None).unwrap_err();
+    assert_eq!((err.line, err.message.as_str()), (1, "condition is false"));
+}
+
+#[test]
+fn errors_name_the_line_command_and_uri() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    let err = i.run("echo ok\nkernel http://s/missing\n", None).unwrap_err();
+    assert_eq!(err.to_string(), "line 2: kernel http://s/missing: http://s/missing: HTTP 404 Not Found");
+    assert_eq!(i.run("goto nowhere\n", None).unwrap_err().message, "no label ':nowhere' in this script");
+    assert_eq!(i.run("frobnicate\n", None).unwrap_err().message, "unknown command 'frobnicate'");
+    assert_eq!(i.run("echo \"open\n", None).unwrap_err().message, "unclosed quote");
+    assert_eq!(i.run("boot\n", None).unwrap_err().message, "no kernel or executable image loaded");
+    assert_eq!(i.run("dhcp ||\n", None).unwrap_err().message, "missing command around || or &&");
+}
+
+#[test]
+fn images_are_named_listed_and_freed() {
+    let m = machine(&[("http://s/a/initrd.img?x=1", b"1234"), ("http://s/k", b"kk")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("initrd http://s/a/initrd.img?x=1\nkernel --name linux http://s/k a=b\nimgstat\n", None).unwrap();
+    assert_eq!(i.machine.out, "initrd.img : 4 bytes [INITRD] \nlinux : 2 bytes [SELECTED] a=b\n");
+    i.run("imgfree initrd.img\n", None).unwrap();
+    assert_eq!(i.images().len(), 1);
+    i.run("imgfree\n", None).unwrap();
+    assert!(i.images().is_empty());
+}
+
+#[test]
+fn chained_scripts_are_bounded() {
+    let loop_script = b"#!ipxe\nchain http://s/loop.ipxe\n".to_vec();
+    let mut i = Interpreter::new(machine(&[("http://s/loop.ipxe", &loop_script)]), TrustPolicy::default());
+    let err = i.run("chain http://s/loop.ipxe\n", None).unwrap_err();
+    assert!(err.to_string().contains("scripts chained more than 8 deep"), "{err}");
+}
