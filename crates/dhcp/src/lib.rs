@@ -1,0 +1,168 @@
+//! The boot settings a DHCP reply carries, named as iPXE scripts know them.
+//!
+//! smoltcp runs the DHCP exchange; this crate reads the accepted reply (a BOOTP message,
+//! RFC 2131) and turns it into settings: `ip`, `netmask`, `gateway`, `dns`, `domain`,
+//! `hostname`, `next-server` (siaddr), `filename` (option 67, else the `file` field),
+//! `mac`. The message is walked through a checked view: fixed fields only after the
+//! length is known, options TLV by TLV, nothing read past the end.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Offset of the options, after the fixed BOOTP fields and the magic cookie.
+const OPTIONS: usize = 240;
+const COOKIE: [u8; 4] = [99, 130, 83, 99];
+
+/// Why a DHCP message could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DhcpError {
+    /// Shorter than the fixed fields and cookie.
+    Truncated,
+    /// Not a BOOTP reply (op 2) for Ethernet, or the magic cookie is wrong.
+    NotAReply,
+    /// An option runs past the end of the message.
+    BadOption(u8),
+}
+
+impl fmt::Display for DhcpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated => f.write_str("the DHCP reply is truncated"),
+            Self::NotAReply => f.write_str("not a DHCP reply"),
+            Self::BadOption(o) => write!(f, "DHCP option {o} runs past the end of the reply"),
+        }
+    }
+}
+
+fn ipv4(b: &[u8]) -> String {
+    format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+}
+
+/// Text of a NUL-padded field or option; `None` when empty or not UTF-8.
+fn text(b: &[u8]) -> Option<String> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    let s = core::str::from_utf8(&b[..end]).ok()?.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Settings from a DHCP reply, in a stable order.
+pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
+    if msg.len() < OPTIONS {
+        return Err(DhcpError::Truncated);
+    }
+    if msg[0] != 2 || msg[1] != 1 || msg[2] != 6 || msg[236..240] != COOKIE {
+        return Err(DhcpError::NotAReply);
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut put = |name: &str, value: String| {
+        out.retain(|(n, _)| n != name);
+        out.push((name.to_string(), value));
+    };
+    put("mac", msg[28..34].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"));
+    put("ip", ipv4(&msg[16..20]));
+    if msg[20..24] != [0; 4] {
+        put("next-server", ipv4(&msg[20..24]));
+    }
+    let mut filename = text(&msg[108..236]);
+    let mut rest = &msg[OPTIONS..];
+    while let Some((&code, after)) = rest.split_first() {
+        match code {
+            0 => {
+                rest = after;
+                continue;
+            }
+            255 => break,
+            _ => {}
+        }
+        let (&len, after) = after.split_first().ok_or(DhcpError::BadOption(code))?;
+        let len = usize::from(len);
+        if after.len() < len {
+            return Err(DhcpError::BadOption(code));
+        }
+        let (value, after) = after.split_at(len);
+        rest = after;
+        match code {
+            1 if len == 4 => put("netmask", ipv4(value)),
+            3 if len >= 4 => put("gateway", ipv4(&value[..4])),
+            6 if len >= 4 => put("dns", ipv4(&value[..4])),
+            12 => {
+                if let Some(t) = text(value) {
+                    put("hostname", t)
+                }
+            }
+            15 => {
+                if let Some(t) = text(value) {
+                    put("domain", t)
+                }
+            }
+            67 => filename = text(value).or(filename),
+            _ => {}
+        }
+    }
+    if let Some(f) = filename {
+        put("filename", f);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn reply(file: &[u8], options: &[u8]) -> Vec<u8> {
+        let mut m = vec![0u8; OPTIONS];
+        m[..4].copy_from_slice(&[2, 1, 6, 0]);
+        m[16..20].copy_from_slice(&[10, 0, 2, 15]);
+        m[20..24].copy_from_slice(&[10, 0, 2, 2]);
+        m[28..34].copy_from_slice(&[0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+        m[108..108 + file.len()].copy_from_slice(file);
+        m[236..240].copy_from_slice(&COOKIE);
+        m.extend_from_slice(options);
+        m
+    }
+
+    fn get<'a>(s: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        s.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn reads_qemu_style_reply() {
+        let opts = [53, 1, 5, 1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 2, 2, 6, 4, 10, 0, 2, 3, 0, 255];
+        let s = settings(&reply(b"http://10.0.2.2:8080/boot.ipxe", &opts)).unwrap();
+        assert_eq!(get(&s, "ip"), Some("10.0.2.15"));
+        assert_eq!(get(&s, "next-server"), Some("10.0.2.2"));
+        assert_eq!(get(&s, "netmask"), Some("255.255.255.0"));
+        assert_eq!(get(&s, "gateway"), Some("10.0.2.2"));
+        assert_eq!(get(&s, "dns"), Some("10.0.2.3"));
+        assert_eq!(get(&s, "mac"), Some("52:54:00:12:34:56"));
+        assert_eq!(get(&s, "filename"), Some("http://10.0.2.2:8080/boot.ipxe"));
+    }
+
+    #[test]
+    fn option_67_overrides_the_file_field() {
+        let mut opts = vec![67, 9];
+        opts.extend_from_slice(b"boot.ipxe");
+        opts.push(255);
+        let s = settings(&reply(b"old", &opts)).unwrap();
+        assert_eq!(get(&s, "filename"), Some("boot.ipxe"));
+    }
+
+    #[test]
+    fn malformed() {
+        assert_eq!(settings(&[2; 100]), Err(DhcpError::Truncated));
+        let mut r = reply(b"", &[255]);
+        r[0] = 1;
+        assert_eq!(settings(&r), Err(DhcpError::NotAReply));
+        assert_eq!(settings(&reply(b"", &[67, 50, b'x'])), Err(DhcpError::BadOption(67)));
+        assert_eq!(settings(&reply(b"", &[3])), Err(DhcpError::BadOption(3)));
+    }
+}
