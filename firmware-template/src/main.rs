@@ -1,1 +1,69 @@
-#![no_std] #![no_main] use uefi::prelude::*; #[entry] fn main() -> Status { Status::SUCCESS }
+//! The bootsign firmware core: a UEFI program that brings up the network, runs the boot
+//! script embedded by `bootsign build` (or the built-in default: DHCP, then chain the
+//! DHCP boot file), verifies what it downloads against the embedded trust anchors and
+//! boots it.
+//!
+//! This crate is the thin platform layer. Everything that parses or decides (the
+//! configuration format, HTTP, DHCP settings, the script language, X.509 and CMS) lives
+//! in the no_std crates under `crates/`, tested on the host; `unsafe` appears only here,
+//! in the modules that touch UEFI pointers, each block with its SAFETY comment.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod clock;
+mod config;
+mod console;
+mod fetch;
+mod launch;
+mod machine;
+mod net;
+
+use alloc::string::String;
+use uefi::prelude::*;
+
+use bootsign_script::{Interpreter, TrustPolicy};
+
+/// The script run when the image embeds none.
+const DEFAULT_SCRIPT: &str = "#!ipxe\ndhcp\nchain ${filename}\n";
+
+#[entry]
+fn main() -> Status {
+    // OVMF arms a five-minute watchdog before starting a boot option; a long download
+    // must not reset the machine.
+    let _ = boot::set_watchdog_timer(0, 0x10000, None);
+    println!("bootsign firmware {}", env!("CARGO_PKG_VERSION"));
+    match run() {
+        Ok(()) => Status::SUCCESS,
+        Err(why) => {
+            println!("bootsign: {why}");
+            println!("bootsign: nothing was booted");
+            Status::LOAD_ERROR
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let clock = clock::Clock::calibrate();
+    let cfg = config::load()?;
+    let trust = TrustPolicy {
+        required: cfg.setting("imgtrust").is_some(),
+        permanent: cfg.setting("imgtrust") == Some("permanent"),
+        all_images: cfg.setting("imgtrust-all") == Some("1"),
+    };
+    println!(
+        "bootsign: {} trusted root(s), {} certificate(s){}",
+        cfg.anchors.len(),
+        cfg.certs.len(),
+        if cfg.key.is_some() { ", client key" } else { "" }
+    );
+    let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
+    let machine = machine::Firmware::new(clock, cfg);
+    let mut interp = Interpreter::new(machine, trust);
+    match interp.run(script, None) {
+        Ok(0) => Err("the script ended without booting anything".into()),
+        Ok(rc) => Err(alloc::format!("the script exited with status {rc}")),
+        Err(e) => Err(alloc::format!("script {e}")),
+    }
+}

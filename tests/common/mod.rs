@@ -2,6 +2,9 @@
 //! snapshots of a directory tree for "nothing was written" checks.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod qemu;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

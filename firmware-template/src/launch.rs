@@ -1,0 +1,150 @@
+//! Starting a downloaded program: `LoadImage` from memory and `StartImage`, with the
+//! command line as UCS-2 LoadOptions. A Linux kernel finds its initrds the way its EFI
+//! stub looks for them: a LoadFile2 protocol on a handle whose device path is the
+//! vendor media node LINUX_EFI_INITRD_MEDIA_GUID (several initrds are concatenated).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::c_void;
+use core::ptr;
+
+use uefi::boot::{self, LoadImageSource};
+use uefi::proto::loaded_image::LoadedImage;
+use uefi::{Guid, Handle, Status, guid};
+use uefi_raw::Boolean;
+use uefi_raw::protocol::device_path::DevicePathProtocol;
+use uefi_raw::protocol::media::LoadFile2Protocol;
+
+const LINUX_EFI_INITRD_MEDIA_GUID: Guid = guid!("5568e427-68fc-4f3d-ac74-ca555231cc68");
+
+/// VenMedia(LINUX_EFI_INITRD_MEDIA_GUID)/End, as raw device path bytes.
+#[repr(C, packed)]
+struct InitrdDevicePath {
+    kind: u8,
+    subtype: u8,
+    length: [u8; 2],
+    guid: [u8; 16],
+    end: [u8; 4],
+}
+
+/// The LoadFile2 instance: the protocol first, so `this` points at the whole struct.
+#[repr(C)]
+struct InitrdFile {
+    protocol: LoadFile2Protocol,
+    data: *const u8,
+    len: usize,
+}
+
+unsafe extern "efiapi" fn load_initrd(
+    this: *mut LoadFile2Protocol,
+    _file_path: *const DevicePathProtocol,
+    boot_policy: Boolean,
+    buffer_size: *mut usize,
+    buffer: *mut c_void,
+) -> Status {
+    if this.is_null() || buffer_size.is_null() {
+        return Status::INVALID_PARAMETER;
+    }
+    if bool::from(boot_policy) {
+        // LoadFile2 never serves boot-policy requests.
+        return Status::UNSUPPORTED;
+    }
+    // SAFETY: `this` is the `protocol` field at the start of an `InitrdFile` installed by
+    // `Initrd::install`, which outlives every call (it is uninstalled before it is freed).
+    let file = unsafe { &*this.cast::<InitrdFile>() };
+    // SAFETY: checked non-null above; the caller owns the size variable.
+    let size = unsafe { &mut *buffer_size };
+    if buffer.is_null() || *size < file.len {
+        *size = file.len;
+        return Status::BUFFER_TOO_SMALL;
+    }
+    // SAFETY: the caller guarantees `buffer` holds `*size` >= `file.len` bytes, and
+    // `file.data` points at `file.len` bytes kept alive by the `Initrd`.
+    unsafe { ptr::copy_nonoverlapping(file.data, buffer.cast::<u8>(), file.len) };
+    *size = file.len;
+    Status::SUCCESS
+}
+
+/// The installed initrd protocols; uninstalled on drop.
+struct Initrd {
+    handle: Handle,
+    path: *mut InitrdDevicePath,
+    file: *mut InitrdFile,
+    _data: Vec<u8>,
+}
+
+impl Initrd {
+    fn install(data: Vec<u8>) -> Result<Self, String> {
+        let path = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(InitrdDevicePath {
+            kind: 4,
+            subtype: 3,
+            length: 20u16.to_le_bytes(),
+            guid: LINUX_EFI_INITRD_MEDIA_GUID.to_bytes(),
+            end: [0x7f, 0xff, 4, 0],
+        }));
+        let file = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(InitrdFile {
+            protocol: LoadFile2Protocol { load_file: load_initrd },
+            data: data.as_ptr(),
+            len: data.len(),
+        }));
+        // SAFETY: `path` is a valid, terminated device path that lives until `drop`
+        // uninstalls it.
+        let handle = unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) }
+            .map_err(|e| alloc::format!("cannot install the initrd device path: {:?}", e.status()))?;
+        // SAFETY: `file` starts with a LoadFile2 protocol and lives until `drop`.
+        unsafe { boot::install_protocol_interface(Some(handle), &LoadFile2Protocol::GUID, file.cast()) }
+            .map_err(|e| alloc::format!("cannot install the initrd LoadFile2 protocol: {:?}", e.status()))?;
+        Ok(Self { handle, path, file, _data: data })
+    }
+}
+
+impl Drop for Initrd {
+    fn drop(&mut self) {
+        // SAFETY: both interfaces were installed on `handle` by `install` with these
+        // pointers, which are freed only after they are uninstalled.
+        unsafe {
+            let _ = boot::uninstall_protocol_interface(self.handle, &LoadFile2Protocol::GUID, self.file.cast());
+            let _ = boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast());
+            drop(alloc::boxed::Box::from_raw(self.file));
+            drop(alloc::boxed::Box::from_raw(self.path));
+        }
+    }
+}
+
+/// Starts `image` with `cmdline` and `initrds`. Returns why, when it did not start or
+/// came back.
+pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
+    let handle = match boot::load_image(boot::image_handle(), LoadImageSource::FromBuffer { buffer: image, file_path: None }) {
+        Ok(h) => h,
+        Err(e) if e.status() == Status::SECURITY_VIOLATION || e.status() == Status::ACCESS_DENIED => {
+            return "Secure Boot refused the image: it is not signed by a key the platform trusts".into();
+        }
+        Err(e) => return alloc::format!("the platform cannot load the image (not an EFI program?): {:?}", e.status()),
+    };
+    // UCS-2, NUL-terminated; kept alive until StartImage returns.
+    let options: Vec<u16> = cmdline.encode_utf16().chain(core::iter::once(0)).collect();
+    if !cmdline.is_empty() {
+        match boot::open_protocol_exclusive::<LoadedImage>(handle) {
+            Ok(mut loaded) => {
+                // SAFETY: `options` outlives the started image's use of it: it is dropped
+                // only after StartImage returns.
+                unsafe { loaded.set_load_options(options.as_ptr().cast(), (options.len() * 2) as u32) };
+            }
+            Err(e) => return alloc::format!("cannot set the command line: {:?}", e.status()),
+        }
+    }
+    let _initrd = if initrds.is_empty() {
+        None
+    } else {
+        match Initrd::install(initrds.concat()) {
+            Ok(i) => Some(i),
+            Err(e) => return e,
+        }
+    };
+    let result = boot::start_image(handle);
+    let _ = boot::unload_image(handle);
+    match result {
+        Ok(()) => "the image returned".into(),
+        Err(e) => alloc::format!("the image failed to start or exited with {:?}", e.status()),
+    }
+}

@@ -1,0 +1,126 @@
+//! The firmware's side of the script language: network, downloads, signature checks
+//! with the embedded trust anchors, and booting.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bootsign_config::Config;
+use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
+use bootsign_pki::{Fingerprint, MultiHasher};
+use bootsign_script::{Boot, Machine};
+use uefi::boot;
+use uefi::runtime::{self, ResetType};
+
+use crate::clock::Clock;
+use crate::net::Net;
+
+/// The machine the script runs on.
+pub struct Firmware {
+    clock: Clock,
+    config: Config<'static>,
+    anchors: Vec<Fingerprint>,
+    net: Option<Net>,
+}
+
+impl Firmware {
+    /// The firmware with its embedded configuration; the NIC is opened on first use.
+    pub fn new(clock: Clock, config: Config<'static>) -> Self {
+        let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
+        Self { clock, config, anchors, net: None }
+    }
+
+    fn net(&mut self) -> Result<&mut Net, String> {
+        if self.net.is_none() {
+            self.net = Some(Net::open(self.clock)?);
+        }
+        Ok(self.net.as_mut().expect("just opened"))
+    }
+}
+
+impl Machine for Firmware {
+    type Proof = Verified;
+
+    fn print(&mut self, text: &str) {
+        crate::console::print(text);
+    }
+
+    fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
+        if iface != "net0" {
+            return Err(alloc::format!("no interface {iface} (this firmware drives net0)"));
+        }
+        let started = self.clock.now_ms();
+        let net = self.net()?;
+        let mac = net.mac();
+        crate::print!("DHCP on net0 ({mac})...");
+        let settings = net.dhcp().inspect_err(|_| crate::println!(" failed"))?;
+        let get = |n: &str| settings.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("-");
+        crate::println!(
+            " {} gateway {} next-server {} ({} ms)",
+            get("ip"),
+            get("gateway"),
+            get("next-server"),
+            self.clock.now_ms() - started
+        );
+        Ok(settings)
+    }
+
+    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
+        if iface != "net0" {
+            return Err(alloc::format!("no interface {iface}"));
+        }
+        let net = self.net()?;
+        if command == "ifstat" {
+            crate::println!("net0: {}", net.mac());
+        }
+        Ok(())
+    }
+
+    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String> {
+        let net = self.net()?;
+        crate::fetch::fetch(net, uri)
+    }
+
+    fn verify(&mut self, data: &[u8], signature: &[u8], signer: Option<&str>) -> Result<(Verified, String), String> {
+        let started = self.clock.now_ms();
+        let time = self
+            .clock
+            .unix_time()
+            .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
+        let der = decode_pem_or_der(signature).map_err(|e| alloc::format!("{e}"))?;
+        let sd = SignedData::parse(&der).map_err(|e| alloc::format!("{e}"))?;
+        let mut hasher = MultiHasher::new(sd.digest_algorithms());
+        hasher.update(data);
+        let digests = hasher.finish();
+        let trust = Trust { anchors: &self.anchors, extra_certs: &self.config.certs, time };
+        let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
+        let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        let ms = self.clock.now_ms() - started;
+        Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
+    }
+
+    fn boot(&mut self, boot: Boot<'_, Verified>) -> String {
+        let image = boot.image();
+        let initrds: Vec<&[u8]> = boot.initrds().iter().map(|i| i.data.as_slice()).collect();
+        crate::println!(
+            "Booting {} ({} bytes){}{}",
+            image.name,
+            image.data.len(),
+            if initrds.is_empty() { String::new() } else { alloc::format!(" with {} initrd(s)", initrds.len()) },
+            if image.cmdline.is_empty() { String::new() } else { alloc::format!(": {}", image.cmdline) }
+        );
+        crate::launch::start(&image.data, &image.cmdline, &initrds)
+    }
+
+    fn sleep(&mut self, seconds: u64) {
+        boot::stall(Duration::from_secs(seconds));
+    }
+
+    fn reboot(&mut self) -> String {
+        runtime::reset(ResetType::COLD, uefi::Status::SUCCESS, None)
+    }
+
+    fn poweroff(&mut self) -> String {
+        runtime::reset(ResetType::SHUTDOWN, uefi::Status::SUCCESS, None)
+    }
+}

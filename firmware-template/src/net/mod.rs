@@ -1,0 +1,208 @@
+//! The network stack: smoltcp over the SNP device, with DHCP, DNS and TCP as the boot
+//! script and the downloader need them. The stack never reads a clock itself; every
+//! poll gets the time from [`Clock`].
+
+mod snp;
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::{dhcpv4, dns, tcp};
+use smoltcp::time::Instant;
+use smoltcp::wire::{DnsQueryType, EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
+
+use crate::clock::Clock;
+use snp::SnpDevice;
+
+/// How long DHCP may take before the command fails.
+const DHCP_TIMEOUT_MS: u64 = 15_000;
+/// How long a connection attempt may take.
+const CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// How long a name lookup may take.
+const DNS_TIMEOUT_MS: u64 = 5_000;
+/// TCP receive buffer: large, so window scaling lets downloads run at link speed.
+const TCP_RX: usize = 1 << 20;
+const TCP_TX: usize = 16 * 1024;
+
+/// The interface and its sockets.
+pub struct Net {
+    dev: SnpDevice,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    dhcp: SocketHandle,
+    dns: Option<SocketHandle>,
+    clock: Clock,
+    next_port: u16,
+}
+
+impl Net {
+    /// Opens the NIC and sets up an unconfigured interface.
+    pub fn open(clock: Clock) -> Result<Self, String> {
+        let mut dev = SnpDevice::open()?;
+        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(dev.mac)));
+        config.random_seed = clock.now_ms() ^ u64::from_le_bytes([dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4], dev.mac[5], 0x5a, 0xa5]);
+        let iface = Interface::new(config, &mut dev, Instant::from_millis(clock.now_ms() as i64));
+        let mut sockets = SocketSet::new(Vec::new());
+        let mut dhcp = dhcpv4::Socket::new();
+        // The whole reply is kept so the boot settings (next-server, filename) can be read.
+        dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
+        let dhcp = sockets.add(dhcp);
+        let next_port = 49152 + (clock.now_ms() % 8192) as u16;
+        Ok(Self { dev, iface, sockets, dhcp, dns: None, clock, next_port })
+    }
+
+    /// The MAC address, as iPXE prints it.
+    pub fn mac(&self) -> String {
+        self.dev.mac.iter().map(|b| alloc::format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    }
+
+    /// Runs the stack once.
+    pub fn poll(&mut self) {
+        let now = Instant::from_millis(self.clock.now_ms() as i64);
+        self.iface.poll(now, &mut self.dev, &mut self.sockets);
+    }
+
+    /// Polls until `ready` returns a value or `timeout_ms` passes.
+    fn wait<R>(&mut self, timeout_ms: u64, mut ready: impl FnMut(&mut Self) -> Option<R>) -> Option<R> {
+        let deadline = self.clock.now_ms() + timeout_ms;
+        loop {
+            self.poll();
+            if let Some(r) = ready(self) {
+                return Some(r);
+            }
+            if self.clock.now_ms() > deadline {
+                return None;
+            }
+        }
+    }
+
+    /// Configures the interface by DHCP and returns the boot settings of the reply.
+    pub fn dhcp(&mut self) -> Result<Vec<(String, String)>, String> {
+        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).reset();
+        let got = self.wait(DHCP_TIMEOUT_MS, |net| {
+            let event = net.sockets.get_mut::<dhcpv4::Socket>(net.dhcp).poll()?;
+            let dhcpv4::Event::Configured(cfg) = event else { return None };
+            let settings = cfg.packet.map(|p| bootsign_dhcp::settings(p.into_inner()));
+            let address = cfg.address;
+            let router = cfg.router;
+            let dns: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
+            Some((settings, address, router, dns))
+        });
+        let (settings, address, router, dns_servers) =
+            got.ok_or_else(|| alloc::format!("no DHCP reply within {} s", DHCP_TIMEOUT_MS / 1000))?;
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.clear();
+            let _ = addrs.push(IpCidr::Ipv4(address));
+        });
+        match router {
+            Some(r) => {
+                let _ = self.iface.routes_mut().add_default_ipv4_route(r);
+            }
+            None => {
+                self.iface.routes_mut().remove_default_ipv4_route();
+            }
+        }
+        if let Some(old) = self.dns.take() {
+            self.sockets.remove(old);
+        }
+        if !dns_servers.is_empty() {
+            let servers: Vec<IpAddress> = dns_servers.iter().map(|a| IpAddress::Ipv4(*a)).collect();
+            self.dns = Some(self.sockets.add(dns::Socket::new(&servers, vec![None])));
+        }
+        let mut settings = match settings {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return Err(alloc::format!("the DHCP reply is unusable: {e}")),
+            None => Vec::new(),
+        };
+        if !settings.iter().any(|(n, _)| n == "ip") {
+            settings.push(("ip".into(), address.address().to_string()));
+        }
+        Ok(settings)
+    }
+
+    /// The address of `host` (a dotted IPv4 address or a name looked up by DNS).
+    pub fn resolve(&mut self, host: &str) -> Result<Ipv4Address, String> {
+        if let Ok(ip) = host.parse::<Ipv4Address>() {
+            return Ok(ip);
+        }
+        let handle = self.dns.ok_or_else(|| alloc::format!("cannot look up {host}: no DNS server (run dhcp first)"))?;
+        let query = {
+            let socket = self.sockets.get_mut::<dns::Socket>(handle);
+            socket
+                .start_query(self.iface.context(), host, DnsQueryType::A)
+                .map_err(|e| alloc::format!("cannot look up {host}: {e:?}"))?
+        };
+        let answer = self.wait(DNS_TIMEOUT_MS, |net| {
+            match net.sockets.get_mut::<dns::Socket>(handle).get_query_result(query) {
+                Err(dns::GetQueryResultError::Pending) => None,
+                other => Some(other),
+            }
+        });
+        match answer {
+            Some(Ok(addrs)) => addrs
+                .iter()
+                .find_map(|a| match a {
+                    IpAddress::Ipv4(v4) => Some(*v4),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                })
+                .ok_or_else(|| alloc::format!("{host} has no IPv4 address")),
+            Some(Err(_)) => Err(alloc::format!("{host}: no such host")),
+            None => Err(alloc::format!("looking up {host} timed out")),
+        }
+    }
+
+    /// Opens a TCP connection.
+    pub fn connect(&mut self, ip: Ipv4Address, port: u16) -> Result<SocketHandle, String> {
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0u8; TCP_RX]),
+            tcp::SocketBuffer::new(vec![0u8; TCP_TX]),
+        );
+        socket.set_nagle_enabled(false);
+        let local = self.next_port;
+        self.next_port = if self.next_port >= 65000 { 49152 } else { self.next_port + 1 };
+        socket
+            .connect(self.iface.context(), (IpAddress::Ipv4(ip), port), local)
+            .map_err(|e| alloc::format!("cannot connect to {ip}:{port}: {e:?}"))?;
+        let handle = self.sockets.add(socket);
+        let state = self.wait(CONNECT_TIMEOUT_MS, |net| {
+            let s = net.sockets.get::<tcp::Socket>(handle);
+            match s.state() {
+                tcp::State::Established => Some(Ok(())),
+                tcp::State::Closed => Some(Err(())),
+                _ => None,
+            }
+        });
+        match state {
+            Some(Ok(())) => Ok(handle),
+            Some(Err(())) => {
+                self.sockets.remove(handle);
+                Err(alloc::format!("connection to {ip}:{port} refused"))
+            }
+            None => {
+                self.sockets.remove(handle);
+                Err(alloc::format!("connecting to {ip}:{port} timed out"))
+            }
+        }
+    }
+
+    /// The TCP socket behind `handle`.
+    pub fn tcp(&mut self, handle: SocketHandle) -> &mut tcp::Socket<'static> {
+        self.sockets.get_mut::<tcp::Socket>(handle)
+    }
+
+    /// Closes and forgets a connection.
+    pub fn close(&mut self, handle: SocketHandle) {
+        self.tcp(handle).abort();
+        self.poll();
+        self.sockets.remove(handle);
+    }
+
+    /// The clock the stack runs on.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+}

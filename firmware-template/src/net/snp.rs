@@ -1,0 +1,153 @@
+//! The NIC through UEFI's Simple Network Protocol, as a smoltcp `phy::Device`.
+//!
+//! SNP transmits asynchronously: a frame's buffer belongs to the NIC until
+//! `GetStatus` hands it back as recycled, so transmit buffers are owned here, lent to
+//! the NIC, and taken back only when recycled.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::time::Instant;
+use uefi::boot::{self, ScopedProtocol, SearchType};
+use uefi::proto::network::snp::{NetworkState, ReceiveFlags, SimpleNetwork};
+use uefi::{Handle, Identify};
+
+/// Largest Ethernet frame without FCS.
+const FRAME: usize = 1514;
+/// Frames the NIC may hold before transmit waits.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// The transmit side: the protocol and the buffers.
+pub struct Tx {
+    snp: ScopedProtocol<SimpleNetwork>,
+    free: Vec<Box<[u8]>>,
+    in_flight: Vec<Box<[u8]>>,
+}
+
+/// An SNP network interface.
+pub struct SnpDevice {
+    tx: Tx,
+    rx: Box<[u8]>,
+    /// The station MAC address.
+    pub mac: [u8; 6],
+}
+
+/// Connects every controller so the platform's NIC drivers bind (OVMF exposes network
+/// interfaces only after this).
+fn connect_all() {
+    if let Ok(handles) = boot::locate_handle_buffer(SearchType::AllHandles) {
+        for h in handles.iter() {
+            let _ = boot::connect_controller(*h, &[], None, true);
+        }
+    }
+}
+
+fn open_first() -> Result<(Handle, ScopedProtocol<SimpleNetwork>), String> {
+    let find = || boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID)).ok();
+    let handles = match find() {
+        Some(h) if !h.is_empty() => h,
+        _ => {
+            connect_all();
+            find().filter(|h| !h.is_empty()).ok_or("no network interface found (no UEFI Simple Network Protocol)")?
+        }
+    };
+    let mut last = String::new();
+    for h in handles.iter() {
+        // Exclusive: the platform's own network stack (MNP) lets go of the NIC, so it
+        // does not poll away our frames.
+        match boot::open_protocol_exclusive::<SimpleNetwork>(*h) {
+            Ok(p) => return Ok((*h, p)),
+            Err(e) => last = alloc::format!("{:?}", e.status()),
+        }
+    }
+    Err(alloc::format!("cannot open the network interface: {last}"))
+}
+
+impl SnpDevice {
+    /// Opens and initialises the first network interface.
+    pub fn open() -> Result<Self, String> {
+        let (_handle, mut snp) = open_first()?;
+        if snp.mode().state == NetworkState::STOPPED {
+            snp.start().map_err(|e| alloc::format!("cannot start the NIC: {:?}", e.status()))?;
+        }
+        if snp.mode().state == NetworkState::STARTED {
+            snp.initialize(0, 0).map_err(|e| alloc::format!("cannot initialise the NIC: {:?}", e.status()))?;
+        }
+        let wanted = ReceiveFlags::UNICAST | ReceiveFlags::BROADCAST;
+        let _ = snp.receive_filters(wanted, ReceiveFlags::empty(), false, None);
+        let mut mac = [0u8; 6];
+        mac.copy_from_slice(&snp.mode().current_address.0[..6]);
+        Ok(Self {
+            tx: Tx { snp, free: Vec::new(), in_flight: Vec::new() },
+            rx: vec![0u8; 2048].into_boxed_slice(),
+            mac,
+        })
+    }
+}
+
+impl Tx {
+    /// Takes back the buffers the NIC has finished with.
+    fn recycle(&mut self) {
+        while let Ok(Some(done)) = self.snp.get_recycled_transmit_buffer_status() {
+            if let Some(i) = self.in_flight.iter().position(|b| b.as_ptr() == done.as_ptr().cast_const()) {
+                let buf = self.in_flight.swap_remove(i);
+                self.free.push(buf);
+            }
+        }
+    }
+}
+
+/// A received frame.
+pub struct RxToken<'a>(&'a [u8]);
+
+/// Permission to send one frame.
+pub struct TxToken<'a>(&'a mut Tx);
+
+impl phy::RxToken for RxToken<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(self.0)
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let tx = self.0;
+        let mut buf = tx.free.pop().unwrap_or_else(|| vec![0u8; FRAME].into_boxed_slice());
+        let result = f(&mut buf[..len]);
+        match tx.snp.transmit(0, &mut buf[..len], None, None, None) {
+            Ok(()) => tx.in_flight.push(buf),
+            // The NIC's queue is full: the frame is dropped, and TCP will resend it.
+            Err(_) => tx.free.push(buf),
+        }
+        result
+    }
+}
+
+impl phy::Device for SnpDevice {
+    type RxToken<'a> = RxToken<'a>;
+    type TxToken<'a> = TxToken<'a>;
+
+    fn receive(&mut self, _timestamp: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
+        self.tx.recycle();
+        let n = self.tx.snp.receive(&mut self.rx, None, None, None, None).ok()?;
+        Some((RxToken(&self.rx[..n]), TxToken(&mut self.tx)))
+    }
+
+    fn transmit(&mut self, _timestamp: Instant) -> Option<TxToken<'_>> {
+        self.tx.recycle();
+        if self.tx.in_flight.len() >= MAX_IN_FLIGHT {
+            return None;
+        }
+        Some(TxToken(&mut self.tx))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = FRAME;
+        caps
+    }
+}

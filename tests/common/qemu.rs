@@ -1,0 +1,167 @@
+//! QEMU + OVMF for firmware tests: builds the firmware once, writes a configuration
+//! into it (as `bootsign build --efi` will), boots it under TCG with a virtio NIC on
+//! QEMU's user network, and watches the serial console for markers.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+/// The firmware template, built for x86_64-unknown-uefi (once per test binary).
+pub fn firmware_efi() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--release", "--quiet", "--target", "x86_64-unknown-uefi", "--manifest-path"])
+                .arg(root.join("firmware-template/Cargo.toml"))
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_TARGET_DIR")
+                .status()
+                .expect("run cargo to build the firmware");
+            assert!(status.success(), "the firmware did not build (is the x86_64-unknown-uefi target installed?)");
+            root.join("firmware-template/target/x86_64-unknown-uefi/release/bootsign-firmware.efi")
+        })
+        .clone()
+}
+
+/// What goes into a test image's configuration.
+#[derive(Default)]
+pub struct ImageConfig<'a> {
+    pub anchors: Vec<[u8; 32]>,
+    pub certs: Vec<Vec<u8>>,
+    pub script: Option<&'a str>,
+    pub settings: Vec<(&'a str, &'a str)>,
+}
+
+/// Writes the firmware with `cfg` in its `.bscfg` section to `out`.
+pub fn configured_efi(out: &Path, cfg: &ImageConfig) {
+    let certs: Vec<&[u8]> = cfg.certs.iter().map(Vec::as_slice).collect();
+    let config = bootsign_config::Config {
+        anchors: cfg.anchors.clone(),
+        certs,
+        key: None,
+        script: cfg.script,
+        settings: cfg.settings.clone(),
+        crosscert: None,
+    };
+    let template = std::fs::read(firmware_efi()).unwrap();
+    let efi = bootsign_pe::add_section(&template, bootsign_pe::CONFIG_SECTION, &config.encode().unwrap()).unwrap();
+    std::fs::write(out, efi).unwrap();
+}
+
+/// A running guest.
+pub struct Qemu {
+    child: Child,
+    output: Arc<Mutex<String>>,
+    _vars: tempfile::TempDir,
+    pub started: Instant,
+}
+
+/// Strips carriage returns and ANSI escape sequences from console output.
+fn clean(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {}
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    while let Some(&n) = chars.peek() {
+                        chars.next();
+                        if n.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Qemu {
+    /// Boots `efi` directly (`-kernel`), with the user network; `netdev_extra` is
+    /// appended to the `-netdev user` options (e.g. `,bootfile=...`).
+    pub fn boot_efi(efi: &Path, netdev_extra: &str) -> Self {
+        let vars = tempfile::tempdir().unwrap();
+        let vars_file = vars.path().join("vars.fd");
+        std::fs::copy(OVMF_VARS, &vars_file).unwrap();
+        let mut child = Command::new("qemu-system-x86_64")
+            .args(["-machine", "q35", "-accel", "tcg", "-m", "1024", "-nographic", "-monitor", "none"])
+            .args(["-no-reboot", "-serial", "stdio", "-nodefaults"])
+            .arg("-drive")
+            .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"))
+            .arg("-drive")
+            .arg(format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()))
+            .arg("-netdev")
+            .arg(format!("user,id=n0{netdev_extra}"))
+            .args(["-device", "virtio-net-pci,netdev=n0,romfile="])
+            .arg("-kernel")
+            .arg(efi)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("qemu-system-x86_64 must be installed (scripts/setup.sh installs it)");
+        let output = Arc::new(Mutex::new(String::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                *sink.lock().unwrap() = clean(&raw);
+            }
+        });
+        Self { child, output, _vars: vars, started: Instant::now() }
+    }
+
+    /// The console output so far.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits until one of `markers` appears; returns which one and when (since start).
+    /// Panics with the console output on timeout or when QEMU exits first.
+    pub fn wait_for(&mut self, markers: &[&str], timeout: Duration) -> (usize, Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let out = self.output();
+            if let Some(i) = markers.iter().position(|m| out.contains(m)) {
+                return (i, self.started.elapsed());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                let out = self.output();
+                if let Some(i) = markers.iter().position(|m| out.contains(m)) {
+                    return (i, self.started.elapsed());
+                }
+                panic!("QEMU exited ({status}) before any of {markers:?}:\n{out}");
+            }
+            if Instant::now() > deadline {
+                panic!("none of {markers:?} within {timeout:?}:\n{out}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
