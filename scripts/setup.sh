@@ -8,12 +8,45 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
+command -v cpio >/dev/null 2>&1 || missing+=(cpio)
+updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}" >&2
     $SUDO apt-get update -qq
+    updated=1
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# QEMU comes from bookworm-backports: the machine's qemu-utils is the backports version,
+# and bookworm's own qemu-system-x86 refuses to install beside it.
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    if [ -f /etc/debian_version ] && grep -q '^12' /etc/debian_version; then
+        $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        $SUDO apt-get update -qq
+        updated=1
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+            -t bookworm-backports qemu-system-x86 >/dev/null
+    else
+        $SUDO apt-get update -qq
+        updated=1
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
+    fi
+fi
+
+# A real kernel and a busybox initramfs for the boot tests.
+if [ ! -s "${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}/vmlinuz" ] && [ -z "$updated" ]; then
+    $SUDO apt-get update -qq
+fi
+"$(dirname "$0")/fixtures.sh" >/dev/null
 
 # The no_std crates are also built for the firmware's target.
 if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; then

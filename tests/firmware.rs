@@ -34,3 +34,200 @@ fn runs_its_embedded_script_and_fetches_over_http() {
     assert_eq!(*server.requests.lock().unwrap(), ["/hello.txt", "/missing"]);
     eprintln!("{out}");
 }
+
+use common::Env;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The kernel and initramfs fetched by scripts/fixtures.sh (run by scripts/setup.sh).
+fn fixtures() -> PathBuf {
+    let dir = std::env::var_os("BOOTSIGN_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"));
+    assert!(
+        dir.join("vmlinuz").is_file() && dir.join("initrd.img").is_file(),
+        "{} lacks vmlinuz and initrd.img: run scripts/setup.sh (it fetches them)",
+        dir.display()
+    );
+    dir
+}
+
+/// A CA with a code-signing certificate, and a web root holding `files` (copied from
+/// the fixtures) signed by it.
+struct Signed {
+    env: Env,
+    anchor: [u8; 32],
+}
+
+fn anchor_of(env: &Env, cert: &str) -> [u8; 32] {
+    let hex = env.ok(&["fingerprint", "--raw", cert]);
+    let hex = hex.trim();
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    out
+}
+
+fn signed_www(files: &[(&str, &str)]) -> Signed {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Boot CA"]);
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    let fx = fixtures();
+    for (from, to) in files {
+        let dest = env.path(&format!("www/{to}"));
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(fx.join(from), &dest).unwrap();
+        env.ok(&["sign", dest.to_str().unwrap()]);
+    }
+    let anchor = anchor_of(&env, "ca.crt");
+    Signed { env, anchor }
+}
+
+/// Boots an image whose embedded script is `script` and waits for `ok` or a refusal.
+fn boot(signed: &Signed, script: &str, settings: Vec<(&str, &str)>) -> (bool, String, Duration) {
+    let efi = signed.env.path("boot.efi");
+    configured_efi(
+        &efi,
+        &ImageConfig { anchors: vec![signed.anchor], script: Some(script), settings, ..Default::default() },
+    );
+    let mut qemu = Qemu::boot_efi(&efi, "");
+    let (which, at) = qemu.wait_for(
+        &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "SEED-CHAIN-OK"],
+        Duration::from_secs(240),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    (which != 1, qemu.output(), at)
+}
+
+fn kernel_script(port: u16, extra: &str) -> String {
+    format!(
+        "#!ipxe\n{extra}\
+         kernel http://${{next-server}}:{port}/vmlinuz console=ttyS0 panic=-1 quiet\n\
+         initrd http://${{next-server}}:{port}/initrd.img\n\
+         imgverify vmlinuz http://${{next-server}}:{port}/vmlinuz.sig\n\
+         imgverify initrd.img http://${{next-server}}:{port}/initrd.img.sig\n\
+         boot\n"
+    )
+}
+
+#[test]
+fn boots_a_signed_linux_kernel_and_initrd() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
+    let server = FileServer::start(signed.env.path("www"), 0);
+    let (ok, out, at) = boot(&signed, &kernel_script(server.port, "imgtrust --permanent --all\n"), vec![]);
+    assert!(ok, "{out}");
+    assert!(out.contains("vmlinuz: signature verified (signed by bootsign code signing"), "{out}");
+    assert!(out.contains("initrd.img: signature verified"), "{out}");
+    assert!(
+        out.contains("Booting vmlinuz (") && out.contains("with 1 initrd(s): console=ttyS0 panic=-1 quiet"),
+        "{out}"
+    );
+    assert!(out.contains("BOOTSIGN-INITRAMFS-OK cmdline: console=ttyS0 panic=-1 quiet"), "{out}");
+    eprintln!("booted to the initramfs marker {:.1} s after QEMU started", at.as_secs_f64());
+}
+
+#[test]
+fn a_tampered_kernel_is_refused() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
+    let path = signed.env.path("www/vmlinuz");
+    let mut kernel = std::fs::read(&path).unwrap();
+    kernel[4096] ^= 0x20;
+    std::fs::write(&path, kernel).unwrap();
+    let server = FileServer::start(signed.env.path("www"), 0);
+    let (ok, out, _) = boot(&signed, &kernel_script(server.port, "imgtrust --permanent\n"), vec![]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "image 'vmlinuz' was not verified: the signature by \"bootsign code signing\" does not verify"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("Booting"), "{out}");
+}
+
+#[test]
+fn a_signature_from_an_untrusted_ca_is_refused() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
+    // The image trusts another CA.
+    let other = Env::new();
+    other.ok(&["ca", "init", "--key", "p256", "--cn", "Other CA"]);
+    let untrusting = Signed { env: signed.env, anchor: anchor_of(&other, "ca.crt") };
+    let server = FileServer::start(untrusting.env.path("www"), 0);
+    let (ok, out, _) = boot(&untrusting, &kernel_script(server.port, ""), vec![]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "signer \"bootsign code signing\" is not trusted: root \"Boot CA\" is not trusted (SHA-256"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unverified_image_is_refused_after_imgtrust() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz")]);
+    let server = FileServer::start(signed.env.path("www"), 0);
+    let script = format!(
+        "#!ipxe\nimgtrust --permanent\nkernel http://${{next-server}}:{}/vmlinuz\nboot\n",
+        server.port
+    );
+    let (ok, out, _) = boot(&signed, &script, vec![]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "image 'vmlinuz' is not trusted: imgtrust requires a verified image (run imgverify first)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unverified_initrd_is_refused_with_imgtrust_all() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
+    let server = FileServer::start(signed.env.path("www"), 0);
+    let script = kernel_script(server.port, "imgtrust --permanent --all\n")
+        .replace("imgverify initrd.img", "echo skipping");
+    let (ok, out, _) = boot(&signed, &script, vec![]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "initrd 'initrd.img' is not trusted: imgtrust --all requires every image to be verified"
+        ),
+        "{out}"
+    );
+    // The build can demand the same without the script saying so.
+    let script = kernel_script(server.port, "").replace("imgverify initrd.img", "echo skipping");
+    let (ok, out, _) = boot(&signed, &script, vec![("imgtrust", "permanent"), ("imgtrust-all", "1")]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("initrd 'initrd.img' is not trusted"), "{out}");
+}
+
+/// Only this test serves on port 80 (the seed script's URLs have no port).
+static PORT_80: Mutex<()> = Mutex::new(());
+
+#[test]
+fn the_seed_example_script_runs_unmodified() {
+    let _port = PORT_80.lock().unwrap();
+    let signed = signed_www(&[]);
+    // What the script boots: an EFI program that prints a marker (this firmware with a
+    // one-line script), signed like a kernel.
+    std::fs::create_dir_all(signed.env.path("www/boot")).unwrap();
+    let payload = signed.env.path("www/boot/vmlinuz");
+    configured_efi(
+        &payload,
+        &ImageConfig {
+            script: Some("#!ipxe\necho SEED-CHAIN-OK\n"),
+            settings: vec![("autodhcp", "0")],
+            ..Default::default()
+        },
+    );
+    signed.env.ok(&["sign", payload.to_str().unwrap()]);
+    let _server = FileServer::start(signed.env.path("www"), 80);
+    let seed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/signed-boot.ipxe")).unwrap();
+    let (ok, out, _) = boot(&signed, &seed, vec![]);
+    assert!(ok, "{out}");
+    assert!(out.contains("vmlinuz: signature verified"), "{out}");
+    assert!(out.contains("SEED-CHAIN-OK"), "{out}");
+}

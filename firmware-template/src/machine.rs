@@ -109,6 +109,8 @@ impl Machine for Firmware {
             if initrds.is_empty() { String::new() } else { alloc::format!(" with {} initrd(s)", initrds.len()) },
             if image.cmdline.is_empty() { String::new() } else { alloc::format!(": {}", image.cmdline) }
         );
+        // The started program gets the NIC (and the platform's network stack) back.
+        self.net = None;
         crate::launch::start(&image.data, &image.cmdline, &initrds)
     }
 

@@ -59,8 +59,14 @@ fn run() -> Result<(), String> {
         if cfg.key.is_some() { ", client key" } else { "" }
     );
     let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
+    let autodhcp = cfg.setting("autodhcp") != Some("0");
     let machine = machine::Firmware::new(clock, cfg);
     let mut interp = Interpreter::new(machine, trust);
+    // Like iPXE's autoboot, configure the network first, so scripts can use
+    // ${next-server} and friends without a `dhcp` line; a script's own `dhcp` renews.
+    if autodhcp && let Err(e) = interp.run("dhcp\n", None) {
+        println!("bootsign: {}; continuing without a network configuration", e.message);
+    }
     match interp.run(script, None) {
         Ok(0) => Err("the script ended without booting anything".into()),
         Ok(rc) => Err(alloc::format!("the script exited with status {rc}")),

@@ -28,13 +28,17 @@ fn serve(mut stream: TcpStream, root: &PathBuf, log: &Mutex<Vec<String>>) {
     let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
     match std::fs::read(&file) {
         Ok(body) if file.is_file() => {
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(&body);
         }
         _ => {
             let body = b"not found\n";
-            let head = format!("HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let head = format!(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body);
         }

@@ -24,7 +24,10 @@ pub fn firmware_efi() -> PathBuf {
                 .env_remove("CARGO_TARGET_DIR")
                 .status()
                 .expect("run cargo to build the firmware");
-            assert!(status.success(), "the firmware did not build (is the x86_64-unknown-uefi target installed?)");
+            assert!(
+                status.success(),
+                "the firmware did not build (is the x86_64-unknown-uefi target installed?)"
+            );
             root.join("firmware-template/target/x86_64-unknown-uefi/release/bootsign-firmware.efi")
         })
         .clone()
@@ -51,7 +54,8 @@ pub fn configured_efi(out: &Path, cfg: &ImageConfig) {
         crosscert: None,
     };
     let template = std::fs::read(firmware_efi()).unwrap();
-    let efi = bootsign_pe::add_section(&template, bootsign_pe::CONFIG_SECTION, &config.encode().unwrap()).unwrap();
+    let efi =
+        bootsign_pe::add_section(&template, bootsign_pe::CONFIG_SECTION, &config.encode().unwrap()).unwrap();
     std::fs::write(out, efi).unwrap();
 }
 
@@ -134,19 +138,28 @@ impl Qemu {
         self.output.lock().unwrap().clone()
     }
 
-    /// Waits until one of `markers` appears; returns which one and when (since start).
-    /// Panics with the console output on timeout or when QEMU exits first.
+    /// Waits until one of `markers` appears; returns the one that appeared first and
+    /// when (since start). Panics with the console output on timeout or when QEMU exits
+    /// first.
     pub fn wait_for(&mut self, markers: &[&str], timeout: Duration) -> (usize, Duration) {
+        let first = |out: &str| {
+            markers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| out.find(m).map(|at| (at, i)))
+                .min()
+                .map(|(_, i)| i)
+        };
         let deadline = Instant::now() + timeout;
         loop {
             let out = self.output();
-            if let Some(i) = markers.iter().position(|m| out.contains(m)) {
+            if let Some(i) = first(&out) {
                 return (i, self.started.elapsed());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 std::thread::sleep(Duration::from_millis(200));
                 let out = self.output();
-                if let Some(i) = markers.iter().position(|m| out.contains(m)) {
+                if let Some(i) = first(&out) {
                     return (i, self.started.elapsed());
                 }
                 panic!("QEMU exited ({status}) before any of {markers:?}:\n{out}");

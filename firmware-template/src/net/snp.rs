@@ -22,13 +22,14 @@ const MAX_IN_FLIGHT: usize = 64;
 
 /// The transmit side: the protocol and the buffers.
 pub struct Tx {
-    snp: ScopedProtocol<SimpleNetwork>,
+    snp: Option<ScopedProtocol<SimpleNetwork>>,
     free: Vec<Box<[u8]>>,
     in_flight: Vec<Box<[u8]>>,
 }
 
 /// An SNP network interface.
 pub struct SnpDevice {
+    handle: Handle,
     tx: Tx,
     rx: Box<[u8]>,
     /// The station MAC address.
@@ -69,7 +70,7 @@ fn open_first() -> Result<(Handle, ScopedProtocol<SimpleNetwork>), String> {
 impl SnpDevice {
     /// Opens and initialises the first network interface.
     pub fn open() -> Result<Self, String> {
-        let (_handle, mut snp) = open_first()?;
+        let (handle, mut snp) = open_first()?;
         if snp.mode().state == NetworkState::STOPPED {
             snp.start().map_err(|e| alloc::format!("cannot start the NIC: {:?}", e.status()))?;
         }
@@ -81,7 +82,8 @@ impl SnpDevice {
         let mut mac = [0u8; 6];
         mac.copy_from_slice(&snp.mode().current_address.0[..6]);
         Ok(Self {
-            tx: Tx { snp, free: Vec::new(), in_flight: Vec::new() },
+            handle,
+            tx: Tx { snp: Some(snp), free: Vec::new(), in_flight: Vec::new() },
             rx: vec![0u8; 2048].into_boxed_slice(),
             mac,
         })
@@ -89,9 +91,13 @@ impl SnpDevice {
 }
 
 impl Tx {
+    fn snp(&mut self) -> &mut ScopedProtocol<SimpleNetwork> {
+        self.snp.as_mut().expect("open until dropped")
+    }
+
     /// Takes back the buffers the NIC has finished with.
     fn recycle(&mut self) {
-        while let Ok(Some(done)) = self.snp.get_recycled_transmit_buffer_status() {
+        while let Ok(Some(done)) = self.snp().get_recycled_transmit_buffer_status() {
             if let Some(i) = self.in_flight.iter().position(|b| b.as_ptr() == done.as_ptr().cast_const()) {
                 let buf = self.in_flight.swap_remove(i);
                 self.free.push(buf);
@@ -117,12 +123,34 @@ impl phy::TxToken for TxToken<'_> {
         let tx = self.0;
         let mut buf = tx.free.pop().unwrap_or_else(|| vec![0u8; FRAME].into_boxed_slice());
         let result = f(&mut buf[..len]);
-        match tx.snp.transmit(0, &mut buf[..len], None, None, None) {
+        match tx.snp().transmit(0, &mut buf[..len], None, None, None) {
             Ok(()) => tx.in_flight.push(buf),
             // The NIC's queue is full: the frame is dropped, and TCP will resend it.
             Err(_) => tx.free.push(buf),
         }
         result
+    }
+}
+
+impl Drop for SnpDevice {
+    /// Hands the NIC back to the platform: closing our exclusive open and reconnecting
+    /// the controller lets the platform's own network drivers bind again, so a program
+    /// we start (another boot loader) can use the network.
+    fn drop(&mut self) {
+        // Frames still in flight must stay valid while the NIC may touch them.
+        for _ in 0..100 {
+            self.tx.recycle();
+            if self.tx.in_flight.is_empty() {
+                break;
+            }
+            boot::stall(core::time::Duration::from_micros(100));
+        }
+        if !self.tx.in_flight.is_empty() {
+            // Leak rather than free memory the NIC may still read.
+            core::mem::forget(core::mem::take(&mut self.tx.in_flight));
+        }
+        drop(self.tx.snp.take());
+        let _ = boot::connect_controller(self.handle, &[], None, true);
     }
 }
 
@@ -132,7 +160,7 @@ impl phy::Device for SnpDevice {
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
         self.tx.recycle();
-        let n = self.tx.snp.receive(&mut self.rx, None, None, None, None).ok()?;
+        let n = self.tx.snp().receive(&mut self.rx, None, None, None, None).ok()?;
         Some((RxToken(&self.rx[..n]), TxToken(&mut self.tx)))
     }
 

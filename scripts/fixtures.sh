@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Test fixtures for the firmware boots: a real Debian Linux kernel (fetched with apt)
+# and a busybox initramfs whose /init prints a marker and powers off.
+# Writes $BOOTSIGN_FIXTURES (default ~/.cache/bootsign-fixtures)/{vmlinuz,initrd.img};
+# does nothing when they are already there.
+set -euo pipefail
+
+dest="${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}"
+mkdir -p "$dest"
+
+if [ ! -s "$dest/vmlinuz" ]; then
+    pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6/{print $2; exit}')
+    [ -n "$pkg" ] || { echo "fixtures: no linux-image package found (apt-get update?)" >&2; exit 1; }
+    work=$(mktemp -d)
+    (
+        cd "$work"
+        echo "fixtures: downloading $pkg" >&2
+        apt-get download -q "$pkg" >/dev/null
+        dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards './boot/vmlinuz-*'
+    )
+    cp "$work"/boot/vmlinuz-* "$dest/vmlinuz.tmp"
+    mv "$dest/vmlinuz.tmp" "$dest/vmlinuz"
+    rm -rf "$work"
+fi
+
+if [ ! -s "$dest/initrd.img" ]; then
+    work=$(mktemp -d)
+    mkdir -p "$work/root"/{bin,dev,proc,sys}
+    cp "$(command -v busybox)" "$work/root/bin/busybox"
+    ln -s busybox "$work/root/bin/sh"
+    mknod -m 600 "$work/root/dev/console" c 5 1
+    cat > "$work/root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "BOOTSIGN-INITRAMFS-OK cmdline: $(/bin/busybox cat /proc/cmdline)"
+/bin/busybox poweroff -f
+INIT
+    chmod 755 "$work/root/init"
+    (cd "$work/root" && find . | sort | cpio -o -H newc --quiet | gzip -9 > "$work/initrd.img")
+    mv "$work/initrd.img" "$dest/initrd.img"
+    rm -rf "$work"
+fi
+echo "$dest"
