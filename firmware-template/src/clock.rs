@@ -36,10 +36,8 @@ impl Clock {
     pub fn unix_time(&self) -> Option<u64> {
         let t = uefi::runtime::get_time().ok()?;
         let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
-        let mut secs = days * 86_400
-            + i64::from(t.hour()) * 3600
-            + i64::from(t.minute()) * 60
-            + i64::from(t.second());
+        let mut secs =
+            days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
         if let Some(tz) = t.time_zone() {
             // UEFI: local time = UTC - TimeZone (minutes).
             secs += i64::from(tz) * 60;

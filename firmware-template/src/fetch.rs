@@ -159,7 +159,9 @@ fn transfer(
         if now - last_progress >= 500 {
             last_progress = now;
             match head.as_ref().and_then(|h| h.content_length) {
-                Some(total) => crate::print!("\r{uri} {:.1} / {:.1} MiB", mib(body.len()), mib(total as usize)),
+                Some(total) => {
+                    crate::print!("\r{uri} {:.1} / {:.1} MiB", mib(body.len()), mib(total as usize))
+                }
                 None => crate::print!("\r{uri} {:.1} MiB", mib(body.len())),
             }
         }

@@ -89,8 +89,9 @@ impl Initrd {
         }));
         // SAFETY: `path` is a valid, terminated device path that lives until `drop`
         // uninstalls it.
-        let handle = unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) }
-            .map_err(|e| alloc::format!("cannot install the initrd device path: {:?}", e.status()))?;
+        let handle =
+            unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) }
+                .map_err(|e| alloc::format!("cannot install the initrd device path: {:?}", e.status()))?;
         // SAFETY: `file` starts with a LoadFile2 protocol and lives until `drop`.
         unsafe { boot::install_protocol_interface(Some(handle), &LoadFile2Protocol::GUID, file.cast()) }
             .map_err(|e| alloc::format!("cannot install the initrd LoadFile2 protocol: {:?}", e.status()))?;
@@ -103,8 +104,10 @@ impl Drop for Initrd {
         // SAFETY: both interfaces were installed on `handle` by `install` with these
         // pointers, which are freed only after they are uninstalled.
         unsafe {
-            let _ = boot::uninstall_protocol_interface(self.handle, &LoadFile2Protocol::GUID, self.file.cast());
-            let _ = boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast());
+            let _ =
+                boot::uninstall_protocol_interface(self.handle, &LoadFile2Protocol::GUID, self.file.cast());
+            let _ =
+                boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast());
             drop(alloc::boxed::Box::from_raw(self.file));
             drop(alloc::boxed::Box::from_raw(self.path));
         }
@@ -114,12 +117,20 @@ impl Drop for Initrd {
 /// Starts `image` with `cmdline` and `initrds`. Returns why, when it did not start or
 /// came back.
 pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
-    let handle = match boot::load_image(boot::image_handle(), LoadImageSource::FromBuffer { buffer: image, file_path: None }) {
+    let handle = match boot::load_image(
+        boot::image_handle(),
+        LoadImageSource::FromBuffer { buffer: image, file_path: None },
+    ) {
         Ok(h) => h,
         Err(e) if e.status() == Status::SECURITY_VIOLATION || e.status() == Status::ACCESS_DENIED => {
             return "Secure Boot refused the image: it is not signed by a key the platform trusts".into();
         }
-        Err(e) => return alloc::format!("the platform cannot load the image (not an EFI program?): {:?}", e.status()),
+        Err(e) => {
+            return alloc::format!(
+                "the platform cannot load the image (not an EFI program?): {:?}",
+                e.status()
+            );
+        }
     };
     // UCS-2, NUL-terminated; kept alive until StartImage returns.
     let options: Vec<u16> = cmdline.encode_utf16().chain(core::iter::once(0)).collect();

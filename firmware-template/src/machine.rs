@@ -81,7 +81,12 @@ impl Machine for Firmware {
         crate::fetch::fetch(net, uri)
     }
 
-    fn verify(&mut self, data: &[u8], signature: &[u8], signer: Option<&str>) -> Result<(Verified, String), String> {
+    fn verify(
+        &mut self,
+        data: &[u8],
+        signature: &[u8],
+        signer: Option<&str>,
+    ) -> Result<(Verified, String), String> {
         let started = self.clock.now_ms();
         let time = self
             .clock
@@ -106,7 +111,11 @@ impl Machine for Firmware {
             "Booting {} ({} bytes){}{}",
             image.name,
             image.data.len(),
-            if initrds.is_empty() { String::new() } else { alloc::format!(" with {} initrd(s)", initrds.len()) },
+            if initrds.is_empty() {
+                String::new()
+            } else {
+                alloc::format!(" with {} initrd(s)", initrds.len())
+            },
             if image.cmdline.is_empty() { String::new() } else { alloc::format!(": {}", image.cmdline) }
         );
         // The started program gets the NIC (and the platform's network stack) back.

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub struct FileServer {
@@ -11,7 +11,7 @@ pub struct FileServer {
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
-fn serve(mut stream: TcpStream, root: &PathBuf, log: &Mutex<Vec<String>>) {
+fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request = String::new();
     if reader.read_line(&mut request).is_err() {

@@ -43,7 +43,10 @@ impl Net {
     pub fn open(clock: Clock) -> Result<Self, String> {
         let mut dev = SnpDevice::open()?;
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(dev.mac)));
-        config.random_seed = clock.now_ms() ^ u64::from_le_bytes([dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4], dev.mac[5], 0x5a, 0xa5]);
+        config.random_seed = clock.now_ms()
+            ^ u64::from_le_bytes([
+                dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4], dev.mac[5], 0x5a, 0xa5,
+            ]);
         let iface = Interface::new(config, &mut dev, Instant::from_millis(clock.now_ms() as i64));
         let mut sockets = SocketSet::new(Vec::new());
         let mut dhcp = dhcpv4::Socket::new();
@@ -128,7 +131,9 @@ impl Net {
         if let Ok(ip) = host.parse::<Ipv4Address>() {
             return Ok(ip);
         }
-        let handle = self.dns.ok_or_else(|| alloc::format!("cannot look up {host}: no DNS server (run dhcp first)"))?;
+        let handle = self
+            .dns
+            .ok_or_else(|| alloc::format!("cannot look up {host}: no DNS server (run dhcp first)"))?;
         let query = {
             let socket = self.sockets.get_mut::<dns::Socket>(handle);
             socket

@@ -52,7 +52,9 @@ fn open_first() -> Result<(Handle, ScopedProtocol<SimpleNetwork>), String> {
         Some(h) if !h.is_empty() => h,
         _ => {
             connect_all();
-            find().filter(|h| !h.is_empty()).ok_or("no network interface found (no UEFI Simple Network Protocol)")?
+            find()
+                .filter(|h| !h.is_empty())
+                .ok_or("no network interface found (no UEFI Simple Network Protocol)")?
         }
     };
     let mut last = String::new();
@@ -75,7 +77,8 @@ impl SnpDevice {
             snp.start().map_err(|e| alloc::format!("cannot start the NIC: {:?}", e.status()))?;
         }
         if snp.mode().state == NetworkState::STARTED {
-            snp.initialize(0, 0).map_err(|e| alloc::format!("cannot initialise the NIC: {:?}", e.status()))?;
+            snp.initialize(0, 0)
+                .map_err(|e| alloc::format!("cannot initialise the NIC: {:?}", e.status()))?;
         }
         let wanted = ReceiveFlags::UNICAST | ReceiveFlags::BROADCAST;
         let _ = snp.receive_filters(wanted, ReceiveFlags::empty(), false, None);
