@@ -1,0 +1,168 @@
+//! Boot benchmark, side by side in one run under QEMU TCG:
+//!
+//! - seconds from QEMU start to the initramfs marker, booting the signed kernel and
+//!   initrd over HTTP through the firmware (imgtrust, imgverify, boot);
+//! - the same for a direct `-kernel/-initrd` boot (OVMF loading Linux itself);
+//! - their difference (the firmware's overhead);
+//! - 64 MiB over HTTP through the firmware, and imgverify of that 64 MiB file.
+//!
+//! Run with `cargo bench --bench firmware` (scripts/setup.sh first). Medians of 3.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Env;
+use common::http::FileServer;
+use common::qemu::{ImageConfig, Qemu, configured_efi};
+
+const RUNS: usize = 3;
+const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn fixtures() -> std::path::PathBuf {
+    let out = Command::new("scripts/fixtures.sh").output().expect("scripts/fixtures.sh");
+    assert!(out.status.success(), "scripts/fixtures.sh failed");
+    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Seconds from QEMU start to the marker for a direct Linux boot.
+fn direct_boot(fx: &std::path::Path) -> f64 {
+    let vars = tempfile::tempdir().unwrap();
+    std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars.path().join("vars.fd")).unwrap();
+    let start = Instant::now();
+    let mut child = Command::new("qemu-system-x86_64")
+        .args([
+            "-machine",
+            "q35",
+            "-accel",
+            "tcg",
+            "-m",
+            "1024",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-no-reboot",
+        ])
+        .args(["-serial", "stdio", "-nodefaults"])
+        .arg("-drive")
+        .arg("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd")
+        .arg("-drive")
+        .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.path().join("vars.fd").display()))
+        .arg("-kernel")
+        .arg(fx.join("vmlinuz"))
+        .arg("-initrd")
+        .arg(fx.join("initrd.img"))
+        .args(["-append", "console=ttyS0 panic=-1 quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Read;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut at = None;
+    while let Ok(n) = stdout.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&seen).contains(MARKER) {
+            at = Some(start.elapsed().as_secs_f64());
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    at.expect("the direct boot never reached the marker")
+}
+
+/// Pulls "N ms" out of a line like "big.bin: signature verified (signed by X, N ms)".
+fn verify_ms(out: &str, name: &str) -> f64 {
+    let line =
+        out.lines().find(|l| l.starts_with(&format!("{name}: signature verified"))).expect("verify line");
+    let ms = line.rsplit(", ").next().unwrap().trim_end_matches(" ms)");
+    ms.parse().unwrap()
+}
+
+/// MiB/s from the firmware's download line for `name`.
+fn download_rate(out: &str, name: &str) -> f64 {
+    let needle = format!("/{name} ");
+    let line = out.lines().rev().find(|l| l.contains(&needle) && l.contains("MiB/s")).expect("download line");
+    let rate = line.rsplit('(').next().unwrap().trim_end_matches(" MiB/s)");
+    rate.parse().unwrap()
+}
+
+fn main() {
+    let fx = fixtures();
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Bench CA"]);
+    env.ok(&["issue", "--codesigning", "--key", "rsa2048"]);
+    std::fs::create_dir_all(env.path("www")).unwrap();
+    for f in ["vmlinuz", "initrd.img"] {
+        std::fs::copy(fx.join(f), env.path(&format!("www/{f}"))).unwrap();
+    }
+    let big: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(env.path("www/big.bin"), big).unwrap();
+    env.ok(&["sign", "www/vmlinuz", "www/initrd.img", "www/big.bin"]);
+    let hex = env.ok(&["fingerprint", "--raw", "ca.crt"]);
+    let mut anchor = [0u8; 32];
+    for (i, b) in anchor.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex.trim()[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let server = FileServer::start(env.path("www"), 0);
+    let p = server.port;
+    let boot_script = format!(
+        "#!ipxe\nimgtrust --permanent --all\n\
+         kernel http://${{next-server}}:{p}/vmlinuz console=ttyS0 panic=-1 quiet\n\
+         initrd http://${{next-server}}:{p}/initrd.img\n\
+         imgverify vmlinuz http://${{next-server}}:{p}/vmlinuz.sig\n\
+         imgverify initrd.img http://${{next-server}}:{p}/initrd.img.sig\nboot\n"
+    );
+    let big_script = format!(
+        "#!ipxe\nimgfetch http://${{next-server}}:{p}/big.bin\n\
+         imgverify big.bin http://${{next-server}}:{p}/big.bin.sig\necho BENCH-DONE\n"
+    );
+    let boot_efi = env.path("boot.efi");
+    configured_efi(
+        &boot_efi,
+        &ImageConfig { anchors: vec![anchor], script: Some(&boot_script), ..Default::default() },
+    );
+    let big_efi = env.path("big.efi");
+    configured_efi(
+        &big_efi,
+        &ImageConfig { anchors: vec![anchor], script: Some(&big_script), ..Default::default() },
+    );
+
+    let (mut ours, mut direct, mut rates, mut verifies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let mut q = Qemu::boot_efi(&boot_efi, "");
+        let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
+        assert_eq!(which, 0, "{}", q.output());
+        ours.push(at.as_secs_f64());
+        drop(q);
+        direct.push(direct_boot(&fx));
+        let mut q = Qemu::boot_efi(&big_efi, "");
+        let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
+        let out = q.output();
+        assert_eq!(which, 0, "{out}");
+        rates.push(download_rate(&out, "big.bin"));
+        verifies.push(verify_ms(&out, "big.bin") / 1000.0);
+    }
+    let (o, d) = (median(ours), median(direct));
+    println!("{:<58}{:>10}{:>12}", "measurement (QEMU TCG, median of 3)", "result", "target");
+    println!("{:<58}{:>9.2}s{:>12}", "signed kernel+initrd over HTTP via bootsign, to marker", o, "");
+    println!("{:<58}{:>9.2}s{:>12}", "direct -kernel/-initrd boot, to marker", d, "");
+    println!("{:<58}{:>9.2}s{:>12}", "bootsign overhead over the direct boot", o - d, "<= 1.5 s");
+    println!("{:<58}{:>6.1} MiB/s{:>8}", "64 MiB download over HTTP", median(rates), ">= 120");
+    println!("{:<58}{:>9.2}s{:>12}", "imgverify of 64 MiB", median(verifies), "< 0.9 s");
+}
