@@ -9,7 +9,7 @@
 //! Run with `cargo bench --bench firmware` (scripts/setup.sh first). Medians of 3.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use std::process::{Command, Stdio};
