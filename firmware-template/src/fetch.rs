@@ -5,6 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use bootsign_http::{Event, Head, ResponseParser, Scheme, Status, Url, get_request};
+use bootsign_pki::{Digests, HashAlgorithm, MultiHasher};
 
 use crate::net::Net;
 
@@ -14,16 +15,18 @@ const IDLE_TIMEOUT_MS: u64 = 20_000;
 const USER_AGENT: &str = concat!("bootsign/", env!("CARGO_PKG_VERSION"));
 
 enum Fetched {
-    Body(Vec<u8>),
+    Body(Vec<u8>, Digests),
     Redirect(String),
 }
 
-/// Downloads `uri` completely.
-pub fn fetch(net: &mut Net, uri: &str) -> Result<Vec<u8>, String> {
+/// Downloads `uri` completely. The SHA-256 of the content is computed as it arrives,
+/// while the network would otherwise keep the CPU waiting, so `imgverify` need not read
+/// the image again.
+pub fn fetch(net: &mut Net, uri: &str) -> Result<(Vec<u8>, Digests), String> {
     let mut current = uri.to_string();
     for _ in 0..=MAX_REDIRECTS {
         match fetch_once(net, &current)? {
-            Fetched::Body(b) => return Ok(b),
+            Fetched::Body(b, d) => return Ok((b, d)),
             Fetched::Redirect(next) => current = next,
         }
     }
@@ -41,6 +44,7 @@ fn drive(
     parser: &mut ResponseParser,
     input: &[u8],
     body: &mut Vec<u8>,
+    hasher: &mut MultiHasher,
     head: &mut Option<Head>,
     url: &Url<'_>,
 ) -> Result<(usize, Step), String> {
@@ -63,7 +67,10 @@ fn drive(
                 }
                 *head = Some(h);
             }
-            Some(Event::Body(b)) => body.extend_from_slice(b),
+            Some(Event::Body(b)) => {
+                body.extend_from_slice(b);
+                hasher.update(b);
+            }
             Some(Event::End) => return Ok((used, Step::Done)),
             None if n == 0 => return Ok((used, Step::More)),
             None => {}
@@ -111,6 +118,7 @@ fn transfer(
     let mut parser = ResponseParser::new(false);
     let mut pending: Vec<u8> = Vec::new();
     let mut body: Vec<u8> = Vec::new();
+    let mut hasher = MultiHasher::new([HashAlgorithm::Sha256]);
     let mut head: Option<Head> = None;
     let mut last_data = started;
     let mut last_progress = started;
@@ -122,16 +130,18 @@ fn transfer(
             last_data = now;
             let outcome = socket.recv(|data| {
                 let outcome = if pending.is_empty() {
-                    drive(&mut parser, data, &mut body, &mut head, url).map(|(used, step)| {
+                    drive(&mut parser, data, &mut body, &mut hasher, &mut head, url).map(|(used, step)| {
                         pending.extend_from_slice(&data[used..]);
                         step
                     })
                 } else {
                     pending.extend_from_slice(data);
-                    drive(&mut parser, &pending, &mut body, &mut head, url).map(|(used, step)| {
-                        pending.drain(..used);
-                        step
-                    })
+                    drive(&mut parser, &pending, &mut body, &mut hasher, &mut head, url).map(
+                        |(used, step)| {
+                            pending.drain(..used);
+                            step
+                        },
+                    )
                 };
                 (data.len(), outcome)
             });
@@ -174,5 +184,5 @@ fn transfer(
         ms % 1000,
         mib(body.len()) * 1000.0 / ms as f64
     );
-    Ok(Fetched::Body(body))
+    Ok(Fetched::Body(body, hasher.finish()))
 }

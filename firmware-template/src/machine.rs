@@ -7,7 +7,7 @@ use core::time::Duration;
 
 use bootsign_config::Config;
 use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
-use bootsign_pki::{Fingerprint, MultiHasher};
+use bootsign_pki::{Digests, Fingerprint, MultiHasher};
 use bootsign_script::{Boot, Machine};
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
@@ -40,6 +40,7 @@ impl Firmware {
 
 impl Machine for Firmware {
     type Proof = Verified;
+    type Meta = Digests;
 
     fn print(&mut self, text: &str) {
         crate::console::print(text);
@@ -76,7 +77,7 @@ impl Machine for Firmware {
         Ok(())
     }
 
-    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String> {
+    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, Digests), String> {
         let net = self.net()?;
         crate::fetch::fetch(net, uri)
     }
@@ -84,6 +85,7 @@ impl Machine for Firmware {
     fn verify(
         &mut self,
         data: &[u8],
+        fetched: &Digests,
         signature: &[u8],
         signer: Option<&str>,
     ) -> Result<(Verified, String), String> {
@@ -94,9 +96,15 @@ impl Machine for Firmware {
             .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
         let der = decode_pem_or_der(signature).map_err(|e| alloc::format!("{e}"))?;
         let sd = SignedData::parse(&der).map_err(|e| alloc::format!("{e}"))?;
-        let mut hasher = MultiHasher::new(sd.digest_algorithms());
-        hasher.update(data);
-        let digests = hasher.finish();
+        // The digests made while downloading serve when they are the ones needed.
+        let needed = sd.digest_algorithms();
+        let digests = if needed.iter().all(|a| fetched.get(*a).is_some()) {
+            fetched.clone()
+        } else {
+            let mut hasher = MultiHasher::new(needed);
+            hasher.update(data);
+            hasher.finish()
+        };
         let trust = Trust { anchors: &self.anchors, extra_certs: &self.config.certs, time };
         let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
         let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
@@ -104,7 +112,7 @@ impl Machine for Firmware {
         Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
     }
 
-    fn boot(&mut self, boot: Boot<'_, Verified>) -> String {
+    fn boot(&mut self, boot: Boot<'_, Verified, Digests>) -> String {
         let image = boot.image();
         let initrds: Vec<&[u8]> = boot.initrds().iter().map(|i| i.data.as_slice()).collect();
         crate::println!(

@@ -11,6 +11,7 @@ struct Refuser;
 
 impl Machine for Refuser {
     type Proof = ();
+    type Meta = ();
     fn print(&mut self, _: &str) {}
     fn dhcp(&mut self, _: &str) -> Result<Vec<(String, String)>, String> {
         Ok(vec![("ip".into(), "10.0.2.15".into())])
@@ -18,10 +19,10 @@ impl Machine for Refuser {
     fn interface(&mut self, _: &str, _: &str) -> Result<(), String> {
         Err("no".into())
     }
-    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String> {
-        if uri.len() % 2 == 0 { Ok(uri.as_bytes().to_vec()) } else { Err("no".into()) }
+    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
+        if uri.len() % 2 == 0 { Ok((uri.as_bytes().to_vec(), ())) } else { Err("no".into()) }
     }
-    fn verify(&mut self, d: &[u8], s: &[u8], _: Option<&str>) -> Result<((), String), String> {
+    fn verify(&mut self, d: &[u8], _: &(), s: &[u8], _: Option<&str>) -> Result<((), String), String> {
         if d == s { Ok(((), String::new())) } else { Err("no".into()) }
     }
     fn boot(&mut self, _: Boot<'_, ()>) -> String {

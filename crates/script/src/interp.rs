@@ -22,6 +22,8 @@ pub trait Machine {
     /// Proof that an image's signature verified (the firmware uses the PKI crate's
     /// `cms::Verified`, which nothing else can construct).
     type Proof;
+    /// What the machine records about an image when it fetches it.
+    type Meta;
 
     /// Writes text to the console (no newline added).
     fn print(&mut self, text: &str);
@@ -30,19 +32,21 @@ pub trait Machine {
     fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String>;
     /// Opens, closes or describes an interface.
     fn interface(&mut self, command: &str, iface: &str) -> Result<(), String>;
-    /// Downloads `uri` completely.
-    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String>;
-    /// Verifies a detached signature over `data`, for a signer named `signer` if given.
-    /// Returns the proof and a one-line description of the signer.
+    /// Downloads `uri` completely. The metadata travels with the image (the firmware
+    /// keeps the digests it computed while the bytes arrived).
+    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, Self::Meta), String>;
+    /// Verifies a detached signature over `data` (fetched with `meta`), for a signer
+    /// named `signer` if given. Returns the proof and a one-line description of the signer.
     fn verify(
         &mut self,
         data: &[u8],
+        meta: &Self::Meta,
         signature: &[u8],
         signer: Option<&str>,
     ) -> Result<(Self::Proof, String), String>;
     /// Starts `boot.image` (an EFI program or Linux kernel) with its command line and
     /// initrds. Returns only if starting failed (or the program returned), with why.
-    fn boot(&mut self, boot: Boot<'_, Self::Proof>) -> String;
+    fn boot(&mut self, boot: Boot<'_, Self::Proof, Self::Meta>) -> String;
     /// Waits.
     fn sleep(&mut self, seconds: u64);
     /// Resets the machine; returns only on failure.
@@ -65,7 +69,7 @@ pub enum ImageKind {
 }
 
 /// A downloaded image.
-pub struct Image<P> {
+pub struct Image<P, D = ()> {
     /// Its name: `--name`, else the last part of the URI.
     pub name: String,
     /// Where it came from.
@@ -78,9 +82,11 @@ pub struct Image<P> {
     pub kind: ImageKind,
     /// Set by `imgverify` when its signature verified.
     pub proof: Option<P>,
+    /// What the machine recorded when fetching it.
+    pub meta: D,
 }
 
-impl<P> fmt::Debug for Image<P> {
+impl<P, D> fmt::Debug for Image<P, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Image")
             .field("name", &self.name)
@@ -94,18 +100,18 @@ impl<P> fmt::Debug for Image<P> {
 }
 
 /// The image to start and the initrds to give it. Only the trust gate makes one.
-pub struct Boot<'a, P> {
-    image: &'a Image<P>,
-    initrds: Vec<&'a Image<P>>,
+pub struct Boot<'a, P, D = ()> {
+    image: &'a Image<P, D>,
+    initrds: Vec<&'a Image<P, D>>,
 }
 
-impl<'a, P> Boot<'a, P> {
+impl<'a, P, D> Boot<'a, P, D> {
     /// The program or kernel.
-    pub fn image(&self) -> &'a Image<P> {
+    pub fn image(&self) -> &'a Image<P, D> {
         self.image
     }
     /// Initrds (and modules), in the order they were loaded.
-    pub fn initrds(&self) -> &[&'a Image<P>] {
+    pub fn initrds(&self) -> &[&'a Image<P, D>] {
         &self.initrds
     }
 }
@@ -151,7 +157,7 @@ pub struct Interpreter<M: Machine> {
     /// The machine.
     pub machine: M,
     settings: BTreeMap<String, String>,
-    images: Vec<Image<M::Proof>>,
+    images: Vec<Image<M::Proof, M::Meta>>,
     trust: TrustPolicy,
     depth: usize,
 }
@@ -188,7 +194,7 @@ impl<M: Machine> Interpreter<M> {
     }
 
     /// The loaded images.
-    pub fn images(&self) -> &[Image<M::Proof>] {
+    pub fn images(&self) -> &[Image<M::Proof, M::Meta>] {
         &self.images
     }
 
@@ -419,7 +425,7 @@ impl<M: Machine> Interpreter<M> {
         }
         let (uri, cmdline) = rest.split_first().ok_or("usage: URI [ARGUMENTS...]")?;
         let uri = self.resolve(uri);
-        let data = self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?;
+        let (data, meta) = self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?;
         let name = name.unwrap_or_else(|| basename(&uri));
         if kind == ImageKind::Executable {
             // Selecting a new image to boot demotes the previous one.
@@ -428,7 +434,7 @@ impl<M: Machine> Interpreter<M> {
             }
         }
         self.images.retain(|i| i.name != name);
-        self.images.push(Image { name, uri, data, cmdline: cmdline.join(" "), kind, proof: None });
+        self.images.push(Image { name, uri, data, cmdline: cmdline.join(" "), kind, proof: None, meta });
         Ok(self.images.len() - 1)
     }
 
@@ -460,7 +466,7 @@ impl<M: Machine> Interpreter<M> {
             Ok(i) => self.images.remove(i).data,
             Err(_) => {
                 let uri = self.resolve(signature);
-                self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?
+                self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?.0
             }
         };
         // Removing a signature image may have moved the image.
@@ -471,7 +477,7 @@ impl<M: Machine> Interpreter<M> {
         };
         let (proof, who) = self
             .machine
-            .verify(&self.images[index].data, &sig_data, signer)
+            .verify(&self.images[index].data, &self.images[index].meta, &sig_data, signer)
             .map_err(|e| format!("image '{image}' was not verified: {e}"))?;
         self.machine.print(&format!("{image}: signature verified ({who})\n"));
         self.images[index].proof = Some(proof);
@@ -528,7 +534,7 @@ impl<M: Machine> Interpreter<M> {
                 Err(e) => Err(format!("in {uri}: {e}")),
             };
         }
-        let initrds: Vec<&Image<M::Proof>> =
+        let initrds: Vec<&Image<M::Proof, M::Meta>> =
             self.images.iter().filter(|i| matches!(i.kind, ImageKind::Initrd | ImageKind::Module)).collect();
         if self.trust.required
             && self.trust.all_images

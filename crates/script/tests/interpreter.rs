@@ -16,6 +16,7 @@ struct Recorder {
 
 impl Machine for Recorder {
     type Proof = ();
+    type Meta = ();
 
     fn print(&mut self, text: &str) {
         self.out.push_str(text);
@@ -33,12 +34,13 @@ impl Machine for Recorder {
         self.out.push_str(&format!("{command} {iface}\n"));
         Ok(())
     }
-    fn fetch(&mut self, uri: &str) -> Result<Vec<u8>, String> {
-        self.files.get(uri).cloned().ok_or_else(|| "HTTP 404 Not Found".into())
+    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
+        self.files.get(uri).cloned().map(|d| (d, ())).ok_or_else(|| "HTTP 404 Not Found".into())
     }
     fn verify(
         &mut self,
         data: &[u8],
+        _meta: &(),
         signature: &[u8],
         _signer: Option<&str>,
     ) -> Result<((), String), String> {
