@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The demo on built-in defaults: builds bootsign, makes a CA in ./demo-out/ca, issues a
-# server, a code-signing and a client certificate, and shows what a user would check.
+# server, a code-signing and a client certificate, signs the example payload and verifies
+# it, and shows what a user would check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cargo build --release --quiet
-bootsign="$PWD/target/release/bootsign"
+repo="$PWD"
+bootsign="$repo/target/release/bootsign"
 
 out="$PWD/demo-out"
 rm -rf "$out"
@@ -24,5 +26,11 @@ step "$bootsign" fingerprint ca.crt
 step "$bootsign" list
 step openssl verify -CAfile ca.crt -purpose sslserver server.crt
 step openssl verify -CAfile ca.crt -purpose sslclient client.crt
+mkdir -p "$out/www"
+cp "$repo/examples/signed-boot.ipxe" "$out/www/boot.ipxe"
+step "$bootsign" sign "$out/www/boot.ipxe"
+step "$bootsign" verify "$out/www/boot.ipxe" --trust ca.crt
+step openssl cms -verify -binary -inform DER -in "$out/www/boot.ipxe.sig" -content "$out/www/boot.ipxe" \
+    -CAfile ca.crt -purpose any -out /dev/null
 
 printf '\nDemo CA and certificates are in %s\n' "$out/ca"
