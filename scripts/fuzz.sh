@@ -38,13 +38,11 @@ printf '\001HTTP/1.0 302 Found\r\nLocation: /next\r\n\r\n' > "$corpus/http_respo
 cargo run --quiet -p bootsign-config --example seed -- "$corpus/config"
 # Scripts: the seed's example and the built-in default.
 cp examples/*.ipxe "$corpus/script/"
-# A DHCP reply as QEMU's user network sends it, and a real PE image (the fuzz binary's
-# own build of the firmware is not needed: any PE32+ file will do).
+# A DHCP reply as QEMU's user network sends it, and the firmware template (built by
+# the `cargo build` above) as a real PE image.
 printf '\002\001\006\000%232s\143\202\123\143\065\001\005\001\004\377\377\377\000\377' '' | tr ' ' '\000' \
     > "$corpus/dhcp/reply"
-if [ -f firmware-template/target/x86_64-unknown-uefi/release/bootsign-firmware.efi ]; then
-    cp firmware-template/target/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe/firmware.efi"
-fi
+cp target/firmware/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe/firmware.efi"
 
 cargo +nightly fuzz build
 for target in cert cms der_view http_response config script dhcp pe; do

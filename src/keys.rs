@@ -174,7 +174,8 @@ impl PrivateKey {
         Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path))
     }
 
-    fn pkcs8_der(&self) -> Result<der::SecretDocument> {
+    /// The key as PKCS#8 DER (what images carry).
+    pub fn pkcs8_der(&self) -> Result<der::SecretDocument> {
         match self {
             Self::Rsa(k) => k.to_pkcs8_der(),
             Self::P256(k) => k.to_pkcs8_der(),

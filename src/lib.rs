@@ -3,6 +3,7 @@
 
 pub mod ca;
 pub mod cmd;
+pub mod firmware;
 pub mod fsx;
 pub mod keys;
 pub mod passphrase;

@@ -25,6 +25,17 @@ use uefi::prelude::*;
 
 use bootsign_script::{Interpreter, TrustPolicy};
 
+/// Lets `bootsign inspect` tell which firmware an image carries. The banner reads the
+/// version from it, so the linker keeps it.
+static VERSION_MARKER: &str = concat!("BOOTSIGN-FIRMWARE-VERSION=", env!("CARGO_PKG_VERSION"), "\0");
+
+fn version() -> &'static str {
+    // The prefix is skipped by length: spelling it out again would put a second copy in
+    // the image.
+    let marker = core::hint::black_box(VERSION_MARKER);
+    marker.get(26..marker.len() - 1).unwrap_or("?")
+}
+
 /// The script run when the image embeds none.
 const DEFAULT_SCRIPT: &str = "#!ipxe\ndhcp\nchain ${filename}\n";
 
@@ -33,7 +44,7 @@ fn main() -> Status {
     // OVMF arms a five-minute watchdog before starting a boot option; a long download
     // must not reset the machine.
     let _ = boot::set_watchdog_timer(0, 0x10000, None);
-    println!("bootsign firmware {}", env!("CARGO_PKG_VERSION"));
+    println!("bootsign firmware {}", version());
     match run() {
         Ok(()) => Status::SUCCESS,
         Err(why) => {

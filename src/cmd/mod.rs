@@ -1,8 +1,10 @@
 //! The command line: one module per command, each with its `Args` and `run`.
 
+pub mod build;
 pub mod ca;
 pub mod cross_sign;
 pub mod fingerprint;
+pub mod inspect;
 pub mod issue;
 pub mod list;
 pub mod revoke;
@@ -27,7 +29,8 @@ Examples:
   bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
   bootsign list                                    everything this CA has issued
   bootsign sign vmlinuz initrd.img                 vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
-  bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will";
+  bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will
+  bootsign build --efi --trust ca.crt --embed boot.ipxe   bootsign.efi, no compiler needed";
 
 /// Secure network boot: a private CA, code signing and boot images.
 #[derive(Parser)]
@@ -68,6 +71,10 @@ pub enum Command {
     Verify(verify::Args),
     /// Check whether the firmware would accept a certificate chain for a purpose and name.
     VerifyChain(verify_chain::Args),
+    /// Build boot images from the prebuilt firmware, with trust, certificates and script.
+    Build(build::Args),
+    /// Show what trust, certificates, key and script an image carries.
+    Inspect(inspect::Args),
 }
 
 /// What every command gets: where the CA is and how to unlock its key.
@@ -91,5 +98,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sign(a) => sign::run(&ctx, a),
         Command::Verify(a) => verify::run(a),
         Command::VerifyChain(a) => verify_chain::run(a),
+        Command::Build(a) => build::run(&ctx, a),
+        Command::Inspect(a) => inspect::run(a),
     }
 }

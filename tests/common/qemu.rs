@@ -1,37 +1,15 @@
-//! QEMU + OVMF for firmware tests: builds the firmware once, writes a configuration
-//! into it (as `bootsign build --efi` will), boots it under TCG with a virtio NIC on
-//! QEMU's user network, and watches the serial console for markers.
+//! QEMU + OVMF for firmware tests: writes a configuration into the firmware template
+//! (with the same code as `bootsign build --efi`), boots it under TCG with a virtio NIC
+//! on QEMU's user network, and watches the serial console for markers.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
-
-/// The firmware template, built for x86_64-unknown-uefi (once per test binary).
-pub fn firmware_efi() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--release", "--quiet", "--target", "x86_64-unknown-uefi", "--manifest-path"])
-                .arg(root.join("firmware-template/Cargo.toml"))
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_TARGET_DIR")
-                .status()
-                .expect("run cargo to build the firmware");
-            assert!(
-                status.success(),
-                "the firmware did not build (is the x86_64-unknown-uefi target installed?)"
-            );
-            root.join("firmware-template/target/x86_64-unknown-uefi/release/bootsign-firmware.efi")
-        })
-        .clone()
-}
 
 /// What goes into a test image's configuration.
 #[derive(Default)]
@@ -53,10 +31,7 @@ pub fn configured_efi(out: &Path, cfg: &ImageConfig) {
         settings: cfg.settings.clone(),
         crosscert: None,
     };
-    let template = std::fs::read(firmware_efi()).unwrap();
-    let efi =
-        bootsign_pe::add_section(&template, bootsign_pe::CONFIG_SECTION, &config.encode().unwrap()).unwrap();
-    std::fs::write(out, efi).unwrap();
+    std::fs::write(out, bootsign::cmd::build::efi_image(&config).unwrap()).unwrap();
 }
 
 /// A running guest.

@@ -1,0 +1,202 @@
+//! `bootsign build`: boot images from the prebuilt firmware template, with the trust
+//! anchors, certificates, client key, script and settings written into it. No compiler
+//! runs; the same inputs give byte-identical images.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use bootsign_config::Config;
+use clap::Args as ClapArgs;
+
+use super::Ctx;
+use crate::firmware::TEMPLATE;
+use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
+use crate::keys::PrivateKey;
+use crate::trust::Anchors;
+use crate::x509::cert::Cert;
+
+const EXAMPLES: &str = "\
+Examples:
+  bootsign build --efi --trust ca.crt --embed boot.ipxe
+      bootsign.efi: trusts ca.crt, runs boot.ipxe        (iPXE: make bin-x86_64-efi/ipxe.efi TRUST=ca.crt EMBED=boot.ipxe)
+  bootsign build --efi --trust ca.crt --cert client.crt,ca.crt --privkey client.key -o out/
+      out/bootsign.efi with a TLS client certificate      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
+  bootsign build --efi --trust 3F:A1:...:9C --require-signed
+      trusts a fingerprint; nothing unverified ever boots";
+
+/// `build` options.
+#[derive(ClapArgs)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Write an EFI program (BOOTX64.EFI): OUT/NAME.efi.
+    #[arg(long)]
+    pub efi: bool,
+    /// Trusted roots: certificate files (PEM bundles or DER) or SHA-256 fingerprints,
+    /// comma-separated (iPXE's TRUST=). Certificates given as files are embedded too, so
+    /// chains can be completed.
+    #[arg(long, value_name = "CERT|SHA256,...")]
+    pub trust: Vec<String>,
+    /// Certificates to embed: chain material and the client certificate; not trusted by
+    /// themselves (iPXE's CERT=).
+    #[arg(long, value_name = "CERT,...")]
+    pub cert: Vec<String>,
+    /// The TLS client key (iPXE's PRIVKEY=); must belong to one of the --cert certificates.
+    /// The image then holds a private key and must be kept confidential.
+    #[arg(long, value_name = "KEY")]
+    pub privkey: Option<PathBuf>,
+    /// The boot script to run (iPXE's EMBED=) [default: dhcp, then chain the DHCP boot file].
+    #[arg(long, value_name = "SCRIPT")]
+    pub embed: Option<PathBuf>,
+    /// Base URL of a cross-certificate server for missing issuers.
+    #[arg(long, value_name = "URL")]
+    pub crosscert: Option<String>,
+    /// Refuse to boot anything unverified, from the start (imgtrust --permanent).
+    #[arg(long)]
+    pub require_signed: bool,
+    /// Also require every initrd and module to be verified (implies --require-signed).
+    #[arg(long)]
+    pub require_signed_initrd: bool,
+    /// Output directory.
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// Output base name: NAME.efi, ...
+    #[arg(long, value_name = "NAME", default_value = "bootsign")]
+    pub output_name: String,
+    /// Replace existing images.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Everything that goes into the configuration section, read and checked.
+struct Inputs {
+    anchors: Vec<[u8; 32]>,
+    certs: Vec<Vec<u8>>,
+    key: Option<Vec<u8>>,
+    script: Option<String>,
+    settings: Vec<(String, String)>,
+}
+
+fn read_script(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the script {}", quote(path)))?;
+    if text.trim().is_empty() {
+        bail!("the script {} is empty", quote(path));
+    }
+    if !text.starts_with("#!ipxe") {
+        bail!("{} is not a boot script: its first line must be #!ipxe", quote(path));
+    }
+    Ok(text)
+}
+
+fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
+    let mut anchors = Vec::new();
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+    let mut cert_objs: Vec<Cert> = Vec::new();
+    if !args.trust.is_empty() {
+        let trusted = Anchors::from_args(&args.trust)?;
+        anchors.extend(trusted.fingerprints.iter().map(|f| f.0));
+        for c in trusted.certs {
+            if !certs.contains(&c.der) {
+                certs.push(c.der.clone());
+            }
+        }
+    }
+    for item in args.cert.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        for c in Cert::read_all(Path::new(item))? {
+            if !certs.contains(&c.der) {
+                certs.push(c.der.clone());
+            }
+            cert_objs.push(c);
+        }
+    }
+    let key = match &args.privkey {
+        None => None,
+        Some(path) => {
+            let key = PrivateKey::read(path, &ctx.pass)?;
+            if !cert_objs.iter().any(|c| key.matches_spki(c.fields().spki)) {
+                bail!(
+                    "the key {} matches none of the --cert certificates; give the client certificate with --cert",
+                    quote(path)
+                );
+            }
+            Some(key.pkcs8_der()?.as_bytes().to_vec())
+        }
+    };
+    let script = args.embed.as_deref().map(read_script).transpose()?;
+    let mut settings = Vec::new();
+    if args.require_signed || args.require_signed_initrd {
+        settings.push(("imgtrust".to_string(), "permanent".to_string()));
+    }
+    if args.require_signed_initrd {
+        settings.push(("imgtrust-all".to_string(), "1".to_string()));
+    }
+    if let Some(url) = &args.crosscert
+        && let Err(e) = bootsign_http::Url::parse(url)
+    {
+        bail!("--crosscert '{url}' is not usable: {e}");
+    }
+    Ok(Inputs { anchors, certs, key, script, settings })
+}
+
+/// The EFI program: the template with the configuration section.
+pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
+    let blob = config.encode().map_err(|e| anyhow::anyhow!("cannot encode the configuration: {e}"))?;
+    bootsign_pe::add_section(TEMPLATE, bootsign_pe::CONFIG_SECTION, &blob)
+        .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
+}
+
+/// Runs `build`.
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if !args.efi {
+        bail!("choose an output format: --efi");
+    }
+    if !args.out_dir.is_dir() {
+        bail!("the output directory {} does not exist", quote(&args.out_dir));
+    }
+    let output = |ext: &str| {
+        let name = format!("{}.{ext}", args.output_name);
+        if args.out_dir == Path::new(".") { PathBuf::from(name) } else { args.out_dir.join(name) }
+    };
+    let efi_path = output("efi");
+    refuse_existing(&efi_path, args.force)?;
+    let inputs = gather(ctx, &args)?;
+    let config = Config {
+        anchors: inputs.anchors.clone(),
+        certs: inputs.certs.iter().map(Vec::as_slice).collect(),
+        key: inputs.key.as_deref(),
+        script: inputs.script.as_deref(),
+        settings: inputs.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        crosscert: args.crosscert.as_deref(),
+    };
+    let efi = efi_image(&config)?;
+    let mode = if inputs.key.is_some() { MODE_SECRET } else { MODE_PUBLIC };
+    let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
+    let mut files = FileSet::default();
+    files.add(&efi_path, efi.clone(), mode, overwrite);
+    files.commit()?;
+
+    if inputs.anchors.is_empty() {
+        eprintln!("warning: no --trust given: the image trusts nothing, so every imgverify will fail");
+    }
+    eprintln!(
+        "Built {} ({} bytes): {} trusted root(s), {} certificate(s){}, {}",
+        efi_path.display(),
+        efi.len(),
+        inputs.anchors.len(),
+        inputs.certs.len(),
+        if inputs.key.is_some() { ", a client key" } else { "" },
+        if inputs.script.is_some() {
+            "embedded script"
+        } else {
+            "default script (dhcp, chain the boot file)"
+        }
+    );
+    eprintln!("  SHA-256      {}", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    if inputs.key.is_some() {
+        eprintln!(
+            "warning: {} holds a private key (mode 0600): keep it confidential, and serve it only to the machines it is for",
+            efi_path.display()
+        );
+    }
+    Ok(())
+}

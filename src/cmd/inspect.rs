@@ -1,0 +1,73 @@
+//! `bootsign inspect`: what trust, certificates, key and script an image carries.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use bootsign_config::Config;
+use bootsign_pe::{CONFIG_SECTION, Pe};
+use bootsign_pki::{Cert, Fingerprint};
+use clap::Args as ClapArgs;
+
+use crate::fsx::quote;
+
+/// `inspect` options.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// The image: a bootsign EFI program.
+    #[arg(value_name = "IMAGE")]
+    pub image: PathBuf,
+}
+
+/// Runs `inspect`.
+pub fn run(args: Args) -> Result<()> {
+    let name = quote(&args.image);
+    let bytes = std::fs::read(&args.image).with_context(|| format!("failed to read {name}"))?;
+    let pe = Pe::parse(&bytes).map_err(|e| anyhow!("{name} is not a bootsign image: {e}"))?;
+    let version = crate::firmware::version_of(&bytes)
+        .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
+    let kind = match pe.subsystem {
+        10 => "EFI application",
+        11 => "EFI boot-service driver",
+        _ => "EFI image",
+    };
+    println!("image        {} ({kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
+    println!("firmware     bootsign {version}");
+    let Some(section) = pe.section(&CONFIG_SECTION) else {
+        println!("config       none (the plain template: trusts nothing, runs the default script)");
+        return Ok(());
+    };
+    let data = pe.file_data(section).map_err(|e| anyhow!("{name}: {e}"))?;
+    let cfg = Config::decode(data).map_err(|e| anyhow!("{name}: {e}"))?;
+    let certs: Vec<Cert<'_>> = cfg
+        .certs
+        .iter()
+        .map(|d| Cert::parse(d))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!("{name}: {e}"))?;
+    println!("trusted      {} root(s)", cfg.anchors.len());
+    for a in &cfg.anchors {
+        let fp = Fingerprint(*a);
+        let subject = certs.iter().find(|c| c.fingerprint() == fp).map(|c| c.subject_text.as_str());
+        println!("  {fp}  {}", subject.unwrap_or("(certificate not embedded)"));
+    }
+    println!("certificates {}", certs.len());
+    for c in &certs {
+        println!("  {}  (SHA-256 {})", c.subject_text, c.fingerprint());
+    }
+    println!("client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" });
+    println!("crosscert    {}", cfg.crosscert.unwrap_or("none"));
+    println!("settings     {}", cfg.settings.len());
+    for (n, v) in &cfg.settings {
+        println!("  {n}={v}");
+    }
+    match cfg.script {
+        None => println!("script       default (dhcp, then chain ${{filename}})"),
+        Some(s) => {
+            println!("script");
+            for line in s.lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! The prebuilt firmware template, carried inside the CLI (built by `build.rs`), and
+//! reading which firmware version an image holds.
+
+/// The firmware template: a PE32+ UEFI application without a configuration section.
+pub const TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-firmware.efi"));
+
+const MARKER: &[u8] = b"BOOTSIGN-FIRMWARE-VERSION=";
+
+/// The firmware version recorded in an image, if it is a bootsign firmware.
+pub fn version_of(image: &[u8]) -> Option<String> {
+    let at = image.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
+    let rest = &image[at..];
+    let end = rest.iter().take(32).position(|&b| b == 0)?;
+    let version = std::str::from_utf8(&rest[..end]).ok()?;
+    let plausible =
+        !version.is_empty() && version.bytes().all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b));
+    plausible.then(|| version.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_template_is_a_versioned_uefi_application() {
+        let pe = bootsign_pe::Pe::parse(super::TEMPLATE).unwrap();
+        assert_eq!((pe.machine, pe.subsystem), (0x8664, 10));
+        assert!(pe.section(&bootsign_pe::CONFIG_SECTION).is_none());
+        assert_eq!(super::version_of(super::TEMPLATE).as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    }
+}

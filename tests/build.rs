@@ -1,0 +1,164 @@
+//! `bootsign build --efi` and `bootsign inspect`: what goes in comes out, byte for byte
+//! the same each time, and bad input is refused with nothing written.
+
+mod common;
+
+use common::*;
+
+fn pki(env: &Env) {
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Build CA"]);
+    env.ok(&["issue", "--client", "--key", "p256", "--cn", "node1"]);
+    env.write("boot.ipxe", "#!ipxe\ndhcp\nchain http://${next-server}/boot.ipxe\n");
+}
+
+#[test]
+fn inspect_shows_exactly_what_was_put_in() {
+    let env = Env::new();
+    pki(&env);
+    let fp = env.ok(&["fingerprint", "ca.crt"]);
+    let fp = fp.trim().trim_start_matches("sha256 Fingerprint=");
+    let extra = "AA".repeat(32);
+    let trust = format!("ca.crt,{extra}");
+    env.ok(&[
+        "build",
+        "--efi",
+        "--trust",
+        &trust,
+        "--cert",
+        "client.crt",
+        "--privkey",
+        "client.key",
+        "--embed",
+        "boot.ipxe",
+        "--crosscert",
+        "http://ca.example/auto",
+        "--require-signed-initrd",
+    ]);
+    assert_eq!(env.mode("bootsign.efi"), 0o600, "an image with a private key is private");
+    let out = env.ok(&["inspect", "bootsign.efi"]);
+    let extra_colon: Vec<&str> = (0..32).map(|_| "AA").collect();
+    let expected = [
+        "firmware     bootsign 0.1.0".to_string(),
+        "trusted      2 root(s)".into(),
+        format!("  {fp}  CN=Build CA"),
+        format!("  {}  (certificate not embedded)", extra_colon.join(":")),
+        "certificates 2".into(),
+        "  CN=Build CA  (SHA-256 ".into(),
+        "  CN=node1  (SHA-256 ".into(),
+        "client key   present (not shown)".into(),
+        "crosscert    http://ca.example/auto".into(),
+        "settings     2".into(),
+        "  imgtrust=permanent".into(),
+        "  imgtrust-all=1".into(),
+        "script".into(),
+        "  #!ipxe".into(),
+        "  chain http://${next-server}/boot.ipxe".into(),
+    ];
+    for line in expected {
+        assert!(out.contains(&line), "{line:?} not in:\n{out}");
+    }
+    assert!(out.starts_with("image        bootsign.efi (EFI application, x86-64, "), "{out}");
+    let key_text = String::from_utf8(env.read("client.key")).unwrap();
+    assert!(!out.contains(&key_text[30..60]), "the key is never shown");
+    // The image is a valid PE whose checksum is right.
+    let bytes = env.read("bootsign.efi");
+    let pe = bootsign_pe::Pe::parse(&bytes).unwrap();
+    assert_eq!(pe.checksum().unwrap(), bootsign_pe::pe_checksum(&bytes, pe.checksum_range()));
+}
+
+#[test]
+fn the_plain_default_image() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--efi", "--trust", "ca.crt", "-o", ".", "--output-name", "plain"]);
+    assert_eq!(env.mode("plain.efi"), 0o644);
+    let out = env.ok(&["inspect", "plain.efi"]);
+    assert!(
+        out.contains("client key   none")
+            && out.contains("script       default (dhcp, then chain ${filename})"),
+        "{out}"
+    );
+}
+
+#[test]
+fn builds_are_byte_identical() {
+    let env = Env::new();
+    pki(&env);
+    std::fs::create_dir(env.path("a")).unwrap();
+    std::fs::create_dir(env.path("b")).unwrap();
+    let args = [
+        "build",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--cert",
+        "client.crt",
+        "--privkey",
+        "client.key",
+        "--embed",
+        "boot.ipxe",
+    ];
+    env.ok(&[&args[..], &["-o", "a"]].concat());
+    env.ok(&[&args[..], &["-o", "b"]].concat());
+    assert_eq!(env.read("a/bootsign.efi"), env.read("b/bootsign.efi"));
+}
+
+fn refused(env: &Env, args: &[&str], expect: &str) {
+    let before = env.snapshot();
+    let err = env.fails(args);
+    assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+    assert_eq!(env.snapshot(), before, "bootsign {args:?} changed files");
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    pki(&env);
+    env.write("nocert.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    refused(&env, &["build", "--efi", "--trust", "nocert.pem"], "'nocert.pem' holds no certificate");
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "--cert", "client.crt", "--privkey", "codesign.key"],
+        "the key 'codesign.key' matches none of the --cert certificates",
+    );
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "--embed", "missing.ipxe"],
+        "failed to read the script 'missing.ipxe'",
+    );
+    env.write("empty.ipxe", "\n");
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "--embed", "empty.ipxe"],
+        "the script 'empty.ipxe' is empty",
+    );
+    env.write("plain.txt", "dhcp\n");
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "--embed", "plain.txt"],
+        "its first line must be #!ipxe",
+    );
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "-o", "no/such/dir"],
+        "the output directory 'no/such/dir' does not exist",
+    );
+    refused(&env, &["build", "--trust", "ca.crt"], "choose an output format: --efi");
+    refused(&env, &["build", "--efi", "--crosscert", "ftp://x/"], "--crosscert 'ftp://x/' is not usable");
+    env.ok(&["build", "--efi", "--trust", "ca.crt"]);
+    refused(&env, &["build", "--efi", "--trust", "ca.crt"], "refusing to overwrite 'bootsign.efi'");
+    env.ok(&["build", "--efi", "--trust", "ca.crt", "--force"]);
+    // inspect: not an image, or not ours.
+    refused(&env, &["inspect", "ca.crt"], "'ca.crt' is not a bootsign image: not a PE image");
+    let mut pe = env.read("bootsign.efi");
+    let at = pe.windows(26).position(|w| w == b"BOOTSIGN-FIRMWARE-VERSION=").unwrap();
+    pe[at] = b'X';
+    env.write("foreign.efi", &pe);
+    refused(
+        &env,
+        &["inspect", "foreign.efi"],
+        "'foreign.efi' is not a bootsign image: it holds no bootsign firmware",
+    );
+    refused(&env, &["inspect", "absent.efi"], "failed to read 'absent.efi'");
+}
