@@ -5,6 +5,7 @@ pub mod ca;
 pub mod cmd;
 pub mod firmware;
 pub mod fsx;
+pub mod image;
 pub mod keys;
 pub mod passphrase;
 pub mod stream;

@@ -162,3 +162,51 @@ fn bad_input_is_refused_and_nothing_is_written() {
     );
     refused(&env, &["inspect", "absent.efi"], "failed to read 'absent.efi'");
 }
+
+#[test]
+fn usb_image_is_a_gpt_disk_with_an_esp_standard_tools_read() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--efi", "--usb", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let sfdisk =
+        std::process::Command::new("sfdisk").arg("-l").arg(env.path("bootsign.usb")).output().unwrap();
+    let text = String::from_utf8_lossy(&sfdisk.stdout);
+    assert!(sfdisk.status.success(), "{text}");
+    assert!(text.contains("Disklabel type: gpt"), "{text}");
+    assert!(text.contains("2048") && text.contains("EFI System"), "{text}");
+    let mdir = std::process::Command::new("mdir")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(format!("{}@@1M", env.path("bootsign.usb").display()))
+        .arg("::/EFI/BOOT")
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&mdir.stdout);
+    assert!(mdir.status.success(), "{listing}{}", String::from_utf8_lossy(&mdir.stderr));
+    let efi_len = env.read("bootsign.efi").len();
+    assert!(listing.contains(&format!("BOOTX64  EFI    {efi_len} 1980-01-01")), "{listing}");
+    // The program inside is the EFI image, byte for byte.
+    let copy = std::process::Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(format!("{}@@1M", env.path("bootsign.usb").display()))
+        .arg("::/EFI/BOOT/BOOTX64.EFI")
+        .arg(env.path("extracted.efi"))
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    assert_eq!(env.read("extracted.efi"), env.read("bootsign.efi"));
+    let out = env.ok(&["inspect", "bootsign.usb"]);
+    assert!(out.contains("(USB disk image: EFI application") && out.contains("  CN=Build CA"), "{out}");
+    // Reproducible, and SOURCE_DATE_EPOCH sets the file times.
+    let first = env.read("bootsign.usb");
+    env.ok(&["build", "--usb", "--trust", "ca.crt", "--embed", "boot.ipxe", "--force"]);
+    assert_eq!(env.read("bootsign.usb"), first);
+    let dated = env
+        .cmd(&["build", "--usb", "--trust", "ca.crt", "--embed", "boot.ipxe", "--output-name", "dated"])
+        .env("SOURCE_DATE_EPOCH", "1795565700")
+        .output()
+        .unwrap();
+    assert!(dated.status.success());
+    assert_ne!(env.read("dated.usb"), first);
+}

@@ -292,3 +292,16 @@ fn trust_comes_from_the_build() {
     assert_eq!(which, 1, "{out}");
     assert!(out.contains("root \"Boot CA\" is not trusted"), "{out}");
 }
+
+#[test]
+fn the_usb_image_boots_from_a_usb_stick() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256"]);
+    env.write("boot.ipxe", "#!ipxe\necho USB-IMAGE-OK from ${net0/ip}\n");
+    env.ok(&["build", "--usb", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let mut qemu = Qemu::boot_usb(&env.path("bootsign.usb"));
+    let (which, _) = qemu.wait_for(&["USB-IMAGE-OK", "nothing was booted"], Duration::from_secs(120));
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("USB-IMAGE-OK from 10.0.2.15"), "{out}");
+}

@@ -28,9 +28,13 @@ Examples:
 #[derive(ClapArgs)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// Write an EFI program (BOOTX64.EFI): OUT/NAME.efi.
+    /// Write an EFI program (BOOTX64.EFI): DIR/NAME.efi.
     #[arg(long)]
     pub efi: bool,
+    /// Write a USB disk image (GPT, one EFI system partition with EFI/BOOT/BOOTX64.EFI):
+    /// DIR/NAME.usb, for dd to a stick.
+    #[arg(long)]
+    pub usb: bool,
     /// Trusted roots: certificate files (PEM bundles or DER) or SHA-256 fingerprints,
     /// comma-separated (iPXE's TRUST=). Certificates given as files are embedded too, so
     /// chains can be completed.
@@ -147,8 +151,8 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
 
 /// Runs `build`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    if !args.efi {
-        bail!("choose an output format: --efi");
+    if !args.efi && !args.usb {
+        bail!("choose an output format: --efi, --usb");
     }
     if !args.out_dir.is_dir() {
         bail!("the output directory {} does not exist", quote(&args.out_dir));
@@ -158,7 +162,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         if args.out_dir == Path::new(".") { PathBuf::from(name) } else { args.out_dir.join(name) }
     };
     let efi_path = output("efi");
-    refuse_existing(&efi_path, args.force)?;
+    let usb_path = output("usb");
+    let wanted: Vec<&PathBuf> = [(args.efi, &efi_path), (args.usb, &usb_path)]
+        .into_iter()
+        .filter_map(|(on, p)| on.then_some(p))
+        .collect();
+    for path in &wanted {
+        refuse_existing(path, args.force)?;
+    }
     let inputs = gather(ctx, &args)?;
     let config = Config {
         anchors: inputs.anchors.clone(),
@@ -172,15 +183,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let mode = if inputs.key.is_some() { MODE_SECRET } else { MODE_PUBLIC };
     let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
     let mut files = FileSet::default();
-    files.add(&efi_path, efi.clone(), mode, overwrite);
+    if args.efi {
+        files.add(&efi_path, efi.clone(), mode, overwrite);
+    }
+    if args.usb {
+        let esp = crate::image::esp::esp_image(&efi, 0)?;
+        files.add(&usb_path, crate::image::gpt::disk_image(&esp), mode, overwrite);
+    }
     files.commit()?;
 
     if inputs.anchors.is_empty() {
         eprintln!("warning: no --trust given: the image trusts nothing, so every imgverify will fail");
     }
+    let names: Vec<String> = wanted.iter().map(|p| p.display().to_string()).collect();
     eprintln!(
-        "Built {} ({} bytes): {} trusted root(s), {} certificate(s){}, {}",
-        efi_path.display(),
+        "Built {} (firmware {} bytes): {} trusted root(s), {} certificate(s){}, {}",
+        names.join(", "),
         efi.len(),
         inputs.anchors.len(),
         inputs.certs.len(),
@@ -191,11 +209,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             "default script (dhcp, chain the boot file)"
         }
     );
-    eprintln!("  SHA-256      {}", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    eprintln!("  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex());
     if inputs.key.is_some() {
         eprintln!(
-            "warning: {} holds a private key (mode 0600): keep it confidential, and serve it only to the machines it is for",
-            efi_path.display()
+            "warning: {} hold(s) a private key (mode 0600): keep the images confidential, and give them only to the \
+             machines they are for",
+            names.join(", ")
         );
     }
     Ok(())

@@ -21,7 +21,11 @@ pub struct Args {
 /// Runs `inspect`.
 pub fn run(args: Args) -> Result<()> {
     let name = quote(&args.image);
-    let bytes = std::fs::read(&args.image).with_context(|| format!("failed to read {name}"))?;
+    let file = std::fs::read(&args.image).with_context(|| format!("failed to read {name}"))?;
+    let (format, bytes) = match crate::image::find_efi(&file) {
+        Some((format, efi)) => (format, efi),
+        None => ("EFI program", file.clone()),
+    };
     let pe = Pe::parse(&bytes).map_err(|e| anyhow!("{name} is not a bootsign image: {e}"))?;
     let version = crate::firmware::version_of(&bytes)
         .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
@@ -30,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
         11 => "EFI boot-service driver",
         _ => "EFI image",
     };
-    println!("image        {} ({kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
+    println!("image        {} ({format}: {kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
     println!("firmware     bootsign {version}");
     let Some(section) = pe.section(&CONFIG_SECTION) else {
         println!("config       none (the plain template: trusts nothing, runs the default script)");

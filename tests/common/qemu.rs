@@ -71,6 +71,24 @@ impl Qemu {
     /// Boots `efi` directly (`-kernel`), with the user network; `netdev_extra` is
     /// appended to the `-netdev user` options (e.g. `,bootfile=...`).
     pub fn boot_efi(efi: &Path, netdev_extra: &str) -> Self {
+        Self::start(&["-kernel".into(), efi.display().to_string()], netdev_extra)
+    }
+
+    /// Boots a raw disk image attached as a USB stick.
+    pub fn boot_usb(disk: &Path) -> Self {
+        let media = [
+            "-drive".to_string(),
+            format!("if=none,id=stick,format=raw,file={}", disk.display()),
+            "-device".into(),
+            "qemu-xhci".into(),
+            "-device".into(),
+            "usb-storage,drive=stick,bootindex=0".into(),
+        ];
+        Self::start(&media, "")
+    }
+
+    /// Starts OVMF with `media` arguments and a virtio NIC on the user network.
+    pub fn start(media: &[String], netdev_extra: &str) -> Self {
         let vars = tempfile::tempdir().unwrap();
         let vars_file = vars.path().join("vars.fd");
         std::fs::copy(OVMF_VARS, &vars_file).unwrap();
@@ -84,8 +102,7 @@ impl Qemu {
             .arg("-netdev")
             .arg(format!("user,id=n0{netdev_extra}"))
             .args(["-device", "virtio-net-pci,netdev=n0,romfile="])
-            .arg("-kernel")
-            .arg(efi)
+            .args(media)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
