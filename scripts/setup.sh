@@ -12,6 +12,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v mdir >/dev/null 2>&1 || missing+=(mtools)
+command -v xorriso >/dev/null 2>&1 || missing+=(xorriso)
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
 updated=""
 

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Output piped into `head` should end quietly, as with other Unix tools, not panic.
+    // SAFETY: setting a signal disposition to SIG_DFL has no preconditions and happens
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = bootsign::cmd::Cli::parse();
     match bootsign::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

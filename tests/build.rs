@@ -210,3 +210,33 @@ fn usb_image_is_a_gpt_disk_with_an_esp_standard_tools_read() {
     assert!(dated.status.success());
     assert_ne!(env.read("dated.usb"), first);
 }
+
+#[test]
+fn iso_image_has_a_uefi_el_torito_entry_and_a_hybrid_mbr() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--efi", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let report = std::process::Command::new("xorriso")
+        .args(["-indev"])
+        .arg(env.path("bootsign.iso"))
+        .args(["-report_el_torito", "plain"])
+        .output()
+        .unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&report.stdout), String::from_utf8_lossy(&report.stderr));
+    assert!(report.status.success(), "{text}");
+    assert!(text.contains("Volume id    : 'BOOTSIGN'"), "{text}");
+    let entry =
+        text.lines().find(|l| l.starts_with("El Torito boot img :")).unwrap_or_else(|| panic!("{text}"));
+    let fields: Vec<&str> = entry.split_whitespace().collect();
+    assert_eq!(&fields[5..9], ["1", "UEFI", "y", "none"], "{entry}");
+    let sfdisk =
+        std::process::Command::new("sfdisk").arg("-l").arg(env.path("bootsign.iso")).output().unwrap();
+    let table = String::from_utf8_lossy(&sfdisk.stdout);
+    assert!(table.contains(" ef EFI"), "{table}");
+    let out = env.ok(&["inspect", "bootsign.iso"]);
+    assert!(out.contains("(hybrid ISO image: EFI application"), "{out}");
+    let first = env.read("bootsign.iso");
+    env.ok(&["build", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe", "--force"]);
+    assert_eq!(env.read("bootsign.iso"), first, "reproducible");
+}

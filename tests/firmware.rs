@@ -305,3 +305,18 @@ fn the_usb_image_boots_from_a_usb_stick() {
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("USB-IMAGE-OK from 10.0.2.15"), "{out}");
 }
+
+#[test]
+fn the_iso_image_boots_as_a_cd_and_as_a_usb_stick() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256"]);
+    env.write("boot.ipxe", "#!ipxe\necho ISO-IMAGE-OK\n");
+    env.ok(&["build", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    // One after the other: both would lock the same file.
+    let boots: [fn(&std::path::Path) -> Qemu; 2] = [Qemu::boot_cdrom, Qemu::boot_usb];
+    for boot in boots {
+        let mut qemu = boot(&env.path("bootsign.iso"));
+        let (which, _) = qemu.wait_for(&["ISO-IMAGE-OK", "nothing was booted"], Duration::from_secs(120));
+        assert_eq!(which, 0, "{}", qemu.output());
+    }
+}

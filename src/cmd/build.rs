@@ -31,6 +31,10 @@ pub struct Args {
     /// Write an EFI program (BOOTX64.EFI): DIR/NAME.efi.
     #[arg(long)]
     pub efi: bool,
+    /// Write a hybrid ISO image (El Torito UEFI entry; also boots written to a USB stick):
+    /// DIR/NAME.iso.
+    #[arg(long)]
+    pub iso: bool,
     /// Write a USB disk image (GPT, one EFI system partition with EFI/BOOT/BOOTX64.EFI):
     /// DIR/NAME.usb, for dd to a stick.
     #[arg(long)]
@@ -151,8 +155,8 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
 
 /// Runs `build`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    if !args.efi && !args.usb {
-        bail!("choose an output format: --efi, --usb");
+    if !args.efi && !args.usb && !args.iso {
+        bail!("choose an output format: --efi, --iso, --usb");
     }
     if !args.out_dir.is_dir() {
         bail!("the output directory {} does not exist", quote(&args.out_dir));
@@ -163,7 +167,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let efi_path = output("efi");
     let usb_path = output("usb");
-    let wanted: Vec<&PathBuf> = [(args.efi, &efi_path), (args.usb, &usb_path)]
+    let iso_path = output("iso");
+    let wanted: Vec<&PathBuf> = [(args.efi, &efi_path), (args.iso, &iso_path), (args.usb, &usb_path)]
         .into_iter()
         .filter_map(|(on, p)| on.then_some(p))
         .collect();
@@ -186,9 +191,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.efi {
         files.add(&efi_path, efi.clone(), mode, overwrite);
     }
-    if args.usb {
+    if args.usb || args.iso {
         let esp = crate::image::esp::esp_image(&efi, 0)?;
-        files.add(&usb_path, crate::image::gpt::disk_image(&esp), mode, overwrite);
+        if args.iso {
+            let iso = crate::image::iso::iso_image(&esp, crate::image::esp::image_time());
+            files.add(&iso_path, iso, mode, overwrite);
+        }
+        if args.usb {
+            files.add(&usb_path, crate::image::gpt::disk_image(&esp), mode, overwrite);
+        }
     }
     files.commit()?;
 

@@ -22,6 +22,14 @@ impl fatfs::TimeProvider for FixedTime {
     }
 }
 
+/// The time images record: SOURCE_DATE_EPOCH, else 1980-01-01 00:00:00 UTC.
+pub fn image_time() -> crate::image::iso::IsoTime {
+    let t = fixed_time().0;
+    crate::image::iso::IsoTime {
+        parts: [t.date.year, t.date.month, t.date.day, t.time.hour, t.time.min, t.time.sec],
+    }
+}
+
 fn fixed_time() -> &'static FixedTime {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

@@ -2,11 +2,14 @@
 
 pub mod esp;
 pub mod gpt;
+pub mod iso;
 
 /// The EFI program inside a disk image (GPT with an ESP holding EFI/BOOT/BOOTX64.EFI):
 /// the format's name and the program's bytes.
 pub fn find_efi(file: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(esp) = iso::esp_of(file) {
+        return Some(("hybrid ISO image", esp::read_boot_program(esp)?));
+    }
     let esp = gpt::esp_of(file)?;
-    let efi = esp::read_boot_program(esp)?;
-    Some(("USB disk image", efi))
+    Some(("USB disk image", esp::read_boot_program(esp)?))
 }

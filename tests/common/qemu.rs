@@ -87,6 +87,17 @@ impl Qemu {
         Self::start(&media, "")
     }
 
+    /// Boots an ISO image as a CD-ROM.
+    pub fn boot_cdrom(iso: &Path) -> Self {
+        let media = [
+            "-drive".to_string(),
+            format!("if=none,id=cd,format=raw,media=cdrom,readonly=on,file={}", iso.display()),
+            "-device".into(),
+            "ide-cd,drive=cd,bootindex=0".into(),
+        ];
+        Self::start(&media, "")
+    }
+
     /// Starts OVMF with `media` arguments and a virtio NIC on the user network.
     pub fn start(media: &[String], netdev_extra: &str) -> Self {
         let vars = tempfile::tempdir().unwrap();
@@ -154,7 +165,11 @@ impl Qemu {
                 if let Some(i) = first(&out) {
                     return (i, self.started.elapsed());
                 }
-                panic!("QEMU exited ({status}) before any of {markers:?}:\n{out}");
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("QEMU exited ({status}) before any of {markers:?}:\n{out}\n{err}");
             }
             if Instant::now() > deadline {
                 panic!("none of {markers:?} within {timeout:?}:\n{out}");
