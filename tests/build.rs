@@ -240,3 +240,62 @@ fn iso_image_has_a_uefi_el_torito_entry_and_a_hybrid_mbr() {
     env.ok(&["build", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe", "--force"]);
     assert_eq!(env.read("bootsign.iso"), first, "reproducible");
 }
+
+#[test]
+fn rom_is_a_pci_expansion_rom_file_recognises() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--rom", "--pci", "1af4:1000", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let rom = env.read("bootsign.rom");
+    assert_eq!(rom.len() % 512, 0);
+    assert_eq!(rom.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0, "checksum");
+    assert_eq!(&rom[..2], &[0x55, 0xaa]);
+    assert_eq!(usize::from(u16::from_le_bytes([rom[2], rom[3]])) * 512, rom.len());
+    let file = std::process::Command::new("file").arg(env.path("bootsign.rom")).output().unwrap();
+    let text = String::from_utf8_lossy(&file.stdout);
+    assert!(
+        text.contains("ROM Ext.")
+            && text.contains("PCI Virtio device=0x1000")
+            && text.contains("code type 0x3"),
+        "{text}"
+    );
+    let out = env.ok(&["inspect", "bootsign.rom"]);
+    assert!(
+        out.contains("(PCI expansion ROM: EFI boot-service driver") && out.contains("pci          1af4:1000"),
+        "{out}"
+    );
+    let before = env.snapshot();
+    for (args, expect) in [
+        (&["build", "--rom", "--trust", "ca.crt"][..], "--rom needs the NIC's PCI IDs"),
+        (
+            &["build", "--rom", "--pci", "1af4", "--trust", "ca.crt", "--output-name", "x"][..],
+            "'1af4' is not a PCI ID",
+        ),
+        (
+            &["build", "--rom", "--pci", "1af4:1000,8086:100e", "--trust", "ca.crt", "--output-name", "x"][..],
+            "one ROM serves one vendor",
+        ),
+    ] {
+        let err = env.fails(args);
+        assert!(err.contains(expect), "{err}");
+    }
+    assert_eq!(env.snapshot(), before);
+    // All four at once, in one call.
+    env.ok(&[
+        "build",
+        "--efi",
+        "--iso",
+        "--usb",
+        "--rom",
+        "--pci",
+        "8086:100e,8086:10d3",
+        "--trust",
+        "ca.crt",
+        "--output-name",
+        "all",
+    ]);
+    for ext in ["efi", "iso", "usb", "rom"] {
+        assert!(env.path(&format!("all.{ext}")).is_file(), "{ext}");
+    }
+    assert!(env.ok(&["inspect", "all.rom"]).contains("pci          8086:100e, 8086:10d3"));
+}

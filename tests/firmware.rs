@@ -320,3 +320,16 @@ fn the_iso_image_boots_as_a_cd_and_as_a_usb_stick() {
         assert_eq!(which, 0, "{}", qemu.output());
     }
 }
+
+#[test]
+fn the_option_rom_adds_a_network_boot_option_for_its_nic() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256"]);
+    env.write("boot.ipxe", "#!ipxe\necho ROM-IMAGE-OK from ${net0/ip}\n");
+    env.ok(&["build", "--rom", "--pci", "1af4:1000", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let mut qemu = Qemu::boot_rom(&env.path("bootsign.rom"));
+    let (which, _) = qemu.wait_for(&["ROM-IMAGE-OK", "nothing was booted"], Duration::from_secs(120));
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("ROM-IMAGE-OK from 10.0.2.15"), "{out}");
+}

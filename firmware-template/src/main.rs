@@ -15,6 +15,7 @@ extern crate alloc;
 mod clock;
 mod config;
 mod console;
+mod driver;
 mod fetch;
 mod launch;
 mod machine;
@@ -41,10 +42,11 @@ const DEFAULT_SCRIPT: &str = "#!ipxe\ndhcp\nchain ${filename}\n";
 
 #[entry]
 fn main() -> Status {
-    // OVMF arms a five-minute watchdog before starting a boot option; a long download
-    // must not reset the machine.
-    let _ = boot::set_watchdog_timer(0, 0x10000, None);
-    println!("bootsign firmware {}", version());
+    if driver::loaded_as_driver() {
+        // From an option ROM: stay resident and offer a boot option for the NIC.
+        return driver::install();
+    }
+    banner();
     match run() {
         Ok(()) => Status::SUCCESS,
         Err(why) => {
@@ -55,6 +57,15 @@ fn main() -> Status {
     }
 }
 
+/// Disarms the watchdog and says who is running.
+fn banner() {
+    // OVMF arms a five-minute watchdog before starting a boot option; a long download
+    // must not reset the machine.
+    let _ = boot::set_watchdog_timer(0, 0x10000, None);
+    println!("bootsign firmware {}", version());
+}
+
+/// The network boot: returns only when nothing was booted.
 fn run() -> Result<(), String> {
     let clock = clock::Clock::calibrate();
     let cfg = config::load()?;

@@ -35,6 +35,13 @@ pub struct Args {
     /// DIR/NAME.iso.
     #[arg(long)]
     pub iso: bool,
+    /// Write a PCI expansion ROM (the firmware as a boot-service driver that adds a
+    /// network boot option for its NIC): DIR/NAME.rom. Needs --pci.
+    #[arg(long)]
+    pub rom: bool,
+    /// The NIC(s) the ROM is for, as VENDOR:DEVICE in hex (e.g. 1af4:1000 for virtio-net).
+    #[arg(long, value_name = "VENDOR:DEVICE,...")]
+    pub pci: Vec<String>,
     /// Write a USB disk image (GPT, one EFI system partition with EFI/BOOT/BOOTX64.EFI):
     /// DIR/NAME.usb, for dd to a stick.
     #[arg(long)]
@@ -155,8 +162,17 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
 
 /// Runs `build`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    if !args.efi && !args.usb && !args.iso {
-        bail!("choose an output format: --efi, --iso, --usb");
+    if !args.efi && !args.usb && !args.iso && !args.rom {
+        bail!("choose an output format: --efi, --iso, --usb, --rom");
+    }
+    let pci: Vec<crate::image::rom::PciId> = args
+        .pci
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(crate::image::rom::PciId::parse)
+        .collect::<Result<_>>()?;
+    if args.rom && pci.is_empty() {
+        bail!("--rom needs the NIC's PCI IDs: --pci VENDOR:DEVICE (e.g. 1af4:1000 for virtio-net)");
     }
     if !args.out_dir.is_dir() {
         bail!("the output directory {} does not exist", quote(&args.out_dir));
@@ -168,10 +184,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let efi_path = output("efi");
     let usb_path = output("usb");
     let iso_path = output("iso");
-    let wanted: Vec<&PathBuf> = [(args.efi, &efi_path), (args.iso, &iso_path), (args.usb, &usb_path)]
-        .into_iter()
-        .filter_map(|(on, p)| on.then_some(p))
-        .collect();
+    let rom_path = output("rom");
+    let wanted: Vec<&PathBuf> =
+        [(args.efi, &efi_path), (args.iso, &iso_path), (args.usb, &usb_path), (args.rom, &rom_path)]
+            .into_iter()
+            .filter_map(|(on, p)| on.then_some(p))
+            .collect();
     for path in &wanted {
         refuse_existing(path, args.force)?;
     }
@@ -200,6 +218,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         if args.usb {
             files.add(&usb_path, crate::image::gpt::disk_image(&esp), mode, overwrite);
         }
+    }
+    if args.rom {
+        let driver = bootsign_pe::with_subsystem(&efi, 11)
+            .map_err(|e| anyhow::anyhow!("cannot make the driver: {e}"))?;
+        files.add(&rom_path, crate::image::rom::rom_image(&driver, &pci)?, mode, overwrite);
     }
     files.commit()?;
 

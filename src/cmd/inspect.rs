@@ -35,6 +35,10 @@ pub fn run(args: Args) -> Result<()> {
         _ => "EFI image",
     };
     println!("image        {} ({format}: {kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
+    if let Some((_, ids)) = crate::image::rom::driver_of(&file) {
+        let ids: Vec<String> = ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
+        println!("pci          {}", ids.join(", "));
+    }
     println!("firmware     bootsign {version}");
     let Some(section) = pe.section(&CONFIG_SECTION) else {
         println!("config       none (the plain template: trusts nothing, runs the default script)");

@@ -98,8 +98,17 @@ impl Qemu {
         Self::start(&media, "")
     }
 
+    /// Boots from a virtio NIC carrying `rom` as its option ROM.
+    pub fn boot_rom(rom: &Path) -> Self {
+        Self::launch(&[], &format!("virtio-net-pci,netdev=n0,romfile={},bootindex=0", rom.display()), "")
+    }
+
     /// Starts OVMF with `media` arguments and a virtio NIC on the user network.
     pub fn start(media: &[String], netdev_extra: &str) -> Self {
+        Self::launch(media, "virtio-net-pci,netdev=n0,romfile=", netdev_extra)
+    }
+
+    fn launch(media: &[String], nic: &str, netdev_extra: &str) -> Self {
         let vars = tempfile::tempdir().unwrap();
         let vars_file = vars.path().join("vars.fd");
         std::fs::copy(OVMF_VARS, &vars_file).unwrap();
@@ -112,7 +121,7 @@ impl Qemu {
             .arg(format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()))
             .arg("-netdev")
             .arg(format!("user,id=n0{netdev_extra}"))
-            .args(["-device", "virtio-net-pci,netdev=n0,romfile="])
+            .args(["-device", nic])
             .args(media)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

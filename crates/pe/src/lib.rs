@@ -311,6 +311,21 @@ pub fn add_section(file: &[u8], name: [u8; 8], data: &[u8]) -> Result<Vec<u8>, P
     Ok(out)
 }
 
+/// Returns a copy of `file` with the subsystem set (10 application, 11 boot-service
+/// driver) and the checksum recomputed.
+pub fn with_subsystem(file: &[u8], subsystem: u16) -> Result<Vec<u8>, PeError> {
+    let pe = Pe::parse(file)?;
+    if pe.is_signed()? {
+        return Err(PeError::Signed);
+    }
+    let mut out = file.to_vec();
+    put_u16(&mut out, pe.opt + opt::SUBSYSTEM, subsystem);
+    let field = pe.checksum_range();
+    let sum = pe_checksum(&out, field.clone());
+    out[field].copy_from_slice(&sum.to_le_bytes());
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +374,10 @@ mod tests {
         // The untouched section is still there, and the same name cannot be added twice.
         assert_eq!(pe.file_data(pe.section(b".text\0\0\0").unwrap()).unwrap(), b"code code code!!");
         assert_eq!(add_section(&out, CONFIG_SECTION, b"x"), Err(PeError::SectionExists));
+        let driver = with_subsystem(&out, 11).unwrap();
+        let pe = Pe::parse(&driver).unwrap();
+        assert_eq!(pe.subsystem, 11);
+        assert_eq!(pe.checksum().unwrap(), pe_checksum(&driver, pe.checksum_range()));
     }
 
     #[test]

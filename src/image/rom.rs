@@ -1,0 +1,140 @@
+//! PCI expansion ROMs holding the firmware as an EFI boot-service driver.
+//!
+//! One image: the EFI ROM header (0xAA55, EFI signature 0x0EF1, subsystem 11, machine
+//! 0x8664, no compression), the PCI data structure ("PCIR": vendor and device IDs,
+//! network class, code type 3 = EFI, last image), then the PE driver; padded to whole
+//! 512-byte units, with the last byte making the sum of all bytes zero.
+
+use anyhow::{Result, bail};
+
+/// Where the PCI data structure starts.
+const PCIR_AT: usize = 0x1c;
+/// Where the PE image starts.
+const PE_AT: usize = 0x40;
+
+/// A vendor and device ID pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PciId {
+    /// Vendor ID.
+    pub vendor: u16,
+    /// Device ID.
+    pub device: u16,
+}
+
+impl PciId {
+    /// Parses `VVVV:DDDD` (hex).
+    pub fn parse(text: &str) -> Result<Self> {
+        let hex = |s: &str| (s.len() == 4).then(|| u16::from_str_radix(s, 16).ok()).flatten();
+        match text.trim().split_once(':') {
+            Some((v, d)) => match (hex(v), hex(d)) {
+                (Some(vendor), Some(device)) if vendor != 0xffff => Ok(Self { vendor, device }),
+                _ => bail!("'{text}' is not a PCI ID: use VENDOR:DEVICE in hex, like 1af4:1000"),
+            },
+            None => bail!("'{text}' is not a PCI ID: use VENDOR:DEVICE in hex, like 1af4:1000"),
+        }
+    }
+}
+
+/// The ROM for `driver` (a PE32+ boot-service driver) and the devices `ids`. Several
+/// devices of one vendor share the image through a PCI 3.0 device list.
+pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
+    let Some(first) = ids.first() else { bail!("a ROM needs at least one --pci VENDOR:DEVICE") };
+    if ids.iter().any(|i| i.vendor != first.vendor) {
+        bail!("one ROM serves one vendor; build a ROM per vendor");
+    }
+    let extra: Vec<u16> = ids[1..].iter().map(|i| i.device).collect();
+    // The device list (PCI 3.0) sits between the PCIR structure and the PE image.
+    let list_at = PCIR_AT + 0x1c;
+    let pe_at = if extra.is_empty() { PE_AT } else { (list_at + 2 * (ids.len() + 1)).div_ceil(16) * 16 };
+    let len = (pe_at + driver.len() + 1).div_ceil(512) * 512;
+    let units =
+        u16::try_from(len / 512).map_err(|_| anyhow::anyhow!("the firmware is too large for a ROM"))?;
+    let mut rom = vec![0u8; len];
+    rom[0] = 0x55;
+    rom[1] = 0xaa;
+    rom[2..4].copy_from_slice(&units.to_le_bytes());
+    rom[4..8].copy_from_slice(&0x0ef1u32.to_le_bytes());
+    rom[8..10].copy_from_slice(&11u16.to_le_bytes());
+    rom[10..12].copy_from_slice(&0x8664u16.to_le_bytes());
+    rom[22..24].copy_from_slice(&(pe_at as u16).to_le_bytes());
+    rom[24..26].copy_from_slice(&(PCIR_AT as u16).to_le_bytes());
+    let p = &mut rom[PCIR_AT..PCIR_AT + 0x1c];
+    p[..4].copy_from_slice(b"PCIR");
+    p[4..6].copy_from_slice(&first.vendor.to_le_bytes());
+    p[6..8].copy_from_slice(&first.device.to_le_bytes());
+    if extra.is_empty() {
+        p[10..12].copy_from_slice(&0x18u16.to_le_bytes());
+    } else {
+        p[8..10].copy_from_slice(&((list_at - PCIR_AT) as u16).to_le_bytes());
+        p[10..12].copy_from_slice(&0x1cu16.to_le_bytes());
+        p[12] = 3;
+    }
+    p[13..16].copy_from_slice(&[0x00, 0x00, 0x02]);
+    p[16..18].copy_from_slice(&units.to_le_bytes());
+    p[20] = 3;
+    p[21] = 0x80;
+    if !extra.is_empty() {
+        for (i, d) in ids.iter().map(|i| i.device).enumerate() {
+            rom[list_at + 2 * i..list_at + 2 * i + 2].copy_from_slice(&d.to_le_bytes());
+        }
+    }
+    rom[pe_at..pe_at + driver.len()].copy_from_slice(driver);
+    let sum = rom.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    rom[len - 1] = 0u8.wrapping_sub(sum);
+    Ok(rom)
+}
+
+/// The PE driver inside a ROM made by [`rom_image`], with its PCI IDs.
+pub fn driver_of(rom: &[u8]) -> Option<(&[u8], Vec<PciId>)> {
+    if rom.get(..2)? != [0x55, 0xaa] || rom.get(4..8)? != 0x0ef1u32.to_le_bytes() {
+        return None;
+    }
+    let pe_at = u16::from_le_bytes(rom.get(22..24)?.try_into().ok()?) as usize;
+    let pcir = u16::from_le_bytes(rom.get(24..26)?.try_into().ok()?) as usize;
+    let p = rom.get(pcir..pcir + 0x18)?;
+    if &p[..4] != b"PCIR" {
+        return None;
+    }
+    let vendor = u16::from_le_bytes([p[4], p[5]]);
+    let mut ids = vec![PciId { vendor, device: u16::from_le_bytes([p[6], p[7]]) }];
+    let list = u16::from_le_bytes([p[8], p[9]]) as usize;
+    if list != 0 {
+        ids.clear();
+        let mut at = pcir + list;
+        while let Some(d) = rom.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]])) {
+            if d == 0 {
+                break;
+            }
+            ids.push(PciId { vendor, device: d });
+            at += 2;
+        }
+    }
+    Some((rom.get(pe_at..)?, ids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_sizes_and_checksum() {
+        let pe = vec![0x4du8; 1000];
+        let rom = rom_image(&pe, &[PciId::parse("1af4:1000").unwrap()]).unwrap();
+        assert_eq!(rom.len(), 1536);
+        assert_eq!(rom.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0);
+        assert_eq!(u16::from_le_bytes([rom[2], rom[3]]), 3);
+        let (driver, ids) = driver_of(&rom).unwrap();
+        assert_eq!(&driver[..1000], &pe[..]);
+        assert_eq!(ids, [PciId { vendor: 0x1af4, device: 0x1000 }]);
+        let two = rom_image(&pe, &[PciId::parse("8086:100e").unwrap(), PciId::parse("8086:10d3").unwrap()])
+            .unwrap();
+        assert_eq!(driver_of(&two).unwrap().1.len(), 2);
+        assert!(
+            rom_image(&pe, &[PciId::parse("8086:100e").unwrap(), PciId::parse("1af4:1000").unwrap()])
+                .is_err()
+        );
+        for bad in ["1af4", "1af4:10000", "zzzz:1000", "ffff:0001", ""] {
+            assert!(PciId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
