@@ -8,6 +8,7 @@ pub mod fsx;
 pub mod image;
 pub mod keys;
 pub mod passphrase;
+pub mod project;
 pub mod stream;
 pub mod timefmt;
 pub mod trust;

@@ -57,7 +57,7 @@ fn inspect_shows_exactly_what_was_put_in() {
     for line in expected {
         assert!(out.contains(&line), "{line:?} not in:\n{out}");
     }
-    assert!(out.starts_with("image        bootsign.efi (EFI application, x86-64, "), "{out}");
+    assert!(out.starts_with("image        bootsign.efi (EFI program: EFI application, x86-64, "), "{out}");
     let key_text = String::from_utf8(env.read("client.key")).unwrap();
     assert!(!out.contains(&key_text[30..60]), "the key is never shown");
     // The image is a valid PE whose checksum is right.
@@ -144,7 +144,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
         &["build", "--efi", "--trust", "ca.crt", "-o", "no/such/dir"],
         "the output directory 'no/such/dir' does not exist",
     );
-    refused(&env, &["build", "--trust", "ca.crt"], "choose an output format: --efi");
+    refused(&env, &["build", "--no-config", "--trust", "ca.crt"], "choose an output format: --efi");
     refused(&env, &["build", "--efi", "--crosscert", "ftp://x/"], "--crosscert 'ftp://x/' is not usable");
     env.ok(&["build", "--efi", "--trust", "ca.crt"]);
     refused(&env, &["build", "--efi", "--trust", "ca.crt"], "refusing to overwrite 'bootsign.efi'");
@@ -298,4 +298,44 @@ fn rom_is_a_pci_expansion_rom_file_recognises() {
         assert!(env.path(&format!("all.{ext}")).is_file(), "{ext}");
     }
     assert!(env.ok(&["inspect", "all.rom"]).contains("pci          8086:100e, 8086:10d3"));
+}
+
+#[test]
+fn the_project_file_makes_a_repeatable_build_and_flags_override_it() {
+    let env = Env::new();
+    pki(&env);
+    // ca init wrote a project file: EFI and ISO images trusting ca.crt.
+    let project = String::from_utf8(env.read("bootsign.toml")).unwrap();
+    assert!(
+        project.contains("formats = [\"efi\", \"iso\"]") && project.contains("trust = [\"ca.crt\"]"),
+        "{project}"
+    );
+    env.ok(&["build"]);
+    assert!(env.path("bootsign.efi").is_file() && env.path("bootsign.iso").is_file());
+    assert!(!env.path("bootsign.usb").exists());
+    let out = env.ok(&["inspect", "bootsign.efi"]);
+    assert!(out.contains("CN=Build CA") && out.contains("script       default"), "{out}");
+    // Flags override the file; the file's paths are relative to it.
+    std::fs::create_dir(env.path("proj")).unwrap();
+    std::fs::create_dir(env.path("proj/out")).unwrap();
+    std::fs::copy(env.path("ca.crt"), env.path("proj/root.crt")).unwrap();
+    std::fs::copy(env.path("boot.ipxe"), env.path("proj/boot.ipxe")).unwrap();
+    env.write(
+        "proj/bootsign.toml",
+        "[build]\nformats = [\"usb\"]\ntrust = [\"root.crt\"]\nembed = \"boot.ipxe\"\nrequire-signed = true\nout-dir = \"out\"\noutput-name = \"node\"\n",
+    );
+    env.ok(&["build", "--config", "proj/bootsign.toml"]);
+    let out = env.ok(&["inspect", "proj/out/node.usb"]);
+    assert!(
+        out.contains("imgtrust=permanent") && out.contains("chain http://${next-server}/boot.ipxe"),
+        "{out}"
+    );
+    env.ok(&["build", "--config", "proj/bootsign.toml", "--efi", "--output-name", "other"]);
+    assert!(env.path("proj/out/other.efi").is_file() && !env.path("proj/out/other.usb").exists());
+    env.write("bad.toml", "[build]\nformats = [\"floppy\"]\n");
+    let err = env.fails(&["build", "--config", "bad.toml"]);
+    assert!(err.contains("'bad.toml': unknown format 'floppy'"), "{err}");
+    env.write("bad2.toml", "[build]\ntrsut = []\n");
+    let err = env.fails(&["build", "--config", "bad2.toml"]);
+    assert!(err.contains("'bad2.toml' is not a valid project file") && err.contains("trsut"), "{err}");
 }

@@ -15,6 +15,7 @@ fn ca_init_writes_the_recipe_layout() {
     assert_eq!(env.mode("ca.key"), 0o600);
     assert_eq!(env.read("serial"), b"01\n");
     assert_eq!(env.read("ca.idx"), b"");
+    assert!(env.path("bootsign.toml").is_file(), "a project file for `bootsign build`");
     assert!(env.path("signed").is_dir());
     let key = String::from_utf8(env.read("ca.key")).unwrap();
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----\n"), "PKCS#8 like OpenSSL 3");

@@ -71,12 +71,18 @@ pub struct Args {
     /// Also require every initrd and module to be verified (implies --require-signed).
     #[arg(long)]
     pub require_signed_initrd: bool,
-    /// Output directory.
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR", default_value = ".")]
-    pub out_dir: PathBuf,
-    /// Output base name: NAME.efi, ...
-    #[arg(long, value_name = "NAME", default_value = "bootsign")]
-    pub output_name: String,
+    /// Output directory [default: the project file's out-dir, else .].
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Output base name: NAME.efi, ... [default: bootsign].
+    #[arg(long, value_name = "NAME")]
+    pub output_name: Option<String>,
+    /// The project file [default: ./bootsign.toml, else the CA directory's].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any project file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
     /// Replace existing images.
     #[arg(long)]
     pub force: bool,
@@ -160,8 +166,50 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
 }
 
+/// Fills what the command line left open from the project file.
+fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
+    if args.no_config {
+        return Ok((args, None));
+    }
+    let Some((path, project)) = crate::project::Project::find(args.config.as_deref(), ctx.ca.root())? else {
+        return Ok((args, None));
+    };
+    let b = project.build;
+    if !(args.efi || args.iso || args.usb || args.rom) {
+        for f in &b.formats {
+            match f.as_str() {
+                "efi" => args.efi = true,
+                "iso" => args.iso = true,
+                "usb" => args.usb = true,
+                "rom" => args.rom = true,
+                other => bail!("{}: unknown format '{other}' (efi, iso, usb, rom)", quote(&path)),
+            }
+        }
+    }
+    if args.trust.is_empty() {
+        args.trust = b.trust;
+    }
+    if args.cert.is_empty() {
+        args.cert = b.cert;
+    }
+    if args.pci.is_empty() {
+        args.pci = b.pci;
+    }
+    args.privkey = args.privkey.or(b.privkey);
+    args.embed = args.embed.or(b.embed);
+    args.crosscert = args.crosscert.or(b.crosscert);
+    args.require_signed |= b.require_signed;
+    args.require_signed_initrd |= b.require_signed_initrd;
+    args.out_dir = args.out_dir.or(b.out_dir);
+    args.output_name = args.output_name.or(b.output_name);
+    Ok((args, Some(path)))
+}
+
 /// Runs `build`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let (args, project) = apply_project(ctx, args)?;
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let output_name = args.output_name.clone().unwrap_or_else(|| "bootsign".into());
     if !args.efi && !args.usb && !args.iso && !args.rom {
         bail!("choose an output format: --efi, --iso, --usb, --rom");
     }
@@ -174,12 +222,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.rom && pci.is_empty() {
         bail!("--rom needs the NIC's PCI IDs: --pci VENDOR:DEVICE (e.g. 1af4:1000 for virtio-net)");
     }
-    if !args.out_dir.is_dir() {
-        bail!("the output directory {} does not exist", quote(&args.out_dir));
+    if !out_dir.is_dir() {
+        bail!("the output directory {} does not exist", quote(&out_dir));
     }
     let output = |ext: &str| {
-        let name = format!("{}.{ext}", args.output_name);
-        if args.out_dir == Path::new(".") { PathBuf::from(name) } else { args.out_dir.join(name) }
+        let name = format!("{output_name}.{ext}");
+        if out_dir == Path::new(".") { PathBuf::from(name) } else { out_dir.join(name) }
     };
     let efi_path = output("efi");
     let usb_path = output("usb");
@@ -244,6 +292,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     );
     eprintln!("  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    if let Some(p) = project {
+        eprintln!("  settings     from {} and the command line", p.display());
+    }
     if inputs.key.is_some() {
         eprintln!(
             "warning: {} hold(s) a private key (mode 0600): keep the images confidential, and give them only to the \

@@ -119,10 +119,14 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
     let mut out = FileSet::default();
     out.add(&key_path, key_pem.as_bytes().to_vec(), MODE_SECRET, replace);
     out.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
-    // The database and serial carry over a forced re-init; new ones start empty and at 01.
-    for (name, content) in
-        [(files::INDEX, ""), (files::INDEX_ATTR, "unique_subject = no\n"), (files::SERIAL, "01\n")]
-    {
+    // The database, serial and project file carry over a forced re-init; new ones start
+    // empty, at 01, and building EFI and ISO images that trust this CA.
+    for (name, content) in [
+        (files::INDEX, ""),
+        (files::INDEX_ATTR, "unique_subject = no\n"),
+        (files::SERIAL, "01\n"),
+        (crate::project::FILE, crate::project::TEMPLATE),
+    ] {
         let path = ctx.ca.path(name);
         if !path.exists() {
             out.add(path, content.as_bytes().to_vec(), MODE_PUBLIC, Overwrite::Never);
