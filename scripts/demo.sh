@@ -32,5 +32,9 @@ step "$bootsign" sign "$out/www/boot.ipxe"
 step "$bootsign" verify "$out/www/boot.ipxe" --trust ca.crt
 step openssl cms -verify -binary -inform DER -in "$out/www/boot.ipxe.sig" -content "$out/www/boot.ipxe" \
     -CAfile ca.crt -purpose any -out /dev/null
+mkdir -p "$out/images"
+step "$bootsign" build --efi --iso --usb --rom --pci 1af4:1000 --trust ca.crt \
+    --embed "$repo/examples/signed-boot.ipxe" -o "$out/images"
+step "$bootsign" inspect "$out/images/bootsign.iso"
 
-printf '\nDemo CA and certificates are in %s\n' "$out/ca"
+printf '\nDemo CA and certificates are in %s, images in %s\n' "$out/ca" "$out/images"
