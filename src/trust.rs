@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use bootsign_pki::Fingerprint;
+use clap::Args;
 
 use crate::x509::cert::Cert;
 
@@ -43,5 +44,31 @@ impl Anchors {
             bail!("no trust anchor given: use --trust ca.crt (or a SHA-256 fingerprint)");
         }
         Ok(out)
+    }
+}
+
+/// `--trust` and `--at`, as `verify` and `verify-chain` take them.
+#[derive(Args)]
+pub struct TrustArgs {
+    /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
+    #[arg(long, required = true, value_name = "CERT|SHA256,...")]
+    pub trust: Vec<String>,
+    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+impl TrustArgs {
+    /// The anchors and the certificates that came with them.
+    pub fn anchors(&self) -> Result<Anchors> {
+        Anchors::from_args(&self.trust)
+    }
+
+    /// The time to check validity at.
+    pub fn time(&self) -> Result<u64> {
+        match &self.at {
+            Some(t) => crate::timefmt::parse_user_time(t),
+            None => Ok(crate::timefmt::now()),
+        }
     }
 }

@@ -5,19 +5,6 @@ mod common;
 
 use common::*;
 
-/// Runs bootsign expecting failure; asserts the message and that nothing changed.
-fn refused(env: &Env, args: &[&str], expect: &[&str]) {
-    let before = env.snapshot();
-    let err = env.fails(args);
-    for e in expect {
-        assert!(err.contains(e), "expected {e:?} in:\n{err}");
-    }
-    let after = env.snapshot();
-    let changed: Vec<_> =
-        before.keys().chain(after.keys()).filter(|k| before.get(*k) != after.get(*k)).collect();
-    assert!(changed.is_empty(), "bootsign {args:?} changed files: {changed:?}");
-}
-
 fn ca(env: &Env) {
     env.ok(&["ca", "init", "--key", "p256", "--cn", "Bad Input CA"]);
 }

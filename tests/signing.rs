@@ -133,8 +133,7 @@ fn signer_name_selects_signers() {
 }
 
 fn refused(env: &Env, args: &[&str], expect: &str) {
-    let err = env.fails(args);
-    assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+    common::refused(env, args, &[expect]);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use clap::Args as ClapArgs;
 use crate::fsx::quote;
 use crate::stream::digest_file;
 use crate::timefmt;
-use crate::trust::Anchors;
+use crate::trust::TrustArgs;
 
 /// `verify` options.
 #[derive(ClapArgs)]
@@ -23,25 +23,18 @@ pub struct Args {
     /// The signature [default: FILE.sig].
     #[arg(long, value_name = "SIG")]
     pub sig: Option<PathBuf>,
-    /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
-    #[arg(long, required = true, value_name = "CERT|SHA256,...")]
-    pub trust: Vec<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Only signers with this common name (or DNS subjectAltName) count, and they must
     /// verify (iPXE's imgverify --signer).
     #[arg(long, value_name = "NAME")]
     pub signer: Option<String>,
-    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
 }
 
 /// Runs `verify`.
 pub fn run(args: Args) -> Result<()> {
-    let anchors = Anchors::from_args(&args.trust)?;
-    let time = match &args.at {
-        Some(t) => timefmt::parse_user_time(t)?,
-        None => timefmt::now(),
-    };
+    let anchors = args.trust.anchors()?;
+    let time = args.trust.time()?;
     let sig_path = args.sig.clone().unwrap_or_else(|| {
         let mut s = args.file.clone().into_os_string();
         s.push(".sig");

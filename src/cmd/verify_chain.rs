@@ -9,7 +9,7 @@ use bootsign_pki::{Cert, Policy, Purpose, ServerName, verify_path};
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::timefmt;
-use crate::trust::Anchors;
+use crate::trust::TrustArgs;
 use crate::x509::cert::Cert as FileCert;
 
 /// What the certificate is checked for.
@@ -36,9 +36,8 @@ pub struct Args {
     /// More chain material (intermediates, cross-certificates), in any order.
     #[arg(long, value_name = "FILE")]
     pub untrusted: Vec<PathBuf>,
-    /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
-    #[arg(long, required = true, value_name = "CERT|SHA256,...")]
-    pub trust: Vec<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The host name the certificate must be valid for.
     #[arg(long, value_name = "NAME", conflicts_with = "ip")]
     pub host: Option<String>,
@@ -48,18 +47,12 @@ pub struct Args {
     /// What the certificate is used for.
     #[arg(long, value_enum, default_value = "server")]
     pub purpose: PurposeArg,
-    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
 }
 
 /// Runs `verify-chain`.
 pub fn run(args: Args) -> Result<()> {
-    let anchors = Anchors::from_args(&args.trust)?;
-    let time = match &args.at {
-        Some(t) => timefmt::parse_user_time(t)?,
-        None => timefmt::now(),
-    };
+    let anchors = args.trust.anchors()?;
+    let time = args.trust.time()?;
     let mut given = FileCert::read_all(&args.cert)?;
     let leaf_file = given.remove(0);
     for f in &args.untrusted {

@@ -249,3 +249,17 @@ pub const CODESIGN_EXT: &str =
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning";
 /// Extensions of an intermediate CA.
 pub const CA_EXT: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign";
+
+/// Runs bootsign expecting failure: checks each expected part of the message, and that
+/// no file under the directory changed.
+pub fn refused(env: &Env, args: &[&str], expect: &[&str]) {
+    let before = env.snapshot();
+    let err = env.fails(args);
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in:\n{err}");
+    }
+    let after = env.snapshot();
+    let changed: Vec<_> =
+        before.keys().chain(after.keys()).filter(|k| before.get(*k) != after.get(*k)).collect();
+    assert!(changed.is_empty(), "bootsign {args:?} changed files: {changed:?}");
+}
