@@ -234,63 +234,40 @@ fn the_seed_example_script_runs_unmodified() {
 
 #[test]
 fn trust_comes_from_the_build() {
-    // One template, two builds with different --trust: a payload signed under CA 1
-    // boots with the first image and is refused by the second.
-    let signed = signed_www(&[]);
-    std::fs::create_dir_all(signed.env.path("www")).unwrap();
-    let payload = signed.env.path("www/payload.efi");
-    configured_efi(
-        &payload,
-        &ImageConfig {
-            script: Some("#!ipxe\necho SEED-CHAIN-OK\n"),
-            settings: vec![("autodhcp", "0")],
-            ..Default::default()
-        },
-    );
-    signed.env.ok(&["sign", payload.to_str().unwrap()]);
+    // One template, two builds with different --trust: a kernel signed under CA 1 boots
+    // with the first image and is refused by the second.
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
     let server = FileServer::start(signed.env.path("www"), 0);
-    let p = server.port;
-    signed.env.write(
-        "boot.ipxe",
-        format!(
-            "#!ipxe\nkernel http://${{next-server}}:{p}/payload.efi\n\
-             imgverify payload.efi http://${{next-server}}:{p}/payload.efi.sig\nboot\n"
-        ),
-    );
+    signed.env.write("boot.ipxe", kernel_script(server.port, ""));
     std::fs::create_dir(signed.env.path("other")).unwrap();
     signed.env.ok(&["--ca-dir", "other", "ca", "init", "--key", "p256", "--cn", "Other CA"]);
-    signed.env.ok(&[
-        "build",
-        "--efi",
-        "--trust",
-        "ca.crt",
-        "--embed",
-        "boot.ipxe",
-        "--require-signed",
-        "--output-name",
-        "one",
-    ]);
-    signed.env.ok(&[
-        "build",
-        "--efi",
-        "--trust",
-        "other/ca.crt",
-        "--embed",
-        "boot.ipxe",
-        "--require-signed",
-        "--output-name",
-        "two",
-    ]);
+    let build = |trust: &str, name: &str| {
+        signed.env.ok(&[
+            "build",
+            "--no-config",
+            "--efi",
+            "--trust",
+            trust,
+            "--embed",
+            "boot.ipxe",
+            "--require-signed-initrd",
+            "--output-name",
+            name,
+        ]);
+    };
+    build("ca.crt", "one");
+    build("other/ca.crt", "two");
 
-    let markers = ["SEED-CHAIN-OK", "nothing was booted"];
+    let markers = ["BOOTSIGN-INITRAMFS-OK", "nothing was booted"];
     let mut one = Qemu::boot_efi(&signed.env.path("one.efi"), "");
-    let (which, _) = one.wait_for(&markers, Duration::from_secs(120));
+    let (which, _) = one.wait_for(&markers, Duration::from_secs(240));
     assert_eq!(which, 0, "{}", one.output());
+    drop(one);
     let mut two = Qemu::boot_efi(&signed.env.path("two.efi"), "");
     let (which, _) = two.wait_for(&markers, Duration::from_secs(120));
     let out = two.output();
     assert_eq!(which, 1, "{out}");
-    assert!(out.contains("root \"Boot CA\" is not trusted"), "{out}");
+    assert!(out.contains("image 'vmlinuz' was not verified: signer \"bootsign code signing\" is not trusted: root \"Boot CA\" is not trusted"), "{out}");
 }
 
 #[test]
