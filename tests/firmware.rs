@@ -310,3 +310,38 @@ fn the_option_rom_adds_a_network_boot_option_for_its_nic() {
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("ROM-IMAGE-OK from 10.0.2.15"), "{out}");
 }
+
+#[test]
+fn http_redirects_chunked_bodies_and_errors_name_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(dir.path().join("data.bin"), &data).unwrap();
+    let server = FileServer::start(dir.path().to_path_buf(), 0);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let p = server.port;
+    let script = format!(
+        "#!ipxe\n\
+         imgfetch --name redirected http://${{next-server}}:{p}/redirect/data.bin\n\
+         imgfetch --name chunked http://${{next-server}}:{p}/chunked/data.bin\n\
+         imgstat\n\
+         imgfetch http://${{next-server}}:{p}/reset/data.bin || echo marker: reset reported\n\
+         imgfetch http://${{next-server}}:{closed}/data.bin || echo marker: refused reported\n\
+         imgfetch http://${{next-server}}:{p}/missing.bin || echo marker: 404 reported\n\
+         echo marker: done\n"
+    );
+    let efi = dir.path().join("http.efi");
+    configured_efi(&efi, &ImageConfig { script: Some(&script), ..Default::default() });
+    let mut qemu = Qemu::boot_efi(&efi, "");
+    qemu.wait_for(&["marker: done", "nothing was booted"], Duration::from_secs(120));
+    let out = qemu.output();
+    assert!(
+        out.contains("redirected to http://10.0.2.2:") && out.contains("redirected : 300000 bytes"),
+        "{out}"
+    );
+    assert!(out.contains("chunked : 300000 bytes"), "{out}");
+    assert!(out.contains("reset/data.bin: the connection closed after 150000 of 300000 bytes"), "{out}");
+    assert!(out.contains("marker: reset reported"), "{out}");
+    assert!(out.contains(&format!("data.bin: connection to 10.0.2.2:{closed} refused")), "{out}");
+    assert!(out.contains("missing.bin: HTTP 404 Not Found") && out.contains("marker: 404 reported"), "{out}");
+    assert!(out.contains("marker: done"), "{out}");
+}

@@ -1,5 +1,7 @@
-//! A small HTTP/1.1 file server for tests: serves a directory on 127.0.0.1, with
-//! Content-Length, one request per connection, and a log of the paths asked for.
+//! A small HTTP/1.1 file server for tests: serves a directory on 127.0.0.1, one request
+//! per connection, with a log of the paths asked for. Besides plain files (with
+//! Content-Length) it has test paths: `/redirect/X` answers 302 to `/X`, `/chunked/X`
+//! sends X with chunked transfer coding, `/reset/X` closes after half of X.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -25,8 +27,40 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
     }
     let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
     log.lock().unwrap().push(path.clone());
-    let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
+    if let Some(rest) = path.strip_prefix("/redirect/") {
+        let head = format!(
+            "HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes());
+        return;
+    }
+    let (mode, name) = match path.split_once('/').map(|(_, p)| p).and_then(|p| p.split_once('/')) {
+        Some(("chunked", name)) => ("chunked", name.to_string()),
+        Some(("reset", name)) => ("reset", name.to_string()),
+        _ => ("plain", path.trim_start_matches('/').to_string()),
+    };
+    let file = root.join(name.split('?').next().unwrap_or(""));
     match std::fs::read(&file) {
+        Ok(body) if file.is_file() && mode == "chunked" => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+            for chunk in body.chunks(7000) {
+                let _ = stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+                let _ = stream.write_all(chunk);
+                let _ = stream.write_all(b"\r\n");
+            }
+            let _ = stream.write_all(b"0\r\n\r\n");
+        }
+        Ok(body) if file.is_file() && mode == "reset" => {
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..body.len() / 2]);
+            let _ = stream.flush();
+            // Close abruptly: the client must notice the body is incomplete.
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            return;
+        }
         Ok(body) if file.is_file() => {
             let head =
                 format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
