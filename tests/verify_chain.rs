@@ -380,3 +380,59 @@ fn prints_the_path_taken() {
     env.ok(&["issue", "--codesigning", "--key", "p256"]);
     env.ok(&["verify-chain", "codesign.crt", "--trust", "ca.crt", "--purpose", "codesigning"]);
 }
+
+#[test]
+fn look_alike_issuers_cannot_make_the_search_explode() {
+    // Many certificates with one name and one key (different serials), each a possible
+    // issuer of every other: the search must end quickly with a clear refusal.
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Real Root"]);
+    env.openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "loop.key",
+    ]);
+    env.write("ca.ext", format!("[ext]\n{CA_EXT}\n"));
+    let mut bundle = Vec::new();
+    for i in 0..14 {
+        let crt = format!("loop{i}.crt");
+        env.openssl_ok(&[
+            "req",
+            "-x509",
+            "-key",
+            "loop.key",
+            "-subj",
+            "/CN=Loop CA",
+            "-set_serial",
+            &(100 + i).to_string(),
+            "-days",
+            "30",
+            "-config",
+            "ca.ext",
+            "-extensions",
+            "ext",
+            "-out",
+            &crt,
+        ]);
+        bundle.extend(env.read(&crt));
+    }
+    env.write("loops.pem", &bundle);
+    env.openssl_cert("leaf", Some(("loop0.crt", "loop.key")), "/CN=looped signer", CODESIGN_EXT);
+    let started = std::time::Instant::now();
+    let err = env.fails(&[
+        "verify-chain",
+        "leaf.crt",
+        "--untrusted",
+        "loops.pem",
+        "--trust",
+        "ca.crt",
+        "--purpose",
+        "codesigning",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(err.contains("root \"Loop CA\" is not trusted"), "{err}");
+}

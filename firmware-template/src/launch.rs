@@ -90,26 +90,62 @@ impl Initrd {
         // SAFETY: `path` is a valid, terminated device path that lives until `drop`
         // uninstalls it.
         let handle =
-            unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) }
-                .map_err(|e| alloc::format!("cannot install the initrd device path: {:?}", e.status()))?;
+            match unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) } {
+                Ok(h) => h,
+                Err(e) => {
+                    // SAFETY: nothing was installed; both boxes are still only ours.
+                    unsafe {
+                        drop(alloc::boxed::Box::from_raw(file));
+                        drop(alloc::boxed::Box::from_raw(path));
+                    }
+                    return Err(alloc::format!("cannot install the initrd device path: {:?}", e.status()));
+                }
+            };
         // SAFETY: `file` starts with a LoadFile2 protocol and lives until `drop`.
-        unsafe { boot::install_protocol_interface(Some(handle), &LoadFile2Protocol::GUID, file.cast()) }
-            .map_err(|e| alloc::format!("cannot install the initrd LoadFile2 protocol: {:?}", e.status()))?;
+        if let Err(e) =
+            unsafe { boot::install_protocol_interface(Some(handle), &LoadFile2Protocol::GUID, file.cast()) }
+        {
+            // SAFETY: the device path was installed above with this pointer.
+            let removed =
+                unsafe { boot::uninstall_protocol_interface(handle, &DevicePathProtocol::GUID, path.cast()) };
+            if removed.is_ok() {
+                // SAFETY: neither box is installed any more.
+                unsafe {
+                    drop(alloc::boxed::Box::from_raw(file));
+                    drop(alloc::boxed::Box::from_raw(path));
+                }
+            }
+            return Err(alloc::format!("cannot install the initrd LoadFile2 protocol: {:?}", e.status()));
+        }
         Ok(Self { handle, path, file, _data: data })
     }
 }
 
 impl Drop for Initrd {
+    /// Uninstalls the protocols and frees their memory, unless the platform refuses to
+    /// let go of them (someone still has them open): then everything is leaked, since
+    /// freeing memory the platform may still read is worse.
     fn drop(&mut self) {
         // SAFETY: both interfaces were installed on `handle` by `install` with these
-        // pointers, which are freed only after they are uninstalled.
-        unsafe {
-            let _ =
-                boot::uninstall_protocol_interface(self.handle, &LoadFile2Protocol::GUID, self.file.cast());
-            let _ =
-                boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast());
-            drop(alloc::boxed::Box::from_raw(self.file));
-            drop(alloc::boxed::Box::from_raw(self.path));
+        // pointers.
+        let file_gone = unsafe {
+            boot::uninstall_protocol_interface(self.handle, &LoadFile2Protocol::GUID, self.file.cast())
+        }
+        .is_ok();
+        // SAFETY: as above.
+        let path_gone = file_gone
+            && unsafe {
+                boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast())
+            }
+            .is_ok();
+        if file_gone && path_gone {
+            // SAFETY: neither pointer is installed any more; both came from Box::into_raw.
+            unsafe {
+                drop(alloc::boxed::Box::from_raw(self.file));
+                drop(alloc::boxed::Box::from_raw(self.path));
+            }
+        } else {
+            core::mem::forget(core::mem::take(&mut self._data));
         }
     }
 }
@@ -134,6 +170,10 @@ pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
     };
     // UCS-2, NUL-terminated; kept alive until StartImage returns.
     let options: Vec<u16> = cmdline.encode_utf16().chain(core::iter::once(0)).collect();
+    let fail = |why: String| {
+        let _ = boot::unload_image(handle);
+        why
+    };
     if !cmdline.is_empty() {
         match boot::open_protocol_exclusive::<LoadedImage>(handle) {
             Ok(mut loaded) => {
@@ -141,7 +181,7 @@ pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
                 // only after StartImage returns.
                 unsafe { loaded.set_load_options(options.as_ptr().cast(), (options.len() * 2) as u32) };
             }
-            Err(e) => return alloc::format!("cannot set the command line: {:?}", e.status()),
+            Err(e) => return fail(alloc::format!("cannot set the command line: {:?}", e.status())),
         }
     }
     let _initrd = if initrds.is_empty() {
@@ -149,7 +189,7 @@ pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
     } else {
         match Initrd::install(initrds.concat()) {
             Ok(i) => Some(i),
-            Err(e) => return e,
+            Err(e) => return fail(e),
         }
     };
     let result = boot::start_image(handle);

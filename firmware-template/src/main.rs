@@ -69,9 +69,10 @@ fn banner() {
 fn run() -> Result<(), String> {
     let clock = clock::Clock::calibrate();
     let cfg = config::load()?;
+    // Trust the build demands can never be relaxed by a script.
     let trust = TrustPolicy {
         required: cfg.setting("imgtrust").is_some(),
-        permanent: cfg.setting("imgtrust") == Some("permanent"),
+        permanent: cfg.setting("imgtrust").is_some(),
         all_images: cfg.setting("imgtrust-all") == Some("1"),
     };
     println!(

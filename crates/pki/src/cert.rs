@@ -142,6 +142,10 @@ impl<'a> Cert<'a> {
         let fields = TbsFields::parse(signed.tbs).map_err(CertError::Der)?;
         let cert = x509_cert::Certificate::from_der(der).map_err(malformed)?;
         let tbs = cert.tbs_certificate();
+        // RFC 5280 §4.1.1.2: the signature algorithm outside must be the one signed inside.
+        if tbs.signature() != cert.signature_algorithm() {
+            return Err(CertError::Malformed("the outer and inner signature algorithms differ".into()));
+        }
         let version = match tbs.version() {
             x509_cert::certificate::Version::V1 => 1,
             x509_cert::certificate::Version::V2 => 2,

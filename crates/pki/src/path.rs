@@ -28,6 +28,9 @@ use crate::signature::{SignatureError, oid_name};
 
 /// Longest path accepted, end entity and anchor included.
 pub const MAX_DEPTH: usize = 8;
+/// Most signature checks one search may make: a bound on the work a hostile bundle of
+/// look-alike certificates can cause.
+pub const MAX_SIGNATURE_CHECKS: usize = 128;
 
 /// What the end-entity certificate is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +171,8 @@ pub enum PathError {
         /// The certificate at the limit.
         cert: String,
     },
+    /// The material offered so many candidate issuers that the search gave up.
+    TooManyCandidates,
 }
 
 fn when(secs: u64) -> String {
@@ -241,6 +246,10 @@ impl fmt::Display for PathError {
             Self::TooLong { cert } => {
                 write!(f, "the chain above \"{cert}\" is longer than {MAX_DEPTH} certificates")
             }
+            Self::TooManyCandidates => write!(
+                f,
+                "gave up after {MAX_SIGNATURE_CHECKS} signature checks: the certificates offered form too many candidate paths"
+            ),
         }
     }
 }
@@ -365,6 +374,7 @@ struct Search<'p, 'a, 'x> {
     anchors: &'x [Fingerprint],
     policy: &'x Policy<'x>,
     best: Option<(usize, PathError)>,
+    checks: usize,
 }
 
 impl<'p, 'a> Search<'p, 'a, '_> {
@@ -377,10 +387,17 @@ impl<'p, 'a> Search<'p, 'a, '_> {
     fn extend(&mut self, chain: &mut Vec<&'p Cert<'a>>) -> bool {
         let current = chain[chain.len() - 1];
         let depth = chain.len();
+        // A certificate already in the chain, or another with the same name and key,
+        // would only lead around in a circle.
         let mut candidates: Vec<&'p Cert<'a>> = self
             .pool
             .iter()
-            .filter(|c| c.subject == current.issuer && !chain.iter().any(|seen| seen.der == c.der))
+            .filter(|c| {
+                c.subject == current.issuer
+                    && !chain
+                        .iter()
+                        .any(|seen| seen.der == c.der || (seen.subject == c.subject && seen.spki == c.spki))
+            })
             .collect();
         // Issuers whose key identifier the certificate names come first.
         candidates.sort_by_key(|c| {
@@ -396,6 +413,11 @@ impl<'p, 'a> Search<'p, 'a, '_> {
             return false;
         }
         for issuer in candidates {
+            self.checks += 1;
+            if self.checks > MAX_SIGNATURE_CHECKS {
+                self.best = Some((usize::MAX, PathError::TooManyCandidates));
+                return false;
+            }
             if let Err(error) = current.check_signed_by(issuer) {
                 self.fail(
                     depth,
@@ -436,7 +458,7 @@ pub fn verify_path<'p, 'a>(
     if anchors.contains(&end_entity.fingerprint()) {
         return Ok(VerifiedPath { chain });
     }
-    let mut search = Search { pool, anchors, policy, best: None };
+    let mut search = Search { pool, anchors, policy, best: None, checks: 0 };
     if search.extend(&mut chain) {
         return Ok(VerifiedPath { chain });
     }

@@ -12,7 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::lex::{Line, expand, lines, split};
+use crate::lex::{Line, expand, lines, tokens};
 
 /// Deepest nesting of chained scripts.
 pub const MAX_DEPTH: usize = 8;
@@ -144,6 +144,13 @@ impl fmt::Display for ScriptError {
     }
 }
 
+/// A word of a line after splitting: an argument (settings expanded) or an operator.
+enum Word {
+    Arg(String),
+    Or,
+    And,
+}
+
 enum Flow {
     Next,
     Goto(String),
@@ -216,8 +223,16 @@ impl<M: Machine> Interpreter<M> {
                 command: raw.to_string(),
                 message: if message.is_empty() { "condition is false".into() } else { message },
             };
-            let expanded = expand(raw, &|n| self.setting(n));
-            let words = split(&expanded).map_err(|_| fail("unclosed quote".into()))?;
+            // Split first, expand after: a setting's value is never parsed as syntax.
+            let words: Vec<Word> = tokens(raw)
+                .map_err(|_| fail("unclosed quote".into()))?
+                .into_iter()
+                .map(|t| match (t.quoted, t.text.as_str()) {
+                    (false, "||") => Word::Or,
+                    (false, "&&") => Word::And,
+                    _ => Word::Arg(expand(&t.text, &|n| self.setting(n))),
+                })
+                .collect();
             match self.line(&words).map_err(fail)? {
                 Flow::Next => pc += 1,
                 Flow::Exit(rc) => return Ok(rc),
@@ -233,16 +248,17 @@ impl<M: Machine> Interpreter<M> {
     }
 
     /// Runs one line's commands joined by `||` and `&&`.
-    fn line(&mut self, words: &[String]) -> Outcome {
-        let mut commands: Vec<(&[String], Option<&str>)> = Vec::new();
-        let mut start = 0;
-        for (i, w) in words.iter().enumerate() {
-            if w == "||" || w == "&&" {
-                commands.push((&words[start..i], Some(w.as_str())));
-                start = i + 1;
+    fn line(&mut self, words: &[Word]) -> Outcome {
+        let mut commands: Vec<(Vec<String>, Option<&str>)> = Vec::new();
+        let mut argv = Vec::new();
+        for w in words {
+            match w {
+                Word::Arg(a) => argv.push(a.clone()),
+                Word::Or => commands.push((core::mem::take(&mut argv), Some("||"))),
+                Word::And => commands.push((core::mem::take(&mut argv), Some("&&"))),
             }
         }
-        commands.push((&words[start..], None));
+        commands.push((argv, None));
         if commands.len() > 1 && commands.iter().any(|(argv, _)| argv.is_empty()) {
             return Err("missing command around || or &&".into());
         }
@@ -250,7 +266,7 @@ impl<M: Machine> Interpreter<M> {
         let mut run_next = true;
         for (argv, op) in commands {
             if run_next && !argv.is_empty() {
-                last = self.command(argv);
+                last = self.command(&argv);
                 // A handled failure is still reported; conditions fail silently.
                 if let (Err(e), Some("||")) = (&last, op)
                     && !e.is_empty()

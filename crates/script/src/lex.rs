@@ -1,9 +1,12 @@
 //! Lines, labels, `${...}` expansion and word splitting, as iPXE reads a script.
 //!
 //! A script is lines; `#` starts a comment line, `:name` is a label. When a line runs,
-//! its settings are expanded first (`${name}`, `${net0/name}`, `${name:type}`; unknown
-//! names expand to nothing), then it is split into words at whitespace, honouring
-//! double quotes and backslash escapes. `||` and `&&` are words of their own.
+//! it is split into words at whitespace, honouring double quotes and backslash escapes,
+//! and only then are settings expanded inside each word (`${name}`, `${net0/name}`,
+//! `${name:type}`; unknown names expand to nothing). A value can therefore never become
+//! script syntax: a DHCP boot file name containing `|| imgtrust --allow` stays one word.
+//! (iPXE expands first and splits after, which lets such values inject commands.)
+//! Unquoted `||` and `&&` are operators.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -70,12 +73,28 @@ pub enum SplitError {
     UnclosedQuote,
 }
 
-/// Splits an expanded line into words.
+/// A word of a line, and whether any part of it was quoted or escaped (a quoted `||`
+/// is an argument, not an operator).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The word with quotes and escapes removed.
+    pub text: String,
+    /// Whether it contained quotes or escapes.
+    pub quoted: bool,
+}
+
+/// Splits a line into words.
 pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
+    Ok(tokens(line)?.into_iter().map(|t| t.text).collect())
+}
+
+/// Splits a line into tokens.
+pub fn tokens(line: &str) -> Result<Vec<Token>, SplitError> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
     let mut quoted = false;
+    let mut marked = false;
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         match c {
@@ -84,15 +103,18 @@ pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
                     word.push(next);
                 }
                 in_word = true;
+                marked = true;
             }
             '"' => {
                 quoted = !quoted;
                 in_word = true;
+                marked = true;
             }
             c if c.is_whitespace() && !quoted => {
                 if in_word {
-                    words.push(core::mem::take(&mut word));
+                    words.push(Token { text: core::mem::take(&mut word), quoted: marked });
                     in_word = false;
+                    marked = false;
                 }
             }
             c => {
@@ -105,7 +127,7 @@ pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
         return Err(SplitError::UnclosedQuote);
     }
     if in_word {
-        words.push(word);
+        words.push(Token { text: word, quoted: marked });
     }
     Ok(words)
 }
@@ -151,5 +173,7 @@ mod tests {
         );
         assert_eq!(split("dhcp || goto retry").unwrap(), vec!["dhcp", "||", "goto", "retry"]);
         assert_eq!(split("echo \"open"), Err(SplitError::UnclosedQuote));
+        let t = tokens(r#"a "||" \&& ||"#).unwrap();
+        assert_eq!(t.iter().map(|t| t.quoted).collect::<Vec<_>>(), [false, true, true, false]);
     }
 }

