@@ -43,6 +43,8 @@ pub enum PeError {
     SectionExists,
     /// Alignment values that are not powers of two.
     BadAlignment,
+    /// Section addresses or sizes out of the range a PE32+ image can hold.
+    BadLayout,
 }
 
 impl fmt::Display for PeError {
@@ -56,6 +58,7 @@ impl fmt::Display for PeError {
             Self::Signed => "the PE image is already signed; add the configuration before signing",
             Self::SectionExists => "the image already has a configuration section",
             Self::BadAlignment => "the PE image has invalid alignment values",
+            Self::BadLayout => "the PE image's section addresses or sizes are out of range",
         })
     }
 }
@@ -116,10 +119,6 @@ fn put_u16(b: &mut [u8], at: usize, v: u16) {
 
 fn put_u32(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-fn align_up(v: u32, a: u32) -> u32 {
-    v.div_ceil(a) * a
 }
 
 /// Offsets within the PE32+ optional header.
@@ -279,14 +278,28 @@ pub fn add_section(file: &[u8], name: [u8; 8], data: &[u8]) -> Result<Vec<u8>, P
     if entry + 40 > pe.size_of_headers.min(first_raw) as usize {
         return Err(PeError::NoRoomForSection);
     }
-    let len = u32::try_from(data.len()).map_err(|_| PeError::Truncated)?;
-    let end_va =
-        pe.sections.iter().map(|s| s.virtual_address + s.virtual_size.max(s.raw_size)).max().unwrap_or(0);
-    let va = align_up(end_va.max(pe.size_of_headers), pe.section_alignment);
-    let raw_end =
-        pe.sections.iter().map(|s| s.raw_offset + s.raw_size).max().unwrap_or(0).max(file.len() as u32);
-    let raw_offset = align_up(raw_end, pe.file_alignment);
-    let raw_size = align_up(len, pe.file_alignment);
+    // All arithmetic in u64, every result checked to fit the u32 fields it goes into:
+    // section headers are untrusted input.
+    let fit = |v: u64| u32::try_from(v).map_err(|_| PeError::BadLayout);
+    let up = |v: u64, a: u32| v.div_ceil(u64::from(a)) * u64::from(a);
+    let len = u64::try_from(data.len()).map_err(|_| PeError::BadLayout)?;
+    for s in &pe.sections {
+        if s.raw_size != 0 && u64::from(s.raw_offset) + u64::from(s.raw_size) > file.len() as u64 {
+            return Err(PeError::Truncated);
+        }
+    }
+    let end_va = pe
+        .sections
+        .iter()
+        .map(|s| u64::from(s.virtual_address) + u64::from(s.virtual_size.max(s.raw_size)))
+        .max()
+        .unwrap_or(0);
+    let va = fit(up(end_va.max(u64::from(pe.size_of_headers)), pe.section_alignment))?;
+    let raw_offset = fit(up(file.len() as u64, pe.file_alignment))?;
+    let raw_size = fit(up(len, pe.file_alignment))?;
+    let image_size = fit(up(u64::from(va) + len, pe.section_alignment))?;
+    fit(u64::from(raw_offset) + u64::from(raw_size))?;
+    let len = fit(len)?;
 
     let mut out = file.to_vec();
     out.resize(raw_offset as usize, 0);
@@ -302,9 +315,9 @@ pub fn add_section(file: &[u8], name: [u8; 8], data: &[u8]) -> Result<Vec<u8>, P
     put_u32(s, 20, raw_offset);
     put_u32(s, 36, SCN_INITIALIZED_READ);
     put_u16(&mut out, pe.coff + 2, (count + 1) as u16);
-    put_u32(&mut out, pe.opt + opt::SIZE_OF_IMAGE, align_up(va + len, pe.section_alignment));
+    put_u32(&mut out, pe.opt + opt::SIZE_OF_IMAGE, image_size);
     let init = u32_at(&out, pe.opt + opt::SIZE_OF_INITIALIZED_DATA)?;
-    put_u32(&mut out, pe.opt + opt::SIZE_OF_INITIALIZED_DATA, init + raw_size);
+    put_u32(&mut out, pe.opt + opt::SIZE_OF_INITIALIZED_DATA, init.saturating_add(raw_size));
     let field = pe.checksum_range();
     let sum = pe_checksum(&out, field.clone());
     out[field].copy_from_slice(&sum.to_le_bytes());
@@ -378,6 +391,19 @@ mod tests {
         let pe = Pe::parse(&driver).unwrap();
         assert_eq!(pe.subsystem, 11);
         assert_eq!(pe.checksum().unwrap(), pe_checksum(&driver, pe.checksum_range()));
+    }
+
+    /// Found by fuzzing: section fields near the top of the address space overflowed.
+    #[test]
+    fn out_of_range_sections_are_refused_not_overflowed() {
+        let mut f = tiny_pe();
+        let sec = 0x84 + 20 + 240;
+        put_u32(&mut f, sec + 12, 0xffff_f000);
+        put_u32(&mut f, sec + 8, 0x2000);
+        assert_eq!(add_section(&f, CONFIG_SECTION, b"x"), Err(PeError::BadLayout));
+        let mut f = tiny_pe();
+        put_u32(&mut f, sec + 20, 0xffff_ff00);
+        assert_eq!(add_section(&f, CONFIG_SECTION, b"x"), Err(PeError::Truncated));
     }
 
     #[test]
