@@ -336,3 +336,40 @@ fn the_project_file_makes_a_repeatable_build_and_flags_override_it() {
     let err = env.fails(&["build", "--config", "bad2.toml"]);
     assert!(err.contains("'bad2.toml' is not a valid project file") && err.contains("trsut"), "{err}");
 }
+
+#[test]
+fn encrypted_client_keys_need_their_passphrase() {
+    let env = Env::new();
+    pki(&env);
+    env.write("pass", "client-pass\n");
+    env.openssl_ok(&[
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes256",
+        "-in",
+        "client.key",
+        "-passout",
+        "file:pass",
+        "-out",
+        "enc.key",
+    ]);
+    refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt", "--cert", "client.crt", "--privkey", "enc.key"],
+        "'enc.key' is encrypted and no passphrase was given",
+    );
+    env.ok(&[
+        "--passphrase-file",
+        "pass",
+        "build",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--cert",
+        "client.crt",
+        "--privkey",
+        "enc.key",
+    ]);
+    assert!(env.ok(&["inspect", "bootsign.efi"]).contains("client key   present (not shown)"));
+}

@@ -40,8 +40,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "BOOTSIGN_CA_DIR", default_value = ".", value_name = "DIR")]
     pub ca_dir: PathBuf,
 
-    /// Read the CA key's passphrase (or, with `ca init --encrypt`, the new one) from the
-    /// first line of FILE instead of asking on the terminal.
+    /// Read the passphrase of an encrypted key (the CA key, a signing key, or the
+    /// --privkey of an image; with `ca init --encrypt`, the new one) from the first line
+    /// of FILE instead of asking on the terminal.
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 
