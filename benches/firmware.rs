@@ -114,11 +114,8 @@ fn main() {
     let big: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     std::fs::write(env.path("www/big.bin"), big).unwrap();
     env.ok(&["sign", "www/vmlinuz", "www/initrd.img", "www/big.bin"]);
-    let hex = env.ok(&["fingerprint", "--raw", "ca.crt"]);
-    let mut anchor = [0u8; 32];
-    for (i, b) in anchor.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex.trim()[2 * i..2 * i + 2], 16).unwrap();
-    }
+    let anchor =
+        bootsign_pki::Fingerprint::parse(env.ok(&["fingerprint", "--raw", "ca.crt"]).trim()).unwrap().0;
     let server = FileServer::start(env.path("www"), 0);
     let p = server.port;
     let boot_script = format!(

@@ -49,6 +49,13 @@ pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// `path` with `suffix` appended to its file name: `vmlinuz` -> `vmlinuz.sig`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// `'path'`, as user-supplied paths are shown in messages.
 pub fn quote(path: &Path) -> String {
     format!("'{}'", path.display())

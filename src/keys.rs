@@ -219,7 +219,7 @@ impl PrivateKey {
         passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>,
     ) -> Result<Self> {
         let name = quote(path);
-        if !bytes.starts_with(b"-----BEGIN") && !looks_like_pem(bytes) {
+        if !crate::x509::looks_like_pem(bytes) {
             return Self::from_pkcs8_der(bytes)
                 .with_context(|| format!("{name} is neither a PEM file nor a DER PKCS#8 private key"));
         }
@@ -323,10 +323,6 @@ pub fn same_public_key(a: &[u8], b: &[u8]) -> bool {
         (Ok(K::P384(x)), Ok(K::P384(y))) => x == y,
         _ => a == b,
     }
-}
-
-fn looks_like_pem(bytes: &[u8]) -> bool {
-    bytes.windows(10).any(|w| w == b"-----BEGIN")
 }
 
 fn list_or_none(items: &[String]) -> String {

@@ -60,13 +60,7 @@ struct Signed {
 }
 
 fn anchor_of(env: &Env, cert: &str) -> [u8; 32] {
-    let hex = env.ok(&["fingerprint", "--raw", cert]);
-    let hex = hex.trim();
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-    }
-    out
+    bootsign_pki::Fingerprint::parse(env.ok(&["fingerprint", "--raw", cert]).trim()).unwrap().0
 }
 
 fn signed_www(files: &[(&str, &str)]) -> Signed {

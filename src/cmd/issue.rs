@@ -102,11 +102,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             LeafKind::CodeSigning => "codesign",
         })
     });
-    let with_ext = |ext: &str| {
-        let mut name = base.clone().into_os_string();
-        name.push(ext);
-        PathBuf::from(name)
-    };
+    let with_ext = |ext: &str| crate::fsx::with_suffix(&base, ext);
     let cert_path = with_ext(".crt");
     let key_path = with_ext(".key");
     let chain_path = with_ext("-full.crt");

@@ -8,7 +8,7 @@ use bootsign_pki::{HashAlgorithm, Purpose};
 use clap::Args as ClapArgs;
 
 use super::Ctx;
-use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing};
+use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing, with_suffix};
 use crate::keys::PrivateKey;
 use crate::stream::digest_file;
 use crate::x509::cert::Cert;
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let outputs: Vec<PathBuf> = match &args.out {
         Some(out) => vec![out.clone()],
-        None => args.files.iter().map(|f| sig_path(f)).collect(),
+        None => args.files.iter().map(|f| with_suffix(f, ".sig")).collect(),
     };
     for out in &outputs {
         refuse_existing(out, args.force)?;
@@ -113,12 +113,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         eprintln!("Signed {} -> {} ({name}, SHA-256)", input.display(), out.display());
     }
     Ok(())
-}
-
-fn sig_path(file: &Path) -> PathBuf {
-    let mut name = file.as_os_str().to_os_string();
-    name.push(".sig");
-    PathBuf::from(name)
 }
 
 /// Refuses a signer certificate the firmware would refuse for code signing.

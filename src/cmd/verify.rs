@@ -35,11 +35,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
     let time = args.trust.time()?;
-    let sig_path = args.sig.clone().unwrap_or_else(|| {
-        let mut s = args.file.clone().into_os_string();
-        s.push(".sig");
-        PathBuf::from(s)
-    });
+    let sig_path = args.sig.clone().unwrap_or_else(|| crate::fsx::with_suffix(&args.file, ".sig"));
     let raw = std::fs::read(&sig_path)
         .with_context(|| format!("failed to read the signature {}", quote(&sig_path)))?;
     let der = decode_pem_or_der(&raw).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;

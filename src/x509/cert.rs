@@ -73,7 +73,7 @@ impl Cert {
         if bytes.is_empty() {
             bail!("{name} is empty");
         }
-        if bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        if super::looks_like_pem(bytes) {
             let blocks = pem::parse_many(bytes).with_context(|| format!("{name}: malformed PEM"))?;
             let mut certs = Vec::new();
             for block in &blocks {

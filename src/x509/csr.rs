@@ -40,7 +40,7 @@ impl Csr {
         if bytes.is_empty() {
             bail!("{name} is empty");
         }
-        let der = if bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        let der = if super::looks_like_pem(&bytes) {
             let blocks = pem::parse_many(&bytes).with_context(|| format!("{name}: malformed PEM"))?;
             blocks
                 .into_iter()

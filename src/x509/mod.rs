@@ -7,3 +7,8 @@ pub mod csr;
 pub mod name;
 pub mod profile;
 pub mod san;
+
+/// Whether a file's bytes hold PEM (a `-----BEGIN` line anywhere, as after a comment).
+pub fn looks_like_pem(bytes: &[u8]) -> bool {
+    bytes.windows(10).any(|w| w == b"-----BEGIN")
+}
