@@ -1,0 +1,391 @@
+//! The sans-IO client: bytes from the network in, bytes for the network and decrypted
+//! data out. The platform layer owns the TCP socket and calls in.
+//!
+//! Internally this runs rustls's unbuffered state machine (`process_tls_records` until
+//! it blocks) after every input and every request, so the caller never sees its
+//! states: after any call, [`Client::take_outgoing`] has whatever must be sent and
+//! [`Client::read_app`] whatever was received.
+//!
+//! A typical loop: send `take_outgoing`; read from TCP and `feed_incoming`; on TCP EOF
+//! `feed_eof`; `write_app`/`read_app` for data; `close` to send close_notify.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use rustls::client::{ClientConnectionData, Resumption, UnbufferedClientConnection};
+use rustls::pki_types::ServerName;
+use rustls::unbuffered::{
+    ConnectionState, EncodeError, EncodeTlsData, EncryptError, UnbufferedStatus, WriteTraffic,
+};
+use rustls::{ClientConfig, PeerIncompatible};
+
+use crate::client_auth::Resolver;
+use crate::config::{Config, TlsVersion};
+use crate::error::Error;
+use crate::verifier::{Outcome, PkiVerifier};
+
+/// What the peer did to its side of the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerState {
+    /// Still open.
+    Open,
+    /// It sent close_notify: everything it sent has arrived.
+    ClosedCleanly,
+    /// TCP closed without close_notify: an attacker or a crash may have cut the data.
+    Truncated,
+}
+
+/// What the handshake agreed on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Negotiated {
+    /// The protocol version.
+    pub version: rustls::ProtocolVersion,
+    /// The cipher suite.
+    pub suite: rustls::CipherSuite,
+    /// The key exchange group.
+    pub group: Option<rustls::NamedGroup>,
+    /// Full, with a HelloRetryRequest, or resumed.
+    pub kind: rustls::HandshakeKind,
+}
+
+/// One TLS client connection.
+pub struct Client {
+    conn: UnbufferedClientConnection,
+    outcome: Arc<Outcome>,
+    client_cert_configured: bool,
+    min_version: TlsVersion,
+    /// Received TLS bytes not yet consumed by rustls (partial records).
+    incoming: Vec<u8>,
+    /// TLS bytes for the platform to send.
+    outgoing: Vec<u8>,
+    /// Decrypted application data not yet read.
+    received: Vec<u8>,
+    /// Application data written before the handshake allowed sending it.
+    unsent: Vec<u8>,
+    handshaking: bool,
+    close_requested: bool,
+    close_sent: bool,
+    peer: PeerState,
+    error: Option<Error>,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("handshaking", &self.handshaking)
+            .field("peer", &self.peer)
+            .field("close_sent", &self.close_sent)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// Writes the pending handshake record into `out`, growing it as needed.
+fn encode(e: &mut EncodeTlsData<'_, ClientConnectionData>, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + 1024, 0);
+    let written = match e.encode(&mut out[start..]) {
+        Ok(n) => n,
+        Err(EncodeError::InsufficientSize(s)) => {
+            out.resize(start + s.required_size, 0);
+            e.encode(&mut out[start..]).unwrap_or(0)
+        }
+        Err(EncodeError::AlreadyEncoded) => 0,
+    };
+    out.truncate(start + written);
+}
+
+/// Encrypts `data` (which may be empty) as application data records into `out`.
+fn encrypt(
+    w: &mut WriteTraffic<'_, ClientConnectionData>,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = out.len();
+    // Records of up to 16 KiB, each with at most a few dozen bytes of framing and tag.
+    out.resize(start + data.len() + 64 * (data.len() / 16384 + 1), 0);
+    let written = match w.encrypt(data, &mut out[start..]) {
+        Ok(n) => n,
+        Err(EncryptError::InsufficientSize(s)) => {
+            out.resize(start + s.required_size, 0);
+            w.encrypt(data, &mut out[start..])
+                .map_err(|e| Error::Protocol(rustls::Error::General(alloc::format!("{e}"))))?
+        }
+        Err(e) => {
+            out.truncate(start);
+            return Err(Error::Protocol(rustls::Error::General(alloc::format!("{e}"))));
+        }
+    };
+    out.truncate(start + written);
+    Ok(())
+}
+
+fn close_notify(w: &mut WriteTraffic<'_, ClientConnectionData>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let start = out.len();
+    out.resize(start + 64, 0);
+    let written = w
+        .queue_close_notify(&mut out[start..])
+        .map_err(|e| Error::Protocol(rustls::Error::General(alloc::format!("{e}"))))?;
+    out.truncate(start + written);
+    Ok(())
+}
+
+impl Client {
+    /// Starts a connection to `server_name` (a DNS name, sent as SNI, or an IP address,
+    /// which is not). The ClientHello is ready in [`take_outgoing`](Self::take_outgoing).
+    pub fn new(config: &Config, server_name: &str) -> Result<Self, Error> {
+        let name = ServerName::try_from(alloc::string::String::from(server_name))
+            .map_err(|_| Error::InvalidServerName(server_name.into()))?;
+        let outcome = Arc::new(Outcome::default());
+        let versions: &[&'static rustls::SupportedProtocolVersion] = match config.min_version {
+            TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+            TlsVersion::Tls13 => &[&rustls::version::TLS13],
+        };
+        let verifier = PkiVerifier { trust: config.trust.clone(), outcome: outcome.clone() };
+        let resolver = Resolver { key: config.client_cert.clone(), outcome: outcome.clone() };
+        let mut rustls_config =
+            ClientConfig::builder_with_details(config.provider.clone(), config.time.clone())
+                .with_protocol_versions(versions)
+                .map_err(Error::Protocol)?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_client_cert_resolver(Arc::new(resolver));
+        // No session cache: the firmware makes few connections, and a cache needs a map.
+        rustls_config.resumption = Resumption::disabled();
+        let conn = UnbufferedClientConnection::new(Arc::new(rustls_config), name).map_err(Error::Protocol)?;
+        let mut client = Self {
+            conn,
+            outcome,
+            client_cert_configured: config.client_cert.is_some(),
+            min_version: config.min_version,
+            incoming: Vec::new(),
+            outgoing: Vec::new(),
+            received: Vec::new(),
+            unsent: Vec::new(),
+            handshaking: true,
+            close_requested: false,
+            close_sent: false,
+            peer: PeerState::Open,
+            error: None,
+        };
+        client.drive()?;
+        Ok(client)
+    }
+
+    /// Moves the TLS bytes waiting to be sent to the end of `out`; returns how many.
+    pub fn take_outgoing(&mut self, out: &mut Vec<u8>) -> usize {
+        let n = self.outgoing.len();
+        out.append(&mut self.outgoing);
+        n
+    }
+
+    /// Whether TLS bytes are waiting to be sent.
+    pub fn wants_write(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// Takes bytes received from the server (all of them; partial records are kept).
+    /// Fails when the connection failed, now or before.
+    pub fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.incoming.extend_from_slice(data);
+        self.drive()
+    }
+
+    /// Notes that the server closed TCP. Without a close_notify before it, the data is
+    /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
+    pub fn feed_eof(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.handshaking {
+            self.error = Some(Error::ClosedDuringHandshake);
+        } else if self.peer == PeerState::Open {
+            self.peer = PeerState::Truncated;
+        }
+    }
+
+    /// Whether the handshake is still going on (and has not failed).
+    pub fn is_handshaking(&self) -> bool {
+        self.handshaking && self.error.is_none()
+    }
+
+    /// Queues application data; it is encrypted as soon as the handshake allows.
+    pub fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.close_requested {
+            return Err(Error::WriteAfterClose);
+        }
+        self.unsent.extend_from_slice(data);
+        self.drive()
+    }
+
+    /// Moves the decrypted data received so far to the end of `out`; returns how many
+    /// bytes. `Ok(0)` means nothing new: see [`peer_state`](Self::peer_state) for whether
+    /// more can come. After a truncation, once the data is read, reports
+    /// [`Error::Truncated`].
+    pub fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
+        let n = self.received.len();
+        if n > 0 {
+            out.append(&mut self.received);
+            return Ok(n);
+        }
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.peer == PeerState::Truncated {
+            return Err(Error::Truncated);
+        }
+        Ok(0)
+    }
+
+    /// Sends close_notify (after the handshake, if it is still going on). Data written
+    /// before is sent first; nothing can be written after.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.close_requested = true;
+        self.drive()
+    }
+
+    /// What the server did to its side of the connection.
+    pub fn peer_state(&self) -> PeerState {
+        self.peer
+    }
+
+    /// Whether both sides have sent close_notify.
+    pub fn is_closed(&self) -> bool {
+        self.close_sent && self.peer == PeerState::ClosedCleanly
+    }
+
+    /// The failure that ended the connection, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The version, suite and group agreed on, once the handshake has finished.
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        if self.handshaking {
+            return None;
+        }
+        Some(Negotiated {
+            version: self.conn.protocol_version()?,
+            suite: self.conn.negotiated_cipher_suite()?.suite(),
+            group: self.conn.negotiated_key_exchange_group().map(|g| g.name()),
+            kind: self.conn.handshake_kind()?,
+        })
+    }
+
+    fn translate(&self, e: rustls::Error) -> Error {
+        if let Some(failure) = self.outcome.failure.get() {
+            return Error::Certificate(failure.clone());
+        }
+        match e {
+            // We offered TLS 1.2 and 1.3 (or 1.3 alone): a server refusing the version
+            // speaks only older ones.
+            rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) if self.handshaking => {
+                match self.min_version {
+                    TlsVersion::Tls12 => Error::LegacyProtocolOnly,
+                    min => Error::VersionBelowMinimum { min },
+                }
+            }
+            rustls::Error::AlertReceived(alert) => Error::AlertReceived {
+                alert,
+                client_cert_requested: self.outcome.client_cert_requested(),
+                client_cert_configured: self.client_cert_configured,
+            },
+            rustls::Error::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => {
+                Error::LegacyProtocolOnly
+            }
+            rustls::Error::PeerIncompatible(PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig) => {
+                Error::VersionBelowMinimum { min: self.min_version }
+            }
+            other => Error::Protocol(other),
+        }
+    }
+
+    /// Runs the rustls state machine until it needs more input.
+    fn drive(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        loop {
+            let UnbufferedStatus { mut discard, state } = self.conn.process_tls_records(&mut self.incoming);
+            let mut done = false;
+            let mut failure = None;
+            match state {
+                Err(e) => failure = Some(e),
+                Ok(ConnectionState::ReadTraffic(mut r)) => {
+                    while let Some(record) = r.next_record() {
+                        match record {
+                            Ok(record) => {
+                                discard += record.discard;
+                                self.received.extend_from_slice(record.payload);
+                            }
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(ConnectionState::EncodeTlsData(mut e)) => encode(&mut e, &mut self.outgoing),
+                Ok(ConnectionState::TransmitTlsData(mut t)) => {
+                    // Bytes are handed over through take_outgoing, so they count as sent now.
+                    if let Some(mut w) = t.may_encrypt_app_data()
+                        && !self.unsent.is_empty()
+                    {
+                        let data = core::mem::take(&mut self.unsent);
+                        if let Err(e) = encrypt(&mut w, &data, &mut self.outgoing) {
+                            self.error = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                    t.done();
+                }
+                Ok(ConnectionState::WriteTraffic(mut w)) => {
+                    self.handshaking = false;
+                    let mut result = Ok(());
+                    if !self.unsent.is_empty() {
+                        let data = core::mem::take(&mut self.unsent);
+                        result = encrypt(&mut w, &data, &mut self.outgoing);
+                    }
+                    if result.is_ok() && self.close_requested && !self.close_sent {
+                        result = close_notify(&mut w, &mut self.outgoing);
+                        self.close_sent = true;
+                    }
+                    if let Err(e) = result {
+                        self.error = Some(e.clone());
+                        return Err(e);
+                    }
+                    done = true;
+                }
+                Ok(ConnectionState::PeerClosed) => {
+                    self.handshaking = false;
+                    self.peer = PeerState::ClosedCleanly;
+                }
+                Ok(ConnectionState::Closed) => {
+                    self.peer = PeerState::ClosedCleanly;
+                    done = true;
+                }
+                Ok(ConnectionState::BlockedHandshake) => done = true,
+                Ok(_) => done = true,
+            }
+            self.incoming.drain(..discard);
+            if let Some(e) = failure {
+                let e = self.translate(e);
+                // rustls may have queued an alert for the server; it is in `outgoing`.
+                self.error = Some(e.clone());
+                return Err(e);
+            }
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}

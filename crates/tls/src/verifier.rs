@@ -1,0 +1,281 @@
+//! Server certificate verification for rustls, done by bootsign-pki: one verifier for
+//! TLS, `imgverify` and `bootsign verify`.
+//!
+//! The chain must reach a certificate whose SHA-256 fingerprint is an anchor, building
+//! the path from what the server sent plus the platform's extra certificates (embedded
+//! `--cert` certificates and fetched cross-certificates). The leaf must be valid for the
+//! host name or IP address and for TLS server use, every certificate valid at the
+//! platform's time. bootsign-pki does the checks; this module adapts them to rustls.
+//!
+//! rustls without `std` cannot carry a custom error through its `Error` type, so each
+//! connection gets its own verifier with an [`Outcome`] slot where the detailed failure
+//! is left for [`Client`](crate::Client) to report; rustls itself gets the closest
+//! standard error, which decides the alert sent to the server.
+
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use bootsign_pki::cert::CertError;
+use bootsign_pki::{Cert, Fingerprint, PathError, Policy, Purpose, ServerName as PkiName, verify_path};
+use once_cell::race::OnceBox;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, IpAddr, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
+
+use crate::provider::verify::{
+    HandshakeSignatureError, SUPPORTED_SCHEMES, Version, verify_handshake_signature,
+};
+
+/// The trust configuration: anchors and the extra certificates paths may use.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Trust {
+    pub(crate) anchors: Vec<Fingerprint>,
+    /// DER certificates, each checked to parse when added.
+    pub(crate) extra: Vec<Vec<u8>>,
+}
+
+/// Why the server's certificate or its handshake signature was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateFailure {
+    /// A certificate the server sent does not parse.
+    Malformed {
+        /// Its position in the server's chain, 0 being the server's own.
+        index: usize,
+        /// What is wrong with it.
+        error: CertError,
+    },
+    /// The server sent no certificate.
+    Missing,
+    /// No trusted path: the check that failed, naming the certificate.
+    Path(PathError),
+    /// The chain stops at a certificate whose issuer is neither sent nor supplied.
+    /// Fetch a cross-certificate for `issuer_dn` (see [`crosscert`](crate::crosscert)),
+    /// add it to the configuration and connect again.
+    MissingIssuer {
+        /// The certificate whose issuer is missing.
+        cert: String,
+        /// The issuer's name, as text.
+        issuer: String,
+        /// The issuer's DER `Name`, as in the certificate.
+        issuer_dn: Vec<u8>,
+    },
+    /// The server's handshake signature does not verify with its certificate's key.
+    HandshakeSignature {
+        /// The server certificate.
+        cert: String,
+        /// Why.
+        error: HandshakeSignatureError,
+    },
+}
+
+impl fmt::Display for CertificateFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed { index: 0, error } => {
+                write!(f, "the server's certificate is unreadable: {error}")
+            }
+            Self::Malformed { index, error } => {
+                write!(f, "certificate {} of the server's chain is unreadable: {error}", index + 1)
+            }
+            Self::Missing => f.write_str("the server sent no certificate"),
+            Self::Path(e) => write!(f, "{e}"),
+            Self::MissingIssuer { cert, issuer, .. } => write!(
+                f,
+                "the issuer \"{issuer}\" of certificate \"{cert}\" was neither sent by the server nor supplied, \
+                 and is not trusted (a cross-certificate may be needed)"
+            ),
+            Self::HandshakeSignature { cert, error } => {
+                write!(
+                    f,
+                    "the server's handshake signature does not verify with the key of \"{cert}\": {error}"
+                )
+            }
+        }
+    }
+}
+
+/// What one connection's verifier found, read by the client after a failure.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    pub(crate) failure: OnceBox<CertificateFailure>,
+    /// The server sent a CertificateRequest.
+    pub(crate) client_cert_requested: AtomicBool,
+}
+
+impl Outcome {
+    fn fail(&self, failure: CertificateFailure) {
+        // Only the first failure of a connection matters; rustls stops at it.
+        let _ = self.failure.set(alloc::boxed::Box::new(failure));
+    }
+
+    pub(crate) fn note_client_cert_request(&self) {
+        self.client_cert_requested.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn client_cert_requested(&self) -> bool {
+        self.client_cert_requested.load(Ordering::Relaxed)
+    }
+}
+
+/// The verifier of one connection.
+pub(crate) struct PkiVerifier {
+    pub(crate) trust: Arc<Trust>,
+    pub(crate) outcome: Arc<Outcome>,
+}
+
+impl fmt::Debug for PkiVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PkiVerifier({} anchors, {} extra certificates)",
+            self.trust.anchors.len(),
+            self.trust.extra.len()
+        )
+    }
+}
+
+/// The rustls error (and so the alert) closest to a path failure.
+fn rustls_error(e: &PathError) -> CertificateError {
+    match e {
+        PathError::Expired { .. } => CertificateError::Expired,
+        PathError::NotYetValid { .. } => CertificateError::NotValidYet,
+        PathError::NameMismatch { .. } => CertificateError::NotValidForName,
+        PathError::UnknownIssuer { .. } | PathError::UntrustedRoot { .. } => CertificateError::UnknownIssuer,
+        PathError::BadSignature { .. } => CertificateError::BadSignature,
+        PathError::WrongPurpose { .. } | PathError::KeyUsage { .. } => CertificateError::InvalidPurpose,
+        _ => CertificateError::ApplicationVerificationFailure,
+    }
+}
+
+/// Turns an unknown-issuer failure into one that carries the issuer's DER name, found on
+/// the certificate the path stopped at.
+fn with_issuer_dn(e: PathError, ee: &Cert<'_>, pool: &[Cert<'_>]) -> CertificateFailure {
+    match e {
+        PathError::UnknownIssuer { cert, issuer } => {
+            let stuck = core::iter::once(ee)
+                .chain(pool)
+                .find(|c| c.display_name() == cert && c.issuer_text == issuer)
+                .unwrap_or(ee);
+            CertificateFailure::MissingIssuer { cert, issuer, issuer_dn: stuck.issuer.to_vec() }
+        }
+        other => CertificateFailure::Path(other),
+    }
+}
+
+fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(v4) => v4.as_ref().to_vec(),
+        IpAddr::V6(v6) => v6.as_ref().to_vec(),
+    }
+}
+
+impl PkiVerifier {
+    fn check(
+        &self,
+        end_entity: &[u8],
+        intermediates: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        now: u64,
+    ) -> Result<(), CertificateFailure> {
+        let ee =
+            Cert::parse(end_entity).map_err(|error| CertificateFailure::Malformed { index: 0, error })?;
+        let mut pool = Vec::with_capacity(intermediates.len() + self.trust.extra.len());
+        for (i, der) in intermediates.iter().enumerate() {
+            pool.push(
+                Cert::parse(der).map_err(|error| CertificateFailure::Malformed { index: i + 1, error })?,
+            );
+        }
+        // Extra certificates were parsed when they were added; parse cannot fail now.
+        pool.extend(self.trust.extra.iter().filter_map(|der| Cert::parse(der).ok()));
+        let ip;
+        let server_name = match name {
+            ServerName::DnsName(d) => PkiName::Dns(d.as_ref()),
+            ServerName::IpAddress(addr) => {
+                ip = ip_bytes(addr);
+                PkiName::Ip(&ip)
+            }
+            _ => PkiName::Dns(""),
+        };
+        let policy = Policy { purpose: Purpose::ServerAuth, time: now, server_name: Some(server_name) };
+        verify_path(&ee, &pool, &self.trust.anchors, &policy)
+            .map(|_| ())
+            .map_err(|e| with_issuer_dn(e, &ee, &pool))
+    }
+
+    fn check_signature(
+        &self,
+        version: Version,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        let parsed = Cert::parse(cert).map_err(|error| {
+            self.outcome.fail(CertificateFailure::Malformed { index: 0, error });
+            Error::InvalidCertificate(CertificateError::BadEncoding)
+        })?;
+        verify_handshake_signature(version, dss.scheme, parsed.spki, message, dss.signature())
+            .map(|()| HandshakeSignatureValid::assertion())
+            .map_err(|error| {
+                let unsupported = matches!(error, HandshakeSignatureError::UnsupportedScheme(_));
+                self.outcome.fail(CertificateFailure::HandshakeSignature {
+                    cert: parsed.display_name().to_string(),
+                    error,
+                });
+                if unsupported {
+                    Error::PeerMisbehaved(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)
+                } else {
+                    Error::InvalidCertificate(CertificateError::BadSignature)
+                }
+            })
+    }
+}
+
+impl ServerCertVerifier for PkiVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        match self.check(end_entity, intermediates, server_name, now.as_secs()) {
+            Ok(()) => Ok(ServerCertVerified::assertion()),
+            Err(failure) => {
+                let error = match &failure {
+                    CertificateFailure::Path(e) => rustls_error(e),
+                    CertificateFailure::MissingIssuer { .. } => CertificateError::UnknownIssuer,
+                    _ => CertificateError::BadEncoding,
+                };
+                self.outcome.fail(failure);
+                Err(Error::InvalidCertificate(error))
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.check_signature(Version::Tls12, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.check_signature(Version::Tls13, message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        SUPPORTED_SCHEMES.to_vec()
+    }
+}
