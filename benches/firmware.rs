@@ -20,6 +20,13 @@ use common::http::FileServer;
 use common::qemu::{ImageConfig, Qemu, configured_efi};
 
 const RUNS: usize = 3;
+
+/// `BENCH_LOG=1` prints the firmware's console of every run (to see where time goes).
+fn show(what: &str, out: &str) {
+    if std::env::var_os("BENCH_LOG").is_some() {
+        eprintln!("----- {what} -----\n{out}");
+    }
+}
 const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -141,10 +148,12 @@ fn main() {
     );
 
     let (mut ours, mut direct, mut rates, mut verifies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    let runs = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS);
+    for _ in 0..runs {
         let mut q = Qemu::boot_efi(&boot_efi, "");
         let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
         assert_eq!(which, 0, "{}", q.output());
+        show("boot over HTTP", &q.output());
         ours.push(at.as_secs_f64());
         drop(q);
         direct.push(direct_boot(&fx));
@@ -152,6 +161,7 @@ fn main() {
         let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
         let out = q.output();
         assert_eq!(which, 0, "{out}");
+        show("64 MiB download", &out);
         rates.push(download_rate(&out, "big.bin"));
         verifies.push(verify_ms(&out, "big.bin") / 1000.0);
     }

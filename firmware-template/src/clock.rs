@@ -13,8 +13,12 @@ pub struct Clock {
 }
 
 fn tsc() -> u64 {
-    // SAFETY: RDTSC has no side effects and is available on every x86-64 CPU.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    let (lo, hi): (u32, u32);
+    // SAFETY: RDTSC has no side effects and is available on every x86-64 CPU. Written
+    // as non-pure asm (not the intrinsic) so the compiler keeps it where it stands
+    // relative to the code being timed instead of moving it to where its value is used.
+    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags)) };
+    (u64::from(hi) << 32) | u64::from(lo)
 }
 
 impl Clock {

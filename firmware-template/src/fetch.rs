@@ -5,24 +5,26 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use bootsign_http::{Event, Head, ResponseParser, Scheme, Status, Url, get_request};
-use bootsign_pki::{Digests, HashAlgorithm, MultiHasher};
 
+use crate::hash::PartialSha256;
 use crate::net::Net;
 
 const MAX_REDIRECTS: usize = 5;
 /// How long a download may go without receiving anything.
 const IDLE_TIMEOUT_MS: u64 = 20_000;
+/// Bytes hashed per wait for the network: small enough that arriving data waits at most
+/// a fraction of a millisecond (the TCP window absorbs that), large enough to amortise.
+const HASH_SLICE: usize = 4 * 1024;
 const USER_AGENT: &str = concat!("bootsign/", env!("CARGO_PKG_VERSION"));
 
 enum Fetched {
-    Body(Vec<u8>, Digests),
+    Body(Vec<u8>, PartialSha256),
     Redirect(String),
 }
 
-/// Downloads `uri` completely. The SHA-256 of the content is computed as it arrives,
-/// while the network would otherwise keep the CPU waiting, so `imgverify` need not read
-/// the image again.
-pub fn fetch(net: &mut Net, uri: &str) -> Result<(Vec<u8>, Digests), String> {
+/// Downloads `uri` completely. The SHA-256 of the content is computed while the network
+/// keeps the downloader waiting, so `imgverify` has little or nothing left to hash.
+pub fn fetch(net: &mut Net, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
     let mut current = uri.to_string();
     for _ in 0..=MAX_REDIRECTS {
         match fetch_once(net, &current)? {
@@ -44,7 +46,6 @@ fn drive(
     parser: &mut ResponseParser,
     input: &[u8],
     body: &mut Vec<u8>,
-    hasher: &mut MultiHasher,
     head: &mut Option<Head>,
     url: &Url<'_>,
 ) -> Result<(usize, Step), String> {
@@ -69,7 +70,6 @@ fn drive(
             }
             Some(Event::Body(b)) => {
                 body.extend_from_slice(b);
-                hasher.update(b);
             }
             Some(Event::End) => return Ok((used, Step::Done)),
             None if n == 0 => return Ok((used, Step::More)),
@@ -118,7 +118,7 @@ fn transfer(
     let mut parser = ResponseParser::new(false);
     let mut pending: Vec<u8> = Vec::new();
     let mut body: Vec<u8> = Vec::new();
-    let mut hasher = MultiHasher::new([HashAlgorithm::Sha256]);
+    let mut hasher = PartialSha256::new();
     let mut head: Option<Head> = None;
     let mut last_data = started;
     let mut last_progress = started;
@@ -130,18 +130,16 @@ fn transfer(
             last_data = now;
             let outcome = socket.recv(|data| {
                 let outcome = if pending.is_empty() {
-                    drive(&mut parser, data, &mut body, &mut hasher, &mut head, url).map(|(used, step)| {
+                    drive(&mut parser, data, &mut body, &mut head, url).map(|(used, step)| {
                         pending.extend_from_slice(&data[used..]);
                         step
                     })
                 } else {
                     pending.extend_from_slice(data);
-                    drive(&mut parser, &pending, &mut body, &mut hasher, &mut head, url).map(
-                        |(used, step)| {
-                            pending.drain(..used);
-                            step
-                        },
-                    )
+                    drive(&mut parser, &pending, &mut body, &mut head, url).map(|(used, step)| {
+                        pending.drain(..used);
+                        step
+                    })
                 };
                 (data.len(), outcome)
             });
@@ -152,6 +150,9 @@ fn transfer(
                 Some(Event::End) => Step::Done,
                 _ => Step::Done,
             }
+        } else if hasher.advance(&body, HASH_SLICE) {
+            // Waiting for the network: hash what has arrived.
+            Step::More
         } else {
             if now - last_data > IDLE_TIMEOUT_MS {
                 return Err(alloc::format!("no data from the server for {} s", IDLE_TIMEOUT_MS / 1000));
@@ -184,5 +185,5 @@ fn transfer(
         ms % 1000,
         mib(body.len()) * 1000.0 / ms as f64
     );
-    Ok(Fetched::Body(body, hasher.finish()))
+    Ok(Fetched::Body(body, hasher))
 }

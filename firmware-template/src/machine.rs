@@ -7,12 +7,13 @@ use core::time::Duration;
 
 use bootsign_config::Config;
 use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
-use bootsign_pki::{Digests, Fingerprint, MultiHasher};
+use bootsign_pki::{Fingerprint, HashAlgorithm, MultiHasher};
 use bootsign_script::{Boot, Machine};
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
 
 use crate::clock::Clock;
+use crate::hash::PartialSha256;
 use crate::net::Net;
 
 /// The machine the script runs on.
@@ -40,7 +41,7 @@ impl Firmware {
 
 impl Machine for Firmware {
     type Proof = Verified;
-    type Meta = Digests;
+    type Meta = PartialSha256;
 
     fn print(&mut self, text: &str) {
         crate::console::print(text);
@@ -52,8 +53,8 @@ impl Machine for Firmware {
         }
         let started = self.clock.now_ms();
         let net = self.net()?;
-        let mac = net.mac();
-        crate::print!("DHCP on net0 ({mac})...");
+        let (mac, driver) = (net.mac(), net.driver());
+        crate::print!("DHCP on net0 ({mac}, {driver})...");
         let settings = net.dhcp().inspect_err(|_| crate::println!(" failed"))?;
         let get = |n: &str| settings.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("-");
         crate::println!(
@@ -72,12 +73,12 @@ impl Machine for Firmware {
         }
         let net = self.net()?;
         if command == "ifstat" {
-            crate::println!("net0: {}", net.mac());
+            crate::println!("net0: {} ({})", net.mac(), net.driver());
         }
         Ok(())
     }
 
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, Digests), String> {
+    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
         let net = self.net()?;
         crate::fetch::fetch(net, uri)
     }
@@ -85,7 +86,7 @@ impl Machine for Firmware {
     fn verify(
         &mut self,
         data: &[u8],
-        fetched: &Digests,
+        fetched: &PartialSha256,
         signature: &[u8],
         signer: Option<&str>,
     ) -> Result<(Verified, String), String> {
@@ -96,10 +97,10 @@ impl Machine for Firmware {
             .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
         let der = decode_pem_or_der(signature).map_err(|e| alloc::format!("{e}"))?;
         let sd = SignedData::parse(&der).map_err(|e| alloc::format!("{e}"))?;
-        // The digests made while downloading serve when they are the ones needed.
+        // The SHA-256 begun while downloading serves when it is the digest needed.
         let needed = sd.digest_algorithms();
-        let digests = if needed.iter().all(|a| fetched.get(*a).is_some()) {
-            fetched.clone()
+        let digests = if needed.iter().all(|a| *a == HashAlgorithm::Sha256) {
+            fetched.complete(data)
         } else {
             let mut hasher = MultiHasher::new(needed);
             hasher.update(data);
@@ -112,7 +113,7 @@ impl Machine for Firmware {
         Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
     }
 
-    fn boot(&mut self, boot: Boot<'_, Verified, Digests>) -> String {
+    fn boot(&mut self, boot: Boot<'_, Verified, PartialSha256>) -> String {
         let image = boot.image();
         let initrds: Vec<&[u8]> = boot.initrds().iter().map(|i| i.data.as_slice()).collect();
         crate::println!(

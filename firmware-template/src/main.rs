@@ -17,9 +17,12 @@ mod config;
 mod console;
 mod driver;
 mod fetch;
+mod hash;
 mod launch;
 mod machine;
 mod net;
+mod pci;
+mod sha256_ni;
 
 use alloc::string::String;
 use uefi::prelude::*;
@@ -76,10 +79,11 @@ fn run() -> Result<(), String> {
         all_images: cfg.setting("imgtrust-all") == Some("1"),
     };
     println!(
-        "bootsign: {} trusted root(s), {} certificate(s){}",
+        "bootsign: {} trusted root(s), {} certificate(s){}{}",
         cfg.anchors.len(),
         cfg.certs.len(),
-        if cfg.key.is_some() { ", client key" } else { "" }
+        if cfg.key.is_some() { ", client key" } else { "" },
+        if sha256_ni::supported() { ", SHA-256 on the CPU's SHA extensions" } else { "" }
     );
     let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
     let autodhcp = cfg.setting("autodhcp") != Some("0");

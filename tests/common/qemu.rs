@@ -74,6 +74,14 @@ impl Qemu {
         Self::start(&["-kernel".into(), efi.display().to_string()], netdev_extra)
     }
 
+    /// Boots `efi` directly with the NIC given as a QEMU `-device` (netdev `n0`) and
+    /// further QEMU arguments (e.g. `-cpu max`).
+    pub fn boot_efi_with(efi: &Path, nic: &str, extra: &[&str]) -> Self {
+        let mut media = vec!["-kernel".to_string(), efi.display().to_string()];
+        media.extend(extra.iter().map(|a| a.to_string()));
+        Self::launch(&media, nic, "")
+    }
+
     /// Boots a raw disk image attached as a USB stick.
     pub fn boot_usb(disk: &Path) -> Self {
         let media = [

@@ -152,6 +152,13 @@ impl MultiHasher {
     }
 }
 
+/// Digests computed elsewhere (e.g. by a platform's hardware-assisted hash).
+impl FromIterator<(HashAlgorithm, Vec<u8>)> for Digests {
+    fn from_iter<I: IntoIterator<Item = (HashAlgorithm, Vec<u8>)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
 impl Digests {
     /// The digest under `alg`, if it was computed.
     pub fn get(&self, alg: HashAlgorithm) -> Option<&[u8]> {

@@ -2,7 +2,9 @@
 //! script and the downloader need them. The stack never reads a clock itself; every
 //! poll gets the time from [`Clock`].
 
+mod nic;
 mod snp;
+mod virtio;
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -15,7 +17,7 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{DnsQueryType, EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
 use crate::clock::Clock;
-use snp::SnpDevice;
+use nic::Nic;
 
 /// How long DHCP may take before the command fails.
 const DHCP_TIMEOUT_MS: u64 = 15_000;
@@ -27,9 +29,20 @@ const DNS_TIMEOUT_MS: u64 = 5_000;
 const TCP_RX: usize = 1 << 20;
 const TCP_TX: usize = 16 * 1024;
 
+/// Connects every controller so the platform's PCI and NIC drivers bind (OVMF
+/// enumerates devices and exposes network interfaces only after this when it starts a
+/// program directly).
+fn connect_all() {
+    if let Ok(handles) = uefi::boot::locate_handle_buffer(uefi::boot::SearchType::AllHandles) {
+        for h in handles.iter() {
+            let _ = uefi::boot::connect_controller(*h, &[], None, true);
+        }
+    }
+}
+
 /// The interface and its sockets.
 pub struct Net {
-    dev: SnpDevice,
+    dev: Nic,
     iface: Interface,
     sockets: SocketSet<'static>,
     dhcp: SocketHandle,
@@ -41,12 +54,11 @@ pub struct Net {
 impl Net {
     /// Opens the NIC and sets up an unconfigured interface.
     pub fn open(clock: Clock) -> Result<Self, String> {
-        let mut dev = SnpDevice::open()?;
-        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(dev.mac)));
-        config.random_seed = clock.now_ms()
-            ^ u64::from_le_bytes([
-                dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4], dev.mac[5], 0x5a, 0xa5,
-            ]);
+        let mut dev = Nic::open()?;
+        let mac = dev.mac();
+        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
+        config.random_seed =
+            clock.now_ms() ^ u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]);
         let iface = Interface::new(config, &mut dev, Instant::from_millis(clock.now_ms() as i64));
         let mut sockets = SocketSet::new(Vec::new());
         let mut dhcp = dhcpv4::Socket::new();
@@ -59,7 +71,12 @@ impl Net {
 
     /// The MAC address, as iPXE prints it.
     pub fn mac(&self) -> String {
-        self.dev.mac.iter().map(|b| alloc::format!("{b:02x}")).collect::<Vec<_>>().join(":")
+        self.dev.mac().iter().map(|b| alloc::format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    }
+
+    /// Which driver runs the NIC.
+    pub fn driver(&self) -> &'static str {
+        self.dev.driver()
     }
 
     /// Runs the stack once.

@@ -36,22 +36,12 @@ pub struct SnpDevice {
     pub mac: [u8; 6],
 }
 
-/// Connects every controller so the platform's NIC drivers bind (OVMF exposes network
-/// interfaces only after this).
-fn connect_all() {
-    if let Ok(handles) = boot::locate_handle_buffer(SearchType::AllHandles) {
-        for h in handles.iter() {
-            let _ = boot::connect_controller(*h, &[], None, true);
-        }
-    }
-}
-
 fn open_first() -> Result<(Handle, ScopedProtocol<SimpleNetwork>), String> {
     let find = || boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID)).ok();
     let handles = match find() {
         Some(h) if !h.is_empty() => h,
         _ => {
-            connect_all();
+            super::connect_all();
             find()
                 .filter(|h| !h.is_empty())
                 .ok_or("no network interface found (no UEFI Simple Network Protocol)")?

@@ -1,0 +1,94 @@
+//! The NIC the stack runs on: the core's own driver where it has one for the device,
+//! else the platform's driver through SNP.
+
+use smoltcp::phy::{self, DeviceCapabilities};
+use smoltcp::time::Instant;
+
+use super::snp::{self, SnpDevice};
+use super::virtio::{self, VirtioNet};
+
+/// Either driver, as one smoltcp device.
+pub enum Nic {
+    Virtio(VirtioNet),
+    Snp(SnpDevice),
+}
+
+impl Nic {
+    /// Opens the first NIC, preferring the core's own driver.
+    pub fn open() -> Result<Self, alloc::string::String> {
+        if let Some(v) = VirtioNet::open()? {
+            return Ok(Self::Virtio(v));
+        }
+        SnpDevice::open().map(Self::Snp)
+    }
+
+    /// The station MAC address.
+    pub fn mac(&self) -> [u8; 6] {
+        match self {
+            Self::Virtio(d) => d.mac,
+            Self::Snp(d) => d.mac,
+        }
+    }
+
+    /// Which driver runs the NIC, for the console.
+    pub fn driver(&self) -> &'static str {
+        match self {
+            Self::Virtio(_) => "virtio-net",
+            Self::Snp(_) => "UEFI SNP",
+        }
+    }
+}
+
+pub enum RxToken<'a> {
+    Virtio(virtio::RxToken<'a>),
+    Snp(snp::RxToken<'a>),
+}
+
+pub enum TxToken<'a> {
+    Virtio(virtio::TxToken<'a>),
+    Snp(snp::TxToken<'a>),
+}
+
+impl phy::RxToken for RxToken<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        match self {
+            Self::Virtio(t) => t.consume(f),
+            Self::Snp(t) => t.consume(f),
+        }
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        match self {
+            Self::Virtio(t) => t.consume(len, f),
+            Self::Snp(t) => t.consume(len, f),
+        }
+    }
+}
+
+impl phy::Device for Nic {
+    type RxToken<'a> = RxToken<'a>;
+    type TxToken<'a> = TxToken<'a>;
+
+    fn receive(&mut self, timestamp: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
+        match self {
+            Self::Virtio(d) => d.receive(timestamp).map(|(r, t)| (RxToken::Virtio(r), TxToken::Virtio(t))),
+            Self::Snp(d) => d.receive(timestamp).map(|(r, t)| (RxToken::Snp(r), TxToken::Snp(t))),
+        }
+    }
+
+    fn transmit(&mut self, timestamp: Instant) -> Option<TxToken<'_>> {
+        match self {
+            Self::Virtio(d) => d.transmit(timestamp).map(TxToken::Virtio),
+            Self::Snp(d) => d.transmit(timestamp).map(TxToken::Snp),
+        }
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        match self {
+            Self::Virtio(d) => d.capabilities(),
+            Self::Snp(d) => d.capabilities(),
+        }
+    }
+}
