@@ -60,3 +60,21 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+/// The platform clock as the TLS client reads it: the RTC at each certificate check.
+#[derive(Debug)]
+pub struct RtcClock(pub Clock);
+
+impl core::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+impl bootsign_tls::Clock for RtcClock {
+    fn unix_time(&self) -> u64 {
+        // Checked readable before HTTPS is offered; a failed read later gives 0, which no
+        // certificate is valid at, so the check fails closed.
+        self.0.unix_time().unwrap_or(0)
+    }
+}

@@ -1,11 +1,15 @@
-//! Downloads over HTTP: the sans-IO parser from `bootsign-http` driven by a TCP
-//! connection, with redirects, a progress line, and errors that name the URL.
+//! Downloads over HTTP and HTTPS: the sans-IO parser from `bootsign-http` driven by a
+//! connection (plain TCP or TLS), with redirects, missing issuers fetched from the
+//! cross-certificate server, a progress line, and errors that name the URL.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use bootsign_http::{Event, Head, ResponseParser, Scheme, Status, Url, get_request};
 
+use bootsign_tls::Config;
+
+use crate::conn::{Conn, Pumped};
 use crate::hash::PartialSha256;
 use crate::net::Net;
 
@@ -24,10 +28,14 @@ enum Fetched {
 
 /// Downloads `uri` completely. The SHA-256 of the content is computed while the network
 /// keeps the downloader waiting, so `imgverify` has little or nothing left to hash.
-pub fn fetch(net: &mut Net, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
+pub fn fetch(
+    net: &mut Net,
+    tls: &mut Option<TlsContext<'_>>,
+    uri: &str,
+) -> Result<(Vec<u8>, PartialSha256), String> {
     let mut current = uri.to_string();
     for _ in 0..=MAX_REDIRECTS {
-        match fetch_once(net, &current)? {
+        match fetch_once(net, tls, &current)? {
             Fetched::Body(b, d) => return Ok((b, d)),
             Fetched::Redirect(next) => current = next,
         }
@@ -82,84 +90,142 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn fetch_once(net: &mut Net, uri: &str) -> Result<Fetched, String> {
-    let url = Url::parse(uri).map_err(|e| e.to_string())?;
-    if url.scheme == Scheme::Https {
-        return Err("https:// needs TLS, which this firmware build does not include".into());
-    }
-    let ip = net.resolve(url.host)?;
-    let handle = net.connect(ip, url.port)?;
-    let result = transfer(net, handle, &url, uri);
-    net.close(handle);
-    result
+/// What `fetch` needs for `https://`: the TLS configuration (built once per boot, when
+/// the platform can supply randomness and the time) and the cross-certificate server.
+pub struct TlsContext<'a> {
+    pub config: Result<&'a mut Config, &'a str>,
+    pub crosscert: Option<&'a str>,
 }
 
-fn transfer(
-    net: &mut Net,
-    handle: smoltcp::iface::SocketHandle,
-    url: &Url<'_>,
-    uri: &str,
-) -> Result<Fetched, String> {
-    let clock = net.clock();
-    let request = get_request(url, USER_AGENT);
-    let mut sent = 0;
-    while sent < request.len() {
-        net.poll();
-        let socket = net.tcp(handle);
-        if !socket.may_send() {
-            return Err("the server closed the connection before the request was sent".into());
-        }
-        if socket.can_send() {
-            sent += socket.send_slice(&request[sent..]).map_err(|e| alloc::format!("send failed: {e:?}"))?;
-        }
+/// At most this many missing issuers are fetched for one connection.
+const MAX_CROSSCERTS: usize = 4;
+
+fn fetch_once(net: &mut Net, tls: &mut Option<TlsContext<'_>>, uri: &str) -> Result<Fetched, String> {
+    let url = Url::parse(uri).map_err(|e| e.to_string())?;
+    let ip = net.resolve(url.host)?;
+    let mut fetched_issuers = 0;
+    loop {
+        let handle = net.connect(ip, url.port)?;
+        let conn = if url.scheme == Scheme::Https {
+            let Some(ctx) = tls.as_mut() else {
+                net.close(handle);
+                return Err("https:// is not available here".into());
+            };
+            let config = match &mut ctx.config {
+                Ok(c) => &mut **c,
+                Err(why) => {
+                    net.close(handle);
+                    return Err(alloc::format!("cannot use https://: {why}"));
+                }
+            };
+            match Conn::tls(net, handle, config, url.host) {
+                Ok(c) => c,
+                Err(e) => {
+                    net.close(handle);
+                    // A chain that stops short of a trusted root: ask the cross-certificate
+                    // server for the missing issuer, then try again. What it sends is
+                    // validated like everything else; it only completes paths.
+                    let missing = e.tls.as_ref().and_then(|t| t.missing_issuer()).map(<[u8]>::to_vec);
+                    if let (Some(dn), Some(base)) = (missing, ctx.crosscert)
+                        && fetched_issuers < MAX_CROSSCERTS
+                    {
+                        fetched_issuers += 1;
+                        let cross_url = bootsign_tls::crosscert::crosscert_url(base, &dn);
+                        crate::println!("{uri}: fetching a missing issuer from {cross_url}");
+                        let (answer, _) = fetch(net, &mut None, &cross_url)
+                            .map_err(|f| alloc::format!("{}; fetching its issuer failed: {f}", e.message))?;
+                        let certs = bootsign_tls::crosscert::parse_crosscert_response(&answer)
+                            .map_err(|f| alloc::format!("{}; {cross_url} sent no usable certificates: {f}", e.message))?;
+                        config.add_certificates(certs).map_err(|f| alloc::format!("{cross_url}: {f}"))?;
+                        continue;
+                    }
+                    return Err(e.message);
+                }
+            }
+        } else {
+            Conn::plain(handle)
+        };
+        let mut conn = conn;
+        let result = transfer(net, &mut conn, &url, uri);
+        conn.close(net);
+        return result;
     }
+}
+
+/// The response parser and what it has produced so far.
+struct Receiver<'u> {
+    parser: ResponseParser,
+    pending: Vec<u8>,
+    body: Vec<u8>,
+    head: Option<Head>,
+    url: &'u Url<'u>,
+    step: Step,
+}
+
+impl Receiver<'_> {
+    /// Consumes all of `data`: what the parser cannot take yet waits in `pending`.
+    fn feed(&mut self, data: &[u8]) -> Result<(), String> {
+        if !matches!(self.step, Step::More) {
+            return Ok(());
+        }
+        self.step = if self.pending.is_empty() {
+            let (used, step) = drive(&mut self.parser, data, &mut self.body, &mut self.head, self.url)?;
+            self.pending.extend_from_slice(&data[used..]);
+            step
+        } else {
+            self.pending.extend_from_slice(data);
+            let pending = core::mem::take(&mut self.pending);
+            let (used, step) = drive(&mut self.parser, &pending, &mut self.body, &mut self.head, self.url)?;
+            self.pending = pending;
+            self.pending.drain(..used);
+            step
+        };
+        Ok(())
+    }
+}
+
+fn transfer(net: &mut Net, conn: &mut Conn, url: &Url<'_>, uri: &str) -> Result<Fetched, String> {
+    let clock = net.clock();
+    conn.send(net, &get_request(url, USER_AGENT))?;
 
     let started = clock.now_ms();
-    let mut parser = ResponseParser::new(false);
-    let mut pending: Vec<u8> = Vec::new();
-    let mut body: Vec<u8> = Vec::new();
+    let mut rx = Receiver {
+        parser: ResponseParser::new(false),
+        pending: Vec::new(),
+        body: Vec::new(),
+        head: None,
+        url,
+        step: Step::More,
+    };
     let mut hasher = PartialSha256::new();
-    let mut head: Option<Head> = None;
     let mut last_data = started;
     let mut last_progress = started;
     loop {
-        net.poll();
+        let pumped = conn.pump(net, &mut |data: &[u8]| rx.feed(data))?;
         let now = clock.now_ms();
-        let socket = net.tcp(handle);
-        let step = if socket.can_recv() {
-            last_data = now;
-            let outcome = socket.recv(|data| {
-                let outcome = if pending.is_empty() {
-                    drive(&mut parser, data, &mut body, &mut head, url).map(|(used, step)| {
-                        pending.extend_from_slice(&data[used..]);
-                        step
-                    })
-                } else {
-                    pending.extend_from_slice(data);
-                    drive(&mut parser, &pending, &mut body, &mut head, url).map(|(used, step)| {
-                        pending.drain(..used);
-                        step
-                    })
-                };
-                (data.len(), outcome)
-            });
-            outcome.map_err(|e| alloc::format!("receive failed: {e:?}"))??
-        } else if !socket.may_recv() {
-            // The server closed the connection: a close-delimited body ends here.
-            match parser.finish().map_err(|e| e.to_string())? {
-                Some(Event::End) => Step::Done,
-                _ => Step::Done,
+        match pumped {
+            Pumped::Data => last_data = now,
+            Pumped::Closed { clean } => {
+                if matches!(rx.step, Step::More) {
+                    // A close-delimited body ends here; a short one is reported by the parser.
+                    rx.parser.finish().map_err(|e| e.to_string())?;
+                    if !clean {
+                        return Err(alloc::format!(
+                            "{uri}: the server closed the connection without TLS close_notify, so the end of the \
+                             response cannot be trusted"
+                        ));
+                    }
+                    rx.step = Step::Done;
+                }
             }
-        } else if hasher.advance(&body, HASH_SLICE) {
-            // Waiting for the network: hash what has arrived.
-            Step::More
-        } else {
-            if now - last_data > IDLE_TIMEOUT_MS {
-                return Err(alloc::format!("no data from the server for {} s", IDLE_TIMEOUT_MS / 1000));
+            Pumped::Idle => {
+                // Waiting for the network: hash what has arrived.
+                if !hasher.advance(&rx.body, HASH_SLICE) && now - last_data > IDLE_TIMEOUT_MS {
+                    return Err(alloc::format!("no data from the server for {} s", IDLE_TIMEOUT_MS / 1000));
+                }
             }
-            Step::More
-        };
-        match step {
+        }
+        match core::mem::replace(&mut rx.step, Step::More) {
             Step::More => {}
             Step::Redirect(to) => {
                 crate::println!("{uri}: redirected to {to}");
@@ -169,15 +235,15 @@ fn transfer(
         }
         if now - last_progress >= 500 {
             last_progress = now;
-            match head.as_ref().and_then(|h| h.content_length) {
-                Some(total) => {
-                    crate::print!("\r{uri} {:.1} / {:.1} MiB", mib(body.len()), mib(total as usize))
-                }
-                None => crate::print!("\r{uri} {:.1} MiB", mib(body.len())),
+            let got = mib(rx.body.len());
+            match rx.head.as_ref().and_then(|h| h.content_length) {
+                Some(total) => crate::print!("\r{uri} {got:.1} / {:.1} MiB", mib(total as usize)),
+                None => crate::print!("\r{uri} {got:.1} MiB"),
             }
         }
     }
     let ms = (clock.now_ms() - started).max(1);
+    let body = rx.body;
     crate::println!(
         "\r{uri} {} bytes in {}.{:03} s ({:.1} MiB/s)",
         body.len(),

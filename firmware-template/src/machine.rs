@@ -22,13 +22,15 @@ pub struct Firmware {
     config: Config<'static>,
     anchors: Vec<Fingerprint>,
     net: Option<Net>,
+    /// Built at the first download; `Err` says why HTTPS cannot work on this machine.
+    tls: Option<Result<bootsign_tls::Config, String>>,
 }
 
 impl Firmware {
     /// The firmware with its embedded configuration; the NIC is opened on first use.
     pub fn new(clock: Clock, config: Config<'static>) -> Self {
         let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
-        Self { clock, config, anchors, net: None }
+        Self { clock, config, anchors, net: None, tls: None }
     }
 
     fn net(&mut self) -> Result<&mut Net, String> {
@@ -36,6 +38,31 @@ impl Firmware {
             self.net = Some(Net::open(self.clock)?);
         }
         Ok(self.net.as_mut().expect("just opened"))
+    }
+
+    /// The TLS configuration: the embedded anchors and certificates, the client
+    /// certificate and key, the platform's randomness and clock.
+    fn tls_config(&self) -> Result<bootsign_tls::Config, String> {
+        if crate::rng::RNG.source().is_none() {
+            return Err("this machine has no random number source (neither EFI_RNG_PROTOCOL nor RDRAND)".into());
+        }
+        if self.clock.unix_time().is_none() {
+            return Err("the platform clock cannot be read, so certificate validity cannot be checked".into());
+        }
+        let mut config = bootsign_tls::Config::new(
+            &self.anchors,
+            &crate::rng::RNG,
+            alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
+        );
+        let certs: Vec<Vec<u8>> = self.config.certs.iter().map(|c| c.to_vec()).collect();
+        config.add_certificates(certs.iter().cloned()).map_err(|e| alloc::format!("embedded certificates: {e}"))?;
+        if let Some(key) = self.config.key {
+            // The image format puts the key's own certificate first.
+            config
+                .set_client_auth(&certs, key)
+                .map_err(|e| alloc::format!("the embedded client certificate: {e}"))?;
+        }
+        Ok(config)
     }
 }
 
@@ -79,8 +106,17 @@ impl Machine for Firmware {
     }
 
     fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
-        let net = self.net()?;
-        crate::fetch::fetch(net, uri)
+        if self.tls.is_none() {
+            self.tls = Some(self.tls_config());
+        }
+        self.net()?;
+        let net = self.net.as_mut().expect("opened above");
+        let config = match self.tls.as_mut().expect("built above") {
+            Ok(c) => Ok(c),
+            Err(why) => Err(why.as_str()),
+        };
+        let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
+        crate::fetch::fetch(net, &mut tls, uri)
     }
 
     fn verify(

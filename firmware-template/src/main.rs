@@ -14,6 +14,7 @@ extern crate alloc;
 
 mod clock;
 mod config;
+mod conn;
 mod console;
 mod driver;
 mod fetch;
@@ -22,6 +23,7 @@ mod launch;
 mod machine;
 mod net;
 mod pci;
+mod rng;
 mod sha256_ni;
 
 use alloc::string::String;

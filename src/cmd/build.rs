@@ -134,12 +134,15 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
         None => None,
         Some(path) => {
             let key = PrivateKey::read(path, &ctx.pass)?;
-            if !cert_objs.iter().any(|c| key.matches_spki(c.fields().spki)) {
+            let Some(mine) = cert_objs.iter().find(|c| key.matches_spki(c.fields().spki)) else {
                 bail!(
                     "the key {} matches none of the --cert certificates; give the client certificate with --cert",
                     quote(path)
                 );
-            }
+            };
+            // The format's rule: with a key, the first certificate is the key's own.
+            certs.retain(|d| *d != mine.der);
+            certs.insert(0, mine.der.clone());
             Some(key.pkcs8_der()?.as_bytes().to_vec())
         }
     };

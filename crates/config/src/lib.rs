@@ -49,7 +49,7 @@ pub struct Config<'a> {
     pub anchors: Vec<[u8; 32]>,
     /// Certificates (DER): chain material and the client certificate; not trusted by themselves.
     pub certs: Vec<&'a [u8]>,
-    /// The client private key (PKCS#8 DER).
+    /// The client private key (PKCS#8 DER). When present, `certs[0]` is its certificate.
     pub key: Option<&'a [u8]>,
     /// The embedded boot script.
     pub script: Option<&'a str>,

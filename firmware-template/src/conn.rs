@@ -1,0 +1,203 @@
+//! A byte stream to a server: a TCP connection, plain or through the sans-IO TLS client.
+//! The downloader sees the same interface either way.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use bootsign_tls::{Client, Config, Error as TlsError, PeerState};
+use smoltcp::iface::SocketHandle;
+
+use crate::net::Net;
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT_MS: u64 = 20_000;
+
+enum Link {
+    Plain,
+    Tls { client: Box<Client>, out: Vec<u8>, app: Vec<u8> },
+}
+
+/// What a [`Conn::pump`] produced.
+pub enum Pumped {
+    /// Application bytes were handed to the sink.
+    Data,
+    /// Nothing arrived.
+    Idle,
+    /// The server ended the stream. `clean` is false for a TLS stream cut without
+    /// close_notify (a plain TCP close is always clean).
+    Closed { clean: bool },
+}
+
+/// A connection; the socket is aborted and forgotten on [`Conn::close`].
+pub struct Conn {
+    handle: SocketHandle,
+    link: Link,
+}
+
+/// A failed TLS handshake: the error and the TLS client's own error value, so the
+/// caller can react (fetch a missing issuer, say).
+pub struct HandshakeError {
+    pub message: String,
+    pub tls: Option<TlsError>,
+}
+
+impl From<String> for HandshakeError {
+    fn from(message: String) -> Self {
+        Self { message, tls: None }
+    }
+}
+
+impl Conn {
+    /// A plain TCP connection.
+    pub fn plain(handle: SocketHandle) -> Self {
+        Self { handle, link: Link::Plain }
+    }
+
+    /// Runs a TLS handshake with `host` over the connected socket `handle`.
+    pub fn tls(net: &mut Net, handle: SocketHandle, config: &Config, host: &str) -> Result<Self, HandshakeError> {
+        let client = Client::new(config, host).map_err(|e| HandshakeError { message: alloc::format!("{e}"), tls: Some(e) })?;
+        let mut conn = Self { handle, link: Link::Tls { client: Box::new(client), out: Vec::new(), app: Vec::new() } };
+        let clock = net.clock();
+        let deadline = clock.now_ms() + HANDSHAKE_TIMEOUT_MS;
+        loop {
+            conn.flush(net)?;
+            let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
+            if let Some(e) = client.error() {
+                return Err(HandshakeError { message: alloc::format!("{e}"), tls: Some(e.clone()) });
+            }
+            if !client.is_handshaking() {
+                break;
+            }
+            match conn.receive_tls(net) {
+                Ok(Pumped::Closed { .. }) => {
+                    let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
+                    let e = client.error().cloned().unwrap_or(TlsError::ClosedDuringHandshake);
+                    return Err(HandshakeError { message: alloc::format!("{e}"), tls: Some(e) });
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+            if clock.now_ms() > deadline {
+                return Err(alloc::format!("the TLS handshake did not finish within {} s", HANDSHAKE_TIMEOUT_MS / 1000).into());
+            }
+        }
+        conn.flush(net)?;
+        Ok(conn)
+    }
+
+    /// Moves the TLS client's pending records into the socket, polling until they fit.
+    fn flush(&mut self, net: &mut Net) -> Result<(), String> {
+        let Link::Tls { client, out, .. } = &mut self.link else { return Ok(()) };
+        client.take_outgoing(out);
+        let mut sent = 0;
+        while sent < out.len() {
+            let socket = net.tcp(self.handle);
+            if !socket.may_send() {
+                return Err("the server closed the connection".into());
+            }
+            if socket.can_send() {
+                sent += socket.send_slice(&out[sent..]).map_err(|e| alloc::format!("send failed: {e:?}"))?;
+            }
+            if sent < out.len() {
+                net.poll();
+            }
+        }
+        out.clear();
+        net.poll();
+        Ok(())
+    }
+
+    /// Feeds what the socket holds to the TLS client.
+    fn receive_tls(&mut self, net: &mut Net) -> Result<Pumped, HandshakeError> {
+        net.poll();
+        let Link::Tls { client, .. } = &mut self.link else { unreachable!() };
+        let socket = net.tcp(self.handle);
+        if socket.can_recv() {
+            let fed = socket
+                .recv(|data| (data.len(), client.feed_incoming(data)))
+                .map_err(|e| alloc::format!("receive failed: {e:?}"))?;
+            fed.map_err(|e| HandshakeError { message: alloc::format!("{e}"), tls: Some(e) })?;
+            Ok(Pumped::Data)
+        } else if !socket.may_recv() {
+            client.feed_eof();
+            Ok(Pumped::Closed { clean: client.peer_state() == PeerState::ClosedCleanly })
+        } else {
+            Ok(Pumped::Idle)
+        }
+    }
+
+    /// Sends `data` (the request).
+    pub fn send(&mut self, net: &mut Net, data: &[u8]) -> Result<(), String> {
+        match &mut self.link {
+            Link::Plain => {
+                let mut sent = 0;
+                while sent < data.len() {
+                    net.poll();
+                    let socket = net.tcp(self.handle);
+                    if !socket.may_send() {
+                        return Err("the server closed the connection before the request was sent".into());
+                    }
+                    if socket.can_send() {
+                        sent += socket.send_slice(&data[sent..]).map_err(|e| alloc::format!("send failed: {e:?}"))?;
+                    }
+                }
+                Ok(())
+            }
+            Link::Tls { client, .. } => {
+                client.write_app(data).map_err(|e| alloc::format!("{e}"))?;
+                self.flush(net)
+            }
+        }
+    }
+
+    /// Polls the network once and hands whatever application bytes arrived to `sink`,
+    /// which consumes all it is given.
+    pub fn pump<E>(&mut self, net: &mut Net, sink: &mut dyn FnMut(&[u8]) -> Result<(), E>) -> Result<Pumped, E>
+    where
+        E: From<String>,
+    {
+        match &mut self.link {
+            Link::Plain => {
+                net.poll();
+                let socket = net.tcp(self.handle);
+                if socket.can_recv() {
+                    socket.recv(|data| (data.len(), sink(data))).map_err(|e| E::from(alloc::format!("receive failed: {e:?}")))??;
+                    Ok(Pumped::Data)
+                } else if !socket.may_recv() {
+                    Ok(Pumped::Closed { clean: true })
+                } else {
+                    Ok(Pumped::Idle)
+                }
+            }
+            Link::Tls { .. } => {
+                let got = self.receive_tls(net).map_err(|e| E::from(e.message))?;
+                self.flush(net).map_err(E::from)?;
+                let Link::Tls { client, app, .. } = &mut self.link else { unreachable!() };
+                app.clear();
+                let n = client.read_app(app).map_err(|e| E::from(alloc::format!("{e}")))?;
+                if n > 0 {
+                    sink(app)?;
+                    return Ok(Pumped::Data);
+                }
+                if let Some(e) = client.error() {
+                    return Err(E::from(alloc::format!("{e}")));
+                }
+                Ok(match got {
+                    Pumped::Data => Pumped::Idle,
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// Ends the connection: close_notify for TLS (best effort), then the socket goes.
+    pub fn close(mut self, net: &mut Net) {
+        if let Link::Tls { client, .. } = &mut self.link
+            && client.close().is_ok()
+        {
+            let _ = self.flush(net);
+        }
+        net.close(self.handle);
+    }
+}

@@ -1,0 +1,43 @@
+//! A real HTTPS server for firmware tests: Python's `http.server` behind its `ssl`
+//! module (OpenSSL), serving a directory, optionally demanding a client certificate.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct HttpsServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl HttpsServer {
+    /// Serves `root` with the certificate chain `cert` and key `key`; with `client_ca`,
+    /// only clients with a certificate it issued get through the handshake.
+    pub fn start(root: &Path, cert: &Path, key: &Path, client_ca: Option<&Path>) -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/https_server.py");
+        let mut cmd = Command::new("python3");
+        cmd.arg(script).arg(root).arg(cert).arg(key);
+        if let Some(ca) = client_ca {
+            cmd.arg(ca);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 (installed by scripts/setup.sh) runs the HTTPS test server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line
+            .strip_prefix("PORT ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the HTTPS server did not start: {line:?}"));
+        Self { child, port }
+    }
+}
+
+impl Drop for HttpsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,31 @@
+"""A static HTTPS file server for the firmware tests (Python's ssl on OpenSSL).
+
+usage: https_server.py ROOT CERT KEY [CLIENT_CA]
+Listens on 127.0.0.1 (a free port), prints "PORT <n>" once ready, serves ROOT.
+With CLIENT_CA, a client certificate issued by it is required (mutual TLS).
+"""
+import functools
+import http.server
+import ssl
+import sys
+
+root, cert, key = sys.argv[1:4]
+client_ca = sys.argv[4] if len(sys.argv) > 4 else None
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s\n" % (fmt % args))
+
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+if client_ca:
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(client_ca)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=root))
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print("PORT", server.server_address[1], flush=True)
+server.serve_forever()
