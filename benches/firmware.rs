@@ -4,7 +4,9 @@
 //!   initrd over HTTP through the firmware (imgtrust, imgverify, boot);
 //! - the same for a direct `-kernel/-initrd` boot (OVMF loading Linux itself);
 //! - their difference (the firmware's overhead);
-//! - 64 MiB over HTTP through the firmware, and imgverify of that 64 MiB file.
+//! - 64 MiB over HTTP through the firmware, and imgverify of that 64 MiB file;
+//! - with `-cpu max` (SHA, AES and PCLMUL instructions, RDRAND): the same, 64 MiB over
+//!   HTTPS, and the TLS handshake time with and without a client certificate.
 //!
 //! Run with `cargo bench --bench firmware` (scripts/setup.sh first). Medians of 3.
 
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::Env;
 use common::http::FileServer;
+use common::https::HttpsServer;
 use common::qemu::{ImageConfig, Qemu, configured_efi};
 
 const RUNS: usize = 3;
@@ -105,8 +108,20 @@ fn verify_ms(out: &str, name: &str) -> f64 {
 fn download_rate(out: &str, name: &str) -> f64 {
     let needle = format!("/{name} ");
     let line = out.lines().rev().find(|l| l.contains(&needle) && l.contains("MiB/s")).expect("download line");
-    let rate = line.rsplit('(').next().unwrap().trim_end_matches(" MiB/s)");
+    let rate = line.rsplit(" (").next().unwrap().split(" MiB/s").next().unwrap();
     rate.parse().unwrap()
+}
+
+/// The TLS handshake time from the download line of `url` ("..., handshake N ms)").
+fn handshake_ms(out: &str, url: &str) -> f64 {
+    let line = out.lines().rev().find(|l| l.starts_with(url) && l.contains("handshake")).expect("HTTPS line");
+    line.rsplit("handshake ").next().unwrap().trim_end_matches(" ms)").parse().unwrap()
+}
+
+/// The suite of the download line of `url`.
+fn suite(out: &str, url: &str) -> String {
+    let line = out.lines().rev().find(|l| l.starts_with(url) && l.contains("handshake")).expect("HTTPS line");
+    line.split(" MiB/s, ").nth(1).unwrap().split(", handshake").next().unwrap().to_string()
 }
 
 fn main() {
@@ -147,7 +162,49 @@ fn main() {
         &ImageConfig { anchors: vec![anchor], script: Some(&big_script), ..Default::default() },
     );
 
+    // HTTPS: a server certificate for the host as the guest sees it, a default TLS
+    // server (Python's ssl on OpenSSL picks the suite) and one demanding a client
+    // certificate. One image (with the client certificate) fetches from both; guests
+    // run with -cpu max (RDRAND for TLS, SHA and AES instructions).
+    env.ok(&["issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "p256", "--chain"]);
+    env.ok(&["issue", "--client", "--cn", "bench-client", "--key", "p256", "-o", "client"]);
+    std::fs::write(env.path("www/small.bin"), b"x").unwrap();
+    let (www, chain, key, ca) =
+        (env.path("www"), env.path("server-full.crt"), env.path("server.key"), env.path("ca.crt"));
+    let tls = HttpsServer::start(&www, &chain, &key, None);
+    let mtls = HttpsServer::start(&www, &chain, &key, Some(&ca));
+    let (t, m) = (tls.port, mtls.port);
+    let https_script = format!(
+        "#!ipxe\nimgfetch http://${{next-server}}:{p}/big.bin\n\
+         imgverify big.bin http://${{next-server}}:{p}/big.bin.sig\nimgfree big.bin\n\
+         imgfetch https://${{next-server}}:{t}/big.bin\nimgfree big.bin\n\
+         imgfetch https://${{next-server}}:{t}/small.bin\nimgfetch https://${{next-server}}:{m}/small.bin\n\
+         echo BENCH-DONE\n"
+    );
+    std::fs::write(env.path("https.ipxe"), https_script).unwrap();
+    env.ok(&[
+        "build",
+        "--no-config",
+        "--efi",
+        "--embed",
+        "https.ipxe",
+        "--trust",
+        "ca.crt",
+        "--cert",
+        "client.crt",
+        "--privkey",
+        "client.key",
+        "--output-name",
+        "https",
+        "-o",
+        ".",
+    ]);
+    let https_efi = env.path("https.efi");
+
     let (mut ours, mut direct, mut rates, mut verifies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut max_rates, mut max_verifies, mut tls_rates, mut hs, mut hs_cert) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut tls_suite = String::new();
     let runs = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS);
     for _ in 0..runs {
         let mut q = Qemu::boot_efi(&boot_efi, "");
@@ -164,6 +221,20 @@ fn main() {
         show("64 MiB download", &out);
         rates.push(download_rate(&out, "big.bin"));
         verifies.push(verify_ms(&out, "big.bin") / 1000.0);
+        drop(q);
+        let mut q = Qemu::boot_efi_with(&https_efi, "virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"]);
+        let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
+        let out = q.output();
+        assert_eq!(which, 0, "{out}");
+        show("-cpu max: HTTP and HTTPS", &out);
+        let big_tls = format!("https://10.0.2.2:{t}/big.bin");
+        let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
+        max_rates.push(download_rate(plain_part, "big.bin"));
+        max_verifies.push(verify_ms(&out, "big.bin") / 1000.0);
+        tls_rates.push(download_rate(tls_part, "big.bin"));
+        tls_suite = suite(&out, &big_tls);
+        hs.push(handshake_ms(&out, &format!("https://10.0.2.2:{t}/small.bin")));
+        hs_cert.push(handshake_ms(&out, &format!("https://10.0.2.2:{m}/small.bin")));
     }
     let (o, d) = (median(ours), median(direct));
     println!("{:<58}{:>10}{:>12}", "measurement (QEMU TCG, median of 3)", "result", "target");
@@ -172,4 +243,18 @@ fn main() {
     println!("{:<58}{:>9.2}s{:>12}", "bootsign overhead over the direct boot", o - d, "<= 1.5 s");
     println!("{:<58}{:>6.1} MiB/s{:>8}", "64 MiB download over HTTP", median(rates), ">= 120");
     println!("{:<58}{:>9.2}s{:>12}", "imgverify of 64 MiB", median(verifies), "< 0.9 s");
+    println!("{:<58}{:>6.1} MiB/s{:>8}", "-cpu max: 64 MiB download over HTTP", median(max_rates), ">= 120");
+    println!(
+        "{:<58}{:>9.2}s{:>12}",
+        "-cpu max: imgverify of 64 MiB (SHA extensions)",
+        median(max_verifies),
+        "< 0.9 s"
+    );
+    let tls_rate = median(tls_rates);
+    println!("{:<58}{:>6.1} MiB/s{:>8}", "-cpu max: 64 MiB download over HTTPS", tls_rate, ">= 18.5");
+    println!("    suite picked by the server: {tls_suite}");
+    let (h, hc) = (median(hs), median(hs_cert));
+    println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: TLS handshake (P-256 server), no client cert", h, "");
+    println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: TLS handshake with a P-256 client certificate", hc, "");
+    println!("{:<58}{:>7.0} ms{:>12}", "client certificate overhead", hc - h, "< 100 ms");
 }

@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,der_view,http_response,config,script,dhcp,pe,tls_client}
+mkdir -p "$corpus"/{cert,cms,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -45,7 +45,7 @@ printf '\002\001\006\000%232s\143\202\123\143\065\001\005\001\004\377\377\377\00
 cp target/firmware/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe/firmware.efi"
 
 cargo +nightly fuzz build
-for target in cert cms der_view http_response config script dhcp pe tls_client; do
+for target in cert cms der_view http_response config script dhcp pe tls_client tls_legacy; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

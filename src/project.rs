@@ -8,6 +8,7 @@
 //! privkey = "client.key"
 //! embed = "boot.ipxe"
 //! crosscert = "http://ca.example/auto"
+//! tls-min = "1.2"                   # 1.0, 1.1 (legacy servers), 1.2, 1.3
 //! pci = ["1af4:1000"]
 //! require-signed = true
 //! require-signed-initrd = false
@@ -55,6 +56,8 @@ pub struct BuildSection {
     pub embed: Option<PathBuf>,
     /// `--crosscert`.
     pub crosscert: Option<String>,
+    /// `--tls-min`.
+    pub tls_min: Option<String>,
     /// `--pci`.
     #[serde(default)]
     pub pci: Vec<String>,

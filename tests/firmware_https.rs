@@ -83,6 +83,7 @@ fn boots_a_signed_kernel_and_initrd_over_https() {
     let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
     assert_eq!(which, 0, "{out}");
     assert!(out.contains(&format!("https://10.0.2.2:{}/vmlinuz ", server.port)), "{out}");
+    assert!(out.contains("TLS 1.3 TLS13_AES_256_GCM_SHA384 x25519, handshake"), "{out}");
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"
@@ -218,4 +219,71 @@ fn der_set_of(certs: &[&[u8]]) -> Vec<u8> {
     }
     out.extend(body);
     out
+}
+
+/// Fetches and verifies the initrd over HTTPS (no boot), then prints a marker.
+fn fetch_script(port: u16) -> String {
+    format!(
+        "#!ipxe\nimgfetch https://${{next-server}}:{port}/initrd.img\n\
+         imgverify initrd.img https://${{next-server}}:{port}/initrd.img.sig\n\
+         echo BOOTSIGN-INITRAMFS-OK fetched\n"
+    )
+}
+
+#[test]
+fn a_server_with_only_static_rsa_suites_gets_the_fallback() {
+    let env = setup();
+    env.ok(&[
+        "issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "rsa2048", "-o", "rsa",
+        "--chain",
+    ]);
+    for (version, cipher, suite) in [
+        ("1.2", "AES128-SHA256", "TLS 1.2 TLS_RSA_WITH_AES_128_CBC_SHA256"),
+        ("1.2", "AES256-SHA", "TLS 1.2 TLS_RSA_WITH_AES_256_CBC_SHA"),
+    ] {
+        let server = HttpsServer::start_old(
+            &env.path("www"),
+            &env.path("rsa-full.crt"),
+            &env.path("rsa.key"),
+            None,
+            Some(version),
+            Some(cipher),
+        );
+        let (which, out) = build_and_boot(
+            &env,
+            "static-rsa",
+            &fetch_script(server.port),
+            &["--trust", "ca.crt", "--force"],
+            &["-cpu", "max"],
+        );
+        assert_eq!(which, 0, "{cipher}: {out}");
+        assert!(out.contains(suite), "{cipher}: {out}");
+        assert!(out.contains("initrd.img: signature verified"), "{out}");
+    }
+}
+
+#[test]
+fn a_tls_1_0_server_needs_tls_min_1_0() {
+    let env = setup();
+    env.ok(&[
+        "issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "rsa2048", "-o", "rsa",
+        "--chain",
+    ]);
+    let server = HttpsServer::start_old(
+        &env.path("www"),
+        &env.path("rsa-full.crt"),
+        &env.path("rsa.key"),
+        None,
+        Some("1.0"),
+        Some("AES128-SHA:@SECLEVEL=0"),
+    );
+    let script = fetch_script(server.port);
+    let (which, out) = build_and_boot(&env, "modern", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
+    assert_eq!(which, 1, "{out}");
+    assert!(out.contains("TLS 1.0/1.1"), "the refusal says the server is too old: {out}");
+    eprintln!("{out}");
+    let (which, out) =
+        build_and_boot(&env, "legacy", &script, &["--trust", "ca.crt", "--tls-min", "1.0"], &["-cpu", "max"]);
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("TLS 1.0 TLS_RSA_WITH_AES_128_CBC_SHA"), "{out}");
 }

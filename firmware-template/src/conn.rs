@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use bootsign_tls::{Client, Config, Error as TlsError, PeerState};
+use bootsign_tls::{Connection, Error as TlsError, PeerState};
 use smoltcp::iface::SocketHandle;
 
 use crate::net::Net;
@@ -15,7 +15,7 @@ const HANDSHAKE_TIMEOUT_MS: u64 = 20_000;
 
 enum Link {
     Plain,
-    Tls { client: Box<Client>, out: Vec<u8>, app: Vec<u8> },
+    Tls { client: Box<Connection>, out: Vec<u8>, app: Vec<u8> },
 }
 
 /// What a [`Conn::pump`] produced.
@@ -33,6 +33,8 @@ pub enum Pumped {
 pub struct Conn {
     handle: SocketHandle,
     link: Link,
+    /// For TLS: the version, suite and group negotiated, and the handshake time.
+    pub tls_summary: Option<String>,
 }
 
 /// A failed TLS handshake: the error and the TLS client's own error value, so the
@@ -51,15 +53,19 @@ impl From<String> for HandshakeError {
 impl Conn {
     /// A plain TCP connection.
     pub fn plain(handle: SocketHandle) -> Self {
-        Self { handle, link: Link::Plain }
+        Self { handle, link: Link::Plain, tls_summary: None }
     }
 
-    /// Runs a TLS handshake with `host` over the connected socket `handle`.
-    pub fn tls(net: &mut Net, handle: SocketHandle, config: &Config, host: &str) -> Result<Self, HandshakeError> {
-        let client = Client::new(config, host).map_err(|e| HandshakeError { message: alloc::format!("{e}"), tls: Some(e) })?;
-        let mut conn = Self { handle, link: Link::Tls { client: Box::new(client), out: Vec::new(), app: Vec::new() } };
+    /// Runs the TLS handshake of `client` over the connected socket `handle`.
+    pub fn tls(net: &mut Net, handle: SocketHandle, client: Connection) -> Result<Self, HandshakeError> {
+        let mut conn = Self {
+            handle,
+            link: Link::Tls { client: Box::new(client), out: Vec::new(), app: Vec::new() },
+            tls_summary: None,
+        };
         let clock = net.clock();
-        let deadline = clock.now_ms() + HANDSHAKE_TIMEOUT_MS;
+        let started = clock.now_ms();
+        let deadline = started + HANDSHAKE_TIMEOUT_MS;
         loop {
             conn.flush(net)?;
             let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
@@ -83,6 +89,12 @@ impl Conn {
             }
         }
         conn.flush(net)?;
+        let Link::Tls { client, .. } = &conn.link else { unreachable!() };
+        let ms = clock.now_ms() - started;
+        conn.tls_summary = Some(match client.negotiated() {
+            Some(n) => alloc::format!("{n}, handshake {ms} ms"),
+            None => alloc::format!("TLS, handshake {ms} ms"),
+        });
         Ok(conn)
     }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use bootsign_http::{Event, Head, ResponseParser, Scheme, Status, Url, get_request};
 
-use bootsign_tls::Config;
+use bootsign_tls::{Config, Connection};
 
 use crate::conn::{Conn, Pumped};
 use crate::hash::PartialSha256;
@@ -104,6 +104,8 @@ fn fetch_once(net: &mut Net, tls: &mut Option<TlsContext<'_>>, uri: &str) -> Res
     let url = Url::parse(uri).map_err(|e| e.to_string())?;
     let ip = net.resolve(url.host)?;
     let mut fetched_issuers = 0;
+    let mut legacy_retry: Option<Connection> = None;
+    let mut retried = false;
     loop {
         let handle = net.connect(ip, url.port)?;
         let conn = if url.scheme == Scheme::Https {
@@ -118,25 +120,37 @@ fn fetch_once(net: &mut Net, tls: &mut Option<TlsContext<'_>>, uri: &str) -> Res
                     return Err(alloc::format!("cannot use https://: {why}"));
                 }
             };
-            match Conn::tls(net, handle, config, url.host) {
+            let client = match legacy_retry.take() {
+                Some(c) => c,
+                None => Connection::new(config, url.host).map_err(|e| alloc::format!("{e}"))?,
+            };
+            match Conn::tls(net, handle, client) {
                 Ok(c) => c,
                 Err(e) => {
                     net.close(handle);
+                    let Some(err) = e.tls else { return Err(e.message) };
                     // A chain that stops short of a trusted root: ask the cross-certificate
                     // server for the missing issuer, then try again. What it sends is
                     // validated like everything else; it only completes paths.
-                    let missing = e.tls.as_ref().and_then(|t| t.missing_issuer()).map(<[u8]>::to_vec);
-                    if let (Some(dn), Some(base)) = (missing, ctx.crosscert)
+                    if let (Some(dn), Some(base)) = (err.missing_issuer(), ctx.crosscert)
                         && fetched_issuers < MAX_CROSSCERTS
                     {
                         fetched_issuers += 1;
-                        let cross_url = bootsign_tls::crosscert::crosscert_url(base, &dn);
+                        let cross_url = bootsign_tls::crosscert::crosscert_url(base, dn);
                         crate::println!("{uri}: fetching a missing issuer from {cross_url}");
                         let (answer, _) = fetch(net, &mut None, &cross_url)
                             .map_err(|f| alloc::format!("{}; fetching its issuer failed: {f}", e.message))?;
-                        let certs = bootsign_tls::crosscert::parse_crosscert_response(&answer)
-                            .map_err(|f| alloc::format!("{}; {cross_url} sent no usable certificates: {f}", e.message))?;
+                        let certs = bootsign_tls::crosscert::parse_crosscert_response(&answer).map_err(|f| {
+                            alloc::format!("{}; {cross_url} sent no usable certificates: {f}", e.message)
+                        })?;
                         config.add_certificates(certs).map_err(|f| alloc::format!("{cross_url}: {f}"))?;
+                        continue;
+                    }
+                    // The server refused everything TLS 1.3/1.2-with-ECDHE offers: try the
+                    // static-RSA suites (and TLS 1.0/1.1 if the build allows them) once.
+                    if !retried && let Some(next) = Connection::retry_after(&err, config, url.host) {
+                        retried = true;
+                        legacy_retry = Some(next.map_err(|f| alloc::format!("{f}"))?);
                         continue;
                     }
                     return Err(e.message);
@@ -244,8 +258,9 @@ fn transfer(net: &mut Net, conn: &mut Conn, url: &Url<'_>, uri: &str) -> Result<
     }
     let ms = (clock.now_ms() - started).max(1);
     let body = rx.body;
+    let tls = conn.tls_summary.as_deref().map(|t| alloc::format!(", {t}")).unwrap_or_default();
     crate::println!(
-        "\r{uri} {} bytes in {}.{:03} s ({:.1} MiB/s)",
+        "\r{uri} {} bytes in {}.{:03} s ({:.1} MiB/s{tls})",
         body.len(),
         ms / 1000,
         ms % 1000,

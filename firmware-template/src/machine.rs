@@ -54,6 +54,13 @@ impl Firmware {
             &crate::rng::RNG,
             alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
         );
+        match self.config.setting("tls-min") {
+            Some("1.3") => config.set_min_version(bootsign_tls::TlsVersion::Tls13),
+            Some("1.1") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls11)),
+            Some("1.0") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls10)),
+            Some("1.2") | None => {}
+            Some(other) => return Err(alloc::format!("the image's tls-min setting '{other}' is not a TLS version")),
+        }
         let certs: Vec<Vec<u8>> = self.config.certs.iter().map(|c| c.to_vec()).collect();
         config.add_certificates(certs.iter().cloned()).map_err(|e| alloc::format!("embedded certificates: {e}"))?;
         if let Some(key) = self.config.key {

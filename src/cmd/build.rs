@@ -65,6 +65,10 @@ pub struct Args {
     /// Base URL of a cross-certificate server for missing issuers.
     #[arg(long, value_name = "URL")]
     pub crosscert: Option<String>,
+    /// Lowest TLS version the firmware accepts: 1.2 (default), 1.3, or 1.1/1.0 for old
+    /// servers (legacy mode: TLS 1.0/1.1 with the static-RSA CBC suites).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.0", "1.1", "1.2", "1.3"])]
+    pub tls_min: Option<String>,
     /// Refuse to boot anything unverified, from the start (imgtrust --permanent).
     #[arg(long)]
     pub require_signed: bool,
@@ -154,6 +158,12 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
     if args.require_signed_initrd {
         settings.push(("imgtrust-all".to_string(), "1".to_string()));
     }
+    if let Some(v) = &args.tls_min {
+        match v.as_str() {
+            "1.0" | "1.1" | "1.2" | "1.3" => settings.push(("tls-min".to_string(), v.clone())),
+            other => bail!("--tls-min '{other}' is not a TLS version (1.0, 1.1, 1.2 or 1.3)"),
+        }
+    }
     if let Some(url) = &args.crosscert
         && let Err(e) = bootsign_http::Url::parse(url)
     {
@@ -201,6 +211,7 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
     args.privkey = args.privkey.or(b.privkey);
     args.embed = args.embed.or(b.embed);
     args.crosscert = args.crosscert.or(b.crosscert);
+    args.tls_min = args.tls_min.or(b.tls_min);
     args.require_signed |= b.require_signed;
     args.require_signed_initrd |= b.require_signed_initrd;
     args.out_dir = args.out_dir.or(b.out_dir);

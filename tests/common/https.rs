@@ -14,11 +14,30 @@ impl HttpsServer {
     /// Serves `root` with the certificate chain `cert` and key `key`; with `client_ca`,
     /// only clients with a certificate it issued get through the handshake.
     pub fn start(root: &Path, cert: &Path, key: &Path, client_ca: Option<&Path>) -> Self {
+        Self::start_old(root, cert, key, client_ca, None, None)
+    }
+
+    /// As [`HttpsServer::start`], playing an old server: at most TLS `max_version`
+    /// ("1.0", "1.1", "1.2") and only OpenSSL's `ciphers`.
+    pub fn start_old(
+        root: &Path,
+        cert: &Path,
+        key: &Path,
+        client_ca: Option<&Path>,
+        max_version: Option<&str>,
+        ciphers: Option<&str>,
+    ) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/https_server.py");
         let mut cmd = Command::new("python3");
         cmd.arg(script).arg(root).arg(cert).arg(key);
         if let Some(ca) = client_ca {
             cmd.arg(ca);
+        }
+        if let Some(v) = max_version {
+            cmd.env("TLS_MAX", v);
+        }
+        if let Some(c) = ciphers {
+            cmd.env("TLS_CIPHERS", c);
         }
         let mut child = cmd
             .stdout(Stdio::piped())

@@ -3,7 +3,10 @@
 usage: https_server.py ROOT CERT KEY [CLIENT_CA]
 Listens on 127.0.0.1 (a free port), prints "PORT <n>" once ready, serves ROOT.
 With CLIENT_CA, a client certificate issued by it is required (mutual TLS).
+TLS_MAX (1.0, 1.1, 1.2) caps the version and TLS_CIPHERS sets OpenSSL's TLS 1.2-and-older
+cipher list, to play an old server.
 """
+import os
 import functools
 import http.server
 import ssl
@@ -22,6 +25,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
+versions = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2}
+if os.environ.get("TLS_CIPHERS"):
+    ctx.set_ciphers(os.environ["TLS_CIPHERS"])
+if os.environ.get("TLS_MAX"):
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = versions[os.environ["TLS_MAX"]]
 if client_ca:
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(client_ca)

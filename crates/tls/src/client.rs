@@ -48,6 +48,43 @@ pub struct Negotiated {
     pub kind: rustls::HandshakeKind,
 }
 
+/// "TLS 1.3 TLS13_AES_256_GCM_SHA384 X25519": the IANA names, for logs and consoles.
+impl core::fmt::Display for Negotiated {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use rustls::{CipherSuite, ProtocolVersion};
+        match self.version {
+            ProtocolVersion::TLSv1_3 => f.write_str("TLS 1.3")?,
+            ProtocolVersion::TLSv1_2 => f.write_str("TLS 1.2")?,
+            ProtocolVersion::TLSv1_1 => f.write_str("TLS 1.1")?,
+            ProtocolVersion::TLSv1_0 => f.write_str("TLS 1.0")?,
+            other => write!(f, "{other:?}")?,
+        }
+        // rustls names only the suites it implements; the legacy engine's are named here.
+        let legacy = match u16::from(self.suite) {
+            0x002F => Some("TLS_RSA_WITH_AES_128_CBC_SHA"),
+            0x0035 => Some("TLS_RSA_WITH_AES_256_CBC_SHA"),
+            0x003C => Some("TLS_RSA_WITH_AES_128_CBC_SHA256"),
+            0x003D => Some("TLS_RSA_WITH_AES_256_CBC_SHA256"),
+            _ => None,
+        };
+        match (legacy, self.suite) {
+            (Some(name), _) => write!(f, " {name}")?,
+            (None, CipherSuite::Unknown(v)) => write!(f, " suite 0x{v:04x}")?,
+            (None, suite) => write!(f, " {suite:?}")?,
+        }
+        if let Some(group) = self.group {
+            let name = match u16::from(group) {
+                0x001D => "x25519",
+                0x0017 => "P-256",
+                0x0018 => "P-384",
+                _ => return write!(f, " {group:?}"),
+            };
+            write!(f, " {name}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One TLS client connection.
 pub struct Client {
     conn: UnbufferedClientConnection,

@@ -19,21 +19,22 @@ use crate::platform::RandomSource;
 use crate::provider::sign::{ClientKey, Key};
 use crate::verifier::Outcome;
 
-/// Builds the certified key from a DER chain (client certificate first) and a DER key.
+/// Builds the certified key from a DER chain (client certificate first) and a DER key;
+/// the key is also returned by itself for the legacy engine's TLS 1.0/1.1 signatures.
 pub(crate) fn load(
     chain: &[Vec<u8>],
     key_der: &[u8],
     rng: &'static dyn RandomSource,
-) -> Result<Arc<CertifiedKey>, Error> {
+) -> Result<(Arc<CertifiedKey>, Arc<ClientKey>), Error> {
     if chain.is_empty() {
         return Err(Error::ClientCertificateMissing);
     }
     for (index, der) in chain.iter().enumerate() {
         Cert::parse(der).map_err(|error| Error::ClientCertificate { index, error })?;
     }
-    let key = ClientKey::from_der(key_der).map_err(Error::ClientKey)?;
+    let key = Arc::new(ClientKey::from_der(key_der).map_err(Error::ClientKey)?);
     let certs = chain.iter().map(|c| CertificateDer::from(c.clone())).collect();
-    Ok(Arc::new(CertifiedKey::new(certs, Arc::new(Key::new(key, rng)))))
+    Ok((Arc::new(CertifiedKey::new(certs, Arc::new(Key::shared(key.clone(), rng)))), key))
 }
 
 /// Offers the configured certificate, if any, and notes the request.

@@ -18,6 +18,7 @@ use rustls::time_provider::TimeProvider;
 use crate::client_auth;
 use crate::error::Error;
 use crate::platform::{Clock, RandomSource};
+use crate::provider::sign::ClientKey;
 use crate::provider::{self, aead::Aeads};
 use crate::verifier::Trust;
 
@@ -35,6 +36,27 @@ impl fmt::Display for TlsVersion {
         f.write_str(match self {
             Self::Tls12 => "TLS 1.2",
             Self::Tls13 => "TLS 1.3",
+        })
+    }
+}
+
+/// The oldest version the legacy engine ([`LegacyClient`](crate::LegacyClient)) may
+/// accept below TLS 1.2, when the build enables legacy mode.
+///
+/// The rustls path ([`Client`](crate::Client)) never speaks these, whatever the setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LegacyVersion {
+    /// TLS 1.0 (RFC 2246) and TLS 1.1.
+    Tls10,
+    /// TLS 1.1 (RFC 4346).
+    Tls11,
+}
+
+impl fmt::Display for LegacyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Tls10 => "TLS 1.0",
+            Self::Tls11 => "TLS 1.1",
         })
     }
 }
@@ -57,7 +79,13 @@ pub struct Config {
     pub(crate) trust: Arc<Trust>,
     pub(crate) min_version: TlsVersion,
     pub(crate) client_cert: Option<Arc<CertifiedKey>>,
-    rng: &'static dyn RandomSource,
+    /// The same client key, for the legacy engine's TLS 1.0/1.1 CertificateVerify (MD5+SHA-1
+    /// and SHA-1 signatures, which rustls's `SigningKey` cannot make).
+    pub(crate) client_key: Option<Arc<ClientKey>>,
+    /// Below TLS 1.2, what the legacy engine accepts: `None` (the default) for nothing.
+    pub(crate) legacy_min: Option<LegacyVersion>,
+    pub(crate) rng: &'static dyn RandomSource,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Config {
@@ -67,6 +95,7 @@ impl fmt::Debug for Config {
             .field("extra_certificates", &self.trust.extra.len())
             .field("min_version", &self.min_version)
             .field("client_cert", &self.client_cert.is_some())
+            .field("legacy_min", &self.legacy_min)
             .finish()
     }
 }
@@ -87,11 +116,14 @@ impl Config {
     ) -> Self {
         Self {
             provider: provider::build(rng, aeads),
-            time: Arc::new(PlatformTime(clock)),
+            time: Arc::new(PlatformTime(clock.clone())),
             trust: Arc::new(Trust { anchors: anchors.to_vec(), extra: Vec::new() }),
             min_version: TlsVersion::Tls12,
             client_cert: None,
+            client_key: None,
+            legacy_min: None,
             rng,
+            clock,
         }
     }
 
@@ -122,12 +154,27 @@ impl Config {
     /// (the client's certificate first, then its issuers) and the DER private key
     /// (PKCS#8, or PKCS#1 RSA / SEC1 EC).
     pub fn set_client_auth(&mut self, chain: &[Vec<u8>], key_der: &[u8]) -> Result<(), Error> {
-        self.client_cert = Some(client_auth::load(chain, key_der, self.rng)?);
+        let (certified, key) = client_auth::load(chain, key_der, self.rng)?;
+        self.client_cert = Some(certified);
+        self.client_key = Some(key);
         Ok(())
     }
 
     /// The configured minimum version.
     pub fn min_version(&self) -> TlsVersion {
         self.min_version
+    }
+
+    /// Legacy mode: lets the legacy engine ([`LegacyClient`](crate::LegacyClient)) accept
+    /// TLS 1.1, or 1.1 and 1.0, when a server speaks nothing newer. `None` (the default):
+    /// TLS 1.2 only, where the legacy engine still adds the static-RSA CBC suites. It has
+    /// no effect on [`Client`](crate::Client), nor when the minimum version is TLS 1.3.
+    pub fn set_legacy_min(&mut self, min: Option<LegacyVersion>) {
+        self.legacy_min = min;
+    }
+
+    /// The oldest legacy version accepted, if legacy mode is on.
+    pub fn legacy_min(&self) -> Option<LegacyVersion> {
+        self.legacy_min
     }
 }

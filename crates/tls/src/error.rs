@@ -10,7 +10,8 @@ use core::fmt;
 use bootsign_pki::cert::CertError;
 use rustls::AlertDescription;
 
-use crate::config::TlsVersion;
+use crate::config::{Config, TlsVersion};
+use crate::legacy::LegacyError;
 use crate::provider::sign::KeyError;
 use crate::verifier::CertificateFailure;
 
@@ -64,6 +65,8 @@ pub enum Error {
         /// What is wrong with it.
         error: CertError,
     },
+    /// A protocol failure in the legacy engine ([`LegacyClient`](crate::LegacyClient)).
+    Legacy(LegacyError),
 }
 
 impl Error {
@@ -73,6 +76,43 @@ impl Error {
         match self {
             Self::Certificate(CertificateFailure::MissingIssuer { issuer_dn, .. }) => Some(issuer_dn),
             _ => None,
+        }
+    }
+
+    /// The fallback rule: whether a connection by [`Client`](crate::Client) that failed
+    /// with this error should be tried again, on a new TCP connection, with
+    /// [`LegacyClient`](crate::LegacyClient).
+    ///
+    /// True only when the server refused the hello itself and the legacy engine can offer
+    /// something the first hello did not:
+    ///
+    /// - a handshake_failure or insufficient_security alert before any client certificate
+    ///   was asked for (no suite in common): the legacy engine adds the four static-RSA
+    ///   CBC suites at TLS 1.2, whatever the legacy setting;
+    /// - [`Error::LegacyProtocolOnly`] or a protocol_version alert (a server below TLS 1.2):
+    ///   only when [`Config::set_legacy_min`] enabled TLS 1.0/1.1.
+    ///
+    /// Never when the configuration requires TLS 1.3, and never for certificate failures,
+    /// truncation or anything else: retrying cannot mend those. See also
+    /// [`Connection`](crate::Connection), which applies this rule.
+    pub fn wants_legacy_retry(&self, config: &Config) -> bool {
+        if config.min_version != TlsVersion::Tls12 {
+            return false;
+        }
+        let legacy_versions = config.legacy_min.is_some();
+        match self {
+            Self::AlertReceived {
+                alert: AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity,
+                client_cert_requested: false,
+                ..
+            } => true,
+            Self::AlertReceived {
+                alert: AlertDescription::ProtocolVersion,
+                client_cert_requested: false,
+                ..
+            }
+            | Self::LegacyProtocolOnly => legacy_versions,
+            _ => false,
         }
     }
 }
@@ -168,6 +208,7 @@ impl fmt::Display for Error {
             Self::ExtraCertificate { index, error } => {
                 write!(f, "extra certificate {} is unreadable: {error}", index + 1)
             }
+            Self::Legacy(e) => write!(f, "TLS protocol error: {e}"),
         }
     }
 }

@@ -13,8 +13,10 @@
 //! - [`Error`]: what failed, named (certificate and check, server alert, TLS 1.0-only
 //!   server, truncation).
 //!
-//! TLS 1.0/1.1 and the static-RSA CBC suites are deliberately absent: rustls does not
-//! implement them, and a separate legacy engine will.
+//! TLS 1.0/1.1 and the static-RSA CBC suites, which rustls refuses to implement, are done by
+//! a small in-tree engine, [`legacy`] ([`LegacyClient`], same methods as [`Client`], same
+//! certificate verifier). [`Connection`] holds either and documents the fallback rule from
+//! one to the other ([`Error::wants_legacy_retry`]).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -24,16 +26,20 @@ extern crate alloc;
 mod client;
 mod client_auth;
 mod config;
+mod connection;
 pub mod crosscert;
 mod error;
+pub mod legacy;
 pub mod platform;
 pub mod provider;
 pub mod verifier;
 
 pub use bootsign_pki::Fingerprint;
 pub use client::{Client, Negotiated, PeerState};
-pub use config::{Config, TlsVersion};
+pub use config::{Config, LegacyVersion, TlsVersion};
+pub use connection::Connection;
 pub use error::{Error, alert_name};
+pub use legacy::{LegacyClient, LegacyError};
 pub use platform::{Clock, FixedTime, RandomSource, RngError};
 pub use provider::aead::{AeadAlgorithm, AeadCipher, Aeads};
 pub use verifier::CertificateFailure;

@@ -151,6 +151,18 @@ fn rustls_error(e: &PathError) -> CertificateError {
     }
 }
 
+/// The alert to send the server for a refused certificate: the one rustls sends for the
+/// same failure.
+pub(crate) fn failure_alert(failure: &CertificateFailure) -> rustls::AlertDescription {
+    let error = match failure {
+        CertificateFailure::Path(e) => rustls_error(e),
+        CertificateFailure::MissingIssuer { .. } => CertificateError::UnknownIssuer,
+        CertificateFailure::HandshakeSignature { .. } => CertificateError::BadSignature,
+        CertificateFailure::Malformed { .. } | CertificateFailure::Missing => CertificateError::BadEncoding,
+    };
+    error.into()
+}
+
 /// Turns an unknown-issuer failure into one that carries the issuer's DER name, found on
 /// the certificate the path stopped at.
 fn with_issuer_dn(e: PathError, ee: &Cert<'_>, pool: &[Cert<'_>]) -> CertificateFailure {
@@ -173,6 +185,46 @@ fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
     }
 }
 
+/// Proof that a server's chain passed [`verify_server_chain`]: only that function makes
+/// one, so a handshake cannot go on with an unchecked certificate.
+#[derive(Debug)]
+pub(crate) struct ServerChainVerified(());
+
+/// The one server certificate check of the crate, for the rustls path and the legacy
+/// engine alike: parses the chain, builds a path with the extra certificates and
+/// validates it for `name`, TLS server use and the time `now` (Unix seconds).
+pub(crate) fn verify_server_chain(
+    trust: &Trust,
+    end_entity: &[u8],
+    intermediates: &[impl AsRef<[u8]>],
+    name: &ServerName<'_>,
+    now: u64,
+) -> Result<ServerChainVerified, CertificateFailure> {
+    let ee = Cert::parse(end_entity).map_err(|error| CertificateFailure::Malformed { index: 0, error })?;
+    let mut pool = Vec::with_capacity(intermediates.len() + trust.extra.len());
+    for (i, der) in intermediates.iter().enumerate() {
+        pool.push(
+            Cert::parse(der.as_ref())
+                .map_err(|error| CertificateFailure::Malformed { index: i + 1, error })?,
+        );
+    }
+    // Extra certificates were parsed when they were added; parse cannot fail now.
+    pool.extend(trust.extra.iter().filter_map(|der| Cert::parse(der).ok()));
+    let ip;
+    let server_name = match name {
+        ServerName::DnsName(d) => PkiName::Dns(d.as_ref()),
+        ServerName::IpAddress(addr) => {
+            ip = ip_bytes(addr);
+            PkiName::Ip(&ip)
+        }
+        _ => PkiName::Dns(""),
+    };
+    let policy = Policy { purpose: Purpose::ServerAuth, time: now, server_name: Some(server_name) };
+    verify_path(&ee, &pool, &trust.anchors, &policy)
+        .map(|_| ServerChainVerified(()))
+        .map_err(|e| with_issuer_dn(e, &ee, &pool))
+}
+
 impl PkiVerifier {
     fn check(
         &self,
@@ -181,29 +233,7 @@ impl PkiVerifier {
         name: &ServerName<'_>,
         now: u64,
     ) -> Result<(), CertificateFailure> {
-        let ee =
-            Cert::parse(end_entity).map_err(|error| CertificateFailure::Malformed { index: 0, error })?;
-        let mut pool = Vec::with_capacity(intermediates.len() + self.trust.extra.len());
-        for (i, der) in intermediates.iter().enumerate() {
-            pool.push(
-                Cert::parse(der).map_err(|error| CertificateFailure::Malformed { index: i + 1, error })?,
-            );
-        }
-        // Extra certificates were parsed when they were added; parse cannot fail now.
-        pool.extend(self.trust.extra.iter().filter_map(|der| Cert::parse(der).ok()));
-        let ip;
-        let server_name = match name {
-            ServerName::DnsName(d) => PkiName::Dns(d.as_ref()),
-            ServerName::IpAddress(addr) => {
-                ip = ip_bytes(addr);
-                PkiName::Ip(&ip)
-            }
-            _ => PkiName::Dns(""),
-        };
-        let policy = Policy { purpose: Purpose::ServerAuth, time: now, server_name: Some(server_name) };
-        verify_path(&ee, &pool, &self.trust.anchors, &policy)
-            .map(|_| ())
-            .map_err(|e| with_issuer_dn(e, &ee, &pool))
+        verify_server_chain(&self.trust, end_entity, intermediates, name, now).map(|_| ())
     }
 
     fn check_signature(

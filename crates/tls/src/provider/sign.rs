@@ -105,7 +105,11 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn new(key: ClientKey, rng: &'static dyn RandomSource) -> Self {
-        Self { key: Arc::new(key), rng }
+        Self::shared(Arc::new(key), rng)
+    }
+
+    pub(crate) fn shared(key: Arc<ClientKey>, rng: &'static dyn RandomSource) -> Self {
+        Self { key, rng }
     }
 }
 
@@ -224,5 +228,40 @@ impl KeyProvider for KeyLoader {
     fn load_private_key(&self, der: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>, Error> {
         let key = ClientKey::from_der(der.secret_der()).map_err(|e| Error::General(alloc::format!("{e}")))?;
         Ok(Arc::new(Key::new(key, self.rng)))
+    }
+}
+
+/// The TLS 1.0/1.1 CertificateVerify signature of the legacy engine (RFC 4346 §7.4.8):
+/// RSA PKCS#1 v1.5 over the bare 36-byte MD5 ‖ SHA-1 of the transcript (no DigestInfo),
+/// or ECDSA over its SHA-1 (RFC 4492 §5.8), DER-encoded.
+pub(crate) fn sign_tls10(
+    key: &ClientKey,
+    rng: &'static dyn RandomSource,
+    md5_sha1: &[u8; 36],
+) -> Result<Vec<u8>, &'static str> {
+    use p256::ecdsa::signature::hazmat::PrehashSigner;
+    let sha1 = &md5_sha1[16..];
+    match key {
+        ClientKey::Rsa(k) => k
+            .sign_with_rng(&mut CoreRng(rng), rsa::Pkcs1v15Sign::new_unprefixed(), md5_sha1)
+            .map_err(|_| "RSA signing with the client key failed"),
+        ClientKey::P256(k) => {
+            let sig: p256::ecdsa::Signature =
+                k.sign_prehash(sha1).map_err(|_| "ECDSA signing with the client key failed")?;
+            Ok(sig.to_der().as_bytes().to_vec())
+        }
+        ClientKey::P384(k) => {
+            let sig: p384::ecdsa::Signature = k
+                .sign_prehash(sha1)
+                .map_err(|_| "a P-384 client key cannot sign a SHA-1 digest (TLS 1.0/1.1)")?;
+            Ok(sig.to_der().as_bytes().to_vec())
+        }
+    }
+}
+
+impl ClientKey {
+    /// Whether the key is RSA (else ECDSA).
+    pub(crate) fn is_rsa(&self) -> bool {
+        matches!(self, Self::Rsa(_))
     }
 }

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bootsign_tls::{Client, Config, Error, Fingerprint, RandomSource, RngError};
+use bootsign_tls::{Client, Config, Error, Fingerprint, LegacyClient, PeerState, RandomSource, RngError};
 
 /// The system RNG, for tests.
 #[derive(Debug)]
@@ -119,8 +119,8 @@ impl Pki {
     }
 
     /// A certificate with explicit validity dates, issued by `issuer` through `openssl ca`.
-    fn dated_cert(&self, name: &str, issuer: &str, start: &str, end: &str) {
-        self.key(name, KeyKind::P256);
+    fn dated_cert(&self, name: &str, kind: KeyKind, issuer: &str, start: &str, end: &str) {
+        self.key(name, kind);
         let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
         openssl(&self.dir, &["req", "-new", "-key", &key, "-subj", "/CN=localhost", "-out", &csr]);
         let db = self.dir.join(format!("{name}.db"));
@@ -183,8 +183,8 @@ impl Pki {
         pki.bundle("chain.pem", &["int"]);
 
         // Refusals.
-        pki.dated_cert("expired", "int", "20200101000000Z", "20200301000000Z");
-        pki.dated_cert("future", "int", "20990101000000Z", "20991231000000Z");
+        pki.dated_cert("expired", KeyKind::P256, "int", "20200101000000Z", "20200301000000Z");
+        pki.dated_cert("future", KeyKind::P256, "int", "20990101000000Z", "20991231000000Z");
         pki.cert(
             "wronghost",
             "wrong.example",
@@ -197,6 +197,16 @@ impl Pki {
         pki.cert("leaf-root2", "localhost", KeyKind::P256, Some("root2"), Some(SERVER_EXT));
         pki.bundle("chain-root2.pem", &["root2"]);
         pki.cert("selfsigned", "localhost", KeyKind::P256, None, Some(SERVER_EXT));
+        // RSA-keyed refusals, for the static-RSA suites of the legacy engine.
+        pki.dated_cert("expired-rsa", KeyKind::Rsa, "int", "20200101000000Z", "20200301000000Z");
+        pki.cert(
+            "wronghost-rsa",
+            "wrong.example",
+            KeyKind::Rsa,
+            Some("int"),
+            Some(&SERVER_EXT.replace("DNS:localhost, IP:127.0.0.1", "DNS:wrong.example")),
+        );
+        pki.cert("leaf-root2-rsa", "localhost", KeyKind::Rsa, Some("root2"), Some(SERVER_EXT));
         // A tampered signature: flip a bit in the last byte of the DER (inside the signature).
         let mut der = fs::read(pki.dir.join("leaf-ec.der")).unwrap();
         let last = der.len() - 1;
@@ -284,14 +294,40 @@ impl Server {
     /// Starts `openssl s_server -rev` with `args` (certificate, key, versions ...) and
     /// waits until it listens.
     pub fn start(args: &[&str]) -> Server {
+        Self::start_with_env(args, &[])
+    }
+
+    /// As [`Server::start`], with environment variables (`OPENSSL_CONF` for options that
+    /// have no command-line flag).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(args, env, true)
+    }
+
+    /// `openssl s_server` without `-rev`, reading commands from [`Server::command`]
+    /// (`r`: renegotiate) and printing what it receives.
+    pub fn start_interactive(args: &[&str]) -> Server {
+        Self::spawn(args, &[], false)
+    }
+
+    /// Sends a line to an interactive server's standard input.
+    pub fn command(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("an interactive server");
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], rev: bool) -> Server {
         for _attempt in 0..5 {
             let port = free_port();
             let accept = format!("127.0.0.1:{port}");
+            let mode: &[&str] = if rev { &["-rev"] } else { &[] };
             let mut child = Command::new("openssl")
-                .args(["s_server", "-accept", &accept, "-rev"])
+                .args(["s_server", "-accept", &accept])
+                .args(mode)
                 .args(args)
+                .envs(env.iter().copied())
                 .current_dir(&Pki::get().dir)
-                .stdin(Stdio::null())
+                .stdin(if rev { Stdio::null() } else { Stdio::piped() })
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -357,19 +393,86 @@ impl Server {
     }
 }
 
+/// What the tests drive over TCP: either engine, through the same method set.
+pub trait Engine {
+    fn take_outgoing(&mut self, out: &mut Vec<u8>) -> usize;
+    fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error>;
+    fn feed_eof(&mut self);
+    fn is_handshaking(&self) -> bool;
+    fn write_app(&mut self, data: &[u8]) -> Result<(), Error>;
+    fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error>;
+    fn close(&mut self) -> Result<(), Error>;
+    fn peer_state(&self) -> PeerState;
+    fn error(&self) -> Option<&Error>;
+}
+
+macro_rules! engine {
+    ($t:ty) => {
+        impl Engine for $t {
+            fn take_outgoing(&mut self, out: &mut Vec<u8>) -> usize {
+                <$t>::take_outgoing(self, out)
+            }
+            fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error> {
+                <$t>::feed_incoming(self, data)
+            }
+            fn feed_eof(&mut self) {
+                <$t>::feed_eof(self)
+            }
+            fn is_handshaking(&self) -> bool {
+                <$t>::is_handshaking(self)
+            }
+            fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
+                <$t>::write_app(self, data)
+            }
+            fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
+                <$t>::read_app(self, out)
+            }
+            fn close(&mut self) -> Result<(), Error> {
+                <$t>::close(self)
+            }
+            fn peer_state(&self) -> PeerState {
+                <$t>::peer_state(self)
+            }
+            fn error(&self) -> Option<&Error> {
+                <$t>::error(self)
+            }
+        }
+    };
+}
+
+engine!(Client);
+engine!(LegacyClient);
+engine!(bootsign_tls::Connection);
+
 /// A client connection over TCP.
-pub struct Conn {
-    pub client: Client,
+pub struct Conn<C = Client> {
+    pub client: C,
     tcp: TcpStream,
     buf: Vec<u8>,
 }
 
-impl Conn {
+fn connect(port: u16) -> TcpStream {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    tcp
+}
+
+impl Conn<Client> {
     pub fn open(config: &Config, port: u16, name: &str) -> Result<Conn, Error> {
-        let client = Client::new(config, name)?;
-        let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Ok(Conn { client, tcp, buf: vec![0; 32 * 1024] })
+        Ok(Conn::over_tcp(Client::new(config, name)?, port))
+    }
+}
+
+impl Conn<LegacyClient> {
+    pub fn open_legacy(config: &Config, port: u16, name: &str) -> Result<Conn<LegacyClient>, Error> {
+        Ok(Conn::over_tcp(LegacyClient::new(config, name)?, port))
+    }
+}
+
+impl<C: Engine> Conn<C> {
+    /// `client` over a new TCP connection to `port`.
+    pub fn over_tcp(client: C, port: u16) -> Conn<C> {
+        Conn { client, tcp: connect(port), buf: vec![0; 32 * 1024] }
     }
 
     /// Sends what the client has queued.
@@ -404,6 +507,21 @@ impl Conn {
         let r = self.client.feed_incoming(&data);
         self.flush();
         r.map(|()| true)
+    }
+
+    /// Reads once from TCP, lets `tamper` change the bytes, and feeds them to the client.
+    pub fn pump_tampered(&mut self, tamper: impl FnOnce(&mut Vec<u8>)) -> Result<(), Error> {
+        let n = self.tcp.read(&mut self.buf).expect("data from the server");
+        let mut data = self.buf[..n].to_vec();
+        tamper(&mut data);
+        self.client.feed_incoming(&data)
+    }
+
+    /// Takes what the client queued for the server, without sending it.
+    pub fn take_unsent(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.client.take_outgoing(&mut out);
+        out
     }
 
     /// Completes the handshake.
@@ -445,7 +563,7 @@ impl Conn {
         self.client.close()?;
         self.flush();
         let mut rest = Vec::new();
-        while self.client.peer_state() == bootsign_tls::PeerState::Open {
+        while self.client.peer_state() == PeerState::Open {
             if !self.pump()? {
                 break;
             }

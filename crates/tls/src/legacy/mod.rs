@@ -1,0 +1,520 @@
+//! The legacy engine: a small sans-IO TLS client for what rustls refuses to implement —
+//! the static-RSA CBC suites (`TLS_RSA_WITH_AES_{128,256}_CBC_SHA{,256}`) and, in legacy
+//! mode ([`Config::set_legacy_min`]), TLS 1.0 and 1.1.
+//!
+//! [`LegacyClient`] has the method set and semantics of [`Client`](crate::Client), and
+//! checks the server's certificate with the same verifier. It is meant as a fallback
+//! only, tried on a new TCP connection when the rustls client fails in a way
+//! [`Error::wants_legacy_retry`] accepts (see [`Connection`](crate::Connection)): its
+//! ClientHello therefore carries TLS_FALLBACK_SCSV (RFC 7507), and a server random
+//! showing a newer version than the one picked aborts it (RFC 8446 §4.1.3), so that an
+//! attacker who breaks the first connection gains nothing.
+//!
+//! What it does: TLS 1.2 (1.1, 1.0 when enabled) with RSA key exchange; SNI for DNS
+//! names; extended master secret (RFC 7627) offered and used when the server agrees;
+//! renegotiation_info offered empty and renegotiation refused (a HelloRequest gets a
+//! no_renegotiation warning); handshake messages split across records or packed
+//! several to one; records up to 16 KiB; client certificates (RSA and ECDSA); TLS 1.0
+//! application data split 1/n-1 against BEAST. No session resumption.
+//!
+//! The layers, one file each (private): `record` framing and `cipher` CBC protection,
+//! `messages` and `codec`, the `prf`, the `suites`, and the `handshake` states.
+
+mod cipher;
+mod codec;
+mod error;
+mod handshake;
+mod messages;
+mod prf;
+mod record;
+mod suites;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use rustls::pki_types::ServerName;
+use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
+
+pub use self::error::LegacyError;
+use self::handshake::{Chosen, Event, Io, Params, State, TLS10};
+use self::messages::{Joiner, Message, typ};
+use self::record::{ContentType, RecordLayer};
+use crate::client::{Negotiated, PeerState};
+use crate::config::{Config, TlsVersion};
+use crate::error::Error;
+use crate::verifier::failure_alert;
+
+const WARNING: u8 = 1;
+const FATAL: u8 = 2;
+
+/// One TLS connection by the legacy engine.
+pub struct LegacyClient {
+    /// `None` only after a failure.
+    state: Option<State>,
+    records: RecordLayer,
+    joiner: Joiner,
+    /// Received bytes not yet forming a whole record.
+    incoming: Vec<u8>,
+    /// TLS bytes for the platform to send.
+    outgoing: Vec<u8>,
+    /// Decrypted application data not yet read.
+    received: Vec<u8>,
+    /// Application data written before the handshake finished.
+    unsent: Vec<u8>,
+    /// What the handshake agreed, once it has finished.
+    done: Option<Chosen>,
+    client_cert_requested: bool,
+    client_cert_configured: bool,
+    close_requested: bool,
+    close_sent: bool,
+    peer: PeerState,
+    error: Option<Error>,
+}
+
+impl core::fmt::Debug for LegacyClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LegacyClient")
+            .field("handshaking", &self.is_handshaking())
+            .field("negotiated", &self.negotiated())
+            .field("peer", &self.peer)
+            .field("close_sent", &self.close_sent)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl LegacyClient {
+    /// Starts a connection to `server_name` (a DNS name, sent as SNI, or an IP address,
+    /// which is not). The ClientHello is ready in [`take_outgoing`](Self::take_outgoing).
+    ///
+    /// Fails with [`Error::VersionBelowMinimum`] when the configuration requires TLS 1.3,
+    /// which this engine does not speak.
+    pub fn new(config: &Config, server_name: &str) -> Result<Self, Error> {
+        if config.min_version == TlsVersion::Tls13 {
+            return Err(Error::VersionBelowMinimum { min: TlsVersion::Tls13 });
+        }
+        let name = ServerName::try_from(String::from(server_name))
+            .map_err(|_| Error::InvalidServerName(server_name.into()))?;
+        let params = Params {
+            trust: config.trust.clone(),
+            name,
+            now: config.clock.unix_time(),
+            rng: config.rng,
+            legacy_min: config.legacy_min,
+            client_cert: config.client_cert.clone(),
+            client_key: config.client_key.clone(),
+        };
+        let mut records = RecordLayer::new(config.rng);
+        let mut outgoing = Vec::new();
+        let state = State::start(params, &mut Io { records: &mut records, out: &mut outgoing })?;
+        Ok(Self {
+            state: Some(state),
+            records,
+            joiner: Joiner::default(),
+            incoming: Vec::new(),
+            outgoing,
+            received: Vec::new(),
+            unsent: Vec::new(),
+            done: None,
+            client_cert_requested: false,
+            client_cert_configured: config.client_cert.is_some(),
+            close_requested: false,
+            close_sent: false,
+            peer: PeerState::Open,
+            error: None,
+        })
+    }
+
+    /// Moves the TLS bytes waiting to be sent to the end of `out`; returns how many.
+    pub fn take_outgoing(&mut self, out: &mut Vec<u8>) -> usize {
+        let n = self.outgoing.len();
+        out.append(&mut self.outgoing);
+        n
+    }
+
+    /// Whether TLS bytes are waiting to be sent.
+    pub fn wants_write(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// Takes bytes received from the server (all of them; partial records are kept).
+    /// Fails when the connection failed, now or before.
+    pub fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.incoming.extend_from_slice(data);
+        self.run()
+    }
+
+    /// Notes that the server closed TCP. Without a close_notify before it, the data is
+    /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
+    pub fn feed_eof(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.done.is_none() {
+            self.error = Some(Error::ClosedDuringHandshake);
+        } else if self.peer == PeerState::Open {
+            self.peer = PeerState::Truncated;
+        }
+    }
+
+    /// Whether the handshake is still going on (and has not failed).
+    pub fn is_handshaking(&self) -> bool {
+        self.done.is_none() && self.error.is_none()
+    }
+
+    /// Queues application data; it is encrypted as soon as the handshake allows.
+    pub fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.close_requested {
+            return Err(Error::WriteAfterClose);
+        }
+        self.unsent.extend_from_slice(data);
+        self.run()
+    }
+
+    /// Moves the decrypted data received so far to the end of `out`; returns how many
+    /// bytes. `Ok(0)` means nothing new: see [`peer_state`](Self::peer_state) for whether
+    /// more can come. After a truncation, once the data is read, reports
+    /// [`Error::Truncated`].
+    pub fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
+        let n = self.received.len();
+        if n > 0 {
+            out.append(&mut self.received);
+            return Ok(n);
+        }
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.peer == PeerState::Truncated {
+            return Err(Error::Truncated);
+        }
+        Ok(0)
+    }
+
+    /// Sends close_notify (after the handshake, if it is still going on). Data written
+    /// before is sent first; nothing can be written after.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.close_requested = true;
+        self.run()
+    }
+
+    /// What the server did to its side of the connection.
+    pub fn peer_state(&self) -> PeerState {
+        self.peer
+    }
+
+    /// Whether both sides have sent close_notify.
+    pub fn is_closed(&self) -> bool {
+        self.close_sent && self.peer == PeerState::ClosedCleanly
+    }
+
+    /// The failure that ended the connection, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The version and suite agreed on, once the handshake has finished (`group` is
+    /// always `None`: RSA key exchange has none; `kind` always full).
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        let chosen = self.done?;
+        Some(Negotiated {
+            version: ProtocolVersion::from(chosen.version),
+            suite: chosen.suite.name(),
+            group: None,
+            kind: HandshakeKind::Full,
+        })
+    }
+
+    /// Whether the extended master secret (RFC 7627) is in use, once the handshake has
+    /// finished. Without it, the session is open to triple-handshake attacks; the engine
+    /// always offers it.
+    pub fn extended_master_secret(&self) -> Option<bool> {
+        self.done.map(|c| c.ems)
+    }
+
+    /// Processes what has arrived and sends what can be sent; a failure is recorded, an
+    /// alert queued for the server, and the error returned.
+    fn run(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        match self.process().and_then(|()| self.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        let alert = match &e {
+            Error::Legacy(l) => Some(l.alert()),
+            Error::Certificate(f) => Some(failure_alert(f)),
+            Error::LegacyProtocolOnly => Some(AlertDescription::ProtocolVersion),
+            _ => None,
+        };
+        if let Some(alert) = alert {
+            let _ = self.records.write(ContentType::Alert, &[FATAL, u8::from(alert)], &mut self.outgoing);
+        }
+        self.state = None;
+        self.error = Some(e);
+    }
+
+    /// Handles every whole record received. Once the server has sent close_notify, what
+    /// follows is ignored.
+    fn process(&mut self) -> Result<(), Error> {
+        while self.peer == PeerState::Open {
+            let Some(record) = self.records.next_record(&mut self.incoming).map_err(Error::Legacy)? else {
+                break;
+            };
+            match record.typ {
+                ContentType::Alert => self.alert(&record.payload)?,
+                ContentType::ChangeCipherSpec => {
+                    if record.payload != [1] {
+                        return Err(Error::Legacy(LegacyError::Decode { what: "ChangeCipherSpec" }));
+                    }
+                    if !self.joiner.is_empty() {
+                        return Err(Error::Legacy(LegacyError::SplitChangeCipherSpec));
+                    }
+                    self.step(Event::ChangeCipherSpec)?;
+                }
+                ContentType::Handshake => {
+                    self.joiner.push(&record.payload);
+                    while let Some(m) = self.joiner.next_message().map_err(Error::Legacy)? {
+                        self.message(&m)?;
+                    }
+                }
+                ContentType::ApplicationData => {
+                    if self.done.is_none() {
+                        let expected = self.state.as_ref().map_or("nothing", State::expecting);
+                        return Err(Error::Legacy(LegacyError::UnexpectedMessage {
+                            expected,
+                            got: "application data",
+                        }));
+                    }
+                    self.received.extend_from_slice(&record.payload);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn alert(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let &[level, description] = payload else {
+            return Err(Error::Legacy(LegacyError::Decode { what: "alert" }));
+        };
+        let alert = AlertDescription::from(description);
+        if alert == AlertDescription::CloseNotify {
+            if self.done.is_none() {
+                return Err(Error::ClosedDuringHandshake);
+            }
+            self.peer = PeerState::ClosedCleanly;
+            return Ok(());
+        }
+        if level == WARNING {
+            // no_renegotiation, user_canceled ...: nothing to do.
+            return Ok(());
+        }
+        Err(Error::AlertReceived {
+            alert,
+            client_cert_requested: self.client_cert_requested,
+            client_cert_configured: self.client_cert_configured,
+        })
+    }
+
+    fn message(&mut self, m: &Message) -> Result<(), Error> {
+        if m.typ == typ::HELLO_REQUEST {
+            if !m.body().is_empty() {
+                return Err(Error::Legacy(LegacyError::Decode { what: "HelloRequest" }));
+            }
+            // Ignored during a handshake (RFC 5246 §7.4.1.1); refused after one.
+            if self.done.is_some() {
+                let no_renegotiation = u8::from(AlertDescription::NoRenegotiation);
+                self.records
+                    .write(ContentType::Alert, &[WARNING, no_renegotiation], &mut self.outgoing)
+                    .map_err(Error::Legacy)?;
+            }
+            return Ok(());
+        }
+        if m.typ == typ::CERTIFICATE_REQUEST {
+            self.client_cert_requested = true;
+        }
+        self.step(Event::Message(m))
+    }
+
+    fn step(&mut self, event: Event<'_>) -> Result<(), Error> {
+        let Some(state) = self.state.take() else {
+            return Err(Error::Legacy(LegacyError::UnexpectedMessage {
+                expected: "nothing",
+                got: "a message",
+            }));
+        };
+        let state = state.handle(event, &mut Io { records: &mut self.records, out: &mut self.outgoing })?;
+        if let State::Done(chosen) = &state {
+            self.done = Some(*chosen);
+        }
+        self.state = Some(state);
+        Ok(())
+    }
+
+    /// Once the handshake is done: sends queued data, then close_notify if asked.
+    fn flush(&mut self) -> Result<(), Error> {
+        let Some(chosen) = self.done else { return Ok(()) };
+        if !self.unsent.is_empty() {
+            let data = core::mem::take(&mut self.unsent);
+            let app = ContentType::ApplicationData;
+            // TLS 1.0 chains IVs across records: a one-byte record first randomises the IV
+            // of the rest (the 1/n-1 split against BEAST).
+            let split = if chosen.version == TLS10 && data.len() > 1 { 1 } else { 0 };
+            if split > 0 {
+                self.records.write(app, &data[..split], &mut self.outgoing).map_err(Error::Legacy)?;
+            }
+            self.records.write(app, &data[split..], &mut self.outgoing).map_err(Error::Legacy)?;
+        }
+        if self.close_requested && !self.close_sent {
+            let close_notify = u8::from(AlertDescription::CloseNotify);
+            self.records
+                .write(ContentType::Alert, &[WARNING, close_notify], &mut self.outgoing)
+                .map_err(Error::Legacy)?;
+            self.close_sent = true;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::sync::Arc;
+    use alloc::vec;
+
+    use super::*;
+    use crate::{Fingerprint, FixedTime, RandomSource, RngError};
+
+    #[derive(Debug)]
+    struct Counter;
+    impl RandomSource for Counter {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), RngError> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = i as u8;
+            }
+            Ok(())
+        }
+    }
+    static RNG: Counter = Counter;
+
+    fn client() -> LegacyClient {
+        let config = Config::new(&[Fingerprint([1; 32])], &RNG, Arc::new(FixedTime(1_700_000_000)));
+        let mut c = LegacyClient::new(&config, "boot.example").unwrap();
+        let mut hello = Vec::new();
+        c.take_outgoing(&mut hello);
+        assert_eq!(&hello[..3], &[22, 3, 1], "a handshake record, TLS 1.0 header version");
+        c
+    }
+
+    fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
+        let mut r = vec![typ, 3, 3, 0, payload.len() as u8];
+        r.extend_from_slice(payload);
+        r
+    }
+
+    #[test]
+    fn hello_request_during_the_handshake_is_ignored() {
+        let mut c = client();
+        c.feed_incoming(&record(22, &[0, 0, 0, 0])).unwrap();
+        assert!(c.is_handshaking() && !c.wants_write());
+        let e = c.feed_incoming(&record(22, &[0, 0, 0, 1, 9])).unwrap_err();
+        assert!(matches!(e, Error::Legacy(LegacyError::Decode { what: "HelloRequest" })), "{e:?}");
+    }
+
+    #[test]
+    fn out_of_order_input_fails_with_an_alert() {
+        for (input, want) in [
+            (record(20, &[1]), "ChangeCipherSpec where ServerHello"),
+            (record(23, b"early"), "application data where ServerHello"),
+            (record(22, &[20, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), "Finished where ServerHello"),
+            (record(21, &[2]), "alert is malformed"),
+        ] {
+            let mut c = client();
+            let e = c.feed_incoming(&input).unwrap_err();
+            assert!(alloc::format!("{e}").contains(want), "{e}");
+            let mut alert = Vec::new();
+            c.take_outgoing(&mut alert);
+            assert_eq!(&alert[..1], &[21], "a fatal alert is queued for {want}");
+            assert!(c.feed_incoming(&[]).is_err(), "and the failure is final");
+        }
+    }
+
+    #[test]
+    fn fatal_alert_and_close_during_handshake() {
+        let mut c = client();
+        let e = c.feed_incoming(&record(21, &[2, 40])).unwrap_err();
+        assert!(matches!(e, Error::AlertReceived { alert: AlertDescription::HandshakeFailure, .. }), "{e:?}");
+        let mut c = client();
+        assert!(matches!(c.feed_incoming(&record(21, &[1, 0])), Err(Error::ClosedDuringHandshake)));
+        let mut c = client();
+        c.feed_eof();
+        assert!(matches!(c.error(), Some(Error::ClosedDuringHandshake)));
+    }
+
+    #[test]
+    fn server_hello_checks() {
+        let hello = |version: [u8; 2], suite: [u8; 2], exts: &[u8]| {
+            let mut body = version.to_vec();
+            body.extend_from_slice(&[7; 32]);
+            body.extend_from_slice(&[0, suite[0], suite[1], 0]);
+            body.extend_from_slice(&[0, exts.len() as u8]);
+            body.extend_from_slice(exts);
+            let mut m = vec![2, 0, 0, body.len() as u8];
+            m.extend_from_slice(&body);
+            record(22, &m)
+        };
+        let fails = |input: Vec<u8>| client().feed_incoming(&input).unwrap_err();
+        assert!(matches!(fails(hello([3, 1], [0, 0x2f], &[])), Error::LegacyProtocolOnly));
+        assert!(matches!(
+            fails(hello([3, 4], [0, 0x2f], &[])),
+            Error::Legacy(LegacyError::VersionNotOffered(0x0304))
+        ));
+        assert!(matches!(
+            fails(hello([3, 3], [0xc0, 0x2f], &[])),
+            Error::Legacy(LegacyError::SuiteNotOffered(0xc02f))
+        ));
+        assert!(matches!(
+            fails(hello([3, 3], [0, 0x2f], &[0, 0x23, 0, 0])),
+            Error::Legacy(LegacyError::ExtensionNotOffered(0x23))
+        ));
+        assert!(matches!(
+            fails(hello([3, 3], [0, 0x2f], &[0, 0x17, 0, 0, 0, 0x17, 0, 0])),
+            Error::Legacy(LegacyError::DuplicateExtension(0x17))
+        ));
+        assert!(matches!(
+            fails(hello([3, 3], [0, 0x2f], &[0xff, 1, 0, 2, 1, 0])),
+            Error::Legacy(LegacyError::BadRenegotiationInfo)
+        ));
+        // Accepted: the handshake goes on to the Certificate.
+        let mut c = client();
+        c.feed_incoming(&hello([3, 3], [0, 0x3d], &[0, 0x17, 0, 0, 0xff, 1, 0, 1, 0])).unwrap();
+        assert!(c.is_handshaking());
+    }
+
+    #[test]
+    fn downgrade_sentinel_aborts() {
+        let mut body = vec![3, 3];
+        let mut random = [7u8; 32];
+        random[24..].copy_from_slice(b"DOWNGRD\x01");
+        body.extend_from_slice(&random);
+        body.extend_from_slice(&[0, 0, 0x2f, 0]);
+        let mut m = vec![2, 0, 0, body.len() as u8];
+        m.extend_from_slice(&body);
+        let e = client().feed_incoming(&record(22, &m)).unwrap_err();
+        assert!(matches!(e, Error::Legacy(LegacyError::Downgrade)), "{e:?}");
+    }
+}
