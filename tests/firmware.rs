@@ -372,3 +372,51 @@ fn http_redirects_chunked_bodies_and_errors_name_the_url() {
     assert!(out.contains("missing.bin: HTTP 404 Not Found") && out.contains("marker: 404 reported"), "{out}");
     assert!(out.contains("marker: done"), "{out}");
 }
+
+/// Names are looked up by DNS: a real (if tiny) name server on the host, chosen by the
+/// script with `set dns` (QEMU's own resolver forwards to the host's, which knows no
+/// test names), answers for one name and says NXDOMAIN for another.
+#[test]
+fn fetches_by_host_name_through_dns() {
+    let _port = PORT_53.lock().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.txt"), b"hello by name\n").unwrap();
+    let server = FileServer::start(dir.path().to_path_buf(), 0);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/dns_server.py");
+    let mut dns = std::process::Command::new("python3")
+        .args([script, "53", "boot.bootsign.test=10.0.2.2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(dns.stdout.take().unwrap()), &mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "READY", "the DNS server did not start");
+    let p = server.port;
+    let script = format!(
+        "#!ipxe\nset dns 10.0.2.2\nimgfetch http://boot.bootsign.test:{p}/hello.txt\nimgstat\n\
+         imgfetch http://nowhere.bootsign.test:{p}/hello.txt || echo marker: nxdomain handled\n\
+         set dns not-an-address || echo marker: bad dns refused\necho marker: done\n"
+    );
+    let efi = dir.path().join("dns.efi");
+    configured_efi(&efi, &ImageConfig { script: Some(&script), ..Default::default() });
+    let mut qemu = Qemu::boot_efi(&efi, "");
+    qemu.wait_for(&["marker: done", "nothing was booted"], Duration::from_secs(120));
+    let out = qemu.output();
+    let _ = dns.kill();
+    let _ = dns.wait();
+    assert!(out.contains("http://boot.bootsign.test:"), "{out}");
+    assert!(out.contains("hello.txt : 14 bytes"), "{out}");
+    assert!(out.contains("nowhere.bootsign.test: no such host"), "{out}");
+    assert!(out.contains("marker: nxdomain handled"), "{out}");
+    assert!(
+        out.contains("'not-an-address' is not an IPv4 address") && out.contains("marker: bad dns refused"),
+        "{out}"
+    );
+    assert!(out.contains("marker: done"), "{out}");
+    assert_eq!(*server.requests.lock().unwrap(), ["/hello.txt"]);
+}
+
+/// Only this test serves DNS on port 53.
+static PORT_53: Mutex<()> = Mutex::new(());

@@ -24,18 +24,22 @@ pub struct Firmware {
     net: Option<Net>,
     /// Built at the first download; `Err` says why HTTPS cannot work on this machine.
     tls: Option<Result<bootsign_tls::Config, String>>,
+    /// A name server the script set, applied to the network stack once it is open.
+    dns_override: Option<smoltcp::wire::Ipv4Address>,
 }
 
 impl Firmware {
     /// The firmware with its embedded configuration; the NIC is opened on first use.
     pub fn new(clock: Clock, config: Config<'static>) -> Self {
         let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
-        Self { clock, config, anchors, net: None, tls: None }
+        Self { clock, config, anchors, net: None, tls: None, dns_override: None }
     }
 
     fn net(&mut self) -> Result<&mut Net, String> {
         if self.net.is_none() {
-            self.net = Some(Net::open(self.clock)?);
+            let mut net = Net::open(self.clock)?;
+            net.set_dns_override(self.dns_override);
+            self.net = Some(net);
         }
         Ok(self.net.as_mut().expect("just opened"))
     }
@@ -154,6 +158,20 @@ impl Machine for Firmware {
         let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;
         Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
+    }
+
+    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        if name != "dns" {
+            return Ok(());
+        }
+        self.dns_override = match value {
+            Some(v) => Some(v.parse().map_err(|_| alloc::format!("dns: '{v}' is not an IPv4 address"))?),
+            None => None,
+        };
+        if let Some(net) = self.net.as_mut() {
+            net.set_dns_override(self.dns_override);
+        }
+        Ok(())
     }
 
     fn boot(&mut self, boot: Boot<'_, Verified, PartialSha256>) -> String {

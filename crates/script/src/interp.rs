@@ -53,6 +53,13 @@ pub trait Machine {
     fn reboot(&mut self) -> String;
     /// Powers off; returns only on failure.
     fn poweroff(&mut self) -> String;
+    /// The script set (`Some`) or cleared (`None`) a setting the machine may act on,
+    /// such as `dns` (the name server for later lookups). Names come unscoped
+    /// (`net0/dns` arrives as `dns`). An error is the command's error.
+    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        let _ = (name, value);
+        Ok(())
+    }
 }
 
 /// What an image is for.
@@ -307,11 +314,15 @@ impl<M: Machine> Interpreter<M> {
             "set" => {
                 let name = args.first().ok_or("usage: set NAME VALUE")?;
                 let value = args[1..].join(" ");
+                let unscoped = name.strip_prefix("net0/").unwrap_or(name);
+                self.machine.setting_changed(unscoped, Some(&value))?;
                 self.set(name, &value);
                 Ok(Flow::Next)
             }
             "clear" => {
                 let name = args.first().ok_or("usage: clear NAME")?;
+                let unscoped = name.strip_prefix("net0/").unwrap_or(name);
+                self.machine.setting_changed(unscoped, None)?;
                 self.settings.remove(*name);
                 Ok(Flow::Next)
             }

@@ -12,6 +12,7 @@ struct Recorder {
     out: String,
     booted: Vec<(String, String, Vec<String>)>,
     dhcp_calls: usize,
+    changed: Vec<(String, Option<String>)>,
 }
 
 impl Machine for Recorder {
@@ -61,6 +62,13 @@ impl Machine for Recorder {
     }
     fn poweroff(&mut self) -> String {
         "poweroff failed".into()
+    }
+    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        if name == "dns" && value.is_some_and(|v| v.parse::<std::net::Ipv4Addr>().is_err()) {
+            return Err(format!("dns: '{}' is not an IPv4 address", value.unwrap()));
+        }
+        self.changed.push((name.into(), value.map(Into::into)));
+        Ok(())
     }
 }
 
@@ -240,4 +248,21 @@ fn setting_values_cannot_inject_commands() {
     i.set("args", "console=ttyS0 quiet");
     let _ = i.run("kernel http://s/k ${args} panic=-1\nboot\n", None);
     assert_eq!(i.machine.booted[0].1, "console=ttyS0 quiet panic=-1");
+}
+
+#[test]
+fn the_machine_hears_of_settings_the_script_changes() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    let script =
+        "#!ipxe\nset dns 10.0.2.2\nset net0/dns 10.0.2.3\nclear dns\nset dns nonsense || echo refused\n";
+    i.run(script, None).unwrap();
+    let expected: Vec<(String, Option<String>)> = vec![
+        ("dns".into(), Some("10.0.2.2".into())),
+        ("dns".into(), Some("10.0.2.3".into())),
+        ("dns".into(), None),
+    ];
+    assert_eq!(i.machine.changed, expected);
+    // A refused value is not stored.
+    assert!(i.machine.out.contains("refused"));
+    assert_eq!(i.setting("dns"), Some("10.0.2.3".into()));
 }

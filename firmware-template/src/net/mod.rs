@@ -47,6 +47,9 @@ pub struct Net {
     sockets: SocketSet<'static>,
     dhcp: SocketHandle,
     dns: Option<SocketHandle>,
+    /// Name servers from DHCP, and one the script set (`set dns`), which wins.
+    dhcp_dns: Vec<Ipv4Address>,
+    dns_override: Option<Ipv4Address>,
     clock: Clock,
     next_port: u16,
 }
@@ -66,7 +69,7 @@ impl Net {
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + (clock.now_ms() % 8192) as u16;
-        Ok(Self { dev, iface, sockets, dhcp, dns: None, clock, next_port })
+        Ok(Self { dev, iface, sockets, dhcp, dns: None, dhcp_dns: Vec::new(), dns_override: None, clock, next_port })
     }
 
     /// The MAC address, as iPXE prints it.
@@ -125,13 +128,8 @@ impl Net {
                 self.iface.routes_mut().remove_default_ipv4_route();
             }
         }
-        if let Some(old) = self.dns.take() {
-            self.sockets.remove(old);
-        }
-        if !dns_servers.is_empty() {
-            let servers: Vec<IpAddress> = dns_servers.iter().map(|a| IpAddress::Ipv4(*a)).collect();
-            self.dns = Some(self.sockets.add(dns::Socket::new(&servers, vec![None])));
-        }
+        self.dhcp_dns = dns_servers;
+        self.rebuild_dns();
         let mut settings = match settings {
             Some(Ok(s)) => s,
             Some(Err(e)) => return Err(alloc::format!("the DHCP reply is unusable: {e}")),
@@ -143,6 +141,26 @@ impl Net {
         Ok(settings)
     }
 
+    /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.
+    pub fn set_dns_override(&mut self, server: Option<Ipv4Address>) {
+        self.dns_override = server;
+        self.rebuild_dns();
+    }
+
+    /// A fresh DNS socket for the servers in effect.
+    fn rebuild_dns(&mut self) {
+        if let Some(old) = self.dns.take() {
+            self.sockets.remove(old);
+        }
+        let servers: Vec<IpAddress> = match self.dns_override {
+            Some(s) => vec![IpAddress::Ipv4(s)],
+            None => self.dhcp_dns.iter().map(|a| IpAddress::Ipv4(*a)).collect(),
+        };
+        if !servers.is_empty() {
+            self.dns = Some(self.sockets.add(dns::Socket::new(&servers, vec![None])));
+        }
+    }
+
     /// The address of `host` (a dotted IPv4 address or a name looked up by DNS).
     pub fn resolve(&mut self, host: &str) -> Result<Ipv4Address, String> {
         if let Ok(ip) = host.parse::<Ipv4Address>() {
@@ -150,7 +168,7 @@ impl Net {
         }
         let handle = self
             .dns
-            .ok_or_else(|| alloc::format!("cannot look up {host}: no DNS server (run dhcp first)"))?;
+            .ok_or_else(|| alloc::format!("cannot look up {host}: no DNS server (run dhcp, or set dns)"))?;
         let query = {
             let socket = self.sockets.get_mut::<dns::Socket>(handle);
             socket
