@@ -85,7 +85,11 @@ impl Conn {
                 Err(e) => return Err(e),
             }
             if clock.now_ms() > deadline {
-                return Err(alloc::format!("the TLS handshake did not finish within {} s", HANDSHAKE_TIMEOUT_MS / 1000).into());
+                return Err(alloc::format!(
+                    "the TLS handshake did not finish within {} s",
+                    HANDSHAKE_TIMEOUT_MS / 1000
+                )
+                .into());
             }
         }
         conn.flush(net)?;
@@ -151,7 +155,9 @@ impl Conn {
                         return Err("the server closed the connection before the request was sent".into());
                     }
                     if socket.can_send() {
-                        sent += socket.send_slice(&data[sent..]).map_err(|e| alloc::format!("send failed: {e:?}"))?;
+                        sent += socket
+                            .send_slice(&data[sent..])
+                            .map_err(|e| alloc::format!("send failed: {e:?}"))?;
                     }
                 }
                 Ok(())
@@ -165,7 +171,11 @@ impl Conn {
 
     /// Polls the network once and hands whatever application bytes arrived to `sink`,
     /// which consumes all it is given.
-    pub fn pump<E>(&mut self, net: &mut Net, sink: &mut dyn FnMut(&[u8]) -> Result<(), E>) -> Result<Pumped, E>
+    pub fn pump<E>(
+        &mut self,
+        net: &mut Net,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<Pumped, E>
     where
         E: From<String>,
     {
@@ -174,7 +184,9 @@ impl Conn {
                 net.poll();
                 let socket = net.tcp(self.handle);
                 if socket.can_recv() {
-                    socket.recv(|data| (data.len(), sink(data))).map_err(|e| E::from(alloc::format!("receive failed: {e:?}")))??;
+                    socket
+                        .recv(|data| (data.len(), sink(data)))
+                        .map_err(|e| E::from(alloc::format!("receive failed: {e:?}")))??;
                     Ok(Pumped::Data)
                 } else if !socket.may_recv() {
                     Ok(Pumped::Closed { clean: true })

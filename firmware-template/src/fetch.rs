@@ -140,9 +140,10 @@ fn fetch_once(net: &mut Net, tls: &mut Option<TlsContext<'_>>, uri: &str) -> Res
                         crate::println!("{uri}: fetching a missing issuer from {cross_url}");
                         let (answer, _) = fetch(net, &mut None, &cross_url)
                             .map_err(|f| alloc::format!("{}; fetching its issuer failed: {f}", e.message))?;
-                        let certs = bootsign_tls::crosscert::parse_crosscert_response(&answer).map_err(|f| {
-                            alloc::format!("{}; {cross_url} sent no usable certificates: {f}", e.message)
-                        })?;
+                        let certs =
+                            bootsign_tls::crosscert::parse_crosscert_response(&answer).map_err(|f| {
+                                alloc::format!("{}; {cross_url} sent no usable certificates: {f}", e.message)
+                            })?;
                         config.add_certificates(certs).map_err(|f| alloc::format!("{cross_url}: {f}"))?;
                         continue;
                     }

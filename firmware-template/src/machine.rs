@@ -48,7 +48,9 @@ impl Firmware {
     /// certificate and key, the platform's randomness and clock.
     fn tls_config(&self) -> Result<bootsign_tls::Config, String> {
         if crate::rng::RNG.source().is_none() {
-            return Err("this machine has no random number source (neither EFI_RNG_PROTOCOL nor RDRAND)".into());
+            return Err(
+                "this machine has no random number source (neither EFI_RNG_PROTOCOL nor RDRAND)".into()
+            );
         }
         if self.clock.unix_time().is_none() {
             return Err("the platform clock cannot be read, so certificate validity cannot be checked".into());
@@ -63,10 +65,14 @@ impl Firmware {
             Some("1.1") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls11)),
             Some("1.0") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls10)),
             Some("1.2") | None => {}
-            Some(other) => return Err(alloc::format!("the image's tls-min setting '{other}' is not a TLS version")),
+            Some(other) => {
+                return Err(alloc::format!("the image's tls-min setting '{other}' is not a TLS version"));
+            }
         }
         let certs: Vec<Vec<u8>> = self.config.certs.iter().map(|c| c.to_vec()).collect();
-        config.add_certificates(certs.iter().cloned()).map_err(|e| alloc::format!("embedded certificates: {e}"))?;
+        config
+            .add_certificates(certs.iter().cloned())
+            .map_err(|e| alloc::format!("embedded certificates: {e}"))?;
         if let Some(key) = self.config.key {
             // The image format puts the key's own certificate first.
             config

@@ -69,7 +69,17 @@ impl Net {
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + (clock.now_ms() % 8192) as u16;
-        Ok(Self { dev, iface, sockets, dhcp, dns: None, dhcp_dns: Vec::new(), dns_override: None, clock, next_port })
+        Ok(Self {
+            dev,
+            iface,
+            sockets,
+            dhcp,
+            dns: None,
+            dhcp_dns: Vec::new(),
+            dns_override: None,
+            clock,
+            next_port,
+        })
     }
 
     /// The MAC address, as iPXE prints it.
