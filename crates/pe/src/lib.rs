@@ -275,7 +275,9 @@ pub fn add_section(file: &[u8], name: [u8; 8], data: &[u8]) -> Result<Vec<u8>, P
     let entry = pe.table + count * 40;
     let first_raw =
         pe.sections.iter().map(|s| s.raw_offset).filter(|&o| o != 0).min().unwrap_or(pe.size_of_headers);
-    if entry + 40 > pe.size_of_headers.min(first_raw) as usize {
+    // The new header must fit in the headers as declared and as present in the file (a
+    // declared SizeOfHeaders can exceed the file: found by fuzzing).
+    if entry + 40 > (pe.size_of_headers.min(first_raw) as usize).min(file.len()) {
         return Err(PeError::NoRoomForSection);
     }
     // All arithmetic in u64, every result checked to fit the u32 fields it goes into:
@@ -404,6 +406,18 @@ mod tests {
         let mut f = tiny_pe();
         put_u32(&mut f, sec + 20, 0xffff_ff00);
         assert_eq!(add_section(&f, CONFIG_SECTION, b"x"), Err(PeError::Truncated));
+    }
+
+    /// Found by fuzzing: a section table declared past the end of the file.
+    #[test]
+    fn a_section_table_beyond_the_file_is_refused() {
+        let mut f = tiny_pe();
+        let (coff, opt) = (0x84, 0x84 + 20);
+        put_u16(&mut f, coff + 2, 0);
+        put_u16(&mut f, coff + 16, 0xf000);
+        put_u32(&mut f, opt + opt::SIZE_OF_HEADERS, 0x10000);
+        assert!(Pe::parse(&f).is_ok());
+        assert_eq!(add_section(&f, CONFIG_SECTION, b"x"), Err(PeError::NoRoomForSection));
     }
 
     #[test]
