@@ -3,56 +3,22 @@
 //! say, and once it has failed it must stay failed.
 #![no_main]
 
+#[path = "common/tls_drive.rs"]
+mod tls_drive;
+
 use std::sync::{Arc, OnceLock};
 
-use bootsign_tls::{Client, Config, FixedTime, Fingerprint, RandomSource, RngError};
+use bootsign_tls::{Client, Config, FixedTime, Fingerprint};
 use libfuzzer_sys::fuzz_target;
-
-/// A fixed "random" source: reproducible runs matter more here than secrecy.
-#[derive(Debug)]
-struct FixedRng;
-
-impl RandomSource for FixedRng {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), RngError> {
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (i as u8).wrapping_mul(31).wrapping_add(7);
-        }
-        Ok(())
-    }
-}
-
-static RNG: FixedRng = FixedRng;
 
 /// One configuration for the whole run: building one allocates the provider for good.
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(|| Config::new(&[Fingerprint([0x42; 32])], &RNG, Arc::new(FixedTime(1_800_000_000))))
+    CONFIG.get_or_init(|| {
+        Config::new(&[Fingerprint([0x42; 32])], &tls_drive::RNG, Arc::new(FixedTime(1_800_000_000)))
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&step, records)) = data.split_first() else { return };
-    let step = usize::from(step).max(1) * 8;
-    let mut client = Client::new(config(), "boot.example").expect("a valid name");
-    let mut out = Vec::new();
-    client.take_outgoing(&mut out);
-    assert!(!out.is_empty(), "the ClientHello is ready at once");
-    let _ = client.write_app(b"GET / HTTP/1.1\r\n\r\n");
-    let mut failed = false;
-    for piece in records.chunks(step) {
-        let result = client.feed_incoming(piece);
-        client.take_outgoing(&mut out);
-        let mut app = Vec::new();
-        let _ = client.read_app(&mut app);
-        if failed {
-            assert!(result.is_err(), "a failed connection must stay failed");
-        }
-        if result.is_err() {
-            failed = true;
-            // A failure is final and explained.
-            assert!(client.error().is_some());
-            assert!(!client.is_handshaking());
-        }
-    }
-    client.feed_eof();
-    let _ = client.close();
+    tls_drive::drive!(data, Client::new(config(), "boot.example"));
 });

@@ -306,6 +306,11 @@ fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>) -> Result<(), PathErro
         return Err(PathError::WrongPurpose { cert: name(cert), purpose });
     }
     let (bits, needed) = match purpose {
+        // Either bit, as key exchange decides which one is used: a TLS server key signs the
+        // handshake (ECDHE, TLS 1.3: digitalSignature) or decrypts the premaster secret
+        // (static RSA: keyEncipherment). This is only the purpose-level minimum; each TLS
+        // path checks the bit its key exchange needs (bootsign-tls: the handshake-signature
+        // check requires digitalSignature, the legacy static-RSA engine keyEncipherment).
         Purpose::ServerAuth => (
             key_usage::DIGITAL_SIGNATURE | key_usage::KEY_ENCIPHERMENT,
             "digitalSignature or keyEncipherment",

@@ -19,6 +19,7 @@ use rustls::unbuffered::{
 };
 use rustls::{ClientConfig, PeerIncompatible};
 
+use crate::app_buffers::AppBuffers;
 use crate::client_auth::Resolver;
 use crate::config::{Config, TlsVersion};
 use crate::error::Error;
@@ -95,24 +96,18 @@ pub struct Client {
     incoming: Vec<u8>,
     /// TLS bytes for the platform to send.
     outgoing: Vec<u8>,
-    /// Decrypted application data not yet read.
-    received: Vec<u8>,
-    /// Application data written before the handshake allowed sending it.
-    unsent: Vec<u8>,
     handshaking: bool,
-    close_requested: bool,
-    close_sent: bool,
-    peer: PeerState,
-    error: Option<Error>,
+    /// Unsent and received application data, closing, and the failure.
+    app: AppBuffers,
 }
 
 impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Client")
             .field("handshaking", &self.handshaking)
-            .field("peer", &self.peer)
-            .field("close_sent", &self.close_sent)
-            .field("error", &self.error)
+            .field("peer", &self.app.peer)
+            .field("close_sent", &self.app.close_sent)
+            .field("error", &self.app.error)
             .finish()
     }
 }
@@ -197,13 +192,8 @@ impl Client {
             min_version: config.min_version,
             incoming: Vec::new(),
             outgoing: Vec::new(),
-            received: Vec::new(),
-            unsent: Vec::new(),
             handshaking: true,
-            close_requested: false,
-            close_sent: false,
-            peer: PeerState::Open,
-            error: None,
+            app: AppBuffers::new(),
         };
         client.drive()?;
         Ok(client)
@@ -222,10 +212,14 @@ impl Client {
     }
 
     /// Takes bytes received from the server (all of them; partial records are kept).
-    /// Fails when the connection failed, now or before.
+    /// Fails when the connection failed, now or before. After the server's close_notify,
+    /// whatever it sends is dropped unread.
     pub fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
+        self.app.check()?;
+        if self.app.peer == PeerState::ClosedCleanly {
+            // Nothing after close_notify counts: do not let the peer grow the buffer.
+            self.incoming = Vec::new();
+            return Ok(());
         }
         self.incoming.extend_from_slice(data);
         self.drive()
@@ -234,30 +228,17 @@ impl Client {
     /// Notes that the server closed TCP. Without a close_notify before it, the data is
     /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
     pub fn feed_eof(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        if self.handshaking {
-            self.error = Some(Error::ClosedDuringHandshake);
-        } else if self.peer == PeerState::Open {
-            self.peer = PeerState::Truncated;
-        }
+        self.app.feed_eof(self.handshaking);
     }
 
     /// Whether the handshake is still going on (and has not failed).
     pub fn is_handshaking(&self) -> bool {
-        self.handshaking && self.error.is_none()
+        self.handshaking && self.app.error.is_none()
     }
 
     /// Queues application data; it is encrypted as soon as the handshake allows.
     pub fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        if self.close_requested {
-            return Err(Error::WriteAfterClose);
-        }
-        self.unsent.extend_from_slice(data);
+        self.app.write(data)?;
         self.drive()
     }
 
@@ -266,43 +247,29 @@ impl Client {
     /// more can come. After a truncation, once the data is read, reports
     /// [`Error::Truncated`].
     pub fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
-        let n = self.received.len();
-        if n > 0 {
-            out.append(&mut self.received);
-            return Ok(n);
-        }
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        if self.peer == PeerState::Truncated {
-            return Err(Error::Truncated);
-        }
-        Ok(0)
+        self.app.read(out)
     }
 
     /// Sends close_notify (after the handshake, if it is still going on). Data written
     /// before is sent first; nothing can be written after.
     pub fn close(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        self.close_requested = true;
+        self.app.request_close()?;
         self.drive()
     }
 
     /// What the server did to its side of the connection.
     pub fn peer_state(&self) -> PeerState {
-        self.peer
+        self.app.peer
     }
 
     /// Whether both sides have sent close_notify.
     pub fn is_closed(&self) -> bool {
-        self.close_sent && self.peer == PeerState::ClosedCleanly
+        self.app.is_closed()
     }
 
     /// The failure that ended the connection, if any.
     pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
+        self.app.error.as_ref()
     }
 
     /// The version, suite and group agreed on, once the handshake has finished.
@@ -348,9 +315,7 @@ impl Client {
 
     /// Runs the rustls state machine until it needs more input.
     fn drive(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.app.check()?;
         loop {
             let UnbufferedStatus { mut discard, state } = self.conn.process_tls_records(&mut self.incoming);
             let mut done = false;
@@ -362,7 +327,7 @@ impl Client {
                         match record {
                             Ok(record) => {
                                 discard += record.discard;
-                                self.received.extend_from_slice(record.payload);
+                                self.app.received.extend_from_slice(record.payload);
                             }
                             Err(e) => {
                                 failure = Some(e);
@@ -375,12 +340,11 @@ impl Client {
                 Ok(ConnectionState::TransmitTlsData(mut t)) => {
                     // Bytes are handed over through take_outgoing, so they count as sent now.
                     if let Some(mut w) = t.may_encrypt_app_data()
-                        && !self.unsent.is_empty()
+                        && !self.app.unsent.is_empty()
                     {
-                        let data = core::mem::take(&mut self.unsent);
+                        let data = core::mem::take(&mut self.app.unsent);
                         if let Err(e) = encrypt(&mut w, &data, &mut self.outgoing) {
-                            self.error = Some(e.clone());
-                            return Err(e);
+                            return Err(self.app.fail(e));
                         }
                     }
                     t.done();
@@ -388,26 +352,25 @@ impl Client {
                 Ok(ConnectionState::WriteTraffic(mut w)) => {
                     self.handshaking = false;
                     let mut result = Ok(());
-                    if !self.unsent.is_empty() {
-                        let data = core::mem::take(&mut self.unsent);
+                    if !self.app.unsent.is_empty() {
+                        let data = core::mem::take(&mut self.app.unsent);
                         result = encrypt(&mut w, &data, &mut self.outgoing);
                     }
-                    if result.is_ok() && self.close_requested && !self.close_sent {
+                    if result.is_ok() && self.app.close_requested && !self.app.close_sent {
                         result = close_notify(&mut w, &mut self.outgoing);
-                        self.close_sent = true;
+                        self.app.close_sent = true;
                     }
                     if let Err(e) = result {
-                        self.error = Some(e.clone());
-                        return Err(e);
+                        return Err(self.app.fail(e));
                     }
                     done = true;
                 }
                 Ok(ConnectionState::PeerClosed) => {
                     self.handshaking = false;
-                    self.peer = PeerState::ClosedCleanly;
+                    self.app.peer = PeerState::ClosedCleanly;
                 }
                 Ok(ConnectionState::Closed) => {
-                    self.peer = PeerState::ClosedCleanly;
+                    self.app.peer = PeerState::ClosedCleanly;
                     done = true;
                 }
                 Ok(ConnectionState::BlockedHandshake) => done = true,
@@ -417,8 +380,7 @@ impl Client {
             if let Some(e) = failure {
                 let e = self.translate(e);
                 // rustls may have queued an alert for the server; it is in `outgoing`.
-                self.error = Some(e.clone());
-                return Err(e);
+                return Err(self.app.fail(e));
             }
             if done {
                 return Ok(());

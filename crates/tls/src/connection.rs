@@ -8,6 +8,12 @@
 //! TCP connection** and drives the [`LegacyClient`] it returns: the static-RSA CBC suites
 //! at TLS 1.2, and TLS 1.0/1.1 when enabled. Certificate failures are never retried: both
 //! engines check certificates with the same verifier, so the answer would be the same.
+//!
+//! The failure that triggers the retry is not authenticated (anyone in between can forge
+//! an alert), so the legacy hello also offers the TLS 1.2 ECDHE suites of the first one:
+//! a server that picks one of them refuses the fallback
+//! ([`LegacyError::EcdheAvailable`](crate::LegacyError::EcdheAvailable)), and a
+//! TLS 1.3-capable one answers TLS_FALLBACK_SCSV with inappropriate_fallback.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;

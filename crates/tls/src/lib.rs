@@ -23,6 +23,7 @@
 
 extern crate alloc;
 
+mod app_buffers;
 mod client;
 mod client_auth;
 mod config;

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use bootsign_pki::cert::CertError;
+use bootsign_pki::cert::{CertError, key_usage};
 use bootsign_pki::{Cert, Fingerprint, PathError, Policy, Purpose, ServerName as PkiName, verify_path};
 use once_cell::race::OnceBox;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -247,6 +247,16 @@ impl PkiVerifier {
             self.outcome.fail(CertificateFailure::Malformed { index: 0, error });
             Error::InvalidCertificate(CertificateError::BadEncoding)
         })?;
+        // The path check accepts a TLS server leaf with digitalSignature or keyEncipherment
+        // (the static-RSA suites only decrypt with the key); here, in an ECDHE or TLS 1.3
+        // handshake, the key signs, which only digitalSignature allows.
+        if !parsed.key_usage_allows(key_usage::DIGITAL_SIGNATURE) {
+            self.outcome.fail(CertificateFailure::Path(PathError::KeyUsage {
+                cert: parsed.display_name().to_string(),
+                needed: "digitalSignature (the server signs the ECDHE or TLS 1.3 handshake with it)",
+            }));
+            return Err(Error::InvalidCertificate(CertificateError::InvalidPurpose));
+        }
         verify_handshake_signature(version, dss.scheme, parsed.spki, message, dss.signature())
             .map(|()| HandshakeSignatureValid::assertion())
             .map_err(|error| {

@@ -24,6 +24,10 @@ fn exchange(config: &Config, server: &Server, name: &str) -> Result<Conn<LegacyC
     conn.close()?;
     assert_eq!(conn.client.peer_state(), PeerState::ClosedCleanly, "server log:\n{}", server.log());
     assert!(conn.client.is_closed());
+    // After close_notify, what the server sends is dropped: not buffered, not an error.
+    conn.client.feed_incoming(&[23, 3, 3, 0x40, 0]).unwrap();
+    conn.client.feed_incoming(&[0x55; 4096]).unwrap();
+    assert_eq!(conn.client.read_app(&mut Vec::new()).unwrap(), 0);
     Ok(conn)
 }
 
@@ -407,4 +411,90 @@ fn renegotiation_is_refused() {
     };
     assert!(matches!(e, Error::AlertReceived { alert: AlertDescription::HandshakeFailure, .. }), "{e:?}");
     assert!(server.log_shows("no renegotiation"), "the server saw the refusal:\n{}", server.log());
+}
+
+#[test]
+fn forced_fallback_to_an_ecdhe_server_is_refused() {
+    // A TLS 1.2 server with ECDHE and static RSA: rustls would have connected, so a failure
+    // of the first connection can only have been forged (here: a synthetic alert).
+    let server = start(&rsa_server("-tls1_2", "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"));
+    let config = Pki::get().config();
+
+    let mut conn = Conn::open_legacy(&config, server.port, "localhost").unwrap();
+    let e = conn.handshake().expect_err("the legacy engine must not connect to an ECDHE server");
+    assert!(
+        matches!(e, Error::Legacy(LegacyError::EcdheAvailable { suite: 0xc02f })),
+        "{e:?}\n{}",
+        server.log()
+    );
+    assert!(e.to_string().contains("not genuine"), "{e}");
+    assert!(!e.wants_legacy_retry(&config), "and nothing falls back further");
+
+    let forged = Error::AlertReceived {
+        alert: AlertDescription::HandshakeFailure,
+        client_cert_requested: false,
+        client_cert_configured: false,
+    };
+    let retry = Connection::retry_after(&forged, &config, "localhost").expect("the rule retries").unwrap();
+    assert!(retry.is_legacy());
+    let mut tcp = Conn::over_tcp(retry, server.port);
+    let e = tcp.handshake().expect_err("the retry must be refused");
+    assert!(matches!(e, Error::Legacy(LegacyError::EcdheAvailable { .. })), "{e:?}");
+    assert!(tcp.client.negotiated().is_none());
+}
+
+#[test]
+fn server_that_prefers_static_rsa_over_ecdhe_still_connects() {
+    // The server's own choice (its preference order) is static RSA: the same answer a
+    // single hello with every suite would get, so the legacy handshake goes on.
+    let mut args = rsa_server("-tls1_2", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256");
+    args.push("-serverpref".into());
+    let (server, result) = run(&Pki::get().config(), &args);
+    let conn = result.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    assert_eq!(conn.client.negotiated().unwrap().suite, CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA);
+}
+
+#[test]
+fn key_encipherment_only_leaf_is_fine_for_static_rsa() {
+    let mut args = serve("kenc-rsa", Some("chain.pem"));
+    args.extend(["-tls1_2".into(), "-cipher".into(), "AES128-SHA256".into()]);
+    let (server, result) = run(&Pki::get().config(), &args);
+    result.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+}
+
+/// A TLS 1.2 ServerHello for TLS_RSA_WITH_AES_128_CBC_SHA with these extensions, as a record.
+fn server_hello(exts: &[u8]) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.extend_from_slice(&[0, 0x00, 0x2f, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend_from_slice(exts);
+    let mut m = vec![2, 0, 0, body.len() as u8];
+    m.extend_from_slice(&body);
+    let mut r = vec![22, 3, 3, 0, m.len() as u8];
+    r.extend_from_slice(&m);
+    r
+}
+
+#[test]
+fn client_certificate_requires_secure_renegotiation() {
+    let pki = Pki::get();
+    let mut config = pki.config();
+    config.set_client_auth(&[pki.der("client-rsa"), pki.der("int")], &pki.file("client-rsa.pk8")).unwrap();
+    let fresh = || {
+        let mut c = LegacyClient::new(&config, "localhost").unwrap();
+        c.take_outgoing(&mut Vec::new());
+        c
+    };
+    let e = fresh().feed_incoming(&server_hello(&[0, 0x17, 0, 0])).unwrap_err();
+    assert!(matches!(e, Error::Legacy(LegacyError::MissingRenegotiationInfo)), "{e:?}");
+    assert!(e.to_string().contains("renegotiation"), "{e}");
+    // With renegotiation_info, the handshake goes on to the Certificate.
+    let mut c = fresh();
+    c.feed_incoming(&server_hello(&[0xff, 1, 0, 1, 0])).unwrap();
+    assert!(c.is_handshaking());
+    // Without a client certificate, a server without it is still accepted.
+    let mut c = LegacyClient::new(&pki.config(), "localhost").unwrap();
+    c.feed_incoming(&server_hello(&[])).unwrap();
+    assert!(c.is_handshaking());
 }

@@ -20,6 +20,10 @@ fn exchange(config: &Config, server: &Server, name: &str) -> Result<Conn, Error>
     conn.close()?;
     assert_eq!(conn.client.peer_state(), PeerState::ClosedCleanly, "server log:\n{}", server.log());
     assert!(conn.client.is_closed());
+    // After close_notify, what the server sends is dropped: not buffered, not an error.
+    conn.client.feed_incoming(&[23, 3, 3, 0x40, 0]).unwrap();
+    conn.client.feed_incoming(&[0x55; 4096]).unwrap();
+    assert_eq!(conn.client.read_app(&mut Vec::new()).unwrap(), 0);
     Ok(conn)
 }
 
@@ -268,6 +272,25 @@ fn refuses_path_length_violation() {
         matches!(path_error(&e), PathError::PathLenExceeded { cert, path_len: 0, below: 1 } if cert == "Test Intermediate"),
         "{e}"
     );
+}
+
+#[test]
+fn refuses_signing_with_a_key_encipherment_only_leaf() {
+    // The path check accepts keyEncipherment for a TLS server; an ECDHE or TLS 1.3
+    // handshake is signed with the key, which needs digitalSignature.
+    for (version, suite) in
+        [("-tls1_2", "ECDHE-RSA-AES128-GCM-SHA256"), ("-tls1_3", "ECDHE-RSA-AES128-GCM-SHA256")]
+    {
+        let mut args = serve("kenc-rsa", Some("chain.pem"));
+        args.extend([version.into(), "-cipher".into(), suite.into()]);
+        let (server, result) = run(&Pki::get().config(), &args);
+        let e = result.err().unwrap_or_else(|| panic!("{version}: accepted; server log:\n{}", server.log()));
+        assert!(
+            matches!(path_error(&e), PathError::KeyUsage { cert, needed } if cert == "localhost" && needed.starts_with("digitalSignature")),
+            "{version}: {e}"
+        );
+        assert!(e.to_string().contains("keyUsage without digitalSignature"), "{e}");
+    }
 }
 
 #[test]

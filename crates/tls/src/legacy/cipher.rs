@@ -3,13 +3,22 @@
 //!
 //! TLS 1.1 and 1.2 put a fresh random IV in front of every record; TLS 1.0 chains the last
 //! ciphertext block of one record into the next. Decryption checks the padding and the
-//! MAC without returning early: a bad record costs about the same time whichever check
-//! fails, and both are reported as the same `bad_record_mac`.
+//! MAC without returning early, and reports both failures as the same `bad_record_mac`.
+//!
+//! Lucky Thirteen (CVE-2013-0169): the MAC covers the content, whose length depends on
+//! the (secret) padding length, so a plain HMAC takes a number of hash compressions that
+//! leaks it. After the real MAC, `open` runs dummy compressions on a throwaway hasher so
+//! that every record of a given length costs as many compressions as the one with the
+//! least padding, whatever its padding byte says or whether it is valid. This equalises
+//! the dominant cost only: it is not a constant-time implementation in the strict sense
+//! (the slices hashed and the loop bounds still depend on the padding length, and memory
+//! access patterns and caches are not controlled), so a small timing difference may remain.
 
 use alloc::vec::Vec;
 
 use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use hmac::Mac;
+use sha2::Digest;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
 use zeroize::Zeroizing;
 
@@ -19,6 +28,18 @@ use super::suites::MacAlgorithm;
 use crate::platform::RandomSource;
 
 const BLOCK: usize = 16;
+
+/// The block size of SHA-1 and SHA-256, the record MACs' hashes.
+const HASH_BLOCK: usize = 64;
+/// What the MAC covers besides the content: sequence number, type, version, length.
+const MAC_HEADER: usize = 13;
+
+/// Compression-function calls the inner HMAC hash makes over a record of `content_len`
+/// bytes beyond those every record costs (the key block, the outer hash): the header, the
+/// content and the hash padding (at least 9 bytes for SHA-1 and SHA-256).
+fn mac_data_blocks(content_len: usize) -> usize {
+    (MAC_HEADER + content_len + 9).div_ceil(HASH_BLOCK)
+}
 
 enum Aes {
     Aes128(aes::Aes128),
@@ -89,6 +110,28 @@ impl CbcProtection {
         match self.mac {
             MacAlgorithm::Sha1 => hmac_parts::<hmac::Hmac<sha1::Sha1>>(&self.mac_key, &parts),
             MacAlgorithm::Sha256 => hmac_parts::<hmac::Hmac<sha2::Sha256>>(&self.mac_key, &parts),
+        }
+    }
+
+    /// Runs `blocks` compression-function calls (and one finalisation) on a throwaway
+    /// hasher of the MAC's hash, whose result is discarded.
+    fn dummy_compressions(&self, blocks: usize) {
+        let zero = [0u8; HASH_BLOCK];
+        match self.mac {
+            MacAlgorithm::Sha1 => {
+                let mut h = sha1::Sha1::new();
+                for _ in 0..blocks {
+                    h.update(zero);
+                }
+                core::hint::black_box(h.finalize());
+            }
+            MacAlgorithm::Sha256 => {
+                let mut h = sha2::Sha256::new();
+                for _ in 0..blocks {
+                    h.update(zero);
+                }
+                core::hint::black_box(h.finalize());
+            }
         }
     }
 
@@ -192,6 +235,10 @@ impl CbcProtection {
         let pad_len = if pad_len + mac_len > n { 1 } else { pad_len };
         let content_len = n - pad_len - mac_len;
         let expected = self.mac(seq, typ, version, &plain[..content_len]);
+        // Lucky Thirteen: make up the compressions the padding saved, so that the total is
+        // that of the longest content this record can hold (padding of one byte).
+        let max_content_len = n - 1 - mac_len;
+        self.dummy_compressions(mac_data_blocks(max_content_len) - mac_data_blocks(content_len));
         let tag = &plain[content_len..content_len + mac_len];
         let mac_ok: Choice = expected.as_slice().ct_eq(tag);
         if !bool::from(good & mac_ok) {
@@ -257,6 +304,46 @@ mod tests {
                 assert_eq!(rx.open(23, 0x0302, &bad), Err(LegacyError::BadRecordMac), "byte {i}");
             }
         }
+    }
+
+    #[test]
+    fn any_flipped_byte_is_a_bad_record_mac() {
+        for (mac, tls10) in [(MacAlgorithm::Sha1, true), (MacAlgorithm::Sha256, false)] {
+            let (mut tx, _) = pair(mac, 16, tls10);
+            // 100 bytes: several padding bytes, and a MAC spanning CBC blocks.
+            let content: Vec<u8> = (0..100).collect();
+            let sealed = tx.seal(23, 0x0303, &content, &Counter).unwrap();
+            for i in 0..sealed.len() {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let (_, mut rx) = pair(mac, 16, tls10);
+                    let mut bad = sealed.clone();
+                    bad[i] ^= flip;
+                    assert_eq!(rx.open(23, 0x0303, &bad), Err(LegacyError::BadRecordMac), "{mac:?} byte {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mac_compressions_do_not_depend_on_the_padding() {
+        // For every record size and padding length the engine may see, the real MAC's
+        // blocks plus the dummy ones are those of the one-byte-padding case.
+        for mac_len in [20usize, 32] {
+            for n in (BLOCK..=MAX_FRAGMENT + 2048).step_by(BLOCK).filter(|n| *n > mac_len) {
+                let max = n - 1 - mac_len;
+                let want = mac_data_blocks(max);
+                for pad_len in 1..=core::cmp::min(256, n - mac_len) {
+                    let content_len = n - pad_len - mac_len;
+                    let real = mac_data_blocks(content_len);
+                    assert!(real <= want);
+                    assert_eq!(real + (want - real), want);
+                }
+            }
+        }
+        // And the block count is what SHA-1/SHA-256 compress: 13 + len + 9 bytes, rounded up.
+        assert_eq!(mac_data_blocks(0), 1);
+        assert_eq!(mac_data_blocks(42), 1);
+        assert_eq!(mac_data_blocks(43), 2);
     }
 
     #[test]

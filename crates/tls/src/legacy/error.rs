@@ -59,6 +59,14 @@ pub enum LegacyError {
     /// The server's random says it speaks a newer version than it picked: someone in between
     /// forced the fallback (RFC 8446 §4.1.3).
     Downgrade,
+    /// The server picked one of the TLS 1.2 ECDHE suites the fallback hello offers next to
+    /// the static-RSA ones. The legacy engine cannot run them; a server that supports them
+    /// would have accepted the first (rustls) hello, so that hello's failure was not genuine
+    /// (most likely tampered with by someone in between) and nothing falls back.
+    EcdheAvailable {
+        /// The suite the server picked.
+        suite: u16,
+    },
     /// The server picked a cipher suite not offered (or not usable at the version).
     SuiteNotOffered(u16),
     /// The server picked a compression method other than none.
@@ -69,6 +77,10 @@ pub enum LegacyError {
     DuplicateExtension(u16),
     /// The server's renegotiation_info is not empty on the first handshake (RFC 5746 §3.4).
     BadRenegotiationInfo,
+    /// A client certificate is configured but the server's ServerHello has no
+    /// renegotiation_info: without secure renegotiation (RFC 5746) an attacker could splice
+    /// its own traffic in front of the client's authenticated session (CVE-2009-3555).
+    MissingRenegotiationInfo,
     /// The server's key is not RSA: the static-RSA suites encrypt the premaster secret to it.
     ServerKeyNotRsa {
         /// The key, described.
@@ -113,7 +125,9 @@ impl LegacyError {
             | Self::CompressionNotOffered(_)
             | Self::DuplicateExtension(_) => A::IllegalParameter,
             Self::ExtensionNotOffered(_) => A::UnsupportedExtension,
-            Self::BadRenegotiationInfo => A::HandshakeFailure,
+            Self::BadRenegotiationInfo | Self::MissingRenegotiationInfo | Self::EcdheAvailable { .. } => {
+                A::HandshakeFailure
+            }
             Self::ServerKeyNotRsa { .. } | Self::ServerKeyNotForEncryption { .. } => {
                 A::UnsupportedCertificate
             }
@@ -170,6 +184,12 @@ impl fmt::Display for LegacyError {
                 "the server's random shows it speaks a newer TLS version than it picked: \
                  the connection was forced down by someone in between",
             ),
+            Self::EcdheAvailable { suite } => write!(
+                f,
+                "the server picked the ECDHE cipher suite {suite:#06x} in the fallback hello: it supports \
+                 ECDHE suites, so the failure of the first connection was not genuine (possible \
+                 tampering by someone in between); refusing to fall back to static RSA"
+            ),
             Self::SuiteNotOffered(s) => {
                 write!(f, "the server picked cipher suite {s:#06x}, which was not offered")
             }
@@ -181,6 +201,11 @@ impl fmt::Display for LegacyError {
             }
             Self::DuplicateExtension(e) => write!(f, "the server sent extension {e:#06x} twice"),
             Self::BadRenegotiationInfo => f.write_str("the server's renegotiation_info is not empty"),
+            Self::MissingRenegotiationInfo => f.write_str(
+                "the server does not support secure renegotiation (no renegotiation_info in its \
+                 ServerHello), which is required when a client certificate is configured \
+                 (CVE-2009-3555)",
+            ),
             Self::ServerKeyNotRsa { key } => write!(
                 f,
                 "the server's certificate has a {key} key; the static-RSA cipher suites need an RSA key"

@@ -60,6 +60,12 @@ pub(crate) struct Params {
     pub(crate) legacy_min: Option<LegacyVersion>,
     pub(crate) client_cert: Option<Arc<CertifiedKey>>,
     pub(crate) client_key: Option<Arc<ClientKey>>,
+    /// The TLS 1.2 ECDHE suites the rustls path offers, offered here too (ahead of the
+    /// static-RSA ones) so that the server's choice is the one a single hello with every
+    /// suite would get; a server picking one of them ends the fallback.
+    pub(crate) ecdhe_suites: Vec<u16>,
+    /// The key exchange groups of the rustls path, for supported_groups.
+    pub(crate) ecdhe_groups: Vec<u16>,
 }
 
 impl Params {
@@ -106,6 +112,12 @@ pub(crate) struct Chosen {
 impl Chosen {
     fn prf(&self) -> Prf {
         if self.version >= TLS12 { Prf::Sha256 } else { Prf::Md5Sha1 }
+    }
+
+    /// A finished handshake's parameters, for tests past the handshake.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> Self {
+        Self { version: TLS12, suite: SUITES[0], ems: true, server_random: [0; 32] }
     }
 }
 
@@ -176,15 +188,23 @@ impl State {
     pub(crate) fn start(params: Params, io: &mut Io<'_>) -> Result<Self, Error> {
         let mut client_random = [0u8; 32];
         params.rng.fill(&mut client_random).map_err(|_| Error::Legacy(LegacyError::Random))?;
-        let suites: Vec<u16> = SUITES.iter().map(|s| s.id).collect();
+        // The ECDHE suites first: a server that supports them must pick one (and so reveal
+        // that the first connection's failure was not genuine).
+        let suites: Vec<u16> =
+            params.ecdhe_suites.iter().copied().chain(SUITES.iter().map(|s| s.id)).collect();
         let schemes: Vec<u16> = SUPPORTED_SCHEMES.iter().map(|s| u16::from(*s)).collect();
         let server_name = match &params.name {
             ServerName::DnsName(d) => Some(d.as_ref()),
             _ => None,
         };
-        let hello =
-            ClientHello { random: client_random, suites: &suites, server_name, signature_schemes: &schemes }
-                .encode();
+        let hello = ClientHello {
+            random: client_random,
+            suites: &suites,
+            groups: &params.ecdhe_groups,
+            server_name,
+            signature_schemes: &schemes,
+        }
+        .encode();
         let mut c = Common { params, client_random, transcript: Vec::new() };
         io.send(&hello, &mut c.transcript)?;
         Ok(Self::ServerHello(ExpectServerHello { c }))
@@ -246,6 +266,9 @@ impl ExpectServerHello {
         if tail == DOWNGRADE_TLS12 || (version < TLS12 && tail == DOWNGRADE_TLS11) {
             return Err(legacy(LegacyError::Downgrade));
         }
+        if self.c.params.ecdhe_suites.contains(&hello.suite) {
+            return Err(legacy(LegacyError::EcdheAvailable { suite: hello.suite }));
+        }
         let suite = suites::find(hello.suite)
             .filter(|s| s.usable_at(version))
             .ok_or(legacy(LegacyError::SuiteNotOffered(hello.suite)))?;
@@ -255,6 +278,7 @@ impl ExpectServerHello {
         let sni_sent = matches!(self.c.params.name, ServerName::DnsName(_));
         let mut seen: Vec<u16> = Vec::new();
         let mut ems = false;
+        let mut secure_renegotiation = false;
         for (t, data) in &hello.extensions {
             if seen.contains(t) {
                 return Err(legacy(LegacyError::DuplicateExtension(*t)));
@@ -263,13 +287,26 @@ impl ExpectServerHello {
             match *t {
                 ext::SERVER_NAME if sni_sent && data.is_empty() => {}
                 ext::EXTENDED_MASTER_SECRET if data.is_empty() => ems = true,
-                ext::RENEGOTIATION_INFO if *data == [0] => {}
+                ext::RENEGOTIATION_INFO if *data == [0] => secure_renegotiation = true,
                 ext::RENEGOTIATION_INFO => return Err(legacy(LegacyError::BadRenegotiationInfo)),
+                // Offered with the ECDHE suites; a server may send it whatever it picks
+                // (RFC 8422 §5.2), and nothing here uses it.
+                ext::EC_POINT_FORMATS if !self.c.params.ecdhe_suites.is_empty() => {
+                    if data.first().map(|&n| usize::from(n) + 1) != Some(data.len()) || data.len() < 2 {
+                        return Err(legacy(LegacyError::Decode { what: "ServerHello ec_point_formats" }));
+                    }
+                }
                 ext::SERVER_NAME | ext::EXTENDED_MASTER_SECRET => {
                     return Err(legacy(LegacyError::Decode { what: "ServerHello extension" }));
                 }
                 other => return Err(legacy(LegacyError::ExtensionNotOffered(other))),
             }
+        }
+        // With a client certificate, the server must support secure renegotiation: otherwise
+        // an attacker could splice its own traffic in front of an authenticated session
+        // (CVE-2009-3555), whether or not this client ever renegotiates.
+        if self.c.params.client_cert.is_some() && !secure_renegotiation {
+            return Err(legacy(LegacyError::MissingRenegotiationInfo));
         }
         io.records.version = version;
         self.c.transcript.extend_from_slice(&m.raw);

@@ -42,6 +42,8 @@ pub(crate) fn type_name(t: u8) -> &'static str {
 /// Extension codes used here.
 pub(crate) mod ext {
     pub(crate) const SERVER_NAME: u16 = 0x0000;
+    pub(crate) const SUPPORTED_GROUPS: u16 = 0x000a;
+    pub(crate) const EC_POINT_FORMATS: u16 = 0x000b;
     pub(crate) const SIGNATURE_ALGORITHMS: u16 = 0x000d;
     pub(crate) const EXTENDED_MASTER_SECRET: u16 = 0x0017;
     pub(crate) const RENEGOTIATION_INFO: u16 = 0xff01;
@@ -50,8 +52,9 @@ pub(crate) mod ext {
 /// TLS_FALLBACK_SCSV (RFC 7507): this ClientHello is a retry with older versions.
 const FALLBACK_SCSV: u16 = 0x5600;
 
-/// The largest handshake message accepted: room for long certificate chains.
-pub(crate) const MAX_HANDSHAKE_MESSAGE: usize = 256 * 1024;
+/// The largest handshake message accepted (as rustls's default): room for long
+/// certificate chains, and a bound on what the reassembly buffer holds.
+pub(crate) const MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
 
 /// Wraps `body` as a handshake message of type `t`.
 pub(crate) fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
@@ -65,6 +68,9 @@ pub(crate) fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
 pub(crate) struct ClientHello<'a> {
     pub(crate) random: [u8; 32],
     pub(crate) suites: &'a [u16],
+    /// The named groups for the ECDHE suites among `suites` (supported_groups), sent with
+    /// ec_point_formats (uncompressed only) when not empty.
+    pub(crate) groups: &'a [u16],
     /// The DNS name for SNI (never an IP address).
     pub(crate) server_name: Option<&'a str>,
     pub(crate) signature_schemes: &'a [u16],
@@ -92,6 +98,19 @@ impl ClientHello<'_> {
             put_vec16(&mut list, &entry);
             put_u16(&mut exts, ext::SERVER_NAME);
             put_vec16(&mut exts, &list);
+        }
+        if !self.groups.is_empty() {
+            let mut groups = Vec::new();
+            for g in self.groups {
+                put_u16(&mut groups, *g);
+            }
+            let mut list = Vec::new();
+            put_vec16(&mut list, &groups);
+            put_u16(&mut exts, ext::SUPPORTED_GROUPS);
+            put_vec16(&mut exts, &list);
+            // ec_point_formats: one format, uncompressed (RFC 8422 §5.1.2).
+            put_u16(&mut exts, ext::EC_POINT_FORMATS);
+            put_vec16(&mut exts, &[1, 0]);
         }
         put_u16(&mut exts, ext::EXTENDED_MASTER_SECRET);
         put_vec16(&mut exts, &[]);
@@ -290,13 +309,21 @@ mod tests {
         assert!(j.is_empty());
         j.push(&[11, 0xff, 0xff, 0xff]);
         assert!(matches!(j.next_message(), Err(LegacyError::HandshakeMessageTooLong { .. })));
+        // 64 KiB is the limit: announced, it is waited for; one byte more is refused.
+        let mut j = Joiner::default();
+        j.push(&[11, 0x01, 0x00, 0x00]);
+        assert!(j.next_message().unwrap().is_none());
+        let mut j = Joiner::default();
+        j.push(&[11, 0x01, 0x00, 0x01]);
+        assert_eq!(j.next_message().unwrap_err(), LegacyError::HandshakeMessageTooLong { len: 65537 });
     }
 
     #[test]
     fn client_hello_has_sni_ems_and_renegotiation_info() {
         let hello = ClientHello {
             random: [1; 32],
-            suites: &[0x002f],
+            suites: &[0xc02f, 0x002f],
+            groups: &[0x001d, 0x0017],
             server_name: Some("boot.example"),
             signature_schemes: &[0x0401],
         }
@@ -308,7 +335,9 @@ mod tests {
         assert!(find(b"boot.example"));
         assert!(find(&[0x00, 0x17, 0x00, 0x00]), "extended_master_secret");
         assert!(find(&[0xff, 0x01, 0x00, 0x01, 0x00]), "renegotiation_info");
-        assert!(find(&[0x00, 0x2f, 0x56, 0x00]), "the suite, then TLS_FALLBACK_SCSV");
+        assert!(find(&[0xc0, 0x2f, 0x00, 0x2f, 0x56, 0x00]), "the suites, then TLS_FALLBACK_SCSV");
+        assert!(find(&[0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17]), "supported_groups");
+        assert!(find(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]), "ec_point_formats: uncompressed");
     }
 
     #[test]

@@ -5,16 +5,33 @@
 //! [`LegacyClient`] has the method set and semantics of [`Client`](crate::Client), and
 //! checks the server's certificate with the same verifier. It is meant as a fallback
 //! only, tried on a new TCP connection when the rustls client fails in a way
-//! [`Error::wants_legacy_retry`] accepts (see [`Connection`](crate::Connection)): its
-//! ClientHello therefore carries TLS_FALLBACK_SCSV (RFC 7507), and a server random
-//! showing a newer version than the one picked aborts it (RFC 8446 §4.1.3), so that an
-//! attacker who breaks the first connection gains nothing.
+//! [`Error::wants_legacy_retry`] accepts (see [`Connection`](crate::Connection)).
+//!
+//! That failure is not authenticated: an attacker in between can forge the alert that
+//! ends the first connection, and so make the firmware try this engine against a server
+//! that would have used ECDHE, to get a static-RSA session (no forward secrecy, CBC). The
+//! fallback hello therefore limits what a forced fallback gains:
+//!
+//! - it carries TLS_FALLBACK_SCSV (RFC 7507), which a server supporting something newer
+//!   answers with inappropriate_fallback;
+//! - a server random showing a newer version than the one picked aborts it (RFC 8446
+//!   §4.1.3);
+//! - it also offers the TLS 1.2 ECDHE suites (with supported_groups and ec_point_formats)
+//!   of the rustls path, ahead of the static-RSA ones, so the server makes the choice a
+//!   single hello with every suite would get. If it picks an ECDHE suite, which this
+//!   engine cannot run, the first failure was not genuine and the connection is refused
+//!   with [`LegacyError::EcdheAvailable`]; the handshake goes on only when the server
+//!   itself picks a static-RSA suite.
+//!
+//! What remains is a server that prefers static RSA over ECDHE (or has no ECDHE at all):
+//! there the forced fallback gives the attacker the session the server would choose anyway.
 //!
 //! What it does: TLS 1.2 (1.1, 1.0 when enabled) with RSA key exchange; SNI for DNS
 //! names; extended master secret (RFC 7627) offered and used when the server agrees;
-//! renegotiation_info offered empty and renegotiation refused (a HelloRequest gets a
-//! no_renegotiation warning); handshake messages split across records or packed
-//! several to one; records up to 16 KiB; client certificates (RSA and ECDSA); TLS 1.0
+//! renegotiation_info offered empty, required from the server when a client certificate
+//! is configured, and renegotiation refused (a HelloRequest gets a no_renegotiation
+//! warning); handshake messages split across records or packed
+//! several to one (up to 64 KiB each); records up to 16 KiB; client certificates (RSA and ECDSA); TLS 1.0
 //! application data split 1/n-1 against BEAST. No session resumption.
 //!
 //! The layers, one file each (private): `record` framing and `cipher` CBC protection,
@@ -33,12 +50,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use rustls::pki_types::ServerName;
-use rustls::{AlertDescription, HandshakeKind, ProtocolVersion};
+use rustls::{AlertDescription, HandshakeKind, ProtocolVersion, SupportedCipherSuite};
 
 pub use self::error::LegacyError;
 use self::handshake::{Chosen, Event, Io, Params, State, TLS10};
 use self::messages::{Joiner, Message, typ};
 use self::record::{ContentType, RecordLayer};
+use crate::app_buffers::AppBuffers;
 use crate::client::{Negotiated, PeerState};
 use crate::config::{Config, TlsVersion};
 use crate::error::Error;
@@ -57,18 +75,12 @@ pub struct LegacyClient {
     incoming: Vec<u8>,
     /// TLS bytes for the platform to send.
     outgoing: Vec<u8>,
-    /// Decrypted application data not yet read.
-    received: Vec<u8>,
-    /// Application data written before the handshake finished.
-    unsent: Vec<u8>,
     /// What the handshake agreed, once it has finished.
     done: Option<Chosen>,
     client_cert_requested: bool,
     client_cert_configured: bool,
-    close_requested: bool,
-    close_sent: bool,
-    peer: PeerState,
-    error: Option<Error>,
+    /// Unsent and received application data, closing, and the failure.
+    app: AppBuffers,
 }
 
 impl core::fmt::Debug for LegacyClient {
@@ -76,9 +88,9 @@ impl core::fmt::Debug for LegacyClient {
         f.debug_struct("LegacyClient")
             .field("handshaking", &self.is_handshaking())
             .field("negotiated", &self.negotiated())
-            .field("peer", &self.peer)
-            .field("close_sent", &self.close_sent)
-            .field("error", &self.error)
+            .field("peer", &self.app.peer)
+            .field("close_sent", &self.app.close_sent)
+            .field("error", &self.app.error)
             .finish()
     }
 }
@@ -103,6 +115,14 @@ impl LegacyClient {
             legacy_min: config.legacy_min,
             client_cert: config.client_cert.clone(),
             client_key: config.client_key.clone(),
+            ecdhe_suites: config
+                .provider
+                .cipher_suites
+                .iter()
+                .filter(|s| matches!(s, SupportedCipherSuite::Tls12(_)))
+                .map(|s| u16::from(s.suite()))
+                .collect(),
+            ecdhe_groups: config.provider.kx_groups.iter().map(|g| u16::from(g.name())).collect(),
         };
         let mut records = RecordLayer::new(config.rng);
         let mut outgoing = Vec::new();
@@ -113,15 +133,10 @@ impl LegacyClient {
             joiner: Joiner::default(),
             incoming: Vec::new(),
             outgoing,
-            received: Vec::new(),
-            unsent: Vec::new(),
             done: None,
             client_cert_requested: false,
             client_cert_configured: config.client_cert.is_some(),
-            close_requested: false,
-            close_sent: false,
-            peer: PeerState::Open,
-            error: None,
+            app: AppBuffers::new(),
         })
     }
 
@@ -138,42 +153,30 @@ impl LegacyClient {
     }
 
     /// Takes bytes received from the server (all of them; partial records are kept).
-    /// Fails when the connection failed, now or before.
+    /// Fails when the connection failed, now or before. After the server's close_notify,
+    /// whatever it sends is dropped unread.
     pub fn feed_incoming(&mut self, data: &[u8]) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
+        self.app.check()?;
+        if self.app.peer == PeerState::Open {
+            self.incoming.extend_from_slice(data);
         }
-        self.incoming.extend_from_slice(data);
         self.run()
     }
 
     /// Notes that the server closed TCP. Without a close_notify before it, the data is
     /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
     pub fn feed_eof(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        if self.done.is_none() {
-            self.error = Some(Error::ClosedDuringHandshake);
-        } else if self.peer == PeerState::Open {
-            self.peer = PeerState::Truncated;
-        }
+        self.app.feed_eof(self.done.is_none());
     }
 
     /// Whether the handshake is still going on (and has not failed).
     pub fn is_handshaking(&self) -> bool {
-        self.done.is_none() && self.error.is_none()
+        self.done.is_none() && self.app.error.is_none()
     }
 
     /// Queues application data; it is encrypted as soon as the handshake allows.
     pub fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        if self.close_requested {
-            return Err(Error::WriteAfterClose);
-        }
-        self.unsent.extend_from_slice(data);
+        self.app.write(data)?;
         self.run()
     }
 
@@ -182,43 +185,29 @@ impl LegacyClient {
     /// more can come. After a truncation, once the data is read, reports
     /// [`Error::Truncated`].
     pub fn read_app(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
-        let n = self.received.len();
-        if n > 0 {
-            out.append(&mut self.received);
-            return Ok(n);
-        }
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        if self.peer == PeerState::Truncated {
-            return Err(Error::Truncated);
-        }
-        Ok(0)
+        self.app.read(out)
     }
 
     /// Sends close_notify (after the handshake, if it is still going on). Data written
     /// before is sent first; nothing can be written after.
     pub fn close(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        self.close_requested = true;
+        self.app.request_close()?;
         self.run()
     }
 
     /// What the server did to its side of the connection.
     pub fn peer_state(&self) -> PeerState {
-        self.peer
+        self.app.peer
     }
 
     /// Whether both sides have sent close_notify.
     pub fn is_closed(&self) -> bool {
-        self.close_sent && self.peer == PeerState::ClosedCleanly
+        self.app.is_closed()
     }
 
     /// The failure that ended the connection, if any.
     pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
+        self.app.error.as_ref()
     }
 
     /// The version and suite agreed on, once the handshake has finished (`group` is
@@ -243,9 +232,7 @@ impl LegacyClient {
     /// Processes what has arrived and sends what can be sent; a failure is recorded, an
     /// alert queued for the server, and the error returned.
     fn run(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
+        self.app.check()?;
         match self.process().and_then(|()| self.flush()) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -266,13 +253,16 @@ impl LegacyClient {
             let _ = self.records.write(ContentType::Alert, &[FATAL, u8::from(alert)], &mut self.outgoing);
         }
         self.state = None;
-        self.error = Some(e);
+        self.app.error = Some(e);
     }
 
     /// Handles every whole record received. Once the server has sent close_notify, what
-    /// follows is ignored.
+    /// follows is dropped.
     fn process(&mut self) -> Result<(), Error> {
-        while self.peer == PeerState::Open {
+        if self.app.peer != PeerState::Open {
+            self.incoming = Vec::new();
+        }
+        while self.app.peer == PeerState::Open {
             let Some(record) = self.records.next_record(&mut self.incoming).map_err(Error::Legacy)? else {
                 break;
             };
@@ -301,9 +291,12 @@ impl LegacyClient {
                             got: "application data",
                         }));
                     }
-                    self.received.extend_from_slice(&record.payload);
+                    self.app.received.extend_from_slice(&record.payload);
                 }
             }
+        }
+        if self.app.peer != PeerState::Open {
+            self.incoming = Vec::new();
         }
         Ok(())
     }
@@ -317,7 +310,7 @@ impl LegacyClient {
             if self.done.is_none() {
                 return Err(Error::ClosedDuringHandshake);
             }
-            self.peer = PeerState::ClosedCleanly;
+            self.app.peer = PeerState::ClosedCleanly;
             return Ok(());
         }
         if level == WARNING {
@@ -369,8 +362,8 @@ impl LegacyClient {
     /// Once the handshake is done: sends queued data, then close_notify if asked.
     fn flush(&mut self) -> Result<(), Error> {
         let Some(chosen) = self.done else { return Ok(()) };
-        if !self.unsent.is_empty() {
-            let data = core::mem::take(&mut self.unsent);
+        if !self.app.unsent.is_empty() {
+            let data = core::mem::take(&mut self.app.unsent);
             let app = ContentType::ApplicationData;
             // TLS 1.0 chains IVs across records: a one-byte record first randomises the IV
             // of the rest (the 1/n-1 split against BEAST).
@@ -380,12 +373,12 @@ impl LegacyClient {
             }
             self.records.write(app, &data[split..], &mut self.outgoing).map_err(Error::Legacy)?;
         }
-        if self.close_requested && !self.close_sent {
+        if self.app.close_requested && !self.app.close_sent {
             let close_notify = u8::from(AlertDescription::CloseNotify);
             self.records
                 .write(ContentType::Alert, &[WARNING, close_notify], &mut self.outgoing)
                 .map_err(Error::Legacy)?;
-            self.close_sent = true;
+            self.app.close_sent = true;
         }
         Ok(())
     }
@@ -484,9 +477,20 @@ mod tests {
             Error::Legacy(LegacyError::VersionNotOffered(0x0304))
         ));
         assert!(matches!(
-            fails(hello([3, 3], [0xc0, 0x2f], &[])),
-            Error::Legacy(LegacyError::SuiteNotOffered(0xc02f))
+            fails(hello([3, 3], [0, 0x9c], &[])),
+            Error::Legacy(LegacyError::SuiteNotOffered(0x9c))
         ));
+        // An ECDHE suite of the rustls path, offered in the fallback hello: refused as a
+        // sign that the first connection's failure was forged.
+        for suite in [[0xc0, 0x2f], [0xc0, 0x2b], [0xcc, 0xa8]] {
+            let e = fails(hello([3, 3], suite, &[0xff, 1, 0, 1, 0]));
+            let want = u16::from_be_bytes(suite);
+            assert!(
+                matches!(e, Error::Legacy(LegacyError::EcdheAvailable { suite }) if suite == want),
+                "{e:?}"
+            );
+            assert!(alloc::format!("{e}").contains("not genuine"), "{e}");
+        }
         assert!(matches!(
             fails(hello([3, 3], [0, 0x2f], &[0, 0x23, 0, 0])),
             Error::Legacy(LegacyError::ExtensionNotOffered(0x23))
@@ -503,6 +507,37 @@ mod tests {
         let mut c = client();
         c.feed_incoming(&hello([3, 3], [0, 0x3d], &[0, 0x17, 0, 0, 0xff, 1, 0, 1, 0])).unwrap();
         assert!(c.is_handshaking());
+    }
+
+    #[test]
+    fn hello_offers_the_ecdhe_suites_and_groups_first() {
+        let config = Config::new(&[Fingerprint([1; 32])], &RNG, Arc::new(FixedTime(1_700_000_000)));
+        let mut c = LegacyClient::new(&config, "boot.example").unwrap();
+        let mut hello = Vec::new();
+        c.take_outgoing(&mut hello);
+        let find = |needle: &[u8]| hello.windows(needle.len()).position(|w| w == needle);
+        // The six ECDHE suites of the rustls path, then the four static-RSA ones, then SCSV.
+        let suites = [
+            0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30, 0xcc, 0xa9, 0xcc, 0xa8, 0x00, 0x3c, 0x00, 0x3d,
+            0x00, 0x2f, 0x00, 0x35, 0x56, 0x00,
+        ];
+        assert!(find(&suites).is_some(), "{hello:02x?}");
+        assert!(find(&[0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]).is_some());
+        assert!(find(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]).is_some());
+    }
+
+    #[test]
+    fn data_after_close_notify_is_not_buffered() {
+        let mut c = client();
+        c.done = Some(Chosen::for_test());
+        let mut input = record(21, &[1, 0]);
+        input.extend_from_slice(&[23, 3, 3, 0, 9, 1]);
+        c.feed_incoming(&input).unwrap();
+        assert_eq!(c.peer_state(), PeerState::ClosedCleanly);
+        assert!(c.incoming.is_empty(), "what followed close_notify was dropped");
+        c.feed_incoming(&[23, 3, 3, 0, 5, 1, 2]).unwrap();
+        c.feed_incoming(&[0; 4096]).unwrap();
+        assert!(c.incoming.is_empty());
     }
 
     #[test]

@@ -207,6 +207,14 @@ impl Pki {
             Some(&SERVER_EXT.replace("DNS:localhost, IP:127.0.0.1", "DNS:wrong.example")),
         );
         pki.cert("leaf-root2-rsa", "localhost", KeyKind::Rsa, Some("root2"), Some(SERVER_EXT));
+        // keyUsage keyEncipherment only: fine for static RSA, not for a signed handshake.
+        pki.cert(
+            "kenc-rsa",
+            "localhost",
+            KeyKind::Rsa,
+            Some("int"),
+            Some(&SERVER_EXT.replace("digitalSignature, keyEncipherment", "keyEncipherment")),
+        );
         // A tampered signature: flip a bit in the last byte of the DER (inside the signature).
         let mut der = fs::read(pki.dir.join("leaf-ec.der")).unwrap();
         let last = der.len() - 1;

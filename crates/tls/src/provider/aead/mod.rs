@@ -76,6 +76,12 @@ fn decrypt_error() -> Error {
     Error::DecryptError
 }
 
+/// The largest plaintext of a record (RFC 5246 §6.2.1, RFC 8446 §5.1).
+const MAX_FRAGMENT_LEN: usize = 16384;
+/// TLS 1.3: the most the content type and padding may add to a record's plaintext
+/// (RFC 8446 §5.2: at most 2^14 + 256 bytes of ciphertext, tag included).
+const TLS13_MAX_OVERHEAD: usize = 256;
+
 /// TLS 1.3 record protection (RFC 8446 §5.2) with any [`AeadAlgorithm`].
 pub(crate) struct Tls13Aead(pub(crate) &'static dyn AeadAlgorithm);
 
@@ -132,13 +138,20 @@ impl MessageDecrypter for Tls13Record {
         if len < TAG_LEN {
             return Err(decrypt_error());
         }
+        if len > MAX_FRAGMENT_LEN + TLS13_MAX_OVERHEAD {
+            return Err(Error::PeerSentOversizedRecord);
+        }
         let aad = cipher::make_tls13_aad(len);
         let nonce = Nonce::new(&self.iv, seq).0;
         let (data, tag) = msg.payload.split_at_mut(len - TAG_LEN);
         let tag: [u8; TAG_LEN] = (&*tag).try_into().map_err(|_| decrypt_error())?;
         self.cipher.open(&nonce, &aad, data, &tag).map_err(|_| decrypt_error())?;
         msg.payload.truncate(len - TAG_LEN);
-        msg.into_tls13_unpadded_message()
+        let plain = msg.into_tls13_unpadded_message()?;
+        if plain.payload.len() > MAX_FRAGMENT_LEN {
+            return Err(Error::PeerSentOversizedRecord);
+        }
+        Ok(plain)
     }
 }
 
@@ -260,10 +273,71 @@ impl MessageDecrypter for Tls12Record {
             nonce[NONCE_LEN - explicit..].copy_from_slice(&msg.payload[..explicit]);
         }
         let plain_len = len - explicit - TAG_LEN;
+        if plain_len > MAX_FRAGMENT_LEN {
+            return Err(Error::PeerSentOversizedRecord);
+        }
         let aad = cipher::make_tls12_aad(seq, msg.typ, msg.version, plain_len);
         let (head, tag) = msg.payload.split_at_mut(len - TAG_LEN);
         let tag: [u8; TAG_LEN] = (&*tag).try_into().map_err(|_| decrypt_error())?;
         self.cipher.open(&nonce, &aad, &mut head[explicit..], &tag).map_err(|_| decrypt_error())?;
         Ok(msg.into_plain_message_range(explicit..explicit + plain_len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use rustls::crypto::cipher::{OutboundChunks, Tls12AeadAlgorithm, Tls13AeadAlgorithm};
+
+    use super::*;
+
+    fn key() -> AeadKey {
+        AeadKey::from([7u8; 32])
+    }
+
+    #[test]
+    fn tls12_refuses_oversized_plaintext() {
+        let alg = Tls12Aead(&aes_gcm::AES_256_GCM, Tls12Nonce::GcmExplicit);
+        let decrypt = |plain_len: usize| {
+            let mut payload = vec![0u8; GCM_EXPLICIT_LEN + plain_len + TAG_LEN];
+            let msg = InboundOpaqueMessage::new(
+                ContentType::ApplicationData,
+                ProtocolVersion::TLSv1_2,
+                &mut payload,
+            );
+            alg.decrypter(key(), &[1; 4]).decrypt(msg, 0).map(|_| ()).unwrap_err()
+        };
+        assert_eq!(decrypt(MAX_FRAGMENT_LEN + 1), Error::PeerSentOversizedRecord);
+        assert_eq!(decrypt(MAX_FRAGMENT_LEN), Error::DecryptError, "the limit itself is allowed");
+    }
+
+    #[test]
+    fn tls13_refuses_oversized_plaintext() {
+        let alg = Tls13Aead(&aes_gcm::AES_256_GCM);
+        let iv = || Iv::new([3; NONCE_LEN]);
+        let round_trip = |len: usize| {
+            let data = vec![b'x'; len];
+            let plain = OutboundPlainMessage {
+                typ: ContentType::ApplicationData,
+                version: ProtocolVersion::TLSv1_2,
+                payload: OutboundChunks::Single(&data),
+            };
+            let sealed = alg.encrypter(key(), iv()).encrypt(plain, 5).unwrap();
+            let mut wire = sealed.encode();
+            let msg = InboundOpaqueMessage::new(
+                ContentType::ApplicationData,
+                ProtocolVersion::TLSv1_2,
+                &mut wire[5..],
+            );
+            alg.decrypter(key(), iv()).decrypt(msg, 5).map(|m| m.payload.len())
+        };
+        assert_eq!(round_trip(MAX_FRAGMENT_LEN), Ok(MAX_FRAGMENT_LEN));
+        assert_eq!(round_trip(MAX_FRAGMENT_LEN + 1), Err(Error::PeerSentOversizedRecord));
+        let mut payload = vec![0u8; MAX_FRAGMENT_LEN + TLS13_MAX_OVERHEAD + 1];
+        let msg =
+            InboundOpaqueMessage::new(ContentType::ApplicationData, ProtocolVersion::TLSv1_2, &mut payload);
+        let e = alg.decrypter(key(), iv()).decrypt(msg, 0).map(|_| ()).unwrap_err();
+        assert_eq!(e, Error::PeerSentOversizedRecord);
     }
 }
