@@ -12,6 +12,7 @@
 
 extern crate alloc;
 
+mod aes_gcm_ni;
 mod clock;
 mod config;
 mod conn;
@@ -85,7 +86,12 @@ fn run() -> Result<(), String> {
         cfg.anchors.len(),
         cfg.certs.len(),
         if cfg.key.is_some() { ", client key" } else { "" },
-        if sha256_ni::supported() { ", SHA-256 on the CPU's SHA extensions" } else { "" }
+        match (sha256_ni::supported(), aes_gcm_ni::supported()) {
+            (true, true) => ", SHA-256 and AES-GCM on the CPU's SHA and AES instructions",
+            (true, false) => ", SHA-256 on the CPU's SHA extensions",
+            (false, true) => ", AES-GCM on the CPU's AES instructions",
+            (false, false) => "",
+        }
     );
     let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
     let autodhcp = cfg.setting("autodhcp") != Some("0");

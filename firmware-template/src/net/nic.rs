@@ -1,11 +1,30 @@
 //! The NIC the stack runs on: the core's own driver where it has one for the device,
 //! else the platform's driver through SNP.
 
-use smoltcp::phy::{self, DeviceCapabilities};
+use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
 use super::snp::{self, SnpDevice};
 use super::virtio::{self, VirtioNet};
+
+/// Largest Ethernet frame without FCS.
+pub const FRAME: usize = 1514;
+
+/// What both drivers offer smoltcp. Checksums are computed on transmit but not verified
+/// on receive. They guard against corruption only (an attacker recomputes them), the NIC
+/// has checked the Ethernet FCS, and what must be intact is checked end to end: by its
+/// signature (imgverify) or, for HTTPS, by TLS. An unverified plain-HTTP download has no
+/// protection against tampering either way. Verifying costs a pass over every byte, which
+/// costs a fifth of the download speed on slow CPUs.
+pub fn ethernet_capabilities() -> DeviceCapabilities {
+    let mut caps = DeviceCapabilities::default();
+    caps.medium = Medium::Ethernet;
+    caps.max_transmission_unit = FRAME;
+    caps.checksum.ipv4 = Checksum::Tx;
+    caps.checksum.tcp = Checksum::Tx;
+    caps.checksum.udp = Checksum::Tx;
+    caps
+}
 
 /// Either driver, as one smoltcp device.
 pub enum Nic {

@@ -9,14 +9,13 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
+use super::nic::FRAME;
+use smoltcp::phy::{self, DeviceCapabilities};
 use smoltcp::time::Instant;
 use uefi::boot::{self, ScopedProtocol, SearchType};
 use uefi::proto::network::snp::{NetworkState, ReceiveFlags, SimpleNetwork};
 use uefi::{Handle, Identify};
 
-/// Largest Ethernet frame without FCS.
-const FRAME: usize = 1514;
 /// Frames the NIC may hold before transmit waits.
 const MAX_IN_FLIGHT: usize = 64;
 
@@ -177,18 +176,6 @@ impl phy::Device for SnpDevice {
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = FRAME;
-        // Checksums are computed on transmit but not verified on receive. They guard
-        // against corruption only (an attacker recomputes them), the NIC has checked the
-        // Ethernet FCS, and what must be intact is checked end to end: by its signature
-        // (imgverify) or, for HTTPS, by TLS. An unverified plain-HTTP download has no
-        // protection against tampering either way. Verifying costs a pass over every
-        // byte, which costs a fifth of the download speed on slow CPUs.
-        caps.checksum.ipv4 = Checksum::Tx;
-        caps.checksum.tcp = Checksum::Tx;
-        caps.checksum.udp = Checksum::Tx;
-        caps
+        super::nic::ethernet_capabilities()
     }
 }

@@ -17,11 +17,12 @@ use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{Ordering, fence};
 
-use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, DeviceCapabilities};
 use smoltcp::time::Instant;
 use uefi::Handle;
 use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, ScopedProtocol};
 
+use super::nic::FRAME;
 use crate::pci::{self, ATTR_BUS_MASTER, ATTR_IO, DmaBuffer, PciIo};
 
 const VENDOR_VIRTIO: u16 = 0x1af4;
@@ -58,8 +59,6 @@ const TX_QUEUE: u16 = 1;
 /// `virtio_net_hdr` without mergeable receive buffers: all zero on transmit (no
 /// offloads), ignored on receive.
 const NET_HDR: usize = 10;
-/// Largest Ethernet frame without FCS.
-const FRAME: usize = 1514;
 /// Bytes per packet buffer (header + frame, rounded so buffers never straddle pages).
 const SLOT: usize = 2048;
 const PAGE: usize = 4096;
@@ -410,13 +409,6 @@ impl phy::Device for VirtioNet {
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = FRAME;
-        // See snp.rs: receive checksums are not verified; integrity is end to end.
-        caps.checksum.ipv4 = Checksum::Tx;
-        caps.checksum.tcp = Checksum::Tx;
-        caps.checksum.udp = Checksum::Tx;
-        caps
+        super::nic::ethernet_capabilities()
     }
 }
