@@ -35,22 +35,8 @@ fn runs_its_embedded_script_and_fetches_over_http() {
     eprintln!("{out}");
 }
 
-use common::Env;
-use std::path::PathBuf;
+use common::{Env, fixtures};
 use std::sync::Mutex;
-
-/// The kernel and initramfs fetched by scripts/fixtures.sh (run by scripts/setup.sh).
-fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("BOOTSIGN_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"));
-    assert!(
-        dir.join("vmlinuz").is_file() && dir.join("initrd.img").is_file(),
-        "{} lacks vmlinuz and initrd.img: run scripts/setup.sh (it fetches them)",
-        dir.display()
-    );
-    dir
-}
 
 /// A CA with a code-signing certificate, and a web root holding `files` (copied from
 /// the fixtures) signed by it.

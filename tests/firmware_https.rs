@@ -9,24 +9,15 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::Env;
 use common::http::FileServer;
 use common::https::HttpsServer;
 use common::qemu::Qemu;
+use common::{Env, fixtures};
 
 const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
 const REFUSED: &str = "nothing was booted";
-
-fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("BOOTSIGN_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"));
-    assert!(dir.join("vmlinuz").is_file(), "run scripts/setup.sh first: it fetches the kernel fixtures");
-    dir
-}
 
 /// A CA with a code-signing certificate, a server certificate for 10.0.2.2 (the host
 /// as the guest sees it), and www/ with the signed kernel and initrd.

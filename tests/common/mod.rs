@@ -264,3 +264,16 @@ pub fn refused(env: &Env, args: &[&str], expect: &[&str]) {
         before.keys().chain(after.keys()).filter(|k| before.get(*k) != after.get(*k)).collect();
     assert!(changed.is_empty(), "bootsign {args:?} changed files: {changed:?}");
 }
+
+/// The kernel and initramfs fetched by scripts/fixtures.sh (run by scripts/setup.sh).
+pub fn fixtures() -> PathBuf {
+    let dir = std::env::var_os("BOOTSIGN_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"));
+    assert!(
+        dir.join("vmlinuz").is_file() && dir.join("initrd.img").is_file(),
+        "{} lacks vmlinuz and initrd.img: run scripts/setup.sh (it fetches them)",
+        dir.display()
+    );
+    dir
+}
