@@ -32,7 +32,11 @@ fn show(what: &str, out: &str) {
 }
 const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
 
+/// The median, or NaN for a group that was not run (`BENCH_ONLY`).
 fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
 }
@@ -206,22 +210,34 @@ fn main() {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut tls_suite = String::new();
     let runs = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS);
+    // `BENCH_ONLY=boot|http|max` runs one group (the others print as not measured).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let run = |group: &str| only.is_empty() || only == group;
     for _ in 0..runs {
-        let mut q = Qemu::boot_efi(&boot_efi, "");
-        let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
-        assert_eq!(which, 0, "{}", q.output());
-        show("boot over HTTP", &q.output());
-        ours.push(at.as_secs_f64());
-        drop(q);
-        direct.push(direct_boot(&fx));
-        let mut q = Qemu::boot_efi(&big_efi, "");
-        let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
-        let out = q.output();
-        assert_eq!(which, 0, "{out}");
-        show("64 MiB download", &out);
-        rates.push(download_rate(&out, "big.bin"));
-        verifies.push(verify_ms(&out, "big.bin") / 1000.0);
-        drop(q);
+        if run("boot") {
+            let mut q = Qemu::boot_efi(&boot_efi, "");
+            let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
+            assert_eq!(which, 0, "{}", q.output());
+            show("boot over HTTP", &q.output());
+            ours.push(at.as_secs_f64());
+            drop(q);
+            direct.push(direct_boot(&fx));
+        }
+        if run("http") {
+            let extra = std::env::var("BENCH_QEMU_ARGS").unwrap_or_default();
+            let extra: Vec<&str> = extra.split_whitespace().collect();
+            let mut q = Qemu::boot_efi_with(&big_efi, "virtio-net-pci,netdev=n0,romfile=", &extra);
+            let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
+            let out = q.output();
+            assert_eq!(which, 0, "{out}");
+            show("64 MiB download", &out);
+            rates.push(download_rate(&out, "big.bin"));
+            verifies.push(verify_ms(&out, "big.bin") / 1000.0);
+            drop(q);
+        }
+        if !run("max") {
+            continue;
+        }
         let mut q = Qemu::boot_efi_with(&https_efi, "virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"]);
         let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
         let out = q.output();

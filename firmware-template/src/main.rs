@@ -13,6 +13,7 @@
 extern crate alloc;
 
 mod aes_gcm_ni;
+mod allocator;
 mod clock;
 mod config;
 mod conn;

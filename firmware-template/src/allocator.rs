@@ -1,0 +1,61 @@
+//! The heap. Small allocations come from the firmware's pool, as uefi's allocator does
+//! it; large ones (downloaded images) straight from the page allocator.
+//!
+//! Why: OVMF's AllocatePool takes time in proportion to the size for large requests.
+//! Measured under TCG: 0.26 s for the buffer of a 64 MiB download (half of the
+//! download's own time), while AllocatePages hands out as much in under 0.1 ms.
+//! Freeing takes about 0.18 s per 64 MiB either way; downloads are freed rarely.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::{self, NonNull};
+
+use uefi::allocator::Allocator as Pool;
+use uefi::boot::{self, AllocateType, MemoryType};
+
+const PAGE: usize = 4096;
+/// From this size on, whole pages are allocated.
+const LARGE: usize = 256 * 1024;
+
+struct Heap;
+
+/// Whether the firmware's allocator may still be called (not after ExitBootServices).
+fn boot_services_active() -> bool {
+    let Some(st) = uefi::table::system_table_raw() else { return false };
+    // SAFETY: uefi keeps the system table pointer valid for the program's lifetime.
+    !unsafe { st.as_ref() }.boot_services.is_null()
+}
+
+#[global_allocator]
+static HEAP: Heap = Heap;
+
+fn is_large(layout: &Layout) -> bool {
+    layout.size() >= LARGE && layout.align() <= PAGE
+}
+
+// SAFETY: large blocks are page runs of at least `size` bytes, page-aligned (so any
+// alignment up to a page holds), given back with the same page count they were taken
+// with; everything else is delegated to uefi's pool allocator unchanged.
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if !is_large(&layout) {
+            // SAFETY: the caller's contract is passed on as is.
+            return unsafe { Pool.alloc(layout) };
+        }
+        if !boot_services_active() {
+            return ptr::null_mut();
+        }
+        boot::allocate_pages(AllocateType::AnyPages, MemoryType::LOADER_DATA, layout.size().div_ceil(PAGE))
+            .map(|p| p.as_ptr())
+            .unwrap_or(ptr::null_mut())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !is_large(&layout) {
+            // SAFETY: `ptr` came from `Pool.alloc` with this layout (same size class).
+            return unsafe { Pool.dealloc(ptr, layout) };
+        }
+        let Some(ptr) = NonNull::new(ptr) else { return };
+        // SAFETY: `ptr` is the start of a page run of this many pages from `alloc`.
+        let _ = unsafe { boot::free_pages(ptr, layout.size().div_ceil(PAGE)) };
+    }
+}
