@@ -2,6 +2,10 @@
 //! `core` + `alloc` + `bootsign_tls` code) on the host CPU: the McGrew-Viega test cases
 //! with 96-bit IVs, and random inputs against bootsign-tls's software AES-GCM (RustCrypto).
 
+#[macro_use]
+#[path = "../firmware-template/src/xmm.rs"]
+mod xmm;
+
 #[path = "../firmware-template/src/aes_gcm_ni.rs"]
 #[allow(dead_code)]
 mod aes_gcm_ni;

@@ -2,6 +2,10 @@
 //! code) against the `sha2` crate, on the host CPU. QEMU runs with `-cpu max` in
 //! tests/firmware.rs exercise it inside the firmware too.
 
+#[macro_use]
+#[path = "../firmware-template/src/xmm.rs"]
+mod xmm;
+
 #[path = "../firmware-template/src/sha256_ni.rs"]
 #[allow(dead_code)]
 mod sha256_ni;

@@ -306,46 +306,6 @@ impl AeadCipher for Cipher {
 // ---------------------------------------------------------------------------------------
 // Assembly. Templates are built from the macros below; `{name}` are register operands.
 
-/// Saves xmm0..xmm11 at `{save}` (12 * 16 bytes).
-macro_rules! save_xmm0_11 {
-    () => {
-        concat!(
-            "movdqu [{save}], xmm0\n",
-            "movdqu [{save} + 16], xmm1\n",
-            "movdqu [{save} + 32], xmm2\n",
-            "movdqu [{save} + 48], xmm3\n",
-            "movdqu [{save} + 64], xmm4\n",
-            "movdqu [{save} + 80], xmm5\n",
-            "movdqu [{save} + 96], xmm6\n",
-            "movdqu [{save} + 112], xmm7\n",
-            "movdqu [{save} + 128], xmm8\n",
-            "movdqu [{save} + 144], xmm9\n",
-            "movdqu [{save} + 160], xmm10\n",
-            "movdqu [{save} + 176], xmm11\n",
-        )
-    };
-}
-
-/// Restores what `save_xmm0_11` saved.
-macro_rules! restore_xmm0_11 {
-    () => {
-        concat!(
-            "movdqu xmm0, [{save}]\n",
-            "movdqu xmm1, [{save} + 16]\n",
-            "movdqu xmm2, [{save} + 32]\n",
-            "movdqu xmm3, [{save} + 48]\n",
-            "movdqu xmm4, [{save} + 64]\n",
-            "movdqu xmm5, [{save} + 80]\n",
-            "movdqu xmm6, [{save} + 96]\n",
-            "movdqu xmm7, [{save} + 112]\n",
-            "movdqu xmm8, [{save} + 128]\n",
-            "movdqu xmm9, [{save} + 144]\n",
-            "movdqu xmm10, [{save} + 160]\n",
-            "movdqu xmm11, [{save} + 176]\n",
-        )
-    };
-}
-
 /// One AES round (`$op` = pxor for the whitening, aesenc) on xmm0-xmm3 with the round
 /// key at byte offset `$k`.
 macro_rules! round4 {
@@ -559,7 +519,7 @@ macro_rules! reduce {
 macro_rules! ctr_ghash_asm {
     ($dir:ident) => {
         concat!(
-            save_xmm0_11!(),
+            save_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
             "movdqa xmm6, [{c}]\n",
             "movdqu xmm5, [{ctr}]\n",
             "pshufb xmm5, xmm6\n",
@@ -608,7 +568,7 @@ macro_rules! ctr_ghash_asm {
             "jnz 4b\n",
             "5:\n",
             "movdqu [{x}], xmm7\n",
-            restore_xmm0_11!(),
+            restore_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
         )
     };
 }
@@ -692,7 +652,7 @@ unsafe fn ghash(keys: &Keys, x: &mut [u8; 16], data: *const u8, blocks: usize) {
     // `data`, reads and writes `x` and `save`, and restores every XMM register it touches.
     unsafe {
         asm!(
-            save_xmm0_11!(),
+            save_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
             "movdqa xmm6, [{c}]",
             "movdqu xmm7, [{x}]",
             "cmp {n}, 4",
@@ -730,7 +690,7 @@ unsafe fn ghash(keys: &Keys, x: &mut [u8; 16], data: *const u8, blocks: usize) {
             "jnz 4b",
             "5:",
             "movdqu [{x}], xmm7",
-            restore_xmm0_11!(),
+            restore_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
             h = in(reg) keys.h.as_ptr(),
             c = in(reg) core::ptr::from_ref(&CONSTS),
             x = in(reg) x.as_mut_ptr(),

@@ -12,6 +12,9 @@
 
 extern crate alloc;
 
+#[macro_use]
+mod xmm;
+
 mod aes_gcm_ni;
 mod allocator;
 mod clock;

@@ -112,18 +112,7 @@ unsafe fn compress(state: &mut [u32; 8], data: *const u8, blocks: usize) {
     // `save` (its own register save area), and restores every XMM register it touches.
     unsafe {
         asm!(
-            // Save xmm0-xmm10.
-            "movdqu [rcx], xmm0",
-            "movdqu [rcx + 16], xmm1",
-            "movdqu [rcx + 32], xmm2",
-            "movdqu [rcx + 48], xmm3",
-            "movdqu [rcx + 64], xmm4",
-            "movdqu [rcx + 80], xmm5",
-            "movdqu [rcx + 96], xmm6",
-            "movdqu [rcx + 112], xmm7",
-            "movdqu [rcx + 128], xmm8",
-            "movdqu [rcx + 144], xmm9",
-            "movdqu [rcx + 160], xmm10",
+            save_xmm!("rcx"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
             // State words a..h into ABEF (xmm1) and CDGH (xmm2).
             "movdqu xmm7, [rdi]",
             "movdqu xmm2, [rdi + 16]",
@@ -185,18 +174,7 @@ unsafe fn compress(state: &mut [u32; 8], data: *const u8, blocks: usize) {
             "palignr xmm2, xmm7, 8",
             "movdqu [rdi], xmm1",
             "movdqu [rdi + 16], xmm2",
-            // Restore.
-            "movdqu xmm0, [rcx]",
-            "movdqu xmm1, [rcx + 16]",
-            "movdqu xmm2, [rcx + 32]",
-            "movdqu xmm3, [rcx + 48]",
-            "movdqu xmm4, [rcx + 64]",
-            "movdqu xmm5, [rcx + 80]",
-            "movdqu xmm6, [rcx + 96]",
-            "movdqu xmm7, [rcx + 112]",
-            "movdqu xmm8, [rcx + 128]",
-            "movdqu xmm9, [rcx + 144]",
-            "movdqu xmm10, [rcx + 160]",
+            restore_xmm!("rcx"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
             in("rdi") state.as_mut_ptr(),
             inout("rsi") data => _,
             in("rdx") core::ptr::from_ref(&TABLES),
