@@ -1,5 +1,5 @@
-//! PCI devices through the UEFI PCI I/O protocol: configuration space, I/O-port BARs,
-//! and DMA memory that both the CPU and the device can reach. The uefi crate has no
+//! PCI devices through the UEFI PCI I/O protocol: configuration space, I/O-port and
+//! memory BARs, and DMA memory that both the CPU and the device can reach. The uefi crate has no
 //! binding for this protocol, so its table is declared here, following the UEFI
 //! specification (section 14.4).
 
@@ -87,6 +87,7 @@ pub struct PciIo(PciIoTable);
 
 /// `EFI_PCI_IO_ATTRIBUTE_*`
 pub const ATTR_IO: u64 = 0x0100;
+pub const ATTR_MEMORY: u64 = 0x0200;
 pub const ATTR_BUS_MASTER: u64 = 0x0400;
 
 const ATTR_OP_GET: u32 = 0;
@@ -113,14 +114,33 @@ impl PciIo {
         &mut self.0
     }
 
-    /// Reads a 16-bit configuration-space register.
-    pub fn config_u16(&mut self, offset: u32) -> Result<u16, Status> {
-        let mut value = 0u16;
-        // SAFETY: the table comes from the opened protocol; the buffer holds one u16.
-        let status = unsafe {
-            (self.0.pci_read)(self.table(), Width::U16, offset, 1, ptr::from_mut(&mut value).cast())
-        };
+    /// Reads a configuration-space register.
+    pub fn config<T: IoValue>(&mut self, offset: u32) -> Result<T, Status> {
+        let mut value = T::default();
+        // SAFETY: the table comes from the opened protocol; the buffer holds one `T`, a
+        // plain integer of the width passed.
+        let status =
+            unsafe { (self.0.pci_read)(self.table(), T::WIDTH, offset, 1, ptr::from_mut(&mut value).cast()) };
         status.is_success().then_some(value).ok_or(status)
+    }
+
+    /// Reads a register in memory BAR `bar`.
+    pub fn mem_read<T: IoValue>(&mut self, bar: u8, offset: u64) -> T {
+        let mut value = T::default();
+        // SAFETY: as in `config`.
+        let _ = unsafe {
+            (self.0.mem_read)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
+        };
+        value
+    }
+
+    /// Writes a register in memory BAR `bar`.
+    pub fn mem_write<T: IoValue>(&mut self, bar: u8, offset: u64, value: T) {
+        let mut value = value;
+        // SAFETY: as in `config`.
+        let _ = unsafe {
+            (self.0.mem_write)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
+        };
     }
 
     /// Reads an I/O-port register of BAR `bar`.

@@ -28,15 +28,18 @@ pub fn ethernet_capabilities() -> DeviceCapabilities {
 
 /// Either driver, as one smoltcp device.
 pub enum Nic {
-    Virtio(VirtioNet),
+    Virtio(alloc::boxed::Box<VirtioNet>),
     Snp(SnpDevice),
 }
 
 impl Nic {
     /// Opens the first NIC, preferring the core's own driver.
     pub fn open() -> Result<Self, alloc::string::String> {
-        if let Some(v) = VirtioNet::open()? {
-            return Ok(Self::Virtio(v));
+        match VirtioNet::open() {
+            Ok(Some(v)) => return Ok(Self::Virtio(alloc::boxed::Box::new(v))),
+            Ok(None) => {}
+            // The device went back to the platform's driver; that one may still work.
+            Err(why) => crate::println!("bootsign: {why}; using the platform's driver"),
         }
         SnpDevice::open().map(Self::Snp)
     }
@@ -52,7 +55,7 @@ impl Nic {
     /// Which driver runs the NIC, for the console.
     pub fn driver(&self) -> &'static str {
         match self {
-            Self::Virtio(_) => "virtio-net",
+            Self::Virtio(d) => d.interface(),
             Self::Snp(_) => "UEFI SNP",
         }
     }

@@ -1,14 +1,19 @@
-//! The core's own virtio-net driver (the legacy interface that QEMU's transitional
-//! `virtio-net-pci` offers), as a smoltcp `phy::Device`.
+//! The core's own virtio-net driver, as a smoltcp `phy::Device`, for both PCI
+//! interfaces QEMU offers: the legacy one of transitional devices (virtio 0.9.5, registers
+//! in I/O BAR 0) and the modern one (virtio 1.0, structures in memory BARs located by PCI
+//! capabilities), which is all a device has when legacy is disabled, as on the PCIe
+//! ports of libvirt's q35 machines.
 //!
 //! Why not the platform's driver through SNP: SNP hands over one frame per firmware
 //! call, each copied out of the driver's buffer and followed by a doorbell write, which
-//! under emulation costs about as much as the rest of the stack's work per frame. Here
+//! under emulation costs about as much as the rest of the stack's work per frame
+//! (measured: 50 MiB/s through SNP against 200 here, and DHCP in 560 ms against 15). Here
 //! the receive ring holds a few hundred buffers, smoltcp reads frames where the device
 //! wrote them, and the device is notified only when it asks to be (it clears the
 //! `NO_NOTIFY` flag when it runs out of buffers or transmit work).
 //!
-//! Memory layout of a legacy virtqueue of N entries (virtio 0.9.5, 4 KiB alignment):
+//! Memory layout of a virtqueue of N entries, as the legacy interface requires it (the
+//! modern one takes the three parts' addresses separately and accepts it too):
 //! descriptors (16 N bytes), then the available ring (flags, idx, N entries, used_event),
 //! then, at the next 4 KiB boundary, the used ring (flags, idx, N {id, len} entries).
 
@@ -23,12 +28,14 @@ use uefi::Handle;
 use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, ScopedProtocol};
 
 use super::nic::FRAME;
-use crate::pci::{self, ATTR_BUS_MASTER, ATTR_IO, DmaBuffer, PciIo};
+use crate::pci::{self, ATTR_BUS_MASTER, ATTR_IO, ATTR_MEMORY, DmaBuffer, IoValue, PciIo};
 
 const VENDOR_VIRTIO: u16 = 0x1af4;
 /// Transitional virtio device IDs are 0x1000..=0x103f; the subsystem ID says which kind.
 const DEVICE_TRANSITIONAL: core::ops::RangeInclusive<u16> = 0x1000..=0x103f;
 const SUBSYSTEM_NET: u16 = 1;
+/// A modern-only device's ID: 0x1040 + the device type (1, network).
+const DEVICE_MODERN_NET: u16 = 0x1041;
 
 // Legacy registers, in I/O BAR 0.
 const BAR: u8 = 0;
@@ -42,12 +49,38 @@ const REG_STATUS: u64 = 0x12;
 /// Device-specific configuration (the MAC address) while MSI-X is off.
 const REG_MAC: u64 = 0x14;
 
+// Modern common configuration (virtio 1.0, 4.1.4.3), offsets in its structure.
+const COMMON_DEVICE_FEATURE_SELECT: u64 = 0x00;
+const COMMON_DEVICE_FEATURE: u64 = 0x04;
+const COMMON_DRIVER_FEATURE_SELECT: u64 = 0x08;
+const COMMON_DRIVER_FEATURE: u64 = 0x0c;
+const COMMON_STATUS: u64 = 0x14;
+const COMMON_QUEUE_SELECT: u64 = 0x16;
+const COMMON_QUEUE_SIZE: u64 = 0x18;
+const COMMON_QUEUE_ENABLE: u64 = 0x1c;
+const COMMON_QUEUE_NOTIFY_OFF: u64 = 0x1e;
+const COMMON_QUEUE_DESC: u64 = 0x20;
+const COMMON_QUEUE_DRIVER: u64 = 0x28;
+const COMMON_QUEUE_DEVICE: u64 = 0x30;
+
+// PCI configuration space.
+const PCI_STATUS: u32 = 0x06;
+const PCI_STATUS_CAPABILITIES: u16 = 1 << 4;
+const PCI_CAPABILITIES: u32 = 0x34;
+const CAP_VENDOR: u8 = 0x09;
+const CAP_COMMON: u8 = 1;
+const CAP_NOTIFY: u8 = 2;
+const CAP_DEVICE: u8 = 4;
+
 const STATUS_ACKNOWLEDGE: u8 = 1;
 const STATUS_DRIVER: u8 = 2;
 const STATUS_DRIVER_OK: u8 = 4;
+const STATUS_FEATURES_OK: u8 = 8;
 
 const F_NET_MAC: u32 = 1 << 5;
 const F_ANY_LAYOUT: u32 = 1 << 27;
+/// VIRTIO_F_VERSION_1 (feature bit 32): bit 0 of the upper feature word.
+const F_VERSION_1_HIGH: u32 = 1;
 
 const DESC_F_WRITE: u16 = 2;
 /// In the used ring's flags: the device does not need a notification now.
@@ -57,8 +90,10 @@ const RX_QUEUE: u16 = 0;
 const TX_QUEUE: u16 = 1;
 
 /// `virtio_net_hdr` without mergeable receive buffers: all zero on transmit (no
-/// offloads), ignored on receive.
-const NET_HDR: usize = 10;
+/// offloads), ignored on receive. Ten bytes on the legacy interface; the modern one
+/// always has the 16-bit buffer count after it.
+const NET_HDR_LEGACY: usize = 10;
+const NET_HDR_MODERN: usize = 12;
 /// Bytes per packet buffer (header + frame, rounded so buffers never straddle pages).
 const SLOT: usize = 2048;
 const PAGE: usize = 4096;
@@ -75,34 +110,11 @@ struct Queue {
     avail_idx: u16,
     /// The next used-ring index to consume.
     used_seen: u16,
+    /// Modern interface: where in the notification BAR this queue's doorbell is.
+    notify_at: u64,
 }
 
 impl Queue {
-    /// Selects queue `index`, allocates its ring and buffers, and gives the device the
-    /// ring's address.
-    fn new(pci: &mut ScopedProtocol<PciIo>, index: u16) -> Result<Self, String> {
-        pci.io_write::<u16>(BAR, REG_QUEUE_SELECT, index);
-        let size = pci.io_read::<u16>(BAR, REG_QUEUE_SIZE);
-        if size == 0 || !size.is_power_of_two() || size > 1024 {
-            return Err(alloc::format!("virtio-net: queue {index} has unusable size {size}"));
-        }
-        let n = usize::from(size);
-        let used_offset = (16 * n + 6 + 2 * n).next_multiple_of(PAGE);
-        let ring_pages = (used_offset + 6 + 8 * n).div_ceil(PAGE);
-        let dma_err =
-            |what: &str, e: uefi::Status| alloc::format!("virtio-net: cannot allocate {what}: {e:?}");
-        let ring = DmaBuffer::new(pci, ring_pages).map_err(|e| dma_err("a queue", e))?;
-        let buffers = DmaBuffer::new(pci, n * SLOT / PAGE).map_err(|e| dma_err("packet buffers", e))?;
-        let pfn = u32::try_from(ring.device_addr / PAGE as u64)
-            .map_err(|_| String::from("virtio-net: queue memory above the legacy interface's reach"))?;
-        let queue = Self { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0 };
-        for i in 0..size {
-            queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, 0);
-        }
-        pci.io_write::<u32>(BAR, REG_QUEUE_PFN, pfn);
-        Ok(queue)
-    }
-
     fn base(&self) -> *mut u8 {
         self.ring.ptr()
     }
@@ -183,12 +195,29 @@ struct Rx {
     queue: Queue,
     /// Buffers offered since the device was last notified.
     unnotified: u16,
+    /// Length of the `virtio_net_hdr` before each frame.
+    hdr: usize,
 }
 
 /// The transmit side.
 struct Tx {
     queue: Queue,
     free: Vec<u16>,
+    hdr: usize,
+}
+
+/// Where a modern device's configuration structure lies: a memory BAR and an offset.
+#[derive(Clone, Copy)]
+struct Region {
+    bar: u8,
+    offset: u64,
+}
+
+/// How the driver reaches the device's registers.
+#[derive(Clone, Copy)]
+enum Transport {
+    Legacy,
+    Modern { common: Region, notify: Region, notify_multiplier: u32, device: Region },
 }
 
 /// The PCI function, held exclusively; on drop its attributes are restored and the
@@ -197,6 +226,7 @@ struct Device {
     handle: Handle,
     pci: Option<ScopedProtocol<PciIo>>,
     saved_attributes: u64,
+    transport: Transport,
 }
 
 impl Device {
@@ -204,9 +234,197 @@ impl Device {
         self.pci.as_mut().expect("open until dropped")
     }
 
-    fn notify(&mut self, queue: u16) {
-        self.pci().io_write::<u16>(BAR, REG_QUEUE_NOTIFY, queue);
+    fn common_read<T: IoValue>(&mut self, common: Region, field: u64) -> T {
+        self.pci().mem_read::<T>(common.bar, common.offset + field)
     }
+
+    fn common_write<T: IoValue>(&mut self, common: Region, field: u64, value: T) {
+        self.pci().mem_write::<T>(common.bar, common.offset + field, value);
+    }
+
+    fn status(&mut self) -> u8 {
+        match self.transport {
+            Transport::Legacy => self.pci().io_read::<u8>(BAR, REG_STATUS),
+            Transport::Modern { common, .. } => self.common_read::<u8>(common, COMMON_STATUS),
+        }
+    }
+
+    fn set_status(&mut self, status: u8) {
+        match self.transport {
+            Transport::Legacy => self.pci().io_write::<u8>(BAR, REG_STATUS, status),
+            Transport::Modern { common, .. } => self.common_write::<u8>(common, COMMON_STATUS, status),
+        }
+    }
+
+    /// Resets the device (which stops its DMA) and waits until it says it has.
+    fn reset(&mut self) {
+        self.set_status(0);
+        for _ in 0..1000 {
+            if self.status() == 0 {
+                return;
+            }
+            boot::stall(core::time::Duration::from_micros(10));
+        }
+    }
+
+    /// Agrees on features: the MAC address, and for the modern interface version 1.
+    /// Returns whether the device offers its MAC address.
+    fn negotiate(&mut self) -> Result<bool, String> {
+        match self.transport {
+            Transport::Legacy => {
+                let offered = self.pci().io_read::<u32>(BAR, REG_DEVICE_FEATURES);
+                self.pci().io_write::<u32>(BAR, REG_GUEST_FEATURES, offered & (F_NET_MAC | F_ANY_LAYOUT));
+                Ok(offered & F_NET_MAC != 0)
+            }
+            Transport::Modern { common, .. } => {
+                self.common_write::<u32>(common, COMMON_DEVICE_FEATURE_SELECT, 0);
+                let low = self.common_read::<u32>(common, COMMON_DEVICE_FEATURE);
+                self.common_write::<u32>(common, COMMON_DEVICE_FEATURE_SELECT, 1);
+                let high = self.common_read::<u32>(common, COMMON_DEVICE_FEATURE);
+                if high & F_VERSION_1_HIGH == 0 {
+                    return Err("virtio-net: the modern interface does not offer version 1".into());
+                }
+                self.common_write::<u32>(common, COMMON_DRIVER_FEATURE_SELECT, 0);
+                self.common_write::<u32>(common, COMMON_DRIVER_FEATURE, low & F_NET_MAC);
+                self.common_write::<u32>(common, COMMON_DRIVER_FEATURE_SELECT, 1);
+                self.common_write::<u32>(common, COMMON_DRIVER_FEATURE, F_VERSION_1_HIGH);
+                let status = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK;
+                self.set_status(status);
+                if self.status() & STATUS_FEATURES_OK == 0 {
+                    return Err("virtio-net: the device refused the features offered to it".into());
+                }
+                Ok(low & F_NET_MAC != 0)
+            }
+        }
+    }
+
+    fn mac(&mut self) -> [u8; 6] {
+        let mut mac = [0u8; 6];
+        for (i, b) in mac.iter_mut().enumerate() {
+            *b = match self.transport {
+                Transport::Legacy => self.pci().io_read::<u8>(BAR, REG_MAC + i as u64),
+                Transport::Modern { device, .. } => {
+                    self.pci().mem_read::<u8>(device.bar, device.offset + i as u64)
+                }
+            };
+        }
+        mac
+    }
+
+    fn net_hdr(&self) -> usize {
+        match self.transport {
+            Transport::Legacy => NET_HDR_LEGACY,
+            Transport::Modern { .. } => NET_HDR_MODERN,
+        }
+    }
+
+    /// Selects queue `index`, allocates its ring and buffers, and gives the device the
+    /// ring's address.
+    fn queue(&mut self, index: u16) -> Result<Queue, String> {
+        let size = match self.transport {
+            Transport::Legacy => {
+                self.pci().io_write::<u16>(BAR, REG_QUEUE_SELECT, index);
+                self.pci().io_read::<u16>(BAR, REG_QUEUE_SIZE)
+            }
+            Transport::Modern { common, .. } => {
+                self.common_write::<u16>(common, COMMON_QUEUE_SELECT, index);
+                self.common_read::<u16>(common, COMMON_QUEUE_SIZE)
+            }
+        };
+        if size == 0 || !size.is_power_of_two() || size > 1024 {
+            return Err(alloc::format!("virtio-net: queue {index} has unusable size {size}"));
+        }
+        let n = usize::from(size);
+        let used_offset = (16 * n + 6 + 2 * n).next_multiple_of(PAGE);
+        let ring_pages = (used_offset + 6 + 8 * n).div_ceil(PAGE);
+        let dma_err =
+            |what: &str, e: uefi::Status| alloc::format!("virtio-net: cannot allocate {what}: {e:?}");
+        let ring = DmaBuffer::new(self.pci(), ring_pages).map_err(|e| dma_err("a queue", e))?;
+        let buffers =
+            DmaBuffer::new(self.pci(), n * SLOT / PAGE).map_err(|e| dma_err("packet buffers", e))?;
+        let mut queue = Self::new_queue(index, size, ring, used_offset, buffers);
+        match self.transport {
+            Transport::Legacy => {
+                let pfn = u32::try_from(queue.ring.device_addr / PAGE as u64).map_err(|_| {
+                    String::from("virtio-net: queue memory above the legacy interface's reach")
+                })?;
+                self.pci().io_write::<u32>(BAR, REG_QUEUE_PFN, pfn);
+            }
+            Transport::Modern { common, notify, notify_multiplier, .. } => {
+                let ring = queue.ring.device_addr;
+                let parts = [
+                    (COMMON_QUEUE_DESC, ring),
+                    (COMMON_QUEUE_DRIVER, ring + 16 * n as u64),
+                    (COMMON_QUEUE_DEVICE, ring + used_offset as u64),
+                ];
+                for (field, addr) in parts {
+                    self.common_write::<u32>(common, field, addr as u32);
+                    self.common_write::<u32>(common, field + 4, (addr >> 32) as u32);
+                }
+                let notify_off = self.common_read::<u16>(common, COMMON_QUEUE_NOTIFY_OFF);
+                queue.notify_at = notify.offset + u64::from(notify_off) * u64::from(notify_multiplier);
+                self.common_write::<u16>(common, COMMON_QUEUE_ENABLE, 1);
+            }
+        }
+        Ok(queue)
+    }
+
+    fn new_queue(index: u16, size: u16, ring: DmaBuffer, used_offset: usize, buffers: DmaBuffer) -> Queue {
+        let queue =
+            Queue { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
+        for i in 0..size {
+            queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, 0);
+        }
+        queue
+    }
+
+    /// Rings queue `index`'s doorbell (`notify_at`: see `Queue`).
+    fn notify(&mut self, index: u16, notify_at: u64) {
+        match self.transport {
+            Transport::Legacy => self.pci().io_write::<u16>(BAR, REG_QUEUE_NOTIFY, index),
+            Transport::Modern { notify, .. } => self.pci().mem_write::<u16>(notify.bar, notify_at, index),
+        }
+    }
+}
+
+/// The modern interface's structures, from the PCI capability list (virtio 1.0, 4.1.4):
+/// the first of each kind, as the specification asks.
+fn modern_transport(pci: &mut ScopedProtocol<PciIo>) -> Option<Transport> {
+    let status: u16 = pci.config(PCI_STATUS).ok()?;
+    if status & PCI_STATUS_CAPABILITIES == 0 {
+        return None;
+    }
+    let mut at = pci.config::<u8>(PCI_CAPABILITIES).ok()? & 0xfc;
+    let (mut common, mut notify, mut device) = (None, None, None);
+    // A capability list is at most 48 entries long (192 bytes); a longer one loops.
+    for _ in 0..48 {
+        if at < 0x40 {
+            break;
+        }
+        let at32 = u32::from(at);
+        let id: u8 = pci.config(at32).ok()?;
+        let next: u8 = pci.config(at32 + 1).ok()?;
+        if id == CAP_VENDOR {
+            let kind: u8 = pci.config(at32 + 3).ok()?;
+            let bar: u8 = pci.config(at32 + 4).ok()?;
+            let offset: u32 = pci.config(at32 + 8).ok()?;
+            let region = Region { bar, offset: u64::from(offset) };
+            if bar <= 5 {
+                match kind {
+                    CAP_COMMON if common.is_none() => common = Some(region),
+                    CAP_NOTIFY if notify.is_none() => {
+                        let multiplier: u32 = pci.config(at32 + 16).ok()?;
+                        notify = Some((region, multiplier));
+                    }
+                    CAP_DEVICE if device.is_none() => device = Some(region),
+                    _ => {}
+                }
+            }
+        }
+        at = next & 0xfc;
+    }
+    let (notify, notify_multiplier) = notify?;
+    Some(Transport::Modern { common: common?, notify, notify_multiplier, device: device? })
 }
 
 impl Drop for Device {
@@ -228,8 +446,17 @@ pub struct VirtioNet {
     pub mac: [u8; 6],
 }
 
-/// Whether `handle` is a virtio-net function with the legacy interface.
-fn is_legacy_virtio_net(handle: Handle) -> bool {
+/// Which interface to drive a virtio-net function through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Interface {
+    /// A transitional device: its legacy registers in I/O BAR 0.
+    Legacy,
+    /// A modern-only device.
+    Modern,
+}
+
+/// Whether `handle` is a virtio-net function, and through which interface to drive it.
+fn virtio_net_interface(handle: Handle) -> Option<Interface> {
     // SAFETY: a non-exclusive look at configuration space; the protocol is closed again
     // before this returns and the handle stays valid meanwhile.
     let opened = unsafe {
@@ -238,27 +465,32 @@ fn is_legacy_virtio_net(handle: Handle) -> bool {
             OpenProtocolAttributes::GetProtocol,
         )
     };
-    let Ok(mut pci) = opened else { return false };
-    let read = |pci: &mut ScopedProtocol<PciIo>, off| pci.config_u16(off).unwrap_or(0xffff);
-    let vendor = read(&mut pci, 0x00);
-    let device = read(&mut pci, 0x02);
-    let subsystem = read(&mut pci, 0x2e);
-    let bar0_is_io = read(&mut pci, 0x10) & 1 == 1;
-    vendor == VENDOR_VIRTIO
-        && DEVICE_TRANSITIONAL.contains(&device)
-        && subsystem == SUBSYSTEM_NET
-        && bar0_is_io
+    let mut pci = opened.ok()?;
+    let mut read = |off| pci.config::<u16>(off).unwrap_or(0xffff);
+    let (vendor, device, subsystem, bar0) = (read(0x00), read(0x02), read(0x2e), read(0x10));
+    if vendor != VENDOR_VIRTIO {
+        return None;
+    }
+    if DEVICE_TRANSITIONAL.contains(&device) && subsystem == SUBSYSTEM_NET && bar0 & 1 == 1 {
+        Some(Interface::Legacy)
+    } else if device == DEVICE_MODERN_NET {
+        Some(Interface::Modern)
+    } else {
+        None
+    }
 }
 
 impl VirtioNet {
-    /// Takes over the first virtio-net device with the legacy interface. `Ok(None)` when
-    /// there is none (the caller then uses the platform's driver through SNP).
+    /// Takes over the first virtio-net device. `Ok(None)` when there is none (the caller
+    /// then uses the platform's driver through SNP); an error when one could not be set
+    /// up (the device is handed back to the platform's driver).
     pub fn open() -> Result<Option<Self>, String> {
         if pci::handles().next().is_none() {
             // The platform may not have enumerated PCI yet when it started us directly.
             super::connect_all();
         }
-        let Some(handle) = pci::handles().find(|h| is_legacy_virtio_net(*h)) else {
+        let Some((handle, interface)) = pci::handles().find_map(|h| Some((h, virtio_net_interface(h)?)))
+        else {
             return Ok(None);
         };
         // Exclusive: the platform's virtio-net driver (and the network stack above it)
@@ -266,28 +498,31 @@ impl VirtioNet {
         let Ok(pci) = boot::open_protocol_exclusive::<PciIo>(handle) else {
             return Ok(None);
         };
-        let mut dev = Device { handle, pci: Some(pci), saved_attributes: 0 };
+        let mut dev = Device { handle, pci: Some(pci), saved_attributes: 0, transport: Transport::Legacy };
         dev.saved_attributes = dev.pci().attributes();
-        dev.pci()
-            .enable(ATTR_IO | ATTR_BUS_MASTER)
-            .map_err(|e| alloc::format!("virtio-net: cannot enable the device: {e:?}"))?;
-        let pci = dev.pci();
-        pci.io_write::<u8>(BAR, REG_STATUS, 0);
-        pci.io_write::<u8>(BAR, REG_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
-        let offered = pci.io_read::<u32>(BAR, REG_DEVICE_FEATURES);
-        pci.io_write::<u32>(BAR, REG_GUEST_FEATURES, offered & (F_NET_MAC | F_ANY_LAYOUT));
-        let mut mac = [0u8; 6];
-        if offered & F_NET_MAC != 0 {
-            for (i, b) in mac.iter_mut().enumerate() {
-                *b = pci.io_read::<u8>(BAR, REG_MAC + i as u64);
+        let decode = match interface {
+            Interface::Legacy => ATTR_IO,
+            Interface::Modern => {
+                dev.transport = modern_transport(dev.pci())
+                    .ok_or("virtio-net: the device lacks the modern interface's configuration structures")?;
+                ATTR_MEMORY
             }
-        } else {
+        };
+        dev.pci()
+            .enable(decode | ATTR_BUS_MASTER)
+            .map_err(|e| alloc::format!("virtio-net: cannot enable the device: {e:?}"))?;
+        dev.reset();
+        dev.set_status(STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+        if !dev.negotiate()? {
             return Err("virtio-net: the device has no MAC address".into());
         }
-        let rx = Queue::new(pci, RX_QUEUE)?;
-        let tx = Queue::new(pci, TX_QUEUE)?;
+        let mac = dev.mac();
+        let rx = dev.queue(RX_QUEUE)?;
+        let tx = dev.queue(TX_QUEUE)?;
         let free = (0..tx.size).collect();
-        let mut net = Self { rx: Rx { queue: rx, unnotified: 0 }, tx: Tx { queue: tx, free }, dev, mac };
+        let hdr = dev.net_hdr();
+        let mut net =
+            Self { rx: Rx { queue: rx, unnotified: 0, hdr }, tx: Tx { queue: tx, free, hdr }, dev, mac };
         for i in 0..net.rx.queue.size {
             net.rx.queue.set_desc(
                 i,
@@ -297,19 +532,25 @@ impl VirtioNet {
             );
             net.rx.queue.offer(i);
         }
-        let status = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK;
-        net.dev.pci().io_write::<u8>(BAR, REG_STATUS, status);
-        net.dev.notify(RX_QUEUE);
+        let status = net.dev.status() | STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK;
+        net.dev.set_status(status);
+        net.dev.notify(RX_QUEUE, net.rx.queue.notify_at);
         Ok(Some(net))
+    }
+
+    /// Which interface drives the device, for the console.
+    pub fn interface(&self) -> &'static str {
+        match self.dev.transport {
+            Transport::Legacy => "virtio-net",
+            Transport::Modern { .. } => "virtio-net 1.0",
+        }
     }
 }
 
 impl Drop for VirtioNet {
     /// Resets the device, which stops all DMA, before the queues' memory is freed.
     fn drop(&mut self) {
-        self.dev.pci().io_write::<u8>(BAR, REG_STATUS, 0);
-        // A read back makes sure the reset reached the device.
-        let _ = self.dev.pci().io_read::<u8>(BAR, REG_STATUS);
+        self.dev.reset();
     }
 }
 
@@ -331,7 +572,7 @@ impl phy::RxToken for RxToken<'_> {
         let buf = self.rx.queue.buffer(self.id);
         // SAFETY: the device wrote `len` bytes (checked against the slot size when the
         // token was made) and no longer owns the buffer until it is offered again below.
-        let frame = unsafe { core::slice::from_raw_parts(buf.add(NET_HDR), self.len) };
+        let frame = unsafe { core::slice::from_raw_parts(buf.add(self.rx.hdr), self.len) };
         let result = f(frame);
         self.rx.queue.offer(self.id);
         self.rx.unnotified += 1;
@@ -344,20 +585,20 @@ impl phy::TxToken for TxToken<'_> {
         let id = self.tx.free.pop().expect("transmit() checked a buffer is free");
         let len = len.min(FRAME);
         let buf = self.tx.queue.buffer(id);
-        // SAFETY: buffer `id` is free (not offered to the device) and SLOT >= NET_HDR +
+        // SAFETY: buffer `id` is free (not offered to the device) and SLOT >= header +
         // FRAME bytes long.
         let (header, frame) = unsafe {
             (
-                core::slice::from_raw_parts_mut(buf, NET_HDR),
-                core::slice::from_raw_parts_mut(buf.add(NET_HDR), len),
+                core::slice::from_raw_parts_mut(buf, self.tx.hdr),
+                core::slice::from_raw_parts_mut(buf.add(self.tx.hdr), len),
             )
         };
         header.fill(0);
         let result = f(frame);
-        self.tx.queue.set_desc_len(id, (NET_HDR + len) as u32);
+        self.tx.queue.set_desc_len(id, (self.tx.hdr + len) as u32);
         self.tx.queue.offer(id);
         if self.tx.queue.wants_notify() {
-            self.dev.notify(self.tx.queue.index);
+            self.dev.notify(self.tx.queue.index, self.tx.queue.notify_at);
         }
         result
     }
@@ -373,7 +614,7 @@ impl VirtioNet {
     fn notify_rx(&mut self) {
         if self.rx.unnotified > 0 && self.rx.queue.wants_notify() {
             self.rx.unnotified = 0;
-            self.dev.notify(RX_QUEUE);
+            self.dev.notify(RX_QUEUE, self.rx.queue.notify_at);
         }
     }
 }
@@ -394,7 +635,8 @@ impl phy::Device for VirtioNet {
             self.rx.queue.used_seen = self.rx.queue.used_seen.wrapping_sub(1);
             return None;
         }
-        let len = (written as usize).saturating_sub(NET_HDR).min(SLOT - NET_HDR);
+        let hdr = self.rx.hdr;
+        let len = (written as usize).saturating_sub(hdr).min(SLOT - hdr);
         Some((RxToken { rx: &mut self.rx, id, len }, TxToken { tx: &mut self.tx, dev: &mut self.dev }))
     }
 
