@@ -333,6 +333,8 @@ fn http_redirects_chunked_bodies_and_errors_name_the_url() {
     let dir = tempfile::tempdir().unwrap();
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
     std::fs::write(dir.path().join("data.bin"), &data).unwrap();
+    // 4 GiB (sparse): more than the guest's memory.
+    std::fs::File::create(dir.path().join("huge.bin")).unwrap().set_len(4 << 30).unwrap();
     let server = FileServer::start(dir.path().to_path_buf(), 0);
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let p = server.port;
@@ -344,6 +346,7 @@ fn http_redirects_chunked_bodies_and_errors_name_the_url() {
          imgfetch http://${{next-server}}:{p}/reset/data.bin || echo marker: reset reported\n\
          imgfetch http://${{next-server}}:{closed}/data.bin || echo marker: refused reported\n\
          imgfetch http://${{next-server}}:{p}/missing.bin || echo marker: 404 reported\n\
+         imgfetch http://${{next-server}}:{p}/huge.bin || echo marker: huge reported\n\
          echo marker: done\n"
     );
     let efi = dir.path().join("http.efi");
@@ -360,6 +363,12 @@ fn http_redirects_chunked_bodies_and_errors_name_the_url() {
     assert!(out.contains("marker: reset reported"), "{out}");
     assert!(out.contains(&format!("data.bin: connection to 10.0.2.2:{closed} refused")), "{out}");
     assert!(out.contains("missing.bin: HTTP 404 Not Found") && out.contains("marker: 404 reported"), "{out}");
+    assert!(
+        out.contains(
+            "huge.bin: the response is 4294967296 bytes (4096.0 MiB), more than this machine has memory for"
+        ) && out.contains("marker: huge reported"),
+        "{out}"
+    );
     assert!(out.contains("marker: done"), "{out}");
 }
 

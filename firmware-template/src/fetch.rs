@@ -72,11 +72,17 @@ fn drive(
                     Status::Failure => return Err(alloc::format!("HTTP {} {}", h.status, h.reason)),
                 }
                 if let Some(len) = h.content_length {
-                    body.reserve(usize::try_from(len).unwrap_or(0).min(1 << 31));
+                    // The whole body at once: one allocation, and a clear error up front
+                    // when it cannot fit.
+                    usize::try_from(len)
+                        .ok()
+                        .and_then(|n| body.try_reserve_exact(n).ok())
+                        .ok_or_else(|| too_large(len))?;
                 }
                 *head = Some(h);
             }
             Some(Event::Body(b)) => {
+                body.try_reserve(b.len()).map_err(|_| too_large((body.len() + b.len()) as u64))?;
                 body.extend_from_slice(b);
             }
             Some(Event::End) => return Ok((used, Step::Done)),
@@ -84,6 +90,14 @@ fn drive(
             None => {}
         }
     }
+}
+
+/// The error for a body that does not fit in memory.
+fn too_large(bytes: u64) -> String {
+    alloc::format!(
+        "the response is {bytes} bytes ({:.1} MiB), more than this machine has memory for",
+        bytes as f64 / (1024.0 * 1024.0)
+    )
 }
 
 fn mib(bytes: usize) -> f64 {
