@@ -791,16 +791,13 @@ macro_rules! expand128 {
 /// # Safety
 /// `supported()` must be true and `key` must point to 16 readable bytes.
 unsafe fn expand_128(rk: &mut [[u8; 16]; 15], key: *const u8) {
-    let mut save = [0u128; 4];
+    let mut save = [0u128; 5];
     // SAFETY: the caller guarantees the CPU features and the key length. The asm reads
     // 16 bytes at `key`, writes the first 11 round keys of `rk` and `save`, and restores
     // xmm1, xmm2 and xmm4, the registers it touches (xmm3 is saved with them, unused).
     unsafe {
         asm!(
-            "movdqu [{save}], xmm1",
-            "movdqu [{save} + 16], xmm2",
-            "movdqu [{save} + 32], xmm3",
-            "movdqu [{save} + 48], xmm4",
+            save_xmm!("{save}"; 1, 2, 3, 4),
             "movdqu xmm1, [{key}]",
             "movdqu [{rk}], xmm1",
             expand128!("1", "0x01"),
@@ -813,10 +810,7 @@ unsafe fn expand_128(rk: &mut [[u8; 16]; 15], key: *const u8) {
             expand128!("8", "0x80"),
             expand128!("9", "0x1b"),
             expand128!("10", "0x36"),
-            "movdqu xmm1, [{save}]",
-            "movdqu xmm2, [{save} + 16]",
-            "movdqu xmm3, [{save} + 32]",
-            "movdqu xmm4, [{save} + 48]",
+            restore_xmm!("{save}"; 1, 2, 3, 4),
             rk = in(reg) rk.as_mut_ptr(),
             key = in(reg) key,
             save = in(reg) save.as_mut_ptr(),
@@ -847,16 +841,13 @@ macro_rules! expand256 {
 /// # Safety
 /// `supported()` must be true and `key` must point to 32 readable bytes.
 unsafe fn expand_256(rk: &mut [[u8; 16]; 15], key: *const u8) {
-    let mut save = [0u128; 4];
+    let mut save = [0u128; 5];
     // SAFETY: the caller guarantees the CPU features and the key length. The asm reads
     // 32 bytes at `key`, writes the 15 round keys of `rk` and `save`, and restores
     // xmm1-xmm4, the registers it touches.
     unsafe {
         asm!(
-            "movdqu [{save}], xmm1",
-            "movdqu [{save} + 16], xmm2",
-            "movdqu [{save} + 32], xmm3",
-            "movdqu [{save} + 48], xmm4",
+            save_xmm!("{save}"; 1, 2, 3, 4),
             "movdqu xmm1, [{key}]",
             "movdqu xmm3, [{key} + 16]",
             "movdqu [{rk}], xmm1",
@@ -870,10 +861,7 @@ unsafe fn expand_256(rk: &mut [[u8; 16]; 15], key: *const u8) {
             "aeskeygenassist xmm2, xmm3, 0x40",
             "pshufd xmm2, xmm2, 0xff",
             expand_step!("xmm1", "14"),
-            "movdqu xmm1, [{save}]",
-            "movdqu xmm2, [{save} + 16]",
-            "movdqu xmm3, [{save} + 32]",
-            "movdqu xmm4, [{save} + 48]",
+            restore_xmm!("{save}"; 1, 2, 3, 4),
             rk = in(reg) rk.as_mut_ptr(),
             key = in(reg) key,
             save = in(reg) save.as_mut_ptr(),

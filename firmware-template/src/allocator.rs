@@ -8,9 +8,11 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use uefi::allocator::Allocator as Pool;
 use uefi::boot::{self, AllocateType, MemoryType};
+use uefi::proto::loaded_image::LoadedImage;
 
 const PAGE: usize = 4096;
 /// From this size on, whole pages are allocated.
@@ -28,6 +30,21 @@ fn boot_services_active() -> bool {
 #[global_allocator]
 static HEAP: Heap = Heap;
 
+/// The memory type of the image's data (loader data for an application, boot-services
+/// data for a driver from an option ROM), as the pool allocator uses it too. Looked up once.
+fn memory_type() -> MemoryType {
+    static TYPE: AtomicU32 = AtomicU32::new(u32::MAX);
+    let cached = TYPE.load(Ordering::Relaxed);
+    if cached != u32::MAX {
+        return MemoryType(cached);
+    }
+    let found = boot::open_protocol_exclusive::<LoadedImage>(boot::image_handle())
+        .map(|image| image.data_type())
+        .unwrap_or(MemoryType::LOADER_DATA);
+    TYPE.store(found.0, Ordering::Relaxed);
+    found
+}
+
 fn is_large(layout: &Layout) -> bool {
     layout.size() >= LARGE && layout.align() <= PAGE
 }
@@ -44,7 +61,7 @@ unsafe impl GlobalAlloc for Heap {
         if !boot_services_active() {
             return ptr::null_mut();
         }
-        boot::allocate_pages(AllocateType::AnyPages, MemoryType::LOADER_DATA, layout.size().div_ceil(PAGE))
+        boot::allocate_pages(AllocateType::AnyPages, memory_type(), layout.size().div_ceil(PAGE))
             .map(|p| p.as_ptr())
             .unwrap_or(ptr::null_mut())
     }
