@@ -111,7 +111,8 @@ fn boots_a_signed_linux_kernel_and_initrd() {
 
 /// The core's virtio driver runs a device without the legacy interface through the
 /// modern one (virtio 1.0): here one on a PCIe root port, where QEMU turns legacy off by
-/// itself, as in libvirt's q35 machines; a NIC it has no driver for (an e1000, whose
+/// itself, as in libvirt's q35 machines, and which insists on VIRTIO_F_ACCESS_PLATFORM
+/// (`iommu_platform=on`, as for encrypted guests); a NIC it has no driver for (an e1000, whose
 /// driver comes from QEMU's iPXE option ROM) through the platform's driver and SNP. With
 /// `-cpu max` downloads are hashed on the SHA extensions, and the signature checks depend
 /// on those digests.
@@ -129,7 +130,7 @@ fn boots_through_each_nic_interface_and_with_sha_extensions() {
         // (The first `-device` is the root port; the NIC follows among the extra arguments.)
         (
             "pcie-root-port,id=rp1,bus=pcie.0,chassis=1",
-            &["-device", "virtio-net-pci,netdev=n0,bus=rp1,romfile="],
+            &["-device", "virtio-net-pci,netdev=n0,bus=rp1,romfile=,iommu_platform=on"],
             "virtio-net 1.0",
             false,
         ),

@@ -11,7 +11,7 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use uefi::allocator::Allocator as Pool;
-use uefi::boot::{self, AllocateType, MemoryType};
+use uefi::boot::{self, AllocateType, MemoryType, OpenProtocolAttributes, OpenProtocolParams};
 use uefi::proto::loaded_image::LoadedImage;
 
 const PAGE: usize = 4096;
@@ -31,18 +31,34 @@ fn boot_services_active() -> bool {
 static HEAP: Heap = Heap;
 
 /// The memory type of the image's data (loader data for an application, boot-services
-/// data for a driver from an option ROM), as the pool allocator uses it too. Looked up once.
+/// data for a driver from an option ROM), as the pool allocator uses it too. Looked up on
+/// first use; a failed look-up is not remembered.
 fn memory_type() -> MemoryType {
     static TYPE: AtomicU32 = AtomicU32::new(u32::MAX);
     let cached = TYPE.load(Ordering::Relaxed);
     if cached != u32::MAX {
         return MemoryType(cached);
     }
-    let found = boot::open_protocol_exclusive::<LoadedImage>(boot::image_handle())
-        .map(|image| image.data_type())
-        .unwrap_or(MemoryType::LOADER_DATA);
-    TYPE.store(found.0, Ordering::Relaxed);
-    found
+    // SAFETY: a non-exclusive look at our own image's protocol (others, the config
+    // loader among them, may hold it exclusively meanwhile), closed when `image` drops.
+    let image = unsafe {
+        boot::open_protocol::<LoadedImage>(
+            OpenProtocolParams {
+                handle: boot::image_handle(),
+                agent: boot::image_handle(),
+                controller: None,
+            },
+            OpenProtocolAttributes::GetProtocol,
+        )
+    };
+    match image {
+        Ok(image) => {
+            let found = image.data_type();
+            TYPE.store(found.0, Ordering::Relaxed);
+            found
+        }
+        Err(_) => MemoryType::LOADER_DATA,
+    }
 }
 
 fn is_large(layout: &Layout) -> bool {
@@ -72,6 +88,10 @@ unsafe impl GlobalAlloc for Heap {
             return unsafe { Pool.dealloc(ptr, layout) };
         }
         let Some(ptr) = NonNull::new(ptr) else { return };
+        if !boot_services_active() {
+            // After ExitBootServices the memory is the OS's to reclaim anyway.
+            return;
+        }
         // SAFETY: `ptr` is the start of a page run of this many pages from `alloc`.
         let _ = unsafe { boot::free_pages(ptr, layout.size().div_ceil(PAGE)) };
     }

@@ -82,7 +82,11 @@ fn drive(
                 *head = Some(h);
             }
             Some(Event::Body(b)) => {
-                body.try_reserve(b.len()).map_err(|_| too_large((body.len() + b.len()) as u64))?;
+                // Growing by doubling needs the old and the new block at once; when that
+                // fails, growing by just enough may still fit.
+                body.try_reserve(b.len())
+                    .or_else(|_| body.try_reserve_exact(b.len()))
+                    .map_err(|_| too_large((body.len() + b.len()) as u64))?;
                 body.extend_from_slice(b);
             }
             Some(Event::End) => return Ok((used, Step::Done)),

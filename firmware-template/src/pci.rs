@@ -204,6 +204,8 @@ impl IoValue for u32 {
 /// Unmapped and freed on drop; the owner must stop the device's DMA first.
 pub struct DmaBuffer {
     pci: NonNull<PciIoTable>,
+    /// Never freed (see [`DmaBuffer::leak`]).
+    leaked: bool,
     host: NonNull<u8>,
     pages: usize,
     mapping: *mut c_void,
@@ -246,17 +248,33 @@ impl DmaBuffer {
             let _ = unsafe { ((*table).free_buffer)(table, pages, host.as_ptr().cast()) };
             return Err(if status.is_success() { Status::OUT_OF_RESOURCES } else { status });
         }
-        Ok(Self { pci: NonNull::new(table).expect("protocol table"), host, pages, mapping, device_addr })
+        Ok(Self {
+            pci: NonNull::new(table).expect("protocol table"),
+            leaked: false,
+            host,
+            pages,
+            mapping,
+            device_addr,
+        })
     }
 
     /// The buffer's first byte, for the CPU.
     pub fn ptr(&self) -> *mut u8 {
         self.host.as_ptr()
     }
+
+    /// Keeps the memory mapped and allocated for good: for a device that could not be
+    /// stopped and may still write to it.
+    pub fn leak(&mut self) {
+        self.leaked = true;
+    }
 }
 
 impl Drop for DmaBuffer {
     fn drop(&mut self) {
+        if self.leaked {
+            return;
+        }
         let table = self.pci.as_ptr();
         // SAFETY: the protocol outlives its buffers (the device owner drops buffers
         // before closing the protocol), and the device no longer uses this memory.

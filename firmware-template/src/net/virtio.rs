@@ -81,6 +81,13 @@ const F_NET_MAC: u32 = 1 << 5;
 const F_ANY_LAYOUT: u32 = 1 << 27;
 /// VIRTIO_F_VERSION_1 (feature bit 32): bit 0 of the upper feature word.
 const F_VERSION_1_HIGH: u32 = 1;
+/// VIRTIO_F_ACCESS_PLATFORM (bit 33): the device reaches memory through the platform's
+/// translation (an IOMMU, or the bounce buffers of encrypted guests). Accepted when
+/// offered, which the device may insist on: every address given to it comes from the
+/// PCI I/O protocol's mapping.
+const F_ACCESS_PLATFORM_HIGH: u32 = 1 << 1;
+/// In the available ring's flags: the driver polls, no interrupt is wanted.
+const AVAIL_F_NO_INTERRUPT: u16 = 1;
 
 const DESC_F_WRITE: u16 = 2;
 /// In the used ring's flags: the device does not need a notification now.
@@ -256,15 +263,17 @@ impl Device {
         }
     }
 
-    /// Resets the device (which stops its DMA) and waits until it says it has.
-    fn reset(&mut self) {
+    /// Resets the device (which stops its DMA) and waits until it says it has; false if
+    /// it never does.
+    fn reset(&mut self) -> bool {
         self.set_status(0);
         for _ in 0..1000 {
             if self.status() == 0 {
-                return;
+                return true;
             }
             boot::stall(core::time::Duration::from_micros(10));
         }
+        false
     }
 
     /// Agrees on features: the MAC address, and for the modern interface version 1.
@@ -287,7 +296,11 @@ impl Device {
                 self.common_write::<u32>(common, COMMON_DRIVER_FEATURE_SELECT, 0);
                 self.common_write::<u32>(common, COMMON_DRIVER_FEATURE, low & F_NET_MAC);
                 self.common_write::<u32>(common, COMMON_DRIVER_FEATURE_SELECT, 1);
-                self.common_write::<u32>(common, COMMON_DRIVER_FEATURE, F_VERSION_1_HIGH);
+                self.common_write::<u32>(
+                    common,
+                    COMMON_DRIVER_FEATURE,
+                    F_VERSION_1_HIGH | (high & F_ACCESS_PLATFORM_HIGH),
+                );
                 let status = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK;
                 self.set_status(status);
                 if self.status() & STATUS_FEATURES_OK == 0 {
@@ -331,7 +344,7 @@ impl Device {
                 self.common_read::<u16>(common, COMMON_QUEUE_SIZE)
             }
         };
-        if size == 0 || !size.is_power_of_two() || size > 1024 {
+        if size < 2 || !size.is_power_of_two() || size > 1024 {
             return Err(alloc::format!("virtio-net: queue {index} has unusable size {size}"));
         }
         let n = usize::from(size);
@@ -340,8 +353,8 @@ impl Device {
         let dma_err =
             |what: &str, e: uefi::Status| alloc::format!("virtio-net: cannot allocate {what}: {e:?}");
         let ring = DmaBuffer::new(self.pci(), ring_pages).map_err(|e| dma_err("a queue", e))?;
-        let buffers =
-            DmaBuffer::new(self.pci(), n * SLOT / PAGE).map_err(|e| dma_err("packet buffers", e))?;
+        let buffers = DmaBuffer::new(self.pci(), (n * SLOT).div_ceil(PAGE))
+            .map_err(|e| dma_err("packet buffers", e))?;
         let mut queue = Self::new_queue(index, size, ring, used_offset, buffers);
         match self.transport {
             Transport::Legacy => {
@@ -372,6 +385,11 @@ impl Device {
     fn new_queue(index: u16, size: u16, ring: DmaBuffer, used_offset: usize, buffers: DmaBuffer) -> Queue {
         let queue =
             Queue { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
+        // SAFETY: the available ring's flags field, right after the descriptors, inside
+        // the ring allocation; the device is not using the queue yet.
+        unsafe {
+            ptr::write_volatile(queue.base().add(16 * usize::from(size)).cast::<u16>(), AVAIL_F_NO_INTERRUPT);
+        }
         for i in 0..size {
             queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, 0);
         }
@@ -429,6 +447,9 @@ fn modern_transport(pci: &mut ScopedProtocol<PciIo>) -> Option<Transport> {
 
 impl Drop for Device {
     fn drop(&mut self) {
+        // Stopped before the platform's driver gets it back (a no-op after `VirtioNet`'s
+        // own reset).
+        self.reset();
         let saved = self.saved_attributes;
         self.pci().set_attributes(saved);
         drop(self.pci.take());
@@ -496,6 +517,8 @@ impl VirtioNet {
         // Exclusive: the platform's virtio-net driver (and the network stack above it)
         // is stopped, so nothing else touches the device while we drive it.
         let Ok(pci) = boot::open_protocol_exclusive::<PciIo>(handle) else {
+            // The attempt may have disconnected drivers already: give them the device back.
+            let _ = boot::connect_controller(handle, &[], None, true);
             return Ok(None);
         };
         let mut dev = Device { handle, pci: Some(pci), saved_attributes: 0, transport: Transport::Legacy };
@@ -512,13 +535,23 @@ impl VirtioNet {
             .enable(decode | ATTR_BUS_MASTER)
             .map_err(|e| alloc::format!("virtio-net: cannot enable the device: {e:?}"))?;
         dev.reset();
+        dev.set_status(STATUS_ACKNOWLEDGE);
         dev.set_status(STATUS_ACKNOWLEDGE | STATUS_DRIVER);
         if !dev.negotiate()? {
             return Err("virtio-net: the device has no MAC address".into());
         }
         let mac = dev.mac();
         let rx = dev.queue(RX_QUEUE)?;
-        let tx = dev.queue(TX_QUEUE)?;
+        let tx = match dev.queue(TX_QUEUE) {
+            Ok(tx) => tx,
+            Err(e) => {
+                // The receive queue is programmed: stop the device before its memory goes.
+                if !dev.reset() {
+                    core::mem::forget(rx);
+                }
+                return Err(e);
+            }
+        };
         let free = (0..tx.size).collect();
         let hdr = dev.net_hdr();
         let mut net =
@@ -550,7 +583,13 @@ impl VirtioNet {
 impl Drop for VirtioNet {
     /// Resets the device, which stops all DMA, before the queues' memory is freed.
     fn drop(&mut self) {
-        self.dev.reset();
+        if !self.dev.reset() {
+            // The device may still write to the queues: never give their memory back.
+            self.rx.queue.ring.leak();
+            self.rx.queue.buffers.leak();
+            self.tx.queue.ring.leak();
+            self.tx.queue.buffers.leak();
+        }
     }
 }
 
@@ -575,7 +614,7 @@ impl phy::RxToken for RxToken<'_> {
         let frame = unsafe { core::slice::from_raw_parts(buf.add(self.rx.hdr), self.len) };
         let result = f(frame);
         self.rx.queue.offer(self.id);
-        self.rx.unnotified += 1;
+        self.rx.unnotified = self.rx.unnotified.wrapping_add(1);
         result
     }
 }
