@@ -152,6 +152,43 @@ fn boots_through_each_nic_interface_and_with_sha_extensions() {
     }
 }
 
+/// With two NICs, DHCP runs on both and the first to get an answer is configured: here
+/// the second, the first being on a network without a DHCP server (a QEMU hub with
+/// nothing else on it). `${next-server}` and the downloads then use it, as iPXE's `dhcp`
+/// without an interface does.
+#[test]
+fn dhcp_takes_whichever_interface_answers() {
+    let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
+    let server = FileServer::start(signed.env.path("www"), 0);
+    let efi = signed.env.path("boot.efi");
+    let script = kernel_script(server.port, "ifstat net1\nimgtrust --permanent --all\n");
+    configured_efi(
+        &efi,
+        &ImageConfig { anchors: vec![signed.anchor], script: Some(&script), ..Default::default() },
+    );
+    let mut qemu = Qemu::boot_efi_with(
+        &efi,
+        "virtio-net-pci,netdev=dead,romfile=,mac=52:54:00:00:00:01",
+        &[
+            "-netdev",
+            "hubport,id=dead,hubid=7",
+            "-device",
+            "virtio-net-pci,netdev=n0,romfile=,mac=52:54:00:00:00:02",
+        ],
+    );
+    let (which, _) =
+        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], Duration::from_secs(240));
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(
+        out.contains("DHCP on net0 (52:54:00:00:00:01, virtio-net), net1 (52:54:00:00:00:02, virtio-net)..."),
+        "{out}"
+    );
+    assert!(out.contains(" net1: 10.0.2.15 gateway 10.0.2.2 next-server 10.0.2.2"), "{out}");
+    assert!(out.contains("net1: 52:54:00:00:00:02 (virtio-net)"), "{out}");
+    assert!(out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"));
+}
+
 #[test]
 fn a_tampered_kernel_is_refused() {
     let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);

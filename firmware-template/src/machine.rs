@@ -21,7 +21,10 @@ pub struct Firmware {
     clock: Clock,
     config: Config<'static>,
     anchors: Vec<Fingerprint>,
-    net: Option<Net>,
+    /// The NICs, as net0, net1, ... (opened at the first use of any); downloads go
+    /// through `current`, the interface DHCP configured last.
+    nets: Option<Vec<Net>>,
+    current: usize,
     /// Built at the first download; `Err` says why HTTPS cannot work on this machine.
     tls: Option<Result<bootsign_tls::Config, String>>,
     /// A name server the script set, applied to the network stack once it is open.
@@ -32,16 +35,46 @@ impl Firmware {
     /// The firmware with its embedded configuration; the NIC is opened on first use.
     pub fn new(clock: Clock, config: Config<'static>) -> Self {
         let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
-        Self { clock, config, anchors, net: None, tls: None, dns_override: None }
+        Self { clock, config, anchors, nets: None, current: 0, tls: None, dns_override: None }
     }
 
-    fn net(&mut self) -> Result<&mut Net, String> {
-        if self.net.is_none() {
-            let mut net = Net::open(self.clock)?;
-            net.set_dns_override(self.dns_override);
-            self.net = Some(net);
+    /// Every interface, opened on first use.
+    fn nets(&mut self) -> Result<&mut Vec<Net>, String> {
+        if self.nets.is_none() {
+            let mut nets = Net::open_all(self.clock)?;
+            for net in &mut nets {
+                net.set_dns_override(self.dns_override);
+            }
+            self.nets = Some(nets);
         }
-        Ok(self.net.as_mut().expect("just opened"))
+        Ok(self.nets.as_mut().expect("just opened"))
+    }
+
+    /// The interface named `iface` (`netN`), and its index.
+    fn iface(&mut self, iface: &str) -> Result<(usize, &mut Net), String> {
+        let nets = self.nets()?;
+        let count = nets.len();
+        let index = iface
+            .strip_prefix("net")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&i| i < count)
+            .ok_or_else(|| match count {
+                1 => alloc::format!("no interface {iface} (this machine has net0)"),
+                n => alloc::format!("no interface {iface} (this machine has net0 to net{})", n - 1),
+            })?;
+        Ok((index, &mut nets[index]))
+    }
+
+    /// Prints the result of a DHCP exchange on `iface` that took since `started`.
+    fn report_dhcp(&self, settings: &[(String, String)], started: u64) {
+        let get = |n: &str| settings.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("-");
+        crate::println!(
+            " {} gateway {} next-server {} ({} ms)",
+            get("ip"),
+            get("gateway"),
+            get("next-server"),
+            self.clock.now_ms() - started
+        );
     }
 
     /// The TLS configuration: the embedded anchors and certificates, the client
@@ -95,32 +128,66 @@ impl Machine for Firmware {
     }
 
     fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
-        if iface != "net0" {
-            return Err(alloc::format!("no interface {iface} (this firmware drives net0)"));
-        }
         let started = self.clock.now_ms();
-        let net = self.net()?;
+        let (index, net) = self.iface(iface)?;
         let (mac, driver) = (net.mac(), net.driver());
-        crate::print!("DHCP on net0 ({mac}, {driver})...");
+        crate::print!("DHCP on {iface} ({mac}, {driver})...");
         let settings = net.dhcp().inspect_err(|_| crate::println!(" failed"))?;
-        let get = |n: &str| settings.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("-");
-        crate::println!(
-            " {} gateway {} next-server {} ({} ms)",
-            get("ip"),
-            get("gateway"),
-            get("next-server"),
-            self.clock.now_ms() - started
-        );
+        self.current = index;
+        self.report_dhcp(&settings, started);
         Ok(settings)
     }
 
-    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
-        if iface != "net0" {
-            return Err(alloc::format!("no interface {iface}"));
+    /// DHCP on every interface at once; the first to be configured is taken (iPXE tries
+    /// them in turn, each with its own timeout).
+    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
+        if self.nets()?.len() == 1 {
+            return self.dhcp("net0").map(|settings| ("net0".into(), settings));
         }
-        let net = self.net()?;
+        let started = self.clock.now_ms();
+        let nets = self.nets()?;
+        let names: Vec<String> = nets
+            .iter()
+            .enumerate()
+            .map(|(i, n)| alloc::format!("net{i} ({}, {})", n.mac(), n.driver()))
+            .collect();
+        crate::print!("DHCP on {}...", names.join(", "));
+        for net in nets.iter_mut() {
+            net.dhcp_start();
+        }
+        let deadline = started + crate::net::DHCP_TIMEOUT_MS;
+        loop {
+            let nets = self.nets.as_mut().expect("opened above");
+            for (index, net) in nets.iter_mut().enumerate() {
+                match net.dhcp_poll() {
+                    None => {}
+                    Some(Ok(settings)) => {
+                        self.current = index;
+                        crate::print!(" net{index}:");
+                        self.report_dhcp(&settings, started);
+                        return Ok((alloc::format!("net{index}"), settings));
+                    }
+                    Some(Err(e)) => {
+                        crate::println!(" failed");
+                        return Err(alloc::format!("net{index}: {e}"));
+                    }
+                }
+            }
+            if self.clock.now_ms() > deadline {
+                crate::println!(" failed");
+                return Err(alloc::format!(
+                    "no DHCP reply on any of {} interfaces within {} s",
+                    nets.len(),
+                    crate::net::DHCP_TIMEOUT_MS / 1000
+                ));
+            }
+        }
+    }
+
+    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
+        let (_, net) = self.iface(iface)?;
         if command == "ifstat" {
-            crate::println!("net0: {} ({})", net.mac(), net.driver());
+            crate::println!("{iface}: {} ({})", net.mac(), net.driver());
         }
         Ok(())
     }
@@ -129,8 +196,9 @@ impl Machine for Firmware {
         if self.tls.is_none() {
             self.tls = Some(self.tls_config());
         }
-        self.net()?;
-        let net = self.net.as_mut().expect("opened above");
+        let current = self.current;
+        self.nets()?;
+        let net = &mut self.nets.as_mut().expect("opened above")[current];
         let config = match self.tls.as_mut().expect("built above") {
             Ok(c) => Ok(c),
             Err(why) => Err(why.as_str()),
@@ -177,7 +245,7 @@ impl Machine for Firmware {
             Some(v) => Some(v.parse().map_err(|_| alloc::format!("dns: '{v}' is not an IPv4 address"))?),
             None => None,
         };
-        if let Some(net) = self.net.as_mut() {
+        for net in self.nets.iter_mut().flatten() {
             net.set_dns_override(self.dns_override);
         }
         Ok(())
@@ -197,8 +265,8 @@ impl Machine for Firmware {
             },
             if image.cmdline.is_empty() { String::new() } else { alloc::format!(": {}", image.cmdline) }
         );
-        // The started program gets the NIC (and the platform's network stack) back.
-        self.net = None;
+        // The started program gets the NICs (and the platform's network stack) back.
+        self.nets = None;
         crate::launch::start(&image.data, &image.cmdline, &initrds)
     }
 

@@ -30,6 +30,11 @@ pub trait Machine {
     /// Configures `iface` by DHCP; returns the settings learnt (`ip`, `netmask`,
     /// `gateway`, `dns`, `next-server`, `filename`, `mac`, ...), unscoped names.
     fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String>;
+    /// `dhcp` without an interface: configures the first interface that gets an answer
+    /// (iPXE tries them all) and returns its name with the settings. By default, net0.
+    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
+        self.dhcp("net0").map(|settings| ("net0".to_string(), settings))
+    }
     /// Opens, closes or describes an interface.
     fn interface(&mut self, command: &str, iface: &str) -> Result<(), String>;
     /// Downloads `uri` completely. The metadata travels with the image (the firmware
@@ -55,7 +60,7 @@ pub trait Machine {
     fn poweroff(&mut self) -> String;
     /// The script set (`Some`) or cleared (`None`) a setting the machine may act on,
     /// such as `dns` (the name server for later lookups). Names come unscoped
-    /// (`net0/dns` arrives as `dns`). An error is the command's error.
+    /// (`net0/dns` arrives as `dns`, as does `net1/dns`). An error is the command's error.
     fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
         let _ = (name, value);
         Ok(())
@@ -174,6 +179,22 @@ pub struct Interpreter<M: Machine> {
     images: Vec<Image<M::Proof, M::Meta>>,
     trust: TrustPolicy,
     depth: usize,
+    /// The interface DHCP last configured: unscoped names fall back to its settings.
+    netdev: String,
+}
+
+/// `name` without an interface scope (`net0/dns` is `dns`).
+fn unscoped(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((scope, rest))
+            if scope.len() > 3
+                && scope.starts_with("net")
+                && scope[3..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            rest
+        }
+        _ => name,
+    }
 }
 
 /// The last path segment of a URI, the default image name.
@@ -189,7 +210,7 @@ impl<M: Machine> Interpreter<M> {
         let mut settings = BTreeMap::new();
         settings.insert("platform".to_string(), "efi".to_string());
         settings.insert("buildarch".to_string(), "x86_64".to_string());
-        Self { machine, settings, images: Vec::new(), trust, depth: 0 }
+        Self { machine, settings, images: Vec::new(), trust, depth: 0, netdev: "net0".to_string() }
     }
 
     /// The current trust policy.
@@ -197,9 +218,10 @@ impl<M: Machine> Interpreter<M> {
         self.trust
     }
 
-    /// A setting: `name` as given, else `net0/name`.
+    /// A setting: `name` as given, else that of the interface DHCP last configured
+    /// (`net0/name` until then).
     pub fn setting(&self, name: &str) -> Option<String> {
-        self.settings.get(name).or_else(|| self.settings.get(&format!("net0/{name}"))).cloned()
+        self.settings.get(name).or_else(|| self.settings.get(&format!("{}/{name}", self.netdev))).cloned()
     }
 
     /// Sets a setting.
@@ -314,15 +336,13 @@ impl<M: Machine> Interpreter<M> {
             "set" => {
                 let name = args.first().ok_or("usage: set NAME VALUE")?;
                 let value = args[1..].join(" ");
-                let unscoped = name.strip_prefix("net0/").unwrap_or(name);
-                self.machine.setting_changed(unscoped, Some(&value))?;
+                self.machine.setting_changed(unscoped(name), Some(&value))?;
                 self.set(name, &value);
                 Ok(Flow::Next)
             }
             "clear" => {
                 let name = args.first().ok_or("usage: clear NAME")?;
-                let unscoped = name.strip_prefix("net0/").unwrap_or(name);
-                self.machine.setting_changed(unscoped, None)?;
+                self.machine.setting_changed(unscoped(name), None)?;
                 self.settings.remove(*name);
                 Ok(Flow::Next)
             }
@@ -346,11 +366,14 @@ impl<M: Machine> Interpreter<M> {
                 Ok(Flow::Next)
             }
             "dhcp" | "ifconf" => {
-                let iface = args.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("net0");
-                let learnt = self.machine.dhcp(iface)?;
+                let (iface, learnt) = match args.iter().find(|a| !a.starts_with('-')) {
+                    Some(iface) => (iface.to_string(), self.machine.dhcp(iface)?),
+                    None => self.machine.dhcp_any()?,
+                };
                 for (name, value) in learnt {
                     self.set(&format!("{iface}/{name}"), &value);
                 }
+                self.netdev = iface;
                 Ok(Flow::Next)
             }
             "ifopen" | "ifclose" | "ifstat" => {

@@ -13,6 +13,8 @@ struct Recorder {
     booted: Vec<(String, String, Vec<String>)>,
     dhcp_calls: usize,
     changed: Vec<(String, Option<String>)>,
+    /// The interface that answers a `dhcp` without one (None: the default, net0).
+    answering: Option<&'static str>,
 }
 
 impl Machine for Recorder {
@@ -63,6 +65,12 @@ impl Machine for Recorder {
     fn poweroff(&mut self) -> String {
         "poweroff failed".into()
     }
+    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
+        let Some(iface) = self.answering else { return self.dhcp("net0").map(|s| ("net0".into(), s)) };
+        self.dhcp_calls += 1;
+        Ok((iface.into(), vec![("ip".into(), "10.0.3.15".into()), ("next-server".into(), "10.0.3.2".into())]))
+    }
+
     fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
         if name == "dns" && value.is_some_and(|v| v.parse::<std::net::Ipv4Addr>().is_err()) {
             return Err(format!("dns: '{}' is not an IPv4 address", value.unwrap()));
@@ -265,4 +273,19 @@ fn the_machine_hears_of_settings_the_script_changes() {
     // A refused value is not stored.
     assert!(i.machine.out.contains("refused"));
     assert_eq!(i.setting("dns"), Some("10.0.2.3".into()));
+}
+
+/// `dhcp` without an interface takes whichever one answered; unscoped names then mean
+/// that interface's settings, and `netN/` scopes are stripped for the machine.
+#[test]
+fn dhcp_without_an_interface_uses_the_one_that_answered() {
+    let mut m = machine(&[]);
+    m.answering = Some("net1");
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("#!ipxe\ndhcp\necho ${next-server} ${ip} ${net1/ip}\nset net1/dns 10.0.3.3\n", None).unwrap();
+    assert_eq!(i.machine.out, "10.0.3.2 10.0.3.15 10.0.3.15\n");
+    assert_eq!(i.machine.changed, vec![("dns".to_string(), Some("10.0.3.3".to_string()))]);
+    // An explicit interface still goes to that one.
+    i.run("dhcp net0\necho ${next-server}\n", None).unwrap();
+    assert_eq!(i.machine.out, "10.0.3.2 10.0.3.15 10.0.3.15\n10.0.2.2\n");
 }

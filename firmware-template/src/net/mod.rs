@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use nic::Nic;
 
 /// How long DHCP may take before the command fails.
-const DHCP_TIMEOUT_MS: u64 = 15_000;
+pub const DHCP_TIMEOUT_MS: u64 = 15_000;
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// How long a name lookup may take.
@@ -55,9 +55,12 @@ pub struct Net {
 }
 
 impl Net {
-    /// Opens the NIC and sets up an unconfigured interface.
-    pub fn open(clock: Clock) -> Result<Self, String> {
-        let mut dev = Nic::open()?;
+    /// Opens every NIC, each with an unconfigured interface of its own (net0, net1, ...).
+    pub fn open_all(clock: Clock) -> Result<Vec<Self>, String> {
+        Ok(Nic::open_all()?.into_iter().map(|dev| Self::new(clock, dev)).collect())
+    }
+
+    fn new(clock: Clock, mut dev: Nic) -> Self {
         let mac = dev.mac();
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         config.random_seed =
@@ -69,7 +72,7 @@ impl Net {
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + (clock.now_ms() % 8192) as u16;
-        Ok(Self {
+        Self {
             dev,
             iface,
             sockets,
@@ -79,7 +82,7 @@ impl Net {
             dns_override: None,
             clock,
             next_port,
-        })
+        }
     }
 
     /// The MAC address, as iPXE prints it.
@@ -114,18 +117,43 @@ impl Net {
 
     /// Configures the interface by DHCP and returns the boot settings of the reply.
     pub fn dhcp(&mut self) -> Result<Vec<(String, String)>, String> {
+        self.dhcp_start();
+        let deadline = self.clock.now_ms() + DHCP_TIMEOUT_MS;
+        loop {
+            if let Some(result) = self.dhcp_poll() {
+                return result;
+            }
+            if self.clock.now_ms() > deadline {
+                return Err(alloc::format!("no DHCP reply within {} s", DHCP_TIMEOUT_MS / 1000));
+            }
+        }
+    }
+
+    /// Starts DHCP afresh; [`Net::dhcp_poll`] then runs it.
+    pub fn dhcp_start(&mut self) {
         self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).reset();
-        let got = self.wait(DHCP_TIMEOUT_MS, |net| {
-            let event = net.sockets.get_mut::<dhcpv4::Socket>(net.dhcp).poll()?;
-            let dhcpv4::Event::Configured(cfg) = event else { return None };
-            let settings = cfg.packet.map(|p| bootsign_dhcp::settings(p.into_inner()));
-            let address = cfg.address;
-            let router = cfg.router;
-            let dns: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
-            Some((settings, address, router, dns))
-        });
-        let (settings, address, router, dns_servers) =
-            got.ok_or_else(|| alloc::format!("no DHCP reply within {} s", DHCP_TIMEOUT_MS / 1000))?;
+    }
+
+    /// Runs the stack once; once DHCP has configured the interface, the boot settings
+    /// of the reply.
+    pub fn dhcp_poll(&mut self) -> Option<Result<Vec<(String, String)>, String>> {
+        self.poll();
+        let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
+        let dhcpv4::Event::Configured(cfg) = event else { return None };
+        let settings = cfg.packet.map(|p| bootsign_dhcp::settings(p.into_inner()));
+        let (address, router) = (cfg.address, cfg.router);
+        let dns_servers: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
+        Some(self.configure(settings, address, router, dns_servers))
+    }
+
+    /// Applies a DHCP lease.
+    fn configure(
+        &mut self,
+        settings: Option<Result<Vec<(String, String)>, bootsign_dhcp::DhcpError>>,
+        address: smoltcp::wire::Ipv4Cidr,
+        router: Option<Ipv4Address>,
+        dns_servers: Vec<Ipv4Address>,
+    ) -> Result<Vec<(String, String)>, String> {
         self.iface.update_ip_addrs(|addrs| {
             addrs.clear();
             let _ = addrs.push(IpCidr::Ipv4(address));

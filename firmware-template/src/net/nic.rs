@@ -33,15 +33,17 @@ pub enum Nic {
 }
 
 impl Nic {
-    /// Opens the first NIC, preferring the core's own driver.
-    pub fn open() -> Result<Self, alloc::string::String> {
-        match VirtioNet::open() {
-            Ok(Some(v)) => return Ok(Self::Virtio(alloc::boxed::Box::new(v))),
-            Ok(None) => {}
-            // The device went back to the platform's driver; that one may still work.
-            Err(why) => crate::println!("bootsign: {why}; using the platform's driver"),
+    /// Opens every NIC: first those the core's own driver runs, then the platform's
+    /// through SNP. The error says why there is none.
+    pub fn open_all() -> Result<alloc::vec::Vec<Self>, alloc::string::String> {
+        let mut nics: alloc::vec::Vec<Self> =
+            VirtioNet::open_all().into_iter().map(|v| Self::Virtio(alloc::boxed::Box::new(v))).collect();
+        match SnpDevice::open_all() {
+            Ok(snp) => nics.extend(snp.into_iter().map(Self::Snp)),
+            Err(why) if nics.is_empty() => return Err(why),
+            Err(_) => {}
         }
-        SnpDevice::open().map(Self::Snp)
+        Ok(nics)
     }
 
     /// The station MAC address.

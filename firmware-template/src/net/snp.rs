@@ -35,33 +35,40 @@ pub struct SnpDevice {
     pub mac: [u8; 6],
 }
 
-fn open_first() -> Result<(Handle, ScopedProtocol<SimpleNetwork>), String> {
-    let find = || boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID)).ok();
-    let handles = match find() {
-        Some(h) if !h.is_empty() => h,
-        _ => {
-            super::connect_all();
-            find()
-                .filter(|h| !h.is_empty())
-                .ok_or("no network interface found (no UEFI Simple Network Protocol)")?
+impl SnpDevice {
+    /// Opens and initialises every network interface the platform drives. The error
+    /// says why none could be had.
+    pub fn open_all() -> Result<Vec<Self>, String> {
+        let find = || boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID)).ok();
+        let handles = match find() {
+            Some(h) if !h.is_empty() => h,
+            _ => {
+                super::connect_all();
+                find()
+                    .filter(|h| !h.is_empty())
+                    .ok_or("no network interface found (no UEFI Simple Network Protocol)")?
+            }
+        };
+        let mut nics = Vec::new();
+        let mut last = String::new();
+        for h in handles.iter() {
+            match Self::open(*h) {
+                Ok(nic) => nics.push(nic),
+                Err(why) => last = why,
+            }
         }
-    };
-    let mut last = String::new();
-    for h in handles.iter() {
+        if nics.is_empty() {
+            return Err(last);
+        }
+        Ok(nics)
+    }
+
+    /// Opens and initialises the interface on `handle`.
+    fn open(handle: Handle) -> Result<Self, String> {
         // Exclusive: the platform's own network stack (MNP) lets go of the NIC, so it
         // does not poll away our frames.
-        match boot::open_protocol_exclusive::<SimpleNetwork>(*h) {
-            Ok(p) => return Ok((*h, p)),
-            Err(e) => last = alloc::format!("{:?}", e.status()),
-        }
-    }
-    Err(alloc::format!("cannot open the network interface: {last}"))
-}
-
-impl SnpDevice {
-    /// Opens and initialises the first network interface.
-    pub fn open() -> Result<Self, String> {
-        let (handle, mut snp) = open_first()?;
+        let mut snp = boot::open_protocol_exclusive::<SimpleNetwork>(handle)
+            .map_err(|e| alloc::format!("cannot open the network interface: {:?}", e.status()))?;
         if snp.mode().state == NetworkState::STOPPED {
             snp.start().map_err(|e| alloc::format!("cannot start the NIC: {:?}", e.status()))?;
         }

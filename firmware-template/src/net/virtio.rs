@@ -502,18 +502,30 @@ fn virtio_net_interface(handle: Handle) -> Option<Interface> {
 }
 
 impl VirtioNet {
-    /// Takes over the first virtio-net device. `Ok(None)` when there is none (the caller
-    /// then uses the platform's driver through SNP); an error when one could not be set
-    /// up (the device is handed back to the platform's driver).
-    pub fn open() -> Result<Option<Self>, String> {
+    /// Takes over every virtio-net device, in PCI order. One that cannot be set up is
+    /// handed back to the platform's driver (and reached through SNP), with a message.
+    pub fn open_all() -> Vec<Self> {
         if pci::handles().next().is_none() {
             // The platform may not have enumerated PCI yet when it started us directly.
             super::connect_all();
         }
-        let Some((handle, interface)) = pci::handles().find_map(|h| Some((h, virtio_net_interface(h)?)))
-        else {
-            return Ok(None);
-        };
+        let found: Vec<(Handle, Interface)> =
+            pci::handles().filter_map(|h| Some((h, virtio_net_interface(h)?))).collect();
+        let mut nics = Vec::new();
+        for (handle, interface) in found {
+            match Self::open(handle, interface) {
+                Ok(Some(nic)) => nics.push(nic),
+                Ok(None) => {}
+                Err(why) => crate::println!("bootsign: {why}; using the platform's driver"),
+            }
+        }
+        nics
+    }
+
+    /// Takes over the virtio-net device `handle`. `Ok(None)` when it cannot be had
+    /// (another driver holds it); an error when it could not be set up (it is handed
+    /// back to the platform's driver).
+    fn open(handle: Handle, interface: Interface) -> Result<Option<Self>, String> {
         // Exclusive: the platform's virtio-net driver (and the network stack above it)
         // is stopped, so nothing else touches the device while we drive it.
         let Ok(pci) = boot::open_protocol_exclusive::<PciIo>(handle) else {
