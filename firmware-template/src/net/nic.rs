@@ -38,7 +38,7 @@ impl Nic {
     pub fn open_all() -> Result<alloc::vec::Vec<Self>, alloc::string::String> {
         let mut nics: alloc::vec::Vec<Self> =
             VirtioNet::open_all().into_iter().map(|v| Self::Virtio(alloc::boxed::Box::new(v))).collect();
-        match SnpDevice::open_all() {
+        match SnpDevice::open_all(nics.is_empty()) {
             Ok(snp) => nics.extend(snp.into_iter().map(Self::Snp)),
             Err(why) if nics.is_empty() => return Err(why),
             Err(_) => {}

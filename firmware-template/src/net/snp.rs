@@ -37,11 +37,14 @@ pub struct SnpDevice {
 
 impl SnpDevice {
     /// Opens and initialises every network interface the platform drives. The error
-    /// says why none could be had.
-    pub fn open_all() -> Result<Vec<Self>, String> {
+    /// says why none could be had. With `connect`, when there is none, every controller
+    /// is connected first (the platform may not have bound its drivers yet); the caller
+    /// skips that when it already has NICs of its own, as it takes a while.
+    pub fn open_all(connect: bool) -> Result<Vec<Self>, String> {
         let find = || boot::locate_handle_buffer(SearchType::ByProtocol(&SimpleNetwork::GUID)).ok();
         let handles = match find() {
             Some(h) if !h.is_empty() => h,
+            _ if !connect => return Err("no network interface found".into()),
             _ => {
                 super::connect_all();
                 find()
