@@ -124,42 +124,37 @@ impl PciIo {
         status.is_success().then_some(value).ok_or(status)
     }
 
+    /// One access of `T`'s width through `access` (a BAR accessor of the table) at
+    /// `offset` in BAR `bar`, reading into or writing from `value`.
+    fn bar_access<T: IoValue>(&mut self, access: AccessFn, bar: u8, offset: u64, value: &mut T) {
+        // SAFETY: `access` comes from the opened protocol's table; the buffer holds one
+        // `T`, a plain integer of the width passed. A failed access leaves `value` as it
+        // was (reads then return the default, 0).
+        let _ = unsafe { access(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(value).cast()) };
+    }
+
     /// Reads a register in memory BAR `bar`.
     pub fn mem_read<T: IoValue>(&mut self, bar: u8, offset: u64) -> T {
         let mut value = T::default();
-        // SAFETY: as in `config`.
-        let _ = unsafe {
-            (self.0.mem_read)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
-        };
+        self.bar_access(self.0.mem_read, bar, offset, &mut value);
         value
     }
 
     /// Writes a register in memory BAR `bar`.
-    pub fn mem_write<T: IoValue>(&mut self, bar: u8, offset: u64, value: T) {
-        let mut value = value;
-        // SAFETY: as in `config`.
-        let _ = unsafe {
-            (self.0.mem_write)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
-        };
+    pub fn mem_write<T: IoValue>(&mut self, bar: u8, offset: u64, mut value: T) {
+        self.bar_access(self.0.mem_write, bar, offset, &mut value);
     }
 
     /// Reads an I/O-port register of BAR `bar`.
     pub fn io_read<T: IoValue>(&mut self, bar: u8, offset: u64) -> T {
         let mut value = T::default();
-        // SAFETY: as above; `T` is a plain integer of the width passed.
-        let _ = unsafe {
-            (self.0.io_read)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
-        };
+        self.bar_access(self.0.io_read, bar, offset, &mut value);
         value
     }
 
     /// Writes an I/O-port register of BAR `bar`.
-    pub fn io_write<T: IoValue>(&mut self, bar: u8, offset: u64, value: T) {
-        let mut value = value;
-        // SAFETY: as above.
-        let _ = unsafe {
-            (self.0.io_write)(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(&mut value).cast())
-        };
+    pub fn io_write<T: IoValue>(&mut self, bar: u8, offset: u64, mut value: T) {
+        self.bar_access(self.0.io_write, bar, offset, &mut value);
     }
 
     /// The device's current attributes (decoding, bus mastering).
