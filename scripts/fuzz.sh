@@ -43,6 +43,10 @@ cp examples/*.ipxe "$corpus/script/"
 printf '\002\001\006\000%232s\143\202\123\143\065\001\005\001\004\377\377\377\000\377' '' | tr ' ' '\000' \
     > "$corpus/dhcp/reply"
 cp target/firmware/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe/firmware.efi"
+# Inputs that once crashed a target are replayed on every run.
+for dir in fuzz/regressions/*/; do
+    cp "$dir"* "$corpus/$(basename "$dir")/"
+done
 
 cargo +nightly fuzz build
 for target in cert cms der_view http_response config script dhcp pe tls_client tls_legacy; do

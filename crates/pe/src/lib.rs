@@ -57,11 +57,16 @@ impl fmt::Display for PeError {
             Self::NoRoomForSection => "no room in the PE headers for another section",
             Self::Signed => "the PE image is already signed; add the configuration before signing",
             Self::SectionExists => "the image already has a configuration section",
-            Self::BadAlignment => "the PE image has invalid alignment values",
+            Self::BadAlignment => {
+                "the PE image has invalid alignment values (not powers of two, or a file alignment over 64 KiB)"
+            }
             Self::BadLayout => "the PE image's section addresses or sizes are out of range",
         })
     }
 }
+
+/// The largest file alignment the PE format allows.
+const MAX_FILE_ALIGNMENT: u32 = 64 * 1024;
 
 /// One section header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,7 +179,13 @@ impl<'a> Pe<'a> {
         }
         let section_alignment = u32_at(bytes, opt + opt::SECTION_ALIGNMENT)?;
         let file_alignment = u32_at(bytes, opt + opt::FILE_ALIGNMENT)?;
-        if !section_alignment.is_power_of_two() || !file_alignment.is_power_of_two() {
+        // The format caps the file alignment at 64 KiB; a larger one would make adding a
+        // section pad the file by as much (a 1 GiB alignment exhausted memory: found by
+        // fuzzing).
+        if !section_alignment.is_power_of_two()
+            || !file_alignment.is_power_of_two()
+            || file_alignment > MAX_FILE_ALIGNMENT
+        {
             return Err(PeError::BadAlignment);
         }
         Ok(Self {
@@ -372,6 +383,19 @@ mod tests {
         put_u32(&mut f, sec + 20, 0x400);
         f[0x400..0x410].copy_from_slice(b"code code code!!");
         f
+    }
+
+    #[test]
+    fn refuses_alignments_the_format_does_not_allow() {
+        let mut f = tiny_pe();
+        let opt = 0x84 + 20;
+        put_u32(&mut f, opt + opt::FILE_ALIGNMENT, 0x4000_0000);
+        assert_eq!(Pe::parse(&f).err(), Some(PeError::BadAlignment));
+        assert_eq!(add_section(&f, CONFIG_SECTION, b"x").err(), Some(PeError::BadAlignment));
+        put_u32(&mut f, opt + opt::FILE_ALIGNMENT, 0x1_0000);
+        assert!(add_section(&f, CONFIG_SECTION, b"x").is_ok());
+        put_u32(&mut f, opt + opt::FILE_ALIGNMENT, 0x300);
+        assert_eq!(Pe::parse(&f).err(), Some(PeError::BadAlignment));
     }
 
     #[test]
