@@ -50,23 +50,32 @@ impl Firmware {
         Ok(self.nets.as_mut().expect("just opened"))
     }
 
-    /// The interface named `iface` (`netN`), and its index.
-    fn iface(&mut self, iface: &str) -> Result<(usize, &mut Net), String> {
-        let nets = self.nets()?;
-        let count = nets.len();
-        let index = iface
-            .strip_prefix("net")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&i| i < count)
-            .ok_or_else(|| match count {
-                1 => alloc::format!("no interface {iface} (this machine has net0)"),
-                n => alloc::format!("no interface {iface} (this machine has net0 to net{})", n - 1),
-            })?;
-        Ok((index, &mut nets[index]))
+    /// The index of the interface named `iface` (`netN`).
+    fn iface(&mut self, iface: &str) -> Result<usize, String> {
+        let count = self.nets()?.len();
+        bootsign_script::interface_index(iface).filter(|&i| i < count).ok_or_else(|| match count {
+            1 => alloc::format!("no interface {iface} (this machine has net0)"),
+            n => alloc::format!("no interface {iface} (this machine has net0 to net{})", n - 1),
+        })
     }
 
-    /// Prints the result of a DHCP exchange on `iface` that took since `started`.
-    fn report_dhcp(&self, settings: &[(String, String)], started: u64) {
+    /// DHCP on the interfaces `range` at once (one, or all); the first configured becomes
+    /// the current one. Its name, and the settings learnt.
+    fn dhcp_on(&mut self, range: core::ops::Range<usize>) -> Result<(String, Vec<(String, String)>), String> {
+        let started = self.clock.now_ms();
+        let nets = &mut self.nets()?[range.clone()];
+        let names: Vec<String> = range
+            .clone()
+            .zip(nets.iter())
+            .map(|(i, n)| alloc::format!("net{i} ({}, {})", n.mac(), n.driver()))
+            .collect();
+        crate::print!("DHCP on {}...", names.join(", "));
+        let (offset, settings) = Net::dhcp_first(nets).inspect_err(|_| crate::println!(" failed"))?;
+        let index = range.start + offset;
+        self.current = index;
+        if range.len() > 1 {
+            crate::print!(" net{index}:");
+        }
         let get = |n: &str| settings.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("-");
         crate::println!(
             " {} gateway {} next-server {} ({} ms)",
@@ -75,6 +84,7 @@ impl Firmware {
             get("next-server"),
             self.clock.now_ms() - started
         );
+        Ok((alloc::format!("net{index}"), settings))
     }
 
     /// The TLS configuration: the embedded anchors and certificates, the client
@@ -128,64 +138,20 @@ impl Machine for Firmware {
     }
 
     fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
-        let started = self.clock.now_ms();
-        let (index, net) = self.iface(iface)?;
-        let (mac, driver) = (net.mac(), net.driver());
-        crate::print!("DHCP on {iface} ({mac}, {driver})...");
-        let settings = net.dhcp().inspect_err(|_| crate::println!(" failed"))?;
-        self.current = index;
-        self.report_dhcp(&settings, started);
-        Ok(settings)
+        let index = self.iface(iface)?;
+        self.dhcp_on(index..index + 1).map(|(_, settings)| settings)
     }
 
     /// DHCP on every interface at once; the first to be configured is taken (iPXE tries
     /// them in turn, each with its own timeout).
     fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
-        if self.nets()?.len() == 1 {
-            return self.dhcp("net0").map(|settings| ("net0".into(), settings));
-        }
-        let started = self.clock.now_ms();
-        let nets = self.nets()?;
-        let names: Vec<String> = nets
-            .iter()
-            .enumerate()
-            .map(|(i, n)| alloc::format!("net{i} ({}, {})", n.mac(), n.driver()))
-            .collect();
-        crate::print!("DHCP on {}...", names.join(", "));
-        for net in nets.iter_mut() {
-            net.dhcp_start();
-        }
-        let deadline = started + crate::net::DHCP_TIMEOUT_MS;
-        loop {
-            let nets = self.nets.as_mut().expect("opened above");
-            for (index, net) in nets.iter_mut().enumerate() {
-                match net.dhcp_poll() {
-                    None => {}
-                    Some(Ok(settings)) => {
-                        self.current = index;
-                        crate::print!(" net{index}:");
-                        self.report_dhcp(&settings, started);
-                        return Ok((alloc::format!("net{index}"), settings));
-                    }
-                    Some(Err(e)) => {
-                        crate::println!(" failed");
-                        return Err(alloc::format!("net{index}: {e}"));
-                    }
-                }
-            }
-            if self.clock.now_ms() > deadline {
-                crate::println!(" failed");
-                return Err(alloc::format!(
-                    "no DHCP reply on any of {} interfaces within {} s",
-                    nets.len(),
-                    crate::net::DHCP_TIMEOUT_MS / 1000
-                ));
-            }
-        }
+        let count = self.nets()?.len();
+        self.dhcp_on(0..count)
     }
 
     fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
-        let (_, net) = self.iface(iface)?;
+        let index = self.iface(iface)?;
+        let net = &self.nets()?[index];
         if command == "ifstat" {
             crate::println!("{iface}: {} ({})", net.mac(), net.driver());
         }

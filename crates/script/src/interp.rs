@@ -183,16 +183,19 @@ pub struct Interpreter<M: Machine> {
     netdev: String,
 }
 
+/// The number of an interface name (`net1` is 1), or `None` for anything else.
+pub fn interface_index(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix("net")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// `name` without an interface scope (`net0/dns` is `dns`).
 fn unscoped(name: &str) -> &str {
     match name.split_once('/') {
-        Some((scope, rest))
-            if scope.len() > 3
-                && scope.starts_with("net")
-                && scope[3..].bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            rest
-        }
+        Some((scope, rest)) if interface_index(scope).is_some() => rest,
         _ => name,
     }
 }

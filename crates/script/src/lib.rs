@@ -15,4 +15,4 @@ extern crate alloc;
 pub mod interp;
 pub mod lex;
 
-pub use interp::{Boot, Image, ImageKind, Interpreter, Machine, ScriptError, TrustPolicy};
+pub use interp::{Boot, Image, ImageKind, Interpreter, Machine, ScriptError, TrustPolicy, interface_index};

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use nic::Nic;
 
 /// How long DHCP may take before the command fails.
-pub const DHCP_TIMEOUT_MS: u64 = 15_000;
+const DHCP_TIMEOUT_MS: u64 = 15_000;
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// How long a name lookup may take.
@@ -115,28 +115,14 @@ impl Net {
         }
     }
 
-    /// Configures the interface by DHCP and returns the boot settings of the reply.
-    pub fn dhcp(&mut self) -> Result<Vec<(String, String)>, String> {
-        self.dhcp_start();
-        let deadline = self.clock.now_ms() + DHCP_TIMEOUT_MS;
-        loop {
-            if let Some(result) = self.dhcp_poll() {
-                return result;
-            }
-            if self.clock.now_ms() > deadline {
-                return Err(alloc::format!("no DHCP reply within {} s", DHCP_TIMEOUT_MS / 1000));
-            }
-        }
-    }
-
     /// Starts DHCP afresh; [`Net::dhcp_poll`] then runs it.
-    pub fn dhcp_start(&mut self) {
+    fn dhcp_start(&mut self) {
         self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).reset();
     }
 
     /// Runs the stack once; once DHCP has configured the interface, the boot settings
     /// of the reply.
-    pub fn dhcp_poll(&mut self) -> Option<Result<Vec<(String, String)>, String>> {
+    fn dhcp_poll(&mut self) -> Option<Result<Vec<(String, String)>, String>> {
         self.poll();
         let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
         let dhcpv4::Event::Configured(cfg) = event else { return None };
@@ -177,6 +163,35 @@ impl Net {
             settings.push(("ip".into(), address.address().to_string()));
         }
         Ok(settings)
+    }
+
+    /// Runs DHCP on every interface of `nets` at once and configures the first to get an
+    /// answer: its position in `nets`, and the boot settings of the reply. `nets` is either
+    /// one interface or all of them from net0 on, which errors name.
+    pub fn dhcp_first(nets: &mut [Net]) -> Result<(usize, Vec<(String, String)>), String> {
+        let count = nets.len();
+        let clock = nets.first().ok_or("no network interface")?.clock;
+        for net in nets.iter_mut() {
+            net.dhcp_start();
+        }
+        let deadline = clock.now_ms() + DHCP_TIMEOUT_MS;
+        loop {
+            for (index, net) in nets.iter_mut().enumerate() {
+                match net.dhcp_poll() {
+                    None => {}
+                    Some(Ok(settings)) => return Ok((index, settings)),
+                    Some(Err(e)) if count == 1 => return Err(e),
+                    Some(Err(e)) => return Err(alloc::format!("net{index}: {e}")),
+                }
+            }
+            if clock.now_ms() > deadline {
+                let secs = DHCP_TIMEOUT_MS / 1000;
+                return Err(match count {
+                    1 => alloc::format!("no DHCP reply within {secs} s"),
+                    n => alloc::format!("no DHCP reply on any of {n} interfaces within {secs} s"),
+                });
+            }
+        }
     }
 
     /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.
