@@ -122,6 +122,29 @@ struct Queue {
 }
 
 impl Queue {
+    /// A queue of `size` entries in `ring` (the used ring at `used_offset`), descriptor
+    /// `i` pointing at slot `i` of `buffers` with `flags`, and no interrupts wanted.
+    fn new(
+        index: u16,
+        size: u16,
+        ring: DmaBuffer,
+        used_offset: usize,
+        buffers: DmaBuffer,
+        flags: u16,
+    ) -> Self {
+        let queue =
+            Self { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
+        // SAFETY: the available ring's flags field, right after the descriptors, inside
+        // the ring allocation; the device is not using the queue yet.
+        unsafe {
+            ptr::write_volatile(queue.base().add(16 * usize::from(size)).cast::<u16>(), AVAIL_F_NO_INTERRUPT);
+        }
+        for i in 0..size {
+            queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, flags);
+        }
+        queue
+    }
+
     fn base(&self) -> *mut u8 {
         self.ring.ptr()
     }
@@ -331,9 +354,9 @@ impl Device {
         }
     }
 
-    /// Selects queue `index`, allocates its ring and buffers, and gives the device the
-    /// ring's address.
-    fn queue(&mut self, index: u16) -> Result<Queue, String> {
+    /// Selects queue `index`, allocates its ring and buffers (descriptors with `flags`),
+    /// and gives the device the ring's address.
+    fn queue(&mut self, index: u16, flags: u16) -> Result<Queue, String> {
         let size = match self.transport {
             Transport::Legacy => {
                 self.pci().io_write::<u16>(BAR, REG_QUEUE_SELECT, index);
@@ -355,7 +378,7 @@ impl Device {
         let ring = DmaBuffer::new(self.pci(), ring_pages).map_err(|e| dma_err("a queue", e))?;
         let buffers = DmaBuffer::new(self.pci(), (n * SLOT).div_ceil(PAGE))
             .map_err(|e| dma_err("packet buffers", e))?;
-        let mut queue = Self::new_queue(index, size, ring, used_offset, buffers);
+        let mut queue = Queue::new(index, size, ring, used_offset, buffers, flags);
         match self.transport {
             Transport::Legacy => {
                 let pfn = u32::try_from(queue.ring.device_addr / PAGE as u64).map_err(|_| {
@@ -382,25 +405,13 @@ impl Device {
         Ok(queue)
     }
 
-    fn new_queue(index: u16, size: u16, ring: DmaBuffer, used_offset: usize, buffers: DmaBuffer) -> Queue {
-        let queue =
-            Queue { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
-        // SAFETY: the available ring's flags field, right after the descriptors, inside
-        // the ring allocation; the device is not using the queue yet.
-        unsafe {
-            ptr::write_volatile(queue.base().add(16 * usize::from(size)).cast::<u16>(), AVAIL_F_NO_INTERRUPT);
-        }
-        for i in 0..size {
-            queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, 0);
-        }
-        queue
-    }
-
-    /// Rings queue `index`'s doorbell (`notify_at`: see `Queue`).
-    fn notify(&mut self, index: u16, notify_at: u64) {
+    /// Rings `queue`'s doorbell.
+    fn notify(&mut self, queue: &Queue) {
         match self.transport {
-            Transport::Legacy => self.pci().io_write::<u16>(BAR, REG_QUEUE_NOTIFY, index),
-            Transport::Modern { notify, .. } => self.pci().mem_write::<u16>(notify.bar, notify_at, index),
+            Transport::Legacy => self.pci().io_write::<u16>(BAR, REG_QUEUE_NOTIFY, queue.index),
+            Transport::Modern { notify, .. } => {
+                self.pci().mem_write::<u16>(notify.bar, queue.notify_at, queue.index);
+            }
         }
     }
 }
@@ -553,8 +564,8 @@ impl VirtioNet {
             return Err("virtio-net: the device has no MAC address".into());
         }
         let mac = dev.mac();
-        let rx = dev.queue(RX_QUEUE)?;
-        let tx = match dev.queue(TX_QUEUE) {
+        let rx = dev.queue(RX_QUEUE, DESC_F_WRITE)?;
+        let tx = match dev.queue(TX_QUEUE, 0) {
             Ok(tx) => tx,
             Err(e) => {
                 // The receive queue is programmed: stop the device before its memory goes.
@@ -569,17 +580,11 @@ impl VirtioNet {
         let mut net =
             Self { rx: Rx { queue: rx, unnotified: 0, hdr }, tx: Tx { queue: tx, free, hdr }, dev, mac };
         for i in 0..net.rx.queue.size {
-            net.rx.queue.set_desc(
-                i,
-                net.rx.queue.buffers.device_addr + u64::from(i) * SLOT as u64,
-                SLOT as u32,
-                DESC_F_WRITE,
-            );
             net.rx.queue.offer(i);
         }
         let status = net.dev.status() | STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK;
         net.dev.set_status(status);
-        net.dev.notify(RX_QUEUE, net.rx.queue.notify_at);
+        net.dev.notify(&net.rx.queue);
         Ok(Some(net))
     }
 
@@ -649,7 +654,7 @@ impl phy::TxToken for TxToken<'_> {
         self.tx.queue.set_desc_len(id, (self.tx.hdr + len) as u32);
         self.tx.queue.offer(id);
         if self.tx.queue.wants_notify() {
-            self.dev.notify(self.tx.queue.index, self.tx.queue.notify_at);
+            self.dev.notify(&self.tx.queue);
         }
         result
     }
@@ -665,7 +670,7 @@ impl VirtioNet {
     fn notify_rx(&mut self) {
         if self.rx.unnotified > 0 && self.rx.queue.wants_notify() {
             self.rx.unnotified = 0;
-            self.dev.notify(RX_QUEUE, self.rx.queue.notify_at);
+            self.dev.notify(&self.rx.queue);
         }
     }
 }
