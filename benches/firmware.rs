@@ -33,6 +33,20 @@ fn show(what: &str, out: &str) {
 }
 const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
 
+/// QEMU's default virtio NIC, without an option ROM.
+const NIC: &str = "virtio-net-pci,netdev=n0,romfile=";
+
+/// Runs `efi` with `nic` and `extra` QEMU arguments until its script prints BENCH-DONE;
+/// the console (shown under `BENCH_LOG` as `what`).
+fn run_to_done(efi: &std::path::Path, nic: &str, extra: &[&str], what: &str) -> String {
+    let mut q = Qemu::boot_efi_with(efi, nic, extra);
+    let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
+    let out = q.output();
+    assert_eq!(which, 0, "{out}");
+    show(what, &out);
+    out
+}
+
 /// The median, or NaN for a group that was not run (`BENCH_ONLY`).
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
@@ -228,32 +242,19 @@ fn main() {
         if run("http") {
             let extra = std::env::var("BENCH_QEMU_ARGS").unwrap_or_default();
             let extra: Vec<&str> = extra.split_whitespace().collect();
-            let mut q = Qemu::boot_efi_with(&big_efi, "virtio-net-pci,netdev=n0,romfile=", &extra);
-            let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
-            let out = q.output();
-            assert_eq!(which, 0, "{out}");
-            show("64 MiB download", &out);
+            let out = run_to_done(&big_efi, NIC, &extra, "64 MiB download");
             rates.push(download_rate(&out, "big.bin"));
             verifies.push(verify_ms(&out, "big.bin") / 1000.0);
-            drop(q);
             // A virtio device without the legacy interface (as on a PCIe port).
             let nic = "virtio-net-pci,netdev=n0,romfile=,disable-legacy=on";
-            let mut q = Qemu::boot_efi_with(&big_efi, nic, &extra);
-            let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
-            let out = q.output();
-            assert_eq!(which, 0, "{out}");
+            let out = run_to_done(&big_efi, nic, &extra, "64 MiB download, virtio 1.0");
             assert!(out.contains(", virtio-net 1.0)"), "{out}");
-            show("64 MiB download, virtio 1.0", &out);
             modern_rates.push(download_rate(&out, "big.bin"));
         }
         if !run("max") {
             continue;
         }
-        let mut q = Qemu::boot_efi_with(&https_efi, "virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"]);
-        let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
-        let out = q.output();
-        assert_eq!(which, 0, "{out}");
-        show("-cpu max: HTTP and HTTPS", &out);
+        let out = run_to_done(&https_efi, NIC, &["-cpu", "max"], "-cpu max: HTTP and HTTPS");
         let big_tls = format!("https://10.0.2.2:{t}/big.bin");
         let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
         max_rates.push(download_rate(plain_part, "big.bin"));

@@ -64,13 +64,30 @@ fn signed_www(files: &[(&str, &str)]) -> Signed {
     Signed { env, anchor }
 }
 
-/// Boots an image whose embedded script is `script` and waits for `ok` or a refusal.
-fn boot(signed: &Signed, script: &str, settings: Vec<(&str, &str)>) -> (bool, String, Duration) {
+/// Writes `boot.efi`: `script` embedded, `settings`, and `signed`'s CA trusted.
+fn boot_image(signed: &Signed, script: &str, settings: Vec<(&str, &str)>) -> std::path::PathBuf {
     let efi = signed.env.path("boot.efi");
     configured_efi(
         &efi,
         &ImageConfig { anchors: vec![signed.anchor], script: Some(script), settings, ..Default::default() },
     );
+    efi
+}
+
+/// Runs `efi` with `nic` and the `extra` QEMU arguments until the initramfs marker,
+/// which it must reach; the console.
+fn boots_to_marker(efi: &std::path::Path, nic: &str, extra: &[&str]) -> String {
+    let mut qemu = Qemu::boot_efi_with(efi, nic, extra);
+    let (which, _) =
+        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], Duration::from_secs(240));
+    let out = qemu.output();
+    assert_eq!(which, 0, "{nic} {extra:?}: {out}");
+    out
+}
+
+/// Boots an image whose embedded script is `script` and waits for `ok` or a refusal.
+fn boot(signed: &Signed, script: &str, settings: Vec<(&str, &str)>) -> (bool, String, Duration) {
+    let efi = boot_image(signed, script, settings);
     let mut qemu = Qemu::boot_efi(&efi, "");
     let (which, at) = qemu.wait_for(
         &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "SEED-CHAIN-OK"],
@@ -120,12 +137,7 @@ fn boots_a_signed_linux_kernel_and_initrd() {
 fn boots_through_each_nic_interface_and_with_sha_extensions() {
     let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
     let server = FileServer::start(signed.env.path("www"), 0);
-    let efi = signed.env.path("boot.efi");
-    let script = kernel_script(server.port, "imgtrust --permanent --all\n");
-    configured_efi(
-        &efi,
-        &ImageConfig { anchors: vec![signed.anchor], script: Some(&script), ..Default::default() },
-    );
+    let efi = boot_image(&signed, &kernel_script(server.port, "imgtrust --permanent --all\n"), vec![]);
     let cases: [(&str, &[&str], &str, bool); 3] = [
         // (The first `-device` is the root port; the NIC follows among the extra arguments.)
         (
@@ -138,11 +150,7 @@ fn boots_through_each_nic_interface_and_with_sha_extensions() {
         ("virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"], "virtio-net", true),
     ];
     for (nic, extra, driver, sha_ni) in cases {
-        let mut qemu = Qemu::boot_efi_with(&efi, nic, extra);
-        let (which, _) =
-            qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], Duration::from_secs(240));
-        let out = qemu.output();
-        assert_eq!(which, 0, "{nic} {extra:?}: {out}");
+        let out = boots_to_marker(&efi, nic, extra);
         assert!(out.contains(&format!(", {driver})...")), "{nic}: {out}");
         let accelerated = "SHA-256 and AES-GCM on the CPU's SHA and AES instructions";
         assert_eq!(out.contains(accelerated), sha_ni, "{extra:?}: {out}");
@@ -160,13 +168,9 @@ fn boots_through_each_nic_interface_and_with_sha_extensions() {
 fn dhcp_takes_whichever_interface_answers() {
     let signed = signed_www(&[("vmlinuz", "vmlinuz"), ("initrd.img", "initrd.img")]);
     let server = FileServer::start(signed.env.path("www"), 0);
-    let efi = signed.env.path("boot.efi");
-    let script = kernel_script(server.port, "ifstat net1\nimgtrust --permanent --all\n");
-    configured_efi(
-        &efi,
-        &ImageConfig { anchors: vec![signed.anchor], script: Some(&script), ..Default::default() },
-    );
-    let mut qemu = Qemu::boot_efi_with(
+    let efi =
+        boot_image(&signed, &kernel_script(server.port, "ifstat net1\nimgtrust --permanent --all\n"), vec![]);
+    let out = boots_to_marker(
         &efi,
         "virtio-net-pci,netdev=dead,romfile=,mac=52:54:00:00:00:01",
         &[
@@ -176,10 +180,6 @@ fn dhcp_takes_whichever_interface_answers() {
             "virtio-net-pci,netdev=n0,romfile=,mac=52:54:00:00:00:02",
         ],
     );
-    let (which, _) =
-        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], Duration::from_secs(240));
-    let out = qemu.output();
-    assert_eq!(which, 0, "{out}");
     assert!(
         out.contains("DHCP on net0 (52:54:00:00:00:01, virtio-net), net1 (52:54:00:00:00:02, virtio-net)..."),
         "{out}"

@@ -1,7 +1,7 @@
 //! PCI devices through the UEFI PCI I/O protocol: configuration space, I/O-port and
-//! memory BARs, and DMA memory that both the CPU and the device can reach. The uefi crate has no
-//! binding for this protocol, so its table is declared here, following the UEFI
-//! specification (section 14.4).
+//! memory BARs, and DMA memory that both the CPU and the device can reach. The uefi
+//! crate has no binding for this protocol, so its table is declared here, following the
+//! UEFI specification (section 14.4).
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};

@@ -1,6 +1,10 @@
 //! The NIC the stack runs on: the core's own driver where it has one for the device,
 //! else the platform's driver through SNP.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
@@ -28,16 +32,16 @@ pub fn ethernet_capabilities() -> DeviceCapabilities {
 
 /// Either driver, as one smoltcp device.
 pub enum Nic {
-    Virtio(alloc::boxed::Box<VirtioNet>),
+    Virtio(Box<VirtioNet>),
     Snp(SnpDevice),
 }
 
 impl Nic {
     /// Opens every NIC: first those the core's own driver runs, then the platform's
     /// through SNP. The error says why there is none.
-    pub fn open_all() -> Result<alloc::vec::Vec<Self>, alloc::string::String> {
-        let mut nics: alloc::vec::Vec<Self> =
-            VirtioNet::open_all().into_iter().map(|v| Self::Virtio(alloc::boxed::Box::new(v))).collect();
+    pub fn open_all() -> Result<Vec<Self>, String> {
+        let mut nics: Vec<Self> =
+            VirtioNet::open_all().into_iter().map(|v| Self::Virtio(Box::new(v))).collect();
         match SnpDevice::open_all(nics.is_empty()) {
             Ok(snp) => nics.extend(snp.into_iter().map(Self::Snp)),
             Err(why) if nics.is_empty() => return Err(why),
