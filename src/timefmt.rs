@@ -104,36 +104,73 @@ mod tests {
     }
 }
 
-/// Parses a time given on the command line: `2027-01-31`, `2027-01-31T12:00:00Z`
-/// (also with a space and without the `Z`; always UTC), or `@SECONDS` since the epoch.
+/// Parses a time given on the command line: RFC 3339 in full (`2027-01-31T12:00:00Z`,
+/// `2027-01-31t12:00:00.250+02:00`, lower-case `t`/`z`, fractional seconds, which are
+/// dropped), the same with a space for the `T` or without a zone (taken as UTC), a bare
+/// date `2027-01-31` (midnight UTC), or `@SECONDS` since the epoch.
 pub fn parse_user_time(text: &str) -> Result<u64> {
     let t = text.trim();
     if let Some(secs) = t.strip_prefix('@') {
         return secs.parse().with_context(|| format!("'{text}' is not @SECONDS"));
     }
-    let bad =
-        || anyhow::anyhow!("'{text}' is not a time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or @SECONDS");
-    let t = t.strip_suffix('Z').unwrap_or(t);
-    let (date, time) = match t.split_once(['T', ' ']) {
-        Some((d, tm)) => (d, tm),
-        None => (t, "00:00:00"),
+    let bad = || {
+        anyhow::anyhow!(
+            "'{text}' is not a time: use YYYY-MM-DD, RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)) or @SECONDS"
+        )
+    };
+    let (date, rest) = match t.split_once(['T', 't', ' ']) {
+        Some((d, r)) => (d, Some(r)),
+        None => (t, None),
+    };
+    let digits = |s: &str, n: usize| -> Result<u16> {
+        if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse::<u16>().map_err(|_| bad())
     };
     let d: Vec<&str> = date.split('-').collect();
-    let tm: Vec<&str> = time.split(':').collect();
-    if d.len() != 3 || tm.len() != 3 {
+    if d.len() != 3 {
         return Err(bad());
     }
-    let num = |s: &str| s.parse::<u16>().map_err(|_| bad());
-    let dt = DateTime::new(
-        num(d[0])?,
-        num(d[1])? as u8,
-        num(d[2])? as u8,
-        num(tm[0])? as u8,
-        num(tm[1])? as u8,
-        num(tm[2])? as u8,
-    )
-    .map_err(|_| bad())?;
-    Ok(dt.unix_duration().as_secs())
+    let (year, month, day) = (digits(d[0], 4)?, digits(d[1], 2)?, digits(d[2], 2)?);
+    let (mut hms, mut offset) = ([0u16; 3], 0i64);
+    if let Some(rest) = rest {
+        // The zone: Z, z, +HH:MM or -HH:MM; none means UTC.
+        let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        offset = match zone {
+            "" | "Z" | "z" => 0,
+            _ => {
+                let sign = if zone.starts_with('-') { -1 } else { 1 };
+                let (h, m) = zone[1..].split_once(':').ok_or_else(bad)?;
+                let (h, m) = (digits(h, 2)?, digits(m, 2)?);
+                if h > 23 || m > 59 {
+                    return Err(bad());
+                }
+                sign * (i64::from(h) * 3600 + i64::from(m) * 60)
+            }
+        };
+        let clock = match clock.split_once('.') {
+            Some((c, frac)) if !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) => c,
+            Some(_) => return Err(bad()),
+            None => clock,
+        };
+        let parts: Vec<&str> = clock.split(':').collect();
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        for (slot, part) in hms.iter_mut().zip(&parts) {
+            *slot = digits(part, 2)?;
+        }
+        // A leap second (":60") is read as the last second of its minute.
+        hms[2] = hms[2].min(59);
+    }
+    let dt = DateTime::new(year, month as u8, day as u8, hms[0] as u8, hms[1] as u8, hms[2] as u8)
+        .map_err(|_| bad())?;
+    let local = i64::try_from(dt.unix_duration().as_secs()).map_err(|_| bad())?;
+    u64::try_from(local - offset).map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -146,7 +183,25 @@ mod user_time_tests {
         assert_eq!(parse_user_time("2026-11-25T00:15:00Z").unwrap(), 1_795_565_700);
         assert_eq!(parse_user_time("2026-11-25 00:15:00").unwrap(), 1_795_565_700);
         assert_eq!(parse_user_time("@1795565700").unwrap(), 1_795_565_700);
-        for bad in ["2026-13-01", "yesterday", "2026-11", "@x"] {
+        // RFC 3339: offsets, fractions, lower case.
+        assert_eq!(parse_user_time("2026-11-25T00:15:00+00:00").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2026-11-25T02:15:00+02:00").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2026-11-24T19:15:00-05:00").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2026-11-25t00:15:00.999z").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2026-11-25T00:15:00.5Z").unwrap(), 1_795_565_700);
+        assert_eq!(parse_user_time("2016-12-31T23:59:60Z").unwrap(), 1_483_228_799);
+        for bad in [
+            "2026-13-01",
+            "yesterday",
+            "2026-11",
+            "@x",
+            "2026-11-25T00:15Z",
+            "2026-11-25T00:15:00.Z",
+            "2026-11-25T00:15:00+0200",
+            "2026-11-25T00:15:00+24:00",
+            "26-11-25",
+            "2026-11-25T0:15:00Z",
+        ] {
             assert!(parse_user_time(bad).is_err(), "{bad}");
         }
     }

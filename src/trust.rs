@@ -53,7 +53,8 @@ pub struct TrustArgs {
     /// Trusted roots: certificate files or SHA-256 fingerprints, comma-separated.
     #[arg(long, required = true, value_name = "CERT|SHA256,...")]
     pub trust: Vec<String>,
-    /// Check validity at this time instead of now (YYYY-MM-DD[THH:MM:SSZ] or @SECONDS).
+    /// Check validity at this time instead of now: RFC 3339 (2027-01-31T12:00:00Z,
+    /// offsets and fractions allowed), YYYY-MM-DD (UTC) or @SECONDS.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 }

@@ -21,6 +21,9 @@ struct Case<'a> {
     /// Whether rustls-webpki's policy covers the case (it never reads the CN and
     /// requires X.509 v3).
     webpki: bool,
+    /// Whether `openssl verify` (at -auth_level 2) is expected to agree; where it is not,
+    /// the case says why.
+    openssl: bool,
     /// Part of bootsign's message when it refuses.
     reason: &'a str,
 }
@@ -69,7 +72,8 @@ fn judge(env: &Env, c: &Case) {
     env.write(&chain_file, &chain);
 
     let mut ours = vec!["verify-chain", c.leaf, "--trust", c.trust];
-    let mut theirs = vec!["verify", "-CAfile", c.trust, "-purpose", "sslserver"];
+    // Level 2: RSA keys of 2048 bits or more, no SHA-1 signatures (bootsign's policy).
+    let mut theirs = vec!["verify", "-auth_level", "2", "-CAfile", c.trust, "-purpose", "sslserver"];
     if !c.chain.is_empty() {
         ours.extend(["--untrusted", &chain_file]);
         theirs.extend(["-untrusted", &chain_file]);
@@ -100,10 +104,11 @@ fn judge(env: &Env, c: &Case) {
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(
-        openssl.status.success(),
-        c.accept,
-        "{}: openssl disagrees:\n{}{}",
+        openssl.status.success() == c.accept,
+        c.openssl,
+        "{}: openssl {}:\n{}{}",
         c.name,
+        if c.openssl { "disagrees" } else { "was expected to disagree but agrees" },
         String::from_utf8_lossy(&openssl.stdout),
         String::from_utf8_lossy(&openssl.stderr)
     );
@@ -248,6 +253,7 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
         accept: true,
         reason: "",
         webpki: true,
+        openssl: true,
     };
     let no = |name, leaf, chain, reason| Case {
         name,
@@ -260,6 +266,7 @@ fn bootsign_and_openssl_agree_on_generated_chains() {
         accept: false,
         reason,
         webpki: true,
+        openssl: true,
     };
     let cases = [
         ok("good", "good.crt", &["int.crt"][..]),
@@ -435,4 +442,427 @@ fn look_alike_issuers_cannot_make_the_search_explode() {
     ]);
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
     assert!(err.contains("root \"Loop CA\" is not trusted"), "{err}");
+}
+
+/// A refusal case without a name to match.
+fn refuse<'a>(
+    name: &'a str,
+    leaf: &'a str,
+    chain: &'a [&'a str],
+    trust: &'a str,
+    reason: &'a str,
+) -> Case<'a> {
+    Case {
+        name,
+        leaf,
+        chain,
+        trust,
+        host: None,
+        ip: None,
+        at: None,
+        accept: false,
+        reason,
+        webpki: true,
+        openssl: true,
+    }
+}
+
+fn accept<'a>(name: &'a str, leaf: &'a str, chain: &'a [&'a str], trust: &'a str) -> Case<'a> {
+    Case { accept: true, ..refuse(name, leaf, chain, trust, "") }
+}
+
+fn server(sans: &str) -> String {
+    format!("{SERVER_EXT}\nsubjectAltName={sans}")
+}
+
+#[test]
+fn name_constraints_agree_with_openssl_and_webpki() {
+    let env = Env::new();
+    // On the root, critical, every form bootsign evaluates for DNS and IP; permitted and
+    // excluded; an intermediate without constraints between.
+    env.openssl_cert(
+        "r1",
+        None,
+        "/CN=Root One",
+        &format!(
+            "{CA_EXT}\nnameConstraints=critical,permitted;DNS:example.com,permitted;IP:10.0.0.0/255.0.0.0,\
+             excluded;DNS:bad.example.com,excluded;IP:10.0.9.0/255.255.255.0"
+        ),
+    );
+    env.openssl_cert("i1", Some(("r1.crt", "r1.key")), "/CN=Int One", CA_EXT);
+    let under_i1 = [
+        ("l-ok", "DNS:boot.example.com,IP:10.0.2.2"),
+        ("l-dns-out", "DNS:boot.example.com,DNS:evil.test"),
+        ("l-dns-ex", "DNS:bad.example.com"),
+        ("l-sub-ex", "DNS:x.bad.example.com"),
+        ("l-wild", "DNS:*.example.com"),
+        ("l-ip-out", "IP:192.168.1.1"),
+        ("l-ip-ex", "IP:10.0.9.7"),
+        ("l-ip6", "IP:fd00::1"),
+    ];
+    for (name, sans) in under_i1 {
+        env.openssl_cert(name, Some(("i1.crt", "i1.key")), "/CN=leaf", &server(sans));
+    }
+    // The recipe's habit: a v3 server certificate with its name in the CN only.
+    env.openssl_cert("l-cn", Some(("i1.crt", "i1.key")), "/CN=evil.test", SERVER_EXT);
+
+    // Non-critical, on an intermediate: the security bug this replaces.
+    env.openssl_cert("r2", None, "/CN=Root Two", CA_EXT);
+    env.openssl_cert(
+        "i2",
+        Some(("r2.crt", "r2.key")),
+        "/CN=Int Two",
+        &format!("{CA_EXT}\nnameConstraints=permitted;DNS:example.com"),
+    );
+    env.openssl_cert("l2-ok", Some(("i2.crt", "i2.key")), "/CN=leaf", &server("DNS:www.example.com"));
+    env.openssl_cert("l2-evil", Some(("i2.crt", "i2.key")), "/CN=leaf", &server("DNS:evil.test"));
+
+    // Split over two intermediates.
+    env.openssl_cert("r3", None, "/CN=Root Three", CA_EXT);
+    env.openssl_cert(
+        "i3a",
+        Some(("r3.crt", "r3.key")),
+        "/CN=Int Three A",
+        &format!("{CA_EXT}\nnameConstraints=critical,permitted;DNS:example.com"),
+    );
+    env.openssl_cert(
+        "i3b",
+        Some(("i3a.crt", "i3a.key")),
+        "/CN=Int Three B",
+        &format!("{CA_EXT}\nnameConstraints=critical,excluded;DNS:lab.example.com"),
+    );
+    for (name, sans) in
+        [("l3-ok", "DNS:a.example.com"), ("l3-lab", "DNS:x.lab.example.com"), ("l3-evil", "DNS:evil.test")]
+    {
+        env.openssl_cert(name, Some(("i3b.crt", "i3b.key")), "/CN=leaf", &server(sans));
+    }
+
+    // directoryName on the root: the intermediate's subject is bound too.
+    env.openssl_cert(
+        "r4",
+        None,
+        "/C=US/O=Example/CN=Root Four",
+        &format!(
+            "{CA_EXT}\nnameConstraints=critical,permitted;dirName:dir_sect\n[dir_sect]\nC=US\nO=Example"
+        ),
+    );
+    env.openssl_cert("i4", Some(("r4.crt", "r4.key")), "/C=US/O=Example/CN=Int Four", CA_EXT);
+    env.openssl_cert("l4-ok", Some(("i4.crt", "i4.key")), "/C=US/O=Example/CN=leaf", &server("DNS:a.lan"));
+    env.openssl_cert("l4-case", Some(("i4.crt", "i4.key")), "/C=US/O=EXAMPLE/CN=leaf", &server("DNS:a.lan"));
+    env.openssl_cert("l4-out", Some(("i4.crt", "i4.key")), "/C=US/O=Other/CN=leaf", &server("DNS:a.lan"));
+
+    // rfc822Name on an intermediate, in the SAN and in the subject's emailAddress.
+    env.openssl_cert("r5", None, "/CN=Root Five", CA_EXT);
+    env.openssl_cert(
+        "i5",
+        Some(("r5.crt", "r5.key")),
+        "/CN=Int Five",
+        &format!("{CA_EXT}\nnameConstraints=critical,permitted;email:example.com"),
+    );
+    env.openssl_cert(
+        "l5-ok",
+        Some(("i5.crt", "i5.key")),
+        "/CN=leaf",
+        &server("DNS:a.lan,email:ops@example.com"),
+    );
+    env.openssl_cert(
+        "l5-out",
+        Some(("i5.crt", "i5.key")),
+        "/CN=leaf",
+        &server("DNS:a.lan,email:ops@evil.test"),
+    );
+    env.openssl_cert(
+        "l5-subj",
+        Some(("i5.crt", "i5.key")),
+        "/CN=leaf/emailAddress=ops@evil.test",
+        &server("DNS:a.lan"),
+    );
+
+    // A form bootsign does not evaluate (URI): harmless without URI names, refusing with one.
+    env.openssl_cert("r6", None, "/CN=Root Six", CA_EXT);
+    env.openssl_cert(
+        "i6",
+        Some(("r6.crt", "r6.key")),
+        "/CN=Int Six",
+        &format!("{CA_EXT}\nnameConstraints=critical,permitted;URI:.example.com"),
+    );
+    env.openssl_cert("l6-dns", Some(("i6.crt", "i6.key")), "/CN=leaf", &server("DNS:a.lan"));
+    env.openssl_cert(
+        "l6-uri",
+        Some(("i6.crt", "i6.key")),
+        "/CN=leaf",
+        &server("DNS:a.lan,URI:https://x.example.com/"),
+    );
+
+    let i1 = &["i1.crt"][..];
+    let not_permitted =
+        |n| format!("breaks the name constraints of CA \"Root One\": {n} is outside its permitted subtrees");
+    let excluded = |ca: &str, n: &str| {
+        format!("breaks the name constraints of CA \"{ca}\": {n} is in an excluded subtree")
+    };
+    let (dns_out, ip_out, ip6_out) = (
+        not_permitted("DNS:evil.test"),
+        not_permitted("IP:192.168.1.1"),
+        not_permitted("IP:fd00:0:0:0:0:0:0:1"),
+    );
+    let (dns_ex, sub_ex, wild_ex, ip_ex) = (
+        excluded("Root One", "DNS:bad.example.com"),
+        excluded("Root One", "DNS:x.bad.example.com"),
+        excluded("Root One", "DNS:*.example.com"),
+        excluded("Root One", "IP:10.0.9.7"),
+    );
+    let lab_ex = excluded("Int Three B", "DNS:x.lab.example.com");
+    let cases = [
+        accept("root: DNS and IP inside", "l-ok.crt", i1, "r1.crt"),
+        refuse("root: DNS outside", "l-dns-out.crt", i1, "r1.crt", &dns_out),
+        refuse("root: DNS excluded", "l-dns-ex.crt", i1, "r1.crt", &dns_ex),
+        refuse("root: DNS below an excluded name", "l-sub-ex.crt", i1, "r1.crt", &sub_ex),
+        // A wildcard that could stand for an excluded name (as rustls-webpki since
+        // CVE-2025-61727); OpenSSL 3.0 compares the wildcard as text and lets it pass.
+        Case {
+            openssl: false,
+            ..refuse("root: wildcard over an excluded name", "l-wild.crt", i1, "r1.crt", &wild_ex)
+        },
+        refuse("root: IPv4 outside", "l-ip-out.crt", i1, "r1.crt", &ip_out),
+        refuse("root: IPv4 excluded", "l-ip-ex.crt", i1, "r1.crt", &ip_ex),
+        refuse("root: IPv6 under IPv4-only constraints", "l-ip6.crt", i1, "r1.crt", &ip6_out),
+        // rustls-webpki never reads the CN (so it refuses for want of a name).
+        Case {
+            host: Some("evil.test"),
+            webpki: false,
+            ..refuse(
+                "root: CN used as the host name",
+                "l-cn.crt",
+                i1,
+                "r1.crt",
+                "DNS:evil.test is outside its permitted subtrees",
+            )
+        },
+        accept("intermediate, non-critical: inside", "l2-ok.crt", &["i2.crt"][..], "r2.crt"),
+        refuse(
+            "intermediate, non-critical: outside",
+            "l2-evil.crt",
+            &["i2.crt"][..],
+            "r2.crt",
+            "breaks the name constraints of CA \"Int Two\": DNS:evil.test is outside its permitted subtrees",
+        ),
+        accept("two intermediates: inside both", "l3-ok.crt", &["i3a.crt", "i3b.crt"][..], "r3.crt"),
+        refuse(
+            "two intermediates: excluded below",
+            "l3-lab.crt",
+            &["i3b.crt", "i3a.crt"][..],
+            "r3.crt",
+            &lab_ex,
+        ),
+        refuse(
+            "two intermediates: outside above",
+            "l3-evil.crt",
+            &["i3a.crt", "i3b.crt"][..],
+            "r3.crt",
+            "CA \"Int Three A\": DNS:evil.test is outside its permitted subtrees",
+        ),
+        // rustls-webpki refuses every directoryName constraint (not implemented there).
+        Case { webpki: false, ..accept("directoryName: inside", "l4-ok.crt", &["i4.crt"][..], "r4.crt") },
+        Case {
+            webpki: false,
+            ..accept("directoryName: case differs", "l4-case.crt", &["i4.crt"][..], "r4.crt")
+        },
+        refuse(
+            "directoryName: outside",
+            "l4-out.crt",
+            &["i4.crt"][..],
+            "r4.crt",
+            "DirName:CN=leaf,O=Other,C=US is outside its permitted subtrees",
+        ),
+        // rustls-webpki refuses every rfc822Name constraint it meets a mailbox under.
+        Case { webpki: false, ..accept("rfc822Name: inside", "l5-ok.crt", &["i5.crt"][..], "r5.crt") },
+        refuse(
+            "rfc822Name: outside",
+            "l5-out.crt",
+            &["i5.crt"][..],
+            "r5.crt",
+            "email:ops@evil.test is outside",
+        ),
+        // rustls-webpki does not read the subject's emailAddress.
+        Case {
+            webpki: false,
+            ..refuse(
+                "rfc822Name: subject emailAddress",
+                "l5-subj.crt",
+                &["i5.crt"][..],
+                "r5.crt",
+                "email:ops@evil.test is outside",
+            )
+        },
+        accept("URI constraint, no URI name", "l6-dns.crt", &["i6.crt"][..], "r6.crt"),
+        // OpenSSL evaluates URI constraints; bootsign and rustls-webpki refuse them.
+        Case {
+            openssl: false,
+            ..refuse(
+                "URI constraint, URI name",
+                "l6-uri.crt",
+                &["i6.crt"][..],
+                "r6.crt",
+                "is constrained by uniformResourceIdentifier subtrees, which bootsign does not evaluate",
+            )
+        },
+    ];
+    for c in &cases {
+        judge(&env, c);
+    }
+}
+
+#[test]
+fn weak_keys_sha1_and_unenforced_critical_extensions_are_refused() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--cn", "Root CA"]);
+    env.openssl_cert("int", Some(("ca.crt", "ca.key")), "/CN=Issuing CA", CA_EXT);
+    let leaf = server("DNS:boot.example.lan");
+    env.openssl_cert_with("sha1", Some(("int.crt", "int.key")), "/CN=sha1 leaf", &leaf, "rsa:2048", "sha1");
+    env.openssl_cert_with(
+        "small",
+        Some(("int.crt", "int.key")),
+        "/CN=small leaf",
+        &leaf,
+        "rsa:1024",
+        "sha256",
+    );
+    env.openssl_cert_with(
+        "small-int",
+        Some(("ca.crt", "ca.key")),
+        "/CN=Small CA",
+        CA_EXT,
+        "rsa:1024",
+        "sha256",
+    );
+    env.openssl_cert("under-small", Some(("small-int.crt", "small-int.key")), "/CN=leaf", &leaf);
+    env.openssl_cert_with("small-root", None, "/CN=Small Root", CA_EXT, "rsa:1024", "sha256");
+    env.openssl_cert("under-small-root", Some(("small-root.crt", "small-root.key")), "/CN=leaf", &leaf);
+    for (name, ext) in [
+        ("crit-aia", "authorityInfoAccess=critical,OCSP;URI:http://ocsp.example.lan/"),
+        ("crit-cp", "certificatePolicies=critical,1.3.6.1.4.1.99999.1"),
+        ("crit-cdp", "crlDistributionPoints=critical,URI:http://ca.example.lan/ca.crl"),
+        ("crit-ian", "issuerAltName=critical,DNS:ca.example.lan"),
+    ] {
+        env.openssl_cert(name, Some(("int.crt", "int.key")), "/CN=leaf", &format!("{leaf}\n{ext}"));
+    }
+    env.openssl_cert(
+        "ca-leaf",
+        Some(("int.crt", "int.key")),
+        "/CN=ca as leaf",
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:boot.example.lan",
+    );
+    // A recipe-style certificate with an address as its CN and no SAN.
+    env.openssl_cert("cn-ip", Some(("int.crt", "int.key")), "/CN=10.0.2.2", "basicConstraints=CA:FALSE");
+
+    let int = &["int.crt"][..];
+    let cases = [
+        refuse(
+            "SHA-1 signature",
+            "sha1.crt",
+            int,
+            "ca.crt",
+            "certificate \"sha1 leaf\" is signed with sha1WithRSAEncryption, a broken hash",
+        ),
+        // rustls-webpki bounds only the keys that verify signatures here (the leaf's key
+        // is rustls's business at the handshake); bootsign refuses a weak key anywhere.
+        Case {
+            webpki: false,
+            ..refuse(
+                "1024-bit leaf",
+                "small.crt",
+                int,
+                "ca.crt",
+                "certificate \"small leaf\" has a 1024-bit RSA key; RSA keys under 2048 bits are refused",
+            )
+        },
+        refuse(
+            "1024-bit intermediate",
+            "under-small.crt",
+            &["small-int.crt"][..],
+            "ca.crt",
+            "certificate \"Small CA\" has a 1024-bit RSA key",
+        ),
+        refuse(
+            "1024-bit root",
+            "under-small-root.crt",
+            &[][..],
+            "small-root.crt",
+            "certificate \"Small Root\" has a 1024-bit RSA key",
+        ),
+        // OpenSSL processes (or tolerates) these when critical; bootsign enforces none of
+        // them, so it refuses, as rustls-webpki does.
+        refuse(
+            "critical authorityInfoAccess",
+            "crit-aia.crt",
+            int,
+            "ca.crt",
+            "unsupported critical extension id-pe-authorityInfoAccess (1.3.6.1.5.5.7.1.1)",
+        ),
+        Case {
+            openssl: false,
+            ..refuse(
+                "critical certificatePolicies",
+                "crit-cp.crt",
+                int,
+                "ca.crt",
+                "unsupported critical extension id-ce-certificatePolicies",
+            )
+        },
+        // rustls-webpki reads distribution points for its own CRL checks and lets a
+        // critical one pass without CRLs; bootsign fetches no CRLs from them, so refuses.
+        Case {
+            webpki: false,
+            openssl: false,
+            ..refuse(
+                "critical CRL distribution points",
+                "crit-cdp.crt",
+                int,
+                "ca.crt",
+                "unsupported critical extension id-ce-cRLDistributionPoints",
+            )
+        },
+        refuse(
+            "critical issuerAltName",
+            "crit-ian.crt",
+            int,
+            "ca.crt",
+            "unsupported critical extension id-ce-issuerAltName",
+        ),
+        // A CA certificate as a TLS server: rustls-webpki refuses, OpenSSL lets it pass.
+        Case {
+            openssl: false,
+            host: Some("boot.example.lan"),
+            ..refuse(
+                "CA certificate as the server",
+                "ca-leaf.crt",
+                int,
+                "ca.crt",
+                "is a CA certificate (basicConstraints cA) and cannot be used as an end entity",
+            )
+        },
+        Case {
+            ip: Some("10.0.2.2"),
+            webpki: false,
+            ..refuse(
+                "address in the CN only",
+                "cn-ip.crt",
+                int,
+                "ca.crt",
+                "is not valid for the name 10.0.2.2",
+            )
+        },
+    ];
+    for c in &cases {
+        judge(&env, c);
+    }
+    // Pinned by its own fingerprint, a self-signed CA certificate may serve (a common
+    // `openssl req -x509` server certificate).
+    env.openssl_cert(
+        "pinned",
+        None,
+        "/CN=boot.example.lan",
+        "basicConstraints=critical,CA:TRUE\nsubjectAltName=DNS:boot.example.lan",
+    );
+    env.ok(&["verify-chain", "pinned.crt", "--trust", "pinned.crt", "--host", "boot.example.lan"]);
 }

@@ -7,7 +7,7 @@ use core::time::Duration;
 
 use bootsign_config::Config;
 use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
-use bootsign_pki::{Fingerprint, HashAlgorithm, MultiHasher};
+use bootsign_pki::{Crl, Fingerprint, HashAlgorithm, MultiHasher, Revocation};
 use bootsign_script::{Boot, Machine};
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
@@ -29,13 +29,39 @@ pub struct Firmware {
     tls: Option<Result<bootsign_tls::Config, String>>,
     /// A name server the script set, applied to the network stack once it is open.
     dns_override: Option<smoltcp::wire::Ipv4Address>,
+    /// The embedded CRLs, parsed at start-up (a damaged one stops the boot there).
+    crls: Vec<Crl<'static>>,
+    /// Whether a CRL past its nextUpdate refuses everything its issuer signed.
+    require_fresh_crls: bool,
 }
 
 impl Firmware {
     /// The firmware with its embedded configuration; the NIC is opened on first use.
-    pub fn new(clock: Clock, config: Config<'static>) -> Self {
+    /// Fails when an embedded CRL cannot be read: revocations must not be lost quietly.
+    pub fn new(clock: Clock, config: Config<'static>) -> Result<Self, String> {
         let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
-        Self { clock, config, anchors, nets: None, current: 0, tls: None, dns_override: None }
+        let crls = config
+            .crls
+            .iter()
+            .enumerate()
+            .map(|(i, der)| Crl::parse(der).map_err(|e| alloc::format!("embedded CRL {}: {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let require_fresh_crls = config.setting("crl-require-fresh") == Some("1");
+        Ok(Self {
+            clock,
+            config,
+            anchors,
+            nets: None,
+            current: 0,
+            tls: None,
+            dns_override: None,
+            crls,
+            require_fresh_crls,
+        })
+    }
+
+    fn revocation(&self) -> Revocation<'_> {
+        Revocation { crls: &self.crls, require_fresh: self.require_fresh_crls }
     }
 
     /// Every interface, opened on first use.
@@ -119,6 +145,9 @@ impl Firmware {
         config
             .add_certificates(certs.iter().cloned())
             .map_err(|e| alloc::format!("embedded certificates: {e}"))?;
+        config
+            .add_crls(self.config.crls.iter().map(|c| c.to_vec()), self.require_fresh_crls)
+            .map_err(|e| alloc::format!("embedded CRLs: {e}"))?;
         if let Some(key) = self.config.key {
             // The image format puts the key's own certificate first.
             config
@@ -196,7 +225,8 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let trust = Trust { anchors: &self.anchors, extra_certs: &self.config.certs, time };
+        let trust =
+            Trust { anchors: &self.anchors, extra_certs: &self.config.certs, time, revocation: self.revocation() };
         let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
         let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;

@@ -86,9 +86,13 @@ fn run() -> Result<(), String> {
         all_images: cfg.setting("imgtrust-all") == Some("1"),
     };
     println!(
-        "bootsign: {} trusted root(s), {} certificate(s){}{}",
+        "bootsign: {} trusted root(s), {} certificate(s){}{}{}",
         cfg.anchors.len(),
         cfg.certs.len(),
+        match cfg.crls.len() {
+            0 => String::new(),
+            n => alloc::format!(", {n} CRL(s)"),
+        },
         if cfg.key.is_some() { ", client key" } else { "" },
         match (sha256_ni::supported(), aes_gcm_ni::supported()) {
             (true, true) => ", SHA-256 and AES-GCM on the CPU's SHA and AES instructions",
@@ -99,7 +103,7 @@ fn run() -> Result<(), String> {
     );
     let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
     let autodhcp = cfg.setting("autodhcp") != Some("0");
-    let machine = machine::Firmware::new(clock, cfg);
+    let machine = machine::Firmware::new(clock, cfg)?;
     let mut interp = Interpreter::new(machine, trust);
     // Like iPXE's autoboot, configure the network first, so scripts can use
     // ${next-server} and friends without a `dhcp` line; a script's own `dhcp` renews.

@@ -10,7 +10,12 @@ fuzz_target!(|data: &[u8]| {
         let fp = cert.fingerprint();
         let _ = cert.check_signed_by(&cert);
         let pool = [cert.clone()];
-        let policy = Policy { purpose: Purpose::ServerAuth, time: 1_800_000_000, server_name: None };
+        let policy = Policy {
+            purpose: Purpose::ServerAuth,
+            time: 1_800_000_000,
+            server_name: None,
+            revocation: bootsign_pki::Revocation::NONE,
+        };
         let _ = verify_path(&cert, &pool, &[fp], &policy);
         let _ = verify_path(&cert, &pool, &[], &policy);
     }

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let mut hasher = MultiHasher::new([HashAlgorithm::Sha1, HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]);
     hasher.update(b"content");
     let digests = hasher.finish();
-    let trust = Trust { anchors: &[], extra_certs: &[], time: 1_800_000_000 };
+    let trust =
+        Trust { anchors: &[], extra_certs: &[], time: 1_800_000_000, revocation: bootsign_pki::Revocation::NONE };
     assert!(verify(&sd, &digests, &trust, None).is_err(), "accepted with no trust anchor");
     let _ = verify(&sd, &digests, &trust, Some("name"));
 });

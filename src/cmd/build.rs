@@ -263,6 +263,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         script: inputs.script.as_deref(),
         settings: inputs.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
         crosscert: args.crosscert.as_deref(),
+        crls: Vec::new(),
     };
     let efi = efi_image(&config)?;
     let mode = if inputs.key.is_some() { MODE_SECRET } else { MODE_PUBLIC };

@@ -42,7 +42,12 @@ pub fn run(args: Args) -> Result<()> {
     let sd = SignedData::parse(&der).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let digests = digest_file(&args.file, &sd.digest_algorithms())?;
     let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
-    let trust = Trust { anchors: &anchors.fingerprints, extra_certs: &extra, time };
+    let trust = Trust {
+        anchors: &anchors.fingerprints,
+        extra_certs: &extra,
+        time,
+        revocation: bootsign_pki::Revocation::NONE,
+    };
     let verified = verify(&sd, &digests, &trust, args.signer.as_deref())
         .map_err(|e| anyhow!("{} is not accepted: {e}", quote(&args.file)))?;
 

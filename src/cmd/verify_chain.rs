@@ -80,7 +80,7 @@ pub fn run(args: Args) -> Result<()> {
     if matches!(purpose, Purpose::CodeSigning) && server_name.is_some() {
         bail!("--host and --ip apply to TLS certificates, not code signing");
     }
-    let policy = Policy { purpose, time, server_name };
+    let policy = Policy { purpose, time, server_name, revocation: bootsign_pki::Revocation::NONE };
     let path = verify_path(&leaf, &pool, &anchors.fingerprints, &policy)
         .map_err(|e| anyhow!("{} is not accepted for {}: {e}", args.cert.display(), purpose.name()))?;
     println!("{}: OK for {}", args.cert.display(), purpose.name());

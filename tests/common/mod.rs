@@ -201,6 +201,19 @@ impl Env {
     /// `issuer` (`(crt, key)`, or self-signed with `None`) with the extension lines `exts`.
     /// Lets tests build certificates bootsign itself would never issue.
     pub fn openssl_cert(&self, name: &str, issuer: Option<(&str, &str)>, subject: &str, exts: &str) {
+        self.openssl_cert_with(name, issuer, subject, exts, "rsa:2048", "sha256");
+    }
+
+    /// [`Env::openssl_cert`] with another key (`-newkey` value) and digest.
+    pub fn openssl_cert_with(
+        &self,
+        name: &str,
+        issuer: Option<(&str, &str)>,
+        subject: &str,
+        exts: &str,
+        newkey: &str,
+        md: &str,
+    ) {
         static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x1000);
         let serial = format!("{}", SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let key = format!("{name}.key");
@@ -209,10 +222,11 @@ impl Env {
         let ext = format!("{name}.ext");
         self.write(&ext, format!("[ext]\n{exts}\n"));
         self.openssl_ok(&[
-            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &req, "-subj", subject,
+            "req", "-new", "-newkey", newkey, "-nodes", "-keyout", &key, "-out", &req, "-subj", subject,
         ]);
+        let md = format!("-{md}");
         let mut args =
-            vec!["x509", "-req", "-in", &req, "-out", &crt, "-days", "365", "-set_serial", &serial];
+            vec!["x509", "-req", "-in", &req, "-out", &crt, "-days", "365", "-set_serial", &serial, &md];
         args.extend(["-extfile", &ext, "-extensions", "ext"]);
         match issuer {
             Some((ca_crt, ca_key)) => args.extend(["-CA", ca_crt, "-CAkey", ca_key]),

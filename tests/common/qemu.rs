@@ -30,6 +30,7 @@ pub fn configured_efi(out: &Path, cfg: &ImageConfig) {
         script: cfg.script,
         settings: cfg.settings.clone(),
         crosscert: None,
+        crls: Vec::new(),
     };
     std::fs::write(out, bootsign::cmd::build::efi_image(&config).unwrap()).unwrap();
 }

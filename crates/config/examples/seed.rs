@@ -11,6 +11,7 @@ fn main() {
         script: Some("#!ipxe\ndhcp\nchain http://${next-server}/boot.ipxe\n"),
         settings: vec![("imgtrust-all", "1")],
         crosscert: Some("http://ca.example/auto"),
+        crls: vec![&[0x30, 0x03, 0x02, 0x01, 0x07][..]],
     };
     std::fs::write(format!("{dir}/empty"), Config::default().encode().unwrap()).unwrap();
     std::fs::write(format!("{dir}/full"), full.encode().unwrap()).unwrap();

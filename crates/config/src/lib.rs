@@ -15,7 +15,8 @@
 //!
 //! Record types: 1 trust anchor (32-byte SHA-256 fingerprint), 2 certificate (DER),
 //! 3 private key (PKCS#8 DER, at most one), 4 script (UTF-8, at most one), 5 setting
-//! (`name` NUL `value`, UTF-8), 6 cross-certificate base URL (at most one). Decoding
+//! (`name` NUL `value`, UTF-8), 6 cross-certificate base URL (at most one), 7 CRL (DER).
+//! Decoding
 //! checks every length before use and rejects unknown types, duplicates of single
 //! records, records out of order (so every configuration has exactly one encoding),
 //! trailing bytes and a bad checksum, so a damaged image fails closed.
@@ -41,6 +42,7 @@ const T_KEY: u8 = 3;
 const T_SCRIPT: u8 = 4;
 const T_SETTING: u8 = 5;
 const T_CROSSCERT: u8 = 6;
+const T_CRL: u8 = 7;
 
 /// The configuration, borrowing from the encoded bytes when decoded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,6 +59,8 @@ pub struct Config<'a> {
     pub settings: Vec<(&'a str, &'a str)>,
     /// Base URL of the cross-certificate server.
     pub crosscert: Option<&'a str>,
+    /// Certificate revocation lists (DER), checked against their issuers at use.
+    pub crls: Vec<&'a [u8]>,
 }
 
 /// Why bytes are not a valid configuration.
@@ -189,6 +193,7 @@ impl<'a> Config<'a> {
                     cfg.settings.push((name, val));
                 }
                 T_CROSSCERT => set_once(&mut cfg.crosscert, text()?, kind)?,
+                T_CRL => cfg.crls.push(value),
                 other => return Err(ConfigError::UnknownRecord(other)),
             }
         }
@@ -227,6 +232,9 @@ impl<'a> Config<'a> {
         if let Some(u) = self.crosscert {
             record(T_CROSSCERT, &[u.as_bytes()])?;
         }
+        for c in &self.crls {
+            record(T_CRL, &[c])?;
+        }
         let len = u32::try_from(body.len()).map_err(|_| ConfigError::TooLarge)?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
         out.extend_from_slice(&MAGIC);
@@ -264,6 +272,7 @@ mod tests {
             script: Some("#!ipxe\ndhcp\nchain http://${next-server}/boot.ipxe\n"),
             settings: alloc::vec![("require-signed-initrd", "1"), ("tls-min", "1.2")],
             crosscert: Some("http://ca.example/auto"),
+            crls: alloc::vec![&b"\x30\x03\x02\x01\x02"[..]],
         }
     }
 

@@ -3,7 +3,9 @@
 //! [`Cert::parse`] decodes the whole certificate once (strict DER, through `x509-cert`)
 //! and keeps the raw slices that signatures and name chaining compare byte for byte.
 //! Extensions are interpreted here; any critical extension this crate does not
-//! understand is recorded so that path validation can refuse the certificate.
+//! enforce is recorded so that path validation can refuse the certificate. Enforced:
+//! basicConstraints, keyUsage, extendedKeyUsage, subjectAltName, nameConstraints (and the
+//! key identifiers, which only guide path building).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -18,6 +20,7 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
+use crate::constraints::{NameConstraints, NameForm};
 use crate::der_view::{DerError, SignedObject, TbsFields};
 use crate::fingerprint::Fingerprint;
 use crate::signature::{PublicKey, SignatureAlgorithm, SignatureError};
@@ -30,6 +33,8 @@ pub mod key_usage {
     pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
     /// keyCertSign.
     pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    /// cRLSign.
+    pub const CRL_SIGN: u16 = 1 << 6;
 }
 
 /// Why a certificate could not be parsed.
@@ -59,15 +64,22 @@ impl fmt::Display for CertError {
     }
 }
 
-/// A subject alternative name bootsign can match against.
+/// A subjectAltName entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AltName {
     /// dNSName.
     Dns(String),
     /// iPAddress: 4 or 16 bytes.
     Ip(Vec<u8>),
-    /// Any other kind (e-mail, URI, ...): present but never matched.
-    Other,
+    /// rfc822Name.
+    Email(String),
+    /// uniformResourceIdentifier.
+    Uri(String),
+    /// directoryName.
+    Directory(x509_cert::name::Name),
+    /// Another form (otherName, ediPartyName, registeredID): never matched, but name
+    /// constraints on its form refuse it.
+    Unsupported(NameForm),
 }
 
 /// A parsed certificate borrowing its DER.
@@ -107,6 +119,8 @@ pub struct Cert<'a> {
     pub subject_key_id: Option<Vec<u8>>,
     /// authorityKeyIdentifier keyIdentifier.
     pub authority_key_id: Option<Vec<u8>>,
+    /// nameConstraints, when present (critical or not: both are enforced).
+    pub name_constraints: Option<NameConstraints>,
     /// The first critical extension this crate does not process.
     pub unknown_critical: Option<ObjectIdentifier>,
     /// Subject as RFC 4514 text, for messages.
@@ -116,20 +130,6 @@ pub struct Cert<'a> {
     /// The subject's last common name.
     pub common_name: Option<String>,
 }
-
-/// Extensions understood well enough to be honoured (or safely ignored) when critical.
-const UNDERSTOOD: [ObjectIdentifier; 10] = [
-    rfc5280::ID_CE_BASIC_CONSTRAINTS,
-    rfc5280::ID_CE_KEY_USAGE,
-    rfc5280::ID_CE_EXT_KEY_USAGE,
-    rfc5280::ID_CE_SUBJECT_ALT_NAME,
-    rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
-    rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
-    rfc5280::ID_CE_CERTIFICATE_POLICIES,
-    rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
-    rfc5280::ID_CE_ISSUER_ALT_NAME,
-    rfc5280::ID_PE_AUTHORITY_INFO_ACCESS,
-];
 
 fn malformed(e: impl fmt::Display) -> CertError {
     CertError::Malformed(e.to_string())
@@ -169,6 +169,7 @@ impl<'a> Cert<'a> {
             alt_names: None,
             subject_key_id: None,
             authority_key_id: None,
+            name_constraints: None,
             unknown_critical: None,
             subject_text: tbs.subject().to_string(),
             issuer_text: tbs.issuer().to_string(),
@@ -208,7 +209,14 @@ impl<'a> Cert<'a> {
                             .map(|n| match n {
                                 GeneralName::DnsName(d) => AltName::Dns(d.as_str().to_string()),
                                 GeneralName::IpAddress(ip) => AltName::Ip(ip.as_bytes().to_vec()),
-                                _ => AltName::Other,
+                                GeneralName::Rfc822Name(m) => AltName::Email(m.as_str().to_string()),
+                                GeneralName::UniformResourceIdentifier(u) => {
+                                    AltName::Uri(u.as_str().to_string())
+                                }
+                                GeneralName::DirectoryName(n) => AltName::Directory(n.clone()),
+                                GeneralName::OtherName(_) => AltName::Unsupported(NameForm::Other),
+                                GeneralName::EdiPartyName(_) => AltName::Unsupported(NameForm::EdiParty),
+                                GeneralName::RegisteredId(_) => AltName::Unsupported(NameForm::RegisteredId),
                             })
                             .collect(),
                     );
@@ -221,8 +229,14 @@ impl<'a> Cert<'a> {
                     let aki = AuthorityKeyIdentifier::from_der(value).map_err(bad)?;
                     out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
                 }
+                rfc5280::ID_CE_NAME_CONSTRAINTS => {
+                    out.name_constraints = Some(NameConstraints::from_der(value).map_err(bad)?);
+                }
+                // Anything else is information only: refused when marked critical, as
+                // bootsign does not enforce it (certificatePolicies, CRL distribution
+                // points, authorityInfoAccess, issuerAltName and the rest).
                 _ => {
-                    if ext.critical && !UNDERSTOOD.contains(&oid) && out.unknown_critical.is_none() {
+                    if ext.critical && out.unknown_critical.is_none() {
                         out.unknown_critical = Some(oid);
                     }
                 }

@@ -4,7 +4,8 @@
 //! Accepted: DER (or PEM `CMS`/`PKCS7` around DER), a detached `id-data` content, signers
 //! identified by issuer and serial number or by subject key identifier, with or without
 //! signed attributes (when present, contentType must be id-data and messageDigest must
-//! equal the content's digest), digests SHA-1/256/384/512, and signature algorithms
+//! equal the content's digest), digests SHA-256/384/512 (SHA-1 is parsed, and refused at
+//! verification with its own message), and signature algorithms
 //! rsaEncryption, sha*WithRSAEncryption, RSASSA-PSS and ecdsa-with-SHA*. Each signer's
 //! certificate must chain to a trusted fingerprint for code signing (see [`crate::path`]).
 
@@ -18,6 +19,7 @@ use der::Decode;
 use spki::AlgorithmIdentifierRef;
 
 use crate::cert::{Cert, CertError};
+use crate::crl::Revocation;
 use crate::der_view::{DerError, TAG_INTEGER, TAG_SEQUENCE, Tlv, expect_tlv, read_tlv};
 use crate::fingerprint::Fingerprint;
 use crate::hash::{Digests, HashAlgorithm};
@@ -98,6 +100,12 @@ pub enum CmsError {
     },
     /// The caller did not supply the content digest this signer needs.
     DigestNotComputed(HashAlgorithm),
+    /// The signer hashed the content with SHA-1, which is broken (chosen-prefix
+    /// collisions): a signature over one file could be made to cover another.
+    WeakDigest {
+        /// The signer.
+        signer: String,
+    },
 }
 
 impl fmt::Display for CmsError {
@@ -136,6 +144,11 @@ impl fmt::Display for CmsError {
                 write!(f, "no signer is named \"{name}\" (signers: {})", present.join(", "))
             }
             Self::DigestNotComputed(alg) => write!(f, "the content's {} digest was not computed", alg.name()),
+            Self::WeakDigest { signer } => write!(
+                f,
+                "the signature by \"{signer}\" uses SHA-1, which is refused; sign again with SHA-256 \
+                 (bootsign sign, or openssl cms -sign -md sha256)"
+            ),
         }
     }
 }
@@ -468,6 +481,8 @@ pub struct Trust<'t> {
     pub extra_certs: &'t [&'t [u8]],
     /// The time to check validity at, seconds since the epoch.
     pub time: u64,
+    /// The CRLs the signer's path is checked against.
+    pub revocation: Revocation<'t>,
 }
 
 /// Verifies `sd` over content whose digests are `digests`. Without `signer_name`, every
@@ -501,6 +516,9 @@ pub fn verify(
         if signer_name.is_some_and(|n| !cert_has_name(cert, n)) {
             continue;
         }
+        if signer.digest == HashAlgorithm::Sha1 {
+            return Err(CmsError::WeakDigest { signer: name });
+        }
         let content_digest = digests.get(signer.digest).ok_or(CmsError::DigestNotComputed(signer.digest))?;
         let signed_digest = match &signer.signed_attributes {
             Some(attrs) => {
@@ -516,7 +534,12 @@ pub fn verify(
             PublicKey::from_spki_der(cert.spki)?.verify_digest(scheme, &signed_digest, signer.signature)
         };
         check().map_err(|error| CmsError::BadSignature { signer: name.clone(), error })?;
-        let policy = Policy { purpose: Purpose::CodeSigning, time: trust.time, server_name: None };
+        let policy = Policy {
+            purpose: Purpose::CodeSigning,
+            time: trust.time,
+            server_name: None,
+            revocation: trust.revocation,
+        };
         let path = verify_path(cert, &pool, trust.anchors, &policy)
             .map_err(|error| CmsError::Untrusted { signer: name.clone(), error })?;
         verified.push(VerifiedSigner {

@@ -13,6 +13,8 @@ extern crate alloc;
 
 pub mod cert;
 pub mod cms;
+pub mod constraints;
+pub mod crl;
 pub mod der_view;
 pub mod fingerprint;
 pub mod hash;
@@ -21,6 +23,7 @@ pub mod path;
 pub mod signature;
 
 pub use cert::Cert;
+pub use crl::{Crl, CrlError, Revocation};
 pub use der_view::{SignedObject, TbsFields};
 pub use fingerprint::Fingerprint;
 pub use hash::{Digests, HashAlgorithm, MultiHasher};

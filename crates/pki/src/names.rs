@@ -3,9 +3,13 @@
 //!
 //! Host names match subjectAltName dNSName entries case-insensitively, with a `*` allowed
 //! only as the whole left-most label and matching exactly one label. IP addresses match
-//! iPAddress entries. The subject CN is consulted only when the certificate has no
-//! subjectAltName at all: the OpenSSL recipe issues X.509 v1 server certificates that
-//! carry their name in the CN alone, and they must keep working.
+//! iPAddress entries. The subject CN is consulted only for host names and only when the
+//! certificate has no subjectAltName at all: the OpenSSL recipe issues X.509 v1 server
+//! certificates that carry their name in the CN alone, and they must keep working. An IP
+//! address is never matched against a CN (as OpenSSL and rustls-webpki).
+
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::cert::{AltName, Cert};
 
@@ -40,14 +44,15 @@ pub fn dns_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn ip_text_matches(text: &str, ip: &[u8]) -> bool {
+/// An IP address as text: dotted quad, or eight groups of hex for IPv6.
+pub fn ip_text(ip: &[u8]) -> String {
     match ip.len() {
-        4 => {
-            let mut parts = text.split('.');
-            ip.iter().all(|b| parts.next().and_then(|p| p.parse::<u8>().ok()) == Some(*b))
-                && parts.next().is_none()
-        }
-        _ => false,
+        4 => alloc::format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
+        _ => ip
+            .chunks(2)
+            .map(|c| alloc::format!("{:x}", u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+            .collect::<Vec<_>>()
+            .join(":"),
     }
 }
 
@@ -59,7 +64,8 @@ pub fn cert_matches_server(cert: &Cert<'_>, name: ServerName<'_>) -> bool {
         }
         (Some(names), ServerName::Ip(ip)) => names.iter().any(|n| matches!(n, AltName::Ip(a) if a == ip)),
         (None, ServerName::Dns(host)) => cert.common_name.as_deref().is_some_and(|cn| dns_matches(cn, host)),
-        (None, ServerName::Ip(ip)) => cert.common_name.as_deref().is_some_and(|cn| ip_text_matches(cn, ip)),
+        // An address is never matched against the CN (as OpenSSL and rustls-webpki).
+        (None, ServerName::Ip(_)) => false,
     }
 }
 
@@ -88,9 +94,11 @@ mod tests {
     }
 
     #[test]
-    fn ip_text() {
-        assert!(ip_text_matches("10.0.2.2", &[10, 0, 2, 2]));
-        assert!(!ip_text_matches("10.0.2.2.1", &[10, 0, 2, 2]));
-        assert!(!ip_text_matches("10.0.2", &[10, 0, 2, 2]));
+    fn ip_texts() {
+        assert_eq!(ip_text(&[10, 0, 2, 2]), "10.0.2.2");
+        assert_eq!(
+            ip_text(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            "2001:db8:0:0:0:0:0:1"
+        );
     }
 }

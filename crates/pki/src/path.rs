@@ -7,12 +7,15 @@
 //! before giving up; the error reported is the one from the path that got furthest.
 //!
 //! Checks, on every certificate of the path: validity at the given time, no critical
-//! extension left unprocessed, and the issuer's signature. On issuers: basicConstraints
-//! cA (an X.509 v1 certificate is accepted as CA only when it is itself the anchor),
-//! keyCertSign where keyUsage is present, pathLenConstraint, and an extendedKeyUsage, when
-//! present, that allows the purpose. On the end entity: the purpose (EKU and keyUsage) and
-//! the name. The anchor is trusted for its key and name, but its validity and
-//! constraints are still checked, as OpenSSL does.
+//! extension left unprocessed, no RSA key under 2048 bits, and the issuer's signature, which
+//! must not use MD2, MD5 or SHA-1. On issuers: basicConstraints cA (an X.509 v1 certificate
+//! is accepted as CA only when it is itself the anchor), keyCertSign where keyUsage is
+//! present, pathLenConstraint, an extendedKeyUsage, when present, that allows the purpose,
+//! and name constraints over every certificate below (see [`crate::constraints`]). On the
+//! end entity: not a CA (unless it is pinned by its own fingerprint), the purpose (EKU and
+//! keyUsage) and the name. The anchor is trusted for its key and name, but its validity,
+//! key size and constraints are still checked, as OpenSSL does. Every certificate below the
+//! anchor is looked up in its issuer's CRLs, when the policy carries any (see [`crate::crl`]).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -22,15 +25,19 @@ use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280;
 
 use crate::cert::{Cert, key_usage};
+use crate::constraints::{self, Budget, Violation};
+use crate::crl::{Revocation, Revoked, Status};
 use crate::fingerprint::Fingerprint;
-use crate::names::{ServerName, cert_matches_server};
-use crate::signature::{SignatureError, oid_name};
+use crate::names::{ServerName, cert_matches_server, ip_text};
+use crate::signature::{PublicKey, SignatureError, oid_name, weak_hash};
 
 /// Longest path accepted, end entity and anchor included.
 pub const MAX_DEPTH: usize = 8;
 /// Most signature checks one search may make: a bound on the work a hostile bundle of
 /// look-alike certificates can cause.
 pub const MAX_SIGNATURE_CHECKS: usize = 128;
+/// The smallest RSA modulus accepted anywhere in a path, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
 
 /// What the end-entity certificate is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +79,8 @@ pub struct Policy<'n> {
     pub time: u64,
     /// The server name the end entity must carry, if any.
     pub server_name: Option<ServerName<'n>>,
+    /// The CRLs to consult.
+    pub revocation: Revocation<'n>,
 }
 
 /// Why no acceptable path was found. Each variant names the certificate it is about.
@@ -173,6 +182,52 @@ pub enum PathError {
     },
     /// The material offered so many candidate issuers that the search gave up.
     TooManyCandidates,
+    /// A certificate's names are outside the name constraints of a CA above it.
+    NameConstraints {
+        /// The certificate.
+        cert: String,
+        /// The CA whose constraints it breaks.
+        ca: String,
+        /// Which name and why.
+        violation: Violation,
+    },
+    /// A certificate's key is too weak (RSA under [`MIN_RSA_BITS`] bits).
+    WeakKey {
+        /// The certificate.
+        cert: String,
+        /// The RSA modulus size.
+        bits: usize,
+    },
+    /// A certificate is signed with a broken hash (MD2, MD5 or SHA-1).
+    WeakSignature {
+        /// The certificate.
+        cert: String,
+        /// The algorithm's name.
+        algorithm: &'static str,
+    },
+    /// A CA certificate (basicConstraints cA) is presented as the end entity.
+    CaAsEndEntity {
+        /// The certificate.
+        cert: String,
+    },
+    /// The certificate is on its issuer's CRL.
+    Revoked {
+        /// The certificate.
+        cert: String,
+        /// Serial, date, reason and issuer.
+        revoked: Revoked,
+    },
+    /// The issuer's CRL is past its nextUpdate, and the policy requires fresh CRLs.
+    StaleCrl {
+        /// The certificate.
+        cert: String,
+        /// The CRL's issuer.
+        issuer: String,
+        /// Its nextUpdate.
+        next_update: u64,
+        /// The validation time.
+        now: u64,
+    },
 }
 
 fn when(secs: u64) -> String {
@@ -250,6 +305,41 @@ impl fmt::Display for PathError {
                 f,
                 "gave up after {MAX_SIGNATURE_CHECKS} signature checks: the certificates offered form too many candidate paths"
             ),
+            Self::NameConstraints { cert, ca, violation } => {
+                write!(f, "certificate \"{cert}\" breaks the name constraints of CA \"{ca}\": {violation}")
+            }
+            Self::WeakKey { cert, bits } => write!(
+                f,
+                "certificate \"{cert}\" has a {bits}-bit RSA key; RSA keys under {MIN_RSA_BITS} bits are refused"
+            ),
+            Self::WeakSignature { cert, algorithm } => write!(
+                f,
+                "certificate \"{cert}\" is signed with {algorithm}, a broken hash; it must be re-issued with SHA-256 or better"
+            ),
+            Self::Revoked { cert, revoked } => {
+                write!(
+                    f,
+                    "certificate \"{cert}\" (serial {}) was revoked by \"{}\" on {}",
+                    revoked.serial,
+                    revoked.issuer,
+                    when(revoked.date)
+                )?;
+                match revoked.reason {
+                    Some(r) => write!(f, " (reason: {})", r.name()),
+                    None => Ok(()),
+                }
+            }
+            Self::StaleCrl { cert, issuer, next_update, now } => write!(
+                f,
+                "the CRL of \"{issuer}\", which issued certificate \"{cert}\", expired on {} (checked at {}), \
+                 and this image requires current CRLs; build it again with a new CRL (bootsign crl)",
+                when(*next_update),
+                when(*now)
+            ),
+            Self::CaAsEndEntity { cert } => write!(
+                f,
+                "certificate \"{cert}\" is a CA certificate (basicConstraints cA) and cannot be used as an end entity"
+            ),
         }
     }
 }
@@ -287,6 +377,17 @@ fn check_validity(cert: &Cert<'_>, now: u64) -> Result<(), PathError> {
     if let Some(oid) = cert.unknown_critical {
         return Err(PathError::UnknownCriticalExtension { cert: name(cert), oid });
     }
+    check_key_strength(cert)
+}
+
+/// RSA keys under [`MIN_RSA_BITS`] are refused wherever they are in a path, the trusted
+/// anchor included. Keys of kinds this crate cannot use fail later, at the signature.
+fn check_key_strength(cert: &Cert<'_>) -> Result<(), PathError> {
+    if let Ok(key @ PublicKey::Rsa(_)) = PublicKey::from_spki_der(cert.spki)
+        && key.bits() < MIN_RSA_BITS
+    {
+        return Err(PathError::WeakKey { cert: name(cert), bits: key.bits() });
+    }
     Ok(())
 }
 
@@ -294,8 +395,13 @@ fn name(cert: &Cert<'_>) -> String {
     cert.display_name().to_string()
 }
 
-fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>) -> Result<(), PathError> {
+fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>, pinned: bool) -> Result<(), PathError> {
     check_validity(cert, policy.time)?;
+    // A CA certificate signs certificates, not handshakes or images (as rustls-webpki; OpenSSL
+    // lets it pass). A certificate trusted by its own fingerprint is a pin and may be one.
+    if !pinned && matches!(cert.basic_constraints, Some((true, _))) {
+        return Err(PathError::CaAsEndEntity { cert: name(cert) });
+    }
     let purpose = policy.purpose;
     let eku_ok = match purpose {
         // A code-signing certificate must say so: an unrestricted certificate is not one.
@@ -332,23 +438,13 @@ fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>) -> Result<(), PathErro
     Ok(())
 }
 
-fn ip_text(ip: &[u8]) -> String {
-    match ip.len() {
-        4 => alloc::format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
-        _ => ip
-            .chunks(2)
-            .map(|c| alloc::format!("{:x}", u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-            .collect::<Vec<_>>()
-            .join(":"),
-    }
-}
-
 /// Checks `issuer` as the CA at position `chain.len()` above `chain`.
 fn check_issuer(
     issuer: &Cert<'_>,
     chain: &[&Cert<'_>],
     anchored: bool,
     policy: &Policy<'_>,
+    budget: &mut Budget,
 ) -> Result<(), PathError> {
     check_validity(issuer, policy.time)?;
     match issuer.basic_constraints {
@@ -371,6 +467,14 @@ fn check_issuer(
     if !issuer.eku_allows(policy.purpose.oid()) {
         return Err(PathError::WrongPurpose { cert: name(issuer), purpose: policy.purpose });
     }
+    // Its name constraints bind every certificate below it (RFC 5280 §6.1.3 (b), (c)).
+    if let Some(nc) = &issuer.name_constraints {
+        for (i, below) in chain.iter().enumerate() {
+            constraints::check(nc, below, i == 0, budget).map_err(|violation| {
+                PathError::NameConstraints { cert: name(below), ca: name(issuer), violation }
+            })?;
+        }
+    }
     Ok(())
 }
 
@@ -380,6 +484,7 @@ struct Search<'p, 'a, 'x> {
     policy: &'x Policy<'x>,
     best: Option<(usize, PathError)>,
     checks: usize,
+    budget: Budget,
 }
 
 impl<'p, 'a> Search<'p, 'a, '_> {
@@ -423,6 +528,10 @@ impl<'p, 'a> Search<'p, 'a, '_> {
                 self.best = Some((usize::MAX, PathError::TooManyCandidates));
                 return false;
             }
+            if let Some(algorithm) = weak_hash(current.signature_algorithm) {
+                self.fail(depth, PathError::WeakSignature { cert: name(current), algorithm });
+                continue;
+            }
             if let Err(error) = current.check_signed_by(issuer) {
                 self.fail(
                     depth,
@@ -431,9 +540,21 @@ impl<'p, 'a> Search<'p, 'a, '_> {
                 continue;
             }
             let anchored = self.anchors.contains(&issuer.fingerprint());
-            if let Err(e) = check_issuer(issuer, chain, anchored, self.policy) {
+            if let Err(e) = check_issuer(issuer, chain, anchored, self.policy, &mut self.budget) {
                 self.fail(depth + 1, e);
                 continue;
+            }
+            match self.policy.revocation.status(current, issuer, self.policy.time) {
+                Status::Good => {}
+                Status::Revoked(revoked) => {
+                    self.fail(depth + 1, PathError::Revoked { cert: name(current), revoked });
+                    continue;
+                }
+                Status::Stale { issuer, next_update } => {
+                    let now = self.policy.time;
+                    self.fail(depth, PathError::StaleCrl { cert: name(current), issuer, next_update, now });
+                    continue;
+                }
             }
             chain.push(issuer);
             if anchored {
@@ -458,12 +579,13 @@ pub fn verify_path<'p, 'a>(
     anchors: &[Fingerprint],
     policy: &Policy<'_>,
 ) -> Result<VerifiedPath<'p, 'a>, PathError> {
-    check_end_entity(end_entity, policy)?;
+    let pinned = anchors.contains(&end_entity.fingerprint());
+    check_end_entity(end_entity, policy, pinned)?;
     let mut chain = alloc::vec![end_entity];
-    if anchors.contains(&end_entity.fingerprint()) {
+    if pinned {
         return Ok(VerifiedPath { chain });
     }
-    let mut search = Search { pool, anchors, policy, best: None, checks: 0 };
+    let mut search = Search { pool, anchors, policy, best: None, checks: 0, budget: Budget::default() };
     if search.extend(&mut chain) {
         return Ok(VerifiedPath { chain });
     }

@@ -68,6 +68,29 @@ pub fn oid_name(oid: &ObjectIdentifier) -> alloc::string::String {
     }
 }
 
+/// The name of a signature algorithm built on a broken hash (MD2, MD5, SHA-1), if `der` (an
+/// `AlgorithmIdentifier`) is one. Certificates signed so are refused in paths.
+pub fn weak_hash(der: &[u8]) -> Option<&'static str> {
+    const MD2_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.2");
+    const MD5_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4");
+    const SHA1_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
+    const SHA1_ECDSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+    const SHA1_DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.3");
+    let alg = AlgorithmIdentifierRef::from_der(der).ok()?;
+    match alg.oid {
+        MD2_RSA => Some("md2WithRSAEncryption"),
+        MD5_RSA => Some("md5WithRSAEncryption"),
+        SHA1_RSA => Some("sha1WithRSAEncryption"),
+        SHA1_ECDSA => Some("ecdsa-with-SHA1"),
+        SHA1_DSA => Some("dsa-with-SHA1"),
+        rfc5912::ID_RSASSA_PSS => match SignatureAlgorithm::from_pss_params(alg.parameters) {
+            Ok(SignatureAlgorithm::RsaPss { hash: HashAlgorithm::Sha1, .. }) => Some("RSASSA-PSS with SHA-1"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A signature scheme with its digest, as named by an `AlgorithmIdentifier`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignatureAlgorithm {
@@ -258,6 +281,16 @@ impl PublicKey {
                 key.verify_prehash(digest, &sig).map_err(|_| SignatureError::Invalid)
             }
             _ => Err(SignatureError::KeyMismatch),
+        }
+    }
+
+    /// The key's size in bits: the RSA modulus, or the curve's order.
+    pub fn bits(&self) -> usize {
+        use rsa::traits::PublicKeyParts;
+        match self {
+            Self::Rsa(k) => k.n().bit_width() as usize,
+            Self::P256(_) => 256,
+            Self::P384(_) => 384,
         }
     }
 

@@ -9,7 +9,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use bootsign_pki::{Cert, Fingerprint};
+use bootsign_pki::{Cert, Crl, Fingerprint};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::UnixTime;
 use rustls::sign::CertifiedKey;
@@ -117,7 +117,7 @@ impl Config {
         Self {
             provider: provider::build(rng, aeads),
             time: Arc::new(PlatformTime(clock.clone())),
-            trust: Arc::new(Trust { anchors: anchors.to_vec(), extra: Vec::new() }),
+            trust: Arc::new(Trust { anchors: anchors.to_vec(), ..Trust::default() }),
             min_version: TlsVersion::Tls12,
             client_cert: None,
             client_key: None,
@@ -147,6 +147,27 @@ impl Config {
                 trust.extra.push(der);
             }
         }
+        Ok(())
+    }
+
+    /// Adds DER CRLs that server chains are checked against; with `require_fresh`, a CRL
+    /// past its nextUpdate refuses every certificate its issuer signed, not only those it
+    /// lists.
+    pub fn add_crls(
+        &mut self,
+        crls: impl IntoIterator<Item = Vec<u8>>,
+        require_fresh: bool,
+    ) -> Result<(), Error> {
+        let trust = Arc::make_mut(&mut self.trust);
+        let start = trust.crls.len();
+        for (index, der) in crls.into_iter().enumerate() {
+            if let Err(error) = Crl::parse(&der) {
+                trust.crls.truncate(start);
+                return Err(Error::Crl { index, error });
+            }
+            trust.crls.push(der);
+        }
+        trust.require_fresh_crls |= require_fresh;
         Ok(())
     }
 

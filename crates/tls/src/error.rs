@@ -7,6 +7,7 @@
 use alloc::string::String;
 use core::fmt;
 
+use bootsign_pki::CrlError;
 use bootsign_pki::cert::CertError;
 use rustls::AlertDescription;
 
@@ -64,6 +65,13 @@ pub enum Error {
         index: usize,
         /// What is wrong with it.
         error: CertError,
+    },
+    /// A CRL given to [`Config::add_crls`](crate::Config::add_crls) does not parse.
+    Crl {
+        /// Its position in the list given.
+        index: usize,
+        /// What is wrong with it.
+        error: CrlError,
     },
     /// A protocol failure in the legacy engine ([`LegacyClient`](crate::LegacyClient)).
     Legacy(LegacyError),
@@ -208,6 +216,7 @@ impl fmt::Display for Error {
             Self::ExtraCertificate { index, error } => {
                 write!(f, "extra certificate {} is unreadable: {error}", index + 1)
             }
+            Self::Crl { index, error } => write!(f, "CRL {} is unreadable: {error}", index + 1),
             Self::Legacy(e) => write!(f, "TLS protocol error: {e}"),
         }
     }

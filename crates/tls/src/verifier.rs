@@ -19,7 +19,9 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use bootsign_pki::cert::{CertError, key_usage};
-use bootsign_pki::{Cert, Fingerprint, PathError, Policy, Purpose, ServerName as PkiName, verify_path};
+use bootsign_pki::{
+    Cert, Crl, Fingerprint, PathError, Policy, Purpose, Revocation, ServerName as PkiName, verify_path,
+};
 use once_cell::race::OnceBox;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, IpAddr, ServerName, UnixTime};
@@ -35,6 +37,10 @@ pub(crate) struct Trust {
     pub(crate) anchors: Vec<Fingerprint>,
     /// DER certificates, each checked to parse when added.
     pub(crate) extra: Vec<Vec<u8>>,
+    /// DER CRLs, each checked to parse when added.
+    pub(crate) crls: Vec<Vec<u8>>,
+    /// Whether a CRL past its nextUpdate refuses everything its issuer signed.
+    pub(crate) require_fresh_crls: bool,
 }
 
 /// Why the server's certificate or its handshake signature was refused.
@@ -219,7 +225,14 @@ pub(crate) fn verify_server_chain(
         }
         _ => PkiName::Dns(""),
     };
-    let policy = Policy { purpose: Purpose::ServerAuth, time: now, server_name: Some(server_name) };
+    // CRLs were parsed when they were added; parse cannot fail now.
+    let crls: Vec<Crl<'_>> = trust.crls.iter().filter_map(|der| Crl::parse(der).ok()).collect();
+    let policy = Policy {
+        purpose: Purpose::ServerAuth,
+        time: now,
+        server_name: Some(server_name),
+        revocation: Revocation { crls: &crls, require_fresh: trust.require_fresh_crls },
+    };
     verify_path(&ee, &pool, &trust.anchors, &policy)
         .map(|_| ServerChainVerified(()))
         .map_err(|e| with_issuer_dn(e, &ee, &pool))
