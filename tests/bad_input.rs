@@ -243,6 +243,63 @@ fn broken_database_is_not_rewritten() {
 }
 
 #[test]
+fn crl_refusals() {
+    let env = Env::new();
+    refused(
+        &env,
+        &["--ca-dir", "nowhere", "crl"],
+        &["CA directory 'nowhere' does not exist", "bootsign ca init"],
+    );
+    ca(&env);
+    env.ok(&["issue", "--client", "--key", "p256"]);
+    env.ok(&["revoke", "01"]);
+    env.ok(&["crl"]);
+    // An existing output needs --force; nothing changes, not even crlnumber.
+    refused(&env, &["crl"], &["refusing to overwrite 'ca.crl': it already exists (use --force"]);
+    env.write("mine.crl", "precious");
+    refused(&env, &["crl", "-o", "mine.crl", "--der"], &["refusing to overwrite 'mine.crl'"]);
+    std::fs::create_dir(env.path("out")).unwrap();
+    refused(
+        &env,
+        &["crl", "-o", "out", "--force"],
+        &["refusing to write the CRL to 'out': it is a directory"],
+    );
+    std::os::unix::fs::symlink("ca.crl", env.path("link.crl")).unwrap();
+    refused(&env, &["crl", "-o", "link.crl", "--force"], &["'link.crl': it is a symbolic link"]);
+    refused(&env, &["crl", "-o", "no/such/x.crl"], &["the directory 'no/such' does not exist"]);
+    for days in ["0", "36501", "4000000000"] {
+        refused(&env, &["crl", "--force", "--days", days], &["--days must be between 1 and 36500"]);
+    }
+    // A damaged crlnumber is named and not repeated.
+    env.write("crlnumber", "hunter2 and other secrets\n");
+    let err = env.fails(&["crl", "--force"]);
+    assert!(
+        err.contains("bad CRL number file 'crlnumber'") && err.contains("not one hexadecimal number"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    refused(&env, &["crl", "--force"], &["bad CRL number file 'crlnumber'"]);
+    env.write("crlnumber", "");
+    refused(&env, &["crl", "--force"], &["bad CRL number file 'crlnumber': it is empty"]);
+    env.write("crlnumber", "05\n");
+    // A revocation reason the CRL cannot carry names the serial.
+    let idx = String::from_utf8(env.read("ca.idx")).unwrap();
+    let mut f: Vec<String> = idx.trim_end().split('\t').map(String::from).collect();
+    f[2] = format!("{},removeFromCRL", f[2]);
+    env.write("ca.idx", f.join("\t") + "\n");
+    refused(
+        &env,
+        &["crl", "--force"],
+        &["cannot make a CRL from 'ca.idx': serial 01 is revoked with reason 'removeFromCRL'"],
+    );
+    // A CA key that needs a passphrase and gets none.
+    let enc = Env::new();
+    enc.write("pass", "right one\n");
+    enc.ok(&["ca", "init", "--key", "p256", "--encrypt", "--passphrase-file", "pass"]);
+    refused(&enc, &["crl"], &["'ca.key' is encrypted and no passphrase was given"]);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let env = Env::new();
     for args in [
@@ -250,6 +307,8 @@ fn usage_errors_exit_2() {
         &["issue", "--server", "--client"],
         &["issue", "--client", "--csr", "x", "--key", "p256"],
         &["ca", "init", "--key", "dsa"],
+        &["crl", "--pem", "--der"],
+        &["crl", "--days", "-1"],
     ] {
         let out = env.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");

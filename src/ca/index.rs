@@ -8,10 +8,11 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::serial::Serial;
 use crate::fsx::quote;
+use crate::x509::crl::{Reason, Revoked};
 
 /// One database line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +93,41 @@ impl Index {
         self.entries.iter_mut().find(|e| Serial::parse(&e.serial).ok().as_ref() == Some(serial))
     }
 
+    /// Every `R` entry as a CRL entry, in file order: the serial, the revocation time and
+    /// the reason from the `YYMMDDHHMMSSZ[,reason]` field. A missing or malformed time,
+    /// or a reason bootsign does not know (OpenSSL's removeFromCRL, holdInstruction,
+    /// keyTime and CAkeyTime forms), is an error naming the serial.
+    pub fn revoked(&self) -> Result<Vec<Revoked>> {
+        let mut out = Vec::new();
+        for e in self.entries.iter().filter(|e| e.status == 'R') {
+            let (time, reason) = match e.revocation.split_once(',') {
+                Some((time, reason)) => (time, Some(reason)),
+                None => (e.revocation.as_str(), None),
+            };
+            let at = || format!("serial {} is revoked", e.serial);
+            if time.is_empty() {
+                bail!("{} but has no revocation time", at());
+            }
+            let date =
+                crate::timefmt::parse_index_time(time).with_context(|| format!("{} at a bad time", at()))?;
+            let reason = reason
+                .map(|name| {
+                    Reason::from_name(name).ok_or_else(|| {
+                        let known: Vec<&str> = Reason::ALL.iter().map(|r| r.name()).collect();
+                        anyhow!(
+                            "{} with reason '{name}', which bootsign cannot put in a CRL (it knows {})",
+                            at(),
+                            known.join(", ")
+                        )
+                    })
+                })
+                .transpose()?;
+            let serial = Serial::parse(&e.serial)?.bytes().to_vec();
+            out.push(Revoked { serial, date, reason });
+        }
+        Ok(out)
+    }
+
     /// Whether `serial` is already recorded.
     pub fn contains(&self, serial: &Serial) -> bool {
         self.entries.iter().any(|e| Serial::parse(&e.serial).ok().as_ref() == Some(serial))
@@ -113,6 +149,35 @@ mod tests {
         assert_eq!(idx.to_text(), OPENSSL_WRITTEN);
         assert!(idx.contains(&Serial::parse("2").unwrap()));
         assert!(!idx.contains(&Serial::parse("3").unwrap()));
+    }
+
+    #[test]
+    fn revoked_entries_for_a_crl() {
+        let text = format!(
+            "{OPENSSL_WRITTEN}R\t290101000000Z\t20510102030405Z\t0A\tunknown\t/CN=x\n\
+             R\t290101000000Z\t261125001500Z,unspecified\t0B\tunknown\t/CN=y\n\
+             E\t200101000000Z\t\t0C\tunknown\t/CN=z\n"
+        );
+        let idx = Index::parse(&text, Path::new("ca.idx")).unwrap();
+        let revoked = idx.revoked().unwrap();
+        assert_eq!(
+            revoked,
+            [
+                Revoked { serial: vec![2], date: 1_795_565_700, reason: Some(Reason::KeyCompromise) },
+                Revoked { serial: vec![0x0a], date: 2_556_241_445, reason: None },
+                Revoked { serial: vec![0x0b], date: 1_795_565_700, reason: Some(Reason::Unspecified) },
+            ]
+        );
+        for (field, expect) in [
+            ("", "serial 02 is revoked but has no revocation time"),
+            ("261125001500Z,removeFromCRL", "serial 02 is revoked with reason 'removeFromCRL'"),
+            ("261125001500Z,", "serial 02 is revoked with reason ''"),
+            ("yesterday,keyCompromise", "serial 02 is revoked at a bad time"),
+        ] {
+            let bad = OPENSSL_WRITTEN.replace("261125001500Z,keyCompromise", field);
+            let err = Index::parse(&bad, Path::new("ca.idx")).unwrap().revoked().unwrap_err();
+            assert!(format!("{err:#}").starts_with(expect), "{err:#}");
+        }
     }
 
     #[test]

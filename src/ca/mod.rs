@@ -7,6 +7,8 @@
 //! ca.idx.attr   database attributes (unique_subject = no)
 //! serial        the next serial number (hex)
 //! signed/       a copy of every issued certificate, as SERIAL.pem
+//! crlnumber     the number of the next CRL (hex; made by the first `bootsign crl`)
+//! ca.crl        the latest CRL, unless written elsewhere (PEM)
 //! ```
 //!
 //! Issuing takes an exclusive lock on the directory, reads the serial
@@ -14,6 +16,7 @@
 //! [`crate::fsx::FileSet`]), so concurrent runs get distinct serials and a failed run
 //! changes nothing.
 
+pub mod crl;
 pub mod index;
 pub mod serial;
 
@@ -44,6 +47,10 @@ pub mod files {
     pub const SERIAL: &str = "serial";
     /// Issued certificates.
     pub const SIGNED: &str = "signed";
+    /// Number of the next CRL (OpenSSL's `crlnumber = crlnumber`).
+    pub const CRL_NUMBER: &str = "crlnumber";
+    /// Default CRL output.
+    pub const CRL: &str = "ca.crl";
 }
 
 /// A CA directory (which may not exist yet).

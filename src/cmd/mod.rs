@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod ca;
+pub mod crl;
 pub mod cross_sign;
 pub mod fingerprint;
 pub mod inspect;
@@ -28,6 +29,7 @@ Examples:
   bootsign issue --client --cn rack7               client.crt + client.key for the firmware
   bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
   bootsign list                                    everything this CA has issued
+  bootsign crl                                     ca.crl: a CRL of everything revoked
   bootsign sign vmlinuz initrd.img                 vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
   bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will
   bootsign build --efi --trust ca.crt --embed boot.ipxe   bootsign.efi, no compiler needed";
@@ -66,6 +68,8 @@ pub enum Command {
     List(list::Args),
     /// Mark an issued certificate as revoked in the CA database.
     Revoke(revoke::Args),
+    /// Write a certificate revocation list (CRL) of everything revoked, signed by the CA.
+    Crl(crl::Args),
     /// Sign files: detached CMS signatures (FILE.sig), as openssl cms -sign makes.
     Sign(sign::Args),
     /// Verify a signature with the firmware's own verifier.
@@ -96,6 +100,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fingerprint(a) => fingerprint::run(a),
         Command::List(a) => list::run(&ctx, a),
         Command::Revoke(a) => revoke::run(&ctx, a),
+        Command::Crl(a) => crl::run(&ctx, a),
         Command::Sign(a) => sign::run(&ctx, a),
         Command::Verify(a) => verify::run(a),
         Command::VerifyChain(a) => verify_chain::run(a),

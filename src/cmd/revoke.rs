@@ -1,36 +1,19 @@
 //! `bootsign revoke`: mark a certificate revoked in `ca.idx`, as `openssl ca -revoke` does.
 
 use anyhow::{Result, bail};
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::Args as ClapArgs;
 
 use super::Ctx;
 use crate::ca::files;
 use crate::ca::serial::Serial;
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite};
 use crate::timefmt;
-
-/// RFC 5280 revocation reasons, spelled as OpenSSL writes them in `ca.idx`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-#[value(rename_all = "camelCase")]
-pub enum Reason {
-    /// The key leaked or may have.
-    KeyCompromise,
-    /// The CA's key leaked.
-    #[value(name = "CACompromise")]
-    CaCompromise,
-    /// The subject's details changed.
-    AffiliationChanged,
-    /// Replaced by a new certificate.
-    Superseded,
-    /// No longer used.
-    CessationOfOperation,
-    /// Temporarily on hold.
-    CertificateHold,
-}
+use crate::x509::crl::Reason;
 
 /// `revoke` options.
 #[derive(ClapArgs)]
-#[command(after_help = "Example:\n  bootsign revoke 03 --reason keyCompromise")]
+#[command(after_help = "Examples:\n  bootsign revoke 03 --reason keyCompromise\n  \
+                        bootsign crl --force\n      a new ca.crl that lists serial 03, for verifiers that check CRLs")]
 pub struct Args {
     /// Serial number in hex, as `bootsign list` shows it.
     #[arg(value_name = "SERIAL")]
@@ -58,8 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let mut when = timefmt::index_time(timefmt::now())?;
     if let Some(reason) = args.reason {
-        let name = reason.to_possible_value().expect("no skipped variants");
-        when = format!("{when},{}", name.get_name());
+        when = format!("{when},{}", reason.name());
     }
     entry.status = 'R';
     entry.revocation = when;

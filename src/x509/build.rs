@@ -1,4 +1,5 @@
-//! Assembling and signing a certificate.
+//! Assembling and signing a certificate, and the signing step every signed X.509
+//! object shares ([`sign_tbs`], also used for CRLs).
 //!
 //! Names and the public key are spliced in as the exact DER they arrived in (from the
 //! CA certificate, a CSR, or another root), so chaining never depends on a decoder and
@@ -34,8 +35,9 @@ struct TbsCertificate {
     extensions: Option<Vec<Extension>>,
 }
 
+/// `SEQUENCE { toBeSigned, signatureAlgorithm, signatureValue }`: certificates and CRLs.
 #[derive(Sequence)]
-struct SignedCertificate {
+struct Signed {
     tbs: Any,
     algorithm: AlgorithmIdentifierOwned,
     signature: BitString,
@@ -77,14 +79,21 @@ impl CertSpec<'_> {
         }
         .to_der()
         .context("failed to encode the certificate")?;
-        let signature = key.sign(&tbs)?;
-        let cert = SignedCertificate {
-            tbs: Any::from_der(&tbs)?,
-            algorithm: key.signature_algorithm(),
-            signature: BitString::from_bytes(&signature)?,
-        };
-        cert.to_der().context("failed to encode the certificate")
+        sign_tbs(&tbs, key)
     }
+}
+
+/// Signs the DER `tbs` (a TBSCertificate or TBSCertList whose `signature` field is
+/// `key.signature_algorithm()`) and wraps it with that algorithm and the signature, as
+/// X.509 certificates and CRLs are framed. Returns DER.
+pub fn sign_tbs(tbs: &[u8], key: &PrivateKey) -> Result<Vec<u8>> {
+    let signature = key.sign(tbs)?;
+    let signed = Signed {
+        tbs: Any::from_der(tbs).context("the to-be-signed part is not one DER element")?,
+        algorithm: key.signature_algorithm(),
+        signature: BitString::from_bytes(&signature)?,
+    };
+    signed.to_der().context("failed to encode the signature")
 }
 
 /// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits.

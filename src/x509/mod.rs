@@ -1,8 +1,10 @@
-//! Host-side X.509: reading certificates and requests, building and signing new ones.
+//! Host-side X.509: reading certificates and requests, building and signing new
+//! certificates and CRLs.
 
 pub mod build;
 pub mod cert;
 pub mod cms;
+pub mod crl;
 pub mod csr;
 pub mod name;
 pub mod profile;

@@ -7,6 +7,9 @@
 //! | client      | CA:FALSE           | critical, digitalSignature                 | clientAuth       |
 //! | codesigning | CA:FALSE           | critical, digitalSignature                 | codeSigning      |
 //!
+//! A CRL carries the issuer's key identifier and its cRLNumber; an entry carries a
+//! reasonCode when a reason other than unspecified was recorded.
+//!
 //! Every certificate carries a subject key identifier; every certificate but a
 //! self-signed root carries the issuer's key identifier (RFC 5280 §4.2.1.1-2), which is
 //! what lets path building tell a cross-signed root from the original. Servers get a
@@ -17,12 +20,12 @@ use anyhow::Result;
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280;
 use der::Encode;
-use der::asn1::{Ia5String, OctetString};
+use der::asn1::{Ia5String, OctetString, Uint};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 
 use super::san::San;
@@ -123,4 +126,15 @@ pub fn leaf(
     exts.push(ext(false, &SubjectKeyIdentifier(OctetString::new(ski)?))?);
     exts.push(authority_key_id(issuer_ski)?);
     Ok(exts)
+}
+
+/// The extensions of a CRL: authorityKeyIdentifier (the issuer's key identifier, as its
+/// certificates carry) and cRLNumber (`number`, big-endian magnitude), both non-critical.
+pub fn crl(issuer_ski: &[u8], number: &[u8]) -> Result<Vec<Extension>> {
+    Ok(vec![authority_key_id(issuer_ski)?, ext(false, &CrlNumber(Uint::new(number)?))?])
+}
+
+/// The reasonCode entry extension (non-critical).
+pub fn crl_reason(reason: CrlReason) -> Result<Extension> {
+    ext(false, &reason)
 }
