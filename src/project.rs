@@ -12,6 +12,8 @@
 //! pci = ["1af4:1000"]
 //! require-signed = true
 //! require-signed-initrd = false
+//! crl = ["ca.crl"]                  # revocation lists (bootsign crl)
+//! require-fresh-crl = false         # refuse all an issuer signed once its CRL is past nextUpdate
 //! out-dir = "images"
 //! output-name = "bootsign"
 //! ```
@@ -67,6 +69,12 @@ pub struct BuildSection {
     /// `--require-signed-initrd`.
     #[serde(default)]
     pub require_signed_initrd: bool,
+    /// `--crl`.
+    #[serde(default)]
+    pub crl: Vec<PathBuf>,
+    /// `--require-fresh-crl`.
+    #[serde(default)]
+    pub require_fresh_crl: bool,
     /// `-o`.
     pub out_dir: Option<PathBuf>,
     /// `--output-name`.
@@ -93,6 +101,7 @@ impl Project {
         b.cert = b.cert.iter().map(rel_item).collect();
         b.privkey = b.privkey.as_deref().map(rel);
         b.embed = b.embed.as_deref().map(rel);
+        b.crl = b.crl.iter().map(|p| rel(p)).collect();
         b.out_dir = b.out_dir.as_deref().map(rel);
         Ok(project)
     }
@@ -123,5 +132,6 @@ trust = [\"ca.crt\"]          # certificate files or SHA-256 fingerprints
 # privkey = \"client.key\"    # the client key (the images must then be kept confidential)
 # embed = \"boot.ipxe\"       # the boot script; default: dhcp, then chain the DHCP boot file
 # require-signed = true      # nothing unverified ever boots
+# crl = [\"ca.crl\"]          # revocation lists to embed (bootsign crl makes ca.crl)
 # out-dir = \"images\"        # where images go (the directory must exist); default: .
 ";

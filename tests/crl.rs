@@ -182,3 +182,135 @@ fn encrypted_ca_key() {
     env.ok(&["--passphrase-file", "pass", "crl"]);
     assert_crl_verifies(&env, "ca.crl", "PEM");
 }
+
+/// A CA with server certificates `a` (serial 01, revoked) and `b` (02), and ca.crl.
+fn ca_with_revoked_server() -> Env {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Revoking CA"]);
+    for name in ["a", "b"] {
+        env.ok(&["issue", "--server", "--key", "p256", "--cn", &format!("{name}.example.lan"), "-o", name]);
+    }
+    env.ok(&["revoke", "01", "--reason", "keyCompromise"]);
+    env.ok(&["crl", "--days", "7"]);
+    env
+}
+
+#[test]
+fn verify_chain_refuses_what_the_crl_lists_as_openssl_does() {
+    let env = ca_with_revoked_server();
+    let err = env.fails(&["verify-chain", "a.crt", "--trust", "ca.crt", "--crl", "ca.crl"]);
+    assert!(
+        err.contains("certificate \"a.example.lan\" (serial 01) was revoked by \"Revoking CA\" on ")
+            && err.contains("(reason: keyCompromise)"),
+        "{err}"
+    );
+    let (ok, said) = crl_check(&env, "a.crt");
+    assert!(!ok && said.contains("certificate revoked"), "openssl agrees: {said}");
+    env.ok(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "ca.crl"]);
+    assert!(crl_check(&env, "b.crt").0);
+    // Without the CRL, nothing is known of the revocation.
+    env.ok(&["verify-chain", "a.crt", "--trust", "ca.crt"]);
+
+    // A CRL that `openssl ca -gencrl` made from the same database (DER this time) counts too.
+    env.write(
+        "ca.cnf",
+        RECIPE_CNF
+            .replace("unique_subject         = no\n", "unique_subject         = no\ndefault_crl_days = 30\n"),
+    );
+    env.openssl_ok(&["ca", "-config", "ca.cnf", "-gencrl", "-out", "o.crl"]);
+    env.openssl_ok(&["crl", "-in", "o.crl", "-outform", "DER", "-out", "o.der"]);
+    let err = env.fails(&["verify-chain", "a.crt", "--trust", "ca.crt", "--crl", "o.der"]);
+    assert!(err.contains("(serial 01) was revoked"), "{err}");
+}
+
+#[test]
+fn stale_crls_revoke_what_they_list_and_fail_closed_on_request() {
+    let env = ca_with_revoked_server();
+    let later = "@".to_string() + &(common_now() + 10 * 86_400).to_string();
+    // Past nextUpdate: a warning; a listed certificate is still refused, the other passes.
+    let out = env.run(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "ca.crl", "--at", &later]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("warning: 'ca.crl' is past its nextUpdate"), "{said}");
+    let err = env.fails(&["verify-chain", "a.crt", "--trust", "ca.crt", "--crl", "ca.crl", "--at", &later]);
+    assert!(err.contains("was revoked"), "{err}");
+    // --require-fresh-crl: everything the CA signed is refused once its CRL is stale.
+    let err = env.fails(&[
+        "verify-chain",
+        "b.crt",
+        "--trust",
+        "ca.crt",
+        "--crl",
+        "ca.crl",
+        "--at",
+        &later,
+        "--require-fresh-crl",
+    ]);
+    assert!(
+        err.contains("the CRL of \"Revoking CA\", which issued certificate \"b.example.lan\", expired on")
+            && err.contains("requires current CRLs"),
+        "{err}"
+    );
+    env.ok(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "ca.crl", "--require-fresh-crl"]);
+}
+
+fn common_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn crls_that_cannot_be_trusted_are_refused_with_the_file_named() {
+    let env = ca_with_revoked_server();
+    // A damaged signature.
+    let mut der = crl_der(&env, "ca.crl");
+    let last = der.len() - 3;
+    der[last] ^= 0x40;
+    env.write("bad.crl", &der);
+    let err = env.fails(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "bad.crl"]);
+    assert!(
+        err.contains("'bad.crl' is refused")
+            && err.contains("the CRL's signature does not verify with the key of \"Revoking CA\""),
+        "{err}"
+    );
+    // Another CA's CRL, whose issuer was not given.
+    let other = Env::new();
+    other.ok(&["ca", "init", "--key", "p256", "--cn", "Other CA"]);
+    other.ok(&["crl"]);
+    env.write("other.crl", other.read("ca.crl"));
+    let err = env.fails(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "other.crl"]);
+    assert!(
+        err.contains("'other.crl': its issuer \"CN=Other CA\" is not among the certificates given"),
+        "{err}"
+    );
+    // Not a CRL at all.
+    let err = env.fails(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "ca.crt"]);
+    assert!(err.contains("'ca.crt' holds no CRL (PEM blocks found: CERTIFICATE)"), "{err}");
+    env.write("junk.crl", b"\x30\x03\x02\x01\x01");
+    let err = env.fails(&["verify-chain", "b.crt", "--trust", "ca.crt", "--crl", "junk.crl"]);
+    assert!(err.contains("'junk.crl' is not a usable CRL"), "{err}");
+
+    // build: the same checks before anything is written; --require-fresh-crl needs a CRL.
+    let err = env.fails(&["build", "--no-config", "--efi", "--trust", "ca.crt", "--crl", "other.crl"]);
+    assert!(err.contains("is not among the certificates given"), "{err}");
+    let err = env.fails(&["build", "--no-config", "--efi", "--trust", "ca.crt", "--require-fresh-crl"]);
+    assert!(err.contains("--require-fresh-crl needs at least one --crl"), "{err}");
+    assert!(!env.path("bootsign.efi").exists());
+    // A good one is embedded and shown.
+    let out = env.run(&[
+        "build",
+        "--no-config",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--crl",
+        "ca.crl",
+        "--require-fresh-crl",
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("CRL          'ca.crl': 1 revoked, by \"CN=Revoking CA\", next update"), "{said}");
+    let shown = env.ok(&["inspect", "bootsign.efi"]);
+    assert!(shown.contains("crls         1\n  CN=Revoking CA  number 01, issued "), "{shown}");
+    assert!(shown.contains("    serial 01  revoked ") && shown.contains("(keyCompromise)"), "{shown}");
+    assert!(shown.contains("crl-require-fresh=1"), "{shown}");
+}

@@ -278,3 +278,83 @@ fn a_tls_1_0_server_needs_tls_min_1_0() {
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("TLS 1.0 TLS_RSA_WITH_AES_128_CBC_SHA"), "{out}");
 }
+
+#[test]
+fn revoked_signer_and_server_are_refused_by_the_embedded_crl_and_a_fresh_signer_boots() {
+    let env = setup();
+    // A code-signing certificate and a server certificate that the CA then revokes.
+    env.ok(&["issue", "--codesigning", "--key", "p256", "--cn", "old signer", "-o", "old"]);
+    env.ok(&["sign", "www/vmlinuz", "--cert", "old.crt", "--key", "old.key", "-o", "www/vmlinuz.old.sig"]);
+    env.ok(&[
+        "issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "p256", "--chain", "-o",
+        "gone",
+    ]);
+    let serial = |crt: &str| {
+        let out = env.openssl_ok(&["x509", "-in", crt, "-noout", "-serial"]);
+        out.trim().trim_start_matches("serial=").to_string()
+    };
+    let (old_serial, gone_serial) = (serial("old.crt"), serial("gone.crt"));
+    env.ok(&["revoke", &old_serial, "--reason", "keyCompromise"]);
+    env.ok(&["revoke", &gone_serial, "--reason", "superseded"]);
+    env.ok(&["crl"]);
+    // The same verdicts on the host, through `verify --crl` and `verify-chain --crl`.
+    let err = env.fails(&[
+        "verify",
+        "www/vmlinuz",
+        "--sig",
+        "www/vmlinuz.old.sig",
+        "--trust",
+        "ca.crt",
+        "--crl",
+        "ca.crl",
+    ]);
+    assert!(
+        err.contains(&format!("\"old signer\" (serial {old_serial}) was revoked by \"HTTPS Boot CA\"")),
+        "{err}"
+    );
+    assert!(err.contains("(reason: keyCompromise)"), "{err}");
+    env.ok(&["verify", "www/vmlinuz", "--trust", "ca.crt", "--crl", "ca.crl"]);
+    let err = env.fails(&[
+        "verify-chain",
+        "gone-full.crt",
+        "--trust",
+        "ca.crt",
+        "--crl",
+        "ca.crl",
+        "--ip",
+        "10.0.2.2",
+    ]);
+    assert!(
+        err.contains(&format!("(serial {gone_serial}) was revoked")) && err.contains("(reason: superseded)"),
+        "{err}"
+    );
+
+    let good =
+        HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
+    let revoked =
+        HttpsServer::start(&env.path("www"), &env.path("gone-full.crt"), &env.path("gone.key"), None);
+    let (port, rport) = (good.port, revoked.port);
+    let script = format!(
+        "#!ipxe\nimgtrust --permanent --all\n\
+         imgfetch https://${{next-server}}:{rport}/vmlinuz.sig || echo marker: revoked server refused\n\
+         kernel https://${{next-server}}:{port}/vmlinuz console=ttyS0 panic=-1 quiet\n\
+         imgverify vmlinuz https://${{next-server}}:{port}/vmlinuz.old.sig || echo marker: revoked signer refused\n\
+         initrd https://${{next-server}}:{port}/initrd.img\n\
+         imgverify vmlinuz https://${{next-server}}:{port}/vmlinuz.sig\n\
+         imgverify initrd.img https://${{next-server}}:{port}/initrd.img.sig\nboot\n"
+    );
+    let flags = ["--trust", "ca.crt", "--crl", "ca.crl"];
+    let (which, out) = build_and_boot(&env, "crl", &script, &flags, &["-cpu", "max"]);
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("1 CRL(s)"), "the banner counts the CRL: {out}");
+    assert!(out.contains(&format!("(serial {gone_serial}) was revoked by \"HTTPS Boot CA\"")), "{out}");
+    assert!(out.contains("marker: revoked server refused"), "{out}");
+    assert!(out.contains(&format!("\"old signer\" (serial {old_serial}) was revoked")), "{out}");
+    assert!(out.contains("marker: revoked signer refused"), "{out}");
+    assert!(out.contains("vmlinuz: signature verified (signed by bootsign code signing"), "{out}");
+    assert!(out.contains("BOOTSIGN-INITRAMFS-OK"), "{out}");
+    // inspect shows what the image carries.
+    let shown = env.ok(&["inspect", "crl.efi"]);
+    assert!(shown.contains("crls         1"), "{shown}");
+    assert!(shown.contains(&format!("serial {old_serial}")) && shown.contains("(keyCompromise)"), "{shown}");
+}

@@ -22,7 +22,9 @@ Examples:
   bootsign build --efi --trust ca.crt --cert client.crt,ca.crt --privkey client.key -o out/
       out/bootsign.efi with a TLS client certificate      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
   bootsign build --efi --trust 3F:A1:...:9C --require-signed
-      trusts a fingerprint; nothing unverified ever boots";
+      trusts a fingerprint; nothing unverified ever boots
+  bootsign build --efi --trust ca.crt --crl ca.crl --require-signed
+      as above, and refuses signers and servers that ca.crl revokes";
 
 /// `build` options.
 #[derive(ClapArgs)]
@@ -69,6 +71,15 @@ pub struct Args {
     /// servers (legacy mode: TLS 1.0/1.1 with the static-RSA CBC suites).
     #[arg(long, value_name = "VERSION", value_parser = ["1.0", "1.1", "1.2", "1.3"])]
     pub tls_min: Option<String>,
+    /// Certificate revocation lists to embed (PEM or DER, e.g. ca.crl from `bootsign crl`):
+    /// a signer or server whose certificate is listed is refused. Each CRL's issuer must be
+    /// among the --trust/--cert certificates, and its signature is checked.
+    #[arg(long, value_name = "FILE,...", value_delimiter = ',')]
+    pub crl: Vec<PathBuf>,
+    /// Fail closed on stale CRLs: once a CRL is past its nextUpdate (by the machine's
+    /// clock), refuse everything its issuer signed, not only what it lists.
+    #[arg(long)]
+    pub require_fresh_crl: bool,
     /// Refuse to boot anything unverified, from the start (imgtrust --permanent).
     #[arg(long)]
     pub require_signed: bool,
@@ -99,6 +110,7 @@ struct Inputs {
     key: Option<Vec<u8>>,
     script: Option<String>,
     settings: Vec<(String, String)>,
+    crls: Vec<crate::trust::CrlFile>,
 }
 
 fn read_script(path: &Path) -> Result<String> {
@@ -169,7 +181,16 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
     {
         bail!("--crosscert '{url}' is not usable: {e}");
     }
-    Ok(Inputs { anchors, certs, key, script, settings })
+    let crls = crate::trust::read_crls(&args.crl)?;
+    let cert_ders: Vec<&[u8]> = certs.iter().map(Vec::as_slice).collect();
+    crate::trust::check_crl_issuers(&crls, &cert_ders, crate::timefmt::now())?;
+    if args.require_fresh_crl {
+        if crls.is_empty() {
+            bail!("--require-fresh-crl needs at least one --crl");
+        }
+        settings.push(("crl-require-fresh".to_string(), "1".to_string()));
+    }
+    Ok(Inputs { anchors, certs, key, script, settings, crls })
 }
 
 /// The EFI program: the template with the configuration section.
@@ -214,6 +235,10 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
     args.tls_min = args.tls_min.or(b.tls_min);
     args.require_signed |= b.require_signed;
     args.require_signed_initrd |= b.require_signed_initrd;
+    if args.crl.is_empty() {
+        args.crl = b.crl;
+    }
+    args.require_fresh_crl |= b.require_fresh_crl;
     args.out_dir = args.out_dir.or(b.out_dir);
     args.output_name = args.output_name.or(b.output_name);
     Ok((args, Some(path)))
@@ -263,7 +288,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         script: inputs.script.as_deref(),
         settings: inputs.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
         crosscert: args.crosscert.as_deref(),
-        crls: Vec::new(),
+        crls: inputs.crls.iter().map(|c| c.der.as_slice()).collect(),
     };
     let efi = efi_image(&config)?;
     let mode = if inputs.key.is_some() { MODE_SECRET } else { MODE_PUBLIC };
@@ -307,6 +332,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     );
     eprintln!("  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    for file in &inputs.crls {
+        let crl = file.parse()?;
+        eprintln!(
+            "  CRL          {}: {} revoked, by \"{}\", next update {}{}",
+            file.name(),
+            crl.entries().len(),
+            crl.issuer_text,
+            crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
+            if args.require_fresh_crl { " (refuses everything its issuer signed after that)" } else { "" }
+        );
+    }
     if let Some(p) = project {
         eprintln!("  settings     from {} and the command line", p.display());
     }

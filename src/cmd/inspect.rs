@@ -64,6 +64,28 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" });
     println!("crosscert    {}", cfg.crosscert.unwrap_or("none"));
+    println!("crls         {}", cfg.crls.len());
+    for der in &cfg.crls {
+        let crl = bootsign_pki::Crl::parse(der).map_err(|e| anyhow!("{name}: embedded CRL: {e}"))?;
+        let signer = certs.iter().find(|c| crl.check_signed_by(c).is_ok());
+        println!(
+            "  {}  number {}, issued {}, next update {}, {} revoked{}",
+            crl.issuer_text,
+            crl.number.as_deref().map(bootsign_pki::crl::serial_hex).unwrap_or_else(|| "none".into()),
+            crate::timefmt::date(crl.this_update),
+            crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
+            crl.entries().len(),
+            if signer.is_some() { "" } else { " (its issuer's certificate is not embedded)" }
+        );
+        for e in crl.entries() {
+            println!(
+                "    serial {}  revoked {}{}",
+                bootsign_pki::crl::serial_hex(&e.serial),
+                crate::timefmt::date(e.date),
+                e.reason.map(|r| format!(" ({})", r.name())).unwrap_or_default()
+            );
+        }
+    }
     println!("settings     {}", cfg.settings.len());
     for (n, v) in &cfg.settings {
         println!("  {n}={v}");

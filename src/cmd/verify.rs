@@ -4,18 +4,20 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
+use bootsign_pki::Revocation;
 use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
 use clap::Args as ClapArgs;
 
 use crate::fsx::quote;
 use crate::stream::digest_file;
 use crate::timefmt;
-use crate::trust::TrustArgs;
+use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
 
 /// `verify` options.
 #[derive(ClapArgs)]
 #[command(after_help = "Examples:\n  bootsign verify vmlinuz --trust ca.crt\n  \
-                        bootsign verify vmlinuz --sig vmlinuz.p7s --trust 3F:A1:...:9C --signer 'bootsign code signing'")]
+                        bootsign verify vmlinuz --sig vmlinuz.p7s --trust 3F:A1:...:9C --signer 'bootsign code signing'\n  \
+                        bootsign verify vmlinuz --trust ca.crt --crl ca.crl")]
 pub struct Args {
     /// The signed file.
     #[arg(value_name = "FILE")]
@@ -42,16 +44,23 @@ pub fn run(args: Args) -> Result<()> {
     let sd = SignedData::parse(&der).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let digests = digest_file(&args.file, &sd.digest_algorithms())?;
     let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
+    let crl_files = read_crls(&args.trust.crl)?;
+    let known: Vec<&[u8]> = extra.iter().copied().chain(sd.certificates.iter().copied()).collect();
+    check_crl_issuers(&crl_files, &known, time)?;
+    let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
     let trust = Trust {
         anchors: &anchors.fingerprints,
         extra_certs: &extra,
         time,
-        revocation: bootsign_pki::Revocation::NONE,
+        revocation: Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl },
     };
     let verified = verify(&sd, &digests, &trust, args.signer.as_deref())
         .map_err(|e| anyhow!("{} is not accepted: {e}", quote(&args.file)))?;
 
     println!("{}: signature OK", args.file.display());
+    if !crls.is_empty() {
+        println!("  checked against {} CRL(s): no certificate of the path is revoked", crls.len());
+    }
     for signer in verified.signers() {
         println!("  signer  {} ({})", signer.name, signer.digest.name());
         for (i, c) in signer.chain.iter().enumerate() {

@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
-use bootsign_pki::{Cert, Policy, Purpose, ServerName, verify_path};
+use bootsign_pki::{Cert, Policy, Purpose, Revocation, ServerName, verify_path};
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::timefmt;
-use crate::trust::TrustArgs;
+use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
 use crate::x509::cert::Cert as FileCert;
 
 /// What the certificate is checked for.
@@ -27,7 +27,8 @@ pub enum PurposeArg {
 #[derive(ClapArgs)]
 #[command(
     after_help = "Examples:\n  bootsign verify-chain server-full.crt --trust ca.crt --host boot.example.lan\n  \
-                        bootsign verify-chain leaf.crt --untrusted intermediates.pem --trust ca.crt --ip 10.0.2.2"
+                        bootsign verify-chain leaf.crt --untrusted intermediates.pem --trust ca.crt --ip 10.0.2.2\n  \
+                        bootsign verify-chain server.crt --trust ca.crt --crl ca.crl"
 )]
 pub struct Args {
     /// The certificate to check; further certificates in the file are chain material.
@@ -80,7 +81,14 @@ pub fn run(args: Args) -> Result<()> {
     if matches!(purpose, Purpose::CodeSigning) && server_name.is_some() {
         bail!("--host and --ip apply to TLS certificates, not code signing");
     }
-    let policy = Policy { purpose, time, server_name, revocation: bootsign_pki::Revocation::NONE };
+    let crl_files = read_crls(&args.trust.crl)?;
+    let known: Vec<&[u8]> = std::iter::once(leaf_file.der.as_slice())
+        .chain(given.iter().chain(anchors.certs.iter()).map(|c| c.der.as_slice()))
+        .collect();
+    check_crl_issuers(&crl_files, &known, time)?;
+    let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
+    let revocation = Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl };
+    let policy = Policy { purpose, time, server_name, revocation };
     let path = verify_path(&leaf, &pool, &anchors.fingerprints, &policy)
         .map_err(|e| anyhow!("{} is not accepted for {}: {e}", args.cert.display(), purpose.name()))?;
     println!("{}: OK for {}", args.cert.display(), purpose.name());

@@ -91,6 +91,8 @@ impl fmt::Display for CrlError {
     }
 }
 
+impl core::error::Error for CrlError {}
+
 /// A revocation reason (RFC 5280 §5.3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
