@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -25,10 +25,15 @@ trap 'rm -rf "$work"' EXIT
     openssl cms -sign -binary -in payload -signer codesign.crt -inkey codesign.key -certfile ca.crt \
         -outform DER -out attr.sig
     for c in ca server codesign; do openssl x509 -in "$c.crt" -outform DER -out "$c.der"; done
+    # CRLs: an empty one and one listing a revoked certificate with a reason.
+    "$bootsign" crl --der -o empty.crl 2>/dev/null
+    "$bootsign" revoke 01 --reason keyCompromise 2>/dev/null
+    "$bootsign" crl --der -o revoked.crl 2>/dev/null
 )
 cp "$work"/*.der "$corpus/cert/"
 cp "$work"/*.der "$corpus/der_view/"
 cp "$work"/*.sig "$corpus/cms/"
+cp "$work"/*.crl "$corpus/crl/"
 # HTTP responses as servers send them (the first byte sets the fuzzer's split size).
 printf '\005HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > "$corpus/http_response/length"
 printf '\003HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n' \
@@ -49,7 +54,7 @@ for dir in fuzz/regressions/*/; do
 done
 
 cargo +nightly fuzz build
-for target in cert cms der_view http_response config script dhcp pe tls_client tls_legacy; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

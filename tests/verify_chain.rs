@@ -866,3 +866,50 @@ fn weak_keys_sha1_and_unenforced_critical_extensions_are_refused() {
     );
     env.ok(&["verify-chain", "pinned.crt", "--trust", "pinned.crt", "--host", "boot.example.lan"]);
 }
+
+#[test]
+fn at_takes_rfc3339_times() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Root CA"]);
+    env.ok(&["issue", "--server", "--key", "p256", "--cn", "boot.example.lan"]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // A few hours from now, written with an offset, fractions and lower case.
+    let t = now + 3 * 3600;
+    let (d, h, m) = ((t / 86_400) as i64, (t % 86_400) / 3600, (t % 3600) / 60);
+    let civil = |days: i64| {
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(month <= 2), month, day)
+    };
+    let (y, mo, da) = civil(d);
+    for at in [
+        format!("{y:04}-{mo:02}-{da:02}T{h:02}:{m:02}:00Z"),
+        format!("{y:04}-{mo:02}-{da:02}t{h:02}:{m:02}:00.250z"),
+        format!("{y:04}-{mo:02}-{da:02}T{h:02}:{m:02}:00+00:00"),
+    ] {
+        env.ok(&["verify-chain", "server.crt", "--trust", "ca.crt", "--at", &at]);
+    }
+    // Before the CA existed, in another zone: refused as not yet valid.
+    let err = env.fails(&[
+        "verify-chain",
+        "server.crt",
+        "--trust",
+        "ca.crt",
+        "--at",
+        "2001-02-03T04:05:06.7-08:00",
+    ]);
+    assert!(
+        err.contains("is not valid until") && err.contains("(checked at 2001-02-03 12:05:06 UTC"),
+        "{err}"
+    );
+    let err =
+        env.fails(&["verify-chain", "server.crt", "--trust", "ca.crt", "--at", "2026-01-01T00:00:00+0200"]);
+    assert!(err.contains("'2026-01-01T00:00:00+0200' is not a time: use YYYY-MM-DD, RFC 3339"), "{err}");
+}
