@@ -1,16 +1,31 @@
-//! Atomic, all-or-nothing file output.
+//! Atomic, all-or-nothing file output that survives a crash at any instant.
 //!
-//! Every file bootsign writes goes through a [`FileSet`]: each file is first written in
-//! full to a temporary file beside its target (flushed to disk, with its final mode), and
-//! only when all of them are ready are they moved into place. A failure before that point
-//! removes the temporaries and leaves the targets as they were. Targets that must not be
-//! overwritten are linked into place with `link(2)`, which fails if the name exists, so
-//! a file that appears after our up-front check is still not clobbered.
+//! Every file bootsign writes goes through a [`FileSet`]:
+//!
+//! 1. each file is written in full to a temporary file beside its target (synced, with
+//!    its final mode); the temporary's name is short and fixed-length, so any target name
+//!    the file system allows can be written;
+//! 2. a journal beside the first target lists every temporary, target and backup (synced);
+//! 3. the targets are placed: a new name without replacing anything (`renameat2` with
+//!    `RENAME_NOREPLACE`, else `link(2)`, so a file that appeared after our check is never
+//!    clobbered), an existing file only with `Overwrite::Replace`, after a hard link (or
+//!    rename) of it to a backup;
+//! 4. the journal is removed: this is the commit point; backups are then removed.
+//!
+//! A failure before the commit point puts everything back as it was. So does the next
+//! bootsign run after a crash (`kill -9`, power loss): [`recover`] finds the journal of a
+//! process that no longer runs and rolls its placements back, and removes the temporary
+//! files such a process left. Callers recover in a directory under its lock before they
+//! write there (the CA commands), and every commit recovers its targets' directories.
+//!
+//! Only regular files are ever replaced: a device node, FIFO, socket, directory or
+//! symbolic link in a target's place is refused, `--force` or not.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -18,6 +33,11 @@ use anyhow::{Context, Result, bail};
 pub const MODE_SECRET: u32 = 0o600;
 /// Permissions for certificates and other public files.
 pub const MODE_PUBLIC: u32 = 0o644;
+/// Permissions for directories bootsign creates (not narrowed or widened by the umask).
+pub const MODE_DIR: u32 = 0o755;
+
+const TEMP_PREFIX: &str = ".bootsign-";
+const JOURNAL_PREFIX: &str = ".bootsign-journal-";
 
 /// Whether a staged file may replace an existing one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,25 +48,50 @@ pub enum Overwrite {
     Replace,
 }
 
-struct Staged {
-    target: PathBuf,
-    temp: PathBuf,
-    overwrite: Overwrite,
-}
-
 /// A set of files written together or not at all.
 #[derive(Default)]
 pub struct FileSet {
-    staged: Vec<Staged>,
     pending: Vec<(PathBuf, Vec<u8>, u32, Overwrite)>,
 }
 
-/// Fails with a message that names `path` when it exists and `force` is off.
+/// Fails with a message that names `path` when it cannot be written as a new file: its
+/// directory is missing or not a directory, it exists and `force` is off, or it is there
+/// but is not a regular file.
 pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
-    if !force && path.symlink_metadata().is_ok() {
-        bail!("refusing to overwrite {}: it already exists (use --force to replace it)", quote(path));
+    let dir = parent_dir(path);
+    match dir.metadata() {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!("cannot write {}: {} is not a directory", quote(path), quote(&dir)),
+        Err(_) => bail!("cannot write {}: the directory {} does not exist", quote(path), quote(&dir)),
     }
-    Ok(())
+    match path.symlink_metadata() {
+        Err(_) => Ok(()),
+        Ok(m) if !m.file_type().is_file() => {
+            bail!("refusing to write {}: it is {}, not a regular file", quote(path), describe_type(&m))
+        }
+        Ok(_) if !force => {
+            bail!("refusing to overwrite {}: it already exists (use --force to replace it)", quote(path))
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+fn describe_type(m: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "something other than a file"
+    }
 }
 
 /// `path` with `suffix` appended to its file name: `vmlinuz` -> `vmlinuz.sig`.
@@ -61,55 +106,275 @@ pub fn quote(path: &Path) -> String {
     format!("'{}'", path.display())
 }
 
+/// Creates `dir` (and its parents) with [`MODE_DIR`] whatever the umask.
+pub fn create_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("failed to create {}", quote(dir)))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(MODE_DIR))
+        .with_context(|| format!("failed to set the permissions of {}", quote(dir)))
+}
+
+/// One placement, as the journal records it (absolute paths, so any later run can use it).
+struct Entry {
+    temp: PathBuf,
+    target: PathBuf,
+    /// The target as the user named it, for messages (not journalled).
+    shown: PathBuf,
+    /// The temporary's inode: a target with this inode is ours to remove on roll-back.
+    inode: u64,
+    /// Where the replaced file was kept, when there was one.
+    backup: Option<PathBuf>,
+}
+
+impl Entry {
+    fn line(&self) -> String {
+        let backup = self.backup.as_deref().map(|b| b.display().to_string()).unwrap_or_default();
+        format!("{}\t{}\t{}\t{}\n", self.inode, self.temp.display(), self.target.display(), backup)
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let mut parts = line.split('\t');
+        let inode = parts.next()?.parse().ok()?;
+        let temp = PathBuf::from(parts.next()?);
+        let target = PathBuf::from(parts.next()?);
+        let backup = parts.next().filter(|b| !b.is_empty()).map(PathBuf::from);
+        Some(Self { temp, shown: target.clone(), target, inode, backup })
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh hidden name in `dir` for this process.
+fn hidden_name(dir: &Path, prefix: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{prefix}{}-{n}", std::process::id()))
+}
+
 impl FileSet {
     /// Adds a file to the set.
     pub fn add(&mut self, target: impl Into<PathBuf>, data: Vec<u8>, mode: u32, overwrite: Overwrite) {
         self.pending.push((target.into(), data, mode, overwrite));
     }
 
-    /// Writes every file, then moves them all into place.
-    pub fn commit(mut self) -> Result<()> {
-        for (target, data, mode, overwrite) in std::mem::take(&mut self.pending) {
-            if overwrite == Overwrite::Never && target.symlink_metadata().is_ok() {
-                bail!(
-                    "refusing to overwrite {}: it already exists (use --force to replace it)",
-                    quote(&target)
-                );
-            }
-            let temp = temp_name(&target);
-            write_new(&temp, &data, mode).with_context(|| format!("failed to write {}", quote(&target)))?;
-            self.staged.push(Staged { target, temp, overwrite });
+    /// Adds every file of `other` after this set's own.
+    pub fn append(&mut self, mut other: FileSet) {
+        self.pending.append(&mut other.pending);
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Writes every file, then moves them all into place, or none of them.
+    pub fn commit(self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        let mut dirs = Vec::new();
-        for s in std::mem::take(&mut self.staged) {
-            let placed = match s.overwrite {
-                Overwrite::Replace => fs::rename(&s.temp, &s.target),
-                Overwrite::Never => fs::hard_link(&s.temp, &s.target).and_then(|()| fs::remove_file(&s.temp)),
-            };
-            if let Err(e) = placed {
-                let _ = fs::remove_file(&s.temp);
-                return Err(e).with_context(|| format!("failed to write {}", quote(&s.target)));
-            }
-            let dir = parent_dir(&s.target);
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for (target, ..) in &self.pending {
+            let dir = parent_dir(target);
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
         }
-        for dir in dirs {
-            // Make the renames durable; a failure here loses nothing already written.
-            if let Ok(d) = File::open(&dir) {
-                let _ = d.sync_all();
+        for dir in &dirs {
+            recover(dir);
+        }
+        for (target, _, _, overwrite) in &self.pending {
+            refuse_existing(target, *overwrite == Overwrite::Replace)?;
+        }
+        let mut tx = Transaction { entries: Vec::new(), journal: None, placed: 0, dirs: dirs.clone() };
+        for (target, data, mode, _) in &self.pending {
+            let absolute =
+                std::path::absolute(target).with_context(|| format!("failed to write {}", quote(target)))?;
+            let temp = hidden_name(&parent_dir(&absolute), TEMP_PREFIX);
+            let inode = write_new(&temp, data, *mode)
+                .with_context(|| format!("failed to write {}", quote(target)))?;
+            tx.entries.push(Entry { temp, target: absolute, shown: target.clone(), inode, backup: None });
+        }
+        // Backups are named before the journal is written, so it knows them all.
+        for (e, (_, _, _, overwrite)) in tx.entries.iter_mut().zip(&self.pending) {
+            if *overwrite == Overwrite::Replace && e.target.symlink_metadata().is_ok() {
+                e.backup = Some(hidden_name(&parent_dir(&e.target), TEMP_PREFIX));
             }
         }
+        tx.write_journal()?;
+        tx.place()?;
+        tx.commit();
         Ok(())
     }
 }
 
-impl Drop for FileSet {
-    fn drop(&mut self) {
-        for s in &self.staged {
-            let _ = fs::remove_file(&s.temp);
+/// A commit in progress; dropped before [`Transaction::commit`], it rolls back.
+struct Transaction {
+    entries: Vec<Entry>,
+    journal: Option<PathBuf>,
+    placed: usize,
+    dirs: Vec<PathBuf>,
+}
+
+impl Transaction {
+    fn write_journal(&mut self) -> Result<()> {
+        let dir = parent_dir(&self.entries[0].target);
+        let path = hidden_name(&dir, JOURNAL_PREFIX);
+        let text: String = self.entries.iter().map(Entry::line).collect();
+        write_new(&path, text.as_bytes(), MODE_SECRET)
+            .with_context(|| format!("failed to write a journal in {}", quote(&dir)))?;
+        sync_dir(&dir);
+        self.journal = Some(path);
+        Ok(())
+    }
+
+    fn place(&mut self) -> Result<()> {
+        for e in &self.entries {
+            let result = match &e.backup {
+                Some(backup) => keep_backup(&e.target, backup).and_then(|()| fs::rename(&e.temp, &e.target)),
+                None => place_new(&e.temp, &e.target),
+            };
+            if let Err(err) = result {
+                let msg = if err.kind() == std::io::ErrorKind::AlreadyExists {
+                    format!(
+                        "refusing to overwrite {}: it already exists (use --force to replace it)",
+                        quote(&e.shown)
+                    )
+                } else {
+                    format!("failed to write {}: {err}", quote(&e.shown))
+                };
+                bail!(msg);
+            }
+            self.placed += 1;
         }
+        for dir in &self.dirs {
+            sync_dir(dir);
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) {
+        if let Some(j) = self.journal.take() {
+            let _ = fs::remove_file(&j);
+            sync_dir(&parent_dir(&j));
+        }
+        for e in &self.entries {
+            let _ = fs::remove_file(&e.temp);
+            if let Some(b) = &e.backup {
+                let _ = fs::remove_file(b);
+            }
+        }
+        self.entries.clear();
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        roll_back(&self.entries);
+        if let Some(j) = &self.journal {
+            let _ = fs::remove_file(j);
+        }
+    }
+}
+
+/// Undoes the placements of `entries` (in reverse) and removes their temporaries.
+fn roll_back(entries: &[Entry]) {
+    for e in entries.iter().rev() {
+        match &e.backup {
+            Some(backup) if backup.symlink_metadata().is_ok() => {
+                let _ = fs::rename(backup, &e.target);
+            }
+            _ => {
+                // Ours if it is the temporary's inode; anything else is not touched.
+                if e.target.symlink_metadata().is_ok_and(|m| m.ino() == e.inode) {
+                    let _ = fs::remove_file(&e.target);
+                }
+            }
+        }
+        let _ = fs::remove_file(&e.temp);
+    }
+}
+
+/// Puts back what a crashed bootsign process left half done in `dir`: its journals are
+/// rolled back, and its temporary files removed. Processes still running are left alone.
+pub fn recover(dir: &Path) {
+    let Ok(list) = fs::read_dir(dir) else { return };
+    let mut journals = Vec::new();
+    let mut temps = Vec::new();
+    for entry in list.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = owner_pid(&name) else { continue };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        if name.starts_with(JOURNAL_PREFIX) {
+            journals.push(entry.path());
+        } else {
+            temps.push(entry.path());
+        }
+    }
+    for journal in journals {
+        if let Ok(text) = fs::read_to_string(&journal) {
+            let entries: Vec<Entry> = text.lines().filter_map(Entry::parse).collect();
+            roll_back(&entries);
+        }
+        let _ = fs::remove_file(&journal);
+    }
+    for temp in temps {
+        let _ = fs::remove_file(&temp);
+    }
+    sync_dir(dir);
+}
+
+/// The pid in a name of ours: `.bootsign-PID-N` or `.bootsign-journal-PID-N`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(JOURNAL_PREFIX).or_else(|| name.strip_prefix(TEMP_PREFIX))?;
+    let (pid, n) = rest.split_once('-')?;
+    n.parse::<u32>().ok()?;
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Places `temp` at the new name `target`, never replacing anything there.
+fn place_new(temp: &Path, target: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, temp, CWD, target, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        // The file system cannot rename without replacing: a hard link fails just as well
+        // when the name exists.
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
+            match fs::hard_link(temp, target) {
+                Ok(()) => fs::remove_file(temp),
+                // No hard links either (vfat, exFAT): check, then rename. Only a file
+                // created between the two by another program could be replaced.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EOPNOTSUPP)) => {
+                    if target.symlink_metadata().is_ok() {
+                        return Err(std::io::ErrorKind::AlreadyExists.into());
+                    }
+                    fs::rename(temp, target)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Keeps the file at `target` as `backup` (a hard link, else a rename).
+fn keep_backup(target: &Path, backup: &Path) -> std::io::Result<()> {
+    match fs::hard_link(target, backup) {
+        Ok(()) => Ok(()),
+        Err(_) => fs::rename(target, backup),
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes the renames durable; a failure here loses nothing already written.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -120,23 +385,49 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn temp_name(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    parent_dir(target).join(format!(".{name}.bootsign-{}.tmp", std::process::id()))
+/// Writes a new file (which must not exist) and returns its inode.
+fn write_new(path: &Path, data: &[u8], mode: u32) -> std::io::Result<u64> {
+    let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+    let done = (|| {
+        // The umask may have narrowed `mode`; public files should still be readable.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        Ok(f.metadata()?.ino())
+    })();
+    if done.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    done
 }
 
-fn write_new(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    let _ = fs::remove_file(path);
-    let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
-    // The umask may have narrowed `mode`; public files should still be readable.
-    f.set_permissions(fs::Permissions::from_mode(mode))?;
-    f.write_all(data)?;
-    f.sync_all()
+/// Writes one file atomically and durably (temporary, sync, rename, sync the directory),
+/// replacing what is there: for state that must be on disk before anything else happens,
+/// such as a reserved serial number.
+pub fn write_durable(target: &Path, data: &[u8], mode: u32) -> Result<()> {
+    refuse_existing(target, true)?;
+    let temp = hidden_name(&parent_dir(target), TEMP_PREFIX);
+    write_new(&temp, data, mode).with_context(|| format!("failed to write {}", quote(target)))?;
+    if let Err(e) = fs::rename(&temp, target) {
+        let _ = fs::remove_file(&temp);
+        return Err(e).with_context(|| format!("failed to write {}", quote(target)));
+    }
+    sync_dir(&parent_dir(target));
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
 
     #[test]
     fn all_or_nothing() {
@@ -150,7 +441,7 @@ mod tests {
         assert!(set.commit().is_err());
         assert!(!a.exists(), "nothing written when one target is refused");
         assert_eq!(fs::read_to_string(&b).unwrap(), "old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporaries left");
+        assert_eq!(names(dir.path()), ["b"], "no temporaries left");
 
         let mut set = FileSet::default();
         set.add(&a, b"new a".to_vec(), MODE_SECRET, Overwrite::Never);
@@ -158,7 +449,71 @@ mod tests {
         set.commit().unwrap();
         assert_eq!(fs::read_to_string(&b).unwrap(), "new b");
         assert_eq!(fs::metadata(&a).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(names(dir.path()), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_failure_while_staging_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("sub/b"));
+        fs::write(&a, "old a").unwrap();
+        let mut set = FileSet::default();
+        set.add(&a, b"new a".to_vec(), MODE_PUBLIC, Overwrite::Replace);
+        // Placing into a directory that does not exist fails after `a` is staged.
+        set.add(&b, b"new b".to_vec(), MODE_PUBLIC, Overwrite::Replace);
+        assert!(set.commit().is_err());
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(names(dir.path()), ["a"]);
+    }
+
+    #[test]
+    fn a_crashed_commit_is_rolled_back_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        fs::write(&b, "old b").unwrap();
+        // What a process killed after placing `a` and replacing `b` leaves behind.
+        let dead = 0x7fff_fff0u32;
+        let t_a = dir.path().join(format!(".bootsign-{dead}-0"));
+        let t_b = dir.path().join(format!(".bootsign-{dead}-1"));
+        let bak = dir.path().join(format!(".bootsign-{dead}-2"));
+        let ino_a = write_new(&t_a, b"new a", MODE_PUBLIC).unwrap();
+        let ino_b = write_new(&t_b, b"new b", MODE_PUBLIC).unwrap();
+        let journal = [
+            Entry { temp: t_a.clone(), target: a.clone(), shown: a.clone(), inode: ino_a, backup: None },
+            Entry {
+                temp: t_b.clone(),
+                target: b.clone(),
+                shown: b.clone(),
+                inode: ino_b,
+                backup: Some(bak.clone()),
+            },
+        ];
+        let text: String = journal.iter().map(Entry::line).collect();
+        fs::write(dir.path().join(format!(".bootsign-journal-{dead}-3")), text).unwrap();
+        fs::hard_link(&t_a, &a).unwrap();
+        fs::remove_file(&t_a).unwrap();
+        fs::hard_link(&b, &bak).unwrap();
+        fs::rename(&t_b, &b).unwrap();
+        fs::write(dir.path().join(format!(".bootsign-{dead}-9")), "stray").unwrap();
+
+        let mut set = FileSet::default();
+        set.add(&c, b"c".to_vec(), MODE_PUBLIC, Overwrite::Never);
+        set.commit().unwrap();
+        assert!(!a.exists(), "the crashed run's new file is gone");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "old b", "the replaced file is back");
+        assert_eq!(names(dir.path()), ["b", "c"]);
+    }
+
+    #[test]
+    fn special_files_are_never_replaced_and_long_names_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", refuse_existing(Path::new("/dev/null"), true).unwrap_err());
+        assert!(err.contains("'/dev/null': it is a device, not a regular file"), "{err}");
+        let long = dir.path().join("x".repeat(255));
+        let mut set = FileSet::default();
+        set.add(&long, b"ok".to_vec(), MODE_PUBLIC, Overwrite::Never);
+        set.commit().unwrap();
+        assert_eq!(fs::read(&long).unwrap(), b"ok");
     }
 
     #[test]

@@ -175,7 +175,7 @@ fn existing_outputs_need_force() {
     refused(
         &env,
         &["issue", "--client", "--key", "p256", "-o", "no/such/dir/c"],
-        &["failed to write 'no/such/dir/c.key'"],
+        &["cannot write 'no/such/dir/c.crt': the directory 'no/such/dir' does not exist"],
     );
 }
 
@@ -237,9 +237,28 @@ fn broken_database_is_not_rewritten() {
     refused(&env, &["issue", "--client", "--key", "p256"], &["bad serial file 'serial'"]);
     env.write("serial", "01\n");
     env.ok(&["issue", "--client", "--key", "p256"]);
-    // The serial file falls behind the database (someone restored an old copy).
+    // The serial file falls behind the database (someone restored an old copy): the
+    // serials with a record are skipped, never given twice.
     env.write("serial", "01\n");
-    refused(&env, &["issue", "--codesigning", "--key", "p256"], &["serial 01 from 'serial' is already used"]);
+    let out = env.run(&["issue", "--codesigning", "--key", "p256"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "warning: 'serial' was behind the records (serial 01 is taken); this certificate gets serial 02"
+        ),
+        "{said}"
+    );
+    assert_eq!(env.read("serial"), b"03\n");
+    // A key pasted into the serial file is not echoed.
+    env.write("serial", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n");
+    refused(
+        &env,
+        &["issue", "--client", "--key", "p256", "-o", "c2"],
+        &["bad serial file 'serial': its 76 characters are not a hexadecimal serial number"],
+    );
+    let err = env.fails(&["issue", "--client", "--key", "p256", "-o", "c2"]);
+    assert!(!err.contains("MIGHAgEA"), "{err}");
 }
 
 #[test]

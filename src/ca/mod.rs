@@ -108,12 +108,30 @@ impl CaDir {
         Ok(())
     }
 
-    /// Takes the exclusive CA lock (waits for other bootsign processes). The lock is an
-    /// advisory `flock` on the directory itself, so it leaves no file behind.
+    /// Takes the exclusive CA lock (waits for other bootsign processes), then puts back
+    /// whatever a crashed run left half written ([`crate::fsx::recover`]) before anything
+    /// is read. The lock is an advisory `flock` on the directory itself, so it leaves no
+    /// file behind. When another process holds it for long, this says so while waiting.
     pub fn lock(&self) -> Result<Lock> {
         let dir = File::open(&self.root)
             .with_context(|| format!("failed to open the CA directory {}", quote(&self.root)))?;
-        dir.lock().with_context(|| format!("failed to lock the CA directory {}", quote(&self.root)))?;
+        match dir.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "waiting for the lock on the CA directory {} (another bootsign, or a process holding it open, has it)",
+                    quote(&self.root)
+                );
+                dir.lock()
+                    .with_context(|| format!("failed to lock the CA directory {}", quote(&self.root)))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e)
+                    .with_context(|| format!("failed to lock the CA directory {}", quote(&self.root)));
+            }
+        }
+        crate::fsx::recover(&self.root);
+        crate::fsx::recover(&self.path(files::SIGNED));
         Ok(Lock(dir))
     }
 
@@ -163,31 +181,49 @@ impl CaDir {
         Ok(serial)
     }
 
-    /// Issues one certificate under the lock. `build` receives the serial to use and
-    /// returns the signed certificate plus the caller's own output files; they are
-    /// committed together with `signed/SERIAL.pem`, `ca.idx` and `serial`.
+    /// Issues one certificate under the lock, in an order that survives a crash at any
+    /// instant: whatever a crashed run left half done is rolled back first
+    /// ([`crate::fsx::recover`]); the serial is chosen past any that already has a record
+    /// (`ca.idx` or `signed/`) and reserved by advancing and syncing `serial` before
+    /// anything is signed (a burned serial harms nothing; a serial given twice would);
+    /// then `build` receives it and returns the signed certificate plus the caller's own
+    /// files, which are committed together with `signed/SERIAL.pem` and `ca.idx`, all or
+    /// nothing.
     pub fn issue_with<F>(&self, build: F) -> Result<(Cert, Serial)>
     where
         F: FnOnce(&Serial) -> Result<(Cert, FileSet)>,
     {
         let _lock = self.lock()?;
-        let serial = self.serial()?;
-        let mut index = self.index()?;
         let signed_dir = self.path(files::SIGNED);
-        let signed_file = signed_dir.join(format!("{}.pem", serial.hex()));
-        if index.contains(&serial) || signed_file.exists() {
-            bail!(
-                "serial {} from {} is already used ({}); the serial file is behind the database",
-                serial.hex(),
+        let mut serial = self.serial()?;
+        let mut index = self.index()?;
+        let signed_file = |s: &Serial| signed_dir.join(format!("{}.pem", s.hex()));
+        let first = serial.clone();
+        while index.contains(&serial) || signed_file(&serial).symlink_metadata().is_ok() {
+            serial = serial.next();
+        }
+        if serial != first {
+            eprintln!(
+                "warning: {} was behind the records (serial {} is taken); this certificate gets serial {}",
                 quote(&self.path(files::SERIAL)),
-                if signed_file.exists() { quote(&signed_file) } else { "in ca.idx".into() }
+                first.hex(),
+                serial.hex()
             );
         }
-        let (cert, mut files) = build(&serial)?;
-        if !signed_dir.is_dir() {
-            std::fs::create_dir_all(&signed_dir)
-                .with_context(|| format!("failed to create {}", quote(&signed_dir)))?;
+        if serial.bytes().len() > 20 || (serial.bytes().len() == 20 && serial.bytes()[0] & 0x80 != 0) {
+            bail!(
+                "serial {} is longer than the 20 octets RFC 5280 allows; reset {} to a smaller number",
+                serial.hex(),
+                quote(&self.path(files::SERIAL))
+            );
         }
+        crate::fsx::write_durable(
+            &self.path(files::SERIAL),
+            format!("{}\n", serial.next().hex()).as_bytes(),
+            MODE_PUBLIC,
+        )?;
+        let (cert, caller_files) = build(&serial)?;
+        crate::fsx::create_dir(&signed_dir)?;
         index.entries.push(Entry {
             status: 'V',
             expiry: timefmt::index_time(cert.not_after())?,
@@ -196,14 +232,13 @@ impl CaDir {
             file: "unknown".into(),
             subject: cert.subject_oneline(),
         });
-        files.add(signed_file, cert.to_pem().into_bytes(), MODE_PUBLIC, Overwrite::Never);
+        // The CA's records come first: were the set ever placed without the journal's
+        // roll-back (another tool writing here after a crash), a recorded certificate that
+        // was never handed out is harmless, an unrecorded one that was is not.
+        let mut files = FileSet::default();
+        files.add(signed_file(&serial), cert.to_pem().into_bytes(), MODE_PUBLIC, Overwrite::Never);
         files.add(self.path(files::INDEX), index.to_text().into_bytes(), MODE_PUBLIC, Overwrite::Replace);
-        files.add(
-            self.path(files::SERIAL),
-            format!("{}\n", serial.next().hex()).into_bytes(),
-            MODE_PUBLIC,
-            Overwrite::Replace,
-        );
+        files.append(caller_files);
         files.commit()?;
         Ok((cert, serial))
     }

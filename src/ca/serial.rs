@@ -11,7 +11,11 @@ impl Serial {
     pub fn parse(text: &str) -> Result<Self> {
         let t = text.trim();
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!("'{t}' is not a hexadecimal serial number");
+            // Short values are shown; a long one (a key pasted in the wrong file, say) is not.
+            if t.len() <= 40 && t.chars().all(|c| c.is_ascii_graphic()) {
+                bail!("'{t}' is not a hexadecimal serial number");
+            }
+            bail!("its {} characters are not a hexadecimal serial number", t.chars().count());
         }
         let padded = if !t.len().is_multiple_of(2) { format!("0{t}") } else { t.to_string() };
         let mut bytes: Vec<u8> = (0..padded.len())

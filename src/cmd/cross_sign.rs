@@ -35,6 +35,7 @@ pub struct Args {
 
 /// Runs `cross-sign`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    ctx.ca.require()?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .other

@@ -92,16 +92,23 @@ enum Subject {
 
 /// Runs `issue`.
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    ctx.ca.require()?;
     let kind = args.kind();
     // Without -o the files go into the CA directory under the recipe's names, where
     // `bootsign sign` looks for codesign.crt and codesign.key.
-    let base = args.out.clone().unwrap_or_else(|| {
-        ctx.ca.path(match kind {
-            LeafKind::Server => "server",
-            LeafKind::Client => "client",
-            LeafKind::CodeSigning => "codesign",
-        })
-    });
+    let default_name = match kind {
+        LeafKind::Server => "server",
+        LeafKind::Client => "client",
+        LeafKind::CodeSigning => "codesign",
+    };
+    let base = match &args.out {
+        None => ctx.ca.path(default_name),
+        // `-o dir/` (or an existing directory): the default names, in that directory.
+        Some(out) if out.as_os_str().to_string_lossy().ends_with('/') || out.is_dir() => {
+            out.join(default_name)
+        }
+        Some(out) => out.clone(),
+    };
     let with_ext = |ext: &str| crate::fsx::with_suffix(&base, ext);
     let cert_path = with_ext(".crt");
     let key_path = with_ext(".key");
