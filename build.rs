@@ -16,9 +16,13 @@ fn main() {
             .unwrap_or_else(|e| panic!("BOOTSIGN_FIRMWARE={}: {e}", Path::new(&prebuilt).display()));
         return;
     }
-    for watched in
-        ["firmware-template/src", "firmware-template/Cargo.toml", "firmware-template/Cargo.lock", "crates"]
-    {
+    for watched in [
+        "firmware-template/src",
+        "firmware-template/Cargo.toml",
+        "firmware-template/Cargo.lock",
+        "crates",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={watched}");
     }
     let target_dir = root.join("target").join("firmware");
@@ -28,6 +32,10 @@ fn main() {
         .arg(root.join("firmware-template/Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
+        // Cargo reads .cargo/config.toml from the working directory up, not from the
+        // manifest's: run it in the firmware's directory so the repository's config (the
+        // crates' soft-backend flags for the UEFI target) always applies.
+        .current_dir(root.join("firmware-template"))
         // The outer build's flags are for the host; the firmware has its own target.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")

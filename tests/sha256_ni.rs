@@ -1,5 +1,7 @@
 //! The firmware's SHA-NI SHA-256 (firmware-template/src/sha256_ni.rs, plain `core`
-//! code) against the `sha2` crate, on the host CPU. QEMU runs with `-cpu max` in
+//! code) on the host CPU: the FIPS 180-2 / NIST CSRC example messages (Wycheproof has no
+//! plain hash vectors), and the `sha2` crate on every length up to nine blocks and on
+//! long inputs split at every block boundary case. QEMU runs with `-cpu max` in
 //! tests/firmware.rs exercise it inside the firmware too.
 
 #[macro_use]
@@ -47,4 +49,64 @@ fn digests_equal_sha2_for_every_length_and_split() {
         h.update(b);
     }
     assert_eq!(h.finish()[..], Sha256::digest(&data)[..]);
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn nist_examples() {
+    let Some(fresh) = sha256_ni::Sha256::new() else {
+        println!("skipped: this CPU has no SHA-NI");
+        return;
+    };
+    // FIPS 180-2 appendix B and the NIST CSRC SHA-256 examples: the empty message, one
+    // block, two blocks (the padding spills into a second block), a 112-byte message, and
+    // one million 'a's (FIPS 180-2 B.3) fed in uneven pieces.
+    let million = vec![b'a'; 1_000_000];
+    let cases: [(&[u8], &str); 5] = [
+        (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+        ),
+        (
+            b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
+        ),
+        (&million, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+    ];
+    for (message, digest) in cases {
+        let mut h = fresh.clone();
+        for piece in message.chunks(999) {
+            h.update(piece);
+        }
+        assert_eq!(h.finish()[..], hex(digest)[..], "message of {} bytes", message.len());
+    }
+}
+
+#[test]
+fn every_length_up_to_nine_blocks() {
+    let Some(fresh) = sha256_ni::Sha256::new() else {
+        println!("skipped: this CPU has no SHA-NI");
+        return;
+    };
+    let data: Vec<u8> = (0..576u32).map(|i| (i.wrapping_mul(0x9E37_79B9) >> 24) as u8).collect();
+    let mut checked = 0;
+    for len in 0..=data.len() {
+        let want = Sha256::digest(&data[..len]);
+        let mut h = fresh.clone();
+        h.update(&data[..len]);
+        assert_eq!(h.finish()[..], want[..], "length {len}");
+        // And split once, at a point that moves through the first block.
+        let split = len.min(len * 7 % 67);
+        let mut h = fresh.clone();
+        h.update(&data[..split]);
+        h.update(&data[split..len]);
+        assert_eq!(h.finish()[..], want[..], "length {len}, split at {split}");
+        checked += 1;
+    }
+    assert_eq!(checked, 577);
 }

@@ -16,7 +16,6 @@ pub mod hash;
 pub mod kx;
 pub mod sign;
 pub mod verify;
-pub mod x25519;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

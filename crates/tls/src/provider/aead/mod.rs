@@ -2,7 +2,7 @@
 //! TLS 1.3 record protection for rustls.
 //!
 //! The trait is what makes the ciphers swappable: the software implementations here
-//! (RustCrypto AES-GCM, ChaCha20 with the in-tree Poly1305) are the defaults, and the
+//! (RustCrypto's `aes-gcm` and `chacha20poly1305`) are the defaults, and the
 //! firmware can hand [`Aeads`] its own AES-GCM (AES-NI + PCLMULQDQ assembly behind a
 //! CPUID check) without this crate knowing about it. An implementation only seals and
 //! opens a buffer in place with a detached 16-byte tag; nonces, additional data, record
@@ -10,7 +10,6 @@
 
 pub mod aes_gcm;
 pub mod chacha20poly1305;
-pub mod poly1305;
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -60,6 +59,36 @@ pub struct Aeads {
     pub aes_256_gcm: &'static dyn AeadAlgorithm,
     /// ChaCha20-Poly1305 (RFC 8439).
     pub chacha20_poly1305: &'static dyn AeadAlgorithm,
+}
+
+/// A RustCrypto AEAD (`aead` 0.6 in-place API) as an [`AeadCipher`].
+struct RustCrypto<C>(C);
+
+impl<C> AeadCipher for RustCrypto<C>
+where
+    C: ::aes_gcm::aead::AeadInOut<
+            NonceSize = ::aes_gcm::aead::consts::U12,
+            TagSize = ::aes_gcm::aead::consts::U16,
+        > + Send
+        + Sync,
+{
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> [u8; TAG_LEN] {
+        // Only fails for inputs longer than the cipher allows (2^36 bytes for GCM, 2^38 for
+        // ChaCha20-Poly1305), far above a TLS record.
+        let tag =
+            self.0.encrypt_inout_detached(nonce.into(), aad, data.into()).expect("record fits AEAD limits");
+        tag.into()
+    }
+
+    fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), OpenError> {
+        self.0.decrypt_inout_detached(nonce.into(), aad, data.into(), tag.into()).map_err(|_| OpenError)
+    }
 }
 
 impl Default for Aeads {
