@@ -444,6 +444,32 @@ fn look_alike_issuers_cannot_make_the_search_explode() {
     assert!(err.contains("root \"Loop CA\" is not trusted"), "{err}");
 }
 
+/// An X.509 v1 certificate (no extensions), as `openssl x509 -req` makes without -extfile.
+fn v1_cert(env: &Env, name: &str, issuer: (&str, &str), subject: &str) {
+    let (key, req, crt) = (format!("{name}.key"), format!("{name}.req"), format!("{name}.crt"));
+    env.openssl_ok(&[
+        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &req, "-subj", subject,
+    ]);
+    env.openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        &req,
+        "-CA",
+        issuer.0,
+        "-CAkey",
+        issuer.1,
+        "-set_serial",
+        "4242",
+        "-days",
+        "30",
+        "-out",
+        &crt,
+    ]);
+    let text = env.openssl_ok(&["x509", "-in", &crt, "-noout", "-text"]);
+    assert!(text.contains("Version: 1 (0x0)"), "{text}");
+}
+
 /// A refusal case without a name to match.
 fn refuse<'a>(
     name: &'a str,
@@ -503,8 +529,10 @@ fn name_constraints_agree_with_openssl_and_webpki() {
     for (name, sans) in under_i1 {
         env.openssl_cert(name, Some(("i1.crt", "i1.key")), "/CN=leaf", &server(sans));
     }
-    // The recipe's habit: a v3 server certificate with its name in the CN only.
-    env.openssl_cert("l-cn", Some(("i1.crt", "i1.key")), "/CN=evil.test", SERVER_EXT);
+    // The recipe's habit: an X.509 v1 server certificate with its name in the CN only.
+    v1_cert(&env, "l-cn", ("i1.crt", "i1.key"), "/CN=evil.test");
+    // A v3 certificate without subjectAltName has no host name at all.
+    env.openssl_cert("l-cn3", Some(("i1.crt", "i1.key")), "/CN=boot.example.com", SERVER_EXT);
 
     // Non-critical, on an intermediate: the security bug this replaces.
     env.openssl_cert("r2", None, "/CN=Root Two", CA_EXT);
@@ -631,11 +659,23 @@ fn name_constraints_agree_with_openssl_and_webpki() {
             host: Some("evil.test"),
             webpki: false,
             ..refuse(
-                "root: CN used as the host name",
+                "root: a v1 CN used as the host name",
                 "l-cn.crt",
                 i1,
                 "r1.crt",
                 "DNS:evil.test is outside its permitted subtrees",
+            )
+        },
+        // OpenSSL falls back to the CN of any certificate without a DNS subjectAltName.
+        Case {
+            host: Some("boot.example.com"),
+            openssl: false,
+            ..refuse(
+                "root: v3 without subjectAltName",
+                "l-cn3.crt",
+                i1,
+                "r1.crt",
+                "certificate \"boot.example.com\" is not valid for the name boot.example.com",
             )
         },
         accept("intermediate, non-critical: inside", "l2-ok.crt", &["i2.crt"][..], "r2.crt"),

@@ -626,9 +626,9 @@ fn main() {
             };
             let (b, be) = v(&r.bootsign);
             let (w, we) = v(&r.webpki);
-            let _ = write!(
+            let _ = writeln!(
                 j,
-                "  {{\"id\": {}, \"expected\": \"{}\", \"bootsign\": \"{b}\", \"bootsign_kind\": {}, \"bootsign_error\": {}, \"webpki\": \"{w}\", \"webpki_error\": {}}}{}\n",
+                "  {{\"id\": {}, \"expected\": \"{}\", \"bootsign\": \"{b}\", \"bootsign_kind\": {}, \"bootsign_error\": {}, \"webpki\": \"{w}\", \"webpki_error\": {}}}{}",
                 json_str(&r.id),
                 if r.expected_ok { "SUCCESS" } else { "FAILURE" },
                 json_str(&r.kind),

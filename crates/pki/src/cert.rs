@@ -123,6 +123,9 @@ pub struct Cert<'a> {
     pub name_constraints: Option<NameConstraints>,
     /// The first critical extension this crate does not process.
     pub unknown_critical: Option<ObjectIdentifier>,
+    /// An RFC 5280 rule the certificate breaks in a way parsing tolerates but validation
+    /// must not (a critical key identifier, say).
+    pub profile_error: Option<&'static str>,
     /// Subject as RFC 4514 text, for messages.
     pub subject_text: String,
     /// Issuer as RFC 4514 text, for messages.
@@ -171,6 +174,7 @@ impl<'a> Cert<'a> {
             authority_key_id: None,
             name_constraints: None,
             unknown_critical: None,
+            profile_error: None,
             subject_text: tbs.subject().to_string(),
             issuer_text: tbs.issuer().to_string(),
             common_name: tbs
@@ -220,6 +224,12 @@ impl<'a> Cert<'a> {
                             })
                             .collect(),
                     );
+                }
+                // RFC 5280 §4.2.1.1, §4.2.1.2: conforming CAs mark them non-critical.
+                rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER | rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER
+                    if ext.critical =>
+                {
+                    out.profile_error.get_or_insert("a key identifier extension is marked critical");
                 }
                 rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER => {
                     out.subject_key_id =

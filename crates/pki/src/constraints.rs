@@ -125,6 +125,12 @@ impl NameConstraints {
             // is an empty sequence."
             out.invalid = Some("it is empty");
         }
+        // GeneralSubtrees ::= SEQUENCE SIZE (1..MAX): an empty list is malformed.
+        if raw.permitted_subtrees.as_ref().is_some_and(|l| l.is_empty())
+            || raw.excluded_subtrees.as_ref().is_some_and(|l| l.is_empty())
+        {
+            out.invalid = Some("a subtree list is empty");
+        }
         if let Some(list) = &raw.permitted_subtrees {
             out.permitted = Some(list.iter().map(|s| out.subtree(s)).collect());
         }

@@ -236,6 +236,10 @@ impl<'a> Crl<'a> {
         for ext in tbs.crl_extensions.iter().flatten() {
             let value = ext.extn_value.as_bytes();
             match ext.extn_id {
+                // RFC 5280 §5.2.3: non-critical.
+                rfc5280::ID_CE_CRL_NUMBER if ext.critical => {
+                    return Err(CrlError::UnsupportedCriticalExtension(rfc5280::ID_CE_CRL_NUMBER));
+                }
                 rfc5280::ID_CE_CRL_NUMBER => {
                     let n = CrlNumber::from_der(value).map_err(malformed)?;
                     out.number = Some(serial_magnitude(n.0.as_bytes()).to_vec());
@@ -308,6 +312,13 @@ impl<'a> Crl<'a> {
         check().map_err(|error| CrlError::BadSignature { cert: issuer.display_name().to_string(), error })
     }
 
+    /// Whether the signature verifies with `issuer`'s key, whatever its keyUsage says.
+    fn signature_verifies(&self, issuer: &Cert<'_>) -> bool {
+        SignatureAlgorithm::from_der(self.signature_algorithm)
+            .and_then(|alg| PublicKey::from_spki_der(issuer.spki)?.verify(alg, self.tbs, self.signature))
+            .is_ok()
+    }
+
     /// The first certificate among `candidates` that issued this CRL, or why none did (the
     /// error about the first candidate with the right name, if there is one).
     pub fn find_issuer<'c, 'd>(&self, candidates: &'c [Cert<'d>]) -> Result<&'c Cert<'d>, CrlError> {
@@ -364,16 +375,27 @@ pub struct Revoked {
 pub(crate) enum Status {
     Good,
     Revoked(Revoked),
-    Stale { issuer: String, next_update: u64 },
+    /// A CRL signed by the issuer's key that must not be used (no cRLSign): ignoring it
+    /// would fail open.
+    Unusable(CrlError),
+    Stale {
+        issuer: String,
+        next_update: u64,
+    },
 }
 
 impl Revocation<'_> {
     pub(crate) fn status(&self, cert: &Cert<'_>, issuer: &Cert<'_>, now: u64) -> Status {
         let mut stale = None;
         for crl in self.crls.iter().filter(|c| c.issuer.as_slice() == issuer.subject) {
-            if crl.check_signed_by(issuer).is_err() {
+            match crl.check_signed_by(issuer) {
+                Ok(()) => {}
+                // Its key made the CRL, but may not sign CRLs: refuse rather than ignore.
+                Err(e @ CrlError::NoCrlSign { .. }) if crl.signature_verifies(issuer) => {
+                    return Status::Unusable(e);
+                }
                 // The same name on another key: not this issuer's CRL.
-                continue;
+                Err(_) => continue,
             }
             if let Some(e) = crl.lookup(cert.serial) {
                 return Status::Revoked(Revoked {

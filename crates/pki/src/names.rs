@@ -3,8 +3,8 @@
 //!
 //! Host names match subjectAltName dNSName entries case-insensitively, with a `*` allowed
 //! only as the whole left-most label and matching exactly one label. IP addresses match
-//! iPAddress entries. The subject CN is consulted only for host names and only when the
-//! certificate has no subjectAltName at all: the OpenSSL recipe issues X.509 v1 server
+//! iPAddress entries. The subject CN is consulted only for host names and only on X.509 v1
+//! certificates, which cannot have a subjectAltName: the OpenSSL recipe issues v1 server
 //! certificates that carry their name in the CN alone, and they must keep working. An IP
 //! address is never matched against a CN (as OpenSSL and rustls-webpki).
 
@@ -63,7 +63,12 @@ pub fn cert_matches_server(cert: &Cert<'_>, name: ServerName<'_>) -> bool {
             names.iter().any(|n| matches!(n, AltName::Dns(p) if dns_matches(p, host)))
         }
         (Some(names), ServerName::Ip(ip)) => names.iter().any(|n| matches!(n, AltName::Ip(a) if a == ip)),
-        (None, ServerName::Dns(host)) => cert.common_name.as_deref().is_some_and(|cn| dns_matches(cn, host)),
+        // The CN is a host name only on an X.509 v1 certificate (the OpenSSL recipe's server
+        // certificates), which cannot carry a subjectAltName; a v3 certificate without one
+        // has no name (as rustls-webpki and the CA/Browser Forum rules).
+        (None, ServerName::Dns(host)) => {
+            cert.version == 1 && cert.common_name.as_deref().is_some_and(|cn| dns_matches(cn, host))
+        }
         // An address is never matched against the CN (as OpenSSL and rustls-webpki).
         (None, ServerName::Ip(_)) => false,
     }

@@ -17,6 +17,7 @@
 //! key size and constraints are still checked, as OpenSSL does. Every certificate below the
 //! anchor is looked up in its issuer's CRLs, when the policy carries any (see [`crate::crl`]).
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -26,7 +27,7 @@ use const_oid::db::rfc5280;
 
 use crate::cert::{Cert, key_usage};
 use crate::constraints::{self, Budget, Violation};
-use crate::crl::{Revocation, Revoked, Status};
+use crate::crl::{CrlError, Revocation, Revoked, Status};
 use crate::fingerprint::Fingerprint;
 use crate::names::{ServerName, cert_matches_server, ip_text};
 use crate::signature::{PublicKey, SignatureError, oid_name, weak_hash};
@@ -217,6 +218,20 @@ pub enum PathError {
         /// Serial, date, reason and issuer.
         revoked: Revoked,
     },
+    /// A certificate breaks a rule of the RFC 5280 profile that validation depends on.
+    Profile {
+        /// The certificate.
+        cert: String,
+        /// The rule.
+        rule: &'static str,
+    },
+    /// A CRL from the issuer's key that cannot be used: it would fail open to ignore it.
+    UnusableCrl {
+        /// The certificate.
+        cert: String,
+        /// Why.
+        error: Box<CrlError>,
+    },
     /// The issuer's CRL is past its nextUpdate, and the policy requires fresh CRLs.
     StaleCrl {
         /// The certificate.
@@ -329,6 +344,15 @@ impl fmt::Display for PathError {
                     None => Ok(()),
                 }
             }
+            Self::Profile { cert, rule } => {
+                write!(f, "certificate \"{cert}\" breaks RFC 5280: {rule}")
+            }
+            Self::UnusableCrl { cert, error } => {
+                write!(
+                    f,
+                    "the CRL for certificate \"{cert}\" cannot be used, so its status is unknown: {error}"
+                )
+            }
             Self::StaleCrl { cert, issuer, next_update, now } => write!(
                 f,
                 "the CRL of \"{issuer}\", which issued certificate \"{cert}\", expired on {} (checked at {}), \
@@ -377,6 +401,9 @@ fn check_validity(cert: &Cert<'_>, now: u64) -> Result<(), PathError> {
     if let Some(oid) = cert.unknown_critical {
         return Err(PathError::UnknownCriticalExtension { cert: name(cert), oid });
     }
+    if let Some(rule) = cert.profile_error {
+        return Err(PathError::Profile { cert: name(cert), rule });
+    }
     check_key_strength(cert)
 }
 
@@ -401,6 +428,16 @@ fn check_end_entity(cert: &Cert<'_>, policy: &Policy<'_>, pinned: bool) -> Resul
     // lets it pass). A certificate trusted by its own fingerprint is a pin and may be one.
     if !pinned && matches!(cert.basic_constraints, Some((true, _))) {
         return Err(PathError::CaAsEndEntity { cert: name(cert) });
+    }
+    // RFC 5280 §4.2.1.3: keyCertSign only with cA; §4.2.1.10: nameConstraints only in CAs.
+    if !pinned && cert.key_usage.is_some_and(|ku| ku & key_usage::KEY_CERT_SIGN != 0) {
+        return Err(PathError::Profile { cert: name(cert), rule: "keyCertSign is set but it is not a CA" });
+    }
+    if !pinned && cert.name_constraints.is_some() {
+        return Err(PathError::Profile {
+            cert: name(cert),
+            rule: "nameConstraints in a certificate that is not a CA",
+        });
     }
     let purpose = policy.purpose;
     let eku_ok = match purpose {
@@ -447,6 +484,13 @@ fn check_issuer(
     budget: &mut Budget,
 ) -> Result<(), PathError> {
     check_validity(issuer, policy.time)?;
+    // RFC 5280 §4.1.2.6: a CA's subject is a non-empty name.
+    if issuer.subject == [0x30, 0x00] {
+        return Err(PathError::Profile {
+            cert: name(issuer),
+            rule: "a CA certificate with an empty subject",
+        });
+    }
     match issuer.basic_constraints {
         Some((true, path_len)) => {
             if let Some(limit) = path_len {
@@ -469,7 +513,9 @@ fn check_issuer(
     }
     // Its name constraints bind every certificate below it (RFC 5280 §6.1.3 (b), (c)).
     if let Some(nc) = &issuer.name_constraints {
-        for (i, below) in chain.iter().enumerate() {
+        // Self-issued certificates other than the end entity are exempt (§6.1.3 (b)): key
+        // rollover certificates must pass whatever their names.
+        for (i, below) in chain.iter().enumerate().filter(|(i, c)| *i == 0 || !c.is_self_issued()) {
             constraints::check(nc, below, i == 0, budget).map_err(|violation| {
                 PathError::NameConstraints { cert: name(below), ca: name(issuer), violation }
             })?;
@@ -548,6 +594,11 @@ impl<'p, 'a> Search<'p, 'a, '_> {
                 Status::Good => {}
                 Status::Revoked(revoked) => {
                     self.fail(depth + 1, PathError::Revoked { cert: name(current), revoked });
+                    continue;
+                }
+                Status::Unusable(error) => {
+                    let error = Box::new(error);
+                    self.fail(depth + 1, PathError::UnusableCrl { cert: name(current), error });
                     continue;
                 }
                 Status::Stale { issuer, next_update } => {
