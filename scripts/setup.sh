@@ -14,6 +14,7 @@ command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v mdir >/dev/null 2>&1 || missing+=(mtools)
 command -v xorriso >/dev/null 2>&1 || missing+=(xorriso)
 command -v file >/dev/null 2>&1 || missing+=(file)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
 updated=""
 

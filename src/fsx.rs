@@ -60,7 +60,9 @@ pub struct FileSet {
 pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
     let dir = parent_dir(path);
     match dir.metadata() {
-        Ok(m) if m.is_dir() => {}
+        // What a crashed run left there is put back first: its outputs are not ours to
+        // refuse over.
+        Ok(m) if m.is_dir() => recover(&dir),
         Ok(_) => bail!("cannot write {}: {} is not a directory", quote(path), quote(&dir)),
         Err(_) => bail!("cannot write {}: the directory {} does not exist", quote(path), quote(&dir)),
     }
@@ -186,7 +188,9 @@ impl FileSet {
         for (target, _, _, overwrite) in &self.pending {
             refuse_existing(target, *overwrite == Overwrite::Replace)?;
         }
-        let mut tx = Transaction { entries: Vec::new(), journal: None, placed: 0, dirs: dirs.clone() };
+        let absolute_dirs =
+            dirs.iter().map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())).collect();
+        let mut tx = Transaction { entries: Vec::new(), journal: None, placed: 0, dirs: absolute_dirs };
         for (target, data, mode, _) in &self.pending {
             let absolute =
                 std::path::absolute(target).with_context(|| format!("failed to write {}", quote(target)))?;
@@ -211,20 +215,30 @@ impl FileSet {
 /// A commit in progress; dropped before [`Transaction::commit`], it rolls back.
 struct Transaction {
     entries: Vec<Entry>,
-    journal: Option<PathBuf>,
+    /// The journal's file name; a copy is in each of `dirs`.
+    journal: Option<String>,
     placed: usize,
     dirs: Vec<PathBuf>,
 }
 
+/// A journal starts with its state: pending (roll back) or committed (roll forward).
+const PENDING: &[u8] = b"P\n";
+const COMMITTED: u8 = b'C';
+
 impl Transaction {
+    /// Writes the journal into every directory a target is in, so that whichever of them
+    /// a later run recovers first, it sees the whole transaction before removing anything.
     fn write_journal(&mut self) -> Result<()> {
-        let dir = parent_dir(&self.entries[0].target);
-        let path = hidden_name(&dir, JOURNAL_PREFIX);
-        let text: String = self.entries.iter().map(Entry::line).collect();
-        write_new(&path, text.as_bytes(), MODE_SECRET)
-            .with_context(|| format!("failed to write a journal in {}", quote(&dir)))?;
-        sync_dir(&dir);
-        self.journal = Some(path);
+        let name = hidden_name(Path::new(""), JOURNAL_PREFIX).display().to_string();
+        let mut text = PENDING.to_vec();
+        text.extend(self.entries.iter().map(Entry::line).collect::<String>().into_bytes());
+        self.journal = Some(name.clone());
+        for dir in &self.dirs {
+            let path = std::path::absolute(dir.join(&name)).unwrap_or_else(|_| dir.join(&name));
+            write_new(&path, &text, MODE_SECRET)
+                .with_context(|| format!("failed to write a journal in {}", quote(dir)))?;
+            sync_dir(dir);
+        }
         Ok(())
     }
 
@@ -253,16 +267,17 @@ impl Transaction {
         Ok(())
     }
 
+    /// The commit point: every journal copy is marked committed (from the first mark on,
+    /// recovery rolls forward), then the leftovers and the journal go.
     fn commit(mut self) {
-        if let Some(j) = self.journal.take() {
-            let _ = fs::remove_file(&j);
-            sync_dir(&parent_dir(&j));
+        let Some(name) = self.journal.take() else { return };
+        for dir in &self.dirs {
+            mark_committed(&dir.join(&name));
         }
-        for e in &self.entries {
-            let _ = fs::remove_file(&e.temp);
-            if let Some(b) = &e.backup {
-                let _ = fs::remove_file(b);
-            }
+        remove_leftovers(&self.entries);
+        for dir in &self.dirs {
+            let _ = fs::remove_file(dir.join(&name));
+            sync_dir(dir);
         }
         self.entries.clear();
     }
@@ -271,8 +286,34 @@ impl Transaction {
 impl Drop for Transaction {
     fn drop(&mut self) {
         roll_back(&self.entries);
-        if let Some(j) = &self.journal {
-            let _ = fs::remove_file(j);
+        if let Some(name) = &self.journal {
+            for dir in &self.dirs {
+                let _ = fs::remove_file(dir.join(name));
+            }
+        }
+    }
+}
+
+fn mark_committed(journal: &Path) {
+    use std::os::unix::fs::FileExt;
+    if let Ok(f) = OpenOptions::new().write(true).open(journal) {
+        let _ = f.write_all_at(&[COMMITTED], 0);
+        let _ = f.sync_all();
+    }
+}
+
+fn is_committed(journal: &Path) -> bool {
+    use std::io::Read;
+    let mut first = [0u8; 1];
+    File::open(journal).and_then(|mut f| f.read_exact(&mut first)).is_ok() && first[0] == COMMITTED
+}
+
+/// Removes the temporaries and backups of a committed transaction.
+fn remove_leftovers(entries: &[Entry]) {
+    for e in entries {
+        let _ = fs::remove_file(&e.temp);
+        if let Some(b) = &e.backup {
+            let _ = fs::remove_file(b);
         }
     }
 }
@@ -284,7 +325,10 @@ fn roll_back(entries: &[Entry]) {
             Some(backup) if backup.symlink_metadata().is_ok() => {
                 let _ = fs::rename(backup, &e.target);
             }
-            _ => {
+            // A replaced file whose backup is gone cannot be put back; the new one stays
+            // rather than leaving nothing.
+            Some(_) => {}
+            None => {
                 // Ours if it is the temporary's inode; anything else is not touched.
                 if e.target.symlink_metadata().is_ok_and(|m| m.ino() == e.inode) {
                     let _ = fs::remove_file(&e.target);
@@ -295,8 +339,10 @@ fn roll_back(entries: &[Entry]) {
     }
 }
 
-/// Puts back what a crashed bootsign process left half done in `dir`: its journals are
-/// rolled back, and its temporary files removed. Processes still running are left alone.
+/// Puts back what a crashed bootsign process left half done in `dir`: each of its journals
+/// is rolled back, or forward when the process had reached the commit point, across every
+/// directory it names; then its temporary files here are removed. Processes still running
+/// are left alone.
 pub fn recover(dir: &Path) {
     let Ok(list) = fs::read_dir(dir) else { return };
     let mut journals = Vec::new();
@@ -308,17 +354,27 @@ pub fn recover(dir: &Path) {
             continue;
         }
         if name.starts_with(JOURNAL_PREFIX) {
-            journals.push(entry.path());
+            journals.push(name);
         } else {
             temps.push(entry.path());
         }
     }
-    for journal in journals {
-        if let Ok(text) = fs::read_to_string(&journal) {
-            let entries: Vec<Entry> = text.lines().filter_map(Entry::parse).collect();
+    for name in journals {
+        let here = dir.join(&name);
+        let Ok(text) = fs::read_to_string(&here) else { continue };
+        let entries: Vec<Entry> = text.lines().skip(1).filter_map(Entry::parse).collect();
+        let mut dirs: Vec<PathBuf> = entries.iter().map(|e| parent_dir(&e.target)).collect();
+        dirs.dedup();
+        dirs.push(dir.to_path_buf());
+        if dirs.iter().any(|d| is_committed(&d.join(&name))) {
+            remove_leftovers(&entries);
+        } else {
             roll_back(&entries);
         }
-        let _ = fs::remove_file(&journal);
+        for d in &dirs {
+            let _ = fs::remove_file(d.join(&name));
+            sync_dir(d);
+        }
     }
     for temp in temps {
         let _ = fs::remove_file(&temp);
@@ -489,7 +545,7 @@ mod tests {
             },
         ];
         let text: String = journal.iter().map(Entry::line).collect();
-        fs::write(dir.path().join(format!(".bootsign-journal-{dead}-3")), text).unwrap();
+        fs::write(dir.path().join(format!(".bootsign-journal-{dead}-3")), format!("P\n{text}")).unwrap();
         fs::hard_link(&t_a, &a).unwrap();
         fs::remove_file(&t_a).unwrap();
         fs::hard_link(&b, &bak).unwrap();

@@ -225,8 +225,12 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let trust =
-            Trust { anchors: &self.anchors, extra_certs: &self.config.certs, time, revocation: self.revocation() };
+        let trust = Trust {
+            anchors: &self.anchors,
+            extra_certs: &self.config.certs,
+            time,
+            revocation: self.revocation(),
+        };
         let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
         let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;

@@ -15,6 +15,9 @@ pub struct Args {}
 /// Runs `list`.
 pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
     ctx.ca.require()?;
+    // Under the lock, so a crashed run's half-written records are put back first and an
+    // issuance in progress is not seen half done.
+    let _lock = ctx.ca.lock()?;
     let index = ctx.ca.index()?;
     let now = timefmt::now();
     let mut rows =
