@@ -71,9 +71,18 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
         std::fs::read_to_string(file)
             .with_context(|| format!("failed to read passphrase file {}", quote(file)))?,
     );
-    let line = text.lines().next().unwrap_or("");
+    // The first line without its "\n", as OpenSSL's `-passin file:` reads it: a "\r" before
+    // it (a CRLF line end) stays part of the passphrase there too, so it does here.
+    let line = text.split('\n').next().unwrap_or("");
     if line.is_empty() {
         bail!("passphrase file {} is empty", quote(file));
+    }
+    if line.ends_with('\r') {
+        eprintln!(
+            "warning: the passphrase in {} ends with a carriage return (a CRLF line end); it is part of the \
+             passphrase, as OpenSSL reads the file too",
+            quote(file)
+        );
     }
     Ok(Zeroizing::new(line.to_string()))
 }

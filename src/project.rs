@@ -22,7 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::fsx::quote;
@@ -84,6 +84,28 @@ pub struct BuildSection {
 impl Project {
     /// Reads `path`, resolving relative paths against its directory.
     pub fn read(path: &Path) -> Result<Self> {
+        // The file decides what goes into boot images (trust, keys, scripts): one that
+        // someone else could have planted or changed is not followed.
+        let meta = std::fs::metadata(path).with_context(|| format!("failed to read {}", quote(path)))?;
+        {
+            use std::os::unix::fs::MetadataExt;
+            let me = rustix::process::geteuid().as_raw();
+            if meta.uid() != me && meta.uid() != 0 {
+                bail!(
+                    "refusing to use the project file {}: it belongs to another user (uid {}); use --no-config, \
+                     or --config with your own file",
+                    quote(path),
+                    meta.uid()
+                );
+            }
+            if meta.mode() & 0o022 != 0 {
+                bail!(
+                    "refusing to use the project file {}: others may write to it (mode {:o}); chmod go-w it, or use --no-config",
+                    quote(path),
+                    meta.mode() & 0o777
+                );
+            }
+        }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read {}", quote(path)))?;
         let mut project: Project =

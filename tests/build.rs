@@ -378,3 +378,82 @@ fn encrypted_client_keys_need_their_passphrase() {
     ]);
     assert!(env.ok(&["inspect", "bootsign.efi"]).contains("client key   present (not shown)"));
 }
+
+#[test]
+fn only_a_tls_client_key_may_be_embedded() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Key CA"]);
+    env.ok(&["issue", "--client", "--key", "p256", "--cn", "node12", "-o", "node12"]);
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    env.ok(&["issue", "--server", "--key", "p256", "--cn", "boot.example.lan"]);
+    let build = |cert: &str, key: &str| {
+        vec![
+            "build".to_string(),
+            "--no-config".into(),
+            "--efi".into(),
+            "--force".into(),
+            "--trust".into(),
+            "ca.crt".into(),
+            "--cert".into(),
+            cert.into(),
+            "--privkey".into(),
+            key.into(),
+        ]
+    };
+    for (cert, key, why) in [
+        ("ca.crt", "ca.key", "it is the key of the CA in this CA directory"),
+        ("codesign.crt", "codesign.key", "it is a code-signing key (\"/CN=bootsign code signing\")"),
+        ("server.crt", "server.key", "it is the key of \"/CN=boot.example.lan\", whose certificate is not for TLS clients (no clientAuth)"),
+    ] {
+        let args = build(cert, key);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::refused(
+            &env,
+            &args,
+            &[&format!("refusing to embed '{key}' in the images: {why}"), "bootsign issue --client"],
+        );
+    }
+    // Another CA's root key, given with its certificate.
+    env.openssl_cert("other", None, "/CN=Other Root", CA_EXT);
+    let args = build("other.crt", "other.key");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::refused(&env, &args, &["it is the key of CA certificate \"/CN=Other Root\""]);
+    // The client key is accepted and named in the summary.
+    let args = build("node12.crt", "node12.key");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.run(&args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("client key   node12.key (for \"/CN=node12\")"), "{said}");
+}
+
+#[test]
+fn a_planted_project_file_cannot_leak_a_key_and_its_settings_are_named() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Key CA"]);
+    // A project file that tries to embed the CA key into an ordinary build.
+    env.write("bootsign.toml", "[build]\nformats = [\"efi\"]\ncert = [\"ca.crt\"]\nprivkey = \"ca.key\"\n");
+    common::refused(
+        &env,
+        &["build", "--efi", "--trust", "ca.crt"],
+        &["refusing to embed 'ca.key' in the images"],
+    );
+    // Settings from the file are listed by name.
+    env.write("bootsign.toml", "[build]\nformats = [\"efi\"]\ntrust = [\"ca.crt\"]\nrequire-signed = true\n");
+    let out = env.run(&["build"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("from bootsign.toml: formats, trust, require-signed"), "{said}");
+    // A file others may write, or another user's, is not followed.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.path("bootsign.toml"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    common::refused(
+        &env,
+        &["build", "--force"],
+        &["refusing to use the project file 'bootsign.toml': others may write to it (mode 666)"],
+    );
+    std::fs::set_permissions(env.path("bootsign.toml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::chown(env.path("bootsign.toml"), Some(4242), None).unwrap();
+    common::refused(&env, &["build", "--force"], &["it belongs to another user (uid 4242)"]);
+    env.ok(&["build", "--force", "--no-config", "--efi", "--trust", "ca.crt"]);
+}

@@ -111,6 +111,8 @@ struct Inputs {
     script: Option<String>,
     settings: Vec<(String, String)>,
     crls: Vec<crate::trust::CrlFile>,
+    /// The subject of the client key's certificate, for the summary.
+    key_subject: String,
 }
 
 fn read_script(path: &Path) -> Result<String> {
@@ -146,6 +148,7 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
             cert_objs.push(c);
         }
     }
+    let mut key_subject = String::new();
     let key = match &args.privkey {
         None => None,
         Some(path) => {
@@ -156,6 +159,8 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
                     quote(path)
                 );
             };
+            check_client_key(ctx, path, &key, mine)?;
+            key_subject = mine.subject_oneline();
             // The format's rule: with a key, the first certificate is the key's own.
             certs.retain(|d| *d != mine.der);
             certs.insert(0, mine.der.clone());
@@ -190,7 +195,46 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
         }
         settings.push(("crl-require-fresh".to_string(), "1".to_string()));
     }
-    Ok(Inputs { anchors, certs, key, script, settings, crls })
+    Ok(Inputs { anchors, certs, key, script, settings, crls, key_subject })
+}
+
+/// The embedded key is copied into every image, which then goes to TFTP and HTTP servers:
+/// only a TLS client key may go there, never a CA's or a code-signing key.
+fn check_client_key(ctx: &Ctx, path: &Path, key: &PrivateKey, cert: &Cert) -> Result<()> {
+    let refuse = |what: &str| -> Result<()> {
+        bail!(
+            "refusing to embed {} in the images: it is {what}, and anyone holding an image could use it; \
+             --privkey takes a TLS client key (bootsign issue --client)",
+            quote(path)
+        )
+    };
+    if let Ok(ca) = ctx.ca.cert()
+        && key.matches_spki(ca.fields().spki)
+    {
+        return refuse("the key of the CA in this CA directory");
+    }
+    if cert.is_ca().ok().flatten() == Some(true) {
+        return refuse(&format!("the key of CA certificate \"{}\"", cert.subject_oneline()));
+    }
+    if cert.is_self_issued() {
+        return refuse(&format!(
+            "the key of self-signed certificate \"{}\" (a root)",
+            cert.subject_oneline()
+        ));
+    }
+    let eku = cert.extension::<x509_cert::ext::pkix::ExtendedKeyUsage>()?.map(|(_, e)| e.0);
+    if let Some(eku) = eku {
+        if eku.contains(&const_oid::db::rfc5280::ID_KP_CODE_SIGNING) {
+            return refuse(&format!("a code-signing key (\"{}\")", cert.subject_oneline()));
+        }
+        if !eku.contains(&const_oid::db::rfc5280::ID_KP_CLIENT_AUTH) {
+            return refuse(&format!(
+                "the key of \"{}\", whose certificate is not for TLS clients (no clientAuth)",
+                cert.subject_oneline()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The EFI program: the template with the configuration section.
@@ -200,8 +244,9 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
 }
 
-/// Fills what the command line left open from the project file.
-fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
+/// Fills what the command line left open from the project file; also returns the file and
+/// the names of the settings it supplied.
+fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<(PathBuf, Vec<&'static str>)>)> {
     if args.no_config {
         return Ok((args, None));
     }
@@ -209,7 +254,9 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
         return Ok((args, None));
     };
     let b = project.build;
-    if !(args.efi || args.iso || args.usb || args.rom) {
+    let mut used: Vec<&'static str> = Vec::new();
+    if !(args.efi || args.iso || args.usb || args.rom) && !b.formats.is_empty() {
+        used.push("formats");
         for f in &b.formats {
             match f.as_str() {
                 "efi" => args.efi = true,
@@ -220,28 +267,38 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<PathBuf>)> {
             }
         }
     }
-    if args.trust.is_empty() {
-        args.trust = b.trust;
+    fn list<T>(used: &mut Vec<&'static str>, name: &'static str, flag: &mut Vec<T>, file: Vec<T>) {
+        if flag.is_empty() && !file.is_empty() {
+            *flag = file;
+            used.push(name);
+        }
     }
-    if args.cert.is_empty() {
-        args.cert = b.cert;
+    fn one<T>(used: &mut Vec<&'static str>, name: &'static str, flag: &mut Option<T>, file: Option<T>) {
+        if flag.is_none() && file.is_some() {
+            *flag = file;
+            used.push(name);
+        }
     }
-    if args.pci.is_empty() {
-        args.pci = b.pci;
+    fn on(used: &mut Vec<&'static str>, name: &'static str, flag: &mut bool, file: bool) {
+        if !*flag && file {
+            *flag = true;
+            used.push(name);
+        }
     }
-    args.privkey = args.privkey.or(b.privkey);
-    args.embed = args.embed.or(b.embed);
-    args.crosscert = args.crosscert.or(b.crosscert);
-    args.tls_min = args.tls_min.or(b.tls_min);
-    args.require_signed |= b.require_signed;
-    args.require_signed_initrd |= b.require_signed_initrd;
-    if args.crl.is_empty() {
-        args.crl = b.crl;
-    }
-    args.require_fresh_crl |= b.require_fresh_crl;
-    args.out_dir = args.out_dir.or(b.out_dir);
-    args.output_name = args.output_name.or(b.output_name);
-    Ok((args, Some(path)))
+    list(&mut used, "trust", &mut args.trust, b.trust);
+    list(&mut used, "cert", &mut args.cert, b.cert);
+    list(&mut used, "pci", &mut args.pci, b.pci);
+    list(&mut used, "crl", &mut args.crl, b.crl);
+    one(&mut used, "privkey", &mut args.privkey, b.privkey);
+    one(&mut used, "embed", &mut args.embed, b.embed);
+    one(&mut used, "crosscert", &mut args.crosscert, b.crosscert);
+    one(&mut used, "tls-min", &mut args.tls_min, b.tls_min);
+    one(&mut used, "out-dir", &mut args.out_dir, b.out_dir);
+    one(&mut used, "output-name", &mut args.output_name, b.output_name);
+    on(&mut used, "require-signed", &mut args.require_signed, b.require_signed);
+    on(&mut used, "require-signed-initrd", &mut args.require_signed_initrd, b.require_signed_initrd);
+    on(&mut used, "require-fresh-crl", &mut args.require_fresh_crl, b.require_fresh_crl);
+    Ok((args, Some((path, used))))
 }
 
 /// Runs `build`.
@@ -343,8 +400,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             if args.require_fresh_crl { " (refuses everything its issuer signed after that)" } else { "" }
         );
     }
-    if let Some(p) = project {
-        eprintln!("  settings     from {} and the command line", p.display());
+    if let Some(key) = &args.privkey {
+        eprintln!("  client key   {} (for \"{}\")", key.display(), inputs.key_subject);
+    }
+    if let Some((p, used)) = &project {
+        let what =
+            if used.is_empty() { "nothing (the command line decides)".to_string() } else { used.join(", ") };
+        eprintln!("  from {}: {what}", p.display());
     }
     if inputs.key.is_some() {
         eprintln!(
