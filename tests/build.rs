@@ -403,7 +403,11 @@ fn only_a_tls_client_key_may_be_embedded() {
     for (cert, key, why) in [
         ("ca.crt", "ca.key", "it is the key of the CA in this CA directory"),
         ("codesign.crt", "codesign.key", "it is a code-signing key (\"/CN=bootsign code signing\")"),
-        ("server.crt", "server.key", "it is the key of \"/CN=boot.example.lan\", whose certificate is not for TLS clients (no clientAuth)"),
+        (
+            "server.crt",
+            "server.key",
+            "it is the key of \"/CN=boot.example.lan\", whose certificate is not for TLS clients (no clientAuth)",
+        ),
     ] {
         let args = build(cert, key);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -103,6 +103,9 @@ pub struct Args {
     pub force: bool,
 }
 
+/// Most certificates an image may embed.
+pub const MAX_EMBEDDED_CERTS: usize = 1000;
+
 /// Everything that goes into the configuration section, read and checked.
 struct Inputs {
     anchors: Vec<[u8; 32]>,
@@ -131,22 +134,32 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
     let mut anchors = Vec::new();
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut cert_objs: Vec<Cert> = Vec::new();
+    // Each certificate once, in the order given (a set of fingerprints keeps this linear).
+    let mut seen = std::collections::HashSet::new();
     if !args.trust.is_empty() {
         let trusted = Anchors::from_args(&args.trust)?;
         anchors.extend(trusted.fingerprints.iter().map(|f| f.0));
         for c in trusted.certs {
-            if !certs.contains(&c.der) {
+            if seen.insert(c.fingerprint().0) {
                 certs.push(c.der.clone());
             }
         }
     }
     for item in args.cert.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         for c in Cert::read_all(Path::new(item))? {
-            if !certs.contains(&c.der) {
+            if seen.insert(c.fingerprint().0) {
                 certs.push(c.der.clone());
             }
             cert_objs.push(c);
         }
+    }
+    if certs.len() > MAX_EMBEDDED_CERTS {
+        bail!(
+            "{} certificates to embed; more than {MAX_EMBEDDED_CERTS} are refused (the firmware searches them on every \
+             connection and signature): give the roots with --trust and only the chain material the servers and \
+             signers need with --cert",
+            certs.len()
+        );
     }
     let mut key_subject = String::new();
     let key = match &args.privkey {

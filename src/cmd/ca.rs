@@ -139,9 +139,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
         return Err(e);
     }
     let signed = ctx.ca.path(files::SIGNED);
-    if !signed.is_dir() {
-        std::fs::create_dir(&signed).with_context(|| format!("failed to create {}", quote(&signed)))?;
-    }
+    crate::fsx::create_dir(&signed)?;
 
     eprintln!("Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir));
     eprintln!("  certificate  {}", cert_path.display());

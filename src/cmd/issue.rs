@@ -133,6 +133,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let subject = match &args.csr {
         Some(path) => {
             let csr = Csr::read(path)?;
+            if matches!(csr.key, bootsign_pki::PublicKey::Rsa(_))
+                && csr.key.bits() < bootsign_pki::path::MIN_RSA_BITS
+            {
+                bail!(
+                    "{} requests a certificate for a {}-bit RSA key; keys under {} bits are refused (the firmware \
+                     would refuse the certificate too)",
+                    quote(path),
+                    csr.key.bits(),
+                    bootsign_pki::path::MIN_RSA_BITS
+                );
+            }
             for name in &csr.ignored_names {
                 eprintln!(
                     "warning: {} requests {name}; only DNS names and IP addresses are issued",
@@ -144,6 +155,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                     sans.push(san.clone());
                 }
             }
+            San::check_count(sans.len(), "the request with --san")?;
             Subject::Request(Box::new(csr))
         }
         None => Subject::NewKey(PrivateKey::generate(args.key)?),
@@ -196,7 +208,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     };
     let ski = key_identifier(&spki)?;
-    let extensions = profile::leaf(kind, rsa_key, &sans, &ski, &issuer.key_id)?;
+    let empty_subject = subject_der == [0x30, 0x00];
+    if empty_subject && sans.is_empty() {
+        bail!("the request has an empty subject and asks for no names: give --san HOST,IP,...");
+    }
+    let extensions = profile::leaf(kind, rsa_key, &sans, &ski, &issuer.key_id, empty_subject)?;
     let ca_pem = issuer.cert.to_pem();
     let ca_not_after = issuer.cert.not_after();
     let issuer_subject = issuer.cert.fields().subject.to_vec();

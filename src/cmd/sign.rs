@@ -29,7 +29,7 @@ pub struct Args {
     /// Files to sign; each gets FILE.sig beside it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Output file (only with a single FILE).
+    /// Output file (only with a single FILE); `-` writes the signature to standard output.
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: Option<PathBuf>,
     /// Signer certificate [default: codesign.crt in the CA directory].
@@ -55,12 +55,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.out.is_some() && args.files.len() != 1 {
         bail!("-o names one output file, but {} files were given", args.files.len());
     }
+    let to_stdout = args.out.as_deref() == Some(Path::new("-"));
     let outputs: Vec<PathBuf> = match &args.out {
         Some(out) => vec![out.clone()],
         None => args.files.iter().map(|f| with_suffix(f, ".sig")).collect(),
     };
-    for out in &outputs {
-        refuse_existing(out, args.force)?;
+    // The same file twice would be signed twice into one output.
+    let mut seen = std::collections::HashSet::new();
+    for f in &args.files {
+        let key = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        if !seen.insert(key) {
+            bail!("{} is given twice", quote(f));
+        }
+    }
+    if !to_stdout {
+        for out in &outputs {
+            refuse_existing(out, args.force)?;
+        }
     }
 
     let cert_path = args.cert.clone().unwrap_or_else(|| ctx.ca.path("codesign.crt"));
@@ -104,13 +115,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         } else {
             der
         };
+        if to_stdout {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&data)
+                .and_then(|()| stdout.flush())
+                .context("failed to write the signature to standard output")?;
+            continue;
+        }
         let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
         files.add(out, data, MODE_PUBLIC, overwrite);
     }
     files.commit()?;
     let name = signer.parsed.tbs_certificate().subject().to_string();
     for (input, out) in args.files.iter().zip(&outputs) {
-        eprintln!("Signed {} -> {} ({name}, SHA-256)", input.display(), out.display());
+        let out = if to_stdout { "standard output".into() } else { out.display().to_string() };
+        eprintln!("Signed {} -> {out} ({name}, SHA-256)", input.display());
     }
     Ok(())
 }

@@ -113,7 +113,16 @@ pub fn validity_days(days: u32) -> Result<(u64, u64)> {
         anyhow::bail!("--days must be at least 1");
     }
     let now = crate::timefmt::now();
-    Ok((now.saturating_sub(BACKDATE_SECS), now + u64::from(days) * crate::timefmt::DAY))
+    // The last time X.509 can hold: 9999-12-31 23:59:59 UTC.
+    const LAST: u64 = 253_402_300_799;
+    let not_after = now + u64::from(days) * crate::timefmt::DAY;
+    if not_after > LAST {
+        anyhow::bail!(
+            "--days {days} would end after 9999-12-31, the last date a certificate can hold; at most {} days from today",
+            (LAST - now) / crate::timefmt::DAY
+        );
+    }
+    Ok((now.saturating_sub(BACKDATE_SECS), not_after))
 }
 
 /// A random positive serial of 16 bytes, for certificates outside the `serial` sequence.

@@ -80,6 +80,7 @@ impl Csr {
                 for ext in req.0.iter().filter(|e| e.extn_id == SubjectAltName::OID) {
                     let names = SubjectAltName::from_der(ext.extn_value.as_bytes())
                         .map_err(|e| anyhow!("bad subjectAltName request: {e}"))?;
+                    San::check_count(names.0.len() + sans.len(), "the request")?;
                     for name in names.0 {
                         match name {
                             GeneralName::DnsName(d) => sans.push(San::parse(d.as_str())?),

@@ -8,6 +8,16 @@ use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 
 /// A name with a single common name, encoded as UTF8String (as `openssl req` does).
 pub fn common_name(cn: &str) -> anyhow::Result<Name> {
+    if cn.trim().is_empty() {
+        anyhow::bail!("the common name is empty; give a name with --cn");
+    }
+    // RFC 5280's upper bound (ub-common-name); OpenSSL refuses longer ones too.
+    if cn.chars().count() > 64 {
+        anyhow::bail!(
+            "the common name '{cn}' is {} characters long; at most 64 are allowed",
+            cn.chars().count()
+        );
+    }
     let value = Any::new(Tag::Utf8String, cn.as_bytes())?;
     let atv = AttributeTypeAndValue { oid: const_oid::db::rfc4519::CN, value };
     let mut set = SetOfVec::new();

@@ -95,6 +95,7 @@ pub fn leaf(
     sans: &[San],
     ski: &[u8],
     issuer_ski: &[u8],
+    empty_subject: bool,
 ) -> Result<Vec<Extension>> {
     let mut usage = KeyUsage(KeyUsages::DigitalSignature.into());
     if kind == LeafKind::Server && rsa_key {
@@ -121,7 +122,9 @@ pub fn leaf(
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        exts.push(ext(false, &SubjectAltName(names))?);
+        // RFC 5280 §4.2.1.6: with an empty subject the names are all there is, and the
+        // extension is critical.
+        exts.push(ext(empty_subject, &SubjectAltName(names))?);
     }
     exts.push(ext(false, &SubjectKeyIdentifier(OctetString::new(ski)?))?);
     exts.push(authority_key_id(issuer_ski)?);

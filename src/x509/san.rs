@@ -6,6 +6,9 @@ use std::net::IpAddr;
 
 use anyhow::{Result, bail};
 
+/// Most subjectAltName entries a certificate may carry.
+pub const MAX_NAMES: usize = 100;
+
 /// One validated subject alternative name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum San {
@@ -32,9 +35,20 @@ impl San {
             return Ok(Self::Ip(ip));
         }
         match dns_name_problem(text) {
-            None => Ok(Self::Dns(text.to_ascii_lowercase())),
+            // A trailing dot (an absolute name) is not part of a certificate's name.
+            None => Ok(Self::Dns(text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase())),
             Some(why) => bail!("'{text}' is not a valid host name or IP address: {why}"),
         }
+    }
+
+    /// Fails when a certificate would carry more than [`MAX_NAMES`] names.
+    pub fn check_count(count: usize, whence: &str) -> Result<()> {
+        if count > MAX_NAMES {
+            bail!(
+                "{whence} asks for {count} names; a certificate takes at most {MAX_NAMES} (as public CAs allow)"
+            );
+        }
+        Ok(())
     }
 
     /// Parses a comma-separated list, dropping duplicates.
@@ -47,6 +61,7 @@ impl San {
             let san = Self::parse(item)?;
             if !out.contains(&san) {
                 out.push(san);
+                Self::check_count(out.len(), "--san")?;
             }
         }
         Ok(out)

@@ -40,6 +40,19 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
         _ => ("plain", path.trim_start_matches('/').to_string()),
     };
     let file = root.join(name.split('?').next().unwrap_or(""));
+    // A plain file is streamed, its length from the metadata: a 4 GiB sparse file must not
+    // be read into memory first (under load that alone outlasted the firmware's timeout).
+    if mode == "plain"
+        && file.is_file()
+        && let Ok(mut f) = std::fs::File::open(&file)
+    {
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+        let _ = stream.write_all(head.as_bytes());
+        let _ = std::io::copy(&mut f, &mut stream);
+        let _ = stream.flush();
+        return;
+    }
     match std::fs::read(&file) {
         Ok(body) if file.is_file() && mode == "chunked" => {
             let _ = stream

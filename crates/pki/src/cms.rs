@@ -27,6 +27,12 @@ use crate::names::cert_has_name;
 use crate::path::{PathError, Policy, Purpose, verify_path};
 use crate::signature::{PublicKey, SignatureAlgorithm, SignatureError};
 
+/// Most certificates a signature may carry: real ones carry the signer and its chain, a
+/// handful; thousands only make verification slow.
+pub const MAX_CERTIFICATES: usize = 256;
+/// Most signers a signature may have.
+pub const MAX_SIGNERS: usize = 16;
+
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
@@ -59,6 +65,10 @@ pub enum CmsError {
     ContentType(ObjectIdentifier),
     /// There is no signer.
     NoSigners,
+    /// More certificates than [`MAX_CERTIFICATES`].
+    TooManyCertificates(usize),
+    /// More signers than [`MAX_SIGNERS`].
+    TooManySigners(usize),
     /// A digest algorithm that is not supported.
     UnsupportedDigest(ObjectIdentifier),
     /// A certificate inside the signature is malformed.
@@ -121,6 +131,13 @@ impl fmt::Display for CmsError {
             Self::Attached => f.write_str("the signature carries its content (not detached); sign with a detached signature"),
             Self::ContentType(oid) => write!(f, "the signed content type is {oid}, not id-data"),
             Self::NoSigners => f.write_str("the signature has no signer"),
+            Self::TooManyCertificates(n) => write!(
+                f,
+                "the signature carries {n} certificates; more than {MAX_CERTIFICATES} are refused (a signer and its chain need a few)"
+            ),
+            Self::TooManySigners(n) => {
+                write!(f, "the signature has {n} signers; more than {MAX_SIGNERS} are refused")
+            }
             Self::UnsupportedDigest(oid) => {
                 write!(f, "unsupported digest algorithm {}", crate::signature::oid_name(oid))
             }
@@ -290,6 +307,10 @@ impl<'a> SignedData<'a> {
         let mut certificates = Vec::new();
         let (mut next, mut after) = read_tlv(body).map_err(der_err)?;
         if next.tag == TAG_CTX0_CONS {
+            let count = elements(next.value).take_while(Result::is_ok).count();
+            if count > MAX_CERTIFICATES {
+                return Err(CmsError::TooManyCertificates(count));
+            }
             for cert in elements(next.value) {
                 let cert = cert?;
                 // Only plain certificates are taken; attribute certificates and other
@@ -310,6 +331,10 @@ impl<'a> SignedData<'a> {
         }
         if !after.is_empty() {
             return Err(CmsError::Malformed("data after signerInfos"));
+        }
+        let count = elements(next.value).take_while(Result::is_ok).count();
+        if count > MAX_SIGNERS {
+            return Err(CmsError::TooManySigners(count));
         }
         let signers = elements(next.value).map(|s| Self::signer(s?)).collect::<Result<Vec<_>, _>>()?;
         if signers.is_empty() {
@@ -494,11 +519,13 @@ pub fn verify(
     trust: &Trust<'_>,
     signer_name: Option<&str>,
 ) -> Result<Verified, CmsError> {
+    // One copy of each certificate, found by its DER in a sorted set: linear in the
+    // material, however much of it is repeated.
+    let mut seen = alloc::collections::BTreeSet::new();
     let mut pool: Vec<Cert<'_>> = Vec::new();
     for der in sd.certificates.iter().chain(trust.extra_certs.iter()) {
-        let cert = Cert::parse(der).map_err(CmsError::BadCertificate)?;
-        if !pool.iter().any(|c| c.der == cert.der) {
-            pool.push(cert);
+        if seen.insert(*der) {
+            pool.push(Cert::parse(der).map_err(CmsError::BadCertificate)?);
         }
     }
     let mut present = Vec::new();
