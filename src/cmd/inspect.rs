@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use bootsign_config::Config;
 use bootsign_pe::{CONFIG_SECTION, Pe};
+use bootsign_pki::text::{escape, escape_controls};
 use bootsign_pki::{Cert, Fingerprint};
 use clap::Args as ClapArgs;
 
@@ -55,22 +56,24 @@ pub fn run(args: Args) -> Result<()> {
     println!("trusted      {} root(s)", cfg.anchors.len());
     for a in &cfg.anchors {
         let fp = Fingerprint(*a);
-        let subject = certs.iter().find(|c| c.fingerprint() == fp).map(|c| c.subject_text.as_str());
-        println!("  {fp}  {}", subject.unwrap_or("(certificate not embedded)"));
+        match certs.iter().find(|c| c.fingerprint() == fp) {
+            Some(c) => println!("  {fp}  {}", escape_controls(&c.subject_text)),
+            None => println!("  {fp}  (certificate not embedded)"),
+        }
     }
     println!("certificates {}", certs.len());
     for c in &certs {
-        println!("  {}  (SHA-256 {})", c.subject_text, c.fingerprint());
+        println!("  {}  (SHA-256 {})", escape_controls(&c.subject_text), c.fingerprint());
     }
     println!("client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" });
-    println!("crosscert    {}", cfg.crosscert.unwrap_or("none"));
+    println!("crosscert    {}", cfg.crosscert.map(escape).map(|e| e.to_string()).unwrap_or("none".into()));
     println!("crls         {}", cfg.crls.len());
     for der in &cfg.crls {
         let crl = bootsign_pki::Crl::parse(der).map_err(|e| anyhow!("{name}: embedded CRL: {e}"))?;
         let signer = certs.iter().find(|c| crl.check_signed_by(c).is_ok());
         println!(
             "  {}  number {}, issued {}, next update {}, {} revoked{}",
-            crl.issuer_text,
+            escape_controls(&crl.issuer_text),
             crl.number.as_deref().map(bootsign_pki::crl::serial_hex).unwrap_or_else(|| "none".into()),
             crate::timefmt::date(crl.this_update),
             crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
@@ -88,14 +91,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("settings     {}", cfg.settings.len());
     for (n, v) in &cfg.settings {
-        println!("  {n}={v}");
+        println!("  {}={}", escape(n), escape(v));
     }
     match cfg.script {
         None => println!("script       default (dhcp, then chain ${{filename}})"),
         Some(s) => {
             println!("script");
+            // One output line per script line, whatever the line holds.
             for line in s.lines() {
-                println!("  {line}");
+                println!("  {}", escape(line));
             }
         }
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use bootsign_pki::Revocation;
 use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
+use bootsign_pki::text::{escape, escape_controls};
 use clap::Args as ClapArgs;
 
 use crate::fsx::quote;
@@ -62,13 +63,13 @@ pub fn run(args: Args) -> Result<()> {
         println!("  checked against {} CRL(s): no certificate of the path is revoked", crls.len());
     }
     for signer in verified.signers() {
-        println!("  signer  {} ({})", signer.name, signer.digest.name());
+        println!("  signer  {} ({})", escape(&signer.name), signer.digest.name());
         for (i, c) in signer.chain.iter().enumerate() {
             let label = if i == 0 { "  chain   " } else { "          " };
             let trusted = if i + 1 == signer.chain.len() { ", trusted" } else { "" };
             println!(
                 "{label}{}  (SHA-256 {}, until {}{trusted})",
-                c.subject,
+                escape_controls(&c.subject),
                 c.fingerprint,
                 timefmt::date(c.not_after)
             );
