@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use bootsign_config::Config;
 use clap::Args as ClapArgs;
 
@@ -114,8 +114,9 @@ struct Inputs {
 }
 
 fn read_script(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read the script {}", quote(path)))?;
+    let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the script")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("the script {} is not UTF-8 text", quote(path)))?;
     if text.trim().is_empty() {
         bail!("the script {} is empty", quote(path));
     }
