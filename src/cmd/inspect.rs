@@ -2,19 +2,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use bootsign_config::Config;
+use bootsign_image_read::Format;
 use bootsign_pe::{CONFIG_SECTION, Pe};
 use bootsign_pki::text::{escape, escape_controls};
 use bootsign_pki::{Cert, Fingerprint};
 use clap::Args as ClapArgs;
 
 use crate::fsx::quote;
+use crate::image::{FileImage, MAX_PROGRAM};
 
 /// `inspect` options.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The image: a bootsign EFI program.
+    /// The image: a bootsign EFI program, or an ISO, USB disk or ROM image holding one.
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
 }
@@ -22,11 +24,11 @@ pub struct Args {
 /// Runs `inspect`.
 pub fn run(args: Args) -> Result<()> {
     let name = quote(&args.image);
-    let file = std::fs::read(&args.image).with_context(|| format!("failed to read {name}"))?;
-    let (format, bytes) = match crate::image::find_efi(&file) {
-        Some((format, efi)) => (format, efi),
-        None => ("EFI program", file.clone()),
-    };
+    // Only the structures on the way to the program are read, never the whole file.
+    let mut image = FileImage::open(&args.image)?;
+    let found = bootsign_image_read::read_boot_program(&mut image, MAX_PROGRAM)
+        .map_err(|e| anyhow!("{name}: {e}"))?;
+    let bytes = found.program;
     let pe = Pe::parse(&bytes).map_err(|e| anyhow!("{name} is not a bootsign image: {e}"))?;
     let version = crate::firmware::version_of(&bytes)
         .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
@@ -35,9 +37,15 @@ pub fn run(args: Args) -> Result<()> {
         11 => "EFI boot-service driver",
         _ => "EFI image",
     };
-    println!("image        {} ({format}: {kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
-    if let Some((_, ids)) = crate::image::rom::driver_of(&file) {
-        let ids: Vec<String> = ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
+    println!(
+        "image        {} ({}: {kind}, x86-64, {} bytes)",
+        args.image.display(),
+        found.format.name(),
+        bytes.len()
+    );
+    if found.format == Format::Rom {
+        let ids: Vec<String> =
+            found.pci_ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
         println!("pci          {}", ids.join(", "));
     }
     println!("firmware     bootsign {version}");
