@@ -472,6 +472,30 @@ pub fn write_durable(target: &Path, data: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// The most bootsign reads of a file it holds whole in memory (certificates and bundles,
+/// requests, keys, signatures, CRLs, scripts): far beyond what such files hold (every
+/// public root CA together is under 1 MiB of PEM), and a bound on what a wrong path (a
+/// disk image, `/dev/zero`) can cost.
+pub const MAX_INPUT: u64 = 32 << 20;
+
+/// All of `path`, or an error naming it if it holds more than `limit` bytes. At most
+/// `limit + 1` bytes are ever read, so a huge file or an endless device costs no more
+/// than the limit. `what` is how messages name it ("the signature"), or empty.
+pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let name = if what.is_empty() { quote(path) } else { format!("{what} {}", quote(path)) };
+    let file = File::open(path).with_context(|| format!("failed to read {name}"))?;
+    let mut data = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .with_context(|| format!("failed to read {name}"))?;
+    if data.len() as u64 > limit {
+        let size = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{limit} bytes") };
+        bail!("{name} is larger than {size}, the most bootsign reads for it; is it the right file?");
+    }
+    Ok(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,7 +170,7 @@ impl PrivateKey {
 
     /// Reads a private key file.
     pub fn read(path: &Path, pass: &crate::passphrase::Source) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("failed to read the key {}", quote(path)))?;
+        let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the key")?;
         Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path))
     }
 

@@ -15,7 +15,12 @@ fn main() -> ExitCode {
     match bootsign::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Names from certificates and files are escaped where the message is made;
+            // this catches whatever else reached the message raw, line by line.
+            let message = format!("{e:#}");
+            let lines: Vec<String> =
+                message.split('\n').map(|l| bootsign_pki::text::escape_controls(l).to_string()).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::FAILURE
         }
     }

@@ -106,8 +106,10 @@ impl Project {
                 );
             }
         }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("failed to read {}", quote(path)))?;
+        let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "")?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!("{} is not a valid project file: it is not UTF-8 text", quote(path))
+        })?;
         let mut project: Project =
             toml::from_str(&text).with_context(|| format!("{} is not a valid project file", quote(path)))?;
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -75,7 +75,7 @@ impl CrlFile {
 pub fn read_crls(paths: &[PathBuf]) -> Result<Vec<CrlFile>> {
     let mut out = Vec::new();
     for path in paths {
-        let bytes = std::fs::read(path).with_context(|| format!("failed to read the CRL {}", quote(path)))?;
+        let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the CRL")?;
         if bytes.is_empty() {
             bail!("the CRL {} is empty", quote(path));
         }

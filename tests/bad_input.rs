@@ -333,3 +333,43 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
 }
+
+#[test]
+fn inputs_read_whole_have_a_size_limit() {
+    let env = Env::new();
+    ca(&env);
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    env.write("f", "content");
+    env.ok(&["sign", "f"]);
+    // Sparse files: 33 MiB that cost nothing on disk.
+    let big = |name: &str| {
+        std::fs::File::create(env.path(name)).unwrap().set_len(33 << 20).unwrap();
+    };
+    big("big.crt");
+    big("big.sig");
+    big("big.csr");
+    big("big.crl");
+    big("big.ipxe");
+    let limit = "is larger than 32 MiB, the most bootsign reads for it";
+    for (args, expect) in [
+        (&["fingerprint", "big.crt"][..], format!("error: 'big.crt' {limit}")),
+        (&["fingerprint", "/dev/zero"][..], format!("error: '/dev/zero' {limit}")),
+        (
+            &["verify", "f", "--sig", "big.sig", "--trust", "ca.crt"][..],
+            format!("the signature 'big.sig' {limit}"),
+        ),
+        (&["verify", "f", "--trust", "big.crt"][..], format!("'big.crt' {limit}")),
+        (&["verify", "f", "--trust", "ca.crt", "--crl", "big.crl"][..], format!("the CRL 'big.crl' {limit}")),
+        (&["issue", "--csr", "big.csr", "--client"][..], format!("'big.csr' {limit}")),
+        (&["sign", "f", "--key", "big.crt", "-o", "g.sig"][..], format!("the key 'big.crt' {limit}")),
+        (
+            &["build", "--efi", "--trust", "ca.crt", "--embed", "big.ipxe"][..],
+            format!("the script 'big.ipxe' {limit}"),
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let err = env.fails(args);
+        assert!(err.contains(&expect), "{args:?}: {err}");
+        assert!(started.elapsed().as_secs() < 20, "{args:?} took {:?}", started.elapsed());
+    }
+}

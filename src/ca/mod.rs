@@ -145,8 +145,7 @@ impl CaDir {
     pub fn issuer(&self, pass: &passphrase::Source) -> Result<Issuer> {
         let cert = self.cert()?;
         let key_path = self.path(files::KEY);
-        let bytes = std::fs::read(&key_path)
-            .with_context(|| format!("failed to read the CA key {}", quote(&key_path)))?;
+        let bytes = crate::fsx::read_capped(&key_path, crate::fsx::MAX_INPUT, "the CA key")?;
         let key = PrivateKey::from_file_bytes(&bytes, &key_path, &mut || pass.unlock(&key_path))?;
         if !key.matches_spki(cert.fields().spki) {
             bail!(

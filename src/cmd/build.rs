@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use bootsign_config::Config;
 use clap::Args as ClapArgs;
 
@@ -119,8 +119,9 @@ struct Inputs {
 }
 
 fn read_script(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read the script {}", quote(path)))?;
+    let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the script")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("the script {} is not UTF-8 text", quote(path)))?;
     if text.trim().is_empty() {
         bail!("the script {} is empty", quote(path));
     }
@@ -257,9 +258,12 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
 }
 
+/// The project file a build used, and the names of the settings it supplied.
+type ProjectUse = (PathBuf, Vec<&'static str>);
+
 /// Fills what the command line left open from the project file; also returns the file and
 /// the names of the settings it supplied.
-fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<(PathBuf, Vec<&'static str>)>)> {
+fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<ProjectUse>)> {
     if args.no_config {
         return Ok((args, None));
     }
@@ -268,7 +272,7 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<(PathBuf, Ve
     };
     let b = project.build;
     let mut used: Vec<&'static str> = Vec::new();
-    if !(args.efi || args.iso || args.usb || args.rom) && !b.formats.is_empty() {
+    if !(args.efi || args.iso || args.usb || args.rom || b.formats.is_empty()) {
         used.push("formats");
         for f in &b.formats {
             match f.as_str() {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use bootsign_pki::text::escape_controls;
 use clap::Args as ClapArgs;
 
 use super::Ctx;
@@ -96,7 +97,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Ok((cert, files))
     })?;
 
-    eprintln!("Cross-signed \"{}\" with this CA, serial {}", cert.subject_oneline(), serial.hex());
+    let subject = cert.subject_oneline();
+    eprintln!("Cross-signed \"{}\" with this CA, serial {}", escape_controls(&subject), serial.hex());
     eprintln!("  certificate  {}", out.display());
     eprintln!("  valid until  {}", timefmt::date(not_after));
     eprintln!("  SHA-256      {}", cert.fingerprint());

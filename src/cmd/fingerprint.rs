@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args as ClapArgs;
 
+use bootsign_pki::text::escape_controls;
+
 use crate::x509::cert::Cert;
 
 /// `fingerprint` options.
@@ -38,7 +40,7 @@ pub fn run(args: Args) -> Result<()> {
                 continue;
             }
             if total > 1 {
-                println!("# {}: {}", path.display(), cert.subject_oneline());
+                println!("# {}: {}", path.display(), escape_controls(&cert.subject_oneline()));
             }
             println!("sha256 Fingerprint={}", cert.fingerprint());
         }

@@ -2,18 +2,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use bootsign_config::Config;
+use bootsign_image_read::Format;
 use bootsign_pe::{CONFIG_SECTION, Pe};
+use bootsign_pki::text::{escape, escape_controls};
 use bootsign_pki::{Cert, Fingerprint};
 use clap::Args as ClapArgs;
 
 use crate::fsx::quote;
+use crate::image::{FileImage, MAX_PROGRAM};
 
 /// `inspect` options.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The image: a bootsign EFI program.
+    /// The image: a bootsign EFI program, or an ISO, USB disk or ROM image holding one.
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
 }
@@ -21,11 +24,11 @@ pub struct Args {
 /// Runs `inspect`.
 pub fn run(args: Args) -> Result<()> {
     let name = quote(&args.image);
-    let file = std::fs::read(&args.image).with_context(|| format!("failed to read {name}"))?;
-    let (format, bytes) = match crate::image::find_efi(&file) {
-        Some((format, efi)) => (format, efi),
-        None => ("EFI program", file.clone()),
-    };
+    // Only the structures on the way to the program are read, never the whole file.
+    let mut image = FileImage::open(&args.image)?;
+    let found = bootsign_image_read::read_boot_program(&mut image, MAX_PROGRAM)
+        .map_err(|e| anyhow!("{name}: {e}"))?;
+    let bytes = found.program;
     let pe = Pe::parse(&bytes).map_err(|e| anyhow!("{name} is not a bootsign image: {e}"))?;
     let version = crate::firmware::version_of(&bytes)
         .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
@@ -34,9 +37,15 @@ pub fn run(args: Args) -> Result<()> {
         11 => "EFI boot-service driver",
         _ => "EFI image",
     };
-    println!("image        {} ({format}: {kind}, x86-64, {} bytes)", args.image.display(), bytes.len());
-    if let Some((_, ids)) = crate::image::rom::driver_of(&file) {
-        let ids: Vec<String> = ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
+    println!(
+        "image        {} ({}: {kind}, x86-64, {} bytes)",
+        args.image.display(),
+        found.format.name(),
+        bytes.len()
+    );
+    if found.format == Format::Rom {
+        let ids: Vec<String> =
+            found.pci_ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
         println!("pci          {}", ids.join(", "));
     }
     println!("firmware     bootsign {version}");
@@ -55,22 +64,24 @@ pub fn run(args: Args) -> Result<()> {
     println!("trusted      {} root(s)", cfg.anchors.len());
     for a in &cfg.anchors {
         let fp = Fingerprint(*a);
-        let subject = certs.iter().find(|c| c.fingerprint() == fp).map(|c| c.subject_text.as_str());
-        println!("  {fp}  {}", subject.unwrap_or("(certificate not embedded)"));
+        match certs.iter().find(|c| c.fingerprint() == fp) {
+            Some(c) => println!("  {fp}  {}", escape_controls(&c.subject_text)),
+            None => println!("  {fp}  (certificate not embedded)"),
+        }
     }
     println!("certificates {}", certs.len());
     for c in &certs {
-        println!("  {}  (SHA-256 {})", c.subject_text, c.fingerprint());
+        println!("  {}  (SHA-256 {})", escape_controls(&c.subject_text), c.fingerprint());
     }
     println!("client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" });
-    println!("crosscert    {}", cfg.crosscert.unwrap_or("none"));
+    println!("crosscert    {}", cfg.crosscert.map(escape).map(|e| e.to_string()).unwrap_or("none".into()));
     println!("crls         {}", cfg.crls.len());
     for der in &cfg.crls {
         let crl = bootsign_pki::Crl::parse(der).map_err(|e| anyhow!("{name}: embedded CRL: {e}"))?;
         let signer = certs.iter().find(|c| crl.check_signed_by(c).is_ok());
         println!(
             "  {}  number {}, issued {}, next update {}, {} revoked{}",
-            crl.issuer_text,
+            escape_controls(&crl.issuer_text),
             crl.number.as_deref().map(bootsign_pki::crl::serial_hex).unwrap_or_else(|| "none".into()),
             crate::timefmt::date(crl.this_update),
             crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
@@ -88,14 +99,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("settings     {}", cfg.settings.len());
     for (n, v) in &cfg.settings {
-        println!("  {n}={v}");
+        println!("  {}={}", escape(n), escape(v));
     }
     match cfg.script {
         None => println!("script       default (dhcp, then chain ${{filename}})"),
         Some(s) => {
             println!("script");
+            // One output line per script line, whatever the line holds.
             for line in s.lines() {
-                println!("  {line}");
+                println!("  {}", escape(line));
             }
         }
     }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use bootsign_pki::text::escape;
 use clap::{ArgGroup, Args as ClapArgs};
 use der::Encode;
 
@@ -146,8 +147,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             }
             for name in &csr.ignored_names {
                 eprintln!(
-                    "warning: {} requests {name}; only DNS names and IP addresses are issued",
-                    quote(path)
+                    "warning: {} requests {}; only DNS names and IP addresses are issued",
+                    quote(path),
+                    escape(name)
                 );
             }
             for san in &csr.sans {
@@ -190,12 +192,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             }
             Err(e) if args.cn.is_some() => {
                 return Err(e).context(format!(
-                    "a server's CN is also its subjectAltName, so --cn '{cn}' must be a host name or IP address"
+                    "a server's CN is also its subjectAltName, so --cn '{}' must be a host name or IP address",
+                    escape(&cn)
                 ));
             }
             Err(_) if sans.is_empty() => bail!(
-                "the request's CN '{cn}' is not a host name or IP address and it asks for no other names: \
-                 give --cn HOST or --san HOST,IP,..."
+                "the request's CN '{}' is not a host name or IP address and it asks for no other names: \
+                 give --cn HOST or --san HOST,IP,...",
+                escape(&cn)
             ),
             Err(_) => {}
         }
@@ -241,10 +245,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Ok((cert, files))
     })?;
 
-    eprintln!("Issued {} certificate serial {} for \"{cn}\" ({key_desc})", kind.name(), serial.hex());
+    eprintln!(
+        "Issued {} certificate serial {} for \"{}\" ({key_desc})",
+        kind.name(),
+        serial.hex(),
+        escape(&cn)
+    );
     if !sans.is_empty() {
         let list: Vec<String> = sans.iter().map(ToString::to_string).collect();
-        eprintln!("  names        {}", list.join(", "));
+        eprintln!("  names        {}", escape(&list.join(", ")));
     }
     eprintln!("  valid until  {} ({days} days)", timefmt::date(not_after));
     eprintln!("  certificate  {}", cert_path.display());

@@ -1,6 +1,7 @@
 //! `bootsign list`: the CA database as a table.
 
 use anyhow::Result;
+use bootsign_pki::text::escape_controls;
 use clap::Args as ClapArgs;
 
 use super::Ctx;
@@ -35,7 +36,8 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
             Ok(cert) => cert.kind().name(),
             Err(_) => "?",
         };
-        rows.push([e.serial.clone(), status.into(), timefmt::date(expiry), kind.into(), e.subject.clone()]);
+        let subject = escape_controls(&e.subject).to_string();
+        rows.push([e.serial.clone(), status.into(), timefmt::date(expiry), kind.into(), subject]);
     }
     let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
     for r in &rows {

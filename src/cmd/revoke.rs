@@ -49,6 +49,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let mut files = FileSet::default();
     files.add(ctx.ca.path(files::INDEX), index.to_text().into_bytes(), MODE_PUBLIC, Overwrite::Replace);
     files.commit()?;
-    eprintln!("Revoked serial {} ({subject})", serial.hex());
+    eprintln!("Revoked serial {} ({})", serial.hex(), bootsign_pki::text::escape_controls(&subject));
     Ok(())
 }

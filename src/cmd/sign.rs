@@ -129,6 +129,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     files.commit()?;
     let name = signer.parsed.tbs_certificate().subject().to_string();
+    let name = bootsign_pki::text::escape_controls(&name);
     for (input, out) in args.files.iter().zip(&outputs) {
         let out = if to_stdout { "standard output".into() } else { out.display().to_string() };
         eprintln!("Signed {} -> {out} ({name}, SHA-256)", input.display());

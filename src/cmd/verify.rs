@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use bootsign_pki::Revocation;
 use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
+use bootsign_pki::text::{escape, escape_controls};
 use clap::Args as ClapArgs;
 
 use crate::fsx::quote;
@@ -38,8 +39,7 @@ pub fn run(args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
     let time = args.trust.time()?;
     let sig_path = args.sig.clone().unwrap_or_else(|| crate::fsx::with_suffix(&args.file, ".sig"));
-    let raw = std::fs::read(&sig_path)
-        .with_context(|| format!("failed to read the signature {}", quote(&sig_path)))?;
+    let raw = crate::fsx::read_capped(&sig_path, crate::fsx::MAX_INPUT, "the signature")?;
     let der = decode_pem_or_der(&raw).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let sd = SignedData::parse(&der).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let digests = digest_file(&args.file, &sd.digest_algorithms())?;
@@ -62,13 +62,13 @@ pub fn run(args: Args) -> Result<()> {
         println!("  checked against {} CRL(s): no certificate of the path is revoked", crls.len());
     }
     for signer in verified.signers() {
-        println!("  signer  {} ({})", signer.name, signer.digest.name());
+        println!("  signer  {} ({})", escape(&signer.name), signer.digest.name());
         for (i, c) in signer.chain.iter().enumerate() {
             let label = if i == 0 { "  chain   " } else { "          " };
             let trusted = if i + 1 == signer.chain.len() { ", trusted" } else { "" };
             println!(
                 "{label}{}  (SHA-256 {}, until {}{trusted})",
-                c.subject,
+                escape_controls(&c.subject),
                 c.fingerprint,
                 timefmt::date(c.not_after)
             );

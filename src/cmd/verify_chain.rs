@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
+use bootsign_pki::text::escape_controls;
 use bootsign_pki::{Cert, Policy, Purpose, Revocation, ServerName, verify_path};
 use clap::{Args as ClapArgs, ValueEnum};
 
@@ -97,7 +98,7 @@ pub fn run(args: Args) -> Result<()> {
         println!(
             "  {}{}  (SHA-256 {}, until {}{trusted})",
             "  ".repeat(i),
-            c.subject_text,
+            escape_controls(&c.subject_text),
             c.fingerprint(),
             timefmt::date(c.not_after)
         );

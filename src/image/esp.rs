@@ -2,7 +2,7 @@
 //! memory with a fixed volume ID and timestamps (SOURCE_DATE_EPOCH when set, else
 //! 1980-01-01, the first DOS date), so the same program gives the same bytes.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use anyhow::{Context, Result};
 
@@ -70,13 +70,4 @@ pub fn esp_image(efi: &[u8], min_bytes: usize) -> Result<Vec<u8>> {
         file.flush()?;
     }
     Ok(disk.into_inner())
-}
-
-/// `EFI/BOOT/BOOTX64.EFI` from a FAT image, if it has one.
-pub fn read_boot_program(fat: &[u8]) -> Option<Vec<u8>> {
-    let fs = fatfs::FileSystem::new(Cursor::new(fat.to_vec()), fatfs::FsOptions::new()).ok()?;
-    let mut file = fs.root_dir().open_file("EFI/BOOT/BOOTX64.EFI").ok()?;
-    let mut out = Vec::new();
-    file.read_to_end(&mut out).ok()?;
-    Some(out)
 }

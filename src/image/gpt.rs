@@ -99,32 +99,6 @@ pub fn disk_image(esp: &[u8]) -> Vec<u8> {
     disk
 }
 
-/// The EFI system partition of a GPT disk image, if it has one.
-pub fn esp_of(disk: &[u8]) -> Option<&[u8]> {
-    let header = disk.get(LBA..LBA + 92)?;
-    if &header[..8] != b"EFI PART" {
-        return None;
-    }
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
-    let entries_lba = usize::try_from(u64_at(header, 72)).ok()?;
-    let count = u32_at(header, 80) as usize;
-    let size = u32_at(header, 84) as usize;
-    if size < 56 || count > 1024 {
-        return None;
-    }
-    (0..count).find_map(|i| {
-        let at = entries_lba.checked_mul(LBA)?.checked_add(i * size)?;
-        let e = disk.get(at..at + size)?;
-        if e[..16] != ESP_TYPE {
-            return None;
-        }
-        let first = usize::try_from(u64_at(e, 32)).ok()?;
-        let last = usize::try_from(u64_at(e, 40)).ok()?;
-        disk.get(first.checked_mul(LBA)?..last.checked_add(1)?.checked_mul(LBA)?)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

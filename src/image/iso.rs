@@ -169,20 +169,3 @@ pub fn iso_image(esp: &[u8], time: IsoTime) -> Vec<u8> {
     iso[ESP_LBA * BLOCK..ESP_LBA * BLOCK + esp.len()].copy_from_slice(esp);
     iso
 }
-
-/// The ESP image an ISO made by [`iso_image`] carries.
-pub fn esp_of(iso: &[u8]) -> Option<&[u8]> {
-    let pvd = iso.get(16 * BLOCK..17 * BLOCK)?;
-    let br = iso.get(17 * BLOCK..18 * BLOCK)?;
-    if &pvd[1..6] != b"CD001" || &br[7..30] != b"EL TORITO SPECIFICATION" {
-        return None;
-    }
-    let catalog = u32::from_le_bytes(br[71..75].try_into().ok()?) as usize;
-    let entry = iso.get(catalog.checked_mul(BLOCK)? + 32..catalog.checked_mul(BLOCK)? + 64)?;
-    if entry[0] != 0x88 {
-        return None;
-    }
-    let lba = u32::from_le_bytes(entry[8..12].try_into().ok()?) as usize;
-    let sectors = u16::from_le_bytes(entry[6..8].try_into().ok()?) as usize;
-    iso.get(lba.checked_mul(BLOCK)?..lba.checked_mul(BLOCK)?.checked_add(sectors * 512)?)
-}

@@ -84,34 +84,6 @@ pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
     Ok(rom)
 }
 
-/// The PE driver inside a ROM made by [`rom_image`], with its PCI IDs.
-pub fn driver_of(rom: &[u8]) -> Option<(&[u8], Vec<PciId>)> {
-    if rom.get(..2)? != [0x55, 0xaa] || rom.get(4..8)? != 0x0ef1u32.to_le_bytes() {
-        return None;
-    }
-    let pe_at = u16::from_le_bytes(rom.get(22..24)?.try_into().ok()?) as usize;
-    let pcir = u16::from_le_bytes(rom.get(24..26)?.try_into().ok()?) as usize;
-    let p = rom.get(pcir..pcir + 0x18)?;
-    if &p[..4] != b"PCIR" {
-        return None;
-    }
-    let vendor = u16::from_le_bytes([p[4], p[5]]);
-    let mut ids = vec![PciId { vendor, device: u16::from_le_bytes([p[6], p[7]]) }];
-    let list = u16::from_le_bytes([p[8], p[9]]) as usize;
-    if list != 0 {
-        ids.clear();
-        let mut at = pcir + list;
-        while let Some(d) = rom.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]])) {
-            if d == 0 {
-                break;
-            }
-            ids.push(PciId { vendor, device: d });
-            at += 2;
-        }
-    }
-    Some((rom.get(pe_at..)?, ids))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,12 +95,13 @@ mod tests {
         assert_eq!(rom.len(), 1536);
         assert_eq!(rom.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0);
         assert_eq!(u16::from_le_bytes([rom[2], rom[3]]), 3);
-        let (driver, ids) = driver_of(&rom).unwrap();
-        assert_eq!(&driver[..1000], &pe[..]);
-        assert_eq!(ids, [PciId { vendor: 0x1af4, device: 0x1000 }]);
+        let read = |rom: &[u8]| bootsign_image_read::read_boot_program(&mut &rom[..], 1 << 20).unwrap();
+        let found = read(&rom);
+        assert_eq!(&found.program[..1000], &pe[..]);
+        assert_eq!(found.pci_ids, [bootsign_image_read::PciId { vendor: 0x1af4, device: 0x1000 }]);
         let two = rom_image(&pe, &[PciId::parse("8086:100e").unwrap(), PciId::parse("8086:10d3").unwrap()])
             .unwrap();
-        assert_eq!(driver_of(&two).unwrap().1.len(), 2);
+        assert_eq!(read(&two).pci_ids.len(), 2);
         assert!(
             rom_image(&pe, &[PciId::parse("8086:100e").unwrap(), PciId::parse("1af4:1000").unwrap()])
                 .is_err()

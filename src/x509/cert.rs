@@ -63,7 +63,7 @@ impl Cert {
     /// Every certificate in a file: a PEM bundle (other PEM blocks are skipped) or one DER
     /// certificate. A file with none is an error that names it.
     pub fn read_all(path: &Path) -> Result<Vec<Self>> {
-        let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", quote(path)))?;
+        let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "")?;
         Self::parse_all(&bytes, path)
     }
 

@@ -36,7 +36,7 @@ impl Csr {
     /// Reads and verifies a CSR file (PEM or DER).
     pub fn read(path: &Path) -> Result<Self> {
         let name = quote(path);
-        let bytes = std::fs::read(path).with_context(|| format!("failed to read {name}"))?;
+        let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "")?;
         if bytes.is_empty() {
             bail!("{name} is empty");
         }

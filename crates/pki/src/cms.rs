@@ -26,6 +26,7 @@ use crate::hash::{Digests, HashAlgorithm};
 use crate::names::cert_has_name;
 use crate::path::{PathError, Policy, Purpose, verify_path};
 use crate::signature::{PublicKey, SignatureAlgorithm, SignatureError};
+use crate::text::escape;
 
 /// Most certificates a signature may carry: real ones carry the signer and its chain, a
 /// handful; thousands only make verification slow.
@@ -149,22 +150,28 @@ impl fmt::Display for CmsError {
             Self::MessageDigestMismatch { signer } => write!(
                 f,
                 "the content does not match the signature by \"{signer}\" (messageDigest differs): \
-                 the file was changed, or this is the signature of another file"
+                 the file was changed, or this is the signature of another file",
+                signer = escape(signer)
             ),
             Self::BadSignature { signer, error } => write!(
                 f,
                 "the signature by \"{signer}\" does not verify ({error}): the file or the signature \
-                 was changed, or this is the signature of another file"
+                 was changed, or this is the signature of another file",
+                signer = escape(signer)
             ),
-            Self::Untrusted { signer, error } => write!(f, "signer \"{signer}\" is not trusted: {error}"),
+            Self::Untrusted { signer, error } => {
+                write!(f, "signer \"{signer}\" is not trusted: {error}", signer = escape(signer))
+            }
             Self::NoSignerNamed { name, present } => {
-                write!(f, "no signer is named \"{name}\" (signers: {})", present.join(", "))
+                let present: Vec<String> = present.iter().map(|p| escape(p).to_string()).collect();
+                write!(f, "no signer is named \"{name}\" (signers: {})", present.join(", "), name = escape(name))
             }
             Self::DigestNotComputed(alg) => write!(f, "the content's {} digest was not computed", alg.name()),
             Self::WeakDigest { signer } => write!(
                 f,
                 "the signature by \"{signer}\" uses SHA-1, which is refused; sign again with SHA-256 \
-                 (bootsign sign, or openssl cms -sign -md sha256)"
+                 (bootsign sign, or openssl cms -sign -md sha256)",
+                signer = escape(signer)
             ),
         }
     }

@@ -35,6 +35,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::{Name, RelativeDistinguishedName};
 
 use crate::cert::{AltName, Cert};
+use crate::text::escape;
 
 /// The emailAddress attribute (PKCS #9), which RFC 5280 treats as an rfc822Name.
 pub const EMAIL_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
@@ -233,13 +234,16 @@ pub enum Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotPermitted(n) => write!(f, "{n} is outside its permitted subtrees"),
-            Self::Excluded(n) => write!(f, "{n} is in an excluded subtree"),
-            Self::UnsupportedForm(form, n) => {
-                write!(f, "{n} is constrained by {} subtrees, which bootsign does not evaluate", form.name())
-            }
+            Self::NotPermitted(n) => write!(f, "{} is outside its permitted subtrees", escape(n)),
+            Self::Excluded(n) => write!(f, "{} is in an excluded subtree", escape(n)),
+            Self::UnsupportedForm(form, n) => write!(
+                f,
+                "{} is constrained by {} subtrees, which bootsign does not evaluate",
+                escape(n),
+                form.name()
+            ),
             Self::Invalid(why) => write!(f, "the constraints cannot be used: {why}"),
-            Self::MalformedName(n) => write!(f, "{n} is not a well-formed name"),
+            Self::MalformedName(n) => write!(f, "{} is not a well-formed name", escape(n)),
             Self::TooManyComparisons => {
                 write!(f, "more than {MAX_COMPARISONS} name comparisons; the certificates are too large")
             }

@@ -23,6 +23,7 @@ use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 use crate::cert::{Cert, key_usage};
 use crate::der_view::{DerError, SignedObject};
 use crate::signature::{PublicKey, SignatureAlgorithm, SignatureError, oid_name, weak_hash};
+use crate::text::escape;
 
 /// Most entries one CRL may list: a bound on memory and work for hostile input.
 pub const MAX_ENTRIES: usize = 1_000_000;
@@ -79,13 +80,13 @@ impl fmt::Display for CrlError {
             Self::TooManyEntries(n) => write!(f, "the CRL lists {n} certificates, more than {MAX_ENTRIES}"),
             Self::WeakSignature(alg) => write!(f, "the CRL is signed with {alg}, a broken hash"),
             Self::WrongIssuer { crl_issuer, cert } => {
-                write!(f, "the CRL was issued by \"{crl_issuer}\", not by \"{cert}\"")
+                write!(f, "the CRL was issued by \"{}\", not by \"{}\"", escape(crl_issuer), escape(cert))
             }
             Self::NoCrlSign { cert } => {
-                write!(f, "\"{cert}\" may not sign CRLs (its keyUsage lacks cRLSign)")
+                write!(f, "\"{}\" may not sign CRLs (its keyUsage lacks cRLSign)", escape(cert))
             }
             Self::BadSignature { cert, error } => {
-                write!(f, "the CRL's signature does not verify with the key of \"{cert}\": {error}")
+                write!(f, "the CRL's signature does not verify with the key of \"{}\": {error}", escape(cert))
             }
         }
     }

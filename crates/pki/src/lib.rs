@@ -21,6 +21,7 @@ pub mod hash;
 pub mod names;
 pub mod path;
 pub mod signature;
+pub mod text;
 
 pub use cert::Cert;
 pub use crl::{Crl, CrlError, Revocation};

@@ -31,6 +31,7 @@ use crate::crl::{CrlError, Revocation, Revoked, Status};
 use crate::fingerprint::Fingerprint;
 use crate::names::{ServerName, cert_matches_server, ip_text};
 use crate::signature::{PublicKey, SignatureError, oid_name, weak_hash};
+use crate::text::escape;
 
 /// Longest path accepted, end entity and anchor included.
 pub const MAX_DEPTH: usize = 8;
@@ -268,76 +269,113 @@ impl fmt::Display for PathError {
                     f,
                     "certificate \"{cert}\" expired on {} (checked at {})",
                     when(*not_after),
-                    when(*now)
+                    when(*now),
+                    cert = escape(cert)
                 )
             }
             Self::NotYetValid { cert, not_before, now } => write!(
                 f,
                 "certificate \"{cert}\" is not valid until {} (checked at {}; is the clock right?)",
                 when(*not_before),
-                when(*now)
+                when(*now),
+                cert = escape(cert)
             ),
             Self::NotCa { cert } => {
-                write!(f, "certificate \"{cert}\" issued another certificate but is not a CA")
+                write!(
+                    f,
+                    "certificate \"{cert}\" issued another certificate but is not a CA",
+                    cert = escape(cert)
+                )
             }
             Self::NoKeyCertSign { cert } => {
-                write!(f, "CA certificate \"{cert}\" has a keyUsage without keyCertSign")
+                write!(f, "CA certificate \"{cert}\" has a keyUsage without keyCertSign", cert = escape(cert))
             }
             Self::PathLenExceeded { cert, path_len, below } => write!(
                 f,
-                "CA certificate \"{cert}\" allows {path_len} intermediate CA(s) below it (pathLenConstraint) but the chain has {below}"
+                "CA certificate \"{cert}\" allows {path_len} intermediate CA(s) below it (pathLenConstraint) but the chain has {below}",
+                cert = escape(cert)
             ),
             Self::UnknownCriticalExtension { cert, oid } => {
-                write!(f, "certificate \"{cert}\" has an unsupported critical extension {}", oid_name(oid))
+                write!(
+                    f,
+                    "certificate \"{cert}\" has an unsupported critical extension {}",
+                    oid_name(oid),
+                    cert = escape(cert)
+                )
             }
             Self::BadSignature { cert, issuer, error } => {
-                write!(f, "the signature on certificate \"{cert}\" by \"{issuer}\" is bad: {error}")
+                write!(
+                    f,
+                    "the signature on certificate \"{cert}\" by \"{issuer}\" is bad: {error}",
+                    cert = escape(cert),
+                    issuer = escape(issuer)
+                )
             }
             Self::WrongPurpose { cert, purpose } => {
                 write!(
                     f,
                     "certificate \"{cert}\" is not for {} (its extendedKeyUsage does not allow it)",
-                    purpose.name()
+                    purpose.name(),
+                    cert = escape(cert)
                 )
             }
             Self::KeyUsage { cert, needed } => {
-                write!(f, "certificate \"{cert}\" has a keyUsage without {needed}")
+                write!(f, "certificate \"{cert}\" has a keyUsage without {needed}", cert = escape(cert))
             }
             Self::NameMismatch { cert, name } => {
-                write!(f, "certificate \"{cert}\" is not valid for the name {name}")
+                write!(
+                    f,
+                    "certificate \"{cert}\" is not valid for the name {name}",
+                    cert = escape(cert),
+                    name = escape(name)
+                )
             }
             Self::UnknownIssuer { cert, issuer } => write!(
                 f,
-                "the issuer \"{issuer}\" of certificate \"{cert}\" is not trusted and was not supplied"
+                "the issuer \"{issuer}\" of certificate \"{cert}\" is not trusted and was not supplied",
+                cert = escape(cert),
+                issuer = escape(issuer)
             ),
             Self::UntrustedRoot { cert, fingerprint } => {
-                write!(f, "root \"{cert}\" is not trusted (SHA-256 {fingerprint})")
+                write!(f, "root \"{cert}\" is not trusted (SHA-256 {fingerprint})", cert = escape(cert))
             }
             Self::TooLong { cert } => {
-                write!(f, "the chain above \"{cert}\" is longer than {MAX_DEPTH} certificates")
+                write!(
+                    f,
+                    "the chain above \"{cert}\" is longer than {MAX_DEPTH} certificates",
+                    cert = escape(cert)
+                )
             }
             Self::TooManyCandidates => write!(
                 f,
                 "gave up after {MAX_SIGNATURE_CHECKS} signature checks: the certificates offered form too many candidate paths"
             ),
             Self::NameConstraints { cert, ca, violation } => {
-                write!(f, "certificate \"{cert}\" breaks the name constraints of CA \"{ca}\": {violation}")
+                write!(
+                    f,
+                    "certificate \"{cert}\" breaks the name constraints of CA \"{ca}\": {violation}",
+                    cert = escape(cert),
+                    ca = escape(ca)
+                )
             }
             Self::WeakKey { cert, bits } => write!(
                 f,
-                "certificate \"{cert}\" has a {bits}-bit RSA key; RSA keys under {MIN_RSA_BITS} bits are refused"
+                "certificate \"{cert}\" has a {bits}-bit RSA key; RSA keys under {MIN_RSA_BITS} bits are refused",
+                cert = escape(cert)
             ),
             Self::WeakSignature { cert, algorithm } => write!(
                 f,
-                "certificate \"{cert}\" is signed with {algorithm}, a broken hash; it must be re-issued with SHA-256 or better"
+                "certificate \"{cert}\" is signed with {algorithm}, a broken hash; it must be re-issued with SHA-256 or better",
+                cert = escape(cert)
             ),
             Self::Revoked { cert, revoked } => {
                 write!(
                     f,
                     "certificate \"{cert}\" (serial {}) was revoked by \"{}\" on {}",
                     revoked.serial,
-                    revoked.issuer,
-                    when(revoked.date)
+                    escape(&revoked.issuer),
+                    when(revoked.date),
+                    cert = escape(cert)
                 )?;
                 match revoked.reason {
                     Some(r) => write!(f, " (reason: {})", r.name()),
@@ -345,12 +383,13 @@ impl fmt::Display for PathError {
                 }
             }
             Self::Profile { cert, rule } => {
-                write!(f, "certificate \"{cert}\" breaks RFC 5280: {rule}")
+                write!(f, "certificate \"{cert}\" breaks RFC 5280: {rule}", cert = escape(cert))
             }
             Self::UnusableCrl { cert, error } => {
                 write!(
                     f,
-                    "the CRL for certificate \"{cert}\" cannot be used, so its status is unknown: {error}"
+                    "the CRL for certificate \"{cert}\" cannot be used, so its status is unknown: {error}",
+                    cert = escape(cert)
                 )
             }
             Self::StaleCrl { cert, issuer, next_update, now } => write!(
@@ -358,11 +397,14 @@ impl fmt::Display for PathError {
                 "the CRL of \"{issuer}\", which issued certificate \"{cert}\", expired on {} (checked at {}), \
                  and this image requires current CRLs; build it again with a new CRL (bootsign crl)",
                 when(*next_update),
-                when(*now)
+                when(*now),
+                cert = escape(cert),
+                issuer = escape(issuer)
             ),
             Self::CaAsEndEntity { cert } => write!(
                 f,
-                "certificate \"{cert}\" is a CA certificate (basicConstraints cA) and cannot be used as an end entity"
+                "certificate \"{cert}\" is a CA certificate (basicConstraints cA) and cannot be used as an end entity",
+                cert = escape(cert)
             ),
         }
     }

@@ -9,6 +9,7 @@ use core::fmt;
 
 use bootsign_pki::CrlError;
 use bootsign_pki::cert::CertError;
+use bootsign_pki::text::escape;
 use rustls::AlertDescription;
 
 use crate::config::{Config, TlsVersion};
@@ -207,7 +208,9 @@ impl fmt::Display for Error {
                 f.write_str("the server closed the connection during the TLS handshake")
             }
             Self::WriteAfterClose => f.write_str("cannot send data after closing the TLS connection"),
-            Self::InvalidServerName(n) => write!(f, "\"{n}\" is neither a DNS name nor an IP address"),
+            Self::InvalidServerName(n) => {
+                write!(f, "\"{}\" is neither a DNS name nor an IP address", escape(n))
+            }
             Self::ClientCertificateMissing => f.write_str("a client key was given without its certificate"),
             Self::ClientCertificate { index, error } => {
                 write!(f, "client certificate {} is unreadable: {error}", index + 1)

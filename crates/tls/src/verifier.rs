@@ -19,6 +19,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use bootsign_pki::cert::{CertError, key_usage};
+use bootsign_pki::text::escape;
 use bootsign_pki::{
     Cert, Crl, Fingerprint, PathError, Policy, Purpose, Revocation, ServerName as PkiName, verify_path,
 };
@@ -92,12 +93,15 @@ impl fmt::Display for CertificateFailure {
             Self::MissingIssuer { cert, issuer, .. } => write!(
                 f,
                 "the issuer \"{issuer}\" of certificate \"{cert}\" was neither sent by the server nor supplied, \
-                 and is not trusted (a cross-certificate may be needed)"
+                 and is not trusted (a cross-certificate may be needed)",
+                issuer = escape(issuer),
+                cert = escape(cert)
             ),
             Self::HandshakeSignature { cert, error } => {
                 write!(
                     f,
-                    "the server's handshake signature does not verify with the key of \"{cert}\": {error}"
+                    "the server's handshake signature does not verify with the key of \"{cert}\": {error}",
+                    cert = escape(cert)
                 )
             }
         }
