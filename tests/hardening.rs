@@ -73,6 +73,15 @@ fn names_lifetimes_keys_and_subjects_out_of_range_are_refused() {
         &["issue", "--client", "--key", "p256", "--days", "99999999"],
         &["--days 99999999 would end after 9999-12-31", "days from today"],
     );
+    // A serial longer than RFC 5280's 20 octets.
+    let serial = env.read("serial");
+    env.write("serial", format!("{}\n", "7F".repeat(21)));
+    refused(
+        &env,
+        &["issue", "--client", "--key", "p256", "-o", "big"],
+        &["is longer than the 20 octets RFC 5280 allows"],
+    );
+    env.write("serial", serial);
     // A trailing dot is not part of the name.
     env.ok(&["issue", "--server", "--key", "p256", "--san", "a.lan.", "-o", "dot"]);
     let san = env.openssl_ok(&["x509", "-in", "dot.crt", "-noout", "-ext", "subjectAltName"]);
