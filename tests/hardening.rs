@@ -139,22 +139,18 @@ fn names_lifetimes_keys_and_subjects_out_of_range_are_refused() {
 fn directories_ignore_the_umask_and_passphrase_files_read_as_openssl_reads_them() {
     let env = Env::new();
     // umask 000: the CA directory stays private and signed/ is not world-writable.
-    let out = Command::new("sh")
-        .current_dir(env.path(""))
-        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_bootsign"))
-        .args(["--ca-dir", "ca", "ca", "init", "--key", "p256"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new("sh")
-        .current_dir(env.path(""))
-        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_bootsign"))
-        .args(["--ca-dir", "ca", "issue", "--client", "--key", "p256"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let with_umask_000 = |args: &[&str]| {
+        let out = Command::new("sh")
+            .current_dir(env.path(""))
+            .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_bootsign"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    with_umask_000(&["--ca-dir", "ca", "ca", "init", "--key", "p256"]);
+    with_umask_000(&["--ca-dir", "ca", "issue", "--client", "--key", "p256"]);
     assert_eq!(env.mode("ca") & 0o777, 0o700);
     assert_eq!(env.mode("ca/signed") & 0o777, 0o755);
     assert_eq!(env.mode("ca/ca.key") & 0o777, 0o600);
