@@ -187,10 +187,20 @@ impl FileSet {
         }
         for (target, _, _, overwrite) in &self.pending {
             refuse_existing(target, *overwrite == Overwrite::Replace)?;
+            // The journal holds one path a line, tab-separated: a name it cannot hold
+            // exactly is not written.
+            match target.to_str() {
+                Some(t) if !t.contains(['\t', '\n', '\r']) => {}
+                _ => bail!(
+                    "cannot write {}: bootsign does not write file names with tabs, line breaks or bytes that are not UTF-8",
+                    quote(target)
+                ),
+            }
         }
         let absolute_dirs =
             dirs.iter().map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())).collect();
-        let mut tx = Transaction { entries: Vec::new(), journal: None, placed: 0, dirs: absolute_dirs };
+        let mut tx =
+            Transaction { entries: Vec::new(), journal: None, placed: 0, backed_up: 0, dirs: absolute_dirs };
         for (target, data, mode, _) in &self.pending {
             let absolute =
                 std::path::absolute(target).with_context(|| format!("failed to write {}", quote(target)))?;
@@ -218,6 +228,8 @@ struct Transaction {
     /// The journal's file name; a copy is in each of `dirs`.
     journal: Option<String>,
     placed: usize,
+    /// Entries up to this one have had their backup made.
+    backed_up: usize,
     dirs: Vec<PathBuf>,
 }
 
@@ -243,12 +255,20 @@ impl Transaction {
     }
 
     fn place(&mut self) -> Result<()> {
-        for e in &self.entries {
-            let result = match &e.backup {
-                Some(backup) => keep_backup(&e.target, backup).and_then(|()| fs::rename(&e.temp, &e.target)),
-                None => place_new(&e.temp, &e.target),
+        for i in 0..self.entries.len() {
+            let result = {
+                let e = &self.entries[i];
+                match &e.backup {
+                    Some(backup) => keep_backup(&e.target, backup).and_then(|()| {
+                        // From here the backup is this process's to put back.
+                        self.backed_up = i + 1;
+                        fs::rename(&e.temp, &e.target)
+                    }),
+                    None => place_new(&e.temp, &e.target),
+                }
             };
             if let Err(err) = result {
+                let e = &self.entries[i];
                 let msg = if err.kind() == std::io::ErrorKind::AlreadyExists {
                     format!(
                         "refusing to overwrite {}: it already exists (use --force to replace it)",
@@ -285,7 +305,14 @@ impl Transaction {
 
 impl Drop for Transaction {
     fn drop(&mut self) {
-        roll_back(&self.entries);
+        // Only what this process did is undone: placed entries, and a backup it made for
+        // the one in progress; a file that merely has a backup's name is not ours.
+        let done = self.placed.max(self.backed_up).min(self.entries.len());
+        let (touched, untouched) = self.entries.split_at(done);
+        roll_back(touched, true);
+        for e in untouched {
+            let _ = fs::remove_file(&e.temp);
+        }
         if let Some(name) = &self.journal {
             for dir in &self.dirs {
                 let _ = fs::remove_file(dir.join(name));
@@ -318,11 +345,14 @@ fn remove_leftovers(entries: &[Entry]) {
     }
 }
 
-/// Undoes the placements of `entries` (in reverse) and removes their temporaries.
-fn roll_back(entries: &[Entry]) {
+/// Undoes the placements of `entries` (in reverse) and removes their temporaries. A backup
+/// is put back when `own_backups` (this process made them) or when this user owns it.
+fn roll_back(entries: &[Entry], own_backups: bool) {
     for e in entries.iter().rev() {
         match &e.backup {
-            Some(backup) if backup.symlink_metadata().is_ok() => {
+            // Only a backup this user made: a file someone else put at a backup's name
+            // (before the crashed process made its own) is not moved anywhere.
+            Some(backup) if backup.symlink_metadata().is_ok_and(|m| own_backups || made_by_me(&m)) => {
                 let _ = fs::rename(backup, &e.target);
             }
             // A replaced file whose backup is gone cannot be put back; the new one stays
@@ -343,6 +373,12 @@ fn roll_back(entries: &[Entry]) {
 /// is rolled back, or forward when the process had reached the commit point, across every
 /// directory it names; then its temporary files here are removed. Processes still running
 /// are left alone.
+///
+/// Output directories may be shared (`/tmp`, a web root), so nothing found there is trusted
+/// on its name alone: a journal is followed only when it is a regular file that this user
+/// owns and nobody else may write, when a copy like it stands in every directory it names,
+/// and when every temporary and backup it names is one of that process's own hidden names
+/// beside its target. Anything else is left where it is.
 pub fn recover(dir: &Path) {
     let Ok(list) = fs::read_dir(dir) else { return };
     let mut journals = Vec::new();
@@ -353,33 +389,73 @@ pub fn recover(dir: &Path) {
         if pid == std::process::id() || process_alive(pid) {
             continue;
         }
+        if !entry.path().symlink_metadata().is_ok_and(|m| ours(&m)) {
+            continue;
+        }
         if name.starts_with(JOURNAL_PREFIX) {
-            journals.push(name);
+            journals.push((name, pid));
         } else {
-            temps.push(entry.path());
+            temps.push((entry.path(), pid));
         }
     }
-    for name in journals {
+    let mut kept = Vec::new();
+    for (name, pid) in journals {
         let here = dir.join(&name);
         let Ok(text) = fs::read_to_string(&here) else { continue };
         let entries: Vec<Entry> = text.lines().skip(1).filter_map(Entry::parse).collect();
         let mut dirs: Vec<PathBuf> = entries.iter().map(|e| parent_dir(&e.target)).collect();
+        dirs.sort();
         dirs.dedup();
-        dirs.push(dir.to_path_buf());
-        if dirs.iter().any(|d| is_committed(&d.join(&name))) {
-            remove_leftovers(&entries);
-        } else {
-            roll_back(&entries);
+        let copy_ok = |d: &Path| d.join(&name).symlink_metadata().is_ok_and(|m| ours(&m));
+        let valid = entries.iter().all(|e| {
+            let beside = |p: &Path| {
+                parent_dir(p) == parent_dir(&e.target)
+                    && p.file_name().and_then(|n| n.to_str()).and_then(owner_pid) == Some(pid)
+                    && p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with(JOURNAL_PREFIX))
+            };
+            e.target.is_absolute() && beside(&e.temp) && e.backup.as_deref().is_none_or(beside)
+        });
+        if !valid {
+            // Its files stay too: a backup it names may be the only copy of a file.
+            kept.push(pid);
+            continue;
         }
+        // Every copy is written before anything is placed: with one missing, the process
+        // died writing them, and there is nothing to undo but the copies themselves.
+        if dirs.iter().all(|d| copy_ok(d)) {
+            if dirs.iter().any(|d| is_committed(&d.join(&name))) {
+                remove_leftovers(&entries);
+            } else {
+                roll_back(&entries, false);
+            }
+        }
+        dirs.push(dir.to_path_buf());
         for d in &dirs {
-            let _ = fs::remove_file(d.join(&name));
-            sync_dir(d);
+            if copy_ok(d) {
+                let _ = fs::remove_file(d.join(&name));
+                sync_dir(d);
+            }
         }
     }
-    for temp in temps {
-        let _ = fs::remove_file(&temp);
+    for (temp, pid) in temps {
+        if !kept.contains(&pid) {
+            let _ = fs::remove_file(&temp);
+        }
     }
     sync_dir(dir);
+}
+
+/// A regular file this user owns (a backup is a link to the replaced file, whose mode is
+/// what it was).
+fn made_by_me(meta: &fs::Metadata) -> bool {
+    meta.file_type().is_file() && meta.uid() == rustix::process::geteuid().as_raw()
+}
+
+/// A regular file of this user's that nobody else may write.
+fn ours(meta: &fs::Metadata) -> bool {
+    meta.file_type().is_file()
+        && meta.uid() == rustix::process::geteuid().as_raw()
+        && meta.mode() & 0o022 == 0
 }
 
 /// The pid in a name of ours: `.bootsign-PID-N` or `.bootsign-journal-PID-N`.
@@ -582,6 +658,35 @@ mod tests {
         assert!(!a.exists(), "the crashed run's new file is gone");
         assert_eq!(fs::read_to_string(&b).unwrap(), "old b", "the replaced file is back");
         assert_eq!(names(dir.path()), ["b", "c"]);
+    }
+
+    #[test]
+    fn a_journal_that_is_not_ours_or_names_other_files_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "keep").unwrap();
+        let dead = 0x7fff_fff1u32;
+        // A journal asking to move someone's file over the victim, and one asking to remove
+        // the victim by its inode: neither names one of the process's own hidden files.
+        let other = dir.path().join("other");
+        fs::write(&other, "planted").unwrap();
+        let ino = fs::metadata(&victim).unwrap().ino();
+        let text = format!("P\n{ino}\t{}\t{}\t{}\n", other.display(), victim.display(), other.display());
+        let journal = dir.path().join(format!(".bootsign-journal-{dead}-0"));
+        fs::write(&journal, &text).unwrap();
+        fs::set_permissions(&journal, fs::Permissions::from_mode(0o600)).unwrap();
+        recover(dir.path());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(fs::read_to_string(&other).unwrap(), "planted");
+        // A well-formed journal that others may write is not followed either.
+        let t = dir.path().join(format!(".bootsign-{dead}-1"));
+        write_new(&t, b"x", MODE_PUBLIC).unwrap();
+        let text = format!("P\n{ino}\t{}\t{}\t\n", t.display(), victim.display());
+        fs::write(&journal, &text).unwrap();
+        fs::set_permissions(&journal, fs::Permissions::from_mode(0o666)).unwrap();
+        recover(dir.path());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(journal.exists(), "a journal that is not ours is left alone");
     }
 
     #[test]

@@ -329,11 +329,18 @@ pub fn check(
         })),
         None => {
             // The CN is a host name only for an end entity without subjectAltName.
-            if is_end_entity
-                && let Some(cn) = cert.common_name.as_deref()
-                && valid_dns_name(cn)
-            {
-                names.push(Presented::Dns(cn));
+            // A trailing dot is dropped here as the host-name match drops it. A CN that is not
+            // a DNS name cannot match a host, but where dNSName subtrees bind it, it is
+            // refused rather than let through unchecked.
+            if is_end_entity && let Some(cn) = cert.common_name.as_deref() {
+                let bare = cn.strip_suffix('.').unwrap_or(cn);
+                let dns_bound =
+                    nc.permitted.iter().flatten().chain(&nc.excluded).any(|s| matches!(s, Subtree::Dns(_)));
+                if valid_dns_name(bare) {
+                    names.push(Presented::Dns(bare));
+                } else if dns_bound && cert.version == 1 {
+                    return Err(Violation::MalformedName(alloc::format!("CN:{cn}")));
+                }
             }
         }
     }
@@ -397,6 +404,13 @@ fn matches(subtree: &Subtree, name: &Presented<'_>, permitted: bool) -> Result<b
     Ok(match (subtree, name) {
         (Subtree::Dns(c), Presented::Dns(d)) => dns_within(d, c, permitted),
         (Subtree::Ip { addr, mask }, Presented::Ip(ip)) => {
+            // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address for IPv4
+            // subtrees, so it cannot slip past one.
+            let v4 = match ip.len() {
+                16 if ip[..10].iter().all(|b| *b == 0) && ip[10..12] == [0xff, 0xff] => &ip[12..],
+                _ => ip,
+            };
+            let ip = if addr.len() == 4 { v4 } else { ip };
             ip.len() == addr.len() && ip.iter().zip(addr).zip(mask).all(|((a, b), m)| a & m == b & m)
         }
         (Subtree::Directory(c), Presented::Directory(n)) => directory_within(n, c),
@@ -449,6 +463,8 @@ fn dns_within(d: &str, c: &str, permitted: bool) -> bool {
 fn email_within(m: &str, c: &str) -> Result<bool, Violation> {
     let (local, host) =
         m.rsplit_once('@').ok_or_else(|| Violation::MalformedName(alloc::format!("email:{m}")))?;
+    // An absolute host (trailing dot) is the same host.
+    let host = host.strip_suffix('.').unwrap_or(host);
     if local.is_empty() || host.is_empty() {
         return Err(Violation::MalformedName(alloc::format!("email:{m}")));
     }
@@ -520,6 +536,17 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_mapped_addresses_meet_ipv4_subtrees() {
+        let ten = Subtree::Ip { addr: alloc::vec![10, 0, 0, 0], mask: alloc::vec![255, 0, 0, 0] };
+        let mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3];
+        assert!(matches(&ten, &Presented::Ip(&mapped), false).unwrap());
+        assert!(matches(&ten, &Presented::Ip(&[10, 9, 9, 9]), false).unwrap());
+        assert!(!matches(&ten, &Presented::Ip(&[11, 0, 0, 1]), false).unwrap());
+        let other = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 10, 1, 2, 3];
+        assert!(!matches(&ten, &Presented::Ip(&other), false).unwrap());
+    }
+
+    #[test]
     fn masks_and_email() {
         assert!(contiguous(&[255, 255, 0, 0]));
         assert!(contiguous(&[255, 254, 0, 0]));
@@ -530,6 +557,7 @@ mod tests {
         assert!(email_within("a@EXAMPLE.com", "a@example.com").unwrap());
         assert!(!email_within("b@example.com", "a@example.com").unwrap());
         assert!(email_within("nobody", "example.com").is_err());
+        assert!(email_within("a@evil.com.", "evil.com").unwrap(), "a trailing dot is the same host");
     }
 
     #[test]

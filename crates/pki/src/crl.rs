@@ -74,7 +74,7 @@ impl fmt::Display for CrlError {
             Self::BadVersion => f.write_str("the CRL's version does not fit its contents"),
             Self::UnsupportedCriticalExtension(oid) => write!(
                 f,
-                "the CRL has a critical extension bootsign does not process: {} (delta, scoped and indirect CRLs are not supported)",
+                "the CRL has an extension bootsign does not process: {} (delta, scoped and indirect CRLs are not supported)",
                 oid_name(oid)
             ),
             Self::TooManyEntries(n) => write!(f, "the CRL lists {n} certificates, more than {MAX_ENTRIES}"),
@@ -249,6 +249,11 @@ impl<'a> Crl<'a> {
                     let aki = AuthorityKeyIdentifier::from_der(value).map_err(malformed)?;
                     out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
                 }
+                // A delta or scoped CRL is not a complete list, whatever its critical flag says:
+                // read as one, it would pass what it does not cover.
+                oid @ (rfc5280::ID_CE_DELTA_CRL_INDICATOR
+                | rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT
+                | rfc5280::ID_CE_FRESHEST_CRL) => return Err(CrlError::UnsupportedCriticalExtension(oid)),
                 oid if ext.critical => return Err(CrlError::UnsupportedCriticalExtension(oid)),
                 _ => {}
             }
@@ -264,6 +269,12 @@ impl<'a> Crl<'a> {
                     rfc5280::ID_CE_CRL_REASONS => {
                         let reason = CrlReason::from_der(ext.extn_value.as_bytes()).map_err(malformed)?;
                         entry.reason = Some(Reason::from_x509(reason));
+                    }
+                    // An indirect CRL's entries belong to other issuers.
+                    rfc5280::ID_CE_CERTIFICATE_ISSUER => {
+                        return Err(CrlError::UnsupportedCriticalExtension(
+                            rfc5280::ID_CE_CERTIFICATE_ISSUER,
+                        ));
                     }
                     oid if ext.critical => return Err(CrlError::UnsupportedCriticalExtension(oid)),
                     _ => {}
