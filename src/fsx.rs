@@ -182,9 +182,7 @@ impl FileSet {
                 dirs.push(dir);
             }
         }
-        for dir in &dirs {
-            recover(dir);
-        }
+        // `refuse_existing` first recovers each target's directory.
         for (target, _, _, overwrite) in &self.pending {
             refuse_existing(target, *overwrite == Overwrite::Replace)?;
             // The journal holds one path a line, tab-separated: a name it cannot hold

@@ -60,17 +60,10 @@ impl Reason {
         Self::CertificateHold,
     ];
 
-    /// The `ca.idx` spelling (OpenSSL's).
+    /// The `ca.idx` spelling (OpenSSL's), which is RFC 5280's name: the PKI crate's, which
+    /// names every reason a CRL can carry.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Unspecified => "unspecified",
-            Self::KeyCompromise => "keyCompromise",
-            Self::CaCompromise => "CACompromise",
-            Self::AffiliationChanged => "affiliationChanged",
-            Self::Superseded => "superseded",
-            Self::CessationOfOperation => "cessationOfOperation",
-            Self::CertificateHold => "certificateHold",
-        }
+        bootsign_pki::crl::Reason::from_x509(self.code()).name()
     }
 
     /// The reason `ca.idx` spells `name`, compared as OpenSSL compares it (ignoring case).

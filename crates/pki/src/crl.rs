@@ -136,7 +136,8 @@ impl Reason {
         }
     }
 
-    fn from_x509(r: CrlReason) -> Self {
+    /// The reason for an x509-cert `CrlReason` value.
+    pub fn from_x509(r: CrlReason) -> Self {
         match r {
             CrlReason::Unspecified => Self::Unspecified,
             CrlReason::KeyCompromise => Self::KeyCompromise,
