@@ -116,18 +116,28 @@ fn kill_everywhere(
     let calls = file_calls(env, args);
     assert!(calls.len() > 10, "{args:?} made only {} file calls: {calls:?}", calls.len());
     let mut killed = 0;
+    let mut unkilled = Vec::new();
     for (name, nth) in &calls {
         let what = format!("{args:?} killed at {name} #{nth}");
         clean();
         let finished = run_killed(env, args, name, *nth);
         killed += usize::from(!finished);
+        if finished {
+            unkilled.push(format!("{name} #{nth}"));
+        }
         check(&what);
         clean();
         rerun(&what);
     }
-    // Nearly every call is a point where the process died; the last ones may come after
-    // the work is done.
-    assert!(killed + 3 >= calls.len(), "{args:?}: only {killed} of {} runs were killed", calls.len());
+    // Nearly every call is a point where the process died. A run may make a few calls fewer
+    // than the counted one (CI saw 5 of 261 run to the end): those runs were checked like
+    // the others, but most runs must have been killed or the injection is not working.
+    assert!(
+        killed * 20 >= calls.len() * 19,
+        "{args:?}: only {killed} of {} runs were killed; these ran to the end: {unkilled:?}\nthe calls: {calls:?}",
+        calls.len()
+    );
+    eprintln!("{args:?}: ran to the end: {unkilled:?}");
     calls.len()
 }
 
