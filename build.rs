@@ -21,6 +21,7 @@ fn main() {
         "firmware-template/Cargo.toml",
         "firmware-template/Cargo.lock",
         "crates",
+        "examples/default.ipxe",
         ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={watched}");

@@ -75,6 +75,9 @@ pub struct BuildSection {
     /// `--require-fresh-crl`.
     #[serde(default)]
     pub require_fresh_crl: bool,
+    /// `--no-autodhcp`.
+    #[serde(default)]
+    pub no_autodhcp: bool,
     /// `-o`.
     pub out_dir: Option<PathBuf>,
     /// `--output-name`.

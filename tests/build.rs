@@ -47,9 +47,8 @@ fn inspect_shows_exactly_what_was_put_in() {
         "  CN=node1  (SHA-256 ".into(),
         "client key   present (not shown)".into(),
         "crosscert    http://ca.example/auto".into(),
-        "settings     2".into(),
-        "  imgtrust=permanent".into(),
-        "  imgtrust-all=1".into(),
+        "policy\n  autodhcp           on\n  crl-require-fresh  off\n  require-signed     all\n  tls-min            1.2\n"
+            .into(),
         "script".into(),
         "  #!ipxe".into(),
         "  chain http://${next-server}/boot.ipxe".into(),
@@ -76,6 +75,33 @@ fn the_plain_default_image() {
     assert!(
         out.contains("client key   none")
             && out.contains("script       default (dhcp, then chain ${filename})"),
+        "{out}"
+    );
+    // The typed policy, defaults included.
+    assert!(
+        out.contains(
+            "\npolicy\n  autodhcp           on\n  crl-require-fresh  off\n  require-signed     off\n  tls-min            1.2\n"
+        ),
+        "{out}"
+    );
+    // Every policy option reaches the image, as the firmware will read it.
+    env.ok(&[
+        "build",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--output-name",
+        "strict",
+        "--require-signed",
+        "--tls-min",
+        "1.3",
+        "--no-autodhcp",
+    ]);
+    let out = env.ok(&["inspect", "strict.efi"]);
+    assert!(
+        out.contains(
+            "\npolicy\n  autodhcp           off\n  crl-require-fresh  off\n  require-signed     program\n  tls-min            1.3\n"
+        ),
         "{out}"
     );
 }
@@ -329,7 +355,8 @@ fn the_project_file_makes_a_repeatable_build_and_flags_override_it() {
     env.ok(&["build", "--config", "proj/bootsign.toml"]);
     let out = env.ok(&["inspect", "proj/out/node.usb"]);
     assert!(
-        out.contains("imgtrust=permanent") && out.contains("chain http://${next-server}/boot.ipxe"),
+        out.contains("  require-signed     program\n")
+            && out.contains("chain http://${next-server}/boot.ipxe"),
         "{out}"
     );
     env.ok(&["build", "--config", "proj/bootsign.toml", "--efi", "--output-name", "other"]);
@@ -493,9 +520,24 @@ fn inspect_shows_script_control_characters_escaped() {
     )
     .unwrap();
     env.write("made.efi", image);
-    let out = env.ok(&["inspect", "made.efi"]);
+    // A policy the firmware cannot read: shown (escaped), and inspect fails as the
+    // firmware would.
+    let run = env.run(&["inspect", "made.efi"]);
+    let (out, err) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(!run.status.success(), "{out}");
     assert!(out.contains("\n  tls-min\\x1b[8m=1.2\\r\n"), "{out}");
     assert!(out.contains("\ncrosscert    http://ca.example/\\u{2066}x\n"), "{out}");
+    assert!(
+        out.contains("\npolicy       unusable: the policy setting 'tls-min\\x1b[8m' is not one"),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "'made.efi': the firmware will refuse to boot this image: the policy setting 'tls-min\\x1b[8m'"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
 }
 
 /// The FAT file system inside a built image, found by parsing (GPT or El Torito, then

@@ -260,9 +260,28 @@ fn an_unverified_initrd_is_refused_with_imgtrust_all() {
     );
     // The build can demand the same without the script saying so.
     let script = kernel_script(server.port, "").replace("imgverify initrd.img", "echo skipping");
-    let (ok, out, _) = boot(&signed, &script, vec![("imgtrust", "permanent"), ("imgtrust-all", "1")]);
+    let (ok, out, _) = boot(&signed, &script, vec![("require-signed", "all")]);
     assert!(!ok, "{out}");
     assert!(out.contains("initrd 'initrd.img' is not trusted"), "{out}");
+}
+
+#[test]
+fn an_unknown_policy_setting_stops_the_boot_and_is_named() {
+    // A setting the firmware does not know may be a requirement it would not enforce (a
+    // newer bootsign's, or a misspelling): it refuses the image before anything runs.
+    let signed = signed_www(&[]);
+    let script = "#!ipxe\necho SCRIPT-RAN\n";
+    let (ok, out, _) =
+        boot(&signed, script, vec![("require-signed", "all"), ("require-signed-initrds", "on")]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "bootsign: the embedded configuration is unusable: the policy setting 'require-signed-initrds' \
+             is not one this firmware knows"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("SCRIPT-RAN") && !out.contains("DHCP"), "{out}");
 }
 
 /// Only this test serves on port 80 (the seed script's URLs have no port).
@@ -280,7 +299,7 @@ fn the_seed_example_script_runs_unmodified() {
         &payload,
         &ImageConfig {
             script: Some("#!ipxe\necho SEED-CHAIN-OK\n"),
-            settings: vec![("autodhcp", "0")],
+            settings: vec![("autodhcp", "off")],
             ..Default::default()
         },
     );

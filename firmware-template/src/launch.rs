@@ -8,12 +8,16 @@ use alloc::vec::Vec;
 use core::ffi::c_void;
 use core::ptr;
 
+use bootsign_script::Boot;
 use uefi::boot::{self, LoadImageSource};
 use uefi::proto::loaded_image::LoadedImage;
 use uefi::{Guid, Handle, Status, guid};
 use uefi_raw::Boolean;
 use uefi_raw::protocol::device_path::DevicePathProtocol;
 use uefi_raw::protocol::media::LoadFile2Protocol;
+
+use crate::hash::PartialSha256;
+use crate::proof::ImageProof;
 
 const LINUX_EFI_INITRD_MEDIA_GUID: Guid = guid!("5568e427-68fc-4f3d-ac74-ca555231cc68");
 
@@ -150,9 +154,20 @@ impl Drop for Initrd {
     }
 }
 
-/// Starts `image` with `cmdline` and `initrds`. Returns why, when it did not start or
-/// came back.
-pub fn start(image: &[u8], cmdline: &str, initrds: &[&[u8]]) -> String {
+/// Starts what the trust gate admitted: the program with its command line and initrds.
+/// Each image's bytes are taken through [`bootsign_script::Admitted::bytes`], which
+/// re-checks a verified image against its proof: bytes that changed since `imgverify`
+/// are not started. Returns why, when it did not start or came back.
+pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
+    let image = match boot.image().bytes() {
+        Ok(bytes) => bytes,
+        Err(why) => return why,
+    };
+    let initrds = match boot.initrds().iter().map(|i| i.bytes()).collect::<Result<Vec<_>, _>>() {
+        Ok(initrds) => initrds,
+        Err(why) => return why,
+    };
+    let cmdline = boot.image().image().cmdline();
     let handle = match boot::load_image(
         boot::image_handle(),
         LoadImageSource::FromBuffer { buffer: image, file_path: None },

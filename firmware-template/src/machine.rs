@@ -5,8 +5,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bootsign_config::Config;
-use bootsign_pki::cms::{SignedData, Trust, Verified, decode_pem_or_der, verify};
+use bootsign_config::{Config, Policy, TlsMin};
+use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
 use bootsign_pki::text::escape;
 use bootsign_pki::{Crl, Fingerprint, HashAlgorithm, MultiHasher, Revocation};
 use bootsign_script::{Boot, Machine};
@@ -16,6 +16,7 @@ use uefi::runtime::{self, ResetType};
 use crate::clock::Clock;
 use crate::hash::PartialSha256;
 use crate::net::Net;
+use crate::proof::ImageProof;
 
 /// The machine the script runs on.
 pub struct Firmware {
@@ -32,14 +33,14 @@ pub struct Firmware {
     dns_override: Option<smoltcp::wire::Ipv4Address>,
     /// The embedded CRLs, parsed at start-up (a damaged one stops the boot there).
     crls: Vec<Crl<'static>>,
-    /// Whether a CRL past its nextUpdate refuses everything its issuer signed.
-    require_fresh_crls: bool,
+    /// What the build decided.
+    policy: Policy,
 }
 
 impl Firmware {
     /// The firmware with its embedded configuration; the NIC is opened on first use.
     /// Fails when an embedded CRL cannot be read: revocations must not be lost quietly.
-    pub fn new(clock: Clock, config: Config<'static>) -> Result<Self, String> {
+    pub fn new(clock: Clock, config: Config<'static>, policy: Policy) -> Result<Self, String> {
         let anchors = config.anchors.iter().map(|a| Fingerprint(*a)).collect();
         let crls = config
             .crls
@@ -47,7 +48,6 @@ impl Firmware {
             .enumerate()
             .map(|(i, der)| Crl::parse(der).map_err(|e| alloc::format!("embedded CRL {}: {e}", i + 1)))
             .collect::<Result<Vec<_>, _>>()?;
-        let require_fresh_crls = config.setting("crl-require-fresh") == Some("1");
         Ok(Self {
             clock,
             config,
@@ -57,12 +57,12 @@ impl Firmware {
             tls: None,
             dns_override: None,
             crls,
-            require_fresh_crls,
+            policy,
         })
     }
 
     fn revocation(&self) -> Revocation<'_> {
-        Revocation { crls: &self.crls, require_fresh: self.require_fresh_crls }
+        Revocation { crls: &self.crls, require_fresh: self.policy.crl_require_fresh }
     }
 
     /// Every interface, opened on first use.
@@ -133,21 +133,18 @@ impl Firmware {
             alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
             &crate::aes_gcm_ni::aeads().unwrap_or_default(),
         );
-        match self.config.setting("tls-min") {
-            Some("1.3") => config.set_min_version(bootsign_tls::TlsVersion::Tls13),
-            Some("1.1") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls11)),
-            Some("1.0") => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls10)),
-            Some("1.2") | None => {}
-            Some(other) => {
-                return Err(alloc::format!("the image's tls-min setting '{other}' is not a TLS version"));
-            }
+        match self.policy.tls_min {
+            TlsMin::Tls13 => config.set_min_version(bootsign_tls::TlsVersion::Tls13),
+            TlsMin::Tls12 => {}
+            TlsMin::Tls11 => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls11)),
+            TlsMin::Tls10 => config.set_legacy_min(Some(bootsign_tls::LegacyVersion::Tls10)),
         }
         let certs: Vec<Vec<u8>> = self.config.certs.iter().map(|c| c.to_vec()).collect();
         config
             .add_certificates(certs.iter().cloned())
             .map_err(|e| alloc::format!("embedded certificates: {e}"))?;
         config
-            .add_crls(self.config.crls.iter().map(|c| c.to_vec()), self.require_fresh_crls)
+            .add_crls(self.config.crls.iter().map(|c| c.to_vec()), self.policy.crl_require_fresh)
             .map_err(|e| alloc::format!("embedded CRLs: {e}"))?;
         if let Some(key) = self.config.key {
             // The image format puts the key's own certificate first.
@@ -160,7 +157,7 @@ impl Firmware {
 }
 
 impl Machine for Firmware {
-    type Proof = Verified;
+    type Proof = ImageProof;
     type Meta = PartialSha256;
 
     fn print(&mut self, text: &str) {
@@ -209,7 +206,7 @@ impl Machine for Firmware {
         fetched: &PartialSha256,
         signature: &[u8],
         signer: Option<&str>,
-    ) -> Result<(Verified, String), String> {
+    ) -> Result<(ImageProof, String), String> {
         let started = self.clock.now_ms();
         let time = self
             .clock
@@ -236,7 +233,7 @@ impl Machine for Firmware {
         let who =
             verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;
-        Ok((verified, alloc::format!("signed by {who}, {ms} ms")))
+        Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
     }
 
     fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
@@ -253,27 +250,24 @@ impl Machine for Firmware {
         Ok(())
     }
 
-    fn boot(&mut self, boot: Boot<'_, Verified, PartialSha256>) -> String {
-        let image = boot.image();
-        let initrds: Vec<&[u8]> = boot.initrds().iter().map(|i| i.data.as_slice()).collect();
+    fn boot(&mut self, boot: Boot<'_, ImageProof, PartialSha256>) -> String {
+        let image = boot.image().image();
+        let initrds = boot.initrds().len();
         crate::println!(
-            "Booting {} ({} bytes){}{}",
-            escape(&image.name),
-            image.data.len(),
-            if initrds.is_empty() {
+            "Booting {} ({} bytes, {}){}{}",
+            escape(image.name()),
+            image.len(),
+            if boot.image().is_verified() { "verified" } else { "not verified" },
+            if initrds == 0 { String::new() } else { alloc::format!(" with {initrds} initrd(s)") },
+            if image.cmdline().is_empty() {
                 String::new()
             } else {
-                alloc::format!(" with {} initrd(s)", initrds.len())
-            },
-            if image.cmdline.is_empty() {
-                String::new()
-            } else {
-                alloc::format!(": {}", escape(&image.cmdline))
+                alloc::format!(": {}", escape(image.cmdline()))
             }
         );
         // The started program gets the NICs (and the platform's network stack) back.
         self.nets = None;
-        crate::launch::start(&image.data, &image.cmdline, &initrds)
+        crate::launch::start(&boot)
     }
 
     fn sleep(&mut self, seconds: u64) {

@@ -28,12 +28,14 @@ mod launch;
 mod machine;
 mod net;
 mod pci;
+mod proof;
 mod rng;
 mod sha256_ni;
 
 use alloc::string::String;
 use uefi::prelude::*;
 
+use bootsign_config::RequireSigned;
 use bootsign_script::{Interpreter, TrustPolicy};
 
 /// Lets `bootsign inspect` tell which firmware an image carries. The banner reads the
@@ -47,8 +49,9 @@ fn version() -> &'static str {
     marker.get(26..marker.len() - 1).unwrap_or("?")
 }
 
-/// The script run when the image embeds none.
-const DEFAULT_SCRIPT: &str = "#!ipxe\ndhcp\nchain ${filename}\n";
+/// The script run when the image embeds none: `examples/default.ipxe`, which the script
+/// crate's tests run.
+const DEFAULT_SCRIPT: &str = include_str!("../../examples/default.ipxe");
 
 #[entry]
 fn main() -> Status {
@@ -79,11 +82,14 @@ fn banner() {
 fn run() -> Result<(), String> {
     let clock = clock::Clock::calibrate();
     let cfg = config::load()?;
+    // An unknown policy name or value stops here: it may be a requirement this firmware
+    // would otherwise not enforce.
+    let policy = cfg.policy().map_err(|e| alloc::format!("the embedded configuration is unusable: {e}"))?;
     // Trust the build demands can never be relaxed by a script.
     let trust = TrustPolicy {
-        required: cfg.setting("imgtrust").is_some(),
-        permanent: cfg.setting("imgtrust").is_some(),
-        all_images: cfg.setting("imgtrust-all") == Some("1"),
+        required: policy.require_signed != RequireSigned::Off,
+        permanent: policy.require_signed != RequireSigned::Off,
+        all_images: policy.require_signed == RequireSigned::All,
     };
     println!(
         "bootsign: {} trusted root(s), {} certificate(s){}{}{}",
@@ -102,12 +108,13 @@ fn run() -> Result<(), String> {
         }
     );
     let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
-    let autodhcp = cfg.setting("autodhcp") != Some("0");
-    let machine = machine::Firmware::new(clock, cfg)?;
+    let machine = machine::Firmware::new(clock, cfg, policy)?;
     let mut interp = Interpreter::new(machine, trust);
     // Like iPXE's autoboot, configure the network first, so scripts can use
     // ${next-server} and friends without a `dhcp` line; a script's own `dhcp` renews.
-    if autodhcp && let Err(e) = interp.run("dhcp\n", None) {
+    if policy.autodhcp
+        && let Err(e) = interp.run("dhcp\n", None)
+    {
         println!("bootsign: {}; continuing without a network configuration", e.message);
     }
     match interp.run(script, None) {

@@ -258,6 +258,11 @@ impl DmaBuffer {
         self.host.as_ptr()
     }
 
+    /// Its length in bytes (whole pages).
+    pub fn len(&self) -> usize {
+        self.pages * 4096
+    }
+
     /// Keeps the memory mapped and allocated for good: for a device that could not be
     /// stopped and may still write to it.
     pub fn leak(&mut self) {

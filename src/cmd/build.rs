@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use bootsign_config::Config;
+use bootsign_config::{Config, Policy, RequireSigned, TlsMin};
 use clap::Args as ClapArgs;
 
 use super::Ctx;
@@ -86,6 +86,10 @@ pub struct Args {
     /// Also require every initrd and module to be verified (implies --require-signed).
     #[arg(long)]
     pub require_signed_initrd: bool,
+    /// Do not configure the network by DHCP before the script runs (the script's own
+    /// `dhcp` or `ifconf` does it).
+    #[arg(long)]
+    pub no_autodhcp: bool,
     /// Output directory [default: the project file's out-dir, else .].
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -112,7 +116,7 @@ struct Inputs {
     certs: Vec<Vec<u8>>,
     key: Option<Vec<u8>>,
     script: Option<String>,
-    settings: Vec<(String, String)>,
+    policy: Policy,
     crls: Vec<crate::trust::CrlFile>,
     /// The subject of the client key's certificate, for the summary.
     key_subject: String,
@@ -182,18 +186,20 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
         }
     };
     let script = args.embed.as_deref().map(read_script).transpose()?;
-    let mut settings = Vec::new();
-    if args.require_signed || args.require_signed_initrd {
-        settings.push(("imgtrust".to_string(), "permanent".to_string()));
-    }
-    if args.require_signed_initrd {
-        settings.push(("imgtrust-all".to_string(), "1".to_string()));
-    }
+    let mut policy = Policy {
+        require_signed: if args.require_signed_initrd {
+            RequireSigned::All
+        } else if args.require_signed {
+            RequireSigned::Program
+        } else {
+            RequireSigned::Off
+        },
+        autodhcp: !args.no_autodhcp,
+        ..Policy::DEFAULT
+    };
     if let Some(v) = &args.tls_min {
-        match v.as_str() {
-            "1.0" | "1.1" | "1.2" | "1.3" => settings.push(("tls-min".to_string(), v.clone())),
-            other => bail!("--tls-min '{other}' is not a TLS version (1.0, 1.1, 1.2 or 1.3)"),
-        }
+        policy.tls_min = TlsMin::parse(v)
+            .ok_or_else(|| anyhow::anyhow!("--tls-min '{v}' is not a TLS version (1.0, 1.1, 1.2 or 1.3)"))?;
     }
     if let Some(url) = &args.crosscert
         && let Err(e) = bootsign_http::Url::parse(url)
@@ -207,9 +213,9 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
         if crls.is_empty() {
             bail!("--require-fresh-crl needs at least one --crl");
         }
-        settings.push(("crl-require-fresh".to_string(), "1".to_string()));
+        policy.crl_require_fresh = true;
     }
-    Ok(Inputs { anchors, certs, key, script, settings, crls, key_subject })
+    Ok(Inputs { anchors, certs, key, script, policy, crls, key_subject })
 }
 
 /// The embedded key is copied into every image, which then goes to TFTP and HTTP servers:
@@ -315,6 +321,7 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<ProjectUse>)
     on(&mut used, "require-signed", &mut args.require_signed, b.require_signed);
     on(&mut used, "require-signed-initrd", &mut args.require_signed_initrd, b.require_signed_initrd);
     on(&mut used, "require-fresh-crl", &mut args.require_fresh_crl, b.require_fresh_crl);
+    on(&mut used, "no-autodhcp", &mut args.no_autodhcp, b.no_autodhcp);
     Ok((args, Some((path, used))))
 }
 
@@ -360,7 +367,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         certs: inputs.certs.iter().map(Vec::as_slice).collect(),
         key: inputs.key.as_deref(),
         script: inputs.script.as_deref(),
-        settings: inputs.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        settings: inputs.policy.settings(),
         crosscert: args.crosscert.as_deref(),
         crls: inputs.crls.iter().map(|c| c.der.as_slice()).collect(),
     };
@@ -406,6 +413,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     );
     eprintln!("  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    let policy: Vec<String> = inputs.policy.settings().iter().map(|(n, v)| format!("{n} {v}")).collect();
+    eprintln!(
+        "  policy       {}",
+        if policy.is_empty() { "the defaults (see bootsign inspect)".to_string() } else { policy.join(", ") }
+    );
     for file in &inputs.crls {
         let crl = file.parse()?;
         eprintln!(

@@ -97,9 +97,21 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     }
-    println!("settings     {}", cfg.settings.len());
-    for (n, v) in &cfg.settings {
-        println!("  {}={}", escape(n), escape(v));
+    // The policy as the firmware reads it; one it cannot read stops the boot.
+    let policy = cfg.policy();
+    match &policy {
+        Ok(p) => {
+            println!("policy");
+            for (n, v) in p.entries() {
+                println!("  {n:<18} {v}");
+            }
+        }
+        Err(e) => {
+            println!("policy       unusable: {}", escape(&e.to_string()));
+            for (n, v) in &cfg.settings {
+                println!("  {}={}", escape(n), escape(v));
+            }
+        }
     }
     match cfg.script {
         None => println!("script       default (dhcp, then chain ${{filename}})"),
@@ -110,6 +122,9 @@ pub fn run(args: Args) -> Result<()> {
                 println!("  {}", escape(line));
             }
         }
+    }
+    if let Err(e) = policy {
+        anyhow::bail!("{name}: the firmware will refuse to boot this image: {}", escape(&e.to_string()));
     }
     Ok(())
 }

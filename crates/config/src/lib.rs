@@ -14,8 +14,9 @@
 //! ```
 //!
 //! Record types: 1 trust anchor (32-byte SHA-256 fingerprint), 2 certificate (DER),
-//! 3 private key (PKCS#8 DER, at most one), 4 script (UTF-8, at most one), 5 setting
-//! (`name` NUL `value`, UTF-8), 6 cross-certificate base URL (at most one), 7 CRL (DER).
+//! 3 private key (PKCS#8 DER, at most one), 4 script (UTF-8, at most one), 5 policy
+//! setting (`name` NUL `value`, UTF-8; names and values are owned by [`policy`] and read
+//! with [`Config::policy`]), 6 cross-certificate base URL (at most one), 7 CRL (DER).
 //! Decoding
 //! checks every length before use and rejects unknown types, duplicates of single
 //! records, records out of order (so every configuration has exactly one encoding),
@@ -26,8 +27,12 @@
 
 extern crate alloc;
 
+pub mod policy;
+
 use alloc::vec::Vec;
 use core::fmt;
+
+pub use policy::{Policy, PolicyError, RequireSigned, TlsMin};
 
 /// The format's magic bytes.
 pub const MAGIC: [u8; 8] = *b"BOOTSIGN";
@@ -55,7 +60,8 @@ pub struct Config<'a> {
     pub key: Option<&'a [u8]>,
     /// The embedded boot script.
     pub script: Option<&'a str>,
-    /// Named settings (`name`, `value`), in order.
+    /// The policy's setting records (`name`, `value`) as stored: write them with
+    /// [`Policy::settings`] and read them with [`Config::policy`], never by name.
     pub settings: Vec<(&'a str, &'a str)>,
     /// Base URL of the cross-certificate server.
     pub crosscert: Option<&'a str>,
@@ -246,9 +252,14 @@ impl<'a> Config<'a> {
         Ok(out)
     }
 
-    /// The value of setting `name` (the last one wins).
-    pub fn setting(&self, name: &str) -> Option<&'a str> {
-        self.settings.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    /// The policy the setting records make; an unknown name or value is an error.
+    pub fn policy(&self) -> Result<Policy, PolicyError> {
+        Policy::from_settings(&self.settings)
+    }
+
+    /// Replaces the setting records with those of `policy`.
+    pub fn set_policy(&mut self, policy: &Policy) {
+        self.settings = policy.settings();
     }
 }
 
@@ -270,7 +281,7 @@ mod tests {
             certs: alloc::vec![&b"\x30\x03\x02\x01\x01"[..]],
             key: Some(b"\x30\x00"),
             script: Some("#!ipxe\ndhcp\nchain http://${next-server}/boot.ipxe\n"),
-            settings: alloc::vec![("require-signed-initrd", "1"), ("tls-min", "1.2")],
+            settings: alloc::vec![("require-signed", "all"), ("tls-min", "1.3")],
             crosscert: Some("http://ca.example/auto"),
             crls: alloc::vec![&b"\x30\x03\x02\x01\x02"[..]],
         }
@@ -282,7 +293,9 @@ mod tests {
         let bytes = cfg.encode().unwrap();
         assert_eq!(&bytes[..8], b"BOOTSIGN");
         assert_eq!(Config::decode(&bytes).unwrap(), cfg);
-        assert_eq!(Config::decode(&bytes).unwrap().setting("tls-min"), Some("1.2"));
+        let policy = Config::decode(&bytes).unwrap().policy().unwrap();
+        assert_eq!(policy.tls_min, TlsMin::Tls13);
+        assert_eq!(policy.require_signed, RequireSigned::All);
         let empty = Config::default().encode().unwrap();
         assert_eq!(empty.len(), HEADER_LEN);
         assert_eq!(Config::decode(&empty).unwrap(), Config::default());

@@ -12,6 +12,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::gate::{self, Boot, Proof, Role, TrustPolicy};
+use crate::image::{Image, ImageKind};
 use crate::lex::{Line, expand, lines, tokens};
 
 /// Deepest nesting of chained scripts.
@@ -19,9 +21,10 @@ pub const MAX_DEPTH: usize = 8;
 
 /// What the firmware provides to scripts.
 pub trait Machine {
-    /// Proof that an image's signature verified (the firmware uses the PKI crate's
-    /// `cms::Verified`, which nothing else can construct).
-    type Proof;
+    /// Proof that an image's signature verified over its bytes (the firmware uses the PKI
+    /// crate's `cms::Verified`, which nothing else can construct); the launch path
+    /// re-checks the bytes against it ([`gate::Admitted::bytes`]).
+    type Proof: Proof;
     /// What the machine records about an image when it fetches it.
     type Meta;
 
@@ -50,7 +53,8 @@ pub trait Machine {
         signer: Option<&str>,
     ) -> Result<(Self::Proof, String), String>;
     /// Starts `boot.image` (an EFI program or Linux kernel) with its command line and
-    /// initrds. Returns only if starting failed (or the program returned), with why.
+    /// initrds, taking each one's bytes through [`gate::Admitted::bytes`]. Returns only
+    /// if starting failed (or the program returned), with why.
     fn boot(&mut self, boot: Boot<'_, Self::Proof, Self::Meta>) -> String;
     /// Waits.
     fn sleep(&mut self, seconds: u64);
@@ -65,78 +69,6 @@ pub trait Machine {
         let _ = (name, value);
         Ok(())
     }
-}
-
-/// What an image is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImageKind {
-    /// Fetched without a role (`imgfetch`, a signature).
-    Other,
-    /// Selected to boot (`kernel`, `chain`).
-    Executable,
-    /// An initial ramdisk (`initrd`).
-    Initrd,
-    /// A module (`module`), handed over like an initrd.
-    Module,
-}
-
-/// A downloaded image.
-pub struct Image<P, D = ()> {
-    /// Its name: `--name`, else the last part of the URI.
-    pub name: String,
-    /// Where it came from.
-    pub uri: String,
-    /// The bytes.
-    pub data: Vec<u8>,
-    /// Its command line.
-    pub cmdline: String,
-    /// Its role.
-    pub kind: ImageKind,
-    /// Set by `imgverify` when its signature verified.
-    pub proof: Option<P>,
-    /// What the machine recorded when fetching it.
-    pub meta: D,
-}
-
-impl<P, D> fmt::Debug for Image<P, D> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Image")
-            .field("name", &self.name)
-            .field("uri", &self.uri)
-            .field("len", &self.data.len())
-            .field("cmdline", &self.cmdline)
-            .field("kind", &self.kind)
-            .field("verified", &self.proof.is_some())
-            .finish()
-    }
-}
-
-/// The image to start and the initrds to give it. Only the trust gate makes one.
-pub struct Boot<'a, P, D = ()> {
-    image: &'a Image<P, D>,
-    initrds: Vec<&'a Image<P, D>>,
-}
-
-impl<'a, P, D> Boot<'a, P, D> {
-    /// The program or kernel.
-    pub fn image(&self) -> &'a Image<P, D> {
-        self.image
-    }
-    /// Initrds (and modules), in the order they were loaded.
-    pub fn initrds(&self) -> &[&'a Image<P, D>] {
-        &self.initrds
-    }
-}
-
-/// `imgtrust` state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TrustPolicy {
-    /// Executing an unverified image is an error.
-    pub required: bool,
-    /// `required` can no longer be turned off.
-    pub permanent: bool,
-    /// Every image handed to the program (initrds, modules) must be verified too.
-    pub all_images: bool,
 }
 
 /// A script failed.
@@ -561,21 +493,17 @@ impl<M: Machine> Interpreter<M> {
     }
 
     /// Runs image `index`: a script is interpreted, anything else is booted. The trust
-    /// gate is here, and only here is a [`Boot`] made.
+    /// gate decides both ([`gate::admit`], [`gate::boot`]).
     fn execute(&mut self, index: usize) -> Outcome {
         let img = &self.images[index];
-        if self.trust.required && img.proof.is_none() {
-            return Err(format!(
-                "image '{}' is not trusted: imgtrust requires a verified image (run imgverify first)",
-                img.name
-            ));
-        }
+        let admitted = gate::admit(&self.trust, img, Role::Program)?;
         if img.data.starts_with(b"#!ipxe") {
             if self.depth >= MAX_DEPTH {
                 return Err(format!("scripts chained more than {MAX_DEPTH} deep"));
             }
-            let text =
-                core::str::from_utf8(&img.data).map_err(|_| "the script is not UTF-8 text")?.to_string();
+            let text = core::str::from_utf8(admitted.bytes()?)
+                .map_err(|_| "the script is not UTF-8 text")?
+                .to_string();
             let uri = img.uri.clone();
             self.images.remove(index);
             self.depth += 1;
@@ -587,18 +515,7 @@ impl<M: Machine> Interpreter<M> {
                 Err(e) => Err(format!("in {uri}: {e}")),
             };
         }
-        let initrds: Vec<&Image<M::Proof, M::Meta>> =
-            self.images.iter().filter(|i| matches!(i.kind, ImageKind::Initrd | ImageKind::Module)).collect();
-        if self.trust.required
-            && self.trust.all_images
-            && let Some(bad) = initrds.iter().find(|i| i.proof.is_none())
-        {
-            return Err(format!(
-                "initrd '{}' is not trusted: imgtrust --all requires every image to be verified (run imgverify first)",
-                bad.name
-            ));
-        }
-        let boot = Boot { image: &self.images[index], initrds };
+        let boot: Boot<'_, M::Proof, M::Meta> = gate::boot(&self.trust, &self.images[index], &self.images)?;
         Err(self.machine.boot(boot))
     }
 }

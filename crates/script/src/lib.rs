@@ -4,15 +4,20 @@
 //!
 //! Security decisions are types: an image carries the proof its signature verified
 //! (`M::Proof`, which the firmware sets to the PKI crate's `cms::Verified`, a value only
-//! the verifier can make), and [`Machine::boot`] receives a [`Boot`] that only the trust
-//! gate in this crate constructs, after `imgtrust` has been honoured.
+//! the verifier can make, over these bytes), and [`Machine::boot`] receives a [`Boot`]
+//! that only the trust gate ([`gate`]) constructs, after `imgtrust` has been honoured;
+//! the bytes to start come out of it only re-checked against the proof.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
+pub mod gate;
+pub mod image;
 pub mod interp;
 pub mod lex;
 
-pub use interp::{Boot, Image, ImageKind, Interpreter, Machine, ScriptError, TrustPolicy, interface_index};
+pub use gate::{Admitted, Boot, Decision, Proof, TrustPolicy};
+pub use image::{Image, ImageKind};
+pub use interp::{Interpreter, Machine, ScriptError, interface_index};

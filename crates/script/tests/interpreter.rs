@@ -2,7 +2,16 @@
 
 use std::collections::HashMap;
 
-use bootsign_script::{Boot, Interpreter, Machine, TrustPolicy};
+use bootsign_script::{Boot, Interpreter, Machine, Proof, TrustPolicy};
+
+/// The test's proof: a copy of the bytes whose signature "verified".
+struct Signed(Vec<u8>);
+
+impl Proof for Signed {
+    fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
+        if bytes == self.0 { Ok(()) } else { Err("the bytes differ".into()) }
+    }
+}
 
 /// Records every call; serves files from a map; "verifies" a signature when it equals
 /// `b"good signature of " + data`.
@@ -11,6 +20,11 @@ struct Recorder {
     files: HashMap<String, Vec<u8>>,
     out: String,
     booted: Vec<(String, String, Vec<String>)>,
+    /// What each boot started: the program's bytes as the launch path took them.
+    started: Vec<Vec<u8>>,
+    /// Makes `verify` hand back a proof over other bytes, as if the image had changed
+    /// between verification and launch.
+    proof_of_other_bytes: bool,
     dhcp_calls: usize,
     changed: Vec<(String, Option<String>)>,
     /// The interface that answers a `dhcp` without one (None: the default, net0).
@@ -18,7 +32,7 @@ struct Recorder {
 }
 
 impl Machine for Recorder {
-    type Proof = ();
+    type Proof = Signed;
     type Meta = ();
 
     fn print(&mut self, text: &str) {
@@ -46,16 +60,32 @@ impl Machine for Recorder {
         _meta: &(),
         signature: &[u8],
         _signer: Option<&str>,
-    ) -> Result<((), String), String> {
+    ) -> Result<(Signed, String), String> {
         if signature == [&b"good signature of "[..], data].concat() {
-            Ok(((), "CN=test signer".into()))
+            let mut covered = data.to_vec();
+            if self.proof_of_other_bytes {
+                covered.push(0);
+            }
+            Ok((Signed(covered), "CN=test signer".into()))
         } else {
             Err("the signature does not verify".into())
         }
     }
-    fn boot(&mut self, boot: Boot<'_, ()>) -> String {
-        let initrds = boot.initrds().iter().map(|i| i.name.clone()).collect();
-        self.booted.push((boot.image().name.clone(), boot.image().cmdline.clone(), initrds));
+    fn boot(&mut self, boot: Boot<'_, Signed>) -> String {
+        // As the firmware's launcher: every image's bytes through the gate's re-check.
+        let program = match boot.image().bytes() {
+            Ok(b) => b.to_vec(),
+            Err(e) => return e,
+        };
+        for initrd in boot.initrds() {
+            if let Err(e) = initrd.bytes() {
+                return e;
+            }
+        }
+        let initrds = boot.initrds().iter().map(|i| i.image().name().to_string()).collect();
+        let image = boot.image().image();
+        self.booted.push((image.name().to_string(), image.cmdline().to_string(), initrds));
+        self.started.push(program);
         "the kernel returned".into()
     }
     fn sleep(&mut self, _seconds: u64) {}
@@ -154,6 +184,24 @@ fn imgtrust_all_covers_initrds() {
     let mut i = Interpreter::new(machine(files), TrustPolicy::default());
     let err = i.run(&script.replace("imgtrust --all", "imgtrust"), None).unwrap_err();
     assert_eq!(err.message, "the kernel returned");
+}
+
+#[test]
+fn the_launch_path_refuses_bytes_the_proof_does_not_cover() {
+    let kernel = b"MZ kernel".to_vec();
+    let files: &[(&str, &[u8])] = &[("http://s/k", &kernel), ("http://s/k.sig", &signed(&kernel))];
+    let script = "kernel http://s/k\nimgverify k http://s/k.sig\nboot\n";
+    // The proof is over other bytes than those the launcher is about to start.
+    let mut m = machine(files);
+    m.proof_of_other_bytes = true;
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let err = i.run(script, None).unwrap_err();
+    assert!(err.message.contains("image 'k' is not the image that was verified: the bytes differ"), "{err}");
+    assert!(i.machine.started.is_empty());
+    // With a proof over the same bytes, those bytes are what is started.
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    assert_eq!(i.run(script, None).unwrap_err().message, "the kernel returned");
+    assert_eq!(i.machine.started, vec![kernel]);
 }
 
 #[test]

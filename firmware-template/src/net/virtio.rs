@@ -105,12 +105,123 @@ const NET_HDR_MODERN: usize = 12;
 const SLOT: usize = 2048;
 const PAGE: usize = 4096;
 
+/// A descriptor (virtio 1.0, 2.4.5), as the device reads it.
+#[repr(C)]
+struct Descriptor {
+    addr: u64,
+    len: u32,
+    flags: u16,
+    next: u16,
+}
+
+/// An element of the used ring: which descriptor chain, and how many bytes the device
+/// wrote into it.
+#[repr(C)]
+struct UsedElem {
+    id: u32,
+    len: u32,
+}
+
+/// The header both rings start with: flags, then the index of the next entry to be
+/// written.
+#[repr(C)]
+struct RingHeader {
+    flags: u16,
+    idx: u16,
+}
+
+const _: () =
+    assert!(size_of::<Descriptor>() == 16 && size_of::<UsedElem>() == 8 && size_of::<RingHeader>() == 4);
+
+/// A typed view of one virtqueue's memory: `size` descriptors, the available ring after
+/// them, the used ring at `used_offset`. Every entry index is checked against `size` in
+/// all builds (an out-of-range index is a driver bug, and a panic beats writing DMA
+/// memory that is not the queue's); every access is volatile, since the device reads and
+/// writes the same memory.
+struct RingView {
+    size: u16,
+    descriptors: *mut Descriptor,
+    avail: *mut RingHeader,
+    used: *mut RingHeader,
+}
+
+impl RingView {
+    /// The view of a ring of `size` entries at `base`, the used ring at `used_offset`.
+    ///
+    /// # Safety
+    /// `base` must point at a zeroed or live ring allocation of at least
+    /// `used_offset + 4 + 8 * size` bytes, with `used_offset >= 16 * size + 6 + 2 * size`,
+    /// aligned to 4 KiB, that outlives the view.
+    unsafe fn new(base: *mut u8, size: u16, used_offset: usize) -> Self {
+        let n = usize::from(size);
+        assert!(used_offset >= 16 * n + 6 + 2 * n && used_offset.is_multiple_of(4));
+        // SAFETY: all three offsets lie inside the allocation, per the contract.
+        unsafe {
+            Self {
+                size,
+                descriptors: base.cast(),
+                avail: base.add(16 * n).cast(),
+                used: base.add(used_offset).cast(),
+            }
+        }
+    }
+
+    fn check(&self, i: u16) -> usize {
+        assert!(i < self.size, "virtqueue index {i} out of range (size {})", self.size);
+        usize::from(i)
+    }
+
+    fn set_descriptor(&self, i: u16, addr: u64, len: u32, flags: u16) {
+        let i = self.check(i);
+        // SAFETY: `i < size`, so the descriptor lies in the allocation.
+        unsafe { self.descriptors.add(i).write_volatile(Descriptor { addr, len, flags, next: 0 }) };
+    }
+
+    fn set_descriptor_len(&self, i: u16, len: u32) {
+        let i = self.check(i);
+        // SAFETY: as in `set_descriptor`.
+        unsafe { ptr::addr_of_mut!((*self.descriptors.add(i)).len).write_volatile(len) };
+    }
+
+    fn set_avail_flags(&self, flags: u16) {
+        // SAFETY: the available ring's header lies in the allocation.
+        unsafe { ptr::addr_of_mut!((*self.avail).flags).write_volatile(flags) };
+    }
+
+    fn set_avail_entry(&self, slot: u16, id: u16) {
+        let slot = self.check(slot);
+        // SAFETY: entry `slot < size` follows the available ring's header.
+        unsafe { self.avail.add(1).cast::<u16>().add(slot).write_volatile(id) };
+    }
+
+    fn set_avail_idx(&self, idx: u16) {
+        // SAFETY: as in `set_avail_flags`.
+        unsafe { ptr::addr_of_mut!((*self.avail).idx).write_volatile(idx) };
+    }
+
+    fn used_flags(&self) -> u16 {
+        // SAFETY: the used ring's header lies in the allocation.
+        unsafe { ptr::addr_of!((*self.used).flags).read_volatile() }
+    }
+
+    fn used_idx(&self) -> u16 {
+        // SAFETY: as in `used_flags`.
+        unsafe { ptr::addr_of!((*self.used).idx).read_volatile() }
+    }
+
+    fn used_entry(&self, slot: u16) -> UsedElem {
+        let slot = self.check(slot);
+        // SAFETY: entry `slot < size` follows the used ring's header.
+        unsafe { self.used.add(1).cast::<UsedElem>().add(slot).read_volatile() }
+    }
+}
+
 /// One virtqueue in DMA memory, and the driver's view of its indices.
 struct Queue {
     index: u16,
     size: u16,
     ring: DmaBuffer,
-    used_offset: usize,
+    view: RingView,
     /// Packet buffers, `SLOT` bytes per descriptor.
     buffers: DmaBuffer,
     /// The next available-ring index to publish.
@@ -132,75 +243,49 @@ impl Queue {
         buffers: DmaBuffer,
         flags: u16,
     ) -> Self {
-        let queue =
-            Self { index, size, ring, used_offset, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
-        // SAFETY: the available ring's flags field, right after the descriptors, inside
-        // the ring allocation; the device is not using the queue yet.
-        unsafe {
-            ptr::write_volatile(queue.base().add(16 * usize::from(size)).cast::<u16>(), AVAIL_F_NO_INTERRUPT);
-        }
+        assert!(ring.len() >= used_offset + 4 + 8 * usize::from(size));
+        assert!(buffers.len() >= SLOT * usize::from(size));
+        // SAFETY: `ring` is a zeroed, page-aligned DMA allocation of the size checked
+        // above, owned by the queue with the view.
+        let view = unsafe { RingView::new(ring.ptr(), size, used_offset) };
+        let queue = Self { index, size, ring, view, buffers, avail_idx: 0, used_seen: 0, notify_at: 0 };
+        queue.view.set_avail_flags(AVAIL_F_NO_INTERRUPT);
         for i in 0..size {
-            queue.set_desc(i, queue.buffers.device_addr + u64::from(i) * SLOT as u64, SLOT as u32, flags);
+            queue.view.set_descriptor(
+                i,
+                queue.buffers.device_addr + u64::from(i) * SLOT as u64,
+                SLOT as u32,
+                flags,
+            );
         }
         queue
     }
 
-    fn base(&self) -> *mut u8 {
-        self.ring.ptr()
-    }
-
-    fn set_desc(&self, i: u16, addr: u64, len: u32, flags: u16) {
-        debug_assert!(i < self.size);
-        // SAFETY: descriptor `i` lies in the ring allocation (16 bytes each, `size` of
-        // them at offset 0); volatile because the device reads it.
-        unsafe {
-            let d = self.base().add(16 * usize::from(i));
-            ptr::write_volatile(d.cast::<u64>(), addr);
-            ptr::write_volatile(d.add(8).cast::<u32>(), len);
-            ptr::write_volatile(d.add(12).cast::<u16>(), flags);
-            ptr::write_volatile(d.add(14).cast::<u16>(), 0);
-        }
-    }
-
     fn set_desc_len(&self, i: u16, len: u32) {
-        // SAFETY: as in `set_desc`.
-        unsafe { ptr::write_volatile(self.base().add(16 * usize::from(i) + 8).cast::<u32>(), len) };
+        self.view.set_descriptor_len(i, len);
     }
 
     /// Puts descriptor `id` in the available ring and publishes it.
     fn offer(&mut self, id: u16) {
-        let avail = 16 * usize::from(self.size);
-        let slot = usize::from(self.avail_idx % self.size);
-        // SAFETY: the available ring follows the descriptors: flags, idx, then `size`
-        // u16 entries, all inside the ring allocation.
-        unsafe {
-            ptr::write_volatile(self.base().add(avail + 4 + 2 * slot).cast::<u16>(), id);
-            self.avail_idx = self.avail_idx.wrapping_add(1);
-            // The entry must be visible before the index that publishes it.
-            fence(Ordering::Release);
-            ptr::write_volatile(self.base().add(avail + 2).cast::<u16>(), self.avail_idx);
-        }
+        self.view.set_avail_entry(self.avail_idx % self.size, id);
+        self.avail_idx = self.avail_idx.wrapping_add(1);
+        // The entry must be visible before the index that publishes it.
+        fence(Ordering::Release);
+        self.view.set_avail_idx(self.avail_idx);
     }
 
     /// The next buffer the device has finished with: descriptor id and bytes written.
     fn take_used(&mut self) -> Option<(u16, u32)> {
-        // SAFETY: the used ring (flags, idx, `size` {u32 id, u32 len}) lies at
-        // `used_offset` inside the ring allocation; the device writes it, hence volatile.
-        unsafe {
-            let used = self.base().add(self.used_offset);
-            let idx = ptr::read_volatile(used.add(2).cast::<u16>());
-            if idx == self.used_seen {
-                return None;
-            }
-            // The entry is read only after the index that announced it.
-            fence(Ordering::Acquire);
-            let slot = usize::from(self.used_seen % self.size);
-            let id = ptr::read_volatile(used.add(4 + 8 * slot).cast::<u32>());
-            let len = ptr::read_volatile(used.add(8 + 8 * slot).cast::<u32>());
-            self.used_seen = self.used_seen.wrapping_add(1);
-            let id = u16::try_from(id).ok().filter(|&i| i < self.size)?;
-            Some((id, len))
+        if self.view.used_idx() == self.used_seen {
+            return None;
         }
+        // The entry is read only after the index that announced it.
+        fence(Ordering::Acquire);
+        let entry = self.view.used_entry(self.used_seen % self.size);
+        self.used_seen = self.used_seen.wrapping_add(1);
+        // The device's word is checked like any input: an id past the ring is ignored.
+        let id = u16::try_from(entry.id).ok().filter(|&i| i < self.size)?;
+        Some((id, entry.len))
     }
 
     /// Whether the device asked to be notified of new buffers.
@@ -208,13 +293,12 @@ impl Queue {
         // Our index update must be visible before we read the device's flag, or both
         // sides could each wait for the other (virtio's required full barrier).
         fence(Ordering::SeqCst);
-        // SAFETY: the used ring's flags field, inside the ring allocation.
-        let flags = unsafe { ptr::read_volatile(self.base().add(self.used_offset).cast::<u16>()) };
-        flags & USED_F_NO_NOTIFY == 0
+        self.view.used_flags() & USED_F_NO_NOTIFY == 0
     }
 
     fn buffer(&self, id: u16) -> *mut u8 {
-        // SAFETY: `id < size`, and the buffer area holds `size` slots.
+        assert!(id < self.size, "virtqueue buffer {id} out of range (size {})", self.size);
+        // SAFETY: `id < size`, and the buffer area holds `size` slots (checked in `new`).
         unsafe { self.buffers.ptr().add(usize::from(id) * SLOT) }
     }
 }

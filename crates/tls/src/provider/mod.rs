@@ -14,6 +14,7 @@
 pub mod aead;
 pub mod hash;
 pub mod kx;
+pub mod schemes;
 pub mod sign;
 pub mod verify;
 
@@ -27,7 +28,7 @@ use rustls::crypto::{
     CipherSuiteCommon, CryptoProvider, GetRandomFailed, KeyExchangeAlgorithm, SecureRandom,
     WebPkiSupportedAlgorithms,
 };
-use rustls::{CipherSuite, SignatureScheme, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
+use rustls::{CipherSuite, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
 
 use self::aead::{Aeads, Tls12Aead, Tls12Nonce, Tls13Aead};
 use self::kx::{Curve, KxGroup};
@@ -56,17 +57,6 @@ static HKDF_SHA256: HkdfUsingHmac<'static> = HkdfUsingHmac(&hash::HMAC_SHA256);
 static HKDF_SHA384: HkdfUsingHmac<'static> = HkdfUsingHmac(&hash::HMAC_SHA384);
 static PRF_SHA256: PrfUsingHmac<'static> = PrfUsingHmac(&hash::HMAC_SHA256);
 static PRF_SHA384: PrfUsingHmac<'static> = PrfUsingHmac(&hash::HMAC_SHA384);
-
-static ECDSA_SCHEMES: [SignatureScheme; 2] =
-    [SignatureScheme::ECDSA_NISTP256_SHA256, SignatureScheme::ECDSA_NISTP384_SHA384];
-static RSA_SCHEMES: [SignatureScheme; 6] = [
-    SignatureScheme::RSA_PSS_SHA256,
-    SignatureScheme::RSA_PSS_SHA384,
-    SignatureScheme::RSA_PSS_SHA512,
-    SignatureScheme::RSA_PKCS1_SHA256,
-    SignatureScheme::RSA_PKCS1_SHA384,
-    SignatureScheme::RSA_PKCS1_SHA512,
-];
 
 /// AES-GCM may be used for 2^24.5 full records per key (RFC 8446 §5.5); ChaCha20-Poly1305
 /// has no practical limit.
@@ -126,7 +116,7 @@ pub(crate) fn build(rng: &'static dyn RandomSource, aeads: &Aeads) -> Arc<Crypto
     let suite12 = |suite, sha384, gcm, ecdsa: bool, aead_alg: &'static Tls12Aead| Tls12CipherSuite {
         common: common(suite, sha384, gcm),
         kx: KeyExchangeAlgorithm::ECDHE,
-        sign: if ecdsa { &ECDSA_SCHEMES } else { &RSA_SCHEMES },
+        sign: if ecdsa { &schemes::ECDSA_SCHEMES } else { &schemes::RSA_SCHEMES },
         aead_alg,
         prf_provider: if sha384 { &PRF_SHA384 } else { &PRF_SHA256 },
     };

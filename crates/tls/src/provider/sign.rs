@@ -124,20 +124,10 @@ impl fmt::Debug for Key {
     }
 }
 
-/// RSA schemes in order of preference; TLS 1.3 peers offer only the PSS ones.
-const RSA_SCHEMES: [SignatureScheme; 6] = [
-    SignatureScheme::RSA_PSS_SHA256,
-    SignatureScheme::RSA_PSS_SHA384,
-    SignatureScheme::RSA_PSS_SHA512,
-    SignatureScheme::RSA_PKCS1_SHA256,
-    SignatureScheme::RSA_PKCS1_SHA384,
-    SignatureScheme::RSA_PKCS1_SHA512,
-];
-
 impl SigningKey for Key {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
         let scheme = match *self.key {
-            ClientKey::Rsa(_) => RSA_SCHEMES.into_iter().find(|s| offered.contains(s))?,
+            ClientKey::Rsa(_) => super::schemes::RSA_SCHEMES.into_iter().find(|s| offered.contains(s))?,
             ClientKey::P256(_) => {
                 Some(SignatureScheme::ECDSA_NISTP256_SHA256).filter(|s| offered.contains(s))?
             }

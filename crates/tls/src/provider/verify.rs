@@ -5,17 +5,7 @@
 use bootsign_pki::{HashAlgorithm, PublicKey, SignatureAlgorithm, SignatureError};
 use rustls::SignatureScheme;
 
-/// The schemes offered in signature_algorithms, most preferred first.
-pub const SUPPORTED_SCHEMES: [SignatureScheme; 8] = [
-    SignatureScheme::ECDSA_NISTP256_SHA256,
-    SignatureScheme::ECDSA_NISTP384_SHA384,
-    SignatureScheme::RSA_PSS_SHA256,
-    SignatureScheme::RSA_PSS_SHA384,
-    SignatureScheme::RSA_PSS_SHA512,
-    SignatureScheme::RSA_PKCS1_SHA256,
-    SignatureScheme::RSA_PKCS1_SHA384,
-    SignatureScheme::RSA_PKCS1_SHA512,
-];
+pub use super::schemes::SUPPORTED_SCHEMES;
 
 /// Which protocol the signature was made under: TLS 1.3 binds ECDSA schemes to a curve
 /// and forbids PKCS#1 v1.5 in CertificateVerify (RFC 8446 §4.2.3).

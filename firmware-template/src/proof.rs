@@ -1,0 +1,38 @@
+//! The proof an `imgverify` leaves on an image: the PKI crate's `Verified`, which records
+//! the digests of the content it verified. The launch path re-checks the bytes it is about
+//! to start against it, hashing SHA-256 on the CPU's SHA extensions where it has them.
+
+use alloc::string::String;
+
+use bootsign_pki::cms::Verified;
+use bootsign_pki::{Digests, HashAlgorithm, MultiHasher};
+use bootsign_script::Proof;
+
+use crate::hash::PartialSha256;
+
+/// A verified signature over an image's bytes.
+pub struct ImageProof(pub Verified);
+
+impl Proof for ImageProof {
+    fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
+        let digests: Digests = self
+            .0
+            .content_algorithms()
+            .map(|alg| {
+                match alg {
+                    HashAlgorithm::Sha256 => {
+                        PartialSha256::new().complete(bytes).get(alg).map(<[u8]>::to_vec)
+                    }
+                    other => {
+                        let mut h = MultiHasher::new([other]);
+                        h.update(bytes);
+                        h.finish().get(other).map(<[u8]>::to_vec)
+                    }
+                }
+                .map(|d| (alg, d))
+            })
+            .collect::<Option<_>>()
+            .ok_or("a digest could not be computed")?;
+        self.0.check_digests(&digests).map_err(|e| alloc::format!("{e}"))
+    }
+}
