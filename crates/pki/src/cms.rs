@@ -22,7 +22,7 @@ use crate::cert::{Cert, CertError};
 use crate::crl::Revocation;
 use crate::der_view::{DerError, TAG_INTEGER, TAG_SEQUENCE, Tlv, expect_tlv, read_tlv};
 use crate::fingerprint::Fingerprint;
-use crate::hash::{Digests, HashAlgorithm};
+use crate::hash::{Digests, HashAlgorithm, MultiHasher};
 use crate::names::cert_has_name;
 use crate::path::{PathError, Policy, Purpose, verify_path};
 use crate::signature::{PublicKey, SignatureAlgorithm, SignatureError};
@@ -117,6 +117,12 @@ pub enum CmsError {
         /// The signer.
         signer: String,
     },
+    /// Bytes checked against a [`Verified`] are not the content it verified: they changed
+    /// after verification (or are another image's).
+    ContentChanged {
+        /// The digest compared.
+        digest: HashAlgorithm,
+    },
 }
 
 impl fmt::Display for CmsError {
@@ -172,6 +178,12 @@ impl fmt::Display for CmsError {
                 "the signature by \"{signer}\" uses SHA-1, which is refused; sign again with SHA-256 \
                  (bootsign sign, or openssl cms -sign -md sha256)",
                 signer = escape(signer)
+            ),
+            Self::ContentChanged { digest } => write!(
+                f,
+                "the bytes are not those whose signature verified ({} digest differs): \
+                 they changed after verification",
+                digest.name()
             ),
         }
     }
@@ -490,16 +502,50 @@ pub struct VerifiedSigner {
     pub chain: Vec<ChainEntry>,
 }
 
-/// Proof that a signature verified: only [`verify`] constructs it.
+/// Proof that a signature verified over particular content: only [`verify`] constructs
+/// it, and it records the content's digest under each algorithm a verified signer used,
+/// so whoever acts on the proof can check that the bytes in hand are still those bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
     signers: Vec<VerifiedSigner>,
+    /// (algorithm, digest of the content), one per algorithm, strongest first.
+    content: Vec<(HashAlgorithm, Vec<u8>)>,
 }
 
 impl Verified {
     /// The signers that were checked and accepted.
     pub fn signers(&self) -> &[VerifiedSigner] {
         &self.signers
+    }
+
+    /// The digest algorithms the content was verified under, strongest first.
+    pub fn content_algorithms(&self) -> impl Iterator<Item = HashAlgorithm> + '_ {
+        self.content.iter().map(|(a, _)| *a)
+    }
+
+    /// The digest of the verified content under `alg`, if a verified signer used it.
+    pub fn content_digest(&self, alg: HashAlgorithm) -> Option<&[u8]> {
+        self.content.iter().find(|(a, _)| *a == alg).map(|(_, d)| d.as_slice())
+    }
+
+    /// Checks that `digests` (of the bytes about to be used) are those of the verified
+    /// content, under every algorithm the verification used. A digest the caller did not
+    /// compute is an error, not a pass.
+    pub fn check_digests(&self, digests: &Digests) -> Result<(), CmsError> {
+        for (alg, expected) in &self.content {
+            let actual = digests.get(*alg).ok_or(CmsError::DigestNotComputed(*alg))?;
+            if actual != expected.as_slice() {
+                return Err(CmsError::ContentChanged { digest: *alg });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that `content` is the verified content, hashing it in software.
+    pub fn check_content(&self, content: &[u8]) -> Result<(), CmsError> {
+        let mut hasher = MultiHasher::new(self.content_algorithms());
+        hasher.update(content);
+        self.check_digests(&hasher.finish())
     }
 }
 
@@ -593,5 +639,13 @@ pub fn verify(
     if verified.is_empty() {
         return Err(CmsError::NoSignerNamed { name: signer_name.unwrap_or_default().to_string(), present });
     }
-    Ok(Verified { signers: verified })
+    let mut content: Vec<(HashAlgorithm, Vec<u8>)> = Vec::new();
+    for s in &verified {
+        if !content.iter().any(|(a, _)| *a == s.digest) {
+            let digest = digests.get(s.digest).ok_or(CmsError::DigestNotComputed(s.digest))?;
+            content.push((s.digest, digest.to_vec()));
+        }
+    }
+    content.sort_by_key(|(a, _)| core::cmp::Reverse(a.output_len()));
+    Ok(Verified { signers: verified, content })
 }
