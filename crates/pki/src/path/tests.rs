@@ -440,6 +440,22 @@ fn validity_is_checked_at_the_policy_time_not_the_clock() {
 }
 
 #[test]
+fn an_x509_v1_certificate_is_a_ca_only_as_the_anchor() {
+    let v1root = check("leaf-under-v1root.der", &[], &["root-v1.der"], &code_signing());
+    assert_eq!(v1root, Ok(names(&["Signer Under V1 Root", "V1 Root CA"])));
+    // The same root, offered but not trusted, is not a CA.
+    assert_eq!(
+        check("leaf-under-v1root.der", &["root-v1.der"], &["root.der"], &code_signing()),
+        Err(PathError::NotCa { cert: s("V1 Root CA") })
+    );
+    assert_eq!(
+        check("leaf-under-v1int.der", &["int-v1.der"], &["root.der"], &code_signing()),
+        Err(PathError::NotCa { cert: s("V1 Intermediate CA") })
+    );
+    assert_eq!(cert("int-v1.der").version, 1);
+}
+
+#[test]
 fn path_len_zero_allows_an_end_entity_directly_below() {
     let path = check("leaf-under-pathlen0.der", &["int-pathlen0.der"], &["root.der"], &code_signing());
     assert_eq!(path, Ok(names(&["Signer Under PathLen0 CA", "PathLen0 CA", "Test Root CA"])));
