@@ -568,6 +568,20 @@ fn crls_pass_what_they_do_not_list() {
 }
 
 #[test]
+fn a_revoked_intermediate_refuses_what_is_below_it() {
+    let e = check_with_crls("leaf-under-revoked-ca.der", &["int-revoked.der"], &["crl-root.der"], false)
+        .unwrap_err();
+    let PathError::Revoked { cert, revoked } = &e else { panic!("{e:?}") };
+    assert_eq!(cert, "Revoked CA");
+    assert_eq!(revoked.issuer, "Test Root CA");
+    assert_eq!(revoked.reason, Some(Reason::CaCompromise));
+    // The root's CRL does not list the other intermediates.
+    assert!(check_with_crls("leaf.der", &["int.der"], &["crl-root.der", "crl-revoked.der"], true).is_ok());
+    // Without the CRL, the path is good.
+    assert!(check_with_crls("leaf-under-revoked-ca.der", &["int-revoked.der"], &[], true).is_ok());
+}
+
+#[test]
 fn a_revocation_message_gives_date_and_reason() {
     let e = case_revoked();
     let text = e.to_string();
