@@ -310,3 +310,6 @@ fn directory_string(value: &der::asn1::Any) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -649,3 +649,6 @@ pub fn verify(
     content.sort_by_key(|(a, _)| core::cmp::Reverse(a.output_len()));
     Ok(Verified { signers: verified, content })
 }
+
+#[cfg(test)]
+mod tests;

@@ -428,3 +428,6 @@ impl Revocation<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

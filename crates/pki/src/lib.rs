@@ -23,6 +23,9 @@ pub mod path;
 pub mod signature;
 pub mod text;
 
+#[cfg(test)]
+mod test_fixtures;
+
 pub use cert::Cert;
 pub use crl::{Crl, CrlError, Revocation};
 pub use der_view::{SignedObject, TbsFields};

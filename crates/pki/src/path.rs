@@ -687,3 +687,6 @@ pub fn verify_path<'p, 'a>(
         issuer: end_entity.issuer_text.clone(),
     }))
 }
+
+#[cfg(test)]
+mod tests;

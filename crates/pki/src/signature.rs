@@ -304,3 +304,6 @@ impl PublicKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
