@@ -1,6 +1,7 @@
 //! Host-side X.509: reading certificates and requests, building and signing new
 //! certificates and CRLs.
 
+pub mod authenticode;
 pub mod build;
 pub mod cert;
 pub mod cms;

@@ -13,6 +13,8 @@
 
 extern crate alloc;
 
+pub mod authenticode;
+
 use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Range;
@@ -64,6 +66,8 @@ impl fmt::Display for PeError {
         })
     }
 }
+
+impl core::error::Error for PeError {}
 
 /// The largest file alignment the PE format allows.
 const MAX_FILE_ALIGNMENT: u32 = 64 * 1024;
@@ -353,12 +357,12 @@ pub fn with_subsystem(file: &[u8], subsystem: u16) -> Result<Vec<u8>, PeError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use alloc::vec;
 
     /// A minimal PE32+ file: headers in 0x400 bytes, one `.text` section.
-    fn tiny_pe() -> Vec<u8> {
+    pub(crate) fn tiny_pe() -> Vec<u8> {
         let mut f = vec![0u8; 0x600];
         f[..2].copy_from_slice(b"MZ");
         put_u32(&mut f, 0x3c, 0x80);

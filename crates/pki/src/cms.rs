@@ -234,13 +234,16 @@ pub struct SignerInfo<'a> {
     pub signature: &'a [u8],
 }
 
-/// A parsed SignedData with a detached id-data content.
+/// A parsed SignedData: with a detached id-data content ([`SignedData::parse`]), or with
+/// the content it carries ([`SignedData::parse_attached`], as Authenticode signatures do).
 #[derive(Clone, Debug)]
 pub struct SignedData<'a> {
     /// The certificates carried in the signature (raw DER, in order).
     pub certificates: Vec<&'a [u8]>,
     /// The signers.
     pub signers: Vec<SignerInfo<'a>>,
+    /// The encapsulated content (the `[0] EXPLICIT` element's DER), when attached.
+    pub content: Option<&'a [u8]>,
 }
 
 /// Unwraps PEM (`CMS` or `PKCS7`) if `input` is PEM, else returns it as DER.
@@ -290,8 +293,18 @@ fn elements(mut value: &[u8]) -> impl Iterator<Item = Result<Tlv<'_>, CmsError>>
 }
 
 impl<'a> SignedData<'a> {
-    /// Parses a DER ContentInfo holding a detached SignedData.
+    /// Parses a DER ContentInfo holding a detached SignedData over id-data.
     pub fn parse(der: &'a [u8]) -> Result<Self, CmsError> {
+        Self::parse_typed(der, ID_DATA, false)
+    }
+
+    /// Parses a DER ContentInfo holding a SignedData that carries its content, of type
+    /// `content_type` (which the signed attributes must name too).
+    pub fn parse_attached(der: &'a [u8], content_type: ObjectIdentifier) -> Result<Self, CmsError> {
+        Self::parse_typed(der, content_type, true)
+    }
+
+    fn parse_typed(der: &'a [u8], expected: ObjectIdentifier, attached: bool) -> Result<Self, CmsError> {
         if der.is_empty() {
             return Err(CmsError::Empty);
         }
@@ -316,10 +329,22 @@ impl<'a> SignedData<'a> {
         let (encap, mut body) = expect_tlv(body, TAG_SEQUENCE).map_err(der_err)?;
         let (etype, econtent) = read_tlv(encap.value).map_err(der_err)?;
         let etype = oid(&etype)?;
-        if !econtent.is_empty() {
-            return Err(CmsError::Attached);
-        }
-        if etype != ID_DATA {
+        let content = if attached {
+            if econtent.is_empty() {
+                return Err(CmsError::Malformed("the signed content is missing"));
+            }
+            let (explicit, rest) = expect_tlv(econtent, TAG_CTX0_CONS).map_err(der_err)?;
+            if !rest.is_empty() {
+                return Err(CmsError::Malformed("data after the signed content"));
+            }
+            Some(explicit.value)
+        } else {
+            if !econtent.is_empty() {
+                return Err(CmsError::Attached);
+            }
+            None
+        };
+        if etype != expected {
             return Err(CmsError::ContentType(etype));
         }
 
@@ -355,14 +380,15 @@ impl<'a> SignedData<'a> {
         if count > MAX_SIGNERS {
             return Err(CmsError::TooManySigners(count));
         }
-        let signers = elements(next.value).map(|s| Self::signer(s?)).collect::<Result<Vec<_>, _>>()?;
+        let signers =
+            elements(next.value).map(|s| Self::signer(s?, expected)).collect::<Result<Vec<_>, _>>()?;
         if signers.is_empty() {
             return Err(CmsError::NoSigners);
         }
-        Ok(Self { certificates, signers })
+        Ok(Self { certificates, signers, content })
     }
 
-    fn signer(tlv: Tlv<'a>) -> Result<SignerInfo<'a>, CmsError> {
+    fn signer(tlv: Tlv<'a>, content_type: ObjectIdentifier) -> Result<SignerInfo<'a>, CmsError> {
         if tlv.tag != TAG_SEQUENCE {
             return Err(CmsError::Malformed("signerInfo is not a SEQUENCE"));
         }
@@ -385,7 +411,7 @@ impl<'a> SignedData<'a> {
         let (mut next, mut body) = read_tlv(body).map_err(der_err)?;
         let mut signed_attributes = None;
         if next.tag == TAG_CTX0_CONS {
-            signed_attributes = Some(Self::signed_attributes(next)?);
+            signed_attributes = Some(Self::signed_attributes(next, content_type)?);
             (next, body) = read_tlv(body).map_err(der_err)?;
         }
         if next.tag != TAG_SEQUENCE {
@@ -403,7 +429,7 @@ impl<'a> SignedData<'a> {
         Ok(SignerInfo { sid, digest, signed_attributes, signature_algorithm, signature: signature.value })
     }
 
-    fn signed_attributes(tlv: Tlv<'a>) -> Result<SignedAttributes<'a>, CmsError> {
+    fn signed_attributes(tlv: Tlv<'a>, expected: ObjectIdentifier) -> Result<SignedAttributes<'a>, CmsError> {
         let mut content_type = None;
         let mut message_digest = None;
         for attr in elements(tlv.value) {
@@ -439,8 +465,13 @@ impl<'a> SignedData<'a> {
             }
         }
         match content_type {
-            Some(ID_DATA) => {}
-            Some(_) => return Err(CmsError::BadSignedAttributes("contentType is not id-data")),
+            Some(t) if t == expected => {}
+            Some(_) if expected == ID_DATA => {
+                return Err(CmsError::BadSignedAttributes("contentType is not id-data"));
+            }
+            Some(_) => {
+                return Err(CmsError::BadSignedAttributes("contentType is not the signed content's type"));
+            }
             None => return Err(CmsError::BadSignedAttributes("contentType is missing")),
         }
         let message_digest =
@@ -510,12 +541,38 @@ pub struct Verified {
     signers: Vec<VerifiedSigner>,
     /// (algorithm, digest of the content), one per algorithm, strongest first.
     content: Vec<(HashAlgorithm, Vec<u8>)>,
+    covers: Covers,
+}
+
+/// What the digests a [`Verified`] records are digests of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Covers {
+    /// The content's bytes, all of them (a detached CMS signature).
+    Content,
+    /// A PE image's Authenticode digest: its bytes without the checksum, the certificate
+    /// table and the table's directory entry (`bootsign_pe::Pe::authenticode_ranges`).
+    PeImage,
 }
 
 impl Verified {
     /// The signers that were checked and accepted.
     pub fn signers(&self) -> &[VerifiedSigner] {
         &self.signers
+    }
+
+    /// What the recorded digests cover.
+    pub fn covers(&self) -> Covers {
+        self.covers
+    }
+
+    /// The same proof, now about a PE image whose Authenticode digest under `algorithm` is
+    /// `digest` (the signature covered that digest, inside its SpcIndirectDataContent).
+    pub(crate) fn for_pe_image(self, algorithm: HashAlgorithm, digest: &[u8]) -> Self {
+        Self {
+            signers: self.signers,
+            content: alloc::vec![(algorithm, digest.to_vec())],
+            covers: Covers::PeImage,
+        }
     }
 
     /// The digest algorithms the content was verified under, strongest first.
@@ -541,10 +598,22 @@ impl Verified {
         Ok(())
     }
 
-    /// Checks that `content` is the verified content, hashing it in software.
+    /// Checks that `content` is the verified content (for a PE image, that its
+    /// Authenticode digest is the signed one), hashing it in software.
     pub fn check_content(&self, content: &[u8]) -> Result<(), CmsError> {
         let mut hasher = MultiHasher::new(self.content_algorithms());
-        hasher.update(content);
+        match self.covers {
+            Covers::Content => hasher.update(content),
+            Covers::PeImage => {
+                let ranges = bootsign_pe::Pe::parse(content)
+                    .map_err(|_| CmsError::ContentChanged { digest: self.content[0].0 })?
+                    .authenticode_ranges()
+                    .map_err(|_| CmsError::ContentChanged { digest: self.content[0].0 })?;
+                for r in ranges {
+                    hasher.update(&content[r]);
+                }
+            }
+        }
         self.check_digests(&hasher.finish())
     }
 }
@@ -647,7 +716,7 @@ pub fn verify(
         }
     }
     content.sort_by_key(|(a, _)| core::cmp::Reverse(a.output_len()));
-    Ok(Verified { signers: verified, content })
+    Ok(Verified { signers: verified, content, covers: Covers::Content })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod authenticode;
 pub mod cert;
 pub mod cms;
 pub mod constraints;
