@@ -168,10 +168,14 @@ impl PrivateKey {
         }
     }
 
-    /// Reads a private key file.
-    pub fn read(path: &Path, pass: &crate::passphrase::Source) -> Result<Self> {
+    /// Reads a private key file. Warnings about the passphrase file go to `warn`.
+    pub fn read(
+        path: &Path,
+        pass: &crate::passphrase::Source,
+        warn: &mut dyn std::io::Write,
+    ) -> Result<Self> {
         let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the key")?;
-        Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path))
+        Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path, &mut *warn))
     }
 
     /// The key as PKCS#8 DER (what images carry).

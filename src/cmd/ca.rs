@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use der::Encode;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
 use crate::keys::{KeyType, PrivateKey};
@@ -48,9 +48,9 @@ pub struct InitArgs {
 }
 
 /// Runs a `ca` subcommand.
-pub fn run(ctx: &Ctx, cmd: CaCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, cmd: CaCommand) -> Result<()> {
     match cmd {
-        CaCommand::Init(args) => init(ctx, args),
+        CaCommand::Init(args) => init(ctx, g, args),
     }
 }
 
@@ -63,10 +63,10 @@ fn default_cn() -> String {
     format!("bootsign CA {host}")
 }
 
-fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
-    let dir = ctx.ca.root();
-    let cert_path = ctx.ca.path(files::CERT);
-    let key_path = ctx.ca.path(files::KEY);
+fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
+    let dir = g.ca.root();
+    let cert_path = g.ca.path(files::CERT);
+    let key_path = g.ca.path(files::KEY);
     if !args.force {
         for existing in [&cert_path, &key_path] {
             if existing.exists() {
@@ -86,8 +86,8 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
     if cn.trim().is_empty() {
         bail!("--cn must not be empty");
     }
-    let (not_before, not_after) = validity_days(args.days)?;
-    let passphrase = if args.encrypt { Some(ctx.pass.new_for(&key_path)?) } else { None };
+    let (not_before, not_after) = validity_days(ctx.now(), args.days)?;
+    let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
     let key = PrivateKey::generate(args.key)?;
     let spki = key.spki_der()?;
@@ -127,7 +127,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
         (files::SERIAL, "01\n"),
         (crate::project::FILE, crate::project::TEMPLATE),
     ] {
-        let path = ctx.ca.path(name);
+        let path = g.ca.path(name);
         if !path.exists() {
             out.add(path, content.as_bytes().to_vec(), MODE_PUBLIC, Overwrite::Never);
         }
@@ -138,18 +138,19 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
         }
         return Err(e);
     }
-    let signed = ctx.ca.path(files::SIGNED);
+    let signed = g.ca.path(files::SIGNED);
     crate::fsx::create_dir(&signed)?;
 
-    eprintln!("Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir));
-    eprintln!("  certificate  {}", cert_path.display());
-    eprintln!(
+    writeln!(ctx.err, "Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir))?;
+    writeln!(ctx.err, "  certificate  {}", cert_path.display())?;
+    writeln!(
+        ctx.err,
         "  key          {} (mode 0600{})",
         key_path.display(),
         if args.encrypt { ", encrypted" } else { ", keep it secret" }
-    );
-    eprintln!("  valid until  {} ({} days)", timefmt::date(not_after), args.days);
-    eprintln!("  SHA-256      {}", cert.fingerprint());
-    eprintln!("Next: bootsign issue --codesigning, bootsign issue --server --cn HOST");
+    )?;
+    writeln!(ctx.err, "  valid until  {} ({} days)", timefmt::date(not_after), args.days)?;
+    writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
+    writeln!(ctx.err, "Next: bootsign issue --codesigning, bootsign issue --server --cn HOST")?;
     Ok(())
 }

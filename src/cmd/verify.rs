@@ -9,6 +9,7 @@ use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
 use bootsign_pki::text::{escape, escape_controls};
 use clap::Args as ClapArgs;
 
+use super::Ctx;
 use crate::fsx::quote;
 use crate::stream::digest_file;
 use crate::timefmt;
@@ -35,9 +36,9 @@ pub struct Args {
 }
 
 /// Runs `verify`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
-    let time = args.trust.time()?;
+    let time = args.trust.time(ctx.now())?;
     let sig_path = args.sig.clone().unwrap_or_else(|| crate::fsx::with_suffix(&args.file, ".sig"));
     let raw = crate::fsx::read_capped(&sig_path, crate::fsx::MAX_INPUT, "the signature")?;
     let der = decode_pem_or_der(&raw).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
@@ -46,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
     let crl_files = read_crls(&args.trust.crl)?;
     let known: Vec<&[u8]> = extra.iter().copied().chain(sd.certificates.iter().copied()).collect();
-    check_crl_issuers(&crl_files, &known, time)?;
+    check_crl_issuers(&crl_files, &known, time, ctx.err)?;
     let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
     let trust = Trust {
         anchors: &anchors.fingerprints,
@@ -57,21 +58,22 @@ pub fn run(args: Args) -> Result<()> {
     let verified = verify(&sd, &digests, &trust, args.signer.as_deref())
         .map_err(|e| anyhow!("{} is not accepted: {e}", quote(&args.file)))?;
 
-    println!("{}: signature OK", args.file.display());
+    writeln!(ctx.out, "{}: signature OK", args.file.display())?;
     if !crls.is_empty() {
-        println!("  checked against {} CRL(s): no certificate of the path is revoked", crls.len());
+        writeln!(ctx.out, "  checked against {} CRL(s): no certificate of the path is revoked", crls.len())?;
     }
     for signer in verified.signers() {
-        println!("  signer  {} ({})", escape(&signer.name), signer.digest.name());
+        writeln!(ctx.out, "  signer  {} ({})", escape(&signer.name), signer.digest.name())?;
         for (i, c) in signer.chain.iter().enumerate() {
             let label = if i == 0 { "  chain   " } else { "          " };
             let trusted = if i + 1 == signer.chain.len() { ", trusted" } else { "" };
-            println!(
+            writeln!(
+                ctx.out,
                 "{label}{}  (SHA-256 {}, until {}{trusted})",
                 escape_controls(&c.subject),
                 c.fingerprint,
                 timefmt::date(c.not_after)
-            );
+            )?;
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use bootsign_pki::text::escape_controls;
 use bootsign_pki::{Cert, Policy, Purpose, Revocation, ServerName, verify_path};
 use clap::{Args as ClapArgs, ValueEnum};
 
+use super::Ctx;
 use crate::timefmt;
 use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
 use crate::x509::cert::Cert as FileCert;
@@ -52,9 +53,9 @@ pub struct Args {
 }
 
 /// Runs `verify-chain`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
-    let time = args.trust.time()?;
+    let time = args.trust.time(ctx.now())?;
     let mut given = FileCert::read_all(&args.cert)?;
     let leaf_file = given.remove(0);
     for f in &args.untrusted {
@@ -86,22 +87,23 @@ pub fn run(args: Args) -> Result<()> {
     let known: Vec<&[u8]> = std::iter::once(leaf_file.der.as_slice())
         .chain(given.iter().chain(anchors.certs.iter()).map(|c| c.der.as_slice()))
         .collect();
-    check_crl_issuers(&crl_files, &known, time)?;
+    check_crl_issuers(&crl_files, &known, time, ctx.err)?;
     let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
     let revocation = Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl };
     let policy = Policy { purpose, time, server_name, revocation };
     let path = verify_path(&leaf, &pool, &anchors.fingerprints, &policy)
         .map_err(|e| anyhow!("{} is not accepted for {}: {e}", args.cert.display(), purpose.name()))?;
-    println!("{}: OK for {}", args.cert.display(), purpose.name());
+    writeln!(ctx.out, "{}: OK for {}", args.cert.display(), purpose.name())?;
     for (i, c) in path.chain().iter().enumerate() {
         let trusted = if i + 1 == path.chain().len() { ", trusted" } else { "" };
-        println!(
+        writeln!(
+            ctx.out,
             "  {}{}  (SHA-256 {}, until {}{trusted})",
             "  ".repeat(i),
             escape_controls(&c.subject_text),
             c.fingerprint(),
             timefmt::date(c.not_after)
-        );
+        )?;
     }
     Ok(())
 }
