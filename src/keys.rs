@@ -224,8 +224,15 @@ impl PrivateKey {
     ) -> Result<Self> {
         let name = quote(path);
         if !crate::x509::looks_like_pem(bytes) {
-            return Self::from_pkcs8_der(bytes)
-                .with_context(|| format!("{name} is neither a PEM file nor a DER PKCS#8 private key"));
+            // Not even PKCS#8's structure: some other file, whose bytes the decoder would only
+            // describe by tag numbers.
+            if pkcs8::PrivateKeyInfoRef::try_from(bytes).is_err() {
+                bail!(
+                    "{name} is not a private key (expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY', \
+                     'BEGIN EC PRIVATE KEY' or DER PKCS#8)"
+                );
+            }
+            return Self::from_pkcs8_der(bytes).with_context(|| format!("{name}: bad PKCS#8 private key"));
         }
         let blocks = pem::parse_many(bytes).with_context(|| format!("{name}: malformed PEM"))?;
         let block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY")).ok_or_else(|| {

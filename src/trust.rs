@@ -97,8 +97,10 @@ pub fn read_crls(paths: &[PathBuf]) -> Result<Vec<CrlFile>> {
                 );
             }
             ders
-        } else {
+        } else if crate::x509::looks_like_der(&bytes) {
             vec![bytes]
+        } else {
+            bail!("{} is not a CRL (expected PEM 'BEGIN X509 CRL' or DER)", quote(path));
         };
         for (i, der) in ders.into_iter().enumerate() {
             let file = CrlFile { path: path.clone(), index: i + 1, der };

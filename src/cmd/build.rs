@@ -18,9 +18,12 @@ use crate::x509::cert::Cert;
 const EXAMPLES: &str = "\
 Examples:
   bootsign build --efi --trust ca.crt --embed boot.ipxe
-      bootsign.efi: trusts ca.crt, runs boot.ipxe        (iPXE: make bin-x86_64-efi/ipxe.efi TRUST=ca.crt EMBED=boot.ipxe)
-  bootsign build --efi --trust ca.crt --cert client.crt,ca.crt --privkey client.key -o out/
-      out/bootsign.efi with a TLS client certificate      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
+      bootsign.efi: trusts ca.crt, runs boot.ipxe
+      (iPXE: make bin-x86_64-efi/ipxe.efi TRUST=ca.crt EMBED=boot.ipxe)
+  bootsign build --efi --trust ca.crt --cert client.crt,ca.crt \\
+                 --privkey client.key -o out/
+      out/bootsign.efi with a TLS client certificate
+      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
   bootsign build --efi --trust 3F:A1:...:9C --require-signed
       trusts a fingerprint; nothing unverified ever boots
   bootsign build --efi --trust ca.crt --crl ca.crl --require-signed

@@ -19,10 +19,12 @@ use crate::x509::{name, profile};
 #[derive(Subcommand)]
 pub enum CaCommand {
     /// Create a root CA: ca.crt, ca.key, ca.idx, serial and signed/ in the CA directory.
-    #[command(
-        after_help = "Examples:\n  bootsign ca init\n  bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n  \
-                            bootsign ca init --encrypt --passphrase-file pass.txt"
-    )]
+    #[command(after_help = "Examples:\n  bootsign ca init\n      \
+                      a root CA \"bootsign CA <hostname>\" here, and bootsign.toml for builds\n  \
+                      bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n      \
+                      the same in /srv/ca, with an ECDSA P-256 key\n  \
+                      bootsign ca init --encrypt --passphrase-file pass.txt\n      \
+                      ca.key encrypted under the first line of pass.txt")]
     Init(InitArgs),
 }
 
@@ -116,6 +118,8 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
             .with_context(|| format!("failed to create the CA directory {}", quote(dir)))?;
     }
     let replace = if args.force { Overwrite::Replace } else { Overwrite::Never };
+    let project_path = g.ca.path(crate::project::FILE);
+    let new_project = !project_path.exists();
     let mut out = FileSet::default();
     out.add(&key_path, key_pem.as_bytes().to_vec(), MODE_SECRET, replace);
     out.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
@@ -151,6 +155,14 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     )?;
     writeln!(ctx.err, "  valid until  {} ({} days)", timefmt::date(not_after), args.days)?;
     writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
+    if new_project {
+        writeln!(
+            ctx.err,
+            "  project      {}, the settings 'bootsign build' reads (EFI and ISO images that trust {})",
+            project_path.display(),
+            files::CERT
+        )?;
+    }
     writeln!(ctx.err, "Next: bootsign issue --codesigning, bootsign issue --server --cn HOST")?;
     Ok(())
 }

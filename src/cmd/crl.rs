@@ -16,7 +16,8 @@ use crate::x509::crl;
 const EXAMPLES: &str = "\
 Examples:
   bootsign crl
-      ca.crl (PEM) in the CA directory: every revoked certificate, valid for 30 days
+      ca.crl (PEM) in the CA directory: every revoked certificate,
+      valid for 30 days
   bootsign revoke 03 --reason keyCompromise && bootsign crl --force
       revoke a certificate and replace ca.crl with a CRL that lists it
   bootsign crl --der --days 7 -o /srv/http/boot-ca.crl --force

@@ -18,7 +18,8 @@ use crate::x509::profile;
 /// `cross-sign` options.
 #[derive(ClapArgs)]
 #[command(after_help = "Example:\n  bootsign cross-sign old-root.crt -o old-root-cross.crt\n      \
-                        a certificate for old-root's key issued by this CA; servers send it in their chain")]
+                        a certificate for old-root's key issued by this CA;\n      \
+                        servers send it in their chain")]
 pub struct Args {
     /// The other root CA certificate (PEM or DER).
     #[arg(value_name = "OTHER.crt")]

@@ -14,7 +14,8 @@ use crate::x509::cert::Cert;
 /// `fingerprint` options.
 #[derive(ClapArgs)]
 #[command(
-    after_help = "Examples:\n  bootsign fingerprint ca.crt\n      sha256 Fingerprint=AB:CD:... as openssl x509 -fingerprint -sha256 prints it\n  \
+    after_help = "Examples:\n  bootsign fingerprint ca.crt\n      sha256 Fingerprint=AB:CD:..., as openssl x509 -fingerprint -sha256\n      \
+                        prints it\n  \
                         bootsign fingerprint --raw bundle.pem\n      one plain hex fingerprint per certificate, for scripts"
 )]
 pub struct Args {

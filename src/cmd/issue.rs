@@ -22,7 +22,8 @@ use crate::x509::san::San;
 const EXAMPLES: &str = "\
 Examples:
   bootsign issue --server --cn boot.example.lan --san 10.0.2.2 --chain
-      server.crt, server.key and server-full.crt (certificate + ca.crt) for an HTTPS server
+      server.crt, server.key and server-full.crt (certificate + ca.crt),
+      for an HTTPS server
   bootsign issue --codesigning
       codesign.crt and codesign.key, for 'bootsign sign'
   bootsign issue --client --cn rack7-node12 -o node12

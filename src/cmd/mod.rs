@@ -25,16 +25,26 @@ use crate::passphrase;
 
 const EXAMPLES: &str = "\
 Examples:
-  bootsign ca init --cn 'Example boot CA'          make a root CA here (ca.crt, ca.key, ca.idx, serial, signed/)
-  bootsign issue --server --cn boot.example.lan    server.crt + server.key for an HTTPS boot server
-  bootsign issue --codesigning                     codesign.crt + codesign.key for signing kernels
-  bootsign issue --client --cn rack7               client.crt + client.key for the firmware
-  bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
-  bootsign list                                    everything this CA has issued
-  bootsign crl                                     ca.crl: a CRL of everything revoked
-  bootsign sign vmlinuz initrd.img                 vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
-  bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will
-  bootsign build --efi --trust ca.crt --embed boot.ipxe   bootsign.efi, no compiler needed";
+  bootsign ca init --cn 'Example boot CA'
+      a root CA here: ca.crt, ca.key, ca.idx, serial, signed/ and bootsign.toml
+  bootsign issue --server --cn boot.example.lan
+      server.crt and server.key, for an HTTPS boot server
+  bootsign issue --codesigning
+      codesign.crt and codesign.key, for signing kernels
+  bootsign issue --client --cn rack7
+      client.crt and client.key, a TLS client certificate for the firmware
+  bootsign fingerprint ca.crt
+      the SHA-256 fingerprint images trust
+  bootsign list
+      everything this CA has issued
+  bootsign crl
+      ca.crl: a CRL of everything revoked
+  bootsign sign vmlinuz initrd.img
+      vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
+  bootsign verify vmlinuz --trust ca.crt
+      checks a signature as the firmware will
+  bootsign build --efi --trust ca.crt --embed boot.ipxe
+      bootsign.efi, no compiler needed";
 
 /// Secure network boot: a private CA, code signing and boot images.
 #[derive(Parser)]

@@ -37,7 +37,11 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         );
     };
     if entry.status == 'R' {
-        bail!("serial {} is already revoked ({})", entry.serial, entry.revocation);
+        // ca.idx keeps "TIME[,reason]" in OpenSSL's spelling; say it as list does.
+        let (time, reason) = entry.revocation.split_once(',').unwrap_or((&entry.revocation, ""));
+        let when = timefmt::parse_index_time(time).map(timefmt::date).unwrap_or_else(|_| time.to_string());
+        let reason = if reason.is_empty() { String::new() } else { format!(", {reason}") };
+        bail!("serial {} is already revoked (on {when}{reason})", entry.serial);
     }
     let mut when = timefmt::index_time(ctx.now())?;
     if let Some(reason) = args.reason {

@@ -17,10 +17,13 @@ use crate::x509::cms::sign_detached;
 const EXAMPLES: &str = "\
 Examples:
   bootsign sign vmlinuz initrd.img
-      vmlinuz.sig and initrd.img.sig, signed with the CA directory's codesign.crt/codesign.key
-  bootsign sign --cert release.crt --key release.key --certfile chain.pem boot.efi -o boot.efi.p7s
-      the same as: openssl cms -sign -binary -noattr -in boot.efi -signer release.crt
-                   -inkey release.key -certfile chain.pem -outform DER -out boot.efi.p7s";
+      vmlinuz.sig and initrd.img.sig, signed with the CA directory's
+      codesign.crt and codesign.key
+  bootsign sign --cert release.crt --key release.key --certfile chain.pem \\
+                boot.efi -o boot.efi.p7s
+      the same as: openssl cms -sign -binary -noattr -in boot.efi
+                     -signer release.crt -inkey release.key
+                     -certfile chain.pem -outform DER -out boot.efi.p7s";
 
 /// `sign` options.
 #[derive(ClapArgs)]
