@@ -168,10 +168,14 @@ impl PrivateKey {
         }
     }
 
-    /// Reads a private key file.
-    pub fn read(path: &Path, pass: &crate::passphrase::Source) -> Result<Self> {
+    /// Reads a private key file. Warnings about the passphrase file go to `warn`.
+    pub fn read(
+        path: &Path,
+        pass: &crate::passphrase::Source,
+        warn: &mut dyn std::io::Write,
+    ) -> Result<Self> {
         let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the key")?;
-        Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path))
+        Self::from_file_bytes(&bytes, path, &mut || pass.unlock(path, &mut *warn))
     }
 
     /// The key as PKCS#8 DER (what images carry).
@@ -220,8 +224,15 @@ impl PrivateKey {
     ) -> Result<Self> {
         let name = quote(path);
         if !crate::x509::looks_like_pem(bytes) {
-            return Self::from_pkcs8_der(bytes)
-                .with_context(|| format!("{name} is neither a PEM file nor a DER PKCS#8 private key"));
+            // Not even PKCS#8's structure: some other file, whose bytes the decoder would only
+            // describe by tag numbers.
+            if pkcs8::PrivateKeyInfoRef::try_from(bytes).is_err() {
+                bail!(
+                    "{name} is not a private key (expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY', \
+                     'BEGIN EC PRIVATE KEY' or DER PKCS#8)"
+                );
+            }
+            return Self::from_pkcs8_der(bytes).with_context(|| format!("{name}: bad PKCS#8 private key"));
         }
         let blocks = pem::parse_many(bytes).with_context(|| format!("{name}: malformed PEM"))?;
         let block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY")).ok_or_else(|| {

@@ -2,6 +2,7 @@
 //! tests and benchmarks use the same modules directly.
 
 pub mod ca;
+pub mod clock;
 pub mod cmd;
 pub mod firmware;
 pub mod fsx;

@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use bootsign::clock::SystemClock;
+use bootsign::cmd::{Ctx, error_text};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -12,15 +14,16 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = bootsign::cmd::Cli::parse();
-    match bootsign::cmd::run(cli) {
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    let mut ctx = Ctx::new(&mut out, &mut err, &SystemClock);
+    let result = bootsign::cmd::run(cli, &mut ctx).and_then(|()| Ok(ctx.out.flush()?));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Names from certificates and files are escaped where the message is made;
-            // this catches whatever else reached the message raw, line by line.
-            let message = format!("{e:#}");
-            let lines: Vec<String> =
-                message.split('\n').map(|l| bootsign_pki::text::escape_controls(l).to_string()).collect();
-            eprintln!("error: {}", lines.join("\n"));
+            // Standard error is the last place to report to; if it is gone, the exit
+            // status still says what happened.
+            let _ = writeln!(ctx.err, "{}", error_text(&e));
             ExitCode::FAILURE
         }
     }

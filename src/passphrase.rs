@@ -1,7 +1,7 @@
 //! Where passphrases come from: a file (`--passphrase-file`, first line) or the terminal.
 //! Never from the command line, where other users could read it in the process list.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -17,10 +17,10 @@ pub struct Source {
 }
 
 impl Source {
-    /// The passphrase to unlock `key`.
-    pub fn unlock(&self, key: &Path) -> Result<Zeroizing<String>> {
+    /// The passphrase to unlock `key`. Warnings about the file go to `warn`.
+    pub fn unlock(&self, key: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
         if let Some(file) = &self.file {
-            return read_file(file);
+            return read_file(file, warn);
         }
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -34,10 +34,11 @@ impl Source {
         Ok(Zeroizing::new(pass))
     }
 
-    /// A new passphrase for `key`: from the file, or asked twice on the terminal.
-    pub fn new_for(&self, key: &Path) -> Result<Zeroizing<String>> {
+    /// A new passphrase for `key`: from the file, or asked twice on the terminal. Warnings
+    /// about the file go to `warn`.
+    pub fn new_for(&self, key: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
         let pass = match &self.file {
-            Some(file) => read_file(file)?,
+            Some(file) => read_file(file, warn)?,
             None => {
                 if !std::io::stdin().is_terminal() {
                     bail!(
@@ -66,7 +67,7 @@ impl Source {
     }
 }
 
-fn read_file(file: &Path) -> Result<Zeroizing<String>> {
+fn read_file(file: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
     let text = Zeroizing::new(
         std::fs::read_to_string(file)
             .with_context(|| format!("failed to read passphrase file {}", quote(file)))?,
@@ -78,11 +79,12 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
         bail!("passphrase file {} is empty", quote(file));
     }
     if line.ends_with('\r') {
-        eprintln!(
+        writeln!(
+            warn,
             "warning: the passphrase in {} ends with a carriage return (a CRLF line end); it is part of the \
              passphrase, as OpenSSL reads the file too",
             quote(file)
-        );
+        )?;
     }
     Ok(Zeroizing::new(line.to_string()))
 }

@@ -4,7 +4,7 @@
 //! up to 2049 and GeneralizedTime from 2050 (RFC 5280 §4.1.2.5); `ca.idx` stores the
 //! same text OpenSSL writes (`YYMMDDHHMMSSZ`, or `YYYYMMDDHHMMSSZ` from 2050).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use der::DateTime;
@@ -13,11 +13,6 @@ use x509_cert::time::Time;
 
 /// Seconds in a day.
 pub const DAY: u64 = 86_400;
-
-/// The current time.
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
 
 fn datetime(secs: u64) -> Result<DateTime> {
     DateTime::from_unix_duration(Duration::from_secs(secs))

@@ -1,6 +1,7 @@
 //! `--trust` lists: certificate files (PEM bundles or DER) and raw SHA-256 fingerprints,
 //! comma-separated or repeated, as the firmware's embedded anchors are given to `build`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -96,8 +97,10 @@ pub fn read_crls(paths: &[PathBuf]) -> Result<Vec<CrlFile>> {
                 );
             }
             ders
-        } else {
+        } else if crate::x509::looks_like_der(&bytes) {
             vec![bytes]
+        } else {
+            bail!("{} is not a CRL (expected PEM 'BEGIN X509 CRL' or DER)", quote(path));
         };
         for (i, der) in ders.into_iter().enumerate() {
             let file = CrlFile { path: path.clone(), index: i + 1, der };
@@ -109,8 +112,8 @@ pub fn read_crls(paths: &[PathBuf]) -> Result<Vec<CrlFile>> {
 }
 
 /// Checks that each CRL was signed by one of `certs` (its issuer must be given), and warns
-/// about CRLs past their nextUpdate at `now`.
-pub fn check_crl_issuers(crls: &[CrlFile], certs: &[&[u8]], now: u64) -> Result<()> {
+/// about CRLs past their nextUpdate at `now` on `warn`.
+pub fn check_crl_issuers(crls: &[CrlFile], certs: &[&[u8]], now: u64, warn: &mut dyn Write) -> Result<()> {
     let parsed: Vec<bootsign_pki::Cert<'_>> =
         certs.iter().filter_map(|der| bootsign_pki::Cert::parse(der).ok()).collect();
     for file in crls {
@@ -127,11 +130,12 @@ pub fn check_crl_issuers(crls: &[CrlFile], certs: &[&[u8]], now: u64) -> Result<
         if let Some(next) = crl.next_update
             && crl.is_stale(now)
         {
-            eprintln!(
+            writeln!(
+                warn,
                 "warning: {} is past its nextUpdate ({}); it still revokes what it lists",
                 file.name(),
                 timefmt::date(next)
-            );
+            )?;
         }
     }
     Ok(())
@@ -163,11 +167,11 @@ impl TrustArgs {
         Anchors::from_args(&self.trust)
     }
 
-    /// The time to check validity at.
-    pub fn time(&self) -> Result<u64> {
+    /// The time to check validity at: --at, else `now`.
+    pub fn time(&self, now: u64) -> Result<u64> {
         match &self.at {
             Some(t) => crate::timefmt::parse_user_time(t),
-            None => Ok(crate::timefmt::now()),
+            None => Ok(now),
         }
     }
 }

@@ -67,7 +67,11 @@ fn malformed_pem() {
     env.write("ca.crt", "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n");
     refused(&env, &["issue", "--codesigning", "--key", "p256"], &["'ca.crt': malformed PEM"]);
     env.write("garbage.crt", b"\x30\x03\x02\x01");
-    refused(&env, &["fingerprint", "garbage.crt"], &["'garbage.crt' is neither PEM nor a DER certificate"]);
+    refused(
+        &env,
+        &["fingerprint", "garbage.crt"],
+        &["'garbage.crt' is not a certificate (expected PEM 'BEGIN CERTIFICATE' or DER X.509)"],
+    );
     env.write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
     refused(
         &env,

@@ -81,12 +81,19 @@ impl CaDir {
     /// `next_update`, under the CA lock: the number is reserved and `crlnumber` advanced
     /// first, then the CRL is signed and `write` (still under the lock, so CRLs land in
     /// number order) puts it where it goes. A database the CRL cannot be made from is
-    /// refused before anything changes.
-    pub fn crl_with<F>(&self, issuer: &Issuer, this_update: u64, next_update: u64, write: F) -> Result<Crl>
+    /// refused before anything changes. Waiting for the lock is reported on `warn`.
+    pub fn crl_with<F>(
+        &self,
+        warn: &mut dyn std::io::Write,
+        issuer: &Issuer,
+        this_update: u64,
+        next_update: u64,
+        write: F,
+    ) -> Result<Crl>
     where
         F: FnOnce(&Crl) -> Result<()>,
     {
-        let _lock = self.lock()?;
+        let _lock = self.lock(warn)?;
         let revoked = self
             .index()?
             .revoked()

@@ -21,6 +21,7 @@ pub mod index;
 pub mod serial;
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -111,17 +112,18 @@ impl CaDir {
     /// Takes the exclusive CA lock (waits for other bootsign processes), then puts back
     /// whatever a crashed run left half written ([`crate::fsx::recover`]) before anything
     /// is read. The lock is an advisory `flock` on the directory itself, so it leaves no
-    /// file behind. When another process holds it for long, this says so while waiting.
-    pub fn lock(&self) -> Result<Lock> {
+    /// file behind. When another process holds it, this says so on `warn` while waiting.
+    pub fn lock(&self, warn: &mut dyn Write) -> Result<Lock> {
         let dir = File::open(&self.root)
             .with_context(|| format!("failed to open the CA directory {}", quote(&self.root)))?;
         match dir.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
+                writeln!(
+                    warn,
                     "waiting for the lock on the CA directory {} (another bootsign, or a process holding it open, has it)",
                     quote(&self.root)
-                );
+                )?;
                 dir.lock()
                     .with_context(|| format!("failed to lock the CA directory {}", quote(&self.root)))?;
             }
@@ -141,12 +143,13 @@ impl CaDir {
         Cert::read_one(&self.path(files::CERT))
     }
 
-    /// The CA certificate and its key, checked to belong together.
-    pub fn issuer(&self, pass: &passphrase::Source) -> Result<Issuer> {
+    /// The CA certificate and its key, checked to belong together. Warnings about the
+    /// passphrase file go to `warn`.
+    pub fn issuer(&self, pass: &passphrase::Source, warn: &mut dyn Write) -> Result<Issuer> {
         let cert = self.cert()?;
         let key_path = self.path(files::KEY);
         let bytes = crate::fsx::read_capped(&key_path, crate::fsx::MAX_INPUT, "the CA key")?;
-        let key = PrivateKey::from_file_bytes(&bytes, &key_path, &mut || pass.unlock(&key_path))?;
+        let key = PrivateKey::from_file_bytes(&bytes, &key_path, &mut || pass.unlock(&key_path, &mut *warn))?;
         if !key.matches_spki(cert.fields().spki) {
             bail!(
                 "the CA key {} does not match the CA certificate {}: they are from different key pairs",
@@ -187,12 +190,12 @@ impl CaDir {
     /// anything is signed (a burned serial harms nothing; a serial given twice would);
     /// then `build` receives it and returns the signed certificate plus the caller's own
     /// files, which are committed together with `signed/SERIAL.pem` and `ca.idx`, all or
-    /// nothing.
-    pub fn issue_with<F>(&self, build: F) -> Result<(Cert, Serial)>
+    /// nothing. Warnings (waiting for the lock, a serial file behind) go to `warn`.
+    pub fn issue_with<F>(&self, warn: &mut dyn Write, build: F) -> Result<(Cert, Serial)>
     where
         F: FnOnce(&Serial) -> Result<(Cert, FileSet)>,
     {
-        let _lock = self.lock()?;
+        let _lock = self.lock(warn)?;
         let signed_dir = self.path(files::SIGNED);
         let mut serial = self.serial()?;
         let mut index = self.index()?;
@@ -202,12 +205,13 @@ impl CaDir {
             serial = serial.next();
         }
         if serial != first {
-            eprintln!(
+            writeln!(
+                warn,
                 "warning: {} was behind the records (serial {} is taken); this certificate gets serial {}",
                 quote(&self.path(files::SERIAL)),
                 first.hex(),
                 serial.hex()
-            );
+            )?;
         }
         if serial.bytes().len() > 20 || (serial.bytes().len() == 20 && serial.bytes()[0] & 0x80 != 0) {
             bail!(

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use bootsign_config::{Config, Policy, RequireSigned, TlsMin};
 use clap::Args as ClapArgs;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::firmware::TEMPLATE;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
 use crate::keys::PrivateKey;
@@ -18,9 +18,12 @@ use crate::x509::cert::Cert;
 const EXAMPLES: &str = "\
 Examples:
   bootsign build --efi --trust ca.crt --embed boot.ipxe
-      bootsign.efi: trusts ca.crt, runs boot.ipxe        (iPXE: make bin-x86_64-efi/ipxe.efi TRUST=ca.crt EMBED=boot.ipxe)
-  bootsign build --efi --trust ca.crt --cert client.crt,ca.crt --privkey client.key -o out/
-      out/bootsign.efi with a TLS client certificate      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
+      bootsign.efi: trusts ca.crt, runs boot.ipxe
+      (iPXE: make bin-x86_64-efi/ipxe.efi TRUST=ca.crt EMBED=boot.ipxe)
+  bootsign build --efi --trust ca.crt --cert client.crt,ca.crt \\
+                 --privkey client.key -o out/
+      out/bootsign.efi with a TLS client certificate
+      (iPXE: CERT=client.crt,ca.crt PRIVKEY=client.key)
   bootsign build --efi --trust 3F:A1:...:9C --require-signed
       trusts a fingerprint; nothing unverified ever boots
   bootsign build --efi --trust ca.crt --crl ca.crl --require-signed
@@ -135,7 +138,7 @@ fn read_script(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
+fn gather(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Inputs> {
     let mut anchors = Vec::new();
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut cert_objs: Vec<Cert> = Vec::new();
@@ -170,14 +173,14 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
     let key = match &args.privkey {
         None => None,
         Some(path) => {
-            let key = PrivateKey::read(path, &ctx.pass)?;
+            let key = PrivateKey::read(path, &g.pass, ctx.err)?;
             let Some(mine) = cert_objs.iter().find(|c| key.matches_spki(c.fields().spki)) else {
                 bail!(
                     "the key {} matches none of the --cert certificates; give the client certificate with --cert",
                     quote(path)
                 );
             };
-            check_client_key(ctx, path, &key, mine)?;
+            check_client_key(g, path, &key, mine)?;
             key_subject = mine.subject_oneline();
             // The format's rule: with a key, the first certificate is the key's own.
             certs.retain(|d| *d != mine.der);
@@ -208,7 +211,7 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
     }
     let crls = crate::trust::read_crls(&args.crl)?;
     let cert_ders: Vec<&[u8]> = certs.iter().map(Vec::as_slice).collect();
-    crate::trust::check_crl_issuers(&crls, &cert_ders, crate::timefmt::now())?;
+    crate::trust::check_crl_issuers(&crls, &cert_ders, ctx.now(), ctx.err)?;
     if args.require_fresh_crl {
         if crls.is_empty() {
             bail!("--require-fresh-crl needs at least one --crl");
@@ -220,7 +223,7 @@ fn gather(ctx: &Ctx, args: &Args) -> Result<Inputs> {
 
 /// The embedded key is copied into every image, which then goes to TFTP and HTTP servers:
 /// only a TLS client key may go there, never a CA's or a code-signing key.
-fn check_client_key(ctx: &Ctx, path: &Path, key: &PrivateKey, cert: &Cert) -> Result<()> {
+fn check_client_key(g: &Globals, path: &Path, key: &PrivateKey, cert: &Cert) -> Result<()> {
     let refuse = |what: &str| -> Result<()> {
         bail!(
             "refusing to embed {} in the images: it is {what}, and anyone holding an image could use it; \
@@ -228,7 +231,7 @@ fn check_client_key(ctx: &Ctx, path: &Path, key: &PrivateKey, cert: &Cert) -> Re
             quote(path)
         )
     };
-    if let Ok(ca) = ctx.ca.cert()
+    if let Ok(ca) = g.ca.cert()
         && key.matches_spki(ca.fields().spki)
     {
         return refuse("the key of the CA in this CA directory");
@@ -269,11 +272,11 @@ type ProjectUse = (PathBuf, Vec<&'static str>);
 
 /// Fills what the command line left open from the project file; also returns the file and
 /// the names of the settings it supplied.
-fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<ProjectUse>)> {
+fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse>)> {
     if args.no_config {
         return Ok((args, None));
     }
-    let Some((path, project)) = crate::project::Project::find(args.config.as_deref(), ctx.ca.root())? else {
+    let Some((path, project)) = crate::project::Project::find(args.config.as_deref(), g.ca.root())? else {
         return Ok((args, None));
     };
     let b = project.build;
@@ -326,8 +329,8 @@ fn apply_project(ctx: &Ctx, mut args: Args) -> Result<(Args, Option<ProjectUse>)
 }
 
 /// Runs `build`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let (args, project) = apply_project(ctx, args)?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
+    let (args, project) = apply_project(g, args)?;
     let out_dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let output_name = args.output_name.clone().unwrap_or_else(|| "bootsign".into());
     if !args.efi && !args.usb && !args.iso && !args.rom {
@@ -361,7 +364,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     for path in &wanted {
         refuse_existing(path, args.force)?;
     }
-    let inputs = gather(ctx, &args)?;
+    let inputs = gather(ctx, g, &args)?;
     let config = Config {
         anchors: inputs.anchors.clone(),
         certs: inputs.certs.iter().map(Vec::as_slice).collect(),
@@ -396,10 +399,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     files.commit()?;
 
     if inputs.anchors.is_empty() {
-        eprintln!("warning: no --trust given: the image trusts nothing, so every imgverify will fail");
+        writeln!(
+            ctx.err,
+            "warning: no --trust given: the image trusts nothing, so every imgverify will fail"
+        )?;
     }
     let names: Vec<String> = wanted.iter().map(|p| p.display().to_string()).collect();
-    eprintln!(
+    writeln!(
+        ctx.err,
         "Built {} (firmware {} bytes): {} trusted root(s), {} certificate(s){}, {}",
         names.join(", "),
         efi.len(),
@@ -411,38 +418,41 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         } else {
             "default script (dhcp, chain the boot file)"
         }
-    );
-    eprintln!("  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex());
+    )?;
+    writeln!(ctx.err, "  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex())?;
     let policy: Vec<String> = inputs.policy.settings().iter().map(|(n, v)| format!("{n} {v}")).collect();
-    eprintln!(
+    writeln!(
+        ctx.err,
         "  policy       {}",
         if policy.is_empty() { "the defaults (see bootsign inspect)".to_string() } else { policy.join(", ") }
-    );
+    )?;
     for file in &inputs.crls {
         let crl = file.parse()?;
-        eprintln!(
+        writeln!(
+            ctx.err,
             "  CRL          {}: {} revoked, by \"{}\", next update {}{}",
             file.name(),
             crl.entries().len(),
             crl.issuer_text,
             crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
             if args.require_fresh_crl { " (refuses everything its issuer signed after that)" } else { "" }
-        );
+        )?;
     }
     if let Some(key) = &args.privkey {
-        eprintln!("  client key   {} (for \"{}\")", key.display(), inputs.key_subject);
+        writeln!(ctx.err, "  client key   {} (for \"{}\")", key.display(), inputs.key_subject)?;
     }
     if let Some((p, used)) = &project {
         let what =
             if used.is_empty() { "nothing (the command line decides)".to_string() } else { used.join(", ") };
-        eprintln!("  from {}: {what}", p.display());
+        writeln!(ctx.err, "  from {}: {what}", p.display())?;
     }
     if inputs.key.is_some() {
-        eprintln!(
+        writeln!(
+            ctx.err,
             "warning: {} hold(s) a private key (mode 0600): keep the images confidential, and give them only to the \
              machines they are for",
             names.join(", ")
-        );
+        )?;
     }
     Ok(())
 }

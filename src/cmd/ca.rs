@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use der::Encode;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
 use crate::keys::{KeyType, PrivateKey};
@@ -19,10 +19,12 @@ use crate::x509::{name, profile};
 #[derive(Subcommand)]
 pub enum CaCommand {
     /// Create a root CA: ca.crt, ca.key, ca.idx, serial and signed/ in the CA directory.
-    #[command(
-        after_help = "Examples:\n  bootsign ca init\n  bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n  \
-                            bootsign ca init --encrypt --passphrase-file pass.txt"
-    )]
+    #[command(after_help = "Examples:\n  bootsign ca init\n      \
+                      a root CA \"bootsign CA <hostname>\" here, and bootsign.toml for builds\n  \
+                      bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n      \
+                      the same in /srv/ca, with an ECDSA P-256 key\n  \
+                      bootsign ca init --encrypt --passphrase-file pass.txt\n      \
+                      ca.key encrypted under the first line of pass.txt")]
     Init(InitArgs),
 }
 
@@ -48,9 +50,9 @@ pub struct InitArgs {
 }
 
 /// Runs a `ca` subcommand.
-pub fn run(ctx: &Ctx, cmd: CaCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, cmd: CaCommand) -> Result<()> {
     match cmd {
-        CaCommand::Init(args) => init(ctx, args),
+        CaCommand::Init(args) => init(ctx, g, args),
     }
 }
 
@@ -63,10 +65,10 @@ fn default_cn() -> String {
     format!("bootsign CA {host}")
 }
 
-fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
-    let dir = ctx.ca.root();
-    let cert_path = ctx.ca.path(files::CERT);
-    let key_path = ctx.ca.path(files::KEY);
+fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
+    let dir = g.ca.root();
+    let cert_path = g.ca.path(files::CERT);
+    let key_path = g.ca.path(files::KEY);
     if !args.force {
         for existing in [&cert_path, &key_path] {
             if existing.exists() {
@@ -86,8 +88,8 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
     if cn.trim().is_empty() {
         bail!("--cn must not be empty");
     }
-    let (not_before, not_after) = validity_days(args.days)?;
-    let passphrase = if args.encrypt { Some(ctx.pass.new_for(&key_path)?) } else { None };
+    let (not_before, not_after) = validity_days(ctx.now(), args.days)?;
+    let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
     let key = PrivateKey::generate(args.key)?;
     let spki = key.spki_der()?;
@@ -116,6 +118,8 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
             .with_context(|| format!("failed to create the CA directory {}", quote(dir)))?;
     }
     let replace = if args.force { Overwrite::Replace } else { Overwrite::Never };
+    let project_path = g.ca.path(crate::project::FILE);
+    let new_project = !project_path.exists();
     let mut out = FileSet::default();
     out.add(&key_path, key_pem.as_bytes().to_vec(), MODE_SECRET, replace);
     out.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
@@ -127,7 +131,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
         (files::SERIAL, "01\n"),
         (crate::project::FILE, crate::project::TEMPLATE),
     ] {
-        let path = ctx.ca.path(name);
+        let path = g.ca.path(name);
         if !path.exists() {
             out.add(path, content.as_bytes().to_vec(), MODE_PUBLIC, Overwrite::Never);
         }
@@ -138,18 +142,27 @@ fn init(ctx: &Ctx, args: InitArgs) -> Result<()> {
         }
         return Err(e);
     }
-    let signed = ctx.ca.path(files::SIGNED);
+    let signed = g.ca.path(files::SIGNED);
     crate::fsx::create_dir(&signed)?;
 
-    eprintln!("Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir));
-    eprintln!("  certificate  {}", cert_path.display());
-    eprintln!(
+    writeln!(ctx.err, "Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir))?;
+    writeln!(ctx.err, "  certificate  {}", cert_path.display())?;
+    writeln!(
+        ctx.err,
         "  key          {} (mode 0600{})",
         key_path.display(),
         if args.encrypt { ", encrypted" } else { ", keep it secret" }
-    );
-    eprintln!("  valid until  {} ({} days)", timefmt::date(not_after), args.days);
-    eprintln!("  SHA-256      {}", cert.fingerprint());
-    eprintln!("Next: bootsign issue --codesigning, bootsign issue --server --cn HOST");
+    )?;
+    writeln!(ctx.err, "  valid until  {} ({} days)", timefmt::date(not_after), args.days)?;
+    writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
+    if new_project {
+        writeln!(
+            ctx.err,
+            "  project      {}, the settings 'bootsign build' reads (EFI and ISO images that trust {})",
+            project_path.display(),
+            files::CERT
+        )?;
+    }
+    writeln!(ctx.err, "Next: bootsign issue --codesigning, bootsign issue --server --cn HOST")?;
     Ok(())
 }

@@ -1,14 +1,13 @@
 //! `bootsign crl`: a certificate revocation list of everything revoked in `ca.idx`,
 //! signed by the CA, as `openssl ca -gencrl` makes it (see [`crate::ca::crl`]).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing};
 use crate::timefmt;
@@ -17,7 +16,8 @@ use crate::x509::crl;
 const EXAMPLES: &str = "\
 Examples:
   bootsign crl
-      ca.crl (PEM) in the CA directory: every revoked certificate, valid for 30 days
+      ca.crl (PEM) in the CA directory: every revoked certificate,
+      valid for 30 days
   bootsign revoke 03 --reason keyCompromise && bootsign crl --force
       revoke a certificate and replace ca.crl with a CRL that lists it
   bootsign crl --der --days 7 -o /srv/http/boot-ca.crl --force
@@ -51,36 +51,36 @@ pub struct Args {
 }
 
 /// Runs `crl`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    ctx.ca.require()?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
+    g.ca.require()?;
     if args.days == 0 || args.days > MAX_DAYS {
         bail!("--days must be between 1 and {MAX_DAYS} (the CRL is valid that many days); got {}", args.days);
     }
     let out = match &args.out {
         Some(p) if p.as_os_str() == "-" => None,
         Some(p) => Some(p.clone()),
-        None => Some(ctx.ca.path(files::CRL)),
+        None => Some(g.ca.path(files::CRL)),
     };
     if let Some(path) = &out {
         check_output(path, args.force)?;
     }
-    let issuer = ctx.ca.issuer(&ctx.pass)?;
+    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
     if let Some((_, KeyUsage(usage))) = issuer.cert.extension::<KeyUsage>()?
         && !usage.contains(KeyUsages::CRLSign)
     {
         bail!(
             "the CA certificate {} has a keyUsage without cRLSign, so verifiers would refuse its CRLs",
-            quote(&ctx.ca.path(files::CERT))
+            quote(&g.ca.path(files::CERT))
         );
     }
-    let this_update = timefmt::now();
+    let this_update = ctx.now();
     let next_update = this_update + u64::from(args.days) * timefmt::DAY;
 
-    let crl = ctx.ca.crl_with(&issuer, this_update, next_update, |crl| {
+    let crl = g.ca.crl_with(ctx.err, &issuer, this_update, next_update, |crl| {
         let data = if args.der { crl.der.clone() } else { crl::to_pem(&crl.der).into_bytes() };
         match &out {
             None => {
-                let mut stdout = std::io::stdout().lock();
+                let stdout = &mut *ctx.out;
                 stdout
                     .write_all(&data)
                     .and_then(|()| stdout.flush())
@@ -99,10 +99,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         1 => "1 revoked certificate".to_string(),
         n => format!("{n} revoked certificates"),
     };
-    eprintln!("Wrote CRL number {} with {entries}", crl.number.hex());
+    writeln!(ctx.err, "Wrote CRL number {} with {entries}", crl.number.hex())?;
     let dest = out.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
-    eprintln!("  file         {dest} ({})", if args.der { "DER" } else { "PEM" });
-    eprintln!("  next update  {} ({} days)", timefmt::date(crl.next_update), args.days);
+    writeln!(ctx.err, "  file         {dest} ({})", if args.der { "DER" } else { "PEM" })?;
+    writeln!(ctx.err, "  next update  {} ({} days)", timefmt::date(crl.next_update), args.days)?;
     Ok(())
 }
 

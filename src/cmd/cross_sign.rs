@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use bootsign_pki::text::escape_controls;
 use clap::Args as ClapArgs;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing};
 use crate::timefmt;
 use crate::x509::build::{BACKDATE_SECS, CertSpec};
@@ -18,7 +18,8 @@ use crate::x509::profile;
 /// `cross-sign` options.
 #[derive(ClapArgs)]
 #[command(after_help = "Example:\n  bootsign cross-sign old-root.crt -o old-root-cross.crt\n      \
-                        a certificate for old-root's key issued by this CA; servers send it in their chain")]
+                        a certificate for old-root's key issued by this CA;\n      \
+                        servers send it in their chain")]
 pub struct Args {
     /// The other root CA certificate (PEM or DER).
     #[arg(value_name = "OTHER.crt")]
@@ -35,15 +36,15 @@ pub struct Args {
 }
 
 /// Runs `cross-sign`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    ctx.ca.require()?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
+    g.ca.require()?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .other
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "other".into());
-        ctx.ca.path(&format!("{stem}-cross.crt"))
+        g.ca.path(&format!("{stem}-cross.crt"))
     });
     refuse_existing(&out, args.force)?;
     let other = Cert::read_one(&args.other)?;
@@ -61,13 +62,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         bail!("{name} is not a CA: its basicConstraints say CA:FALSE");
     }
 
-    let issuer = ctx.ca.issuer(&ctx.pass)?;
+    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
     if issuer.cert.fields().spki == other.fields().spki
         || crate::keys::same_public_key(issuer.cert.fields().spki, other.fields().spki)
     {
         bail!("{name} has this CA's own key; there is nothing to cross-sign");
     }
-    let now = timefmt::now();
+    let now = ctx.now();
     let not_before = now.saturating_sub(BACKDATE_SECS);
     let not_after = match args.days {
         Some(0) => bail!("--days must be at least 1"),
@@ -79,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let extensions = profile::cross(&other.key_identifier()?, &issuer.key_id)?;
     let issuer_subject = issuer.cert.fields().subject.to_vec();
-    let (cert, serial) = ctx.ca.issue_with(|serial| {
+    let (cert, serial) = g.ca.issue_with(ctx.err, |serial| {
         let der = CertSpec {
             serial: serial.bytes(),
             issuer: &issuer_subject,
@@ -98,9 +99,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     })?;
 
     let subject = cert.subject_oneline();
-    eprintln!("Cross-signed \"{}\" with this CA, serial {}", escape_controls(&subject), serial.hex());
-    eprintln!("  certificate  {}", out.display());
-    eprintln!("  valid until  {}", timefmt::date(not_after));
-    eprintln!("  SHA-256      {}", cert.fingerprint());
+    writeln!(
+        ctx.err,
+        "Cross-signed \"{}\" with this CA, serial {}",
+        escape_controls(&subject),
+        serial.hex()
+    )?;
+    writeln!(ctx.err, "  certificate  {}", out.display())?;
+    writeln!(ctx.err, "  valid until  {}", timefmt::date(not_after))?;
+    writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
     Ok(())
 }

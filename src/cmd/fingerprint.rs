@@ -8,12 +8,14 @@ use clap::Args as ClapArgs;
 
 use bootsign_pki::text::escape_controls;
 
+use super::Ctx;
 use crate::x509::cert::Cert;
 
 /// `fingerprint` options.
 #[derive(ClapArgs)]
 #[command(
-    after_help = "Examples:\n  bootsign fingerprint ca.crt\n      sha256 Fingerprint=AB:CD:... as openssl x509 -fingerprint -sha256 prints it\n  \
+    after_help = "Examples:\n  bootsign fingerprint ca.crt\n      sha256 Fingerprint=AB:CD:..., as openssl x509 -fingerprint -sha256\n      \
+                        prints it\n  \
                         bootsign fingerprint --raw bundle.pem\n      one plain hex fingerprint per certificate, for scripts"
 )]
 pub struct Args {
@@ -27,7 +29,7 @@ pub struct Args {
 
 /// Runs `fingerprint`. Every file is read before anything is printed, so a bad file
 /// gives an error and no partial output.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let mut all = Vec::new();
     for path in &args.files {
         all.push((path, Cert::read_all(path)?));
@@ -36,13 +38,13 @@ pub fn run(args: Args) -> Result<()> {
     for (path, certs) in &all {
         for cert in certs {
             if args.raw {
-                println!("{}", cert.fingerprint().hex());
+                writeln!(ctx.out, "{}", cert.fingerprint().hex())?;
                 continue;
             }
             if total > 1 {
-                println!("# {}: {}", path.display(), escape_controls(&cert.subject_oneline()));
+                writeln!(ctx.out, "# {}: {}", path.display(), escape_controls(&cert.subject_oneline()))?;
             }
-            println!("sha256 Fingerprint={}", cert.fingerprint());
+            writeln!(ctx.out, "sha256 Fingerprint={}", cert.fingerprint())?;
         }
     }
     Ok(())

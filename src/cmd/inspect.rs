@@ -10,6 +10,7 @@ use bootsign_pki::text::{escape, escape_controls};
 use bootsign_pki::{Cert, Fingerprint};
 use clap::Args as ClapArgs;
 
+use super::Ctx;
 use crate::fsx::quote;
 use crate::image::{FileImage, MAX_PROGRAM};
 
@@ -22,7 +23,7 @@ pub struct Args {
 }
 
 /// Runs `inspect`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let name = quote(&args.image);
     // Only the structures on the way to the program are read, never the whole file.
     let mut image = FileImage::open(&args.image)?;
@@ -37,20 +38,21 @@ pub fn run(args: Args) -> Result<()> {
         11 => "EFI boot-service driver",
         _ => "EFI image",
     };
-    println!(
+    writeln!(
+        ctx.out,
         "image        {} ({}: {kind}, x86-64, {} bytes)",
         args.image.display(),
         found.format.name(),
         bytes.len()
-    );
+    )?;
     if found.format == Format::Rom {
         let ids: Vec<String> =
             found.pci_ids.iter().map(|i| format!("{:04x}:{:04x}", i.vendor, i.device)).collect();
-        println!("pci          {}", ids.join(", "));
+        writeln!(ctx.out, "pci          {}", ids.join(", "))?;
     }
-    println!("firmware     bootsign {version}");
+    writeln!(ctx.out, "firmware     bootsign {version}")?;
     let Some(section) = pe.section(&CONFIG_SECTION) else {
-        println!("config       none (the plain template: trusts nothing, runs the default script)");
+        writeln!(ctx.out, "config       none (the plain template: trusts nothing, runs the default script)")?;
         return Ok(());
     };
     let data = pe.file_data(section).map_err(|e| anyhow!("{name}: {e}"))?;
@@ -61,25 +63,30 @@ pub fn run(args: Args) -> Result<()> {
         .map(|d| Cert::parse(d))
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow!("{name}: {e}"))?;
-    println!("trusted      {} root(s)", cfg.anchors.len());
+    writeln!(ctx.out, "trusted      {} root(s)", cfg.anchors.len())?;
     for a in &cfg.anchors {
         let fp = Fingerprint(*a);
         match certs.iter().find(|c| c.fingerprint() == fp) {
-            Some(c) => println!("  {fp}  {}", escape_controls(&c.subject_text)),
-            None => println!("  {fp}  (certificate not embedded)"),
+            Some(c) => writeln!(ctx.out, "  {fp}  {}", escape_controls(&c.subject_text))?,
+            None => writeln!(ctx.out, "  {fp}  (certificate not embedded)")?,
         }
     }
-    println!("certificates {}", certs.len());
+    writeln!(ctx.out, "certificates {}", certs.len())?;
     for c in &certs {
-        println!("  {}  (SHA-256 {})", escape_controls(&c.subject_text), c.fingerprint());
+        writeln!(ctx.out, "  {}  (SHA-256 {})", escape_controls(&c.subject_text), c.fingerprint())?;
     }
-    println!("client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" });
-    println!("crosscert    {}", cfg.crosscert.map(escape).map(|e| e.to_string()).unwrap_or("none".into()));
-    println!("crls         {}", cfg.crls.len());
+    writeln!(ctx.out, "client key   {}", if cfg.key.is_some() { "present (not shown)" } else { "none" })?;
+    writeln!(
+        ctx.out,
+        "crosscert    {}",
+        cfg.crosscert.map(escape).map(|e| e.to_string()).unwrap_or("none".into())
+    )?;
+    writeln!(ctx.out, "crls         {}", cfg.crls.len())?;
     for der in &cfg.crls {
         let crl = bootsign_pki::Crl::parse(der).map_err(|e| anyhow!("{name}: embedded CRL: {e}"))?;
         let signer = certs.iter().find(|c| crl.check_signed_by(c).is_ok());
-        println!(
+        writeln!(
+            ctx.out,
             "  {}  number {}, issued {}, next update {}, {} revoked{}",
             escape_controls(&crl.issuer_text),
             crl.number.as_deref().map(bootsign_pki::crl::serial_hex).unwrap_or_else(|| "none".into()),
@@ -87,39 +94,40 @@ pub fn run(args: Args) -> Result<()> {
             crl.next_update.map(crate::timefmt::date).unwrap_or_else(|| "none".into()),
             crl.entries().len(),
             if signer.is_some() { "" } else { " (its issuer's certificate is not embedded)" }
-        );
+        )?;
         for e in crl.entries() {
-            println!(
+            writeln!(
+                ctx.out,
                 "    serial {}  revoked {}{}",
                 bootsign_pki::crl::serial_hex(&e.serial),
                 crate::timefmt::date(e.date),
                 e.reason.map(|r| format!(" ({})", r.name())).unwrap_or_default()
-            );
+            )?;
         }
     }
     // The policy as the firmware reads it; one it cannot read stops the boot.
     let policy = cfg.policy();
     match &policy {
         Ok(p) => {
-            println!("policy");
+            writeln!(ctx.out, "policy")?;
             for (n, v) in p.entries() {
-                println!("  {n:<18} {v}");
+                writeln!(ctx.out, "  {n:<18} {v}")?;
             }
         }
         Err(e) => {
-            println!("policy       unusable: {}", escape(&e.to_string()));
+            writeln!(ctx.out, "policy       unusable: {}", escape(&e.to_string()))?;
             for (n, v) in &cfg.settings {
-                println!("  {}={}", escape(n), escape(v));
+                writeln!(ctx.out, "  {}={}", escape(n), escape(v))?;
             }
         }
     }
     match cfg.script {
-        None => println!("script       default (dhcp, then chain ${{filename}})"),
+        None => writeln!(ctx.out, "script       default (dhcp, then chain ${{filename}})")?,
         Some(s) => {
-            println!("script");
+            writeln!(ctx.out, "script")?;
             // One output line per script line, whatever the line holds.
             for line in s.lines() {
-                println!("  {}", escape(line));
+                writeln!(ctx.out, "  {}", escape(line))?;
             }
         }
     }

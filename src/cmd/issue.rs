@@ -8,7 +8,7 @@ use bootsign_pki::text::escape;
 use clap::{ArgGroup, Args as ClapArgs};
 use der::Encode;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
 use crate::keys::{KeyType, PrivateKey};
 use crate::timefmt;
@@ -22,7 +22,8 @@ use crate::x509::san::San;
 const EXAMPLES: &str = "\
 Examples:
   bootsign issue --server --cn boot.example.lan --san 10.0.2.2 --chain
-      server.crt, server.key and server-full.crt (certificate + ca.crt) for an HTTPS server
+      server.crt, server.key and server-full.crt (certificate + ca.crt),
+      for an HTTPS server
   bootsign issue --codesigning
       codesign.crt and codesign.key, for 'bootsign sign'
   bootsign issue --client --cn rack7-node12 -o node12
@@ -92,8 +93,8 @@ enum Subject {
 }
 
 /// Runs `issue`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    ctx.ca.require()?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
+    g.ca.require()?;
     let kind = args.kind();
     // Without -o the files go into the CA directory under the recipe's names, where
     // `bootsign sign` looks for codesign.crt and codesign.key.
@@ -103,7 +104,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         LeafKind::CodeSigning => "codesign",
     };
     let base = match &args.out {
-        None => ctx.ca.path(default_name),
+        None => g.ca.path(default_name),
         // `-o dir/` (or an existing directory): the default names, in that directory.
         Some(out) if out.as_os_str().to_string_lossy().ends_with('/') || out.is_dir() => {
             out.join(default_name)
@@ -121,7 +122,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         LeafKind::CodeSigning => 1825,
         _ => 825,
     });
-    let (not_before, not_after) = validity_days(days)?;
+    let (not_before, not_after) = validity_days(ctx.now(), days)?;
     refuse_existing(&cert_path, args.force)?;
     if args.csr.is_none() {
         refuse_existing(&key_path, args.force)?;
@@ -129,7 +130,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.chain {
         refuse_existing(&chain_path, args.force)?;
     }
-    let issuer = ctx.ca.issuer(&ctx.pass)?;
+    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
 
     let subject = match &args.csr {
         Some(path) => {
@@ -146,11 +147,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 );
             }
             for name in &csr.ignored_names {
-                eprintln!(
+                writeln!(
+                    ctx.err,
                     "warning: {} requests {}; only DNS names and IP addresses are issued",
                     quote(path),
                     escape(name)
-                );
+                )?;
             }
             for san in &csr.sans {
                 if !sans.contains(san) {
@@ -221,7 +223,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let ca_not_after = issuer.cert.not_after();
     let issuer_subject = issuer.cert.fields().subject.to_vec();
 
-    let (cert, serial) = ctx.ca.issue_with(|serial| {
+    let (cert, serial) = g.ca.issue_with(ctx.err, |serial| {
         let der = CertSpec {
             serial: serial.bytes(),
             issuer: &issuer_subject,
@@ -245,30 +247,32 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Ok((cert, files))
     })?;
 
-    eprintln!(
+    writeln!(
+        ctx.err,
         "Issued {} certificate serial {} for \"{}\" ({key_desc})",
         kind.name(),
         serial.hex(),
         escape(&cn)
-    );
+    )?;
     if !sans.is_empty() {
         let list: Vec<String> = sans.iter().map(ToString::to_string).collect();
-        eprintln!("  names        {}", escape(&list.join(", ")));
+        writeln!(ctx.err, "  names        {}", escape(&list.join(", ")))?;
     }
-    eprintln!("  valid until  {} ({days} days)", timefmt::date(not_after));
-    eprintln!("  certificate  {}", cert_path.display());
+    writeln!(ctx.err, "  valid until  {} ({days} days)", timefmt::date(not_after))?;
+    writeln!(ctx.err, "  certificate  {}", cert_path.display())?;
     if matches!(subject, Subject::NewKey(_)) {
-        eprintln!("  key          {} (mode 0600)", key_path.display());
+        writeln!(ctx.err, "  key          {} (mode 0600)", key_path.display())?;
     }
     if args.chain {
-        eprintln!("  chain        {}", chain_path.display());
+        writeln!(ctx.err, "  chain        {}", chain_path.display())?;
     }
-    eprintln!("  SHA-256      {}", cert.fingerprint());
+    writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
     if not_after > ca_not_after {
-        eprintln!(
+        writeln!(
+            ctx.err,
             "warning: the certificate outlives the CA ({}); it stops verifying when the CA expires",
             timefmt::date(ca_not_after)
-        );
+        )?;
     }
     Ok(())
 }

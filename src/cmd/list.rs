@@ -4,7 +4,7 @@ use anyhow::Result;
 use bootsign_pki::text::escape_controls;
 use clap::Args as ClapArgs;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::timefmt;
 use crate::x509::cert::Cert;
@@ -14,13 +14,13 @@ use crate::x509::cert::Cert;
 pub struct Args {}
 
 /// Runs `list`.
-pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
-    ctx.ca.require()?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, _args: Args) -> Result<()> {
+    g.ca.require()?;
     // Under the lock, so a crashed run's half-written records are put back first and an
     // issuance in progress is not seen half done.
-    let _lock = ctx.ca.lock()?;
-    let index = ctx.ca.index()?;
-    let now = timefmt::now();
+    let _lock = g.ca.lock(ctx.err)?;
+    let index = g.ca.index()?;
+    let now = ctx.now();
     let mut rows =
         vec![["SERIAL".to_string(), "STATUS".into(), "EXPIRES".into(), "KIND".into(), "SUBJECT".into()]];
     for e in &index.entries {
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
             _ if expiry <= now => "expired",
             _ => "valid",
         };
-        let pem = ctx.ca.path(files::SIGNED).join(format!("{}.pem", e.serial));
+        let pem = g.ca.path(files::SIGNED).join(format!("{}.pem", e.serial));
         let kind = match Cert::read_one(&pem) {
             Ok(cert) => cert.kind().name(),
             Err(_) => "?",
@@ -41,7 +41,8 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
     }
     let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
     for r in &rows {
-        println!(
+        writeln!(
+            ctx.out,
             "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
             r[0],
             r[1],
@@ -52,10 +53,10 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<()> {
             w1 = widths[1],
             w2 = widths[2],
             w3 = widths[3]
-        );
+        )?;
     }
     if index.entries.is_empty() {
-        eprintln!("(no certificates issued yet)");
+        writeln!(ctx.err, "(no certificates issued yet)")?;
     }
     Ok(())
 }

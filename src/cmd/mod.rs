@@ -13,26 +13,38 @@ pub mod sign;
 pub mod verify;
 pub mod verify_chain;
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::ca::CaDir;
+use crate::clock::Clock;
 use crate::passphrase;
 
 const EXAMPLES: &str = "\
 Examples:
-  bootsign ca init --cn 'Example boot CA'          make a root CA here (ca.crt, ca.key, ca.idx, serial, signed/)
-  bootsign issue --server --cn boot.example.lan    server.crt + server.key for an HTTPS boot server
-  bootsign issue --codesigning                     codesign.crt + codesign.key for signing kernels
-  bootsign issue --client --cn rack7               client.crt + client.key for the firmware
-  bootsign fingerprint ca.crt                      the SHA-256 fingerprint images trust
-  bootsign list                                    everything this CA has issued
-  bootsign crl                                     ca.crl: a CRL of everything revoked
-  bootsign sign vmlinuz initrd.img                 vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
-  bootsign verify vmlinuz --trust ca.crt           check a signature as the firmware will
-  bootsign build --efi --trust ca.crt --embed boot.ipxe   bootsign.efi, no compiler needed";
+  bootsign ca init --cn 'Example boot CA'
+      a root CA here: ca.crt, ca.key, ca.idx, serial, signed/ and bootsign.toml
+  bootsign issue --server --cn boot.example.lan
+      server.crt and server.key, for an HTTPS boot server
+  bootsign issue --codesigning
+      codesign.crt and codesign.key, for signing kernels
+  bootsign issue --client --cn rack7
+      client.crt and client.key, a TLS client certificate for the firmware
+  bootsign fingerprint ca.crt
+      the SHA-256 fingerprint images trust
+  bootsign list
+      everything this CA has issued
+  bootsign crl
+      ca.crl: a CRL of everything revoked
+  bootsign sign vmlinuz initrd.img
+      vmlinuz.sig and initrd.img.sig (CMS, detached, DER)
+  bootsign verify vmlinuz --trust ca.crt
+      checks a signature as the firmware will
+  bootsign build --efi --trust ca.crt --embed boot.ipxe
+      bootsign.efi, no compiler needed";
 
 /// Secure network boot: a private CA, code signing and boot images.
 #[derive(Parser)]
@@ -82,29 +94,68 @@ pub enum Command {
     Inspect(inspect::Args),
 }
 
-/// What every command gets: where the CA is and how to unlock its key.
-pub struct Ctx {
+/// The world a command runs in: where its output goes and what time it is. `main` passes
+/// the process's standard output, standard error and the system clock; tests pass buffers
+/// and a fixed clock, and run commands in-process.
+///
+/// Values for scripts (fingerprints, tables, reports, data written to `-`) go to `out`;
+/// what was done, warnings and errors go to `err`. A failed write fails the command.
+pub struct Ctx<'a> {
+    /// Standard output.
+    pub out: &'a mut dyn Write,
+    /// Standard error.
+    pub err: &'a mut dyn Write,
+    /// The time certificates and CRLs are dated by and validity is checked at.
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context over these streams and this clock.
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, clock: &'a dyn Clock) -> Self {
+        Self { out, err, clock }
+    }
+
+    /// The current time, by the context's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+}
+
+/// The global options, which every command that touches the CA gets: where the CA is and
+/// how to unlock its key.
+pub struct Globals {
     /// The CA directory.
     pub ca: CaDir,
     /// Where passphrases come from.
     pub pass: passphrase::Source,
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
-    let ctx = Ctx { ca: CaDir::new(cli.ca_dir), pass: passphrase::Source { file: cli.passphrase_file } };
+/// Runs the parsed command line in `ctx`.
+pub fn run(cli: Cli, ctx: &mut Ctx<'_>) -> Result<()> {
+    let g = Globals { ca: CaDir::new(cli.ca_dir), pass: passphrase::Source { file: cli.passphrase_file } };
     match cli.command {
-        Command::Ca(c) => ca::run(&ctx, c),
-        Command::Issue(a) => issue::run(&ctx, a),
-        Command::CrossSign(a) => cross_sign::run(&ctx, a),
-        Command::Fingerprint(a) => fingerprint::run(a),
-        Command::List(a) => list::run(&ctx, a),
-        Command::Revoke(a) => revoke::run(&ctx, a),
-        Command::Crl(a) => crl::run(&ctx, a),
-        Command::Sign(a) => sign::run(&ctx, a),
-        Command::Verify(a) => verify::run(a),
-        Command::VerifyChain(a) => verify_chain::run(a),
-        Command::Build(a) => build::run(&ctx, a),
-        Command::Inspect(a) => inspect::run(a),
+        Command::Ca(c) => ca::run(ctx, &g, c),
+        Command::Issue(a) => issue::run(ctx, &g, a),
+        Command::CrossSign(a) => cross_sign::run(ctx, &g, a),
+        Command::Fingerprint(a) => fingerprint::run(ctx, a),
+        Command::List(a) => list::run(ctx, &g, a),
+        Command::Revoke(a) => revoke::run(ctx, &g, a),
+        Command::Crl(a) => crl::run(ctx, &g, a),
+        Command::Sign(a) => sign::run(ctx, &g, a),
+        Command::Verify(a) => verify::run(ctx, a),
+        Command::VerifyChain(a) => verify_chain::run(ctx, a),
+        Command::Build(a) => build::run(ctx, &g, a),
+        Command::Inspect(a) => inspect::run(ctx, a),
     }
+}
+
+/// The text `bootsign` prints for a failed command, without the final newline: `error: `
+/// and the chain of causes, each after a colon, printed once.
+pub fn error_text(e: &anyhow::Error) -> String {
+    // Names from certificates and files are escaped where the message is made;
+    // this catches whatever else reached the message raw, line by line.
+    let message = format!("{e:#}");
+    let lines: Vec<String> =
+        message.split('\n').map(|l| bootsign_pki::text::escape_controls(l).to_string()).collect();
+    format!("error: {}", lines.join("\n"))
 }

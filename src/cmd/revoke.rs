@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::ca::serial::Serial;
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite};
@@ -24,11 +24,11 @@ pub struct Args {
 }
 
 /// Runs `revoke`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    ctx.ca.require()?;
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
+    g.ca.require()?;
     let serial = Serial::parse(&args.serial)?;
-    let _lock = ctx.ca.lock()?;
-    let mut index = ctx.ca.index()?;
+    let _lock = g.ca.lock(ctx.err)?;
+    let mut index = g.ca.index()?;
     let Some(entry) = index.find_mut(&serial) else {
         bail!(
             "serial {} is not in {}; 'bootsign list' shows what this CA issued",
@@ -37,9 +37,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         );
     };
     if entry.status == 'R' {
-        bail!("serial {} is already revoked ({})", entry.serial, entry.revocation);
+        // ca.idx keeps "TIME[,reason]" in OpenSSL's spelling; say it as list does.
+        let (time, reason) = entry.revocation.split_once(',').unwrap_or((&entry.revocation, ""));
+        let when = timefmt::parse_index_time(time).map(timefmt::date).unwrap_or_else(|_| time.to_string());
+        let reason = if reason.is_empty() { String::new() } else { format!(", {reason}") };
+        bail!("serial {} is already revoked (on {when}{reason})", entry.serial);
     }
-    let mut when = timefmt::index_time(timefmt::now())?;
+    let mut when = timefmt::index_time(ctx.now())?;
     if let Some(reason) = args.reason {
         when = format!("{when},{}", reason.name());
     }
@@ -47,8 +51,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     entry.revocation = when;
     let subject = entry.subject.clone();
     let mut files = FileSet::default();
-    files.add(ctx.ca.path(files::INDEX), index.to_text().into_bytes(), MODE_PUBLIC, Overwrite::Replace);
+    files.add(g.ca.path(files::INDEX), index.to_text().into_bytes(), MODE_PUBLIC, Overwrite::Replace);
     files.commit()?;
-    eprintln!("Revoked serial {} ({})", serial.hex(), bootsign_pki::text::escape_controls(&subject));
+    writeln!(ctx.err, "Revoked serial {} ({})", serial.hex(), bootsign_pki::text::escape_controls(&subject))?;
     Ok(())
 }

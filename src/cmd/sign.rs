@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bootsign_pki::{HashAlgorithm, Purpose};
 use clap::Args as ClapArgs;
 
-use super::Ctx;
+use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing, with_suffix};
 use crate::keys::PrivateKey;
 use crate::stream::digest_file;
@@ -17,10 +17,13 @@ use crate::x509::cms::sign_detached;
 const EXAMPLES: &str = "\
 Examples:
   bootsign sign vmlinuz initrd.img
-      vmlinuz.sig and initrd.img.sig, signed with the CA directory's codesign.crt/codesign.key
-  bootsign sign --cert release.crt --key release.key --certfile chain.pem boot.efi -o boot.efi.p7s
-      the same as: openssl cms -sign -binary -noattr -in boot.efi -signer release.crt
-                   -inkey release.key -certfile chain.pem -outform DER -out boot.efi.p7s";
+      vmlinuz.sig and initrd.img.sig, signed with the CA directory's
+      codesign.crt and codesign.key
+  bootsign sign --cert release.crt --key release.key --certfile chain.pem \\
+                boot.efi -o boot.efi.p7s
+      the same as: openssl cms -sign -binary -noattr -in boot.efi
+                     -signer release.crt -inkey release.key
+                     -certfile chain.pem -outform DER -out boot.efi.p7s";
 
 /// `sign` options.
 #[derive(ClapArgs)]
@@ -51,7 +54,7 @@ pub struct Args {
 }
 
 /// Runs `sign`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     if args.out.is_some() && args.files.len() != 1 {
         bail!("-o names one output file, but {} files were given", args.files.len());
     }
@@ -74,8 +77,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     }
 
-    let cert_path = args.cert.clone().unwrap_or_else(|| ctx.ca.path("codesign.crt"));
-    let key_path = args.key.clone().unwrap_or_else(|| ctx.ca.path("codesign.key"));
+    let cert_path = args.cert.clone().unwrap_or_else(|| g.ca.path("codesign.crt"));
+    let key_path = args.key.clone().unwrap_or_else(|| g.ca.path("codesign.key"));
     if args.cert.is_none() && !cert_path.exists() {
         bail!(
             "no signer certificate: {} does not exist; issue one with 'bootsign issue --codesigning' \
@@ -84,14 +87,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         );
     }
     let signer = Cert::read_one(&cert_path)?;
-    check_signer(&signer, &cert_path)?;
-    let key = PrivateKey::read(&key_path, &ctx.pass)?;
+    check_signer(&signer, &cert_path, ctx.now())?;
+    let key = PrivateKey::read(&key_path, &g.pass, ctx.err)?;
     if !key.matches_spki(signer.fields().spki) {
         bail!("the key {} does not match the signer certificate {}", quote(&key_path), quote(&cert_path));
     }
     let mut extra = Vec::new();
     let certfiles: Vec<PathBuf> = if args.certfile.is_empty() {
-        let ca = ctx.ca.path(crate::ca::files::CERT);
+        let ca = g.ca.path(crate::ca::files::CERT);
         if ca.exists() { vec![ca] } else { Vec::new() }
     } else {
         args.certfile.clone()
@@ -116,8 +119,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             der
         };
         if to_stdout {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
+            let stdout = &mut *ctx.out;
             stdout
                 .write_all(&data)
                 .and_then(|()| stdout.flush())
@@ -132,13 +134,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let name = bootsign_pki::text::escape_controls(&name);
     for (input, out) in args.files.iter().zip(&outputs) {
         let out = if to_stdout { "standard output".into() } else { out.display().to_string() };
-        eprintln!("Signed {} -> {out} ({name}, SHA-256)", input.display());
+        writeln!(ctx.err, "Signed {} -> {out} ({name}, SHA-256)", input.display())?;
     }
     Ok(())
 }
 
 /// Refuses a signer certificate the firmware would refuse for code signing.
-fn check_signer(signer: &Cert, path: &Path) -> Result<()> {
+fn check_signer(signer: &Cert, path: &Path, now: u64) -> Result<()> {
     let view = bootsign_pki::Cert::parse(&signer.der).map_err(|e| anyhow::anyhow!("{}: {e}", quote(path)))?;
     let has_eku = view.ext_key_usage.as_ref().is_some_and(|l| l.contains(&Purpose::CodeSigning.oid()));
     if !has_eku {
@@ -157,7 +159,6 @@ fn check_signer(signer: &Cert, path: &Path) -> Result<()> {
             view.display_name()
         );
     }
-    let now = crate::timefmt::now();
     if now > view.not_after {
         bail!(
             "{} expired on {}; signatures made with it would not verify",

@@ -1,14 +1,16 @@
 //! `bootsign verify`: checks a detached signature with the same code the firmware's
 //! `imgverify` runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use bootsign_pki::Revocation;
-use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
+use bootsign_pki::SignatureError;
+use bootsign_pki::cms::{CmsError, SignedData, Trust, decode_pem_or_der, verify};
 use bootsign_pki::text::{escape, escape_controls};
 use clap::Args as ClapArgs;
 
+use super::Ctx;
 use crate::fsx::quote;
 use crate::stream::digest_file;
 use crate::timefmt;
@@ -16,9 +18,13 @@ use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
 
 /// `verify` options.
 #[derive(ClapArgs)]
-#[command(after_help = "Examples:\n  bootsign verify vmlinuz --trust ca.crt\n  \
-                        bootsign verify vmlinuz --sig vmlinuz.p7s --trust 3F:A1:...:9C --signer 'bootsign code signing'\n  \
-                        bootsign verify vmlinuz --trust ca.crt --crl ca.crl")]
+#[command(after_help = "Examples:\n  bootsign verify vmlinuz --trust ca.crt\n      \
+                        vmlinuz.sig checked as the firmware checks it, trusting ca.crt\n  \
+                        bootsign verify vmlinuz --sig vmlinuz.p7s --trust 3F:A1:...:9C \\\n                  \
+                        --signer 'bootsign code signing'\n      \
+                        a signature elsewhere, a root by fingerprint, and only that signer\n  \
+                        bootsign verify vmlinuz --trust ca.crt --crl ca.crl\n      \
+                        and refused if ca.crl revokes the signer")]
 pub struct Args {
     /// The signed file.
     #[arg(value_name = "FILE")]
@@ -35,18 +41,24 @@ pub struct Args {
 }
 
 /// Runs `verify`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
-    let time = args.trust.time()?;
+    let time = args.trust.time(ctx.now())?;
     let sig_path = args.sig.clone().unwrap_or_else(|| crate::fsx::with_suffix(&args.file, ".sig"));
     let raw = crate::fsx::read_capped(&sig_path, crate::fsx::MAX_INPUT, "the signature")?;
+    if !raw.is_empty() && !crate::x509::looks_like_pem(&raw) && !crate::x509::looks_like_der(&raw) {
+        bail!(
+            "{} is not a signature (expected a detached CMS signature, DER or PEM, as 'bootsign sign' makes)",
+            quote(&sig_path)
+        );
+    }
     let der = decode_pem_or_der(&raw).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let sd = SignedData::parse(&der).map_err(|e| anyhow!("{}: {e}", quote(&sig_path)))?;
     let digests = digest_file(&args.file, &sd.digest_algorithms())?;
     let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
     let crl_files = read_crls(&args.trust.crl)?;
     let known: Vec<&[u8]> = extra.iter().copied().chain(sd.certificates.iter().copied()).collect();
-    check_crl_issuers(&crl_files, &known, time)?;
+    check_crl_issuers(&crl_files, &known, time, ctx.err)?;
     let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
     let trust = Trust {
         anchors: &anchors.fingerprints,
@@ -55,24 +67,44 @@ pub fn run(args: Args) -> Result<()> {
         revocation: Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl },
     };
     let verified = verify(&sd, &digests, &trust, args.signer.as_deref())
-        .map_err(|e| anyhow!("{} is not accepted: {e}", quote(&args.file)))?;
+        .map_err(|e| refusal(&args.file, &sig_path, e))?;
 
-    println!("{}: signature OK", args.file.display());
+    writeln!(ctx.out, "{}: signature OK", args.file.display())?;
     if !crls.is_empty() {
-        println!("  checked against {} CRL(s): no certificate of the path is revoked", crls.len());
+        writeln!(ctx.out, "  checked against {} CRL(s): no certificate of the path is revoked", crls.len())?;
     }
     for signer in verified.signers() {
-        println!("  signer  {} ({})", escape(&signer.name), signer.digest.name());
+        writeln!(ctx.out, "  signer  {} ({})", escape(&signer.name), signer.digest.name())?;
         for (i, c) in signer.chain.iter().enumerate() {
             let label = if i == 0 { "  chain   " } else { "          " };
             let trusted = if i + 1 == signer.chain.len() { ", trusted" } else { "" };
-            println!(
+            writeln!(
+                ctx.out,
                 "{label}{}  (SHA-256 {}, until {}{trusted})",
                 escape_controls(&c.subject),
                 c.fingerprint,
                 timefmt::date(c.not_after)
-            );
+            )?;
         }
     }
     Ok(())
+}
+
+/// Why `file` is refused, said once. A signature value that does not verify, or a
+/// messageDigest that differs, means the bytes are not the ones signed: that is what a
+/// person needs to hear, not the verifier's step that noticed it.
+fn refusal(file: &Path, sig: &Path, e: CmsError) -> anyhow::Error {
+    match e {
+        CmsError::BadSignature { signer, error: SignatureError::Invalid }
+        | CmsError::MessageDigestMismatch { signer } => {
+            anyhow!(
+                "{}: the signature by \"{}\" does not match the file's contents: the file was changed after \
+                 signing, or {} belongs to another file or was damaged",
+                quote(file),
+                escape(&signer),
+                quote(sig)
+            )
+        }
+        e => anyhow!("{} is not accepted: {e}", quote(file)),
+    }
 }

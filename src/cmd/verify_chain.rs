@@ -9,6 +9,8 @@ use bootsign_pki::text::escape_controls;
 use bootsign_pki::{Cert, Policy, Purpose, Revocation, ServerName, verify_path};
 use clap::{Args as ClapArgs, ValueEnum};
 
+use super::Ctx;
+use crate::fsx::quote;
 use crate::timefmt;
 use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
 use crate::x509::cert::Cert as FileCert;
@@ -27,9 +29,13 @@ pub enum PurposeArg {
 /// `verify-chain` options.
 #[derive(ClapArgs)]
 #[command(
-    after_help = "Examples:\n  bootsign verify-chain server-full.crt --trust ca.crt --host boot.example.lan\n  \
-                        bootsign verify-chain leaf.crt --untrusted intermediates.pem --trust ca.crt --ip 10.0.2.2\n  \
-                        bootsign verify-chain server.crt --trust ca.crt --crl ca.crl"
+    after_help = "Examples:\n  bootsign verify-chain server-full.crt --trust ca.crt --host boot.example.lan\n      \
+                        whether the firmware would accept this server as boot.example.lan\n  \
+                        bootsign verify-chain leaf.crt --untrusted intermediates.pem \\\n                        \
+                        --trust ca.crt --ip 10.0.2.2\n      \
+                        a chain put together from the intermediates, for an IP address\n  \
+                        bootsign verify-chain server.crt --trust ca.crt --crl ca.crl\n      \
+                        and refused if ca.crl revokes a certificate of the chain"
 )]
 pub struct Args {
     /// The certificate to check; further certificates in the file are chain material.
@@ -52,15 +58,15 @@ pub struct Args {
 }
 
 /// Runs `verify-chain`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let anchors = args.trust.anchors()?;
-    let time = args.trust.time()?;
+    let time = args.trust.time(ctx.now())?;
     let mut given = FileCert::read_all(&args.cert)?;
     let leaf_file = given.remove(0);
     for f in &args.untrusted {
         given.extend(FileCert::read_all(f)?);
     }
-    let leaf = Cert::parse(&leaf_file.der).map_err(|e| anyhow!("{}: {e}", args.cert.display()))?;
+    let leaf = Cert::parse(&leaf_file.der).map_err(|e| anyhow!("{}: {e}", quote(&args.cert)))?;
     let mut pool = Vec::new();
     for c in given.iter().chain(anchors.certs.iter()) {
         pool.push(Cert::parse(&c.der).map_err(|e| anyhow!("chain material: {e}"))?);
@@ -86,22 +92,23 @@ pub fn run(args: Args) -> Result<()> {
     let known: Vec<&[u8]> = std::iter::once(leaf_file.der.as_slice())
         .chain(given.iter().chain(anchors.certs.iter()).map(|c| c.der.as_slice()))
         .collect();
-    check_crl_issuers(&crl_files, &known, time)?;
+    check_crl_issuers(&crl_files, &known, time, ctx.err)?;
     let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
     let revocation = Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl };
     let policy = Policy { purpose, time, server_name, revocation };
     let path = verify_path(&leaf, &pool, &anchors.fingerprints, &policy)
-        .map_err(|e| anyhow!("{} is not accepted for {}: {e}", args.cert.display(), purpose.name()))?;
-    println!("{}: OK for {}", args.cert.display(), purpose.name());
+        .map_err(|e| anyhow!("{} is not accepted for {}: {e}", quote(&args.cert), purpose.name()))?;
+    writeln!(ctx.out, "{}: OK for {}", args.cert.display(), purpose.name())?;
     for (i, c) in path.chain().iter().enumerate() {
         let trusted = if i + 1 == path.chain().len() { ", trusted" } else { "" };
-        println!(
+        writeln!(
+            ctx.out,
             "  {}{}  (SHA-256 {}, until {}{trusted})",
             "  ".repeat(i),
             escape_controls(&c.subject_text),
             c.fingerprint(),
             timefmt::date(c.not_after)
-        );
+        )?;
     }
     Ok(())
 }

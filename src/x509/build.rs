@@ -107,12 +107,11 @@ pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>> {
 /// issued just now verify at boot on such machines.
 pub const BACKDATE_SECS: u64 = crate::timefmt::DAY;
 
-/// (notBefore, notAfter) for a certificate valid `days` from now.
-pub fn validity_days(days: u32) -> Result<(u64, u64)> {
+/// (notBefore, notAfter) for a certificate valid `days` from `now`.
+pub fn validity_days(now: u64, days: u32) -> Result<(u64, u64)> {
     if days == 0 {
         anyhow::bail!("--days must be at least 1");
     }
-    let now = crate::timefmt::now();
     // The last time X.509 can hold: 9999-12-31 23:59:59 UTC.
     const LAST: u64 = 253_402_300_799;
     let not_after = now + u64::from(days) * crate::timefmt::DAY;

@@ -79,8 +79,11 @@ impl Cert {
             for block in &blocks {
                 if block.tag() == "CERTIFICATE" || block.tag() == "X509 CERTIFICATE" {
                     let n = certs.len() + 1;
-                    let cert = Self::from_der(block.contents().to_vec())
-                        .with_context(|| format!("{name}: certificate {n} is not valid X.509"))?;
+                    // The decoder's complaint (a tag or length at some offset) tells a person
+                    // nothing they can act on.
+                    let cert = Self::from_der(block.contents().to_vec()).map_err(|_| {
+                        anyhow!("{name}: certificate {n} is not valid X.509 (its PEM block is damaged or holds something else)")
+                    })?;
                     certs.push(cert);
                 }
             }
@@ -93,8 +96,9 @@ impl Cert {
             }
             return Ok(certs);
         }
-        let cert = Self::from_der(bytes.to_vec())
-            .map_err(|e| anyhow!("{name} is neither PEM nor a DER certificate ({e})"))?;
+        let cert = Self::from_der(bytes.to_vec()).map_err(|_| {
+            anyhow!("{name} is not a certificate (expected PEM 'BEGIN CERTIFICATE' or DER X.509)")
+        })?;
         Ok(vec![cert])
     }
 

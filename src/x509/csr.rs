@@ -47,8 +47,12 @@ impl Csr {
                 .find(|b| b.tag() == "CERTIFICATE REQUEST" || b.tag() == "NEW CERTIFICATE REQUEST")
                 .ok_or_else(|| anyhow!("{name} holds no CERTIFICATE REQUEST block"))?
                 .into_contents()
-        } else {
+        } else if super::looks_like_der(&bytes) {
             bytes
+        } else {
+            bail!(
+                "{name} is not a certificate request (expected PEM 'BEGIN CERTIFICATE REQUEST' or DER PKCS#10)"
+            );
         };
         Self::from_der(&der).with_context(|| format!("{name} is not a usable certificate request"))
     }

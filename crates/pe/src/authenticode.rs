@@ -201,7 +201,7 @@ pub fn append_signature(file: &[u8], signed_data: &[u8]) -> Result<Vec<u8>, Tabl
     let pe = Pe::parse(file)?;
     let dir = pe.security_directory_at()?;
     let table = pe.certificate_table()?;
-    if table.is_empty() && file.len() % 8 != 0 {
+    if table.is_empty() && !file.len().is_multiple_of(8) {
         // The digest was computed over the padded image; appending here would change it.
         return Err(TableError::TableOutOfBounds);
     }
