@@ -78,6 +78,10 @@ pub struct BuildSection {
     /// `--no-autodhcp`.
     #[serde(default)]
     pub no_autodhcp: bool,
+    /// `--sb-key`.
+    pub sb_key: Option<PathBuf>,
+    /// `--sb-cert`.
+    pub sb_cert: Option<PathBuf>,
     /// `-o`.
     pub out_dir: Option<PathBuf>,
     /// `--output-name`.
@@ -127,6 +131,8 @@ impl Project {
         b.trust = b.trust.iter().map(rel_item).collect();
         b.cert = b.cert.iter().map(rel_item).collect();
         b.privkey = b.privkey.as_deref().map(rel);
+        b.sb_key = b.sb_key.as_deref().map(rel);
+        b.sb_cert = b.sb_cert.as_deref().map(rel);
         b.embed = b.embed.as_deref().map(rel);
         b.crl = b.crl.iter().map(|p| rel(p)).collect();
         b.out_dir = b.out_dir.as_deref().map(rel);

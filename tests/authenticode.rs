@@ -27,7 +27,8 @@ fn tool(name: &str, args: &[&str], dir: &std::path::Path) -> (bool, String) {
 
 fn load(env: &Env, name: &str) -> (Cert, PrivateKey) {
     let cert = Cert::read_one(&env.path(&format!("{name}.crt"))).unwrap();
-    let key = PrivateKey::read(&env.path(&format!("{name}.key")), &Source::default()).unwrap();
+    let key = PrivateKey::read(&env.path(&format!("{name}.key")), &Source::default(), &mut std::io::sink())
+        .unwrap();
     (cert, key)
 }
 
@@ -186,4 +187,150 @@ fn a_changed_image_is_refused_by_everyone() {
     let ec = PrivateKey::generate(bootsign::keys::KeyType::P256).unwrap();
     let err = bootsign::x509::authenticode::sign_image(&unsigned_image(), &cert, &ec, &[]).unwrap_err();
     assert!(err.to_string().contains("UEFI Secure Boot verifies RSA signatures only"), "{err}");
+}
+
+/// The same, through the command line: `sign --authenticode`, `verify --authenticode`,
+/// `inspect`, and `build --sb-key/--sb-cert` in all four formats.
+#[test]
+fn the_cli_signs_verifies_and_builds_signed_images() {
+    let env = Env::new();
+    env.openssl_cert("db", None, "/CN=bootsign test db", DB_EXT);
+    env.write("unsigned.efi", unsigned_image());
+    let out = env.run(&["sign", "--authenticode", "--cert", "db.crt", "--key", "db.key", "unsigned.efi"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("-> unsigned.efi.signed (Authenticode, CN=bootsign test db")
+    );
+    let (ok, out) = tool("sbverify", &["--cert", "db.crt", "unsigned.efi.signed"], &env.path(""));
+    assert!(ok, "{out}");
+    let shown = env.ok(&["verify", "--authenticode", "unsigned.efi.signed", "--trust", "db.crt"]);
+    assert!(
+        shown.starts_with("unsigned.efi.signed: Authenticode signature 1 OK\n  image   SHA-256 "),
+        "{shown}"
+    );
+    assert!(shown.contains("signer  bootsign test db (SHA-256)"), "{shown}");
+    // sbsign's output, checked by the CLI.
+    let (ok, out) = tool(
+        "sbsign",
+        &["--key", "db.key", "--cert", "db.crt", "--output", "sb.efi", "unsigned.efi"],
+        &env.path(""),
+    );
+    assert!(ok, "{out}");
+    env.ok(&["verify", "--authenticode", "sb.efi", "--trust", "db.crt"]);
+    // A second signature by bootsign on top of sbsign's.
+    env.openssl_cert("second", None, "/CN=second signer", DB_EXT);
+    env.ok(&[
+        "sign",
+        "--authenticode",
+        "--cert",
+        "second.crt",
+        "--key",
+        "second.key",
+        "sb.efi",
+        "-o",
+        "two.efi",
+    ]);
+    let shown = env.ok(&["verify", "--authenticode", "two.efi", "--trust", "second.crt"]);
+    assert!(shown.starts_with("two.efi: Authenticode signature 2 OK"), "{shown}");
+    env.ok(&["verify", "--authenticode", "two.efi", "--trust", "db.crt"]);
+
+    // build: every output carries the signed program; the ROM's driver is signed too.
+    env.write("boot.ipxe", "#!ipxe\necho signed\n");
+    let out = env.run(&[
+        "build",
+        "--efi",
+        "--iso",
+        "--usb",
+        "--rom",
+        "--pci",
+        "1af4:1000",
+        "--trust",
+        "db.crt",
+        "--embed",
+        "boot.ipxe",
+        "--sb-key",
+        "db.key",
+        "--sb-cert",
+        "db.crt",
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("Secure Boot  signed by \"CN=bootsign test db\" (db.crt; Authenticode, SHA-256)"),
+        "{said}"
+    );
+    env.ok(&["verify", "--authenticode", "bootsign.efi", "--trust", "db.crt"]);
+    let (ok, out) = tool("sbverify", &["--cert", "db.crt", "bootsign.efi"], &env.path(""));
+    assert!(ok, "{out}");
+    for image in ["bootsign.efi", "bootsign.iso", "bootsign.usb", "bootsign.rom"] {
+        let shown = env.ok(&["inspect", image]);
+        assert!(
+            shown.contains("\nsignatures   1\n  1  SHA-256 by CN=bootsign test db\n"),
+            "{image}: {shown}"
+        );
+        // The program inside, taken out as the platform finds it, verifies.
+        let mut file = bootsign::image::FileImage::open(&env.path(image)).unwrap();
+        let found = bootsign_image_read::read_boot_program(&mut file, bootsign::image::MAX_PROGRAM).unwrap();
+        let (cert, _) = load(&env, "db");
+        assert_eq!(verify_with(&found.program, &cert).unwrap(), 1, "{image}");
+        if image == "bootsign.rom" {
+            assert_eq!(bootsign_pe::Pe::parse(&found.program).unwrap().subsystem, 11, "the driver");
+        }
+    }
+    // Unsigned builds say so.
+    env.ok(&["build", "--efi", "--trust", "db.crt", "--output-name", "plain"]);
+    assert!(
+        env.ok(&["inspect", "plain.efi"])
+            .contains("\nsignatures   none (Secure Boot refuses an unsigned image)\n")
+    );
+}
+
+#[test]
+fn bad_authenticode_input_is_refused_and_nothing_written() {
+    let env = Env::new();
+    env.openssl_cert("db", None, "/CN=bootsign test db", DB_EXT);
+    env.openssl_cert("other", None, "/CN=other", DB_EXT);
+    env.write("unsigned.efi", unsigned_image());
+    env.write("notes.txt", "not a program\n");
+    let before = env.snapshot();
+    // A key that does not match the certificate.
+    let err =
+        env.fails(&["sign", "--authenticode", "--cert", "db.crt", "--key", "other.key", "unsigned.efi"]);
+    assert!(err.contains("does not match the signer certificate"), "{err}");
+    let err =
+        env.fails(&["build", "--efi", "--trust", "db.crt", "--sb-key", "other.key", "--sb-cert", "db.crt"]);
+    assert!(
+        err.contains("the Secure Boot key 'other.key' does not belong to the certificate 'db.crt'"),
+        "{err}"
+    );
+    // Not a PE image.
+    let err = env.fails(&["sign", "--authenticode", "--cert", "db.crt", "--key", "db.key", "notes.txt"]);
+    assert!(err.contains("'notes.txt' cannot be signed: not a PE image (no MZ header)"), "{err}");
+    // One of several inputs bad: nothing is written for the good one either.
+    let err = env.fails(&[
+        "sign",
+        "--authenticode",
+        "--cert",
+        "db.crt",
+        "--key",
+        "db.key",
+        "unsigned.efi",
+        "notes.txt",
+    ]);
+    assert!(err.contains("'notes.txt' cannot be signed"), "{err}");
+    assert_eq!(env.snapshot(), before, "nothing was written");
+    // A truncated certificate table.
+    env.ok(&["sign", "--authenticode", "--cert", "db.crt", "--key", "db.key", "unsigned.efi"]);
+    let signed = env.read("unsigned.efi.signed");
+    env.write("cut.efi", &signed[..signed.len() - 100]);
+    let err = env.fails(&["verify", "--authenticode", "cut.efi", "--trust", "db.crt"]);
+    assert!(err.contains("'cut.efi': the certificate table lies outside the file"), "{err}");
+    let err = env.fails(&["verify", "--authenticode", "unsigned.efi", "--trust", "db.crt"]);
+    assert!(
+        err.contains("'unsigned.efi' is not accepted: the image carries no Authenticode signature"),
+        "{err}"
+    );
+    let err = env.fails(&["verify", "--authenticode", "unsigned.efi.signed", "--trust", "other.crt"]);
+    assert!(err.contains("signature 1: signer \"bootsign test db\" is not trusted"), "{err}");
 }

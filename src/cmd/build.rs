@@ -93,6 +93,14 @@ pub struct Args {
     /// `dhcp` or `ifconf` does it).
     #[arg(long)]
     pub no_autodhcp: bool,
+    /// Authenticode-sign the firmware in every output for UEFI Secure Boot with this RSA
+    /// key (the db key of `bootsign secureboot keys`, or one whose certificate is in db
+    /// or enrolled as a MOK). Needs --sb-cert.
+    #[arg(long, value_name = "KEY", requires = "sb_cert")]
+    pub sb_key: Option<PathBuf>,
+    /// The certificate of --sb-key.
+    #[arg(long, value_name = "CERT", requires = "sb_key")]
+    pub sb_cert: Option<PathBuf>,
     /// Output directory [default: the project file's out-dir, else .].
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -316,6 +324,8 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
     list(&mut used, "pci", &mut args.pci, b.pci);
     list(&mut used, "crl", &mut args.crl, b.crl);
     one(&mut used, "privkey", &mut args.privkey, b.privkey);
+    one(&mut used, "sb-key", &mut args.sb_key, b.sb_key);
+    one(&mut used, "sb-cert", &mut args.sb_cert, b.sb_cert);
     one(&mut used, "embed", &mut args.embed, b.embed);
     one(&mut used, "crosscert", &mut args.crosscert, b.crosscert);
     one(&mut used, "tls-min", &mut args.tls_min, b.tls_min);
@@ -365,6 +375,13 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         refuse_existing(path, args.force)?;
     }
     let inputs = gather(ctx, g, &args)?;
+    let sb = secure_boot_signer(ctx, g, &args)?;
+    let sign = |pe: Vec<u8>| -> Result<Vec<u8>> {
+        match &sb {
+            Some((cert, key)) => crate::x509::authenticode::sign_image(&pe, cert, key, &[]),
+            None => Ok(pe),
+        }
+    };
     let config = Config {
         anchors: inputs.anchors.clone(),
         certs: inputs.certs.iter().map(Vec::as_slice).collect(),
@@ -374,7 +391,8 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         crosscert: args.crosscert.as_deref(),
         crls: inputs.crls.iter().map(|c| c.der.as_slice()).collect(),
     };
-    let efi = efi_image(&config)?;
+    let unsigned = efi_image(&config)?;
+    let efi = sign(unsigned.clone())?;
     let mode = if inputs.key.is_some() { MODE_SECRET } else { MODE_PUBLIC };
     let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
     let mut files = FileSet::default();
@@ -392,8 +410,23 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         }
     }
     if args.rom {
-        let driver = bootsign_pe::with_subsystem(&efi, 11)
+        // The driver differs from the program in its subsystem, so it is signed on its
+        // own, before the ROM is made (the platform checks the PE it loads from it).
+        let driver = bootsign_pe::with_subsystem(&unsigned, 11)
             .map_err(|e| anyhow::anyhow!("cannot make the driver: {e}"))?;
+        let driver = match &sb {
+            // Its certificate table reaches the end of the ROM image, which is what the
+            // platform hands the loader.
+            Some((cert, key)) => crate::x509::authenticode::sign_image_aligned(
+                &driver,
+                cert,
+                key,
+                &[],
+                crate::image::rom::driver_offset(&pci),
+                512,
+            )?,
+            None => driver,
+        };
         files.add(&rom_path, crate::image::rom::rom_image(&driver, &pci)?, mode, overwrite);
     }
     files.commit()?;
@@ -420,6 +453,14 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         }
     )?;
     writeln!(ctx.err, "  SHA-256      {} (the EFI program)", bootsign_pki::Fingerprint::of_der(&efi).hex())?;
+    if let (Some((cert, _)), Some(path)) = (&sb, &args.sb_cert) {
+        writeln!(
+            ctx.err,
+            "  Secure Boot  signed by \"{}\" ({}; Authenticode, SHA-256)",
+            bootsign_pki::text::escape_controls(&cert.parsed.tbs_certificate().subject().to_string()),
+            path.display()
+        )?;
+    }
     let policy: Vec<String> = inputs.policy.settings().iter().map(|(n, v)| format!("{n} {v}")).collect();
     writeln!(
         ctx.err,
@@ -455,4 +496,36 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The Secure Boot signer from --sb-cert and --sb-key, checked before anything is
+/// built: the key is RSA of 2048 bits or more, and belongs to the certificate.
+fn secure_boot_signer(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Option<(Cert, PrivateKey)>> {
+    let (Some(key_path), Some(cert_path)) = (&args.sb_key, &args.sb_cert) else {
+        if args.sb_key.is_some() != args.sb_cert.is_some() {
+            bail!("--sb-key and --sb-cert go together (the project file gave only one of them)");
+        }
+        return Ok(None);
+    };
+    let cert = Cert::read_one(cert_path)?;
+    let key = PrivateKey::read(key_path, &g.pass, ctx.err)?;
+    if !key.matches_spki(cert.fields().spki) {
+        bail!(
+            "the Secure Boot key {} does not belong to the certificate {}",
+            quote(key_path),
+            quote(cert_path)
+        );
+    }
+    if !key.is_rsa() {
+        bail!(
+            "the Secure Boot key {} is {}: UEFI Secure Boot verifies RSA signatures only",
+            quote(key_path),
+            key.describe()
+        );
+    }
+    let bits = bootsign_pki::PublicKey::from_spki_der(cert.fields().spki).map(|k| k.bits()).unwrap_or(0);
+    if bits < 2048 {
+        bail!("the Secure Boot key {} has {bits} bits; 2048 at least", quote(key_path));
+    }
+    Ok(Some((cert, key)))
 }

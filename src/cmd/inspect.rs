@@ -51,6 +51,20 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
         writeln!(ctx.out, "pci          {}", ids.join(", "))?;
     }
     writeln!(ctx.out, "firmware     bootsign {version}")?;
+    // Authenticode signatures, as the platform's Secure Boot reads them (not checked
+    // against any trust here: `bootsign verify --authenticode` does that).
+    match bootsign_pki::authenticode::describe(&bytes) {
+        Ok(sigs) => {
+            writeln!(ctx.out, "signatures   {}", sigs.len())?;
+            for (i, s) in sigs.iter().enumerate() {
+                writeln!(ctx.out, "  {}  {}", i + 1, escape_controls(s))?;
+            }
+        }
+        Err(bootsign_pki::authenticode::AuthenticodeError::Unsigned) => {
+            writeln!(ctx.out, "signatures   none (Secure Boot refuses an unsigned image)")?
+        }
+        Err(e) => writeln!(ctx.out, "signatures   unreadable: {}", escape_controls(&e.to_string()))?,
+    }
     let Some(section) = pe.section(&CONFIG_SECTION) else {
         writeln!(ctx.out, "config       none (the plain template: trusts nothing, runs the default script)")?;
         return Ok(());

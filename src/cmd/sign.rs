@@ -23,15 +23,24 @@ Examples:
                 boot.efi -o boot.efi.p7s
       the same as: openssl cms -sign -binary -noattr -in boot.efi
                      -signer release.crt -inkey release.key
-                     -certfile chain.pem -outform DER -out boot.efi.p7s";
+                     -certfile chain.pem -outform DER -out boot.efi.p7s
+  bootsign sign --authenticode --cert db.crt --key db.key vmlinuz
+      vmlinuz.signed: the kernel with an embedded Authenticode signature, for
+      Secure Boot and the firmware's imgverify (as sbsign; a signed image
+      gets a second signature)";
 
 /// `sign` options.
 #[derive(ClapArgs)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// Files to sign; each gets FILE.sig beside it.
+    /// Files to sign; each gets FILE.sig beside it (with --authenticode, FILE.signed).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Embed an Authenticode signature in each FILE, a PE image (EFI program, kernel with
+    /// an EFI stub, UKI), as sbsign does: FILE.signed, or -o. An image already signed
+    /// keeps its signatures and gets one more. Needs an RSA key.
+    #[arg(long, conflicts_with = "pem")]
+    pub authenticode: bool,
     /// Output file (only with a single FILE); `-` writes the signature to standard output.
     #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub out: Option<PathBuf>,
@@ -59,9 +68,10 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         bail!("-o names one output file, but {} files were given", args.files.len());
     }
     let to_stdout = args.out.as_deref() == Some(Path::new("-"));
+    let suffix = if args.authenticode { ".signed" } else { ".sig" };
     let outputs: Vec<PathBuf> = match &args.out {
         Some(out) => vec![out.clone()],
-        None => args.files.iter().map(|f| with_suffix(f, ".sig")).collect(),
+        None => args.files.iter().map(|f| with_suffix(f, suffix)).collect(),
     };
     // The same file twice would be signed twice into one output.
     let mut seen = std::collections::HashSet::new();
@@ -101,6 +111,51 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     };
     for f in &certfiles {
         extra.extend(Cert::read_all(f)?);
+    }
+
+    if args.authenticode {
+        // Nothing is signed before every input is known to be a PE image and the key
+        // is one Secure Boot can check.
+        if !key.is_rsa() {
+            bail!(
+                "the key {} is {}: UEFI Secure Boot verifies RSA signatures only; sign with an RSA key \
+                 (bootsign issue --codesigning --key rsa2048)",
+                quote(&key_path),
+                key.describe()
+            );
+        }
+        let mut signed = Vec::new();
+        for input in &args.files {
+            let image = crate::fsx::read_capped(input, super::verify::MAX_PE, "the image")?;
+            bootsign_pe::Pe::parse(&image)
+                .map_err(|e| anyhow::anyhow!("{} cannot be signed: {e}", quote(input)))?;
+            let out = crate::x509::authenticode::sign_image(&image, &signer, &key, &extra)
+                .with_context(|| format!("{} cannot be signed", quote(input)))?;
+            let count = bootsign_pe::Pe::parse(&out)
+                .ok()
+                .and_then(|pe| pe.certificates().ok())
+                .map_or(1, |c| c.len());
+            signed.push((out, count));
+        }
+        let mut files = FileSet::default();
+        let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
+        for ((data, _), out) in signed.iter().zip(&outputs) {
+            if to_stdout {
+                ctx.out.write_all(data).context("failed to write the image to standard output")?;
+                continue;
+            }
+            files.add(out, data.clone(), MODE_PUBLIC, overwrite);
+        }
+        files.commit()?;
+        let name =
+            bootsign_pki::text::escape_controls(&signer.parsed.tbs_certificate().subject().to_string())
+                .to_string();
+        for ((input, out), (_, count)) in args.files.iter().zip(&outputs).zip(&signed) {
+            let out = if to_stdout { "standard output".into() } else { out.display().to_string() };
+            let nth = if *count > 1 { format!(", signature {count}") } else { String::new() };
+            writeln!(ctx.err, "Signed {} -> {out} (Authenticode, {name}, SHA-256{nth})", input.display())?;
+        }
+        return Ok(());
     }
 
     let mut files = FileSet::default();

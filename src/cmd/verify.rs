@@ -24,14 +24,23 @@ use crate::trust::{CrlFile, TrustArgs, check_crl_issuers, read_crls};
                         --signer 'bootsign code signing'\n      \
                         a signature elsewhere, a root by fingerprint, and only that signer\n  \
                         bootsign verify vmlinuz --trust ca.crt --crl ca.crl\n      \
-                        and refused if ca.crl revokes the signer")]
+                        and refused if ca.crl revokes the signer\n  \
+                        bootsign verify --authenticode bootsign.efi --trust db.crt\n      \
+                        the signature embedded in a PE image (sbsign, osslsigncode,\n      \
+                        bootsign sign --authenticode), as the firmware's imgverify\n      \
+                        checks a kernel with no .sig")]
 pub struct Args {
     /// The signed file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The signature [default: FILE.sig].
-    #[arg(long, value_name = "SIG")]
+    #[arg(long, value_name = "SIG", conflicts_with = "authenticode")]
     pub sig: Option<PathBuf>,
+    /// Check the Authenticode signature embedded in FILE, a PE image (an EFI program, a
+    /// kernel with an EFI stub, a UKI), instead of a detached one; any of its signatures
+    /// that holds will do.
+    #[arg(long)]
+    pub authenticode: bool,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Only signers with this common name (or DNS subjectAltName) count, and they must
@@ -42,6 +51,9 @@ pub struct Args {
 
 /// Runs `verify`.
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
+    if args.authenticode {
+        return run_authenticode(ctx, args);
+    }
     let anchors = args.trust.anchors()?;
     let time = args.trust.time(ctx.now())?;
     let sig_path = args.sig.clone().unwrap_or_else(|| crate::fsx::with_suffix(&args.file, ".sig"));
@@ -70,8 +82,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
         .map_err(|e| refusal(&args.file, &sig_path, e))?;
 
     writeln!(ctx.out, "{}: signature OK", args.file.display())?;
-    if !crls.is_empty() {
-        writeln!(ctx.out, "  checked against {} CRL(s): no certificate of the path is revoked", crls.len())?;
+    report(ctx, &verified, crls.len())
+}
+
+/// The signers of `verified` and their paths.
+fn report(ctx: &mut Ctx<'_>, verified: &bootsign_pki::cms::Verified, crls: usize) -> Result<()> {
+    if crls > 0 {
+        writeln!(ctx.out, "  checked against {crls} CRL(s): no certificate of the path is revoked")?;
     }
     for signer in verified.signers() {
         writeln!(ctx.out, "  signer  {} ({})", escape(&signer.name), signer.digest.name())?;
@@ -107,4 +124,46 @@ fn refusal(file: &Path, sig: &Path, e: CmsError) -> anyhow::Error {
         }
         e => anyhow!("{} is not accepted: {e}", quote(file)),
     }
+}
+
+/// Largest PE image `verify --authenticode` reads (a UKI with its initrd can be large).
+pub const MAX_PE: u64 = 1 << 30;
+
+/// `verify --authenticode`: the image's own signatures, checked by the PKI crate's
+/// Authenticode verifier (the firmware's, for `imgverify IMAGE` without a signature).
+fn run_authenticode(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
+    let anchors = args.trust.anchors()?;
+    let time = args.trust.time(ctx.now())?;
+    let image = crate::fsx::read_capped(&args.file, MAX_PE, "the image")?;
+    let name = quote(&args.file);
+    let extra: Vec<&[u8]> = anchors.certs.iter().map(|c| c.der.as_slice()).collect();
+    let crl_files = read_crls(&args.trust.crl)?;
+    let mut known = extra.clone();
+    for der in bootsign_pki::authenticode::signatures(&image).unwrap_or_default() {
+        if let Ok(sig) = bootsign_pki::authenticode::Signature::parse(der, 0) {
+            known.extend(sig.signed_data.certificates);
+        }
+    }
+    check_crl_issuers(&crl_files, &known, time, ctx.err)?;
+    let crls = crl_files.iter().map(CrlFile::parse).collect::<Result<Vec<_>>>()?;
+    let trust = Trust {
+        anchors: &anchors.fingerprints,
+        extra_certs: &extra,
+        time,
+        revocation: Revocation { crls: &crls, require_fresh: args.trust.require_fresh_crl },
+    };
+    let (verified, index) = bootsign_pki::authenticode::verify_image(&image, &trust, args.signer.as_deref())
+        .map_err(|e| match e {
+            bootsign_pki::authenticode::AuthenticodeError::Image(e) => anyhow!("{name}: {e}"),
+            e => anyhow!("{name} is not accepted: {e}"),
+        })?;
+    let (alg, digest) = verified
+        .content_algorithms()
+        .next()
+        .and_then(|a| verified.content_digest(a).map(|d| (a, d)))
+        .expect("a proof records its digest");
+    writeln!(ctx.out, "{}: Authenticode signature {index} OK", args.file.display())?;
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    writeln!(ctx.out, "  image   {} {hex} (Authenticode digest)", alg.name())?;
+    report(ctx, &verified, crls.len())
 }

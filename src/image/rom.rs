@@ -3,7 +3,11 @@
 //! One image: the EFI ROM header (0xAA55, EFI signature 0x0EF1, subsystem 11, machine
 //! 0x8664, no compression), the PCI data structure ("PCIR": vendor and device IDs,
 //! network class, code type 3 = EFI, last image), then the PE driver; padded to whole
-//! 512-byte units, with the last byte making the sum of all bytes zero.
+//! 512-byte units. The byte just before the driver makes the sum of all bytes zero, so
+//! nothing follows a driver whose length fills the last unit: the platform hands the PE
+//! loader everything from the driver to the end of the image, and an Authenticode
+//! signature holds only when its certificate table reaches that end (see
+//! [`driver_offset`]).
 
 use anyhow::{Result, bail};
 
@@ -35,6 +39,21 @@ impl PciId {
     }
 }
 
+/// Where the device list (PCI 3.0) starts, between the PCIR structure and the driver.
+const LIST_AT: usize = PCIR_AT + 0x1c;
+
+/// The offset of the driver in the ROM image for the devices `ids`: a signed driver must
+/// end where the image does, so the signer pads its certificate table until the driver's
+/// length plus this offset is a multiple of 512.
+pub fn driver_offset(ids: &[PciId]) -> usize {
+    if ids.len() <= 1 {
+        PE_AT
+    } else {
+        // At least one byte between the list and the driver, for the checksum.
+        (LIST_AT + 2 * (ids.len() + 1) + 1).div_ceil(16) * 16
+    }
+}
+
 /// The ROM for `driver` (a PE32+ boot-service driver) and the devices `ids`. Several
 /// devices of one vendor share the image through a PCI 3.0 device list.
 pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
@@ -43,10 +62,9 @@ pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
         bail!("one ROM serves one vendor; build a ROM per vendor");
     }
     let extra: Vec<u16> = ids[1..].iter().map(|i| i.device).collect();
-    // The device list (PCI 3.0) sits between the PCIR structure and the PE image.
-    let list_at = PCIR_AT + 0x1c;
-    let pe_at = if extra.is_empty() { PE_AT } else { (list_at + 2 * (ids.len() + 1)).div_ceil(16) * 16 };
-    let len = (pe_at + driver.len() + 1).div_ceil(512) * 512;
+    let list_at = LIST_AT;
+    let pe_at = driver_offset(ids);
+    let len = (pe_at + driver.len()).div_ceil(512) * 512;
     let units =
         u16::try_from(len / 512).map_err(|_| anyhow::anyhow!("the firmware is too large for a ROM"))?;
     let mut rom = vec![0u8; len];
@@ -80,7 +98,7 @@ pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
     }
     rom[pe_at..pe_at + driver.len()].copy_from_slice(driver);
     let sum = rom.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    rom[len - 1] = 0u8.wrapping_sub(sum);
+    rom[pe_at - 1] = 0u8.wrapping_sub(sum);
     Ok(rom)
 }
 

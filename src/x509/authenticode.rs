@@ -128,9 +128,22 @@ pub fn signature(image_digest: &[u8], signer: &Cert, key: &PrivateKey, chain: &[
 /// Signs the PE image `image` (unsigned, or already signed: the new signature is
 /// appended after the others): returns the signed image.
 pub fn sign_image(image: &[u8], signer: &Cert, key: &PrivateKey, chain: &[Cert]) -> Result<Vec<u8>> {
-    use bootsign_pe::authenticode::{append_signature, prepare_for_signing};
+    sign_image_aligned(image, signer, key, chain, 0, 8)
+}
+
+/// [`sign_image`] for an image that will sit at `base` in a container padded to `align`
+/// (a PCI option ROM: 512): the certificate table is padded to reach that boundary.
+pub fn sign_image_aligned(
+    image: &[u8],
+    signer: &Cert,
+    key: &PrivateKey,
+    chain: &[Cert],
+    base: usize,
+    align: usize,
+) -> Result<Vec<u8>> {
+    use bootsign_pe::authenticode::{append_signature_aligned, prepare_for_signing};
     let prepared = prepare_for_signing(image)?;
     let digest = bootsign_pki::authenticode::image_digest(&prepared, bootsign_pki::HashAlgorithm::Sha256)?;
     let blob = signature(&digest, signer, key, chain)?;
-    Ok(append_signature(&prepared, &blob)?)
+    Ok(append_signature_aligned(&prepared, &blob, base, align)?)
 }

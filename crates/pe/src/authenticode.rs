@@ -198,6 +198,23 @@ pub fn prepare_for_signing(file: &[u8]) -> Result<Vec<u8>, TableError> {
 /// `file` (as returned by [`prepare_for_signing`]), after any signatures it has, updates
 /// the certificate table's directory entry and the PE checksum.
 pub fn append_signature(file: &[u8], signed_data: &[u8]) -> Result<Vec<u8>, TableError> {
+    append_signature_aligned(file, signed_data, 0, 8)
+}
+
+/// [`append_signature`], with the new entry padded (zeros its length includes, as
+/// osslsigncode pads) until `base` plus the file's length is a multiple of `align` (a
+/// multiple of 8): for an image that will sit at `base` in a container that hands the
+/// loader everything up to a boundary, such as a PCI option ROM, so that the certificate
+/// table still ends where the image the loader sees does.
+pub fn append_signature_aligned(
+    file: &[u8],
+    signed_data: &[u8],
+    base: usize,
+    align: usize,
+) -> Result<Vec<u8>, TableError> {
+    if align == 0 || !align.is_multiple_of(8) || !base.is_multiple_of(8) {
+        return Err(TableError::Pe(PeError::BadAlignment));
+    }
     let pe = Pe::parse(file)?;
     let dir = pe.security_directory_at()?;
     let table = pe.certificate_table()?;
@@ -208,13 +225,15 @@ pub fn append_signature(file: &[u8], signed_data: &[u8]) -> Result<Vec<u8>, Tabl
     let mut out = file.to_vec();
     // Entries start 8-aligned.
     out.resize(align8(out.len()), 0);
-    let entry_len = 8 + signed_data.len();
+    let entry_at = out.len();
+    let end = (base + entry_at + 8 + signed_data.len()).div_ceil(align) * align - base;
+    let entry_len = if align == 8 { 8 + signed_data.len() } else { end - entry_at };
     let entry_len32 = u32::try_from(entry_len).map_err(|_| TableError::Pe(PeError::BadLayout))?;
     out.extend_from_slice(&entry_len32.to_le_bytes());
     out.extend_from_slice(&WIN_CERT_REVISION_2_0.to_le_bytes());
     out.extend_from_slice(&WIN_CERT_TYPE_PKCS_SIGNED_DATA.to_le_bytes());
     out.extend_from_slice(signed_data);
-    out.resize(align8(out.len()), 0);
+    out.resize(end, 0);
     let start = if table.is_empty() { file.len() } else { table.start };
     let size = u32::try_from(out.len() - start).map_err(|_| TableError::Pe(PeError::BadLayout))?;
     let start32 = u32::try_from(start).map_err(|_| TableError::Pe(PeError::BadLayout))?;
@@ -308,6 +327,24 @@ mod tests {
         let mut odd = tiny_pe();
         odd.push(1);
         assert_eq!(append_signature(&odd, &[0x30, 0x00]), Err(TableError::TableOutOfBounds));
+    }
+
+    #[test]
+    fn an_aligned_signature_ends_on_the_boundary() {
+        let prepared = prepare_for_signing(&tiny_pe()).unwrap();
+        let out = append_signature_aligned(&prepared, &[0x30, 0x00], 0x40, 512).unwrap();
+        assert_eq!((0x40 + out.len()) % 512, 0);
+        let pe = Pe::parse(&out).unwrap();
+        let certs = pe.certificates().unwrap();
+        assert_eq!(certs.len(), 1, "one entry, its padding inside it");
+        assert_eq!(certs[0].offset + 8 + certs[0].data.len(), out.len());
+        assert_eq!(&certs[0].data[..2], [0x30, 0x00]);
+        assert!(certs[0].data[2..].iter().all(|&b| b == 0));
+        assert_eq!(hashed(&out), hashed(&prepared));
+        assert_eq!(
+            append_signature_aligned(&prepared, &[0x30, 0x00], 0x40, 500),
+            Err(TableError::Pe(PeError::BadAlignment))
+        );
     }
 
     #[test]
