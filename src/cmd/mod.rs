@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod issue;
 pub mod list;
 pub mod revoke;
+pub mod secureboot;
 pub mod sign;
 pub mod verify;
 pub mod verify_chain;
@@ -92,6 +93,9 @@ pub enum Command {
     Build(build::Args),
     /// Show what trust, certificates, key and script an image carries.
     Inspect(inspect::Args),
+    /// UEFI Secure Boot: make the platform keys (PK, KEK, db) images are signed for.
+    #[command(subcommand)]
+    Secureboot(secureboot::SecureBootCommand),
 }
 
 /// The world a command runs in: where its output goes and what time it is. `main` passes
@@ -135,6 +139,7 @@ pub fn run(cli: Cli, ctx: &mut Ctx<'_>) -> Result<()> {
     let g = Globals { ca: CaDir::new(cli.ca_dir), pass: passphrase::Source { file: cli.passphrase_file } };
     match cli.command {
         Command::Ca(c) => ca::run(ctx, &g, c),
+        Command::Secureboot(c) => secureboot::run(ctx, &g, c),
         Command::Issue(a) => issue::run(ctx, &g, a),
         Command::CrossSign(a) => cross_sign::run(ctx, &g, a),
         Command::Fingerprint(a) => fingerprint::run(ctx, a),

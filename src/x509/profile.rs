@@ -75,6 +75,20 @@ fn authority_key_id(issuer_ski: &[u8]) -> Result<Extension> {
     )
 }
 
+/// A UEFI Secure Boot key's self-signed certificate (PK, KEK, db): not a CA,
+/// digitalSignature, SKI; db's also codeSigning, since it signs boot images.
+pub fn secure_boot(ski: &[u8], code_signing: bool) -> Result<Vec<Extension>> {
+    let mut exts = vec![
+        ext(true, &BasicConstraints { ca: false, path_len_constraint: None })?,
+        ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?,
+        ext(false, &SubjectKeyIdentifier(OctetString::new(ski)?))?,
+    ];
+    if code_signing {
+        exts.push(ext(false, &ExtendedKeyUsage(vec![rfc5280::ID_KP_CODE_SIGNING]))?);
+    }
+    Ok(exts)
+}
+
 /// A self-signed root: basicConstraints and keyUsage (both critical), SKI.
 pub fn root(ski: &[u8]) -> Result<Vec<Extension>> {
     ca_constraints(ski)
