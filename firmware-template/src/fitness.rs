@@ -34,6 +34,9 @@ static SBAT: [u8; SBAT_CSV.len()] = match SBAT_CSV.as_bytes().first_chunk() {
 };
 
 /// A non-zero, mutable static: it keeps `.data` on disk whatever else the program's
-/// writable statics hold (see the module comment).
+/// writable statics hold (see the module comment). Named into `.data` explicitly: a
+/// `#[used]` static in a section of its own choosing would be dropped by the linker's
+/// garbage collection, as nothing refers to it.
 #[used]
-static KEEP_DATA_ON_DISK: AtomicU8 = AtomicU8::new(1);
+#[unsafe(link_section = ".data")]
+static KEEP_DATA_ON_DISK: AtomicU8 = AtomicU8::new(0xbd);
