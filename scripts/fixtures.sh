@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Test fixtures for the firmware boots: a real Debian Linux kernel (fetched with apt)
-# and a busybox initramfs whose /init prints a marker and powers off.
-# Writes $BOOTSIGN_FIXTURES (default ~/.cache/bootsign-fixtures)/{vmlinuz,initrd.img};
-# does nothing when they are already there.
+# Test fixtures for the firmware boots: a real Debian Linux kernel (fetched with apt),
+# a busybox initramfs whose /init prints a marker and powers off, and Debian's shim
+# signed by Microsoft (for the Secure Boot tests' shim path; extracted, never installed:
+# the package would pull in GRUB).
+# Writes $BOOTSIGN_FIXTURES (default ~/.cache/bootsign-fixtures)/{vmlinuz,initrd.img,
+# shimx64.efi.signed}; does nothing when they are already there.
 set -euo pipefail
 
 dest="${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}"
@@ -38,6 +40,18 @@ INIT
     chmod 755 "$work/root/init"
     (cd "$work/root" && find . | sort | cpio -o -H newc --quiet | gzip -9 > "$work/initrd.img")
     mv "$work/initrd.img" "$dest/initrd.img"
+    rm -rf "$work"
+fi
+if [ ! -s "$dest/shimx64.efi.signed" ]; then
+    work=$(mktemp -d)
+    (
+        cd "$work"
+        echo "fixtures: downloading shim-signed" >&2
+        apt-get download -q shim-signed >/dev/null
+        dpkg-deb -x ./shim-signed_*.deb x
+    )
+    cp "$work/x/usr/lib/shim/shimx64.efi.signed" "$dest/shimx64.efi.signed.tmp"
+    mv "$dest/shimx64.efi.signed.tmp" "$dest/shimx64.efi.signed"
     rm -rf "$work"
 fi
 echo "$dest"

@@ -8,7 +8,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+# The plain firmware, and for the Secure Boot tests the SMM build with Microsoft's keys.
+for fd in OVMF_CODE_4M.fd OVMF_CODE_4M.secboot.fd OVMF_VARS_4M.ms.fd; do
+    [ -f "/usr/share/OVMF/$fd" ] || { missing+=(ovmf); break; }
+done
 command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v mdir >/dev/null 2>&1 || missing+=(mtools)
@@ -16,6 +19,8 @@ command -v xorriso >/dev/null 2>&1 || missing+=(xorriso)
 command -v file >/dev/null 2>&1 || missing+=(file)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
+# sbsign signs the images the Secure Boot tests boot.
+command -v sbsign >/dev/null 2>&1 || missing+=(sbsigntool)
 updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -25,30 +30,45 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# QEMU comes from bookworm-backports: the machine's qemu-utils is the backports version,
-# and bookworm's own qemu-system-x86 refuses to install beside it.
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+# On Debian 12 these come from bookworm-backports: QEMU, because the machine's qemu-utils
+# is the backports version and bookworm's own qemu-system-x86 refuses to install beside
+# it; virt-fw-vars (enrols Secure Boot keys), which only backports has; osslsigncode,
+# because bookworm's 2.5 predates what the Authenticode interop tests use (2.9).
+backports=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || backports+=(qemu-system-x86)
+command -v virt-fw-vars >/dev/null 2>&1 || backports+=(python3-virt-firmware)
+ossl_version=$(osslsigncode --version 2>/dev/null | awk 'NR == 1 {print $2}' | tr -d ,)
+if [ -z "$ossl_version" ] || ! printf '2.9\n%s\n' "$ossl_version" | sort -C -V; then
+    backports+=(osslsigncode)
+fi
+
+if [ ${#backports[@]} -gt 0 ]; then
+    echo "setup: installing ${backports[*]}" >&2
     if [ -f /etc/debian_version ] && grep -q '^12' /etc/debian_version; then
-        $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<'SRC'
+        if [ ! -f /etc/apt/sources.list.d/bookworm-backports.sources ]; then
+            $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
+        fi
         $SUDO apt-get update -qq
         updated=1
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-            -t bookworm-backports qemu-system-x86 >/dev/null
+            -t bookworm-backports "${backports[@]}" >/dev/null
     else
         $SUDO apt-get update -qq
         updated=1
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${backports[@]}" >/dev/null
     fi
 fi
 
-# A real kernel and a busybox initramfs for the boot tests.
-if [ ! -s "${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}/vmlinuz" ] && [ -z "$updated" ]; then
+# A real kernel and a busybox initramfs for the boot tests, and Debian's signed shim for
+# the Secure Boot tests (all fetched with apt-get download, none installed).
+fixtures="${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}"
+if { [ ! -s "$fixtures/vmlinuz" ] || [ ! -s "$fixtures/shimx64.efi.signed" ]; } && [ -z "$updated" ]; then
     $SUDO apt-get update -qq
 fi
 "$(dirname "$0")/fixtures.sh" >/dev/null

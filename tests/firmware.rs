@@ -25,6 +25,8 @@ fn runs_its_embedded_script_and_fetches_over_http() {
     qemu.wait_for(&["marker: done", "nothing was booted"], Duration::from_secs(120));
     let out = qemu.output();
     assert!(out.contains("bootsign firmware 0.1.0"), "{out}");
+    // OVMF's plain build with an empty varstore: no platform key, no enforcement.
+    assert!(out.contains("bootsign: Secure Boot off"), "{out}");
     assert!(out.contains("marker: script started"), "{out}");
     assert!(out.contains("marker: ip 10.0.2.15 next-server 10.0.2.2"), "{out}");
     assert!(out.contains("hello.txt : 20 bytes"), "{out}");

@@ -23,6 +23,7 @@ mod conn;
 mod console;
 mod driver;
 mod fetch;
+mod fitness;
 mod hash;
 mod launch;
 mod machine;
@@ -30,6 +31,7 @@ mod net;
 mod pci;
 mod proof;
 mod rng;
+mod secure_boot;
 mod sha256_ni;
 
 use alloc::string::String;
@@ -70,12 +72,13 @@ fn main() -> Status {
     }
 }
 
-/// Disarms the watchdog and says who is running.
+/// Disarms the watchdog and says who is running, and whether Secure Boot is on.
 fn banner() {
     // OVMF arms a five-minute watchdog before starting a boot option; a long download
     // must not reset the machine.
     let _ = boot::set_watchdog_timer(0, 0x10000, None);
     println!("bootsign firmware {}", version());
+    println!("bootsign: Secure Boot {}", secure_boot::state());
 }
 
 /// The network boot: returns only when nothing was booted.

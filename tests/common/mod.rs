@@ -5,6 +5,7 @@
 pub mod http;
 pub mod https;
 pub mod qemu;
+pub mod secureboot;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -280,11 +281,16 @@ pub fn refused(env: &Env, args: &[&str], expect: &[&str]) {
     assert!(changed.is_empty(), "bootsign {args:?} changed files: {changed:?}");
 }
 
+/// Where scripts/fixtures.sh (run by scripts/setup.sh) puts what it fetches.
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("BOOTSIGN_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"))
+}
+
 /// The kernel and initramfs fetched by scripts/fixtures.sh (run by scripts/setup.sh).
 pub fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("BOOTSIGN_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/bootsign-fixtures"));
+    let dir = fixtures_dir();
     assert!(
         dir.join("vmlinuz").is_file() && dir.join("initrd.img").is_file(),
         "{} lacks vmlinuz and initrd.img: run scripts/setup.sh (it fetches them)",

@@ -1,6 +1,7 @@
 //! QEMU + OVMF for firmware tests: writes a configuration into the firmware template
 //! (with the same code as `bootsign build --efi`), boots it under TCG with a virtio NIC
-//! on QEMU's user network, and watches the serial console for markers.
+//! on QEMU's user network (or, for Secure Boot, OVMF's SMM build from an EFI system
+//! partition: `secureboot.rs`), and watches the serial console for markers.
 
 use std::io::Read;
 use std::path::Path;
@@ -10,6 +11,8 @@ use std::time::{Duration, Instant};
 
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+/// OVMF built with Secure Boot support; it needs SMM (`smm=on`, else no output at all).
+pub const OVMF_CODE_SECBOOT: &str = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
 
 /// What goes into a test image's configuration.
 #[derive(Default)]
@@ -118,20 +121,52 @@ impl Qemu {
     }
 
     fn launch(media: &[String], nic: &str, netdev_extra: &str) -> Self {
-        let vars = tempfile::tempdir().unwrap();
-        let vars_file = vars.path().join("vars.fd");
-        std::fs::copy(OVMF_VARS, &vars_file).unwrap();
+        let mut args = vec![
+            "-machine".to_string(),
+            "q35".into(),
+            "-netdev".into(),
+            format!("user,id=n0{netdev_extra}"),
+            "-device".into(),
+            nic.into(),
+        ];
+        args.extend(media.iter().cloned());
+        Self::spawn(OVMF_CODE, Path::new(OVMF_VARS), &args)
+    }
+
+    /// Boots OVMF's Secure Boot build with a copy of the varstore `vars` (which decides
+    /// whether Secure Boot is on, and with which keys) from the EFI system partition
+    /// `esp`, a directory (EFI/BOOT/BOOTX64.EFI) given to the guest as a virtio disk, so
+    /// the platform's boot manager loads and checks the image: `-kernel` would bypass
+    /// the checks. No network.
+    pub fn boot_secure(esp: &Path, vars: &Path) -> Self {
+        let args = [
+            "-machine".to_string(),
+            "q35,smm=on".into(),
+            // The varstore can then be written only from SMM, as Secure Boot requires.
+            "-global".into(),
+            "driver=cfi.pflash01,property=secure,value=on".into(),
+            "-drive".into(),
+            format!("file=fat:rw:{},format=raw,if=none,id=esp", esp.display()),
+            "-device".into(),
+            "virtio-blk-pci,drive=esp,bootindex=0".into(),
+        ];
+        Self::spawn(OVMF_CODE_SECBOOT, vars, &args)
+    }
+
+    /// Starts OVMF (`code`) with a per-run copy of the varstore `vars` and the machine,
+    /// device and media arguments `args`.
+    fn spawn(code: &str, vars: &Path, args: &[String]) -> Self {
+        let vars_dir = tempfile::tempdir().unwrap();
+        let vars_file = vars_dir.path().join("vars.fd");
+        std::fs::copy(vars, &vars_file).unwrap_or_else(|e| panic!("{}: {e}", vars.display()));
         let mut child = Command::new("qemu-system-x86_64")
-            .args(["-machine", "q35", "-accel", "tcg", "-m", "1024", "-nographic", "-monitor", "none"])
+            .args(["-accel", "tcg", "-m", "1024", "-nographic", "-monitor", "none"])
             .args(["-no-reboot", "-serial", "stdio", "-nodefaults"])
             .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"))
+            .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"))
             .arg("-drive")
             .arg(format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()))
-            .arg("-netdev")
-            .arg(format!("user,id=n0{netdev_extra}"))
-            .args(["-device", nic])
-            .args(media)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -151,7 +186,7 @@ impl Qemu {
                 *sink.lock().unwrap() = clean(&raw);
             }
         });
-        Self { child, output, _vars: vars, started: Instant::now() }
+        Self { child, output, _vars: vars_dir, started: Instant::now() }
     }
 
     /// The console output so far.

@@ -25,6 +25,16 @@ pub const CONFIG_SECTION: [u8; 8] = *b".bscfg\0\0";
 /// Initialized, readable data.
 pub const SCN_INITIALIZED_READ: u32 = 0x4000_0040;
 
+/// Section flag: the section holds uninitialized data (no bytes in the file).
+pub const SCN_CNT_UNINITIALIZED_DATA: u32 = 0x0000_0080;
+/// Section flag: the section can be executed.
+pub const SCN_MEM_EXECUTE: u32 = 0x2000_0000;
+/// Section flag: the section can be written.
+pub const SCN_MEM_WRITE: u32 = 0x8000_0000;
+
+/// DLL characteristic: the image runs with non-executable data (NX_COMPAT).
+pub const DLL_NX_COMPAT: u16 = 0x0100;
+
 /// Why bytes are not a usable PE32+ image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -104,6 +114,8 @@ pub struct Pe<'a> {
     pub machine: u16,
     /// Subsystem (10 application, 11 boot-service driver, 12 runtime driver).
     pub subsystem: u16,
+    /// DllCharacteristics flags (e.g. [`DLL_NX_COMPAT`]).
+    pub dll_characteristics: u16,
     /// Section alignment in memory.
     pub section_alignment: u32,
     /// Section alignment in the file.
@@ -140,6 +152,7 @@ mod opt {
     pub const SIZE_OF_HEADERS: usize = 60;
     pub const CHECKSUM: usize = 64;
     pub const SUBSYSTEM: usize = 68;
+    pub const DLL_CHARACTERISTICS: usize = 70;
     pub const NUMBER_OF_RVA_AND_SIZES: usize = 108;
     pub const DATA_DIRECTORIES: usize = 112;
     /// Index of the certificate table (Authenticode signatures).
@@ -200,6 +213,7 @@ impl<'a> Pe<'a> {
             sections,
             machine,
             subsystem: u16_at(bytes, opt + opt::SUBSYSTEM)?,
+            dll_characteristics: u16_at(bytes, opt + opt::DLL_CHARACTERISTICS)?,
             section_alignment,
             file_alignment,
             size_of_headers: u32_at(bytes, opt + opt::SIZE_OF_HEADERS)?,
@@ -378,6 +392,7 @@ pub(crate) mod tests {
         put_u32(&mut f, opt + opt::SIZE_OF_IMAGE, 0x2000);
         put_u32(&mut f, opt + opt::SIZE_OF_HEADERS, 0x400);
         put_u16(&mut f, opt + opt::SUBSYSTEM, 10);
+        put_u16(&mut f, opt + opt::DLL_CHARACTERISTICS, DLL_NX_COMPAT | 0x0040);
         put_u32(&mut f, opt + opt::NUMBER_OF_RVA_AND_SIZES, 16);
         let sec = opt + 240;
         f[sec..sec + 8].copy_from_slice(b".text\0\0\0");
@@ -420,6 +435,7 @@ pub(crate) mod tests {
         let driver = with_subsystem(&out, 11).unwrap();
         let pe = Pe::parse(&driver).unwrap();
         assert_eq!(pe.subsystem, 11);
+        assert_eq!(pe.dll_characteristics, DLL_NX_COMPAT | 0x0040, "the flags next to the subsystem stay");
         assert_eq!(pe.checksum().unwrap(), pe_checksum(&driver, pe.checksum_range()));
     }
 

@@ -1,0 +1,121 @@
+//! The firmware under Secure Boot (QEMU, OVMF's Secure Boot build, keys enrolled): the
+//! platform starts it only when it is signed by a key in db, or, behind Debian's shim,
+//! by a key in MokList and with its `.sbat` section; and its banner says Secure Boot is on.
+//!
+//! Every refusal is the platform's or shim's own message, and the banner never appears.
+//! The images boot from an EFI system partition on a virtio disk, through the boot
+//! manager's checks (never `-kernel`, which skips them). Rig: `tests/common/secureboot.rs`.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::qemu::Qemu;
+use common::secureboot::{esp, marker_efi, rename_section, rig, setup_mode_vars, shim, sign_efi_for_test};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+const BANNER: &str = "bootsign firmware ";
+/// OVMF's boot manager refusing the image (DxeImageVerificationLib said no).
+const PLATFORM_REFUSED: &str = "Access Denied";
+/// Shim refusing the image it was to start.
+const SHIM_REFUSED: &str = "Verification failed";
+
+/// Boots `esp` with the varstore `vars`; requires the image's script to print `marker`.
+/// Returns the console.
+fn boots(esp: &Path, vars: &Path, marker: &str) -> String {
+    let mut qemu = Qemu::boot_secure(esp, vars);
+    let (which, took) = qemu.wait_for(&[marker, PLATFORM_REFUSED, SHIM_REFUSED], TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "expected {marker:?}:\n{out}");
+    eprintln!("{marker}: reached in {took:.1?}");
+    out
+}
+
+/// Boots `esp` with `vars`, which must end with `refusal` (after which the platform has
+/// nothing left to start) and never show the banner. Returns the console.
+fn refused(esp: &Path, vars: &Path, refusal: &str, end: &str) -> String {
+    let mut qemu = Qemu::boot_secure(esp, vars);
+    let (which, took) = qemu.wait_for(&[end, BANNER], TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "expected {end:?} and no banner:\n{out}");
+    assert!(out.contains(refusal), "expected {refusal:?}:\n{out}");
+    assert!(!out.contains(BANNER), "{out}");
+    eprintln!("refused ({refusal:?}), {end:?} in {took:.1?}");
+    out
+}
+
+/// What OVMF prints when no boot option is left: the image was refused, and so was the
+/// built-in shell (not signed by our keys).
+const NOTHING_LEFT: &str = "No bootable option or device was found";
+
+#[test]
+fn an_unsigned_image_is_refused_by_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let efi = marker_efi(dir.path(), "unsigned", "SB-MARKER unsigned");
+    let esp = esp(&[("BOOTX64.EFI", &efi)]);
+    let out = refused(esp.path(), rig().own_vars(), PLATFORM_REFUSED, NOTHING_LEFT);
+    let line = out.lines().find(|l| l.contains(PLATFORM_REFUSED)).unwrap();
+    assert!(line.contains("failed to load") && line.contains("UEFI Misc Device"), "{line}");
+    assert!(!out.contains("SB-MARKER"), "{out}");
+}
+
+#[test]
+fn an_image_signed_with_the_enrolled_db_key_boots_with_secure_boot_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = rig();
+    let (key, cert) = rig.key_pair("db");
+    let efi = sign_efi_for_test(&marker_efi(dir.path(), "db", "SB-MARKER db-signed"), &key, &cert);
+    let esp = esp(&[("BOOTX64.EFI", &efi)]);
+    let out = boots(esp.path(), rig.own_vars(), "SB-MARKER db-signed");
+    assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
+}
+
+#[test]
+fn an_image_signed_by_a_key_not_enrolled_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = rig();
+    let (key, cert) = rig.key_pair("other");
+    let efi = sign_efi_for_test(&marker_efi(dir.path(), "other", "SB-MARKER other"), &key, &cert);
+    let esp = esp(&[("BOOTX64.EFI", &efi)]);
+    refused(esp.path(), rig.own_vars(), PLATFORM_REFUSED, NOTHING_LEFT);
+}
+
+#[test]
+fn without_a_platform_key_the_banner_says_setup_mode() {
+    // The control for the tests above: the same Secure Boot firmware with no keys
+    // enrolled starts an unsigned image, and the banner tells.
+    let dir = tempfile::tempdir().unwrap();
+    let efi = marker_efi(dir.path(), "setup", "SB-MARKER setup mode");
+    let esp = esp(&[("BOOTX64.EFI", &efi)]);
+    let out = boots(esp.path(), setup_mode_vars(), "SB-MARKER setup mode");
+    assert!(out.contains("bootsign: Secure Boot off (setup mode)\n"), "{out}");
+}
+
+#[test]
+fn behind_shim_an_image_signed_by_a_mok_key_boots() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = rig();
+    let (key, cert) = rig.key_pair("db");
+    let efi = sign_efi_for_test(&marker_efi(dir.path(), "mok", "SB-MARKER behind shim"), &key, &cert);
+    // Shim (signed by Microsoft, trusted by the varstore's db) starts grubx64.efi from its
+    // own directory, checking it against MokList and its SBAT.
+    let esp = esp(&[("BOOTX64.EFI", &shim()), ("grubx64.efi", &efi)]);
+    let out = boots(esp.path(), rig.shim_vars(), "SB-MARKER behind shim");
+    assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
+}
+
+#[test]
+fn behind_shim_an_image_without_sbat_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = rig();
+    let (key, cert) = rig.key_pair("db");
+    let efi = marker_efi(dir.path(), "nosbat", "SB-MARKER no sbat");
+    // One byte differs from the image the test above boots: shim finds no `.sbat`.
+    let renamed = dir.path().join("renamed.efi");
+    rename_section(&efi, b".sbat\0\0\0", b".xbat\0\0\0", &renamed);
+    let efi = sign_efi_for_test(&renamed, &key, &cert);
+    let esp = esp(&[("BOOTX64.EFI", &shim()), ("grubx64.efi", &efi)]);
+    let out = refused(esp.path(), rig.shim_vars(), SHIM_REFUSED, SHIM_REFUSED);
+    assert!(!out.contains("SB-MARKER"), "{out}");
+}
