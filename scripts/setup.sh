@@ -19,8 +19,10 @@ command -v xorriso >/dev/null 2>&1 || missing+=(xorriso)
 command -v file >/dev/null 2>&1 || missing+=(file)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
-# sbsign signs the images the Secure Boot tests boot.
+# sbsign and sbverify check bootsign's Authenticode signatures (and make theirs for it);
+# efitools' cert-to-efi-sig-list and sign-efi-sig-list check `secureboot keys`.
 command -v sbsign >/dev/null 2>&1 || missing+=(sbsigntool)
+command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
 updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -159,22 +159,55 @@ impl Drop for Initrd {
 /// re-checks a verified image against its proof: bytes that changed since `imgverify`
 /// are not started. Returns why, when it did not start or came back.
 pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
-    let image = match boot.image().bytes() {
+    let checked = match boot.image().bytes() {
         Ok(bytes) => bytes,
         Err(why) => return why,
     };
-    let initrds = match boot.initrds().iter().map(|i| i.bytes()).collect::<Result<Vec<_>, _>>() {
-        Ok(initrds) => initrds,
-        Err(why) => return why,
-    };
+    let image = checked.as_slice();
+    let initrds =
+        match boot.initrds().iter().map(|i| i.bytes().map(|c| c.as_slice())).collect::<Result<Vec<_>, _>>() {
+            Ok(initrds) => initrds,
+            Err(why) => return why,
+        };
     let cmdline = boot.image().image().cmdline();
-    let handle = match boot::load_image(
+    let secure_boot = crate::secure_boot::state() == crate::secure_boot::State::On;
+    // Under Secure Boot, a verified image is approved for this one LoadImage: its CMS
+    // signature, checked against the image's anchors, stands in for a db signer.
+    let approval = if secure_boot {
+        match crate::security_override::Approval::approve(&checked) {
+            Ok(a) => a,
+            Err(status) => {
+                crate::println!(
+                    "bootsign: cannot vouch for the image to the platform ({status:?}); it decides alone"
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let loaded = boot::load_image(
         boot::image_handle(),
         LoadImageSource::FromBuffer { buffer: image, file_path: None },
-    ) {
+    );
+    let vouched = approval.is_some();
+    drop(approval);
+    let handle = match loaded {
         Ok(h) => h,
         Err(e) if e.status() == Status::SECURITY_VIOLATION || e.status() == Status::ACCESS_DENIED => {
-            return "Secure Boot refused the image: it is not signed by a key the platform trusts".into();
+            let name = alloc::string::ToString::to_string(&bootsign_pki::text::escape(boot.image().image().name()));
+            return if vouched {
+                alloc::format!(
+                    "Secure Boot refused '{name}' although bootsign verified it: the platform's loader did not \
+                     ask the check bootsign stood in for (behind shim, only images signed by a key shim \
+                     trusts load)"
+                )
+            } else {
+                alloc::format!(
+                    "Secure Boot refused '{name}': the platform does not trust its signer and bootsign did not \
+                     verify it (imgverify it against this image's trust to boot it under Secure Boot)"
+                )
+            };
         }
         Err(e) => {
             return alloc::format!(

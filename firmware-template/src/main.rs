@@ -32,6 +32,7 @@ mod pci;
 mod proof;
 mod rng;
 mod secure_boot;
+mod security_override;
 mod sha256_ni;
 
 use alloc::string::String;

@@ -97,7 +97,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         );
     }
     let signer = Cert::read_one(&cert_path)?;
-    check_signer(&signer, &cert_path, ctx.now())?;
+    check_signer(&signer, &cert_path, ctx.now(), args.authenticode)?;
     let key = PrivateKey::read(&key_path, &g.pass, ctx.err)?;
     if !key.matches_spki(signer.fields().spki) {
         bail!("the key {} does not match the signer certificate {}", quote(&key_path), quote(&cert_path));
@@ -195,9 +195,16 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
 }
 
 /// Refuses a signer certificate the firmware would refuse for code signing.
-fn check_signer(signer: &Cert, path: &Path, now: u64) -> Result<()> {
+/// A signer whose signatures the firmware would refuse is refused here. For Authenticode
+/// (`authenticode`), a certificate without extendedKeyUsage is taken, as UEFI Secure
+/// Boot takes it (db certificates made by `openssl req -x509` have none); one whose
+/// extendedKeyUsage leaves out codeSigning is not.
+fn check_signer(signer: &Cert, path: &Path, now: u64, authenticode: bool) -> Result<()> {
     let view = bootsign_pki::Cert::parse(&signer.der).map_err(|e| anyhow::anyhow!("{}: {e}", quote(path)))?;
-    let has_eku = view.ext_key_usage.as_ref().is_some_and(|l| l.contains(&Purpose::CodeSigning.oid()));
+    let has_eku = match &view.ext_key_usage {
+        Some(list) => list.contains(&Purpose::CodeSigning.oid()),
+        None => authenticode,
+    };
     if !has_eku {
         bail!(
             "{} (\"{}\") is not a code-signing certificate: its extendedKeyUsage lacks codeSigning, so the \

@@ -88,26 +88,12 @@ impl Qemu {
 
     /// Boots a raw disk image attached as a USB stick.
     pub fn boot_usb(disk: &Path) -> Self {
-        let media = [
-            "-drive".to_string(),
-            format!("if=none,id=stick,format=raw,file={}", disk.display()),
-            "-device".into(),
-            "qemu-xhci".into(),
-            "-device".into(),
-            "usb-storage,drive=stick,bootindex=0".into(),
-        ];
-        Self::start(&media, "")
+        Self::start(&usb_media(disk), "")
     }
 
     /// Boots an ISO image as a CD-ROM.
     pub fn boot_cdrom(iso: &Path) -> Self {
-        let media = [
-            "-drive".to_string(),
-            format!("if=none,id=cd,format=raw,media=cdrom,readonly=on,file={}", iso.display()),
-            "-device".into(),
-            "ide-cd,drive=cd,bootindex=0".into(),
-        ];
-        Self::start(&media, "")
+        Self::start(&cdrom_media(iso), "")
     }
 
     /// Boots from a virtio NIC carrying `rom` as its option ROM.
@@ -139,17 +125,28 @@ impl Qemu {
     /// the platform's boot manager loads and checks the image: `-kernel` would bypass
     /// the checks. No network.
     pub fn boot_secure(esp: &Path, vars: &Path) -> Self {
-        let args = [
+        Self::boot_secure_media(&esp_media(esp), vars, false)
+    }
+
+    /// [`Qemu::boot_secure`] from any boot `media` ([`esp_media`], [`cdrom_media`],
+    /// [`usb_media`]), with the user network and a virtio NIC (no ROM) when `network`.
+    pub fn boot_secure_media(media: &[String], vars: &Path, network: bool) -> Self {
+        let mut args = vec![
             "-machine".to_string(),
             "q35,smm=on".into(),
             // The varstore can then be written only from SMM, as Secure Boot requires.
             "-global".into(),
             "driver=cfi.pflash01,property=secure,value=on".into(),
-            "-drive".into(),
-            format!("file=fat:rw:{},format=raw,if=none,id=esp", esp.display()),
-            "-device".into(),
-            "virtio-blk-pci,drive=esp,bootindex=0".into(),
         ];
+        if network {
+            args.extend([
+                "-netdev".into(),
+                "user,id=n0".into(),
+                "-device".into(),
+                "virtio-net-pci,netdev=n0,romfile=".into(),
+            ]);
+        }
+        args.extend(media.iter().cloned());
         Self::spawn(OVMF_CODE_SECBOOT, vars, &args)
     }
 
@@ -237,4 +234,36 @@ impl Drop for Qemu {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A directory as an EFI system partition on a virtio disk (the first boot device).
+pub fn esp_media(esp: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("file=fat:rw:{},format=raw,if=none,id=esp", esp.display()),
+        "-device".into(),
+        "virtio-blk-pci,drive=esp,bootindex=0".into(),
+    ]
+}
+
+/// A raw disk image as a USB stick (the first boot device).
+pub fn usb_media(disk: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("if=none,id=stick,format=raw,file={}", disk.display()),
+        "-device".into(),
+        "qemu-xhci".into(),
+        "-device".into(),
+        "usb-storage,drive=stick,bootindex=0".into(),
+    ]
+}
+
+/// An ISO image as a CD-ROM (the first boot device).
+pub fn cdrom_media(iso: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("if=none,id=cd,format=raw,media=cdrom,readonly=on,file={}", iso.display()),
+        "-device".into(),
+        "ide-cd,drive=cd,bootindex=0".into(),
+    ]
 }

@@ -10,7 +10,7 @@
 //! - [`Rig::shim_vars`]: Debian's `OVMF_VARS_4M.ms.fd` (Microsoft's KEK and db, which
 //!   trust Debian's shim) with our db certificate added to shim's MokList.
 //!
-//! Signing goes through one function, [`sign_efi_for_test`] (sbsign today).
+//! Signing goes through one function, [`sign_efi_for_test`] (bootsign's own signer).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -122,20 +122,21 @@ pub fn setup_mode_vars() -> &'static Path {
     Path::new(OVMF_VARS_EMPTY)
 }
 
-/// Signs the PE image `unsigned` (Authenticode, SHA-256) with `key` and `cert`; returns
-/// the signed copy, written next to it as `NAME.signed.efi`.
+/// Signs the PE image `unsigned` (Authenticode, SHA-256) with `key` and `cert`, by
+/// `bootsign sign --authenticode` (tests/authenticode.rs shows sbsign and osslsigncode
+/// agree with it); returns the signed copy, written next to it as `NAME.signed.efi`.
 pub fn sign_efi_for_test(unsigned: &Path, key: &Path, cert: &Path) -> PathBuf {
     let out = unsigned.with_extension("signed.efi");
     run(
-        Command::new("sbsign")
+        Command::new(env!("CARGO_BIN_EXE_bootsign"))
+            .args(["sign", "--authenticode", "--cert"])
+            .arg(cert)
             .arg("--key")
             .arg(key)
-            .arg("--cert")
-            .arg(cert)
-            .arg("--output")
+            .arg("-o")
             .arg(&out)
             .arg(unsigned),
-        "sbsign (sbsigntool)",
+        "bootsign",
     );
     out
 }

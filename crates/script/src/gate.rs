@@ -97,13 +97,44 @@ impl<'a, P, D> Admitted<'a, P, D> {
 impl<'a, P: Proof, D> Admitted<'a, P, D> {
     /// The bytes to start. A verified image's bytes are checked against its proof first,
     /// and bytes that differ from what was verified are refused.
-    pub fn bytes(&self) -> Result<&'a [u8], String> {
-        if let Decision::Verified(proof) = &self.decision {
-            proof.recheck(&self.image.data).map_err(|e| {
-                format!("image '{}' is not the image that was verified: {e}", self.image.name)
-            })?;
-        }
-        Ok(&self.image.data)
+    pub fn bytes(&self) -> Result<Checked<'a>, String> {
+        let verified = match &self.decision {
+            Decision::Verified(proof) => {
+                proof.recheck(&self.image.data).map_err(|e| {
+                    format!("image '{}' is not the image that was verified: {e}", self.image.name)
+                })?;
+                true
+            }
+            Decision::Unverified(_) => false,
+        };
+        Ok(Checked { bytes: &self.image.data, verified })
+    }
+}
+
+/// Bytes the gate handed out to be started, with whether they are verified ones (checked
+/// against their proof just now). Only the gate makes one, so a platform layer that asks
+/// its firmware to let verified bytes through (Secure Boot) can demand this type.
+#[derive(Clone, Copy)]
+pub struct Checked<'a> {
+    bytes: &'a [u8],
+    verified: bool,
+}
+
+impl core::fmt::Debug for Checked<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Checked").field("len", &self.bytes.len()).field("verified", &self.verified).finish()
+    }
+}
+
+impl<'a> Checked<'a> {
+    /// The bytes.
+    pub fn as_slice(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Whether they are an image whose signature `imgverify` verified, re-checked.
+    pub fn is_verified(&self) -> bool {
+        self.verified
     }
 }
 
@@ -293,7 +324,8 @@ mod tests {
         // As verified: admitted, and the bytes come out.
         let admitted = admit(&REQUIRED, &img, Role::Program).unwrap();
         assert!(admitted.is_verified());
-        assert_eq!(admitted.bytes().unwrap(), &kernel[..]);
+        assert_eq!(admitted.bytes().unwrap().as_slice(), &kernel[..]);
+        assert!(admitted.bytes().unwrap().is_verified());
         // One byte changes after imgverify: the launch path refuses, naming the image.
         img.data[50_000] ^= 1;
         let admitted = admit(&REQUIRED, &img, Role::Program).unwrap();
@@ -318,7 +350,8 @@ mod tests {
         // No imgtrust: unverified, allowed, and said so.
         let a = admit(&TrustPolicy::default(), &plain, Role::Program).unwrap();
         assert!(matches!(a.decision(), Decision::Unverified(_)));
-        assert_eq!(a.bytes().unwrap(), b"k");
+        assert_eq!(a.bytes().unwrap().as_slice(), b"k");
+        assert!(!a.bytes().unwrap().is_verified());
         // imgtrust: the program needs a proof; initrds only with --all.
         let program_only = TrustPolicy { required: true, permanent: false, all_images: false };
         assert!(admit(&program_only, &plain, Role::Program).unwrap_err().contains("imgtrust requires"));

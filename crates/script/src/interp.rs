@@ -501,7 +501,7 @@ impl<M: Machine> Interpreter<M> {
             if self.depth >= MAX_DEPTH {
                 return Err(format!("scripts chained more than {MAX_DEPTH} deep"));
             }
-            let text = core::str::from_utf8(admitted.bytes()?)
+            let text = core::str::from_utf8(admitted.bytes()?.as_slice())
                 .map_err(|_| "the script is not UTF-8 text")?
                 .to_string();
             let uri = img.uri.clone();

@@ -18,6 +18,6 @@ pub mod image;
 pub mod interp;
 pub mod lex;
 
-pub use gate::{Admitted, Boot, Decision, Proof, TrustPolicy};
+pub use gate::{Admitted, Boot, Checked, Decision, Proof, TrustPolicy};
 pub use image::{Image, ImageKind};
 pub use interp::{Interpreter, Machine, ScriptError, interface_index};

@@ -74,7 +74,7 @@ impl Machine for Recorder {
     fn boot(&mut self, boot: Boot<'_, Signed>) -> String {
         // As the firmware's launcher: every image's bytes through the gate's re-check.
         let program = match boot.image().bytes() {
-            Ok(b) => b.to_vec(),
+            Ok(b) => b.as_slice().to_vec(),
             Err(e) => return e,
         };
         for initrd in boot.initrds() {
