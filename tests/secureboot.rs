@@ -217,3 +217,64 @@ fn under_secure_boot_a_kernel_the_script_did_not_verify_is_refused_with_the_reas
         "{out}"
     );
 }
+
+#[test]
+fn a_kernel_with_bootsigns_authenticode_signature_needs_no_sig_file() {
+    // Signed once, embedded: the kernel (already signed by Debian) gets a second
+    // Authenticode signature by the CA's RSA code-signing key, and `imgverify vmlinuz`
+    // with no signature file checks it. Under Secure Boot, where Debian's key is not in db.
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "rsa2048", "--cn", "Boot CA"]);
+    env.ok(&["issue", "--codesigning", "--key", "rsa2048"]);
+    std::fs::create_dir(env.path("www")).unwrap();
+    let said = env.run(&[
+        "sign",
+        "--authenticode",
+        fixtures().join("vmlinuz").to_str().unwrap(),
+        "-o",
+        "www/vmlinuz",
+    ]);
+    let said = String::from_utf8_lossy(&said.stderr).to_string();
+    assert!(said.contains("signature 2"), "{said}");
+    std::fs::copy(fixtures().join("initrd.img"), env.path("www/initrd.img")).unwrap();
+    env.ok(&["sign", "www/initrd.img"]);
+    let server = FileServer::start(env.path("www"), 0);
+    let port = server.port;
+    env.write(
+        "boot.ipxe",
+        format!(
+            "#!ipxe\nimgtrust --permanent --all\n\
+             kernel http://${{next-server}}:{port}/vmlinuz console=ttyS0 panic=-1 quiet\n\
+             initrd http://${{next-server}}:{port}/initrd.img\n\
+             imgverify vmlinuz\n\
+             imgverify initrd.img http://${{next-server}}:{port}/initrd.img.sig\n\
+             boot\n"
+        ),
+    );
+    let (key, cert) = rig().key_pair("db");
+    let (key, cert) = (key.display().to_string(), cert.display().to_string());
+    env.ok(&[
+        "build",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--embed",
+        "boot.ipxe",
+        "--sb-key",
+        &key,
+        "--sb-cert",
+        &cert,
+    ]);
+    let esp_dir = esp(&[("BOOTX64.EFI", &env.path("bootsign.efi"))]);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), true);
+    let (which, _) =
+        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted", PLATFORM_REFUSED], KERNEL_TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(
+        out.contains(
+            "vmlinuz: embedded signature verified (Authenticode signature 2 by bootsign code signing"
+        ),
+        "{out}"
+    );
+}

@@ -195,7 +195,8 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
     let handle = match loaded {
         Ok(h) => h,
         Err(e) if e.status() == Status::SECURITY_VIOLATION || e.status() == Status::ACCESS_DENIED => {
-            let name = alloc::string::ToString::to_string(&bootsign_pki::text::escape(boot.image().image().name()));
+            let name =
+                alloc::string::ToString::to_string(&bootsign_pki::text::escape(boot.image().image().name()));
             return if vouched {
                 alloc::format!(
                     "Secure Boot refused '{name}' although bootsign verified it: the platform's loader did not \

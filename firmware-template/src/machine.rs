@@ -236,6 +236,31 @@ impl Machine for Firmware {
         Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
     }
 
+    fn verify_embedded(
+        &mut self,
+        data: &[u8],
+        _fetched: &PartialSha256,
+        signer: Option<&str>,
+    ) -> Result<(ImageProof, String), String> {
+        let started = self.clock.now_ms();
+        let time = self
+            .clock
+            .unix_time()
+            .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
+        let trust = Trust {
+            anchors: &self.anchors,
+            extra_certs: &self.config.certs,
+            time,
+            revocation: self.revocation(),
+        };
+        let (verified, index) = bootsign_pki::authenticode::verify_image(data, &trust, signer)
+            .map_err(|e| alloc::format!("{e}"))?;
+        let who =
+            verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ");
+        let ms = self.clock.now_ms() - started;
+        Ok((ImageProof(verified), alloc::format!("Authenticode signature {index} by {who}, {ms} ms")))
+    }
+
     fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
         if name != "dns" {
             return Ok(());

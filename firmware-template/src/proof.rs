@@ -1,10 +1,11 @@
 //! The proof an `imgverify` leaves on an image: the PKI crate's `Verified`, which records
 //! the digests of the content it verified. The launch path re-checks the bytes it is about
-//! to start against it, hashing SHA-256 on the CPU's SHA extensions where it has them.
+//! to start against it, hashing SHA-256 on the CPU's SHA extensions where it has them (a
+//! detached signature's content), or recomputing the Authenticode digest (an embedded one).
 
 use alloc::string::String;
 
-use bootsign_pki::cms::Verified;
+use bootsign_pki::cms::{Covers, Verified};
 use bootsign_pki::{Digests, HashAlgorithm, MultiHasher};
 use bootsign_script::Proof;
 
@@ -15,6 +16,11 @@ pub struct ImageProof(pub Verified);
 
 impl Proof for ImageProof {
     fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
+        if self.0.covers() == Covers::PeImage {
+            // An embedded (Authenticode) signature covers the image's Authenticode digest:
+            // recomputed over the same ranges, in software.
+            return self.0.check_content(bytes).map_err(|e| alloc::format!("{e}"));
+        }
         let digests: Digests = self
             .0
             .content_algorithms()

@@ -170,12 +170,7 @@ fn write_keys(
     files.commit()?;
 
     let d = |n: &str| shown(&dir.join(n));
-    writeln!(
-        ctx.err,
-        "Made Secure Boot keys in {} ({}, owner {owner})",
-        quote(&dir),
-        made[0].key.describe()
-    )?;
+    writeln!(ctx.err, "Made Secure Boot keys in {} ({}, owner {owner})", quote(dir), made[0].key.describe())?;
     for m in &made {
         writeln!(
             ctx.err,

@@ -72,7 +72,7 @@ pub fn signature(image_digest: &[u8], signer: &Cert, key: &PrivateKey, chain: &[
     let header = bootsign_pki::der_view::read_tlv(&content).expect("just encoded").0;
     let content_octets = header.value;
     let message_digest = <sha2::Sha256 as sha2::Digest>::digest(content_octets);
-    let mut attributes = vec![
+    let mut attributes = [
         attribute(OID_CONTENT_TYPE, tlv(0x06, OID_SPC_INDIRECT_DATA)),
         attribute(OID_SPC_STATEMENT_TYPE, tlv(0x30, &tlv(0x06, OID_SPC_INDIVIDUAL_SP_KEY_PURPOSE))),
         attribute(OID_MESSAGE_DIGEST, tlv(0x04, &message_digest)),

@@ -49,7 +49,7 @@ pub enum AuthenticodeError {
         /// The signature's number, from 1.
         index: usize,
         /// Why.
-        error: CmsError,
+        error: alloc::boxed::Box<CmsError>,
     },
     /// The signed content is not an SpcIndirectDataContent over PE image data.
     NotPeImageData {
@@ -145,7 +145,7 @@ impl<'a> Signature<'a> {
     /// Parses the DER of one certificate table entry (`index` from 1, for messages). Zero
     /// padding after the DER, which the entry's length may include, is ignored.
     pub fn parse(entry: &'a [u8], index: usize) -> Result<Self, AuthenticodeError> {
-        let cms = |error| AuthenticodeError::Cms { index, error };
+        let cms = |error| AuthenticodeError::Cms { index, error: alloc::boxed::Box::new(error) };
         let malformed = |what| AuthenticodeError::Malformed { index, what };
         // The entry may be padded to 8 bytes: take exactly one DER element.
         let (outer, padding) = read_tlv(entry).map_err(|_| cms(CmsError::Malformed("bad DER framing")))?;
@@ -238,7 +238,7 @@ fn verify_one(
     let mut hasher = MultiHasher::new(sig.signed_data.digest_algorithms());
     hasher.update(sig.signed_content);
     let verified = verify(&sig.signed_data, &hasher.finish(), trust, signer)
-        .map_err(|error| AuthenticodeError::Cms { index, error })?;
+        .map_err(|error| AuthenticodeError::Cms { index, error: alloc::boxed::Box::new(error) })?;
     Ok(verified.for_pe_image(sig.digest_algorithm, &actual))
 }
 

@@ -52,6 +52,18 @@ pub trait Machine {
         signature: &[u8],
         signer: Option<&str>,
     ) -> Result<(Self::Proof, String), String>;
+    /// Verifies the signature `data` carries itself (Authenticode, for a PE image: a
+    /// kernel or UKI signed once for Secure Boot and for this check), for a signer named
+    /// `signer` if given. Returns the proof (over `data`) and a description of the signer.
+    fn verify_embedded(
+        &mut self,
+        data: &[u8],
+        meta: &Self::Meta,
+        signer: Option<&str>,
+    ) -> Result<(Self::Proof, String), String> {
+        let _ = (data, meta, signer);
+        Err("this machine cannot check signatures embedded in images".into())
+    }
     /// Starts `boot.image` (an EFI program or Linux kernel) with its command line and
     /// initrds, taking each one's bytes through [`gate::Admitted::bytes`]. Returns only
     /// if starting failed (or the program returned), with why.
@@ -442,8 +454,21 @@ impl<M: Machine> Interpreter<M> {
                 _ => break,
             }
         }
-        let [image, signature] = rest else {
-            return Err("usage: imgverify [--signer NAME] IMAGE SIGNATURE".into());
+        let (image, signature) = match rest {
+            [image, signature] => (*image, Some(*signature)),
+            // The image's own (Authenticode) signature.
+            [image] => (*image, None),
+            _ => return Err("usage: imgverify [--signer NAME] IMAGE [SIGNATURE]".into()),
+        };
+        let Some(signature) = signature else {
+            let index = self.find(image)?;
+            let (proof, who) = self
+                .machine
+                .verify_embedded(&self.images[index].data, &self.images[index].meta, signer)
+                .map_err(|e| format!("image '{image}' was not verified: {e}"))?;
+            self.machine.print(&format!("{image}: embedded signature verified ({who})\n"));
+            self.images[index].proof = Some(proof);
+            return Ok(Flow::Next);
         };
         let index = self.find(image)?;
         let sig_data = match self.find(signature) {
@@ -455,7 +480,7 @@ impl<M: Machine> Interpreter<M> {
             }
         };
         // Removing a signature image may have moved the image.
-        let index = if index < self.images.len() && self.images[index].name == *image {
+        let index = if index < self.images.len() && self.images[index].name == image {
             index
         } else {
             self.find(image)?

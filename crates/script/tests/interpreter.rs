@@ -71,6 +71,18 @@ impl Machine for Recorder {
             Err("the signature does not verify".into())
         }
     }
+    fn verify_embedded(
+        &mut self,
+        data: &[u8],
+        _meta: &(),
+        _signer: Option<&str>,
+    ) -> Result<(Signed, String), String> {
+        if data.ends_with(b"+embedded signature") {
+            Ok((Signed(data.to_vec()), "CN=embedded signer".into()))
+        } else {
+            Err("the image carries no Authenticode signature".into())
+        }
+    }
     fn boot(&mut self, boot: Boot<'_, Signed>) -> String {
         // As the firmware's launcher: every image's bytes through the gate's re-check.
         let program = match boot.image().bytes() {
@@ -202,6 +214,29 @@ fn the_launch_path_refuses_bytes_the_proof_does_not_cover() {
     let mut i = Interpreter::new(machine(files), TrustPolicy::default());
     assert_eq!(i.run(script, None).unwrap_err().message, "the kernel returned");
     assert_eq!(i.machine.started, vec![kernel]);
+}
+
+#[test]
+fn imgverify_without_a_signature_checks_the_images_own() {
+    let signed = b"MZ kernel+embedded signature".to_vec();
+    let files: &[(&str, &[u8])] = &[("http://s/k", &signed), ("http://s/plain", b"MZ plain")];
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run("imgtrust\nkernel http://s/k\nimgverify k\nboot\n", None).unwrap_err();
+    assert_eq!(err.message, "the kernel returned");
+    assert!(
+        i.machine.out.contains("k: embedded signature verified (CN=embedded signer)"),
+        "{}",
+        i.machine.out
+    );
+    assert_eq!(i.machine.started, vec![signed.clone()]);
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run("kernel http://s/plain\nimgverify plain\n", None).unwrap_err();
+    assert!(
+        err.message.contains("image 'plain' was not verified: the image carries no Authenticode signature"),
+        "{err}"
+    );
+    let err = i.run("imgverify\n", None).unwrap_err();
+    assert!(err.message.contains("usage: imgverify [--signer NAME] IMAGE [SIGNATURE]"), "{err}");
 }
 
 #[test]
