@@ -34,16 +34,16 @@ trap 'rm -rf "$work"' EXIT
     "$bootsign" build --efi --iso --usb --rom --pci 8086:100e --trust ca.crt -o images 2>/dev/null
     # Signed PE images: one signature by bootsign, and a second appended over it.
     openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj /CN=fuzz-db -days 30 2>/dev/null
-    mkdir signed
-    "$bootsign" sign --authenticode --cert db.crt --key db.key images/bootsign.efi -o signed/one.efi 2>/dev/null
-    "$bootsign" sign --authenticode --cert db.crt --key db.key signed/one.efi -o signed/two.efi 2>/dev/null
+    mkdir pe-signed
+    "$bootsign" sign --authenticode --cert db.crt --key db.key images/bootsign.efi -o pe-signed/one.efi 2>/dev/null
+    "$bootsign" sign --authenticode --cert db.crt --key db.key pe-signed/one.efi -o pe-signed/two.efi 2>/dev/null
 )
 cp "$work"/*.der "$corpus/cert/"
 cp "$work"/*.der "$corpus/der_view/"
 cp "$work"/*.sig "$corpus/cms/"
 cp "$work"/*.crl "$corpus/crl/"
 cp "$work"/images/* "$corpus/image/"
-cp "$work"/signed/* "$corpus/authenticode/"
+cp "$work"/pe-signed/* "$corpus/authenticode/"
 # HTTP responses as servers send them (the first byte sets the fuzzer's split size).
 printf '\005HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > "$corpus/http_response/length"
 printf '\003HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n' \

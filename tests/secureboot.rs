@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::http::FileServer;
-use common::qemu::{Qemu, cdrom_media, esp_media, usb_media};
+use common::qemu::{PLAIN_NIC, Qemu, cdrom_media, esp_media, usb_media};
 use common::secureboot::{esp, marker_efi, rename_section, rig, setup_mode_vars, shim, sign_efi_for_test};
 use common::{Env, fixtures};
 
@@ -178,7 +178,7 @@ fn a_kernel_bootsign_verified_boots_under_secure_boot_from_each_signed_format() 
         ("USB", usb_media(&env.path("bootsign.usb"))),
     ];
     for (format, media) in media {
-        let mut qemu = Qemu::boot_secure_media(&media, rig().own_vars(), true);
+        let mut qemu = Qemu::boot_secure_media(&media, rig().own_vars(), Some(PLAIN_NIC));
         let (which, took) = qemu.wait_for(
             &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", PLATFORM_REFUSED, "Kernel panic"],
             KERNEL_TIMEOUT,
@@ -206,7 +206,7 @@ fn under_secure_boot_a_kernel_the_script_did_not_verify_is_refused_with_the_reas
         &["--efi"],
     );
     let esp_dir = esp(&[("BOOTX64.EFI", &site.env.path("bootsign.efi"))]);
-    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), true);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), Some(PLAIN_NIC));
     let (which, _) = qemu.wait_for(&["nothing was booted", "Linux version"], KERNEL_TIMEOUT);
     let out = qemu.output();
     assert_eq!(which, 0, "{out}");
@@ -266,7 +266,7 @@ fn a_kernel_with_bootsigns_authenticode_signature_needs_no_sig_file() {
         &cert,
     ]);
     let esp_dir = esp(&[("BOOTX64.EFI", &env.path("bootsign.efi"))]);
-    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), true);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), Some(PLAIN_NIC));
     let (which, _) =
         qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted", PLATFORM_REFUSED], KERNEL_TIMEOUT);
     let out = qemu.output();
@@ -277,4 +277,54 @@ fn a_kernel_with_bootsigns_authenticode_signature_needs_no_sig_file() {
         ),
         "{out}"
     );
+}
+
+#[test]
+fn behind_shim_the_signed_image_boots_a_verified_distribution_kernel() {
+    // Microsoft's keys, our certificate as a MOK: shim starts the signed image, which
+    // verifies Debian's kernel with imgverify; shim's own LoadImage lets the kernel in
+    // (Debian signed it, and shim trusts Debian's key).
+    let site = kernel_site(verified_kernel_script, &["--efi"]);
+    let esp_dir = esp(&[("BOOTX64.EFI", &shim()), ("grubx64.efi", &site.env.path("bootsign.efi"))]);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().shim_vars(), Some(PLAIN_NIC));
+    let (which, _) = qemu.wait_for(
+        &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", SHIM_REFUSED, "Kernel panic"],
+        KERNEL_TIMEOUT,
+    );
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
+    assert!(out.contains("vmlinuz: signature verified") && out.contains("Secure boot enabled"), "{out}");
+}
+
+#[test]
+fn a_signed_option_rom_still_loads_under_secure_boot() {
+    // OVMF runs option-ROM drivers whatever their signature (its policy for ROMs), so
+    // this shows the signed ROM is intact and works; tests/authenticode.rs checks the
+    // driver's signature taken out of the ROM as the platform sees it.
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256"]);
+    env.write("boot.ipxe", "#!ipxe\necho SIGNED-ROM-OK\n");
+    let (key, cert) = rig().key_pair("db");
+    let (key, cert) = (key.display().to_string(), cert.display().to_string());
+    env.ok(&[
+        "build",
+        "--rom",
+        "--pci",
+        "1af4:1000",
+        "--trust",
+        "ca.crt",
+        "--embed",
+        "boot.ipxe",
+        "--sb-key",
+        &key,
+        "--sb-cert",
+        &cert,
+    ]);
+    let nic = format!("virtio-net-pci,netdev=n0,romfile={},bootindex=0", env.path("bootsign.rom").display());
+    let mut qemu = Qemu::boot_secure_media(&[], rig().own_vars(), Some(&nic));
+    let (which, _) = qemu.wait_for(&["SIGNED-ROM-OK", "nothing was booted", NOTHING_LEFT], TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
 }

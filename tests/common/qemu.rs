@@ -125,12 +125,13 @@ impl Qemu {
     /// the platform's boot manager loads and checks the image: `-kernel` would bypass
     /// the checks. No network.
     pub fn boot_secure(esp: &Path, vars: &Path) -> Self {
-        Self::boot_secure_media(&esp_media(esp), vars, false)
+        Self::boot_secure_media(&esp_media(esp), vars, None)
     }
 
     /// [`Qemu::boot_secure`] from any boot `media` ([`esp_media`], [`cdrom_media`],
-    /// [`usb_media`]), with the user network and a virtio NIC (no ROM) when `network`.
-    pub fn boot_secure_media(media: &[String], vars: &Path, network: bool) -> Self {
+    /// [`usb_media`]), with the user network (netdev `n0`) and the NIC `nic` (a QEMU
+    /// `-device`, e.g. [`PLAIN_NIC`]) when given.
+    pub fn boot_secure_media(media: &[String], vars: &Path, nic: Option<&str>) -> Self {
         let mut args = vec![
             "-machine".to_string(),
             "q35,smm=on".into(),
@@ -138,13 +139,8 @@ impl Qemu {
             "-global".into(),
             "driver=cfi.pflash01,property=secure,value=on".into(),
         ];
-        if network {
-            args.extend([
-                "-netdev".into(),
-                "user,id=n0".into(),
-                "-device".into(),
-                "virtio-net-pci,netdev=n0,romfile=".into(),
-            ]);
+        if let Some(nic) = nic {
+            args.extend(["-netdev".into(), "user,id=n0".into(), "-device".into(), nic.into()]);
         }
         args.extend(media.iter().cloned());
         Self::spawn(OVMF_CODE_SECBOOT, vars, &args)
@@ -267,3 +263,6 @@ pub fn cdrom_media(iso: &Path) -> Vec<String> {
         "ide-cd,drive=cd,bootindex=0".into(),
     ]
 }
+
+/// A virtio NIC on netdev `n0` without an option ROM.
+pub const PLAIN_NIC: &str = "virtio-net-pci,netdev=n0,romfile=";
