@@ -328,3 +328,46 @@ fn a_signed_option_rom_still_loads_under_secure_boot() {
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
 }
+
+#[test]
+fn a_verified_kernel_the_platforms_dbx_forbids_is_not_started() {
+    // The platform owner forbade this kernel by its Authenticode digest in dbx: bootsign
+    // verified it, but does not vouch for it to the platform.
+    let site = kernel_site(verified_kernel_script, &["--efi"]);
+    let kernel = std::fs::read(fixtures().join("vmlinuz")).unwrap();
+    let digest =
+        bootsign_pki::authenticode::image_digest(&kernel, bootsign_pki::HashAlgorithm::Sha256).unwrap();
+    let owner = bootsign_efivar::Guid::parse("b0075164-0000-4000-8000-5ecb00700000").unwrap();
+    let esl = bootsign_efivar::signature_list(bootsign_efivar::EFI_CERT_SHA256, owner, &[&digest]);
+    // virt-fw-vars takes a dbx update as a signed update; it reads past the signature.
+    let update = bootsign_efivar::authenticated_update(
+        bootsign_efivar::EfiTime::from_unix(1_767_225_600),
+        &[0x30, 0x00],
+        &esl,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dbx.auth"), &update).unwrap();
+    let vars = dir.path().join("dbx-vars.fd");
+    let out = std::process::Command::new("virt-fw-vars")
+        .arg("-i")
+        .arg(rig().own_vars())
+        .arg("-o")
+        .arg(&vars)
+        .arg("--set-dbx")
+        .arg(dir.path().join("dbx.auth"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let esp_dir = esp(&[("BOOTX64.EFI", &site.env.path("bootsign.efi"))]);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), &vars, Some(PLAIN_NIC));
+    let (which, _) = qemu.wait_for(&["nothing was booted", "BOOTSIGN-INITRAMFS-OK"], KERNEL_TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("vmlinuz: signature verified"), "{out}");
+    assert!(
+        out.contains(
+            "'vmlinuz' is not started: the platform's forbidden database (dbx) lists this image's digest"
+        ),
+        "{out}"
+    );
+}

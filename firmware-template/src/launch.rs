@@ -176,12 +176,7 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
     let approval = if secure_boot {
         match crate::security_override::Approval::approve(&checked) {
             Ok(a) => a,
-            Err(status) => {
-                crate::println!(
-                    "bootsign: cannot vouch for the image to the platform ({status:?}); it decides alone"
-                );
-                None
-            }
+            Err(why) => return alloc::format!("'{}' is not started: {why}", boot.image().image().name()),
         }
     } else {
         None

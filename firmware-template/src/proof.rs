@@ -15,6 +15,10 @@ use crate::hash::PartialSha256;
 pub struct ImageProof(pub Verified);
 
 impl Proof for ImageProof {
+    fn covers_every_byte(&self) -> bool {
+        self.0.covers() == Covers::Content
+    }
+
     fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
         if self.0.covers() == Covers::PeImage {
             // An embedded (Authenticode) signature covers the image's Authenticode digest:

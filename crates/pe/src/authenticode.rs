@@ -13,6 +13,8 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
+#[cfg(test)]
+use crate::put_u16;
 use crate::{Pe, PeError, opt, put_u32, u16_at, u32_at};
 
 /// WIN_CERTIFICATE revision 2.0.
@@ -157,6 +159,15 @@ impl<'a> Pe<'a> {
         if headers > table.start || dir + 8 > headers {
             return Err(TableError::BadSections);
         }
+        // The layout EDK2's loader insists on, so that what the digest leaves out is only
+        // the checksum, the directory entry and the table: the optional header exactly as
+        // long as its data directories, and the section table inside the headers.
+        let count = u32_at(self.bytes, self.opt + opt::NUMBER_OF_RVA_AND_SIZES)? as usize;
+        if self.table - self.opt != opt::DATA_DIRECTORIES + 8 * count
+            || self.table + 40 * self.sections.len() > headers
+        {
+            return Err(TableError::BadSections);
+        }
         let mut ranges = alloc::vec![0..checksum.start, checksum.end..dir, dir + 8..headers];
         let mut sections: Vec<Range<usize>> = self
             .sections
@@ -166,10 +177,13 @@ impl<'a> Pe<'a> {
             .collect();
         sections.sort_by_key(|r| r.start);
         let mut hashed = headers;
+        let mut end = headers;
         for r in sections {
-            if r.start < headers || r.end > table.start {
+            // Inside the file before the table, after the headers and the section before.
+            if r.start < end || r.end > table.start {
                 return Err(TableError::BadSections);
             }
+            end = r.end;
             hashed += r.len();
             ranges.push(r);
         }
@@ -356,6 +370,32 @@ mod tests {
         assert_eq!(Pe::parse(&f).unwrap().certificates().unwrap().len(), MAX_SIGNATURES);
         let f = append_signature(&f, &[0x30, 0x00]).unwrap();
         assert_eq!(Pe::parse(&f).unwrap().certificates(), Err(TableError::TooManyEntries));
+    }
+
+    #[test]
+    fn layouts_edk2_refuses_are_refused() {
+        let opt_at = 0x84 + 20;
+        // An optional header shorter than its data directories (they would overlap the
+        // section table, which the digest would then partly skip).
+        let mut f = tiny_pe();
+        put_u16(&mut f, 0x84 + 16, 112);
+        assert_eq!(Pe::parse(&f).unwrap().authenticode_ranges(), Err(TableError::BadSections));
+        // Overlapping sections.
+        let mut f = tiny_pe();
+        put_u16(&mut f, 0x84 + 2, 2);
+        let sec2 = opt_at + 240 + 40;
+        f[sec2..sec2 + 8].copy_from_slice(b".two\0\0\0\0");
+        put_u32(&mut f, sec2 + 16, 0x100);
+        put_u32(&mut f, sec2 + 20, 0x500);
+        assert_eq!(Pe::parse(&f).unwrap().authenticode_ranges(), Err(TableError::BadSections));
+        put_u32(&mut f, sec2 + 20, 0x600);
+        f.resize(0x700, 0);
+        assert!(Pe::parse(&f).unwrap().authenticode_ranges().is_ok(), "adjacent, not overlapping");
+        // A section table running past the headers.
+        let mut f = tiny_pe();
+        put_u32(&mut f, opt_at + opt::SIZE_OF_HEADERS, 0x180);
+        put_u32(&mut f, opt_at + 240 + 20, 0x180);
+        assert_eq!(Pe::parse(&f).unwrap().authenticode_ranges(), Err(TableError::BadSections));
     }
 
     #[test]

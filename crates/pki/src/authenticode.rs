@@ -251,11 +251,17 @@ pub fn verify_image(
     trust: &Trust<'_>,
     signer: Option<&str>,
 ) -> Result<(Verified, usize), AuthenticodeError> {
+    // Every entry must be a well-formed signature, whichever one holds: the table lies
+    // outside the digest, and nothing unread may travel with a verified image.
+    let parsed = signatures(image)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, der)| Signature::parse(der, i + 1))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut errors = Vec::new();
-    for (i, der) in signatures(image)?.into_iter().enumerate() {
+    for (i, sig) in parsed.iter().enumerate() {
         let index = i + 1;
-        let result =
-            Signature::parse(der, index).and_then(|sig| verify_one(image, &sig, index, trust, signer));
+        let result = verify_one(image, sig, index, trust, signer);
         match result {
             Ok(v) => return Ok((v, index)),
             Err(e) => errors.push(e),

@@ -20,6 +20,10 @@ use crate::image::{Image, ImageKind};
 pub trait Proof {
     /// Checks that `bytes` are the bytes the proof was made over; says why not.
     fn recheck(&self, bytes: &[u8]) -> Result<(), String>;
+    /// Whether the proof covers every byte. An embedded (Authenticode) signature covers
+    /// what a PE loader runs, not the checksum, the certificate table or gaps, so it
+    /// vouches for a program but not for bytes handed over whole (an initrd).
+    fn covers_every_byte(&self) -> bool;
 }
 
 /// The PKI crate's proof: the content digests the signers were verified against, checked
@@ -27,6 +31,9 @@ pub trait Proof {
 impl Proof for bootsign_pki::cms::Verified {
     fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
         self.check_content(bytes).map_err(|e| format!("{e}"))
+    }
+    fn covers_every_byte(&self) -> bool {
+        self.covers() == bootsign_pki::cms::Covers::Content
     }
 }
 
@@ -97,36 +104,46 @@ impl<'a, P, D> Admitted<'a, P, D> {
 impl<'a, P: Proof, D> Admitted<'a, P, D> {
     /// The bytes to start. A verified image's bytes are checked against its proof first,
     /// and bytes that differ from what was verified are refused.
-    pub fn bytes(&self) -> Result<Checked<'a>, String> {
-        let verified = match &self.decision {
+    pub fn bytes(&self) -> Result<Checked<'a, P>, String> {
+        let proof = match &self.decision {
             Decision::Verified(proof) => {
                 proof.recheck(&self.image.data).map_err(|e| {
                     format!("image '{}' is not the image that was verified: {e}", self.image.name)
                 })?;
-                true
+                Some(*proof)
             }
-            Decision::Unverified(_) => false,
+            Decision::Unverified(_) => None,
         };
-        Ok(Checked { bytes: &self.image.data, verified })
+        Ok(Checked { bytes: &self.image.data, proof })
     }
 }
 
 /// Bytes the gate handed out to be started, with whether they are verified ones (checked
 /// against their proof just now). Only the gate makes one, so a platform layer that asks
 /// its firmware to let verified bytes through (Secure Boot) can demand this type.
-#[derive(Clone, Copy)]
-pub struct Checked<'a> {
+pub struct Checked<'a, P> {
     bytes: &'a [u8],
-    verified: bool,
+    proof: Option<&'a P>,
 }
 
-impl core::fmt::Debug for Checked<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Checked").field("len", &self.bytes.len()).field("verified", &self.verified).finish()
+impl<P> Clone for Checked<'_, P> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-impl<'a> Checked<'a> {
+impl<P> Copy for Checked<'_, P> {}
+
+impl<P> core::fmt::Debug for Checked<'_, P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Checked")
+            .field("len", &self.bytes.len())
+            .field("verified", &self.is_verified())
+            .finish()
+    }
+}
+
+impl<'a, P> Checked<'a, P> {
     /// The bytes.
     pub fn as_slice(&self) -> &'a [u8] {
         self.bytes
@@ -134,7 +151,12 @@ impl<'a> Checked<'a> {
 
     /// Whether they are an image whose signature `imgverify` verified, re-checked.
     pub fn is_verified(&self) -> bool {
-        self.verified
+        self.proof.is_some()
+    }
+
+    /// The proof they were re-checked against, for a verified image.
+    pub fn proof(&self) -> Option<&'a P> {
+        self.proof
     }
 }
 
@@ -165,12 +187,20 @@ pub(crate) enum Role {
 }
 
 /// The check: admits `image` for `role` under `policy`, or says why not.
-pub(crate) fn admit<'a, P, D>(
+pub(crate) fn admit<'a, P: Proof, D>(
     policy: &TrustPolicy,
     image: &'a Image<P, D>,
     role: Role,
 ) -> Result<Admitted<'a, P, D>, String> {
     let decision = match (&image.proof, policy.demands_proof(role)) {
+        // Bytes handed over whole need a proof of every byte.
+        (Some(proof), _) if role == Role::Initrd && !proof.covers_every_byte() => {
+            return Err(format!(
+                "initrd '{}' was verified by a signature embedded in it, which does not cover every byte; \
+                 sign it with a detached signature (bootsign sign) and imgverify it with that",
+                image.name
+            ));
+        }
         (Some(proof), _) => Decision::Verified(proof),
         (None, false) => Decision::Unverified(NotRequired(())),
         (None, true) => {
@@ -190,7 +220,7 @@ pub(crate) fn admit<'a, P, D>(
 }
 
 /// Admits `image` to run with every initrd and module in `images`.
-pub(crate) fn boot<'a, P, D>(
+pub(crate) fn boot<'a, P: Proof, D>(
     policy: &TrustPolicy,
     image: &'a Image<P, D>,
     images: &'a [Image<P, D>],
@@ -316,6 +346,38 @@ mod tests {
     }
 
     const REQUIRED: TrustPolicy = TrustPolicy { required: true, permanent: true, all_images: true };
+
+    /// A proof like an Authenticode one: it vouches for a program, not every byte.
+    struct ProgramOnly;
+
+    impl Proof for ProgramOnly {
+        fn recheck(&self, _bytes: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+        fn covers_every_byte(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_proof_of_part_of_the_bytes_serves_a_program_and_never_an_initrd() {
+        let img = |kind| Image {
+            name: "x".to_string(),
+            uri: String::new(),
+            data: vec![1, 2, 3],
+            cmdline: String::new(),
+            kind,
+            proof: Some(ProgramOnly),
+            meta: (),
+        };
+        let program = img(ImageKind::Executable);
+        assert!(admit(&REQUIRED, &program, Role::Program).unwrap().bytes().unwrap().is_verified());
+        let initrd = img(ImageKind::Initrd);
+        let err = admit(&REQUIRED, &initrd, Role::Initrd).unwrap_err();
+        assert!(err.contains("does not cover every byte"), "{err}");
+        // Even where no imgtrust demands a proof, a partial one is never taken for an initrd.
+        assert!(admit(&TrustPolicy::default(), &initrd, Role::Initrd).is_err());
+    }
 
     #[test]
     fn bytes_changed_after_verification_are_not_started() {

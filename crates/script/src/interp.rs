@@ -462,6 +462,14 @@ impl<M: Machine> Interpreter<M> {
         };
         let Some(signature) = signature else {
             let index = self.find(image)?;
+            // An embedded signature vouches for a program (what a PE loader runs), not for
+            // bytes handed over whole.
+            if self.images[index].kind != ImageKind::Executable {
+                return Err(format!(
+                    "image '{image}' is not the selected kernel or program: only that can be verified by its \
+                     embedded signature; give a detached signature (imgverify {image} SIGNATURE)"
+                ));
+            }
             let (proof, who) = self
                 .machine
                 .verify_embedded(&self.images[index].data, &self.images[index].meta, signer)

@@ -11,6 +11,9 @@ impl Proof for Signed {
     fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
         if bytes == self.0 { Ok(()) } else { Err("the bytes differ".into()) }
     }
+    fn covers_every_byte(&self) -> bool {
+        true
+    }
 }
 
 /// Records every call; serves files from a map; "verifies" a signature when it equals
@@ -237,6 +240,10 @@ fn imgverify_without_a_signature_checks_the_images_own() {
     );
     let err = i.run("imgverify\n", None).unwrap_err();
     assert!(err.message.contains("usage: imgverify [--signer NAME] IMAGE [SIGNATURE]"), "{err}");
+    // Only the selected program may be verified by an embedded signature.
+    let mut i = Interpreter::new(machine(files), TrustPolicy::default());
+    let err = i.run("initrd http://s/k\nimgverify k\n", None).unwrap_err();
+    assert!(err.message.contains("image 'k' is not the selected kernel or program"), "{err}");
 }
 
 #[test]
