@@ -65,6 +65,21 @@ impl Firmware {
         Revocation { crls: &self.crls, require_fresh: self.policy.crl_require_fresh }
     }
 
+    /// What a signature is checked against now: the embedded anchors and certificates,
+    /// the CRLs, at the platform clock's time.
+    fn trust_now(&self) -> Result<Trust<'_>, String> {
+        let time = self
+            .clock
+            .unix_time()
+            .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
+        Ok(Trust {
+            anchors: &self.anchors,
+            extra_certs: &self.config.certs,
+            time,
+            revocation: self.revocation(),
+        })
+    }
+
     /// Every interface, opened on first use.
     fn nets(&mut self) -> Result<&mut Vec<Net>, String> {
         if self.nets.is_none() {
@@ -208,10 +223,7 @@ impl Machine for Firmware {
         signer: Option<&str>,
     ) -> Result<(ImageProof, String), String> {
         let started = self.clock.now_ms();
-        let time = self
-            .clock
-            .unix_time()
-            .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
+        let trust = self.trust_now()?;
         let der = decode_pem_or_der(signature).map_err(|e| alloc::format!("{e}"))?;
         let sd = SignedData::parse(&der).map_err(|e| alloc::format!("{e}"))?;
         // The SHA-256 begun while downloading serves when it is the digest needed.
@@ -223,16 +235,9 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let trust = Trust {
-            anchors: &self.anchors,
-            extra_certs: &self.config.certs,
-            time,
-            revocation: self.revocation(),
-        };
         let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
-        let who =
-            verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;
+        let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
     }
 
@@ -243,21 +248,11 @@ impl Machine for Firmware {
         signer: Option<&str>,
     ) -> Result<(ImageProof, String), String> {
         let started = self.clock.now_ms();
-        let time = self
-            .clock
-            .unix_time()
-            .ok_or("the platform clock cannot be read, so certificate validity cannot be checked")?;
-        let trust = Trust {
-            anchors: &self.anchors,
-            extra_certs: &self.config.certs,
-            time,
-            revocation: self.revocation(),
-        };
+        let trust = self.trust_now()?;
         let (verified, index) = bootsign_pki::authenticode::verify_image(data, &trust, signer)
             .map_err(|e| alloc::format!("{e}"))?;
-        let who =
-            verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ");
         let ms = self.clock.now_ms() - started;
+        let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("Authenticode signature {index} by {who}, {ms} ms")))
     }
 
@@ -306,4 +301,9 @@ impl Machine for Firmware {
     fn poweroff(&mut self) -> String {
         runtime::reset(ResetType::SHUTDOWN, uefi::Status::SUCCESS, None)
     }
+}
+
+/// The verified signers' names, escaped, for the console.
+fn signer_names(verified: &bootsign_pki::cms::Verified) -> String {
+    verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ")
 }

@@ -121,7 +121,10 @@ impl<'a> Approval<'a> {
         // SAFETY: `protocol` points at the platform's EFI_SECURITY2_ARCH_PROTOCOL, whose
         // only member is FileAuthentication; read as an address, so a null one is seen.
         let original = unsafe { protocol.as_ptr().cast::<usize>().read() };
-        if original == 0 || original == approve_one as *const () as usize || ORIGINAL.load(Ordering::SeqCst) != 0 {
+        if original == 0
+            || original == approve_one as *const () as usize
+            || ORIGINAL.load(Ordering::SeqCst) != 0
+        {
             // No function to fall back to, or an approval already in place: none now.
             return Ok(None);
         }

@@ -4,16 +4,15 @@ use std::os::unix::fs::DirBuilderExt;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use der::Encode;
 
 use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
-use crate::keys::{KeyType, PrivateKey};
+use crate::keys::KeyType;
 use crate::timefmt;
-use crate::x509::build::{CertSpec, key_identifier, random_serial, validity_days};
+use crate::x509::build::{self_signed, validity_days};
 use crate::x509::cert::Cert;
-use crate::x509::{name, profile};
+use crate::x509::profile;
 
 /// CA management.
 #[derive(Subcommand)]
@@ -91,21 +90,7 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let (not_before, not_after) = validity_days(ctx.now(), args.days)?;
     let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
-    let key = PrivateKey::generate(args.key)?;
-    let spki = key.spki_der()?;
-    let ski = key_identifier(&spki)?;
-    let subject = name::common_name(&cn)?.to_der()?;
-    let serial = random_serial()?;
-    let der = CertSpec {
-        serial: &serial,
-        issuer: &subject,
-        subject: &subject,
-        spki: &spki,
-        not_before,
-        not_after,
-        extensions: profile::root(&ski)?,
-    }
-    .sign(&key)?;
+    let (key, der) = self_signed(args.key, &cn, not_before, not_after, profile::root)?;
     let cert = Cert::from_der(der).context("internal error: the new root does not decode")?;
     let key_pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
 

@@ -12,14 +12,13 @@ use bootsign_efivar::{
     authenticated_update, signed_update_payload, x509_signature_list,
 };
 use clap::{Args, Subcommand};
-use der::Encode;
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
 use crate::keys::{KeyType, PrivateKey};
-use crate::x509::build::{CertSpec, key_identifier, random_serial, validity_days};
+use crate::x509::build::{self_signed, validity_days};
 use crate::x509::cert::Cert;
-use crate::x509::{name, profile};
+use crate::x509::profile;
 
 /// `secureboot` subcommands.
 #[derive(Subcommand)]
@@ -129,21 +128,10 @@ fn write_keys(
     for (var, vendor) in
         [("PK", EFI_GLOBAL_VARIABLE), ("KEK", EFI_GLOBAL_VARIABLE), ("db", EFI_IMAGE_SECURITY_DATABASE)]
     {
-        let key = PrivateKey::generate(args.key)?;
-        let spki = key.spki_der()?;
-        let ski = key_identifier(&spki)?;
-        let subject = name::common_name(&format!("{} {var}", args.name))?.to_der()?;
-        let serial = random_serial()?;
-        let der = CertSpec {
-            serial: &serial,
-            issuer: &subject,
-            subject: &subject,
-            spki: &spki,
-            not_before,
-            not_after,
-            extensions: profile::secure_boot(&ski, var == "db")?,
-        }
-        .sign(&key)?;
+        let (key, der) =
+            self_signed(args.key, &format!("{} {var}", args.name), not_before, not_after, |ski| {
+                profile::secure_boot(ski, var == "db")
+            })?;
         let cert = Cert::from_der(der).context("internal error: a new certificate does not decode")?;
         made.push(Made { var, vendor, key, cert });
     }

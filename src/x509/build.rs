@@ -131,3 +131,31 @@ pub fn random_serial() -> Result<Vec<u8>> {
     serial[0] = (serial[0] & 0x7f) | 0x40;
     Ok(serial)
 }
+
+/// A new key of `kind` and its self-signed certificate (DER) for the common name `cn`,
+/// valid from `not_before` to `not_after`, with the extensions `extensions` makes from the
+/// key's identifier: a CA root, a Secure Boot key.
+pub fn self_signed(
+    kind: crate::keys::KeyType,
+    cn: &str,
+    not_before: u64,
+    not_after: u64,
+    extensions: impl FnOnce(&[u8]) -> Result<Vec<Extension>>,
+) -> Result<(PrivateKey, Vec<u8>)> {
+    let key = PrivateKey::generate(kind)?;
+    let spki = key.spki_der()?;
+    let ski = key_identifier(&spki)?;
+    let subject = crate::x509::name::common_name(cn)?.to_der()?;
+    let serial = random_serial()?;
+    let der = CertSpec {
+        serial: &serial,
+        issuer: &subject,
+        subject: &subject,
+        spki: &spki,
+        not_before,
+        not_after,
+        extensions: extensions(&ski)?,
+    }
+    .sign(&key)?;
+    Ok((key, der))
+}
