@@ -4,13 +4,25 @@
 #![no_main]
 
 use bootsign_script::lex::{expand, lines, split};
-use bootsign_script::{Boot, Interpreter, Machine, TrustPolicy};
+use bootsign_script::{Boot, Interpreter, Machine, Proof, TrustPolicy};
 use libfuzzer_sys::fuzz_target;
 
 struct Refuser;
 
+/// A proof that holds a copy of the bytes it was made over.
+struct Same(Vec<u8>);
+
+impl Proof for Same {
+    fn recheck(&self, bytes: &[u8]) -> Result<(), String> {
+        if bytes == self.0 { Ok(()) } else { Err("differs".into()) }
+    }
+    fn covers_every_byte(&self) -> bool {
+        true
+    }
+}
+
 impl Machine for Refuser {
-    type Proof = ();
+    type Proof = Same;
     type Meta = ();
     fn print(&mut self, _: &str) {}
     fn dhcp(&mut self, _: &str) -> Result<Vec<(String, String)>, String> {
@@ -22,10 +34,17 @@ impl Machine for Refuser {
     fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
         if uri.len() % 2 == 0 { Ok((uri.as_bytes().to_vec(), ())) } else { Err("no".into()) }
     }
-    fn verify(&mut self, d: &[u8], _: &(), s: &[u8], _: Option<&str>) -> Result<((), String), String> {
-        if d == s { Ok(((), String::new())) } else { Err("no".into()) }
+    fn verify(&mut self, d: &[u8], _: &(), s: &[u8], _: Option<&str>) -> Result<(Same, String), String> {
+        if d == s { Ok((Same(d.to_vec()), String::new())) } else { Err("no".into()) }
     }
-    fn boot(&mut self, _: Boot<'_, ()>) -> String {
+    fn boot(&mut self, boot: Boot<'_, Same>) -> String {
+        // What the launcher would start: verified bytes are always the ones the proof covers.
+        for admitted in core::iter::once(boot.image()).chain(boot.initrds()) {
+            let checked = admitted.bytes().expect("nothing changes an image after verification");
+            if let Some(proof) = checked.proof() {
+                assert_eq!(proof.0, checked.as_slice());
+            }
+        }
         "no".into()
     }
     fn sleep(&mut self, _: u64) {}
