@@ -371,3 +371,36 @@ fn a_verified_kernel_the_platforms_dbx_forbids_is_not_started() {
         "{out}"
     );
 }
+
+/// A copy of the PE image `signed` without its signatures (the certificate table cut off
+/// and its directory entry cleared): a kernel no key vouches for.
+fn strip_signatures(signed: &[u8]) -> Vec<u8> {
+    let pe = bootsign_pe::Pe::parse(signed).unwrap();
+    let table = pe.certificate_table().unwrap();
+    let mut out = signed[..table.start].to_vec();
+    let coff = u32::from_le_bytes(out[0x3c..0x40].try_into().unwrap()) as usize + 4;
+    let dir = coff + 20 + 112 + 4 * 8;
+    out[dir..dir + 8].fill(0);
+    out
+}
+
+#[test]
+fn behind_shim_a_kernel_only_bootsign_verified_is_started_by_bootsign_itself() {
+    // Shim's LoadImage starts only what a key it trusts signed, and never asks the
+    // platform's Security2: a kernel with no signature but bootsign's CMS one is laid out
+    // and started by bootsign's own PE loader.
+    let site = kernel_site(verified_kernel_script, &["--efi"]);
+    let www = site.env.path("www");
+    let unsigned = strip_signatures(&std::fs::read(www.join("vmlinuz")).unwrap());
+    assert!(bootsign_pki::authenticode::signatures(&unsigned).is_err(), "no signature left");
+    std::fs::write(www.join("vmlinuz"), &unsigned).unwrap();
+    site.env.ok(&["sign", "--force", "www/vmlinuz"]);
+    let esp_dir = esp(&[("BOOTX64.EFI", &shim()), ("grubx64.efi", &site.env.path("bootsign.efi"))]);
+    let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().shim_vars(), Some(PLAIN_NIC));
+    let (which, _) =
+        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "Kernel panic"], KERNEL_TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign starts the verified image itself"), "{out}");
+    assert!(out.contains("Secure boot enabled"), "{out}");
+}

@@ -192,6 +192,24 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
         Err(e) if e.status() == Status::SECURITY_VIOLATION || e.status() == Status::ACCESS_DENIED => {
             let name =
                 alloc::string::ToString::to_string(&bootsign_pki::text::escape(boot.image().image().name()));
+            if checked.is_verified() {
+                // The loader in charge does not take bootsign's word (shim's LoadImage never
+                // asks Security2): bootsign lays the verified image out and starts it itself.
+                crate::println!(
+                    "bootsign: the platform's loader refused '{name}'{}; bootsign starts the verified image itself",
+                    if vouched { " (behind shim?)" } else { "" }
+                );
+                let options: Vec<u16> = cmdline.encode_utf16().chain(core::iter::once(0)).collect();
+                let _initrd = if initrds.is_empty() {
+                    None
+                } else {
+                    match Initrd::install(initrds.concat()) {
+                        Ok(i) => Some(i),
+                        Err(e) => return e,
+                    }
+                };
+                return crate::pe_loader::start_verified(image, &options);
+            }
             return if vouched {
                 alloc::format!(
                     "Secure Boot refused '{name}' although bootsign verified it: the platform's loader did not \

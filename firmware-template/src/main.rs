@@ -29,6 +29,7 @@ mod launch;
 mod machine;
 mod net;
 mod pci;
+mod pe_loader;
 mod proof;
 mod rng;
 mod secure_boot;

@@ -149,16 +149,27 @@ impl Drop for Approval<'_> {
     }
 }
 
-/// Refuses an image the platform owner forbade: dbx lists its SHA-256 Authenticode digest
-/// (for a PE image) or a certificate of the path its signature was verified along.
+/// shim's vendor GUID, under which it keeps MokListXRT (the machine owner's forbidden list).
+const SHIM_LOCK_GUID: Guid = guid!("605dab50-e046-4300-abb6-3dd810dd8b23");
+
+/// Refuses an image the platform owner forbade: dbx, or behind shim MokListX (its
+/// runtime copy), lists its SHA-256 Authenticode digest (for a PE image) or a certificate
+/// of the path its signature was verified along.
 fn check_dbx(bytes: &[u8], proof: &ImageProof) -> Result<(), String> {
-    let dbx = match runtime::get_variable_boxed(cstr16!("dbx"), &VariableVendor::IMAGE_SECURITY_DATABASE) {
-        Ok((data, _)) => data,
-        Err(_) => return Ok(()),
-    };
-    let lists = bootsign_efivar::parse_signature_lists(&dbx).map_err(|e| {
-        alloc::format!("the platform's dbx cannot be read ({e}), so the image is not vouched for")
-    })?;
+    let forbidden = [
+        (cstr16!("dbx"), VariableVendor::IMAGE_SECURITY_DATABASE, "the platform's forbidden database (dbx)"),
+        (cstr16!("MokListXRT"), VariableVendor(SHIM_LOCK_GUID), "shim's forbidden list (MokListX)"),
+    ];
+    for (name, vendor, what) in forbidden {
+        let Ok((data, _)) = runtime::get_variable_boxed(name, &vendor) else { continue };
+        check_list(bytes, proof, &data, what)?;
+    }
+    Ok(())
+}
+
+fn check_list(bytes: &[u8], proof: &ImageProof, data: &[u8], what: &str) -> Result<(), String> {
+    let lists = bootsign_efivar::parse_signature_lists(data)
+        .map_err(|e| alloc::format!("{what} cannot be read ({e}), so the image is not vouched for"))?;
     let digest = bootsign_pki::authenticode::image_digest(bytes, bootsign_pki::HashAlgorithm::Sha256).ok();
     let chain: Vec<bootsign_pki::Fingerprint> =
         proof.0.signers().iter().flat_map(|s| s.chain.iter().map(|c| c.fingerprint)).collect();
@@ -166,13 +177,13 @@ fn check_dbx(bytes: &[u8], proof: &ImageProof) -> Result<(), String> {
         for sig in &list.signatures {
             if list.signature_type == bootsign_efivar::EFI_CERT_SHA256 && digest.as_deref() == Some(sig.data)
             {
-                return Err("the platform's forbidden database (dbx) lists this image's digest".into());
+                return Err(alloc::format!("{what} lists this image's digest"));
             }
             if list.signature_type == bootsign_efivar::EFI_CERT_X509
                 && chain.contains(&bootsign_pki::Fingerprint::of_der(sig.data))
             {
                 return Err(alloc::format!(
-                    "the platform's forbidden database (dbx) lists a certificate of its signer's path ({})",
+                    "{what} lists a certificate of its signer's path ({})",
                     bootsign_pki::Fingerprint::of_der(sig.data)
                 ));
             }

@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod authenticode;
+pub mod load;
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -244,7 +245,7 @@ impl<'a> Pe<'a> {
         self.bytes.get(start..start + s.virtual_size as usize).ok_or(PeError::Truncated)
     }
 
-    fn directory(&self, index: usize) -> Result<(u32, u32), PeError> {
+    pub(crate) fn directory(&self, index: usize) -> Result<(u32, u32), PeError> {
         let count = u32_at(self.bytes, self.opt + opt::NUMBER_OF_RVA_AND_SIZES)? as usize;
         if index >= count {
             return Ok((0, 0));
