@@ -23,6 +23,8 @@ command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
 # efitools' cert-to-efi-sig-list and sign-efi-sig-list check `secureboot keys`.
 command -v sbsign >/dev/null 2>&1 || missing+=(sbsigntool)
 command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
+# A software TPM: the Secure Boot tests check what bootsign measures into PCR 4.
+command -v swtpm >/dev/null 2>&1 || missing+=(swtpm)
 updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then

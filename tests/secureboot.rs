@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::http::FileServer;
-use common::qemu::{PLAIN_NIC, Qemu, cdrom_media, esp_media, usb_media};
+use common::qemu::{PLAIN_NIC, Qemu, SoftTpm, cdrom_media, esp_media, usb_media};
 use common::secureboot::{esp, marker_efi, rename_section, rig, setup_mode_vars, shim, sign_efi_for_test};
 use common::{Env, fixtures};
 
@@ -403,4 +403,26 @@ fn behind_shim_a_kernel_only_bootsign_verified_is_started_by_bootsign_itself() {
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("bootsign starts the verified image itself"), "{out}");
     assert!(out.contains("Secure boot enabled"), "{out}");
+}
+
+#[test]
+fn a_kernel_bootsign_vouches_for_is_measured_into_the_tpm() {
+    // The platform's Security2 handlers would have measured the kernel into PCR 4; with
+    // bootsign standing in for them, bootsign measures it (a software TPM, swtpm).
+    let site = kernel_site(verified_kernel_script, &["--efi"]);
+    let esp_dir = esp(&[("BOOTX64.EFI", &site.env.path("bootsign.efi"))]);
+    let tpm = SoftTpm::start();
+    let mut qemu = Qemu::boot_secure_media_with(
+        &esp_media(esp_dir.path()),
+        rig().own_vars(),
+        Some(PLAIN_NIC),
+        &tpm.qemu_args(),
+    );
+    let (which, _) =
+        qemu.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "Kernel panic"], KERNEL_TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign: measured into TPM PCR 4"), "{out}");
+    let measured = out.find("measured into TPM PCR 4").unwrap();
+    assert!(out[..measured].contains("vmlinuz: signature verified"), "{out}");
 }

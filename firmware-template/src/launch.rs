@@ -181,6 +181,30 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
     } else {
         None
     };
+    // Whatever bootsign starts past the platform's check (vouched for, or by its own
+    // loader below) is measured as the platform would have measured it.
+    let mut measured = false;
+    let mut measure = || -> Result<(), String> {
+        if measured {
+            return Ok(());
+        }
+        measured = true;
+        match crate::tpm::measure_image(image) {
+            Ok(crate::tpm::Measured::Pcr4) => {
+                crate::println!("bootsign: measured into TPM PCR 4");
+                Ok(())
+            }
+            Ok(crate::tpm::Measured::NoTpm) => Ok(()),
+            Err(status) => {
+                Err(alloc::format!("the TPM refused to measure the image ({status:?}); not started"))
+            }
+        }
+    };
+    if approval.is_some()
+        && let Err(why) = measure()
+    {
+        return why;
+    }
     let loaded = boot::load_image(
         boot::image_handle(),
         LoadImageSource::FromBuffer { buffer: image, file_path: None },
@@ -208,6 +232,9 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
                         Err(e) => return e,
                     }
                 };
+                if let Err(why) = measure() {
+                    return why;
+                }
                 return crate::pe_loader::start_verified(image, &options);
             }
             return if vouched {

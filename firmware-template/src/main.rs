@@ -35,6 +35,7 @@ mod rng;
 mod secure_boot;
 mod security_override;
 mod sha256_ni;
+mod tpm;
 
 use alloc::string::String;
 use uefi::prelude::*;

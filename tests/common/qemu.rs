@@ -132,6 +132,16 @@ impl Qemu {
     /// [`usb_media`]), with the user network (netdev `n0`) and the NIC `nic` (a QEMU
     /// `-device`, e.g. [`PLAIN_NIC`]) when given.
     pub fn boot_secure_media(media: &[String], vars: &Path, nic: Option<&str>) -> Self {
+        Self::boot_secure_media_with(media, vars, nic, &[])
+    }
+
+    /// [`Qemu::boot_secure_media`] with further QEMU arguments (e.g. a TPM).
+    pub fn boot_secure_media_with(
+        media: &[String],
+        vars: &Path,
+        nic: Option<&str>,
+        extra: &[String],
+    ) -> Self {
         let mut args = vec![
             "-machine".to_string(),
             "q35,smm=on".into(),
@@ -143,6 +153,7 @@ impl Qemu {
             args.extend(["-netdev".into(), "user,id=n0".into(), "-device".into(), nic.into()]);
         }
         args.extend(media.iter().cloned());
+        args.extend(extra.iter().cloned());
         Self::spawn(OVMF_CODE_SECBOOT, vars, &args)
     }
 
@@ -266,3 +277,51 @@ pub fn cdrom_media(iso: &Path) -> Vec<String> {
 
 /// A virtio NIC on netdev `n0` without an option ROM.
 pub const PLAIN_NIC: &str = "virtio-net-pci,netdev=n0,romfile=";
+
+/// A software TPM 2.0 (swtpm) for one guest: its socket, and the process, killed on drop.
+pub struct SoftTpm {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl SoftTpm {
+    /// Starts swtpm with a fresh state.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--tpmstate"])
+            .arg(format!("dir={}", dir.path().display()))
+            .arg("--ctrl")
+            .arg(format!("type=unixio,path={}", dir.path().join("sock").display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("swtpm must be installed (scripts/setup.sh installs it)");
+        let sock = dir.path().join("sock");
+        let start = Instant::now();
+        while !sock.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(sock.exists(), "swtpm did not create its socket");
+        Self { child, dir }
+    }
+
+    /// The QEMU arguments that attach it as a TIS TPM.
+    pub fn qemu_args(&self) -> Vec<String> {
+        vec![
+            "-chardev".into(),
+            format!("socket,id=chrtpm,path={}", self.dir.path().join("sock").display()),
+            "-tpmdev".into(),
+            "emulator,id=tpm0,chardev=chrtpm".into(),
+            "-device".into(),
+            "tpm-tis,tpmdev=tpm0".into(),
+        ]
+    }
+}
+
+impl Drop for SoftTpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
