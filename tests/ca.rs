@@ -198,23 +198,12 @@ fn chain_file_is_cert_then_ca() {
 fn csr_from_openssl_keeps_its_names_and_key() {
     let env = Env::new();
     env.ok(&["ca", "init", "--key", "p256"]);
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    env.openssl_ec_csr(
         "web.key",
-        "-out",
         "web.req",
-        "-subj",
         "/O=Example/CN=web.example",
-        "-addext",
-        "subjectAltName=DNS:alt.example,IP:10.0.0.5",
-    ]);
+        &["subjectAltName=DNS:alt.example,IP:10.0.0.5"],
+    );
     let before_key = env.read("web.key");
     env.ok(&["issue", "--server", "--csr", "web.req", "-o", "web"]);
     assert_eq!(env.read("web.key"), before_key, "the CSR's key file is not touched");

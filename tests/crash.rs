@@ -179,21 +179,7 @@ fn issue_and_cross_sign_survive_a_kill_at_every_file_operation() {
 
     // openssl ca goes on from where bootsign left the serial, with no clash.
     env.write_recipe_cnf();
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "o.key",
-        "-out",
-        "o.csr",
-        "-subj",
-        "/CN=by openssl",
-    ]);
+    env.openssl_ec_csr("o.key", "o.csr", "/CN=by openssl", &[]);
     let before = String::from_utf8(env.read("serial")).unwrap();
     env.openssl_ok(&["ca", "-batch", "-config", "ca.cnf", "-in", "o.csr", "-out", "o.crt"]);
     let serial = env.openssl_ok(&["x509", "-in", "o.crt", "-noout", "-serial"]);

@@ -113,23 +113,7 @@ fn names_lifetimes_keys_and_subjects_out_of_range_are_refused() {
         &["'w.csr' requests a certificate for a 1024-bit RSA key"],
     );
     // An empty subject: the names are all there is, so subjectAltName is critical.
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "e.key",
-        "-out",
-        "e.csr",
-        "-subj",
-        "/",
-        "-addext",
-        "subjectAltName=DNS:anon.lan",
-    ]);
+    env.openssl_ec_csr("e.key", "e.csr", "/", &["subjectAltName=DNS:anon.lan"]);
     env.ok(&["issue", "--server", "--csr", "e.csr", "-o", "e"]);
     let text = env.openssl_ok(&["x509", "-in", "e.crt", "-noout", "-text"]);
     assert!(text.contains("X509v3 Subject Alternative Name: critical"), "{text}");

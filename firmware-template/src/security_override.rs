@@ -160,23 +160,28 @@ fn check_dbx(bytes: &[u8], proof: &ImageProof) -> Result<(), String> {
         (cstr16!("dbx"), VariableVendor::IMAGE_SECURITY_DATABASE, "the platform's forbidden database (dbx)"),
         (cstr16!("MokListXRT"), VariableVendor(SHIM_LOCK_GUID), "shim's forbidden list (MokListX)"),
     ];
+    // What the lists are compared with, computed once for both.
+    let digest = bootsign_pki::authenticode::image_digest(bytes, bootsign_pki::HashAlgorithm::Sha256).ok();
+    let chain: Vec<bootsign_pki::Fingerprint> =
+        proof.0.signers().iter().flat_map(|s| s.chain.iter().map(|c| c.fingerprint)).collect();
     for (name, vendor, what) in forbidden {
         let Ok((data, _)) = runtime::get_variable_boxed(name, &vendor) else { continue };
-        check_list(bytes, proof, &data, what)?;
+        check_list(digest.as_deref(), &chain, &data, what)?;
     }
     Ok(())
 }
 
-fn check_list(bytes: &[u8], proof: &ImageProof, data: &[u8], what: &str) -> Result<(), String> {
+fn check_list(
+    digest: Option<&[u8]>,
+    chain: &[bootsign_pki::Fingerprint],
+    data: &[u8],
+    what: &str,
+) -> Result<(), String> {
     let lists = bootsign_efivar::parse_signature_lists(data)
         .map_err(|e| alloc::format!("{what} cannot be read ({e}), so the image is not vouched for"))?;
-    let digest = bootsign_pki::authenticode::image_digest(bytes, bootsign_pki::HashAlgorithm::Sha256).ok();
-    let chain: Vec<bootsign_pki::Fingerprint> =
-        proof.0.signers().iter().flat_map(|s| s.chain.iter().map(|c| c.fingerprint)).collect();
     for list in &lists {
         for sig in &list.signatures {
-            if list.signature_type == bootsign_efivar::EFI_CERT_SHA256 && digest.as_deref() == Some(sig.data)
-            {
+            if list.signature_type == bootsign_efivar::EFI_CERT_SHA256 && digest == Some(sig.data) {
                 return Err(alloc::format!("{what} lists this image's digest"));
             }
             if list.signature_type == bootsign_efivar::EFI_CERT_X509

@@ -145,8 +145,8 @@ fn write_keys(
         let esl = x509_signature_list(owner, &m.cert.der);
         let payload = signed_update_payload(m.var, m.vendor, SECURE_VARIABLE_ATTRIBUTES, time, &esl);
         let digest = <sha2::Sha256 as sha2::Digest>::digest(&payload);
-        let content_info = crate::x509::cms::sign_detached(&digest, &signer.cert, &signer.key, &[])?;
-        let pkcs7 = bare_signed_data(&content_info)?;
+        // UEFI's authenticated variables carry the SignedData itself (as efitools writes it).
+        let pkcs7 = crate::x509::cms::signed_data_detached(&digest, &signer.cert, &signer.key, &[])?;
         let auth = authenticated_update(time, &pkcs7, &esl);
         let path = |ext: &str| dir.join(format!("{}.{ext}", m.var));
         files.add(path("key"), m.key.to_pem(None)?.as_bytes().to_vec(), MODE_SECRET, replace);
@@ -213,15 +213,4 @@ fn shown(p: &Path) -> String {
     } else {
         text
     }
-}
-
-/// The SignedData inside a ContentInfo: what UEFI's authenticated variables carry (the
-/// specification asks for the SignedData itself, as efitools writes it).
-fn bare_signed_data(content_info: &[u8]) -> Result<Vec<u8>> {
-    use bootsign_pki::der_view::{expect_tlv, read_tlv};
-    let bad = || anyhow::anyhow!("internal error: the update signature is not a ContentInfo");
-    let (outer, _) = expect_tlv(content_info, 0x30).map_err(|_| bad())?;
-    let (_oid, rest) = read_tlv(outer.value).map_err(|_| bad())?;
-    let (explicit, _) = expect_tlv(rest, 0xa0).map_err(|_| bad())?;
-    Ok(explicit.value.to_vec())
 }

@@ -38,6 +38,18 @@ fn set_of(mut items: Vec<Vec<u8>>, tag: u8) -> Vec<u8> {
 
 /// The CMS ContentInfo for a detached signature over content with SHA-256 `digest`.
 pub fn sign_detached(digest: &[u8], signer: &Cert, key: &PrivateKey, extra: &[Cert]) -> Result<Vec<u8>> {
+    let signed_data = signed_data_detached(digest, signer, key, extra)?;
+    Ok(tlv(0x30, &[tlv(0x06, OID_SIGNED_DATA), tlv(0xa0, &signed_data)].concat()))
+}
+
+/// The SignedData of [`sign_detached`] on its own, without the ContentInfo around it (as
+/// UEFI's authenticated variables carry it).
+pub fn signed_data_detached(
+    digest: &[u8],
+    signer: &Cert,
+    key: &PrivateKey,
+    extra: &[Cert],
+) -> Result<Vec<u8>> {
     let sha256 = tlv(0x30, &tlv(0x06, OID_SHA256));
     let fields = signer.fields();
     let sid = tlv(0x30, &[fields.issuer, &tlv(0x02, fields.serial)].concat());
@@ -59,7 +71,7 @@ pub fn sign_detached(digest: &[u8], signer: &Cert, key: &PrivateKey, extra: &[Ce
             certs.push(c.der.clone());
         }
     }
-    let signed_data = tlv(
+    Ok(tlv(
         0x30,
         &[
             tlv(0x02, &[1]),
@@ -69,8 +81,7 @@ pub fn sign_detached(digest: &[u8], signer: &Cert, key: &PrivateKey, extra: &[Ce
             set_of(vec![signer_info], 0x31),
         ]
         .concat(),
-    );
-    Ok(tlv(0x30, &[tlv(0x06, OID_SIGNED_DATA), tlv(0xa0, &signed_data)].concat()))
+    ))
 }
 
 #[cfg(test)]

@@ -237,6 +237,30 @@ impl Env {
         self.openssl_ok(&args);
     }
 
+    /// A P-256 key `key` and a CSR `csr` for `subject` made by `openssl req`, with the
+    /// `-addext` values `exts`.
+    pub fn openssl_ec_csr(&self, key: &str, csr: &str, subject: &str, exts: &[&str]) {
+        let mut args = vec![
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            subject,
+        ];
+        for e in exts {
+            args.extend(["-addext", e]);
+        }
+        self.openssl_ok(&args);
+    }
+
     /// `openssl cms -sign` of `file` into `sig` (DER), with `-noattr` when asked.
     pub fn openssl_sign(
         &self,

@@ -284,12 +284,7 @@ pub fn describe(image: &[u8]) -> Result<Vec<String>, AuthenticodeError> {
                 .certificates
                 .iter()
                 .filter_map(|d| crate::Cert::parse(d).ok())
-                .find(|c| match s.sid {
-                    crate::cms::SignerId::IssuerSerial { issuer, serial } => {
-                        c.issuer == issuer && c.serial == serial
-                    }
-                    crate::cms::SignerId::SubjectKeyId(ski) => c.subject_key_id.as_deref() == Some(ski),
-                })
+                .find(|c| s.sid.identifies(c))
                 .map(|c| alloc::string::ToString::to_string(&crate::text::escape(&c.subject_text)))
                 .unwrap_or_else(|| String::from("(signer certificate not included)"));
             signers.push(name);

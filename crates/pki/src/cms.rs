@@ -210,6 +210,16 @@ pub enum SignerId<'a> {
     SubjectKeyId(&'a [u8]),
 }
 
+impl SignerId<'_> {
+    /// Whether `cert` is the certificate this identifier names.
+    pub fn identifies(&self, cert: &Cert<'_>) -> bool {
+        match *self {
+            SignerId::IssuerSerial { issuer, serial } => cert.issuer == issuer && cert.serial == serial,
+            SignerId::SubjectKeyId(ski) => cert.subject_key_id.as_deref() == Some(ski),
+        }
+    }
+}
+
 /// Signed attributes, checked for shape.
 #[derive(Clone, Debug)]
 pub struct SignedAttributes<'a> {
@@ -655,10 +665,7 @@ pub fn verify(
     for (i, signer) in sd.signers.iter().enumerate() {
         let cert = pool
             .iter()
-            .find(|c| match signer.sid {
-                SignerId::IssuerSerial { issuer, serial } => c.issuer == issuer && c.serial == serial,
-                SignerId::SubjectKeyId(ski) => c.subject_key_id.as_deref() == Some(ski),
-            })
+            .find(|c| signer.sid.identifies(c))
             .ok_or(CmsError::SignerCertificateMissing { signer: i + 1 })?;
         let name = cert.display_name().to_string();
         present.push(name.clone());
