@@ -15,7 +15,7 @@ const HANDSHAKE_TIMEOUT_MS: u64 = 20_000;
 
 enum Link {
     Plain,
-    Tls { client: Box<Connection>, out: Vec<u8>, app: Vec<u8> },
+    Tls { client: Box<Connection>, out: Vec<u8> },
 }
 
 /// What a [`Conn::pump`] produced.
@@ -58,11 +58,8 @@ impl Conn {
 
     /// Runs the TLS handshake of `client` over the connected socket `handle`.
     pub fn tls(net: &mut Net, handle: SocketHandle, client: Connection) -> Result<Self, HandshakeError> {
-        let mut conn = Self {
-            handle,
-            link: Link::Tls { client: Box::new(client), out: Vec::new(), app: Vec::new() },
-            tls_summary: None,
-        };
+        let mut conn =
+            Self { handle, link: Link::Tls { client: Box::new(client), out: Vec::new() }, tls_summary: None };
         let clock = net.clock();
         let started = clock.now_ms();
         let deadline = started + HANDSHAKE_TIMEOUT_MS;
@@ -197,11 +194,12 @@ impl Conn {
             Link::Tls { .. } => {
                 let got = self.receive_tls(net).map_err(|e| E::from(e.message))?;
                 self.flush(net).map_err(E::from)?;
-                let Link::Tls { client, app, .. } = &mut self.link else { unreachable!() };
-                app.clear();
-                let n = client.read_app(app).map_err(|e| E::from(alloc::format!("{e}")))?;
-                if n > 0 {
-                    sink(app)?;
+                let Link::Tls { client, .. } = &mut self.link else { unreachable!() };
+                // The decrypted bytes go to the sink straight from the TLS client's buffer.
+                if let Some(fed) =
+                    client.read_app_with(|data| sink(data)).map_err(|e| E::from(alloc::format!("{e}")))?
+                {
+                    fed?;
                     return Ok(Pumped::Data);
                 }
                 if let Some(e) = client.error() {

@@ -85,6 +85,21 @@ impl AppBuffers {
         Ok(0)
     }
 
+    /// Hands the received data to `f` without copying it, then forgets it; see
+    /// `Client::read_app_with`.
+    pub(crate) fn read_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        if !self.received.is_empty() {
+            let r = f(&self.received);
+            self.received.clear();
+            return Ok(Some(r));
+        }
+        self.check()?;
+        if self.peer == PeerState::Truncated {
+            return Err(Error::Truncated);
+        }
+        Ok(None)
+    }
+
     /// Asks for close_notify (the caller then drives its engine).
     pub(crate) fn request_close(&mut self) -> Result<(), Error> {
         self.check()?;
@@ -95,5 +110,32 @@ impl AppBuffers {
     /// Whether both sides have sent close_notify.
     pub(crate) fn is_closed(&self) -> bool {
         self.close_sent && self.peer == PeerState::ClosedCleanly
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_with_hands_out_the_data_once_then_reports_how_the_peer_closed() {
+        let mut app = AppBuffers::new();
+        assert_eq!(app.read_with(|d| d.len()).unwrap(), None, "nothing yet");
+        app.received.extend_from_slice(b"hello ");
+        app.received.extend_from_slice(b"world");
+        assert_eq!(app.read_with(|d| d.to_vec()).unwrap().as_deref(), Some(&b"hello world"[..]));
+        assert_eq!(app.read_with(|d| d.len()).unwrap(), None, "handed out once");
+        // Data that arrived before a truncation is still delivered; then the truncation.
+        app.received.extend_from_slice(b"tail");
+        app.feed_eof(false);
+        assert_eq!(app.read_with(|d| d.len()).unwrap(), Some(4));
+        assert!(matches!(app.read_with(|d| d.len()), Err(Error::Truncated)));
+    }
+
+    #[test]
+    fn read_with_reports_a_recorded_failure() {
+        let mut app = AppBuffers::new();
+        app.fail(Error::ClosedDuringHandshake);
+        assert!(matches!(app.read_with(|d| d.len()), Err(Error::ClosedDuringHandshake)));
     }
 }

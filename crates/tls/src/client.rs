@@ -250,6 +250,13 @@ impl Client {
         self.app.read(out)
     }
 
+    /// Hands the decrypted data received so far to `f` (one call, without copying it into
+    /// a buffer of the caller's first) and returns what `f` returned. `Ok(None)` means
+    /// nothing new; errors as for [`read_app`](Self::read_app).
+    pub fn read_app_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        self.app.read_with(f)
+    }
+
     /// Sends close_notify (after the handshake, if it is still going on). Data written
     /// before is sent first; nothing can be written after.
     pub fn close(&mut self) -> Result<(), Error> {
@@ -313,11 +320,23 @@ impl Client {
         }
     }
 
-    /// Runs the rustls state machine until it needs more input.
+    /// Runs the rustls state machine until it needs more input, then drops the input it
+    /// consumed.
     fn drive(&mut self) -> Result<(), Error> {
         self.app.check()?;
+        // rustls takes one record per round: the consumed bytes are dropped once at the
+        // end, not after each record (with a large TCP window, shifting the rest of the
+        // buffer down after every record would copy it over and over).
+        let mut consumed = 0;
+        let result = self.drive_from(&mut consumed);
+        self.incoming.drain(..consumed);
+        result
+    }
+
+    fn drive_from(&mut self, consumed: &mut usize) -> Result<(), Error> {
         loop {
-            let UnbufferedStatus { mut discard, state } = self.conn.process_tls_records(&mut self.incoming);
+            let UnbufferedStatus { mut discard, state } =
+                self.conn.process_tls_records(&mut self.incoming[*consumed..]);
             let mut done = false;
             let mut failure = None;
             match state {
@@ -376,7 +395,7 @@ impl Client {
                 Ok(ConnectionState::BlockedHandshake) => done = true,
                 Ok(_) => done = true,
             }
-            self.incoming.drain(..discard);
+            *consumed += discard;
             if let Some(e) = failure {
                 let e = self.translate(e);
                 // rustls may have queued an alert for the server; it is in `outgoing`.

@@ -96,6 +96,11 @@ impl Connection {
         either!(self, c => c.read_app(out))
     }
 
+    /// See [`Client::read_app_with`].
+    pub fn read_app_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        either!(self, c => c.read_app_with(f))
+    }
+
     /// See [`Client::close`].
     pub fn close(&mut self) -> Result<(), Error> {
         either!(self, c => c.close())

@@ -188,6 +188,13 @@ impl LegacyClient {
         self.app.read(out)
     }
 
+    /// Hands the decrypted data received so far to `f` (one call, without copying it into
+    /// a buffer of the caller's first) and returns what `f` returned. `Ok(None)` means
+    /// nothing new; errors as for [`read_app`](Self::read_app).
+    pub fn read_app_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, Error> {
+        self.app.read_with(f)
+    }
+
     /// Sends close_notify (after the handshake, if it is still going on). Data written
     /// before is sent first; nothing can be written after.
     pub fn close(&mut self) -> Result<(), Error> {
