@@ -16,10 +16,12 @@ fn main() {
             v.trim().parse::<u64>().unwrap_or_else(|_| panic!("SOURCE_DATE_EPOCH={v:?} is not a number"))
         }
         Err(_) => {
-            // A new commit moves the date: watch the files that name it (when they exist;
-            // a missing watched file would rebuild the firmware every time).
-            for name in ["HEAD", "refs/heads"] {
-                if let Some(path) = git(&["rev-parse", "--git-path", name])
+            // A new commit moves the date: watch HEAD and the branch it names (when the
+            // files exist; a missing watched file would rebuild the firmware every time).
+            let branch =
+                git(&["rev-parse", "--symbolic-full-name", "HEAD"]).filter(|b| b.starts_with("refs/"));
+            for name in ["HEAD".to_string()].into_iter().chain(branch) {
+                if let Some(path) = git(&["rev-parse", "--git-path", &name])
                     && std::path::Path::new(&path).exists()
                 {
                     println!("cargo:rerun-if-changed={path}");

@@ -15,6 +15,11 @@
 //! The era is chosen as RFC 5905 suggests: the one that puts the time nearest a pivot
 //! the caller trusts (the firmware passes its own build date), so the code keeps working
 //! across the rollover for 68 years either side of that date.
+//!
+//! Not `sntpc` (0.11): it drives the exchange itself through its own socket trait, and
+//! stamps requests with the client's clock and computes the offset from it, where this
+//! crate leaves sockets and clocks to the caller and needs no client time at all (the
+//! firmware's is the one that is wrong).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
