@@ -6,12 +6,11 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bootsign_config::{Config, Policy, TlsMin};
-use bootsign_ntp::{NtpError, Request, Utc};
+use bootsign_ntp::Utc;
 use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
 use bootsign_pki::text::escape;
 use bootsign_pki::{Crl, Fingerprint, HashAlgorithm, MultiHasher, Revocation};
 use bootsign_script::{Boot, Machine};
-use bootsign_tls::RandomSource;
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
 
@@ -19,10 +18,6 @@ use crate::clock::{BUILT, Clock};
 use crate::hash::PartialSha256;
 use crate::net::Net;
 use crate::proof::ImageProof;
-
-/// How long to wait for each SNTP reply, and how many requests to send.
-const NTP_TIMEOUT_MS: u64 = 2_000;
-const NTP_TRIES: u64 = 3;
 
 /// The machine the script runs on.
 pub struct Firmware {
@@ -153,7 +148,7 @@ impl Firmware {
         }
         crate::println!(
             "bootsign: the clock says {}, before this firmware was built ({}): setting it from the DHCP server's NTP server {server}",
-            self.clock_text(),
+            crate::ntp::clock_text(&self.clock),
             Utc { unix: BUILT }.day()
         );
         match self.sntp(&server, Some(index)) {
@@ -162,51 +157,10 @@ impl Firmware {
         }
     }
 
-    /// The clock's time, for messages.
-    fn clock_text(&self) -> String {
-        match self.clock.unix_time() {
-            Some(t) => Utc { unix: t }.to_string(),
-            None => "nothing (it cannot be read)".into(),
-        }
-    }
-
-    /// `error`, with what the clock says and how to set it when the error is a
-    /// certificate refused for its validity period (the words of the PKI crate's
-    /// `PathError::NotYetValid` and `Expired`, which the TLS errors carry too).
-    fn clock_hint(&self, error: String) -> String {
-        if !(error.contains("is not valid until") || error.contains(" expired on ")) {
-            return error;
-        }
-        if self.clock.clearly_wrong() {
-            alloc::format!(
-                "{error}; the clock says {}, before this firmware was built ({}): set it with `ntp SERVER`",
-                self.clock_text(),
-                Utc { unix: BUILT }.day()
-            )
-        } else if !self.clock.synced() {
-            alloc::format!(
-                "{error}; the clock says {}: if that is wrong, set it with `ntp SERVER`",
-                self.clock_text()
-            )
-        } else {
-            error
-        }
-    }
-
     /// Sets the clock by SNTP from `server` (`HOST` or `HOST:PORT`), through interface
-    /// `via`, else the one whose subnet holds the server, else the current one. Up to
-    /// [`NTP_TRIES`] requests, each with its own nonce.
+    /// `via`, else the one whose subnet holds the server, else the current one.
     fn sntp(&mut self, server: &str, via: Option<usize>) -> Result<String, String> {
-        let (host, port) = match server.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                p.parse::<u16>().map_err(|_| alloc::format!("'{p}' is not a port (ntp SERVER[:PORT])"))?,
-            ),
-            None => (server, bootsign_ntp::PORT),
-        };
-        if host.is_empty() {
-            return Err("usage: ntp SERVER[:PORT]".into());
-        }
+        let (host, port) = bootsign_ntp::split_server(server)?;
         let current = self.current;
         let clock = self.clock;
         let nets = self.nets()?;
@@ -216,43 +170,7 @@ impl Firmware {
         if !net.configured() {
             return Err(alloc::format!("net{index} has no address: run dhcp first"));
         }
-        let before = clock.unix_time();
-        for _ in 0..NTP_TRIES {
-            let mut nonce = [0u8; 8];
-            if crate::rng::RNG.fill(&mut nonce).is_err() {
-                // Without a random source the nonce still pairs replies with requests;
-                // only guessing it gets easier for an off-path forger.
-                nonce = (crate::clock::tsc() ^ clock.now_ms().rotate_left(32)).to_be_bytes();
-            }
-            let request = Request::new(nonce);
-            // Replies to other requests (an earlier try's, or forged) are skipped;
-            // anything else from the server answers, refusals included.
-            let answer = net.udp_exchange((ip, port), &request.encode(), NTP_TIMEOUT_MS, |data| {
-                request.check(data) != Err(NtpError::NotOurs)
-            })?;
-            let Some((data, round_trip)) = answer else { continue };
-            let reply = request.check(&data).map_err(|e| alloc::format!("{host}:{port} ({ip}): {e}"))?;
-            let now_ms = reply.unix_millis(round_trip, BUILT);
-            let (correction, rtc) = clock.set(now_ms)?;
-            return Ok(alloc::format!(
-                "ntp: {host}:{port} ({ip}, stratum {}, {round_trip} ms round trip): the clock was {}, is now {} \
-                 (corrected by {}); {}",
-                reply.stratum,
-                before.map_or_else(|| "unreadable".into(), |t| Utc { unix: t }.to_string()),
-                Utc { unix: now_ms / 1000 },
-                signed_duration(correction),
-                match rtc {
-                    Ok(()) => String::from("the RTC is set"),
-                    Err(status) => alloc::format!(
-                        "the RTC could not be set ({status:?}): the correction holds until this firmware exits"
-                    ),
-                }
-            ));
-        }
-        Err(alloc::format!(
-            "no reply from {host}:{port} ({ip}) to {NTP_TRIES} NTP requests, {} s each",
-            NTP_TIMEOUT_MS / 1000
-        ))
+        crate::ntp::sync(net, clock, host, ip, port)
     }
 
     /// The TLS configuration: the embedded anchors and certificates, the client
@@ -338,7 +256,7 @@ impl Machine for Firmware {
             Err(why) => Err(why.as_str()),
         };
         let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
-        crate::fetch::fetch(net, &mut tls, uri).map_err(|e| self.clock_hint(e))
+        crate::fetch::fetch(net, &mut tls, uri).map_err(|e| crate::ntp::validity_hint(&self.clock, e))
     }
 
     fn verify(
@@ -361,8 +279,8 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let verified =
-            verify(&sd, &digests, &trust, signer).map_err(|e| self.clock_hint(alloc::format!("{e}")))?;
+        let verified = verify(&sd, &digests, &trust, signer)
+            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
@@ -377,7 +295,7 @@ impl Machine for Firmware {
         let started = self.clock.now_ms();
         let trust = self.trust_now()?;
         let (verified, index) = bootsign_pki::authenticode::verify_image(data, &trust, signer)
-            .map_err(|e| self.clock_hint(alloc::format!("{e}")))?;
+            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("Authenticode signature {index} by {who}, {ms} ms")))
@@ -437,19 +355,4 @@ impl Machine for Firmware {
 /// The verified signers' names, escaped, for the console.
 fn signer_names(verified: &bootsign_pki::cms::Verified) -> String {
     verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// A correction for the console: `+9469 days 10:44:48`, `-3.250 s`, `+12 ms`.
-fn signed_duration(ms: i64) -> String {
-    let sign = if ms < 0 { '-' } else { '+' };
-    let abs = ms.unsigned_abs();
-    let secs = abs / 1000;
-    if secs >= 86_400 {
-        let s = secs % 86_400;
-        alloc::format!("{sign}{} days {:02}:{:02}:{:02}", secs / 86_400, s / 3600, s / 60 % 60, s % 60)
-    } else if secs > 0 {
-        alloc::format!("{sign}{secs}.{:03} s", abs % 1000)
-    } else {
-        alloc::format!("{sign}{abs} ms")
-    }
 }

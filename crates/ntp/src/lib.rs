@@ -24,6 +24,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
+use alloc::string::String;
 use core::fmt;
 
 /// The NTP port.
@@ -259,6 +262,43 @@ impl Reply {
         // A server's receive time after its transmit time is nonsense: count no processing.
         let processing = transmit.saturating_sub(receive).min(round_trip_ms);
         transmit.saturating_add((round_trip_ms - processing) / 2)
+    }
+}
+
+/// Splits `ntp`'s argument, `HOST` or `HOST:PORT` (the port is an extension of iPXE's
+/// `ntp SERVER`, for servers not on port 123), into host and port.
+pub fn split_server(server: &str) -> Result<(&str, u16), String> {
+    let (host, port) = match server.rsplit_once(':') {
+        Some((host, port)) => {
+            let port = port.parse::<u16>().ok().filter(|&p| p != 0);
+            (host, port.ok_or_else(|| alloc::format!("'{server}' has no valid port (ntp SERVER[:PORT])"))?)
+        }
+        None => (server, PORT),
+    };
+    if host.is_empty() {
+        return Err(alloc::format!("'{server}' names no server (ntp SERVER[:PORT])"));
+    }
+    Ok((host, port))
+}
+
+/// A correction of the clock in milliseconds, for messages: `+9469 days 10:44:48`,
+/// `-3.250 s`, `+12 ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Correction(pub i64);
+
+impl fmt::Display for Correction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { '-' } else { '+' };
+        let abs = self.0.unsigned_abs();
+        let secs = abs / 1000;
+        if secs >= 86_400 {
+            let s = secs % 86_400;
+            write!(f, "{sign}{} days {:02}:{:02}:{:02}", secs / 86_400, s / 3600, s / 60 % 60, s % 60)
+        } else if secs > 0 {
+            write!(f, "{sign}{secs}.{:03} s", abs % 1000)
+        } else {
+            write!(f, "{sign}{abs} ms")
+        }
     }
 }
 

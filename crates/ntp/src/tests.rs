@@ -136,3 +136,24 @@ fn formats_dates() {
     assert_eq!(Utc { unix: 2_085_978_496 }.to_string(), "2036-02-07 06:28:16 UTC");
     assert_eq!(Utc { unix: BUILT }.day().to_string(), "2026-12-05");
 }
+
+#[test]
+fn splits_servers() {
+    assert_eq!(split_server("pool.ntp.org"), Ok(("pool.ntp.org", 123)));
+    assert_eq!(split_server("10.0.2.2:12323"), Ok(("10.0.2.2", 12323)));
+    assert_eq!(split_server("10.0.2.2:x").unwrap_err(), "'10.0.2.2:x' has no valid port (ntp SERVER[:PORT])");
+    assert!(split_server("10.0.2.2:0").is_err());
+    assert!(split_server("10.0.2.2:65536").is_err());
+    assert_eq!(split_server(":123").unwrap_err(), "':123' names no server (ntp SERVER[:PORT])");
+    assert!(split_server("").is_err());
+}
+
+#[test]
+fn formats_corrections() {
+    assert_eq!(Correction(818_124_288_000).to_string(), "+9469 days 00:44:48");
+    assert_eq!(Correction(-86_400_000).to_string(), "-1 days 00:00:00");
+    assert_eq!(Correction(-3250).to_string(), "-3.250 s");
+    assert_eq!(Correction(12).to_string(), "+12 ms");
+    assert_eq!(Correction(0).to_string(), "+0 ms");
+    assert_eq!(Correction(i64::MIN).to_string(), "-106751991167 days 07:12:55");
+}
