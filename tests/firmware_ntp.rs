@@ -3,8 +3,9 @@
 //! 127.0.0.1 and a CA whose certificates start today:
 //!
 //! - certificate checks refuse, naming the clock's time and suggesting `ntp`, for the
-//!   TLS server and for the CMS signer; after `ntp 10.0.2.2:PORT` the same kernel and
-//!   initrd are fetched over HTTPS, verified and booted;
+//!   TLS server and for the CMS signer; `ntp` against a port where nothing answers fails
+//!   with what it tried; after `ntp 10.0.2.2:PORT` the same kernel and initrd are fetched
+//!   over HTTPS, verified and booted;
 //! - with no `ntp` line, a DHCP server that names the NTP server (option 42) is enough:
 //!   the firmware sees the clock is earlier than its own build and sets it. QEMU's user
 //!   network cannot send option 42, so the guest has a second NIC on a `dgram` link to
@@ -97,13 +98,17 @@ fn a_wrong_clock_is_named_then_set_by_ntp_and_the_signed_boot_succeeds() {
     let chrony = Chrony::start();
     let secure = format!("https://10.0.2.2:{}", https.port);
     let plain = format!("http://10.0.2.2:{}", http.port);
+    // A port where nothing answers: three requests time out.
+    let silent = free_udp_port();
     // No NTP server is known at first (QEMU's DHCP names none): both checks refuse.
     let script = format!(
         "#!ipxe\n\
          kernel {secure}/vmlinuz || echo TLS-REFUSED\n\
          kernel {plain}/vmlinuz\n\
          imgverify vmlinuz {plain}/vmlinuz.sig || echo CMS-REFUSED\n\
+         ntp 10.0.2.2:{silent} || echo NTP-FAILED\n\
          ntp 10.0.2.2:{ntp}\n{boot}",
+        silent = silent,
         ntp = chrony.port,
         boot = boot_lines(&secure)
     );
@@ -121,8 +126,14 @@ fn a_wrong_clock_is_named_then_set_by_ntp_and_the_signed_boot_succeeds() {
     assert!(cms.contains("is not valid until") && cms.contains(hint), "{out}");
     assert!(cms.contains(fix) && cms.contains(suggestion), "{out}");
     assert!(out.contains("TLS-REFUSED") && out.contains("CMS-REFUSED"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "ntp: no reply from 10.0.2.2:{silent} (10.0.2.2) to 3 NTP requests, 2 s each\nNTP-FAILED"
+        )),
+        "{out}"
+    );
     // ntp: the server, the time before and after, the correction, the RTC.
-    let line = out.lines().find(|l| l.starts_with("ntp: ")).expect(&out);
+    let line = out.lines().find(|l| l.starts_with("ntp: 10.0.2.2:") && l.contains("stratum")).expect(&out);
     assert!(line.starts_with(&format!("ntp: 10.0.2.2:{} (10.0.2.2, stratum 3, ", chrony.port)), "{line}");
     assert!(line.contains("the clock was 2001-01-01 00:0"), "{line}");
     let year = line.split("is now ").nth(1).expect(line);
