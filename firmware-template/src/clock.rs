@@ -39,6 +39,7 @@ pub struct Clock {
     start: u64,
 }
 
+/// The CPU's time-stamp counter.
 pub fn tsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: RDTSC has no side effects and is available on every x86-64 CPU. Written

@@ -1,4 +1,4 @@
-//! The network stack: smoltcp over the SNP device, with DHCP, DNS and TCP as the boot
+//! The network stack: smoltcp over the SNP device, with DHCP, DNS, TCP and UDP (for NTP) as the boot
 //! script and the downloader need them. The stack never reads a clock itself; every
 //! poll gets the time from [`Clock`].
 
