@@ -16,8 +16,11 @@ fn main() {
             .unwrap_or_else(|e| panic!("BOOTSIGN_FIRMWARE={}: {e}", Path::new(&prebuilt).display()));
         return;
     }
+    // The firmware's build date (firmware-template/build.rs) follows it.
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     for watched in [
         "firmware-template/src",
+        "firmware-template/build.rs",
         "firmware-template/Cargo.toml",
         "firmware-template/Cargo.lock",
         "crates",

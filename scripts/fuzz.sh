@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -58,13 +58,18 @@ cp examples/*.ipxe "$corpus/script/"
 printf '\002\001\006\000%232s\143\202\123\143\065\001\005\001\004\377\377\377\000\377' '' | tr ' ' '\000' \
     > "$corpus/dhcp/reply"
 cp target/firmware/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe/firmware.efi"
+# An SNTP reply chrony 4.3 sent (the crate's tests hold the request: its first 8 bytes
+# here are the nonce the target checks against, then the reply).
+python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
+    75d9cbb42d833472240300e700000000000000007f7f0101eebe66ac8329cb2e75d9cbb42d833472eebe66adab801d87eebe66adab84fc94 \
+    > "$corpus/ntp/chrony-reply"
 # Inputs that once crashed a target are replayed on every run.
 for dir in fuzz/regressions/*/; do
     cp "$dir"* "$corpus/$(basename "$dir")/"
 done
 
 cargo +nightly fuzz build
-for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

@@ -25,6 +25,8 @@ command -v sbsign >/dev/null 2>&1 || missing+=(sbsigntool)
 command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
 # A software TPM: the Secure Boot tests check what bootsign measures into PCR 4.
 command -v swtpm >/dev/null 2>&1 || missing+=(swtpm)
+# A real NTP server (chronyd, run unprivileged-style on a test port) for the `ntp` tests.
+command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
 updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then

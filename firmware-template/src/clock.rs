@@ -1,9 +1,36 @@
 //! Time: a monotonic millisecond clock from the TSC, calibrated against the firmware's
-//! `Stall`, and the platform's wall clock for certificate validity.
+//! `Stall`, and the wall clock for certificate validity: the platform's RTC plus the
+//! correction `ntp` learnt (zero until then). A clock earlier than the firmware's own
+//! build date is clearly wrong (a dead CMOS battery): [`Clock::clearly_wrong`].
 
+use alloc::string::String;
+use core::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use core::time::Duration;
 
 use uefi::boot;
+use uefi::runtime::{Daylight, Time, TimeParams};
+
+/// When this firmware was built, in seconds since the Unix epoch (SOURCE_DATE_EPOCH, else
+/// the commit's time; see build.rs).
+pub const BUILT: u64 = parse_decimal(env!("BOOTSIGN_BUILD_EPOCH"));
+
+const fn parse_decimal(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v = 0u64;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "BOOTSIGN_BUILD_EPOCH is not a number");
+        v = v * 10 + (b[i] - b'0') as u64;
+        i += 1;
+    }
+    v
+}
+
+/// Milliseconds to add to the RTC's time, learnt from NTP. One value for the whole
+/// firmware (every copy of [`Clock`] reads it); an atomic only so it can be a safe static.
+static CORRECTION_MS: AtomicI64 = AtomicI64::new(0);
+/// Whether NTP has set the clock.
+static SYNCED: AtomicBool = AtomicBool::new(false);
 
 /// A monotonic clock.
 #[derive(Clone, Copy)]
@@ -12,7 +39,8 @@ pub struct Clock {
     start: u64,
 }
 
-fn tsc() -> u64 {
+/// The CPU's time-stamp counter.
+pub fn tsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: RDTSC has no side effects and is available on every x86-64 CPU. Written
     // as non-pure asm (not the intrinsic) so the compiler keeps it where it stands
@@ -35,19 +63,82 @@ impl Clock {
         (tsc() - self.start) / self.ticks_per_ms
     }
 
-    /// Seconds since the Unix epoch from the platform clock (UTC; a time zone the
-    /// firmware reports is applied), or `None` when the clock is not readable.
+    /// Seconds since the Unix epoch: the RTC corrected by what NTP learnt, or `None`
+    /// when the RTC is not readable.
     pub fn unix_time(&self) -> Option<u64> {
-        let t = uefi::runtime::get_time().ok()?;
-        let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
-        let mut secs =
-            days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
-        if let Some(tz) = t.time_zone() {
-            // UEFI: local time = UTC - TimeZone (minutes).
-            secs += i64::from(tz) * 60;
-        }
-        u64::try_from(secs).ok()
+        let rtc = i64::try_from(rtc_unix_time()?.0).ok()?;
+        u64::try_from(rtc * 1000 + CORRECTION_MS.load(Ordering::Relaxed)).ok().map(|ms| ms / 1000)
     }
+
+    /// Whether the time is earlier than this firmware's build date, so certainly wrong.
+    pub fn clearly_wrong(&self) -> bool {
+        self.unix_time().is_some_and(|t| t < BUILT)
+    }
+
+    /// Whether NTP has set the clock.
+    pub fn synced(&self) -> bool {
+        SYNCED.load(Ordering::Relaxed)
+    }
+
+    /// Sets the time to `unix_ms` (milliseconds since the Unix epoch, now): the firmware's
+    /// own clock always, and the RTC if the platform lets it (as iPXE's `ntp` does).
+    /// Returns the correction applied to the firmware's clock in milliseconds, and
+    /// whether the RTC was set (`Err` with the platform's status when not).
+    pub fn set(&self, unix_ms: u64) -> Result<(i64, Result<(), uefi::Status>), String> {
+        let (rtc, tz) = rtc_unix_time().ok_or("the platform clock cannot be read")?;
+        let before = rtc as i64 * 1000 + CORRECTION_MS.load(Ordering::Relaxed);
+        let target = i64::try_from(unix_ms).map_err(|_| "the time is out of range")?;
+        CORRECTION_MS.store(target - rtc as i64 * 1000, Ordering::Relaxed);
+        SYNCED.store(true, Ordering::Relaxed);
+        let rtc_set = set_rtc(unix_ms, tz);
+        if rtc_set.is_ok()
+            && let Some((now, _)) = rtc_unix_time()
+        {
+            // The RTC now holds the time (to its one-second resolution): correct only
+            // what it cannot hold.
+            CORRECTION_MS.store(target - now as i64 * 1000, Ordering::Relaxed);
+        }
+        Ok((target - before, rtc_set))
+    }
+}
+
+/// The RTC's time in seconds since the Unix epoch (UTC; a time zone the firmware reports
+/// is applied) and that time zone, or `None` when the clock is not readable.
+fn rtc_unix_time() -> Option<(u64, Option<i16>)> {
+    let t = uefi::runtime::get_time().ok()?;
+    let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
+    let mut secs =
+        days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
+    if let Some(tz) = t.time_zone() {
+        // UEFI: local time = UTC - TimeZone (minutes).
+        secs += i64::from(tz) * 60;
+    }
+    u64::try_from(secs).ok().map(|s| (s, t.time_zone()))
+}
+
+/// Writes `unix_ms` to the RTC, in the time zone it keeps (`tz`, UEFI's minutes: local =
+/// UTC - tz), or as UTC when it keeps none.
+fn set_rtc(unix_ms: u64, tz: Option<i16>) -> Result<(), uefi::Status> {
+    let local = (unix_ms / 1000) as i64 - i64::from(tz.unwrap_or(0)) * 60;
+    let local = u64::try_from(local).map_err(|_| uefi::Status::INVALID_PARAMETER)?;
+    let utc = bootsign_ntp::Utc { unix: local };
+    let (year, month, day) = utc.date();
+    let secs = local % 86_400;
+    let time = Time::new(TimeParams {
+        year: u16::try_from(year).map_err(|_| uefi::Status::INVALID_PARAMETER)?,
+        month: month as u8,
+        day: day as u8,
+        hour: (secs / 3600) as u8,
+        minute: (secs / 60 % 60) as u8,
+        second: (secs % 60) as u8,
+        nanosecond: (unix_ms % 1000) as u32 * 1_000_000,
+        time_zone: tz,
+        daylight: Daylight::empty(),
+    })
+    .map_err(|_| uefi::Status::INVALID_PARAMETER)?;
+    // SAFETY: the firmware runs on one processor without other tasks, so nothing else
+    // calls the runtime's time services at the same time.
+    unsafe { uefi::runtime::set_time(&time) }.map_err(|e| e.status())
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bootsign_config::{Config, Policy, TlsMin};
+use bootsign_ntp::Utc;
 use bootsign_pki::cms::{SignedData, Trust, decode_pem_or_der, verify};
 use bootsign_pki::text::escape;
 use bootsign_pki::{Crl, Fingerprint, HashAlgorithm, MultiHasher, Revocation};
@@ -13,7 +14,7 @@ use bootsign_script::{Boot, Machine};
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
 
-use crate::clock::Clock;
+use crate::clock::{BUILT, Clock};
 use crate::hash::PartialSha256;
 use crate::net::Net;
 use crate::proof::ImageProof;
@@ -35,6 +36,8 @@ pub struct Firmware {
     crls: Vec<Crl<'static>>,
     /// What the build decided.
     policy: Policy,
+    /// The NTP server DHCP named last (option 42), with the interface that learnt it.
+    dhcp_ntp: Option<(usize, String)>,
 }
 
 impl Firmware {
@@ -58,6 +61,7 @@ impl Firmware {
             dns_override: None,
             crls,
             policy,
+            dhcp_ntp: None,
         })
     }
 
@@ -126,7 +130,47 @@ impl Firmware {
             get("next-server"),
             self.clock.now_ms() - started
         );
+        if let Some(server) = settings.iter().find(|(k, _)| k == "ntp").map(|(_, v)| v.clone()) {
+            self.dhcp_ntp = Some((index, server));
+        }
+        self.sync_if_clearly_wrong();
         Ok((alloc::format!("net{index}"), settings))
+    }
+
+    /// When the clock is earlier than this firmware's build date and DHCP named an NTP
+    /// server, sets the clock from it, before any certificate is checked at a time that
+    /// is certainly wrong. A failure is reported, not fatal: the checks then say the clock
+    /// is wrong.
+    fn sync_if_clearly_wrong(&mut self) {
+        let Some((index, server)) = self.dhcp_ntp.clone() else { return };
+        if self.clock.synced() || !self.clock.clearly_wrong() {
+            return;
+        }
+        crate::println!(
+            "bootsign: the clock says {}, before this firmware was built ({}): setting it from the DHCP server's NTP server {server}",
+            crate::ntp::clock_text(&self.clock),
+            Utc { unix: BUILT }.day()
+        );
+        match self.sntp(&server, Some(index)) {
+            Ok(said) => crate::println!("{said}"),
+            Err(e) => crate::println!("bootsign: ntp {server}: {e}"),
+        }
+    }
+
+    /// Sets the clock by SNTP from `server` (`HOST` or `HOST:PORT`), through interface
+    /// `via`, else the one whose subnet holds the server, else the current one.
+    fn sntp(&mut self, server: &str, via: Option<usize>) -> Result<String, String> {
+        let (host, port) = bootsign_ntp::split_server(server)?;
+        let current = self.current;
+        let clock = self.clock;
+        let nets = self.nets()?;
+        let ip = nets[via.unwrap_or(current)].resolve(host)?;
+        let index = via.or_else(|| nets.iter().position(|n| n.on_link(ip))).unwrap_or(current);
+        let net = &mut nets[index];
+        if !net.configured() {
+            return Err(alloc::format!("net{index} has no address: run dhcp first"));
+        }
+        crate::ntp::sync(net, clock, host, ip, port)
     }
 
     /// The TLS configuration: the embedded anchors and certificates, the client
@@ -212,7 +256,7 @@ impl Machine for Firmware {
             Err(why) => Err(why.as_str()),
         };
         let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
-        crate::fetch::fetch(net, &mut tls, uri)
+        crate::fetch::fetch(net, &mut tls, uri).map_err(|e| crate::ntp::validity_hint(&self.clock, e))
     }
 
     fn verify(
@@ -235,7 +279,8 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let verified = verify(&sd, &digests, &trust, signer).map_err(|e| alloc::format!("{e}"))?;
+        let verified = verify(&sd, &digests, &trust, signer)
+            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
@@ -250,7 +295,7 @@ impl Machine for Firmware {
         let started = self.clock.now_ms();
         let trust = self.trust_now()?;
         let (verified, index) = bootsign_pki::authenticode::verify_image(data, &trust, signer)
-            .map_err(|e| alloc::format!("{e}"))?;
+            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("Authenticode signature {index} by {who}, {ms} ms")))
@@ -288,6 +333,10 @@ impl Machine for Firmware {
         // The started program gets the NICs (and the platform's network stack) back.
         self.nets = None;
         crate::launch::start(&boot)
+    }
+
+    fn ntp(&mut self, server: &str) -> Result<String, String> {
+        self.sntp(server, None)
     }
 
     fn sleep(&mut self, seconds: u64) {

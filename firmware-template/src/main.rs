@@ -28,6 +28,7 @@ mod hash;
 mod launch;
 mod machine;
 mod net;
+mod ntp;
 mod pci;
 mod pe_loader;
 mod proof;

@@ -2,9 +2,10 @@
 //!
 //! smoltcp runs the DHCP exchange; this crate reads the accepted reply (a BOOTP message,
 //! RFC 2131) and turns it into settings: `ip`, `netmask`, `gateway`, `dns`, `domain`,
-//! `hostname`, `next-server` (siaddr), `filename` (option 67, else the `file` field),
-//! `mac`. The message is walked through a checked view: fixed fields only after the
-//! length is known, options TLV by TLV, nothing read past the end.
+//! `hostname`, `ntp` (option 42, the first NTP server, named as iPXE names it),
+//! `next-server` (siaddr), `filename` (option 67, else the `file` field), `mac`. The
+//! message is walked through a checked view: fixed fields only after the length is
+//! known, options TLV by TLV, nothing read past the end.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -93,6 +94,7 @@ pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
             1 if len == 4 => put("netmask", ipv4(value)),
             3 if len >= 4 => put("gateway", ipv4(&value[..4])),
             6 if len >= 4 => put("dns", ipv4(&value[..4])),
+            42 if len >= 4 => put("ntp", ipv4(&value[..4])),
             12 => {
                 if let Some(t) = text(value) {
                     put("hostname", t)
@@ -145,6 +147,18 @@ mod tests {
         assert_eq!(get(&s, "dns"), Some("10.0.2.3"));
         assert_eq!(get(&s, "mac"), Some("52:54:00:12:34:56"));
         assert_eq!(get(&s, "filename"), Some("http://10.0.2.2:8080/boot.ipxe"));
+    }
+
+    #[test]
+    fn option_42_names_the_ntp_server() {
+        // Two servers: the first is the setting (iPXE's `ntp` is one IPv4 address).
+        let opts = [53, 1, 5, 42, 8, 192, 168, 77, 1, 10, 0, 0, 9, 255];
+        let s = settings(&reply(b"", &opts)).unwrap();
+        assert_eq!(get(&s, "ntp"), Some("192.168.77.1"));
+        // Shorter than an address: ignored, as for the router and name server.
+        let s = settings(&reply(b"", &[42, 3, 1, 2, 3, 255])).unwrap();
+        assert_eq!(get(&s, "ntp"), None);
+        assert_eq!(settings(&reply(b"", &[42, 8, 1, 2, 3, 4])), Err(DhcpError::BadOption(42)));
     }
 
     #[test]

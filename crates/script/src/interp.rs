@@ -3,7 +3,7 @@
 //! Commands: `echo [-n]`, `set`, `clear`, `isset`, `iseq`, `goto`, `exit`, `sleep`,
 //! `dhcp`/`ifconf`, `ifopen`, `ifclose`, `ifstat`, `kernel`/`imgselect`,
 //! `imgfetch`/`module`, `initrd`, `chain`/`imgexec`, `boot`, `imgverify`, `imgtrust`,
-//! `imgfree`, `imgstat`, `reboot`, `poweroff`. A failing command ends the script with
+//! `imgfree`, `imgstat`, `ntp`, `reboot`, `poweroff`. A failing command ends the script with
 //! its error unless `||` follows it; `&&` runs the next command only after a success.
 
 use alloc::collections::BTreeMap;
@@ -68,6 +68,13 @@ pub trait Machine {
     /// initrds, taking each one's bytes through [`gate::Admitted::bytes`]. Returns only
     /// if starting failed (or the program returned), with why.
     fn boot(&mut self, boot: Boot<'_, Self::Proof, Self::Meta>) -> String;
+    /// Sets the clock from the SNTP server `server`: a name or IPv4 address, optionally
+    /// with `:PORT` (an extension of iPXE's `ntp SERVER`, so a server need not own port
+    /// 123). Returns a line for the console: the server, the time set, the correction.
+    fn ntp(&mut self, server: &str) -> Result<String, String> {
+        let _ = server;
+        Err("this machine cannot set its clock".into())
+    }
     /// Waits.
     fn sleep(&mut self, seconds: u64);
     /// Resets the machine; returns only on failure.
@@ -379,6 +386,12 @@ impl<M: Machine> Interpreter<M> {
                     ));
                 }
                 self.machine.print(&text);
+                Ok(Flow::Next)
+            }
+            "ntp" => {
+                let [server] = args.as_slice() else { return Err("usage: ntp SERVER[:PORT]".into()) };
+                let said = self.machine.ntp(server)?;
+                self.machine.print(&format!("{said}\n"));
                 Ok(Flow::Next)
             }
             "reboot" => Err(self.machine.reboot()),

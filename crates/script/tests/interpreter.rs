@@ -32,6 +32,8 @@ struct Recorder {
     changed: Vec<(String, Option<String>)>,
     /// The interface that answers a `dhcp` without one (None: the default, net0).
     answering: Option<&'static str>,
+    /// The servers `ntp` was asked to use.
+    ntp: Vec<String>,
 }
 
 impl Machine for Recorder {
@@ -102,6 +104,13 @@ impl Machine for Recorder {
         self.booted.push((image.name().to_string(), image.cmdline().to_string(), initrds));
         self.started.push(program);
         "the kernel returned".into()
+    }
+    fn ntp(&mut self, server: &str) -> Result<String, String> {
+        self.ntp.push(server.into());
+        match server {
+            "unreachable.example" => Err("no reply from unreachable.example:123".into()),
+            _ => Ok(format!("ntp: {server}: clock set")),
+        }
     }
     fn sleep(&mut self, _seconds: u64) {}
     fn reboot(&mut self) -> String {
@@ -378,4 +387,59 @@ fn dhcp_without_an_interface_uses_the_one_that_answered() {
     // An explicit interface still goes to that one.
     i.run("dhcp net0\necho ${next-server}\n", None).unwrap();
     assert_eq!(i.machine.out, "10.0.3.2 10.0.3.15 10.0.3.15\n10.0.2.2\n");
+}
+
+#[test]
+fn ntp_asks_the_machine_and_reports() {
+    let mut interp = Interpreter::new(machine(&[]), TrustPolicy::default());
+    interp.set("net0/ntp", "10.0.2.2");
+    let script = "#!ipxe\nntp ${ntp}\nntp 10.0.2.2:12323\nntp unreachable.example || echo fallback\nntp\n";
+    let e = interp.run(script, None).unwrap_err();
+    assert_eq!(interp.machine.ntp, ["10.0.2.2", "10.0.2.2:12323", "unreachable.example"]);
+    assert_eq!(
+        interp.machine.out,
+        "ntp: 10.0.2.2: clock set\nntp: 10.0.2.2:12323: clock set\n\
+         ntp: no reply from unreachable.example:123\nfallback\n"
+    );
+    assert_eq!((e.line, e.message.as_str()), (5, "usage: ntp SERVER[:PORT]"));
+}
+
+#[test]
+fn ntp_is_refused_by_a_machine_without_a_clock() {
+    struct NoClock;
+    impl Machine for NoClock {
+        type Proof = Signed;
+        type Meta = ();
+        fn print(&mut self, _: &str) {}
+        fn dhcp(&mut self, _: &str) -> Result<Vec<(String, String)>, String> {
+            Err("no network".into())
+        }
+        fn interface(&mut self, _: &str, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn fetch(&mut self, _: &str) -> Result<(Vec<u8>, ()), String> {
+            Err("no network".into())
+        }
+        fn verify(
+            &mut self,
+            _: &[u8],
+            _: &(),
+            _: &[u8],
+            _: Option<&str>,
+        ) -> Result<(Signed, String), String> {
+            Err("no".into())
+        }
+        fn boot(&mut self, _: Boot<'_, Signed>) -> String {
+            "no".into()
+        }
+        fn sleep(&mut self, _: u64) {}
+        fn reboot(&mut self) -> String {
+            "no".into()
+        }
+        fn poweroff(&mut self) -> String {
+            "no".into()
+        }
+    }
+    let e = Interpreter::new(NoClock, TrustPolicy::default()).run("ntp pool.ntp.org\n", None).unwrap_err();
+    assert_eq!(e.message, "this machine cannot set its clock");
 }

@@ -1,4 +1,4 @@
-//! The network stack: smoltcp over the SNP device, with DHCP, DNS and TCP as the boot
+//! The network stack: smoltcp over the SNP device, with DHCP, DNS, TCP and UDP (for NTP) as the boot
 //! script and the downloader need them. The stack never reads a clock itself; every
 //! poll gets the time from [`Clock`].
 
@@ -12,7 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::socket::{dhcpv4, dns, tcp};
+use smoltcp::socket::{dhcpv4, dns, tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{DnsQueryType, EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
@@ -28,6 +28,9 @@ const DNS_TIMEOUT_MS: u64 = 5_000;
 /// TCP receive buffer: large, so window scaling lets downloads run at link speed.
 const TCP_RX: usize = 1 << 20;
 const TCP_TX: usize = 16 * 1024;
+/// What DHCP asks for: the subnet mask, router, name server, host and domain names, NTP
+/// servers (option 42, for a clock that is wrong), TFTP server and boot file name.
+const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 42, 66, 67];
 
 /// Connects every controller so the platform's PCI and NIC drivers bind (OVMF
 /// enumerates devices and exposes network interfaces only after this when it starts a
@@ -70,6 +73,7 @@ impl Net {
         let mut dhcp = dhcpv4::Socket::new();
         // The whole reply is kept so the boot settings (next-server, filename) can be read.
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
+        dhcp.set_parameter_request_list(DHCP_PARAMETERS);
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + (clock.now_ms() % 8192) as u16;
         Self {
@@ -297,5 +301,65 @@ impl Net {
     /// The clock the stack runs on.
     pub fn clock(&self) -> Clock {
         self.clock
+    }
+
+    /// Whether `ip` is on this interface's subnet (so reached through it directly).
+    pub fn on_link(&self, ip: Ipv4Address) -> bool {
+        self.iface.ip_addrs().iter().any(|cidr| match cidr {
+            IpCidr::Ipv4(c) => c.contains_addr(&ip),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        })
+    }
+
+    /// Whether DHCP (or anything else) gave this interface an address.
+    pub fn configured(&self) -> bool {
+        !self.iface.ip_addrs().is_empty()
+    }
+
+    /// Sends one UDP datagram from a fresh local port to `to` and waits up to
+    /// `timeout_ms` for a datagram from there that `accept` takes (others are dropped).
+    /// Returns it with the milliseconds between sending and receiving it, or `None` on
+    /// timeout. The socket is gone afterwards.
+    pub fn udp_exchange(
+        &mut self,
+        to: (Ipv4Address, u16),
+        payload: &[u8],
+        timeout_ms: u64,
+        mut accept: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Option<(Vec<u8>, u64)>, String> {
+        let mut socket = udp::Socket::new(
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 4], vec![0u8; 2048]),
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 1], vec![0u8; 512]),
+        );
+        let local = self.next_port;
+        self.next_port = if self.next_port >= 65000 { 49152 } else { self.next_port + 1 };
+        socket.bind(local).map_err(|e| alloc::format!("cannot open a UDP socket: {e:?}"))?;
+        let handle = self.sockets.add(socket);
+        let remote = smoltcp::wire::IpEndpoint::new(IpAddress::Ipv4(to.0), to.1);
+        let sent = self
+            .sockets
+            .get_mut::<udp::Socket>(handle)
+            .send_slice(payload, remote)
+            .map_err(|e| alloc::format!("cannot send to {}:{}: {e:?}", to.0, to.1));
+        let sent_at = self.clock.now_ms();
+        let answer = match sent {
+            Ok(()) => self.wait(timeout_ms, |net| {
+                let socket = net.sockets.get_mut::<udp::Socket>(handle);
+                while let Ok((data, meta)) = socket.recv() {
+                    if meta.endpoint == remote && accept(data) {
+                        return Some(data.to_vec());
+                    }
+                }
+                None
+            }),
+            Err(e) => {
+                self.sockets.remove(handle);
+                return Err(e);
+            }
+        };
+        let elapsed = self.clock.now_ms() - sent_at;
+        self.sockets.remove(handle);
+        Ok(answer.map(|data| (data, elapsed)))
     }
 }
