@@ -81,8 +81,8 @@ owner=$(cat "$out/secureboot/owner.guid")
 step virt-fw-vars -i /usr/share/OVMF/OVMF_VARS_4M.fd -o "$out/vars.fd" --secure-boot \
     --set-pk "$owner" "$out/secureboot/PK.crt" --add-kek "$owner" "$out/secureboot/KEK.crt" \
     --add-db "$owner" "$out/secureboot/db.crt"
-say "Booting demo.iso in QEMU: OVMF enforcing Secure Boot with those keys, user network (the guest reaches 127.0.0.1 as 10.0.2.2)"
-qemu-system-x86_64 -machine q35,smm=on -accel tcg -cpu max -m 1024 -nographic -no-reboot -monitor none \
+say "Booting demo.iso in QEMU: OVMF enforcing Secure Boot with those keys, user network (the guest reaches 127.0.0.1 as 10.0.2.2), QEMU's default CPU model (no RDRAND: TLS seeds from CPU timing jitter)"
+qemu-system-x86_64 -machine q35,smm=on -accel tcg -m 1024 -nographic -no-reboot -monitor none \
     -serial stdio -nodefaults -global driver=cfi.pflash01,property=secure,value=on \
     -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
     -drive if=pflash,format=raw,unit=1,file="$out/vars.fd" \

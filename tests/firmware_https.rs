@@ -3,9 +3,13 @@
 //! untrusted server refused with the reason; a missing issuer fetched from the
 //! cross-certificate server; client certificates for a server that demands one.
 //!
-//! The guests run with `-cpu max`: TLS needs randomness, and OVMF offers none on QEMU's
-//! default CPU model (no RDRAND, no RNG device), where the firmware refuses HTTPS (tested
-//! below). Real machines have RDRAND or EFI_RNG_PROTOCOL.
+//! TLS needs randomness. The guests run on QEMU's default CPU model, which has no RDRAND,
+//! with no RNG device, so OVMF offers no EFI_RNG_PROTOCOL: the firmware seeds its DRBG from
+//! CPU timing jitter behind the SP 800-90B health tests (crates/entropy), and the banner
+//! says so. The other two sources get one guest each: the untrusted-server test adds a
+//! virtio-rng device (EFI_RNG_PROTOCOL), the CRL test runs with `-cpu max` (RDRAND). Under
+//! `-icount` the guest's TSC counts instructions, the jitter is gone, and the health tests
+//! refuse the source: HTTPS is refused with the failed test named.
 
 mod common;
 
@@ -71,8 +75,14 @@ fn boots_a_signed_kernel_and_initrd_over_https() {
     let server =
         HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
     let script = kernel_script(server.port);
-    let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
+    // QEMU's default CPU model (no RDRAND) and no RNG device: the jitter source serves.
+    let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &[]);
     assert_eq!(which, 0, "{out}");
+    assert!(
+        out.contains("bootsign: randomness from CPU timing jitter (SP 800-90B health tests passed, "),
+        "{out}"
+    );
+    eprintln!("{out}");
     assert!(out.contains(&format!("https://10.0.2.2:{}/vmlinuz ", server.port)), "{out}");
     assert!(out.contains("TLS 1.3 TLS13_AES_256_GCM_SHA384 x25519, handshake"), "{out}");
     assert!(
@@ -92,8 +102,11 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
     let server =
         HttpsServer::start(&env.path("www"), &other.path("server-full.crt"), &other.path("server.key"), None);
     let script = kernel_script(server.port);
-    let (which, out) = build_and_boot(&env, "untrusted", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
+    // With an RNG device, OVMF offers EFI_RNG_PROTOCOL and the firmware uses it.
+    let (which, out) =
+        build_and_boot(&env, "untrusted", &script, &["--trust", "ca.crt"], &["-device", "virtio-rng-pci"]);
     assert_eq!(which, 1, "{out}");
+    assert!(out.contains("bootsign: randomness from EFI_RNG_PROTOCOL"), "{out}");
     assert!(out.contains("server certificate refused"), "{out}");
     assert!(out.contains("Stranger CA"), "the refusal names the untrusted issuer: {out}");
     assert!(!out.contains("Booting"), "{out}");
@@ -101,24 +114,29 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
 }
 
 #[test]
-fn https_without_a_random_number_source_is_refused() {
+fn https_is_refused_when_the_timer_does_not_jitter() {
     let env = setup();
     let server =
         HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
-    // QEMU's default CPU has no RDRAND and OVMF has no RNG device to offer.
-    let (which, out) =
-        build_and_boot(&env, "norng", &kernel_script(server.port), &["--trust", "ca.crt"], &[]);
-    assert_eq!(which, 1, "{out}");
-    assert!(out.contains("no random number source (neither EFI_RNG_PROTOCOL nor RDRAND)"), "{out}");
-    // With an RNG device (EFI_RNG_PROTOCOL from OVMF's virtio-rng driver) it works.
+    // QEMU's default CPU (no RDRAND), no RNG device, and `-icount`: the guest's TSC counts
+    // executed instructions, so every round of the jitter workload takes exactly as long
+    // as the last and the health tests must refuse the source.
     let (which, out) = build_and_boot(
         &env,
-        "rngdev",
+        "nojitter",
         &kernel_script(server.port),
         &["--trust", "ca.crt"],
-        &["-device", "virtio-rng-pci"],
+        &["-icount", "shift=0,sleep=off"],
     );
-    assert_eq!(which, 0, "{out}");
+    assert_eq!(which, 1, "{out}");
+    // Constant differences: the Repetition Count Test is the first to reach its cutoff.
+    let failed = "CPU timing jitter is unusable: the Repetition Count Test (SP 800-90B 4.4.1) failed: the timer \
+                  difference";
+    assert!(out.contains(&format!("bootsign: no randomness: {failed}")), "the banner says so: {out}");
+    assert!(out.contains("HTTPS needs randomness"), "{out}");
+    assert!(out.contains(failed), "the refusal names the test: {out}");
+    assert!(out.contains("add a virtio-rng device"), "the refusal says what to do: {out}");
+    eprintln!("{out}");
 }
 
 #[test]
@@ -138,18 +156,13 @@ fn a_missing_issuer_is_fetched_from_the_crosscert_server() {
     let fingerprint = env.ok(&["fingerprint", "--raw", "ca.crt"]);
     let crosscert = format!("http://10.0.2.2:{}", cross.port);
     let flags = ["--trust", fingerprint.trim(), "--crosscert", &crosscert];
-    let (which, out) = build_and_boot(&env, "cross", &kernel_script(server.port), &flags, &["-cpu", "max"]);
+    let (which, out) = build_and_boot(&env, "cross", &kernel_script(server.port), &flags, &[]);
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("fetching a missing issuer from http://10.0.2.2:"), "{out}");
     assert!(cross.requests.lock().unwrap().iter().any(|r| r.contains(&file)), "{out}");
     // Without the cross-certificate server the same image cannot complete the chain.
-    let (which, out) = build_and_boot(
-        &env,
-        "nocross",
-        &kernel_script(server.port),
-        &["--trust", fingerprint.trim()],
-        &["-cpu", "max"],
-    );
+    let (which, out) =
+        build_and_boot(&env, "nocross", &kernel_script(server.port), &["--trust", fingerprint.trim()], &[]);
     assert_eq!(which, 1, "{out}");
     assert!(out.contains("server certificate refused"), "{out}");
 }
@@ -175,11 +188,11 @@ fn a_server_demanding_a_client_certificate_gets_the_embedded_one() {
         "--privkey",
         client_key.to_str().unwrap(),
     ];
-    let (which, out) = build_and_boot(&env, "mtls", &script, &mtls, &["-cpu", "max"]);
+    let (which, out) = build_and_boot(&env, "mtls", &script, &mtls, &[]);
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("client key"), "{out}");
     // Without the client certificate the server ends the handshake, and the firmware says why.
-    let (which, out) = build_and_boot(&env, "nocert", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
+    let (which, out) = build_and_boot(&env, "nocert", &script, &["--trust", "ca.crt"], &[]);
     assert_eq!(which, 1, "{out}");
     assert!(out.contains("client certificate"), "{out}");
     eprintln!("{out}");
@@ -245,7 +258,7 @@ fn a_server_with_only_static_rsa_suites_gets_the_fallback() {
             "static-rsa",
             &fetch_script(server.port),
             &["--trust", "ca.crt", "--force"],
-            &["-cpu", "max"],
+            &[],
         );
         assert_eq!(which, 0, "{cipher}: {out}");
         assert!(out.contains(suite), "{cipher}: {out}");
@@ -269,12 +282,12 @@ fn a_tls_1_0_server_needs_tls_min_1_0() {
         Some("AES128-SHA:@SECLEVEL=0"),
     );
     let script = fetch_script(server.port);
-    let (which, out) = build_and_boot(&env, "modern", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
+    let (which, out) = build_and_boot(&env, "modern", &script, &["--trust", "ca.crt"], &[]);
     assert_eq!(which, 1, "{out}");
     assert!(out.contains("TLS 1.0/1.1"), "the refusal says the server is too old: {out}");
     eprintln!("{out}");
     let (which, out) =
-        build_and_boot(&env, "legacy", &script, &["--trust", "ca.crt", "--tls-min", "1.0"], &["-cpu", "max"]);
+        build_and_boot(&env, "legacy", &script, &["--trust", "ca.crt", "--tls-min", "1.0"], &[]);
     assert_eq!(which, 0, "{out}");
     assert!(out.contains("TLS 1.0 TLS_RSA_WITH_AES_128_CBC_SHA"), "{out}");
 }
@@ -344,8 +357,10 @@ fn revoked_signer_and_server_are_refused_by_the_embedded_crl_and_a_fresh_signer_
          imgverify initrd.img https://${{next-server}}:{port}/initrd.img.sig\nboot\n"
     );
     let flags = ["--trust", "ca.crt", "--crl", "ca.crl"];
+    // `-cpu max` has RDRAND, which the firmware prefers to timing jitter.
     let (which, out) = build_and_boot(&env, "crl", &script, &flags, &["-cpu", "max"]);
     assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign: randomness from RDRAND"), "{out}");
     assert!(out.contains("1 CRL(s)"), "the banner counts the CRL: {out}");
     assert!(out.contains(&format!("(serial {gone_serial}) was revoked by \"HTTPS Boot CA\"")), "{out}");
     assert!(out.contains("marker: revoked server refused"), "{out}");

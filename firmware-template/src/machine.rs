@@ -176,11 +176,7 @@ impl Firmware {
     /// The TLS configuration: the embedded anchors and certificates, the client
     /// certificate and key, the platform's randomness and clock.
     fn tls_config(&self) -> Result<bootsign_tls::Config, String> {
-        if crate::rng::RNG.source().is_none() {
-            return Err(
-                "this machine has no random number source (neither EFI_RNG_PROTOCOL nor RDRAND)".into()
-            );
-        }
+        crate::rng::RNG.ready()?;
         if self.clock.unix_time().is_none() {
             return Err("the platform clock cannot be read, so certificate validity cannot be checked".into());
         }

@@ -88,6 +88,7 @@ fn banner() {
 /// The network boot: returns only when nothing was booted.
 fn run() -> Result<(), String> {
     let clock = clock::Clock::calibrate();
+    println!("bootsign: {}", rng::init(&clock).describe());
     let cfg = config::load()?;
     // An unknown policy name or value stops here: it may be a requirement this firmware
     // would otherwise not enforce.
