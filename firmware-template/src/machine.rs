@@ -186,7 +186,11 @@ impl Firmware {
             &self.anchors,
             &crate::rng::RNG,
             alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
-            &crate::aes_gcm_ni::aeads().unwrap_or_default(),
+            // Without the AES instructions, AES-GCM runs in software: offer ChaCha20 first.
+            &crate::aes_gcm_ni::aeads().unwrap_or(bootsign_tls::Aeads {
+                prefer_chacha20_poly1305: true,
+                ..bootsign_tls::Aeads::default()
+            }),
         );
         match self.policy.tls_min {
             TlsMin::Tls13 => config.set_min_version(bootsign_tls::TlsVersion::Tls13),

@@ -21,6 +21,7 @@ pub mod verify;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec;
+use alloc::vec::Vec;
 
 use rustls::crypto::tls12::PrfUsingHmac;
 use rustls::crypto::tls13::HkdfUsingHmac;
@@ -128,9 +129,28 @@ pub(crate) fn build(rng: &'static dyn RandomSource, aeads: &Aeads) -> Arc<Crypto
         suite12(CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, false, false, true, chacha),
         suite12(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, false, false, false, chacha),
     ]));
-    let mut cipher_suites = vec![];
-    cipher_suites.extend(tls13.iter().map(SupportedCipherSuite::Tls13));
-    cipher_suites.extend(tls12.iter().map(SupportedCipherSuite::Tls12));
+    // The client's preference: TLS 1.3 before 1.2, and within each the AES-GCM suites
+    // first or, when `prefer_chacha20_poly1305`, the ChaCha20-Poly1305 ones.
+    let chacha_first = |a: &SupportedCipherSuite, b: &SupportedCipherSuite| {
+        let is_chacha = |s: &SupportedCipherSuite| {
+            matches!(
+                s.suite(),
+                CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
+                    | CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                    | CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+            )
+        };
+        is_chacha(b).cmp(&is_chacha(a))
+    };
+    let mut cipher_suites: Vec<SupportedCipherSuite> =
+        tls13.iter().map(SupportedCipherSuite::Tls13).collect();
+    let mut suites12: Vec<SupportedCipherSuite> = tls12.iter().map(SupportedCipherSuite::Tls12).collect();
+    if aeads.prefer_chacha20_poly1305 {
+        // A stable sort keeps the order within each group.
+        cipher_suites.sort_by(chacha_first);
+        suites12.sort_by(chacha_first);
+    }
+    cipher_suites.extend(suites12);
     let [x25519, p256, p384] = &parts.groups;
     Arc::new(CryptoProvider {
         cipher_suites,
@@ -142,4 +162,58 @@ pub(crate) fn build(rng: &'static dyn RandomSource, aeads: &Aeads) -> Arc<Crypto
         secure_random: &parts.random,
         key_provider: &parts.keys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::RngError;
+
+    #[derive(Debug)]
+    struct Unused;
+
+    impl RandomSource for Unused {
+        fn fill(&self, _: &mut [u8]) -> Result<(), RngError> {
+            Err(RngError)
+        }
+    }
+
+    static UNUSED: Unused = Unused;
+
+    fn order(aeads: &Aeads) -> Vec<CipherSuite> {
+        build(&UNUSED, aeads).cipher_suites.iter().map(|s| s.suite()).collect()
+    }
+
+    #[test]
+    fn aes_gcm_first_unless_chacha20_is_preferred_and_tls13_always_before_tls12() {
+        use CipherSuite::*;
+        assert_eq!(
+            order(&Aeads::default()),
+            [
+                TLS13_AES_128_GCM_SHA256,
+                TLS13_AES_256_GCM_SHA384,
+                TLS13_CHACHA20_POLY1305_SHA256,
+                TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            ]
+        );
+        assert_eq!(
+            order(&Aeads { prefer_chacha20_poly1305: true, ..Aeads::default() }),
+            [
+                TLS13_CHACHA20_POLY1305_SHA256,
+                TLS13_AES_128_GCM_SHA256,
+                TLS13_AES_256_GCM_SHA384,
+                TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            ]
+        );
+    }
 }

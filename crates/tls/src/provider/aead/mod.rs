@@ -50,7 +50,8 @@ pub trait AeadAlgorithm: Send + Sync + fmt::Debug {
     fn new_cipher(&self, key: &[u8]) -> Box<dyn AeadCipher>;
 }
 
-/// The AEAD implementations the TLS suites use. [`Aeads::default`] is all software.
+/// The AEAD implementations the TLS suites use, and which the client offers first.
+/// [`Aeads::default`] is all software, AES-GCM first.
 #[derive(Clone, Copy, Debug)]
 pub struct Aeads {
     /// AES-128-GCM (TLS_AES_128_GCM_SHA256, ECDHE_*_WITH_AES_128_GCM_SHA256).
@@ -59,6 +60,11 @@ pub struct Aeads {
     pub aes_256_gcm: &'static dyn AeadAlgorithm,
     /// ChaCha20-Poly1305 (RFC 8439).
     pub chacha20_poly1305: &'static dyn AeadAlgorithm,
+    /// Offer the ChaCha20-Poly1305 suites before the AES-GCM ones: right where AES runs
+    /// in software (no AES instructions), where ChaCha20 is both faster and free of
+    /// table look-ups, as browsers and BoringSSL clients decide it. Servers that honour
+    /// the client's order (nginx's default) then pick it.
+    pub prefer_chacha20_poly1305: bool,
 }
 
 /// A RustCrypto AEAD (`aead` 0.6 in-place API) as an [`AeadCipher`].
@@ -97,6 +103,7 @@ impl Default for Aeads {
             aes_128_gcm: &aes_gcm::AES_128_GCM,
             aes_256_gcm: &aes_gcm::AES_256_GCM,
             chacha20_poly1305: &chacha20poly1305::CHACHA20_POLY1305,
+            prefer_chacha20_poly1305: false,
         }
     }
 }
