@@ -224,7 +224,7 @@ impl Receiver<'_> {
 
 fn transfer(net: &mut Net, conn: &mut Conn, url: &Url<'_>, uri: &str) -> Result<Fetched, String> {
     let clock = net.clock();
-    conn.send(net, &get_request(url, USER_AGENT))?;
+    conn.send(net, &get_request(url, USER_AGENT, None))?;
 
     let started = clock.now_ms();
     let mut rx = Receiver {
