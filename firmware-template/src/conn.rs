@@ -56,8 +56,14 @@ impl Conn {
         Self { handle, link: Link::Plain, tls_summary: None }
     }
 
-    /// Runs the TLS handshake of `client` over the connected socket `handle`.
-    pub fn tls(net: &mut Net, handle: SocketHandle, client: Connection) -> Result<Self, HandshakeError> {
+    /// Runs the TLS handshake of `client` over the connected socket `handle`, for at most
+    /// `limit_ms` (or the usual handshake timeout, whichever is shorter).
+    pub fn tls(
+        net: &mut Net,
+        handle: SocketHandle,
+        client: Connection,
+        limit_ms: Option<u64>,
+    ) -> Result<Self, HandshakeError> {
         let mut conn = Self {
             handle,
             link: Link::Tls { client: Box::new(client), out: Vec::new(), app: Vec::new() },
@@ -65,7 +71,8 @@ impl Conn {
         };
         let clock = net.clock();
         let started = clock.now_ms();
-        let deadline = started + HANDSHAKE_TIMEOUT_MS;
+        let timeout = limit_ms.unwrap_or(HANDSHAKE_TIMEOUT_MS).min(HANDSHAKE_TIMEOUT_MS);
+        let deadline = started + timeout;
         loop {
             conn.flush(net)?;
             let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
@@ -85,17 +92,23 @@ impl Conn {
                 Err(e) => return Err(e),
             }
             if clock.now_ms() > deadline {
-                return Err(alloc::format!(
-                    "the TLS handshake did not finish within {} s",
-                    HANDSHAKE_TIMEOUT_MS / 1000
-                )
-                .into());
+                return Err(HandshakeError {
+                    message: alloc::format!(
+                        "the TLS handshake did not finish within {}.{:03} s",
+                        timeout / 1000,
+                        timeout % 1000
+                    ),
+                    tls: None,
+                });
             }
         }
         conn.flush(net)?;
         let Link::Tls { client, .. } = &conn.link else { unreachable!() };
         let ms = clock.now_ms() - started;
         conn.tls_summary = Some(match client.negotiated() {
+            Some(n) if n.resumed() => {
+                alloc::format!("{n}, session resumed, handshake {ms} ms")
+            }
             Some(n) => alloc::format!("{n}, handshake {ms} ms"),
             None => alloc::format!("TLS, handshake {ms} ms"),
         });
@@ -213,6 +226,26 @@ impl Conn {
                 })
             }
         }
+    }
+
+    /// Whether the connection, idle between downloads, can carry another request: TCP is
+    /// established both ways, nothing arrived unasked (an early close_notify or stray
+    /// bytes), and the TLS session has not failed or been closed.
+    pub fn is_idle_and_open(&self, net: &mut Net) -> bool {
+        let socket = net.tcp(self.handle);
+        let open = socket.state() == smoltcp::socket::tcp::State::Established
+            && socket.may_recv()
+            && socket.may_send()
+            && !socket.can_recv();
+        open && match &self.link {
+            Link::Plain => true,
+            Link::Tls { client, .. } => client.error().is_none() && client.peer_state() == PeerState::Open,
+        }
+    }
+
+    /// Whether the server reset the connection (TCP RST) rather than closing it in order.
+    pub fn was_reset(&self, net: &mut Net) -> bool {
+        net.tcp(self.handle).state() == smoltcp::socket::tcp::State::Closed
     }
 
     /// Ends the connection: close_notify for TLS (best effort), then the socket goes.

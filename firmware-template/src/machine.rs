@@ -27,6 +27,8 @@ pub struct Firmware {
     /// through `current`, the interface DHCP configured last.
     nets: Option<Vec<Net>>,
     current: usize,
+    /// Connections kept open between downloads.
+    pool: crate::pool::Pool,
     /// Built at the first download; `Err` says why HTTPS cannot work on this machine.
     tls: Option<Result<bootsign_tls::Config, String>>,
     /// A name server the script set, applied to the network stack once it is open.
@@ -54,6 +56,7 @@ impl Firmware {
             anchors,
             nets: None,
             current: 0,
+            pool: crate::pool::Pool::default(),
             tls: None,
             dns_override: None,
             crls,
@@ -200,7 +203,7 @@ impl Machine for Firmware {
         Ok(())
     }
 
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
         if self.tls.is_none() {
             self.tls = Some(self.tls_config());
         }
@@ -212,7 +215,8 @@ impl Machine for Firmware {
             Err(why) => Err(why.as_str()),
         };
         let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
-        crate::fetch::fetch(net, &mut tls, uri)
+        let mut session = crate::fetch::Session { net, index: current, pool: &mut self.pool };
+        crate::fetch::fetch(&mut session, &mut tls, uri, timeout_ms)
     }
 
     fn verify(
@@ -286,6 +290,9 @@ impl Machine for Firmware {
             }
         );
         // The started program gets the NICs (and the platform's network stack) back.
+        if let Some(nets) = self.nets.as_mut() {
+            self.pool.close_all(nets);
+        }
         self.nets = None;
         crate::launch::start(&boot)
     }

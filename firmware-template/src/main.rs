@@ -30,6 +30,7 @@ mod machine;
 mod net;
 mod pci;
 mod pe_loader;
+mod pool;
 mod proof;
 mod rng;
 mod secure_boot;

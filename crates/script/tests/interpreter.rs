@@ -32,6 +32,8 @@ struct Recorder {
     changed: Vec<(String, Option<String>)>,
     /// The interface that answers a `dhcp` without one (None: the default, net0).
     answering: Option<&'static str>,
+    /// Each download's URI and `--timeout`.
+    fetched: Vec<(String, Option<u64>)>,
 }
 
 impl Machine for Recorder {
@@ -54,7 +56,8 @@ impl Machine for Recorder {
         self.out.push_str(&format!("{command} {iface}\n"));
         Ok(())
     }
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
+        self.fetched.push((uri.to_string(), timeout_ms));
         self.files.get(uri).cloned().map(|d| (d, ())).ok_or_else(|| "HTTP 404 Not Found".into())
     }
     fn verify(
@@ -300,6 +303,37 @@ fn errors_name_the_line_command_and_uri() {
     assert_eq!(i.run("echo \"open\n", None).unwrap_err().message, "unclosed quote");
     assert_eq!(i.run("boot\n", None).unwrap_err().message, "no kernel or executable image loaded");
     assert_eq!(i.run("dhcp ||\n", None).unwrap_err().message, "missing command around || or &&");
+}
+
+#[test]
+fn timeouts_reach_every_fetch() {
+    let kernel = b"MZ kernel".to_vec();
+    let m = machine(&[("http://s/k", &kernel), ("http://s/i", b"i"), ("http://s/k.sig", &signed(&kernel))]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(
+        "kernel --timeout 5000 http://s/k a=b
+initrd http://s/i
+imgfetch -t 7 --name x http://s/i
+\
+         imgverify --timeout 250 k http://s/k.sig
+",
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        i.machine.fetched,
+        [
+            ("http://s/k".to_string(), Some(5000)),
+            ("http://s/i".to_string(), None),
+            ("http://s/i".to_string(), Some(7)),
+            ("http://s/k.sig".to_string(), Some(250)),
+        ]
+    );
+    for bad in ["soon", "0", "-1"] {
+        let err = i.run(&format!("initrd --timeout {bad} http://s/i\n"), None).unwrap_err();
+        assert_eq!(err.message, format!("--timeout: '{bad}' is not a number of milliseconds"));
+    }
+    assert_eq!(i.machine.fetched.len(), 4);
 }
 
 #[test]
