@@ -7,7 +7,8 @@
 //! `/drop/X` closes after half of X the first time only (with an ETag, so the rest can be
 //! asked for), `/busy/X` answers `503` with `Retry-After: 1` the first two times, and
 //! `/stall/X` never answers. [`Behaviour`] adds misbehaving connections: the first ones
-//! reset, a cap on connections at once (the rest get 503), idle connections closed.
+//! reset, a cap on connections at once (the rest get 503), idle connections closed, a
+//! kept connection closed just as it is reused.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -27,6 +28,10 @@ pub struct Behaviour {
     pub max_connections: Option<usize>,
     /// A connection idle this long between requests is closed.
     pub idle_close: Option<Duration>,
+    /// After this many requests on a connection, the next one is read and the connection
+    /// closed without an answer (as when a server's keep-alive limit or idle timeout
+    /// strikes just as the client reuses the connection).
+    pub requests_per_connection: Option<usize>,
 }
 
 /// One request as the server saw it.
@@ -110,8 +115,10 @@ fn serve(stream: TcpStream, connection: usize, shared: &Shared) {
     let mut stream = stream;
     let over_limit =
         shared.behaviour.max_connections.is_some_and(|max| shared.active.load(Ordering::SeqCst) > max);
+    let mut served = 0;
     while let Some(request) = read_request(&mut reader) {
         shared.requests.lock().unwrap().push(request.path.clone());
+        served += 1;
         let log = |status: u16| {
             shared.log.lock().unwrap().push(Logged {
                 connection,
@@ -120,6 +127,10 @@ fn serve(stream: TcpStream, connection: usize, shared: &Shared) {
                 status,
             })
         };
+        if shared.behaviour.requests_per_connection.is_some_and(|max| served > max) {
+            log(0);
+            return;
+        }
         if over_limit {
             shared.turned_away.fetch_add(1, Ordering::SeqCst);
             log(503);
