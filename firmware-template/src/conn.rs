@@ -229,17 +229,30 @@ impl Conn {
     }
 
     /// Whether the connection, idle between downloads, can carry another request: TCP is
-    /// established both ways, nothing arrived unasked (an early close_notify or stray
-    /// bytes), and the TLS session has not failed or been closed.
-    pub fn is_idle_and_open(&self, net: &mut Net) -> bool {
+    /// established both ways and nothing arrived unasked. For TLS, records that came in
+    /// meanwhile are taken first: a late session ticket leaves the connection usable, a
+    /// close_notify, an alert or application data does not.
+    pub fn is_idle_and_open(&mut self, net: &mut Net) -> bool {
         let socket = net.tcp(self.handle);
-        let open = socket.state() == smoltcp::socket::tcp::State::Established
-            && socket.may_recv()
-            && socket.may_send()
-            && !socket.can_recv();
-        open && match &self.link {
-            Link::Plain => true,
-            Link::Tls { client, .. } => client.error().is_none() && client.peer_state() == PeerState::Open,
+        if socket.state() != smoltcp::socket::tcp::State::Established
+            || !socket.may_recv()
+            || !socket.may_send()
+        {
+            return false;
+        }
+        match &mut self.link {
+            Link::Plain => !socket.can_recv(),
+            Link::Tls { client, app, .. } => {
+                if socket.can_recv()
+                    && !matches!(socket.recv(|data| (data.len(), client.feed_incoming(data))), Ok(Ok(())))
+                {
+                    return false;
+                }
+                app.clear();
+                client.error().is_none()
+                    && client.peer_state() == PeerState::Open
+                    && matches!(client.read_app(app), Ok(0))
+            }
         }
     }
 

@@ -43,7 +43,7 @@ impl Pool {
     pub fn take(&mut self, net: &mut Net, origin: &Origin) -> Option<Conn> {
         net.poll();
         while let Some(i) = self.idle.iter().position(|(o, _)| o == origin) {
-            let (_, conn) = self.idle.remove(i);
+            let (_, mut conn) = self.idle.remove(i);
             if conn.is_idle_and_open(net) {
                 return Some(conn);
             }
