@@ -607,6 +607,12 @@ fn transfer(
             }
             Err(Stop::Io(message)) => return failed(rx, message, Failure::Interrupted),
             Err(Stop::Permanent(message)) => return failed(rx, message, Failure::Permanent),
+            Err(Stop::Status(h)) if h.status == 416 && rx.resume.is_some() => {
+                // The range asked for is past the end: the file changed; start over.
+                rx.resume = None;
+                let message = alloc::format!("HTTP 416 {} when resuming; starting over", escape(&h.reason));
+                return failed(rx, message, Failure::Interrupted);
+            }
             Err(Stop::Status(h)) => {
                 let message = alloc::format!("HTTP {} {}", h.status, escape(&h.reason));
                 return failed(rx, message, Failure::from_head(&h));
