@@ -49,6 +49,10 @@ printf '\005HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > "$corpus/http_r
 printf '\003HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n' \
     > "$corpus/http_response/chunked"
 printf '\001HTTP/1.0 302 Found\r\nLocation: /next\r\n\r\n' > "$corpus/http_response/redirect"
+printf '\003HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/5\r\nContent-Length: 3\r\nETag: "v1"\r\n\r\nllo' \
+    > "$corpus/http_response/partial"
+printf '\002HTTP/1.1 503 Service Unavailable\r\nRetry-After: Sat, 05 Dec 2026 10:00:30 GMT\r\nDate: Sat, 05 Dec 2026 10:00:00 GMT\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' \
+    > "$corpus/http_response/busy"
 # Configurations: an empty one and one with every record type, made by the config crate's example.
 cargo run --quiet -p bootsign-config --example seed -- "$corpus/config"
 # Scripts: the seed's example and the built-in default.

@@ -74,17 +74,27 @@ fn boots_a_signed_kernel_and_initrd_over_https() {
     let env = setup();
     let server =
         HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
-    let script = kernel_script(server.port);
     // QEMU's default CPU model (no RDRAND) and no RNG device: the jitter source serves.
+    // The 404 ends its connection; the next one resumes its TLS session and then carries
+    // the kernel, the initrd and both signatures.
+    let script = kernel_script(server.port).replacen(
+        "#!ipxe\n",
+        &format!("#!ipxe\nimgfetch https://${{next-server}}:{}/missing || echo marker: 404\n", server.port),
+        1,
+    );
     let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &[]);
     assert_eq!(which, 0, "{out}");
     assert!(
         out.contains("bootsign: randomness from CPU timing jitter (SP 800-90B health tests passed, "),
         "{out}"
     );
-    eprintln!("{out}");
+    assert!(out.contains("/missing: HTTP 404 File not found") && out.contains("marker: 404"), "{out}");
     assert!(out.contains(&format!("https://10.0.2.2:{}/vmlinuz ", server.port)), "{out}");
-    assert!(out.contains("TLS 1.3 TLS13_AES_256_GCM_SHA384 x25519, handshake"), "{out}");
+    assert!(out.contains("TLS 1.3 TLS13_AES_256_GCM_SHA384 x25519, session resumed, handshake"), "{out}");
+    // One TLS connection carried the kernel, the initrd and both signatures.
+    assert_eq!(out.matches(", reused connection)").count(), 3, "{out}");
+    assert_eq!(server.connections(), 2, "{}", server.log());
+    assert_eq!(server.log().lines().filter(|l| l.starts_with("2 GET ")).count(), 4, "{}", server.log());
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"

@@ -56,13 +56,20 @@ impl Conn {
         Self { handle, link: Link::Plain, tls_summary: None }
     }
 
-    /// Runs the TLS handshake of `client` over the connected socket `handle`.
-    pub fn tls(net: &mut Net, handle: SocketHandle, client: Connection) -> Result<Self, HandshakeError> {
+    /// Runs the TLS handshake of `client` over the connected socket `handle`, for at most
+    /// `limit_ms` (or the usual handshake timeout, whichever is shorter).
+    pub fn tls(
+        net: &mut Net,
+        handle: SocketHandle,
+        client: Connection,
+        limit_ms: Option<u64>,
+    ) -> Result<Self, HandshakeError> {
         let mut conn =
             Self { handle, link: Link::Tls { client: Box::new(client), out: Vec::new() }, tls_summary: None };
         let clock = net.clock();
         let started = clock.now_ms();
-        let deadline = started + HANDSHAKE_TIMEOUT_MS;
+        let timeout = limit_ms.unwrap_or(HANDSHAKE_TIMEOUT_MS).min(HANDSHAKE_TIMEOUT_MS);
+        let deadline = started + timeout;
         loop {
             conn.flush(net)?;
             let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
@@ -82,17 +89,23 @@ impl Conn {
                 Err(e) => return Err(e),
             }
             if clock.now_ms() > deadline {
-                return Err(alloc::format!(
-                    "the TLS handshake did not finish within {} s",
-                    HANDSHAKE_TIMEOUT_MS / 1000
-                )
-                .into());
+                return Err(HandshakeError {
+                    message: alloc::format!(
+                        "the TLS handshake did not finish within {}.{:03} s",
+                        timeout / 1000,
+                        timeout % 1000
+                    ),
+                    tls: None,
+                });
             }
         }
         conn.flush(net)?;
         let Link::Tls { client, .. } = &conn.link else { unreachable!() };
         let ms = clock.now_ms() - started;
         conn.tls_summary = Some(match client.negotiated() {
+            Some(n) if n.resumed() => {
+                alloc::format!("{n}, session resumed, handshake {ms} ms")
+            }
             Some(n) => alloc::format!("{n}, handshake {ms} ms"),
             None => alloc::format!("TLS, handshake {ms} ms"),
         });
@@ -211,6 +224,38 @@ impl Conn {
                 })
             }
         }
+    }
+
+    /// Whether the connection, idle between downloads, can carry another request: TCP is
+    /// established both ways and nothing arrived unasked. For TLS, records that came in
+    /// meanwhile are taken first: a late session ticket leaves the connection usable, a
+    /// close_notify, an alert or application data does not.
+    pub fn is_idle_and_open(&mut self, net: &mut Net) -> bool {
+        let socket = net.tcp(self.handle);
+        if socket.state() != smoltcp::socket::tcp::State::Established
+            || !socket.may_recv()
+            || !socket.may_send()
+        {
+            return false;
+        }
+        match &mut self.link {
+            Link::Plain => !socket.can_recv(),
+            Link::Tls { client, .. } => {
+                if socket.can_recv()
+                    && !matches!(socket.recv(|data| (data.len(), client.feed_incoming(data))), Ok(Ok(())))
+                {
+                    return false;
+                }
+                client.error().is_none()
+                    && client.peer_state() == PeerState::Open
+                    && matches!(client.read_app_with(|_| ()), Ok(None))
+            }
+        }
+    }
+
+    /// Whether the server reset the connection (TCP RST) rather than closing it in order.
+    pub fn was_reset(&self, net: &mut Net) -> bool {
+        net.tcp(self.handle).state() == smoltcp::socket::tcp::State::Closed
     }
 
     /// Ends the connection: close_notify for TLS (best effort), then the socket goes.

@@ -28,6 +28,8 @@ pub struct Firmware {
     /// through `current`, the interface DHCP configured last.
     nets: Option<Vec<Net>>,
     current: usize,
+    /// Connections kept open between downloads.
+    pool: crate::pool::Pool,
     /// Built at the first download; `Err` says why HTTPS cannot work on this machine.
     tls: Option<Result<bootsign_tls::Config, String>>,
     /// A name server the script set, applied to the network stack once it is open.
@@ -57,6 +59,7 @@ impl Firmware {
             anchors,
             nets: None,
             current: 0,
+            pool: crate::pool::Pool::default(),
             tls: None,
             dns_override: None,
             crls,
@@ -244,7 +247,7 @@ impl Machine for Firmware {
         Ok(())
     }
 
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, PartialSha256), String> {
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
         if self.tls.is_none() {
             self.tls = Some(self.tls_config());
         }
@@ -256,7 +259,9 @@ impl Machine for Firmware {
             Err(why) => Err(why.as_str()),
         };
         let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
-        crate::fetch::fetch(net, &mut tls, uri).map_err(|e| crate::ntp::validity_hint(&self.clock, e))
+        let mut session = crate::fetch::Session { net, index: current, pool: &mut self.pool };
+        crate::fetch::fetch(&mut session, &mut tls, uri, timeout_ms)
+            .map_err(|e| crate::ntp::validity_hint(&self.clock, e))
     }
 
     fn verify(
@@ -331,6 +336,9 @@ impl Machine for Firmware {
             }
         );
         // The started program gets the NICs (and the platform's network stack) back.
+        if let Some(nets) = self.nets.as_mut() {
+            self.pool.close_all(nets);
+        }
         self.nets = None;
         crate::launch::start(&boot)
     }

@@ -31,6 +31,7 @@ mod net;
 mod ntp;
 mod pci;
 mod pe_loader;
+mod pool;
 mod proof;
 mod rng;
 mod secure_boot;

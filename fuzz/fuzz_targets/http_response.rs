@@ -1,20 +1,28 @@
 //! Arbitrary bytes as an HTTP response, delivered in pieces whose sizes come from the
 //! input too: the parser must never panic, never hand out more body than it was fed,
-//! and give the same body however the bytes are split.
+//! and give the same body however the bytes are split. The headers a resumed or retried
+//! download reads (Content-Range, ETag, Last-Modified, Retry-After and Date) go through
+//! the range check and the retry policy, which must not panic either, and a connection is
+//! reusable only after a complete response.
 #![no_main]
 
-use bootsign_http::{Event, ResponseParser};
+use bootsign_http::retry::retry_after_ms;
+use bootsign_http::{Event, Failure, Head, ResponseParser, Resume, Retries, RetryPolicy, Validator};
 use libfuzzer_sys::fuzz_target;
 
 fn parse(data: &[u8], step: usize) -> Option<Vec<u8>> {
     let mut p = ResponseParser::new(false);
     let mut buf: Vec<u8> = Vec::new();
     let mut body = Vec::new();
+    let mut head: Option<Head> = None;
     for piece in data.chunks(step) {
         buf.extend_from_slice(piece);
         loop {
             let (n, ev) = p.feed(&buf).ok()?;
             assert!(n <= buf.len());
+            if let Some(Event::Head(h)) = &ev {
+                head = Some(h.clone());
+            }
             if let Some(Event::Body(b)) = &ev {
                 assert!(!b.is_empty() && b.len() <= n);
                 body.extend_from_slice(b);
@@ -26,8 +34,19 @@ fn parse(data: &[u8], step: usize) -> Option<Vec<u8>> {
             }
         }
     }
+    if p.reusable() {
+        assert!(p.is_done() || p.finish().is_ok(), "reusable before the response is complete");
+    }
     p.finish().ok()?;
     assert!(body.len() <= data.len());
+    if let Some(h) = head {
+        let after = retry_after_ms(&h);
+        let _ = Retries::new(RetryPolicy::default()).after(Failure::from_head(&h), data.len() as u64, after);
+        if let Some(validator) = Validator::of(&h) {
+            assert!(validator.as_str().bytes().all(|b| (0x20..0x7f).contains(&b)));
+            let _ = Resume { from: body.len() as u64, length: h.content_length, validator }.check(&h);
+        }
+    }
     Some(body)
 }
 

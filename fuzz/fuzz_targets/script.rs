@@ -31,7 +31,7 @@ impl Machine for Refuser {
     fn interface(&mut self, _: &str, _: &str) -> Result<(), String> {
         Err("no".into())
     }
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
+    fn fetch(&mut self, uri: &str, _timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
         if uri.len() % 2 == 0 { Ok((uri.as_bytes().to_vec(), ())) } else { Err("no".into()) }
     }
     fn verify(&mut self, d: &[u8], _: &(), s: &[u8], _: Option<&str>) -> Result<(Same, String), String> {

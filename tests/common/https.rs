@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 pub struct HttpsServer {
     child: Child,
     pub port: u16,
+    /// Where the server logs connections and requests.
+    log: tempfile::NamedTempFile,
 }
 
 impl HttpsServer {
@@ -28,8 +30,9 @@ impl HttpsServer {
         ciphers: Option<&str>,
     ) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/https_server.py");
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut cmd = Command::new("python3");
-        cmd.arg(script).arg(root).arg(cert).arg(key);
+        cmd.arg(script).arg(root).arg(cert).arg(key).env("CONN_LOG", log.path());
         if let Some(ca) = client_ca {
             cmd.arg(ca);
         }
@@ -50,7 +53,18 @@ impl HttpsServer {
             .strip_prefix("PORT ")
             .and_then(|p| p.trim().parse().ok())
             .unwrap_or_else(|| panic!("the HTTPS server did not start: {line:?}"));
-        Self { child, port }
+        Self { child, port, log }
+    }
+
+    /// The log: "connection N" for each connection, "N GET /path HTTP/1.1 200" for each
+    /// request on connection N.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// How many TCP connections (with a completed TLS handshake) the server took.
+    pub fn connections(&self) -> usize {
+        self.log().lines().filter(|l| l.starts_with("connection ")).count()
     }
 }
 

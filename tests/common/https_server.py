@@ -4,20 +4,43 @@ usage: https_server.py ROOT CERT KEY [CLIENT_CA]
 Listens on 127.0.0.1 (a free port), prints "PORT <n>" once ready, serves ROOT.
 With CLIENT_CA, a client certificate issued by it is required (mutual TLS).
 TLS_MAX (1.0, 1.1, 1.2) caps the version and TLS_CIPHERS sets OpenSSL's TLS 1.2-and-older
-cipher list, to play an old server.
+cipher list, to play an old server. With CONN_LOG, each connection ("connection N") and each
+request on it ("N GET /path 200") is appended to that file.
 """
 import os
 import functools
 import http.server
 import ssl
 import sys
+import threading
 
 root, cert, key = sys.argv[1:4]
 client_ca = sys.argv[4] if len(sys.argv) > 4 else None
 
 
+conn_log = os.environ.get("CONN_LOG")
+conn_lock = threading.Lock()
+conn_count = [0]
+
+
+def record(line):
+    if conn_log:
+        with conn_lock, open(conn_log, "a") as f:
+            f.write(line + "\n")
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        with conn_lock:
+            conn_count[0] += 1
+            self.conn_number = conn_count[0]
+        record("connection %d" % self.conn_number)
+
+    def log_request(self, code="-", size="-"):
+        record("%d %s %s" % (self.conn_number, self.requestline, code))
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s\n" % (fmt % args))

@@ -1,5 +1,6 @@
 //! Sans-IO HTTP/1.1 for the firmware's downloads: URL parsing, request encoding and a
-//! response parser that takes bytes as they arrive and hands back events.
+//! response parser that takes bytes as they arrive and hands back events, resuming
+//! ([`range`]) and the retry policy ([`retry`]).
 //!
 //! No sockets, no clock: the platform layer moves bytes between the TCP (or TLS)
 //! connection and [`ResponseParser::feed`], which makes the code testable and fuzzable
@@ -10,24 +11,36 @@
 
 extern crate alloc;
 
+pub mod date;
+pub mod range;
 pub mod response;
+pub mod retry;
 pub mod url;
 
-pub use response::{Event, Head, HttpError, ResponseParser, Status};
+pub use range::{ContentRange, RangeAnswer, RangeError, Resume, Validator};
+pub use response::{ConnectionHeader, Event, Head, HttpError, ResponseParser, Status};
+pub use retry::{Decision, Failure, GiveUp, Retries, RetryPolicy};
 pub use url::{Scheme, Url, UrlError};
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// A GET request for `url`, HTTP/1.1, asking the server to close the connection after
-/// the response (one download per connection keeps the state machine simple).
-pub fn get_request(url: &Url<'_>, user_agent: &str) -> Vec<u8> {
+/// A GET request for `url`, HTTP/1.1 with a persistent connection (the default in 1.1, so
+/// no Connection header): the connection may carry the next download to the same origin.
+/// With `resume`, only the rest of the file from `resume.from` on is asked for, and only
+/// if it is still the version the validator names (`If-Range`; otherwise the server sends
+/// the whole new file).
+pub fn get_request(url: &Url<'_>, user_agent: &str, resume: Option<&Resume>) -> Vec<u8> {
     let mut host = String::from(url.host);
     if url.port != url.scheme.default_port() {
         host = alloc::format!("{host}:{}", url.port);
     }
+    let range = match resume {
+        Some(r) => alloc::format!("Range: bytes={}-\r\nIf-Range: {}\r\n", r.from, r.validator.as_str()),
+        None => String::new(),
+    };
     alloc::format!(
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\n{range}\r\n",
         url.path_and_query
     )
     .into_bytes()
@@ -40,14 +53,20 @@ mod tests {
     #[test]
     fn request_bytes() {
         let url = Url::parse("http://10.0.2.2:8080/boot/vmlinuz?x=1").unwrap();
-        let req = get_request(&url, "bootsign/0.1");
+        let req = get_request(&url, "bootsign/0.1", None);
         assert_eq!(
             core::str::from_utf8(&req).unwrap(),
-            "GET /boot/vmlinuz?x=1 HTTP/1.1\r\nHost: 10.0.2.2:8080\r\nUser-Agent: bootsign/0.1\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+            "GET /boot/vmlinuz?x=1 HTTP/1.1\r\nHost: 10.0.2.2:8080\r\nUser-Agent: bootsign/0.1\r\nAccept: */*\r\n\r\n"
+        );
+        let resume = Resume { from: 1000, length: Some(2000), validator: Validator::ETag("\"v1\"".into()) };
+        assert_eq!(
+            core::str::from_utf8(&get_request(&url, "b", Some(&resume))).unwrap(),
+            "GET /boot/vmlinuz?x=1 HTTP/1.1\r\nHost: 10.0.2.2:8080\r\nUser-Agent: b\r\nAccept: */*\r\n\
+             Range: bytes=1000-\r\nIf-Range: \"v1\"\r\n\r\n"
         );
         let url = Url::parse("https://boot.example").unwrap();
         assert!(
-            core::str::from_utf8(&get_request(&url, "b"))
+            core::str::from_utf8(&get_request(&url, "b", None))
                 .unwrap()
                 .starts_with("GET / HTTP/1.1\r\nHost: boot.example\r\n")
         );

@@ -10,6 +10,8 @@
 use alloc::string::{String, ToString};
 use core::fmt;
 
+pub use crate::range::ContentRange;
+
 /// The longest status line plus headers accepted.
 pub const MAX_HEAD: usize = 16 * 1024;
 
@@ -38,6 +40,8 @@ pub enum HttpError {
     },
     /// Bytes after the end of the response.
     TrailingData,
+    /// A Content-Range that is not `bytes FIRST-LAST/LENGTH` (or `bytes */LENGTH`).
+    BadContentRange,
 }
 
 impl fmt::Display for HttpError {
@@ -56,6 +60,7 @@ impl fmt::Display for HttpError {
                 write!(f, "the connection closed in the middle of a chunk after {received} bytes")
             }
             Self::TrailingData => f.write_str("the server sent data after the end of the response"),
+            Self::BadContentRange => f.write_str("the server sent a malformed Content-Range"),
         }
     }
 }
@@ -84,6 +89,32 @@ pub struct Head {
     pub chunked: bool,
     /// Location, for redirects.
     pub location: Option<String>,
+    /// Whether the status line said HTTP/1.0 (no persistent connections unless asked).
+    pub http10: bool,
+    /// What the Connection header said: `close`, `keep-alive`, or nothing.
+    pub connection: ConnectionHeader,
+    /// ETag, verbatim (`"abc"` or `W/"abc"`).
+    pub etag: Option<String>,
+    /// Last-Modified, verbatim.
+    pub last_modified: Option<String>,
+    /// Date, verbatim (for a Retry-After given as a date).
+    pub date: Option<String>,
+    /// Retry-After, verbatim (delta-seconds or an HTTP-date); see [`crate::retry::retry_after_ms`].
+    pub retry_after: Option<String>,
+    /// Content-Range, parsed (a 206 answer, or a 416 with `bytes */len`).
+    pub content_range: Option<ContentRange>,
+}
+
+/// The Connection header's say on persistence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConnectionHeader {
+    /// No Connection header (or one naming neither option).
+    #[default]
+    Unspecified,
+    /// `Connection: close`.
+    Close,
+    /// `Connection: keep-alive`.
+    KeepAlive,
 }
 
 impl Head {
@@ -128,6 +159,7 @@ pub struct ResponseParser {
     head_request: bool,
     received: u64,
     expected: Option<u64>,
+    persistent: bool,
 }
 
 fn find_line(input: &[u8]) -> Option<(usize, usize)> {
@@ -150,7 +182,7 @@ fn find_head_end(input: &[u8]) -> Option<usize> {
 impl ResponseParser {
     /// A parser for the response to a GET (`head_request` false) or a HEAD request.
     pub fn new(head_request: bool) -> Self {
-        Self { state: State::Head, head_request, received: 0, expected: None }
+        Self { state: State::Head, head_request, received: 0, expected: None, persistent: false }
     }
 
     /// Body bytes delivered so far.
@@ -161,6 +193,13 @@ impl ResponseParser {
     /// Whether the whole response has been parsed.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// Whether the connection may carry another request: the response is complete, its
+    /// body was framed by length or chunks (not by the end of the connection), and neither
+    /// `Connection: close` nor HTTP/1.0 without `Connection: keep-alive` ruled it out.
+    pub fn reusable(&self) -> bool {
+        self.persistent && matches!(self.state, State::Complete | State::Done)
     }
 
     /// Consumes bytes from `input`; see the module documentation.
@@ -290,6 +329,13 @@ impl ResponseParser {
             content_length: None,
             chunked: false,
             location: None,
+            http10: version == "HTTP/1.0",
+            connection: ConnectionHeader::Unspecified,
+            etag: None,
+            last_modified: None,
+            date: None,
+            retry_after: None,
+            content_range: None,
         };
         for line in lines {
             if line.is_empty() {
@@ -316,12 +362,38 @@ impl ResponseParser {
                 }
             } else if name.eq_ignore_ascii_case("location") {
                 head.location = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("connection") {
+                // A list of options; `close` wins over anything else named with it.
+                for option in value.split(',').map(str::trim) {
+                    if option.eq_ignore_ascii_case("close") {
+                        head.connection = ConnectionHeader::Close;
+                    } else if option.eq_ignore_ascii_case("keep-alive")
+                        && head.connection != ConnectionHeader::Close
+                    {
+                        head.connection = ConnectionHeader::KeepAlive;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("etag") {
+                head.etag = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("last-modified") {
+                head.last_modified = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("date") {
+                head.date = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                head.retry_after = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("content-range") {
+                head.content_range = Some(ContentRange::parse(value)?);
             }
         }
         if (100..200).contains(&status) {
             // 100 Continue and friends: the real response follows.
             return Ok((len, None));
         }
+        self.persistent = match head.connection {
+            ConnectionHeader::Close => false,
+            ConnectionHeader::KeepAlive => true,
+            ConnectionHeader::Unspecified => !head.http10,
+        };
         let no_body = self.head_request || status == 204 || status == 304;
         self.state = if no_body {
             State::Complete
@@ -334,7 +406,11 @@ impl ResponseParser {
                     self.expected = Some(n);
                     State::Body { remaining: n }
                 }
-                None => State::UntilClose,
+                None => {
+                    // Only the end of the connection ends this body.
+                    self.persistent = false;
+                    State::UntilClose
+                }
             }
         };
         Ok((len, Some(Event::Head(head))))
@@ -443,6 +519,61 @@ mod tests {
         // LF-only line ends are tolerated.
         let (h, body, _) = run(b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", 3, false).unwrap();
         assert_eq!((h.status, body.as_slice()), (200, &b"ok"[..]));
+    }
+
+    /// Feeds a whole response and says whether its connection may be reused.
+    fn reusable(input: &[u8]) -> bool {
+        let mut p = ResponseParser::new(false);
+        let mut at = 0;
+        while at < input.len() {
+            let (n, ev) = p.feed(&input[at..]).unwrap();
+            at += n;
+            if n == 0 && ev.is_none() {
+                break;
+            }
+        }
+        let _ = p.feed(&[]).unwrap();
+        p.reusable()
+    }
+
+    #[test]
+    fn which_connections_may_be_reused() {
+        assert!(reusable(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(reusable(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+        assert!(reusable(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
+        assert!(reusable(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(!reusable(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(!reusable(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(!reusable(
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nok"
+        ));
+        // Close-delimited: only the end of the connection ends the body.
+        assert!(!reusable(b"HTTP/1.1 200 OK\r\n\r\nuntil the end"));
+        // Not yet complete.
+        assert!(!reusable(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok"));
+    }
+
+    #[test]
+    fn resume_and_retry_headers() {
+        let (h, body, _) = run(
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-3/4\r\nContent-Length: 2\r\n\
+              ETag: \"abc\"\r\nLast-Modified: Sat, 05 Dec 2026 10:00:00 GMT\r\nRetry-After: 3\r\n\
+              Date: Sat, 05 Dec 2026 10:00:01 GMT\r\n\r\ncd",
+            4,
+            false,
+        )
+        .unwrap();
+        assert_eq!(h.content_range, Some(ContentRange { range: Some((2, 3)), length: Some(4) }));
+        assert_eq!(h.etag.as_deref(), Some("\"abc\""));
+        assert_eq!(h.last_modified.as_deref(), Some("Sat, 05 Dec 2026 10:00:00 GMT"));
+        assert_eq!(h.date.as_deref(), Some("Sat, 05 Dec 2026 10:00:01 GMT"));
+        assert_eq!(h.retry_after.as_deref(), Some("3"));
+        assert_eq!(body, b"cd");
+        assert_eq!(
+            run(b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 3-2/4\r\n\r\n", 100, false)
+                .unwrap_err(),
+            HttpError::BadContentRange
+        );
     }
 
     #[test]

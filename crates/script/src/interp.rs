@@ -40,9 +40,10 @@ pub trait Machine {
     }
     /// Opens, closes or describes an interface.
     fn interface(&mut self, command: &str, iface: &str) -> Result<(), String>;
-    /// Downloads `uri` completely. The metadata travels with the image (the firmware
-    /// keeps the digests it computed while the bytes arrived).
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, Self::Meta), String>;
+    /// Downloads `uri` completely, within `timeout_ms` if given (`--timeout`, as in iPXE:
+    /// the whole download, retries included). The metadata travels with the image (the
+    /// firmware keeps the digests it computed while the bytes arrived).
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, Self::Meta), String>;
     /// Verifies a detached signature over `data` (fetched with `meta`), for a signer
     /// named `signer` if given. Returns the proof and a one-line description of the signer.
     fn verify(
@@ -152,6 +153,15 @@ fn unscoped(name: &str) -> &str {
 }
 
 /// The last path segment of a URI, the default image name.
+/// The value of `--timeout`: milliseconds, more than zero.
+fn timeout_ms(value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|&ms| ms > 0)
+        .ok_or_else(|| format!("--timeout: '{value}' is not a number of milliseconds"))
+}
+
 fn basename(uri: &str) -> String {
     let path = uri.split(['?', '#']).next().unwrap_or(uri);
     let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path);
@@ -418,9 +428,11 @@ impl<M: Machine> Interpreter<M> {
             .ok_or_else(|| format!("no image named '{name}' (see imgstat)"))
     }
 
-    /// `kernel`, `initrd`, ...: `[--name NAME] [--autofree] [--timeout MS] URI [ARGS...]`.
+    /// `kernel`, `initrd`, ...: `[--name NAME] [--autofree] [--timeout MS] URI [ARGS...]`;
+    /// `--timeout` bounds the whole download.
     fn load(&mut self, args: &[&str], kind: ImageKind) -> Result<usize, String> {
         let mut name = None;
+        let mut timeout = None;
         let mut rest = args;
         loop {
             match rest {
@@ -428,14 +440,17 @@ impl<M: Machine> Interpreter<M> {
                     name = Some(n.to_string());
                     rest = tail;
                 }
-                ["--timeout" | "-t", _, tail @ ..] => rest = tail,
+                ["--timeout" | "-t", ms, tail @ ..] => {
+                    timeout = Some(timeout_ms(ms)?);
+                    rest = tail;
+                }
                 ["--autofree" | "-a" | "--replace" | "-r", tail @ ..] => rest = tail,
                 _ => break,
             }
         }
         let (uri, cmdline) = rest.split_first().ok_or("usage: URI [ARGUMENTS...]")?;
         let uri = self.resolve(uri);
-        let (data, meta) = self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?;
+        let (data, meta) = self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?;
         let name = name.unwrap_or_else(|| basename(&uri));
         if kind == ImageKind::Executable {
             // Selecting a new image to boot demotes the previous one.
@@ -451,6 +466,7 @@ impl<M: Machine> Interpreter<M> {
     /// `imgverify [--signer NAME] [--keep] IMAGE SIGNATURE`.
     fn imgverify(&mut self, args: &[&str]) -> Outcome {
         let mut signer = None;
+        let mut timeout = None;
         let mut keep = false;
         let mut rest = args;
         loop {
@@ -459,7 +475,10 @@ impl<M: Machine> Interpreter<M> {
                     signer = Some(*n);
                     rest = tail;
                 }
-                ["--timeout" | "-t", _, tail @ ..] => rest = tail,
+                ["--timeout" | "-t", ms, tail @ ..] => {
+                    timeout = Some(timeout_ms(ms)?);
+                    rest = tail;
+                }
                 ["--keep" | "-k", tail @ ..] => {
                     keep = true;
                     rest = tail;
@@ -497,7 +516,7 @@ impl<M: Machine> Interpreter<M> {
             Ok(i) => self.images.remove(i).data,
             Err(_) => {
                 let uri = self.resolve(signature);
-                self.machine.fetch(&uri).map_err(|e| format!("{uri}: {e}"))?.0
+                self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?.0
             }
         };
         // Removing a signature image may have moved the image.

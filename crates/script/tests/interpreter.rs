@@ -34,6 +34,8 @@ struct Recorder {
     answering: Option<&'static str>,
     /// The servers `ntp` was asked to use.
     ntp: Vec<String>,
+    /// Each download's URI and `--timeout`.
+    fetched: Vec<(String, Option<u64>)>,
 }
 
 impl Machine for Recorder {
@@ -56,7 +58,8 @@ impl Machine for Recorder {
         self.out.push_str(&format!("{command} {iface}\n"));
         Ok(())
     }
-    fn fetch(&mut self, uri: &str) -> Result<(Vec<u8>, ()), String> {
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
+        self.fetched.push((uri.to_string(), timeout_ms));
         self.files.get(uri).cloned().map(|d| (d, ())).ok_or_else(|| "HTTP 404 Not Found".into())
     }
     fn verify(
@@ -312,6 +315,37 @@ fn errors_name_the_line_command_and_uri() {
 }
 
 #[test]
+fn timeouts_reach_every_fetch() {
+    let kernel = b"MZ kernel".to_vec();
+    let m = machine(&[("http://s/k", &kernel), ("http://s/i", b"i"), ("http://s/k.sig", &signed(&kernel))]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(
+        "kernel --timeout 5000 http://s/k a=b
+initrd http://s/i
+imgfetch -t 7 --name x http://s/i
+\
+         imgverify --timeout 250 k http://s/k.sig
+",
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        i.machine.fetched,
+        [
+            ("http://s/k".to_string(), Some(5000)),
+            ("http://s/i".to_string(), None),
+            ("http://s/i".to_string(), Some(7)),
+            ("http://s/k.sig".to_string(), Some(250)),
+        ]
+    );
+    for bad in ["soon", "0", "-1"] {
+        let err = i.run(&format!("initrd --timeout {bad} http://s/i\n"), None).unwrap_err();
+        assert_eq!(err.message, format!("--timeout: '{bad}' is not a number of milliseconds"));
+    }
+    assert_eq!(i.machine.fetched.len(), 4);
+}
+
+#[test]
 fn images_are_named_listed_and_freed() {
     let m = machine(&[("http://s/a/initrd.img?x=1", b"1234"), ("http://s/k", b"kk")]);
     let mut i = Interpreter::new(m, TrustPolicy::default());
@@ -417,7 +451,7 @@ fn ntp_is_refused_by_a_machine_without_a_clock() {
         fn interface(&mut self, _: &str, _: &str) -> Result<(), String> {
             Ok(())
         }
-        fn fetch(&mut self, _: &str) -> Result<(Vec<u8>, ()), String> {
+        fn fetch(&mut self, _: &str, _: Option<u64>) -> Result<(Vec<u8>, ()), String> {
             Err("no network".into())
         }
         fn verify(

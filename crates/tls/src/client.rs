@@ -20,10 +20,9 @@ use rustls::unbuffered::{
 use rustls::{ClientConfig, PeerIncompatible};
 
 use crate::app_buffers::AppBuffers;
-use crate::client_auth::Resolver;
 use crate::config::{Config, TlsVersion};
 use crate::error::Error;
-use crate::verifier::{Outcome, PkiVerifier};
+use crate::verifier::Outcome;
 
 /// What the peer did to its side of the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +46,13 @@ pub struct Negotiated {
     pub group: Option<rustls::NamedGroup>,
     /// Full, with a HelloRetryRequest, or resumed.
     pub kind: rustls::HandshakeKind,
+}
+
+impl Negotiated {
+    /// Whether the handshake resumed an earlier session (no certificate exchange).
+    pub fn resumed(&self) -> bool {
+        self.kind == rustls::HandshakeKind::Resumed
+    }
 }
 
 /// "TLS 1.3 TLS13_AES_256_GCM_SHA384 X25519": the IANA names, for logs and consoles.
@@ -168,22 +174,22 @@ impl Client {
     pub fn new(config: &Config, server_name: &str) -> Result<Self, Error> {
         let name = ServerName::try_from(alloc::string::String::from(server_name))
             .map_err(|_| Error::InvalidServerName(server_name.into()))?;
-        let outcome = Arc::new(Outcome::default());
+
         let versions: &[&'static rustls::SupportedProtocolVersion] = match config.min_version {
             TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
             TlsVersion::Tls13 => &[&rustls::version::TLS13],
         };
-        let verifier = PkiVerifier { trust: config.trust.clone(), outcome: outcome.clone() };
-        let resolver = Resolver { key: config.client_cert.clone(), outcome: outcome.clone() };
+        let (verifier, resolver, outcome) = config.handshake();
         let mut rustls_config =
             ClientConfig::builder_with_details(config.provider.clone(), config.time.clone())
                 .with_protocol_versions(versions)
                 .map_err(Error::Protocol)?
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_client_cert_resolver(Arc::new(resolver));
-        // No session cache: the firmware makes few connections, and a cache needs a map.
-        rustls_config.resumption = Resumption::disabled();
+                .with_custom_certificate_verifier(verifier)
+                .with_client_cert_resolver(resolver);
+        // Later connections to a server resume the session of an earlier one (a TLS 1.3
+        // ticket, a TLS 1.2 session ID or ticket): no certificate chain sent and checked again.
+        rustls_config.resumption = Resumption::store(config.sessions.clone());
         let conn = UnbufferedClientConnection::new(Arc::new(rustls_config), name).map_err(Error::Protocol)?;
         let mut client = Self {
             conn,

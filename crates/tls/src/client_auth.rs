@@ -17,7 +17,7 @@ use rustls::sign::CertifiedKey;
 use crate::error::Error;
 use crate::platform::RandomSource;
 use crate::provider::sign::{ClientKey, Key};
-use crate::verifier::Outcome;
+use crate::verifier::OutcomeSlot;
 
 /// Builds the certified key from a DER chain (client certificate first) and a DER key;
 /// the key is also returned by itself for the legacy engine's TLS 1.0/1.1 signatures.
@@ -40,7 +40,7 @@ pub(crate) fn load(
 /// Offers the configured certificate, if any, and notes the request.
 pub(crate) struct Resolver {
     pub(crate) key: Option<Arc<CertifiedKey>>,
-    pub(crate) outcome: Arc<Outcome>,
+    pub(crate) outcome: Arc<OutcomeSlot>,
 }
 
 impl fmt::Debug for Resolver {
@@ -51,7 +51,7 @@ impl fmt::Debug for Resolver {
 
 impl ResolvesClientCert for Resolver {
     fn resolve(&self, _root_hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.outcome.note_client_cert_request();
+        self.outcome.current().note_client_cert_request();
         self.key.clone()
     }
 

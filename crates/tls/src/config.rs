@@ -10,17 +10,21 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use bootsign_pki::{Cert, Crl, Fingerprint};
+use rustls::client::ResolvesClientCert;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::UnixTime;
 use rustls::sign::CertifiedKey;
 use rustls::time_provider::TimeProvider;
 
 use crate::client_auth;
+use crate::client_auth::Resolver;
 use crate::error::Error;
 use crate::platform::{Clock, RandomSource};
 use crate::provider::sign::ClientKey;
 use crate::provider::{self, aead::Aeads};
-use crate::verifier::Trust;
+use crate::sessions::SessionCache;
+use crate::verifier::{Outcome, OutcomeSlot, PkiVerifier, Trust};
 
 /// A TLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,6 +90,53 @@ pub struct Config {
     pub(crate) legacy_min: Option<LegacyVersion>,
     pub(crate) rng: &'static dyn RandomSource,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Sessions to resume, shared by every connection made from this configuration and
+    /// its clones.
+    pub(crate) sessions: Arc<SessionCache>,
+    /// The verifier and client-certificate resolver of the current trust, shared by the
+    /// connections (rustls resumes a session only with the verifier that checked it).
+    pub(crate) handshake: Arc<spin::Mutex<Option<Handshake>>>,
+}
+
+/// One trust configuration's verifier and resolver, as rustls is given them.
+pub(crate) struct Handshake {
+    trust: Arc<Trust>,
+    client_cert: Option<Arc<CertifiedKey>>,
+    pub(crate) outcome: Arc<OutcomeSlot>,
+    pub(crate) verifier: Arc<dyn ServerCertVerifier>,
+    pub(crate) resolver: Arc<dyn ResolvesClientCert>,
+}
+
+impl Config {
+    /// The verifier, resolver and a fresh outcome slot for a new connection: the same
+    /// ones as for the previous connection while the trust and client certificate are
+    /// unchanged (so its session can be resumed), new ones after a change (sessions that
+    /// the old trust verified are not resumed).
+    pub(crate) fn handshake(
+        &self,
+    ) -> (Arc<dyn ServerCertVerifier>, Arc<dyn ResolvesClientCert>, Arc<Outcome>) {
+        let mut slot = self.handshake.lock();
+        let current = slot.as_ref().is_some_and(|h| {
+            Arc::ptr_eq(&h.trust, &self.trust)
+                && match (&h.client_cert, &self.client_cert) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                }
+        });
+        if !current {
+            let outcome = Arc::new(OutcomeSlot::default());
+            *slot = Some(Handshake {
+                trust: self.trust.clone(),
+                client_cert: self.client_cert.clone(),
+                outcome: outcome.clone(),
+                verifier: Arc::new(PkiVerifier { trust: self.trust.clone(), outcome: outcome.clone() }),
+                resolver: Arc::new(Resolver { key: self.client_cert.clone(), outcome }),
+            });
+        }
+        let h = slot.as_ref().expect("set above");
+        (h.verifier.clone(), h.resolver.clone(), h.outcome.start())
+    }
 }
 
 impl fmt::Debug for Config {
@@ -124,6 +175,8 @@ impl Config {
             legacy_min: None,
             rng,
             clock,
+            sessions: Arc::new(SessionCache::new()),
+            handshake: Arc::new(spin::Mutex::new(None)),
         }
     }
 

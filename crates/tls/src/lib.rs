@@ -33,6 +33,7 @@ mod error;
 pub mod legacy;
 pub mod platform;
 pub mod provider;
+pub mod sessions;
 pub mod verifier;
 
 pub use bootsign_pki::Fingerprint;

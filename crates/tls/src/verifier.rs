@@ -131,10 +131,33 @@ impl Outcome {
     }
 }
 
-/// The verifier of one connection.
+/// Where the connection being set up leaves its [`Outcome`]. One verifier serves every
+/// connection made from a configuration with the same trust (rustls resumes a session only
+/// with the verifier that checked it), and each new connection puts a fresh outcome in.
+/// Connections from one configuration are set up one after the other (as in the firmware);
+/// concurrent handshakes would still be verified correctly, but a failure's details could
+/// be reported on the other connection.
+#[derive(Default)]
+pub(crate) struct OutcomeSlot(spin::Mutex<Arc<Outcome>>);
+
+impl OutcomeSlot {
+    /// A fresh outcome for a new connection.
+    pub(crate) fn start(&self) -> Arc<Outcome> {
+        let outcome = Arc::new(Outcome::default());
+        *self.0.lock() = outcome.clone();
+        outcome
+    }
+
+    /// The outcome of the connection being set up.
+    pub(crate) fn current(&self) -> Arc<Outcome> {
+        self.0.lock().clone()
+    }
+}
+
+/// The verifier of the connections made with one trust configuration.
 pub(crate) struct PkiVerifier {
     pub(crate) trust: Arc<Trust>,
-    pub(crate) outcome: Arc<Outcome>,
+    pub(crate) outcome: Arc<OutcomeSlot>,
 }
 
 impl fmt::Debug for PkiVerifier {
@@ -261,14 +284,14 @@ impl PkiVerifier {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
         let parsed = Cert::parse(cert).map_err(|error| {
-            self.outcome.fail(CertificateFailure::Malformed { index: 0, error });
+            self.outcome.current().fail(CertificateFailure::Malformed { index: 0, error });
             Error::InvalidCertificate(CertificateError::BadEncoding)
         })?;
         // The path check accepts a TLS server leaf with digitalSignature or keyEncipherment
         // (the static-RSA suites only decrypt with the key); here, in an ECDHE or TLS 1.3
         // handshake, the key signs, which only digitalSignature allows.
         if !parsed.key_usage_allows(key_usage::DIGITAL_SIGNATURE) {
-            self.outcome.fail(CertificateFailure::Path(PathError::KeyUsage {
+            self.outcome.current().fail(CertificateFailure::Path(PathError::KeyUsage {
                 cert: parsed.display_name().to_string(),
                 needed: "digitalSignature (the server signs the ECDHE or TLS 1.3 handshake with it)",
             }));
@@ -278,7 +301,7 @@ impl PkiVerifier {
             .map(|()| HandshakeSignatureValid::assertion())
             .map_err(|error| {
                 let unsupported = matches!(error, HandshakeSignatureError::UnsupportedScheme(_));
-                self.outcome.fail(CertificateFailure::HandshakeSignature {
+                self.outcome.current().fail(CertificateFailure::HandshakeSignature {
                     cert: parsed.display_name().to_string(),
                     error,
                 });
@@ -308,7 +331,7 @@ impl ServerCertVerifier for PkiVerifier {
                     CertificateFailure::MissingIssuer { .. } => CertificateError::UnknownIssuer,
                     _ => CertificateError::BadEncoding,
                 };
-                self.outcome.fail(failure);
+                self.outcome.current().fail(failure);
                 Err(Error::InvalidCertificate(error))
             }
         }

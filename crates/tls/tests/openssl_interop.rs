@@ -84,6 +84,45 @@ const TLS13_SUITES: [(&str, CipherSuite); 3] = [
     ("TLS_CHACHA20_POLY1305_SHA256", CipherSuite::TLS13_CHACHA20_POLY1305_SHA256),
 ];
 
+/// A second connection from the same configuration (or a clone) resumes the first one's
+/// session: a TLS 1.3 ticket (stateless, or with `-no_ticket` one the server keeps), a TLS
+/// 1.2 ticket or, with `-no_ticket`, session ID. Another configuration (another cache)
+/// makes a full handshake, and so does one whose trust changed since.
+#[test]
+fn later_connections_resume_the_session() {
+    let pki = Pki::get();
+    for version in ["-tls1_2", "-tls1_3"] {
+        for tickets in [true, false] {
+            let config = pki.config();
+            let mut args = serve("leaf-ec", Some("chain.pem"));
+            args.push(version.into());
+            if !tickets {
+                args.push("-no_ticket".into());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let server = Server::start(&args);
+            let kind = |config: &Config| {
+                let conn = exchange(config, &server, "localhost")
+                    .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+                conn.client.negotiated().unwrap().resumed()
+            };
+            assert!(!kind(&config), "{version}: the first connection is a full handshake");
+            let resumes = true;
+            assert_eq!(kind(&config), resumes, "{version} tickets {tickets}: the second connection");
+            assert_eq!(
+                kind(&config.clone()),
+                resumes,
+                "{version} tickets {tickets}: a clone shares the cache"
+            );
+            assert!(!kind(&pki.config()), "{version}: another configuration has no session to resume");
+            let mut changed = config.clone();
+            changed.add_certificates([pki.der("leaf-rsa")]).unwrap();
+            assert!(!kind(&changed), "{version}: sessions verified under other trust are not resumed");
+            assert!(kind(&changed), "{version}: ... and the new trust's session is");
+        }
+    }
+}
+
 #[test]
 fn tls13_every_suite_and_group_rsa_key() {
     matrix("-tls1_3", "leaf-rsa", &TLS13_SUITES);

@@ -252,8 +252,15 @@ impl Net {
         }
     }
 
-    /// Opens a TCP connection.
-    pub fn connect(&mut self, ip: Ipv4Address, port: u16) -> Result<SocketHandle, String> {
+    /// Opens a TCP connection, waiting at most `limit_ms` (or the usual connection
+    /// timeout, whichever is shorter).
+    pub fn connect(
+        &mut self,
+        ip: Ipv4Address,
+        port: u16,
+        limit_ms: Option<u64>,
+    ) -> Result<SocketHandle, String> {
+        let timeout = limit_ms.unwrap_or(CONNECT_TIMEOUT_MS).min(CONNECT_TIMEOUT_MS);
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0u8; TCP_RX]),
             tcp::SocketBuffer::new(vec![0u8; TCP_TX]),
@@ -265,7 +272,7 @@ impl Net {
             .connect(self.iface.context(), (IpAddress::Ipv4(ip), port), local)
             .map_err(|e| alloc::format!("cannot connect to {ip}:{port}: {e:?}"))?;
         let handle = self.sockets.add(socket);
-        let state = self.wait(CONNECT_TIMEOUT_MS, |net| {
+        let state = self.wait(timeout, |net| {
             let s = net.sockets.get::<tcp::Socket>(handle);
             match s.state() {
                 tcp::State::Established => Some(Ok(())),
@@ -281,7 +288,7 @@ impl Net {
             }
             None => {
                 self.sockets.remove(handle);
-                Err(alloc::format!("connecting to {ip}:{port} timed out"))
+                Err(alloc::format!("connecting to {ip}:{port} timed out after {} ms", timeout))
             }
         }
     }
