@@ -29,6 +29,23 @@ impl HttpsServer {
         max_version: Option<&str>,
         ciphers: Option<&str>,
     ) -> Self {
+        let mut env = Vec::new();
+        if let Some(v) = max_version {
+            env.push(("TLS_MAX", v));
+        }
+        if let Some(c) = ciphers {
+            env.push(("TLS_CIPHERS", c));
+        }
+        Self::spawn(root, cert, key, client_ca, &env)
+    }
+
+    /// As [`HttpsServer::start`], picking the cipher suite by the client's order of
+    /// preference rather than its own, as nginx does by default.
+    pub fn start_client_order(root: &Path, cert: &Path, key: &Path) -> Self {
+        Self::spawn(root, cert, key, None, &[("TLS_CLIENT_ORDER", "1")])
+    }
+
+    fn spawn(root: &Path, cert: &Path, key: &Path, client_ca: Option<&Path>, env: &[(&str, &str)]) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/https_server.py");
         let log = tempfile::NamedTempFile::new().unwrap();
         let mut cmd = Command::new("python3");
@@ -36,12 +53,7 @@ impl HttpsServer {
         if let Some(ca) = client_ca {
             cmd.arg(ca);
         }
-        if let Some(v) = max_version {
-            cmd.env("TLS_MAX", v);
-        }
-        if let Some(c) = ciphers {
-            cmd.env("TLS_CIPHERS", c);
-        }
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -4,7 +4,8 @@ usage: https_server.py ROOT CERT KEY [CLIENT_CA]
 Listens on 127.0.0.1 (a free port), prints "PORT <n>" once ready, serves ROOT.
 With CLIENT_CA, a client certificate issued by it is required (mutual TLS).
 TLS_MAX (1.0, 1.1, 1.2) caps the version and TLS_CIPHERS sets OpenSSL's TLS 1.2-and-older
-cipher list, to play an old server. With CONN_LOG, each connection ("connection N") and each
+cipher list, to play an old server. TLS_CLIENT_ORDER picks the suite by the client's order of
+preference (Python's default is the server's). With CONN_LOG, each connection ("connection N") and each
 request on it ("N GET /path 200") is appended to that file.
 """
 import os
@@ -49,6 +50,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 versions = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2}
+if os.environ.get("TLS_CLIENT_ORDER"):
+    ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
 if os.environ.get("TLS_CIPHERS"):
     ctx.set_ciphers(os.environ["TLS_CIPHERS"])
 if os.environ.get("TLS_MAX"):
