@@ -141,12 +141,12 @@ impl Firmware {
             return Err("the platform clock cannot be read, so certificate validity cannot be checked".into());
         }
         // AES-GCM on AES-NI and PCLMULQDQ where the CPU has them (ten times the software
-        // speed), ChaCha20-Poly1305 in software.
+        // speed), ChaCha20 on SSE2 always.
         let mut config = bootsign_tls::Config::with_aeads(
             &self.anchors,
             &crate::rng::RNG,
             alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
-            &crate::aes_gcm_ni::aeads().unwrap_or_default(),
+            &crate::chacha_sse2::aeads(crate::aes_gcm_ni::aeads().unwrap_or_default()),
         );
         match self.policy.tls_min {
             TlsMin::Tls13 => config.set_min_version(bootsign_tls::TlsVersion::Tls13),
