@@ -192,11 +192,15 @@ fn main() {
         (env.path("www"), env.path("server-full.crt"), env.path("server.key"), env.path("ca.crt"));
     let tls = HttpsServer::start(&www, &chain, &key, None);
     let mtls = HttpsServer::start(&www, &chain, &key, Some(&ca));
-    let (t, m) = (tls.port, mtls.port);
+    // A TLS 1.2 server that only offers ChaCha20-Poly1305 (ChaCha20 on SSE2 in the firmware).
+    let chacha =
+        HttpsServer::start_old(&www, &chain, &key, None, Some("1.2"), Some("ECDHE-ECDSA-CHACHA20-POLY1305"));
+    let (t, m, c) = (tls.port, mtls.port, chacha.port);
     let https_script = format!(
         "#!ipxe\nimgfetch http://${{next-server}}:{p}/big.bin\n\
          imgverify big.bin http://${{next-server}}:{p}/big.bin.sig\nimgfree big.bin\n\
          imgfetch https://${{next-server}}:{t}/big.bin\nimgfree big.bin\n\
+         imgfetch https://${{next-server}}:{c}/big.bin\nimgfree big.bin\n\
          imgfetch https://${{next-server}}:{t}/small.bin\nimgfetch https://${{next-server}}:{m}/small.bin\n\
          echo BENCH-DONE\n"
     );
@@ -225,6 +229,7 @@ fn main() {
     let (mut max_rates, mut max_verifies, mut tls_rates, mut hs, mut hs_cert) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut tls_suite = String::new();
+    let mut chacha_rates = Vec::new();
     let runs = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS);
     // `BENCH_ONLY=boot|http|max` runs one group (the others print as not measured).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
@@ -259,7 +264,12 @@ fn main() {
         let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
         max_rates.push(download_rate(plain_part, "big.bin"));
         max_verifies.push(verify_ms(&out, "big.bin") / 1000.0);
+        let big_chacha = format!("https://10.0.2.2:{c}/big.bin");
+        let (tls_part, chacha_part) =
+            tls_part.split_at(tls_part.find(&big_chacha).expect("ChaCha20 download"));
         tls_rates.push(download_rate(tls_part, "big.bin"));
+        assert!(suite(&out, &big_chacha).contains("CHACHA20_POLY1305"), "{out}");
+        chacha_rates.push(download_rate(chacha_part, "big.bin"));
         tls_suite = suite(&out, &big_tls);
         hs.push(handshake_ms(&out, &format!("https://10.0.2.2:{t}/small.bin")));
         hs_cert.push(handshake_ms(&out, &format!("https://10.0.2.2:{m}/small.bin")));
@@ -287,6 +297,11 @@ fn main() {
     let tls_rate = median(tls_rates);
     println!("{:<58}{:>6.1} MiB/s{:>8}", "-cpu max: 64 MiB download over HTTPS", tls_rate, ">= 18.5");
     println!("    suite picked by the server: {tls_suite}");
+    let chacha_rate = median(chacha_rates);
+    println!(
+        "{:<58}{:>6.1} MiB/s{:>8}",
+        "-cpu max: 64 MiB over HTTPS, TLS 1.2 ChaCha20-Poly1305", chacha_rate, ""
+    );
     let (h, hc) = (median(hs), median(hs_cert));
     println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: TLS handshake (P-256 server), no client cert", h, "");
     println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: TLS handshake with a P-256 client certificate", hc, "");
