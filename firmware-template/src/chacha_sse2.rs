@@ -1,14 +1,16 @@
 //! ChaCha20-Poly1305 (RFC 8439) with ChaCha20 on SSE2, for HTTPS record protection.
 //!
 //! The UEFI target is built soft-float, so the RustCrypto `chacha20poly1305` the TLS crate
-//! uses by default runs its portable scalar backends there. This module computes ChaCha20
+//! uses by default runs its portable scalar ChaCha20 there. This module computes ChaCha20
 //! with SSE2 in assembly (neither `target_feature` nor the crate's runtime detection can
-//! reach vector instructions on this target) and Poly1305 in plain Rust on 64-bit limbs
-//! with 128-bit products, which compile to the CPU's integer multiply. It plugs into
-//! `bootsign_tls` through [`AeadAlgorithm`]; use [`aeads`]. SSE2 is part of x86-64, so
-//! there is nothing to detect; the platform runs us with SSE enabled (the AES-NI module
-//! relies on the same). Every XMM register an assembly block uses is saved and restored
-//! around it, since the code around it (ours and the firmware's) is free to use them.
+//! reach vector instructions on this target) and keeps RustCrypto's `poly1305` for the
+//! MAC: under QEMU's TCG, ChaCha20 on SSE2 still costs about three times Poly1305, and
+//! a 64-bit-limb Poly1305 written for this module was no faster there than the crate's
+//! portable one. It plugs into `bootsign_tls` through [`AeadAlgorithm`]; use [`aeads`].
+//! SSE2 is part of x86-64, so there is nothing to detect; the platform runs us with SSE
+//! enabled (the AES-NI module relies on the same). Every XMM register an assembly block
+//! uses is saved and restored around it, since the code around it (ours and the
+//! firmware's) is free to use them.
 //!
 //! ChaCha20 layout ("vertical"): four blocks at a time, each XMM register holding the same
 //! state word of the four blocks, so a quarter round is the same lane-wise additions,
@@ -20,7 +22,7 @@
 //! loaded for the last column round and the first diagonal round, x12 for the rest (two
 //! stores and two loads per double round). Only the final transposition, from one word
 //! of four blocks per register to four words of one block, uses unpack instructions
-//! (sixteen per four blocks).
+//! (thirty-two per four blocks).
 //!
 //! One assembly call runs the whole record (a TLS record is at most 16 KiB) and then up to
 //! two extra groups of four blocks in a buffer: the record's last partial group, and
@@ -29,14 +31,16 @@
 //! the tag is checked on the ciphertext before anything is decrypted, so a refused record
 //! leaves no plaintext behind.
 //!
-//! This file depends only on `core`, `alloc` and `bootsign_tls`, so the host test suite
-//! includes it and compares it with the software implementation.
+//! This file depends only on `core`, `alloc`, `bootsign_tls` and `poly1305`, so the host
+//! test suite includes it and compares it with the software implementation.
 
 use alloc::boxed::Box;
 use core::arch::asm;
 
 use bootsign_tls::Aeads;
 use bootsign_tls::provider::aead::{AeadAlgorithm, AeadCipher, OpenError, TAG_LEN};
+use poly1305::Poly1305;
+use poly1305::universal_hash::{KeyInit, UniversalHash};
 
 /// `base` with this module's ChaCha20-Poly1305 in place of its own (keeping its AES-GCM).
 pub fn aeads(base: Aeads) -> Aeads {
@@ -187,14 +191,14 @@ fn wipe_words(words: &mut [u32]) {
 /// The Poly1305 tag of the AEAD's MAC input: `aad` and `ciphertext` each padded with zeros
 /// to 16 bytes, then both lengths (RFC 8439 §2.8).
 fn aead_tag(key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
-    let mut mac = Poly1305::new(key);
-    mac.padded(aad);
-    mac.padded(ciphertext);
+    let mut mac = Poly1305::new(key.into());
+    mac.update_padded(aad);
+    mac.update_padded(ciphertext);
     let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
     lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
-    mac.block(&lengths);
-    mac.finish()
+    mac.update_padded(&lengths);
+    mac.finalize().into()
 }
 
 /// Compares tags without an early exit.
@@ -234,81 +238,6 @@ impl AeadCipher for Cipher {
         }
         self.crypt(nonce, data, false);
         Ok(())
-    }
-}
-
-/// Poly1305 on whole 16-byte blocks (all the AEAD feeds it), the accumulator in two
-/// 64-bit limbs and a small third one (h = h0 + h1·2^64 + h2·2^128), reduced modulo
-/// p = 2^130 - 5 after each block. The clamped key r = r0 + r1·2^64 has r1 divisible by 4,
-/// so h1·r1·2^128 = h1·(r1/4)·2^130 ≡ h1·5(r1/4) = h1·s1 with s1 = r1 + r1/4: four full
-/// 64×64-bit products and two small ones per block. No branches or indexing depend on
-/// secret values, and x86-64's MUL takes the same time for any operands.
-struct Poly1305 {
-    r0: u64,
-    r1: u64,
-    s1: u64,
-    /// h0 and h1.
-    h: u128,
-    h2: u64,
-    s: u128,
-}
-
-impl Poly1305 {
-    fn new(key: &[u8; 32]) -> Self {
-        let r = u128::from_le_bytes(key[..16].try_into().expect("16 bytes"))
-            & 0x0fff_fffc_0fff_fffc_0fff_fffc_0fff_ffff;
-        let (r0, r1) = (r as u64, (r >> 64) as u64);
-        Self {
-            r0,
-            r1,
-            s1: r1 + (r1 >> 2),
-            h: 0,
-            h2: 0,
-            s: u128::from_le_bytes(key[16..].try_into().expect("16 bytes")),
-        }
-    }
-
-    /// `bytes`, zero-padded to whole blocks.
-    fn padded(&mut self, bytes: &[u8]) {
-        let mut blocks = bytes.chunks_exact(16);
-        for b in &mut blocks {
-            self.block(b.try_into().expect("16 bytes"));
-        }
-        let rest = blocks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 16];
-            b[..rest.len()].copy_from_slice(rest);
-            self.block(&b);
-        }
-    }
-
-    /// h = (h + block + 2^128)·r mod p, partially reduced (h2 ≤ 4 afterwards).
-    fn block(&mut self, block: &[u8; 16]) {
-        let (h, carry) = self.h.overflowing_add(u128::from_le_bytes(*block));
-        // At most 4 + 1 + 1, so the products with h2 below stay under 2^64.
-        let h2 = self.h2 + u64::from(carry) + 1;
-        let (h0, h1) = (h as u64, (h >> 64) as u64);
-        let mul = |a: u64, b: u64| u128::from(a) * u128::from(b);
-        let d0 = mul(h0, self.r0) + mul(h1, self.s1);
-        let d1 = mul(h0, self.r1) + mul(h1, self.r0) + u128::from(h2 * self.s1) + (d0 >> 64);
-        let d2 = h2 * self.r0 + (d1 >> 64) as u64;
-        // d2·2^128 = (d2 / 4)·2^130 + (d2 mod 4)·2^128, and 2^130 ≡ 5.
-        let (h, carry) = (u128::from(d0 as u64) | (d1 << 64)).overflowing_add(u128::from((d2 >> 2) * 5));
-        self.h = h;
-        self.h2 = (d2 & 3) + u64::from(carry);
-    }
-
-    /// h mod p, plus s, modulo 2^128.
-    fn finish(self) -> [u8; TAG_LEN] {
-        // Fold h2's bits above 2^130 once more: h < 5·2^128 < 2p afterwards.
-        let (h, carry) = self.h.overflowing_add(u128::from((self.h2 >> 2) * 5));
-        let h2 = (self.h2 & 3) + u64::from(carry);
-        // h - p = h + 5 - 2^130: take it when h + 5 reaches 2^130.
-        let (g, carry) = h.overflowing_add(5);
-        let ge = (h2 + u64::from(carry)) >> 2;
-        let mask = 0u128.wrapping_sub(u128::from(core::hint::black_box(ge)));
-        let h = (h & !mask) | (g & mask);
-        h.wrapping_add(self.s).to_le_bytes()
     }
 }
 
