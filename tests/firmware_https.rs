@@ -68,13 +68,25 @@ fn build_and_boot(
 #[test]
 fn boots_a_signed_kernel_and_initrd_over_https() {
     let env = setup();
-    let server =
-        HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
-    let script = kernel_script(server.port);
+    let (www, chain, key) = (env.path("www"), env.path("server-full.crt"), env.path("server.key"));
+    let server = HttpsServer::start(&www, &chain, &key, None);
+    // The initrd and its signature from a TLS 1.2 server offering only ChaCha20-Poly1305
+    // (ChaCha20 on SSE2 in the firmware).
+    let chacha =
+        HttpsServer::start_old(&www, &chain, &key, None, Some("1.2"), Some("ECDHE-ECDSA-CHACHA20-POLY1305"));
+    let script = kernel_script(server.port)
+        .replace(&format!(":{}/initrd.img", server.port), &format!(":{}/initrd.img", chacha.port));
     let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &["-cpu", "max"]);
     assert_eq!(which, 0, "{out}");
     assert!(out.contains(&format!("https://10.0.2.2:{}/vmlinuz ", server.port)), "{out}");
     assert!(out.contains("TLS 1.3 TLS13_AES_256_GCM_SHA384 x25519, handshake"), "{out}");
+    let initrd = format!("https://10.0.2.2:{}/initrd.img ", chacha.port);
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&initrd)
+                && l.contains("TLS 1.2 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")),
+        "{out}"
+    );
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"

@@ -175,7 +175,7 @@ impl Cipher {
         if let Some(at) = key_at {
             key.copy_from_slice(&flat[at..at + 32]);
         }
-        wipe(flat);
+        wipe(&mut flat[..n_extra * GROUP]);
         wipe_words(state.0.as_flattened_mut());
         key
     }
