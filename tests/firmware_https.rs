@@ -79,12 +79,25 @@ fn boots_a_signed_kernel_and_initrd_over_https() {
         &env.path("server.key"),
     );
     // QEMU's default CPU model (no RDRAND, no AES instructions) and no RNG device: the
-    // jitter source serves, and the firmware offers ChaCha20-Poly1305 first.
-    // The 404 ends its connection; the next one resumes its TLS session and then carries
-    // the kernel, the initrd and both signatures.
+    // jitter source serves, and the firmware offers ChaCha20-Poly1305 first (ChaCha20 on
+    // SSE2). First a file from a TLS 1.2 server offering only ChaCha20-Poly1305; then a 404
+    // ends the first connection to the main server, and the next one resumes its TLS
+    // session and carries the kernel, the initrd and both signatures.
+    let chacha = HttpsServer::start_old(
+        &env.path("www"),
+        &env.path("server-full.crt"),
+        &env.path("server.key"),
+        None,
+        Some("1.2"),
+        Some("ECDHE-ECDSA-CHACHA20-POLY1305"),
+    );
     let script = kernel_script(server.port).replacen(
         "#!ipxe\n",
-        &format!("#!ipxe\nimgfetch https://${{next-server}}:{}/missing || echo marker: 404\n", server.port),
+        &format!(
+            "#!ipxe\nimgfetch -n side https://${{next-server}}:{}/initrd.img.sig\nimgfree side\n\
+             imgfetch https://${{next-server}}:{}/missing || echo marker: 404\n",
+            chacha.port, server.port
+        ),
         1,
     );
     let (which, out) = build_and_boot(&env, "https", &script, &["--trust", "ca.crt"], &[]);
@@ -103,6 +116,12 @@ fn boots_a_signed_kernel_and_initrd_over_https() {
     assert_eq!(out.matches(", reused connection)").count(), 3, "{out}");
     assert_eq!(server.connections(), 2, "{}", server.log());
     assert_eq!(server.log().lines().filter(|l| l.starts_with("2 GET ")).count(), 4, "{}", server.log());
+    let side = format!("https://10.0.2.2:{}/initrd.img.sig ", chacha.port);
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&side) && l.contains("TLS 1.2 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")),
+        "{out}"
+    );
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"

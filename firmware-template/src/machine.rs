@@ -184,16 +184,17 @@ impl Firmware {
             return Err("the platform clock cannot be read, so certificate validity cannot be checked".into());
         }
         // AES-GCM on AES-NI and PCLMULQDQ where the CPU has them (ten times the software
-        // speed), ChaCha20-Poly1305 in software.
+        // speed), ChaCha20 on SSE2 always.
         let mut config = bootsign_tls::Config::with_aeads(
             &self.anchors,
             &crate::rng::RNG,
             alloc::sync::Arc::new(crate::clock::RtcClock(self.clock)),
-            // Without the AES instructions, AES-GCM runs in software: offer ChaCha20 first.
-            &crate::aes_gcm_ni::aeads().unwrap_or(bootsign_tls::Aeads {
+            // ChaCha20 on SSE2 always; AES-GCM on AES-NI where the CPU has it, else in
+            // software, and then ChaCha20 is offered first.
+            &crate::chacha_sse2::aeads(crate::aes_gcm_ni::aeads().unwrap_or(bootsign_tls::Aeads {
                 prefer_chacha20_poly1305: true,
                 ..bootsign_tls::Aeads::default()
-            }),
+            })),
         );
         match self.policy.tls_min {
             TlsMin::Tls13 => config.set_min_version(bootsign_tls::TlsVersion::Tls13),

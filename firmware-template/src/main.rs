@@ -17,6 +17,7 @@ mod xmm;
 
 mod aes_gcm_ni;
 mod allocator;
+mod chacha_sse2;
 mod clock;
 mod config;
 mod conn;
