@@ -107,7 +107,7 @@ fn a_wrong_clock_is_named_then_set_by_ntp_and_the_signed_boot_succeeds() {
          kernel {plain}/vmlinuz\n\
          imgverify vmlinuz {plain}/vmlinuz.sig || echo CMS-REFUSED\n\
          ntp 10.0.2.2:{silent} || echo NTP-FAILED\n\
-         ntp 10.0.2.2:{ntp}\n{boot}",
+         ntp 10.0.2.2:{ntp}\nntp 10.0.2.2:{ntp}\n{boot}",
         silent = silent,
         ntp = chrony.port,
         boot = boot_lines(&secure)
@@ -140,6 +140,15 @@ fn a_wrong_clock_is_named_then_set_by_ntp_and_the_signed_boot_succeeds() {
     assert!(year.starts_with("20") && !year.starts_with("2001"), "{line}");
     assert!(line.contains("(corrected by +") && line.contains(" days "), "{line}");
     assert!(line.ends_with("the RTC is set"), "{line}");
+    // Asked again, the RTC now reads a plausible time: only the firmware's clock moves.
+    let again = out.lines().filter(|l| l.starts_with("ntp: 10.0.2.2:") && l.contains("stratum")).nth(1);
+    let again = again.expect(&out);
+    assert!(
+        again.ends_with(
+            "the RTC is left as it was (only one earlier than this firmware's build is rewritten)"
+        ),
+        "{again}"
+    );
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"

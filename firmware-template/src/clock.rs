@@ -80,18 +80,27 @@ impl Clock {
         SYNCED.load(Ordering::Relaxed)
     }
 
-    /// Sets the time to `unix_ms` (milliseconds since the Unix epoch, now): the firmware's
-    /// own clock always, and the RTC if the platform lets it (as iPXE's `ntp` does).
-    /// Returns the correction applied to the firmware's clock in milliseconds, and
-    /// whether the RTC was set (`Err` with the platform's status when not).
-    pub fn set(&self, unix_ms: u64) -> Result<(i64, Result<(), uefi::Status>), String> {
+    /// Sets the time to `unix_ms` (milliseconds since the Unix epoch, now; the caller has
+    /// refused anything before the build date): the firmware's own clock always, like
+    /// iPXE's `ntp`, which keeps an offset in memory. The RTC is written only when it reads
+    /// earlier than this firmware's build, the dead-battery case: an unauthenticated
+    /// SNTP answer must not be able to move a plausible hardware clock for every later
+    /// boot and the operating system. Returns the correction applied to the firmware's
+    /// clock in milliseconds, and what became of the RTC.
+    pub fn set(&self, unix_ms: u64) -> Result<(i64, Rtc), String> {
         let (rtc, tz) = rtc_unix_time().ok_or("the platform clock cannot be read")?;
         let before = rtc as i64 * 1000 + CORRECTION_MS.load(Ordering::Relaxed);
         let target = i64::try_from(unix_ms).map_err(|_| "the time is out of range")?;
         CORRECTION_MS.store(target - rtc as i64 * 1000, Ordering::Relaxed);
         SYNCED.store(true, Ordering::Relaxed);
-        let rtc_set = set_rtc(unix_ms, tz);
-        if rtc_set.is_ok()
+        if rtc >= BUILT {
+            return Ok((target - before, Rtc::Kept));
+        }
+        let rtc_set = match set_rtc(unix_ms, tz) {
+            Ok(()) => Rtc::Set,
+            Err(status) => Rtc::Failed(status),
+        };
+        if rtc_set == Rtc::Set
             && let Some((now, _)) = rtc_unix_time()
         {
             // The RTC now holds the time (to its one-second resolution): correct only
@@ -100,6 +109,17 @@ impl Clock {
         }
         Ok((target - before, rtc_set))
     }
+}
+
+/// What [`Clock::set`] did to the RTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rtc {
+    /// It read earlier than the build date and now holds the time.
+    Set,
+    /// It read earlier than the build date, and the platform refused the new time.
+    Failed(uefi::Status),
+    /// It read a plausible time and was left alone; the correction lives in memory.
+    Kept,
 }
 
 /// The RTC's time in seconds since the Unix epoch (UTC; a time zone the firmware reports

@@ -173,7 +173,15 @@ impl Firmware {
         if !net.configured() {
             return Err(alloc::format!("net{index} has no address: run dhcp first"));
         }
-        crate::ntp::sync(net, clock, host, ip, port)
+        let said = crate::ntp::sync(net, clock, host, ip, port)?;
+        // What was checked at the old time is not carried over: kept connections and TLS
+        // sessions whose certificates were accepted then go, and the next download
+        // verifies afresh (a new TLS configuration has an empty session cache).
+        if let Some(nets) = self.nets.as_mut() {
+            self.pool.close_all(nets);
+        }
+        self.tls = None;
+        Ok(said)
     }
 
     /// The TLS configuration: the embedded anchors and certificates, the client

@@ -8,7 +8,7 @@ use bootsign_ntp::{Correction, NtpError, Request, Utc};
 use bootsign_tls::RandomSource;
 use smoltcp::wire::Ipv4Address;
 
-use crate::clock::{BUILT, Clock};
+use crate::clock::{BUILT, Clock, Rtc};
 use crate::net::Net;
 
 /// How long to wait for each reply, and how many requests to send.
@@ -36,6 +36,14 @@ pub fn sync(net: &mut Net, clock: Clock, host: &str, ip: Ipv4Address, port: u16)
         let Some((data, round_trip)) = answer else { continue };
         let reply = request.check(&data).map_err(|e| alloc::format!("{host}:{port} ({ip}): {e}"))?;
         let now_ms = reply.unix_millis(round_trip, BUILT);
+        if now_ms / 1000 < BUILT {
+            // Certainly wrong, and the one time an answer must never move the clock to.
+            return Err(alloc::format!(
+                "{host}:{port} ({ip}) says it is {}, before this firmware was built ({}): refused",
+                Utc { unix: now_ms / 1000 },
+                Utc { unix: BUILT }.day()
+            ));
+        }
         let (correction, rtc) = clock.set(now_ms)?;
         return Ok(alloc::format!(
             "ntp: {host}:{port} ({ip}, stratum {}, {round_trip} ms round trip): the clock was {}, is now {} \
@@ -45,9 +53,12 @@ pub fn sync(net: &mut Net, clock: Clock, host: &str, ip: Ipv4Address, port: u16)
             Utc { unix: now_ms / 1000 },
             Correction(correction),
             match rtc {
-                Ok(()) => String::from("the RTC is set"),
-                Err(status) => alloc::format!(
+                Rtc::Set => String::from("the RTC is set"),
+                Rtc::Failed(status) => alloc::format!(
                     "the RTC could not be set ({status:?}): the correction holds until this firmware exits"
+                ),
+                Rtc::Kept => String::from(
+                    "the RTC is left as it was (only one earlier than this firmware's build is rewritten)"
                 ),
             }
         ));

@@ -134,11 +134,28 @@ fn rdrand64() -> Option<u64> {
         unsafe {
             core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok, options(nomem, nostack));
         }
-        if ok == 1 {
+        // All ones with the carry set is what some AMD parts return once RDRAND is
+        // broken (after a resume, or on old microcode): never a value to use.
+        if ok == 1 && value != u64::MAX {
             return Some(value);
         }
     }
     None
+}
+
+/// RDRAND's self-test before it is chosen: eight values, none failing, none all ones and
+/// no two alike (a stuck generator), as Linux and systemd check it. A broken RDRAND
+/// leaves the choice to the jitter source.
+fn rdrand_works() -> bool {
+    let mut seen = [0u64; 8];
+    for i in 0..seen.len() {
+        let Some(v) = rdrand64() else { return false };
+        if seen[..i].contains(&v) {
+            return false;
+        }
+        seen[i] = v;
+    }
+    true
 }
 
 fn from_protocol(buf: &mut [u8]) -> Option<()> {
@@ -160,16 +177,17 @@ fn from_rdrand(buf: &mut [u8]) -> Result<(), RngError> {
 pub fn init(clock: &crate::clock::Clock) -> Source {
     let source = if boot::get_handle_for_protocol::<Rng>().is_ok() {
         Source::EfiRng
-    } else if rdrand_supported() {
+    } else if rdrand_supported() && rdrand_works() {
         Source::Rdrand
     } else {
         let started = clock.now_ms();
         let mut jitter =
             Jitter { source: JitterSource::new(), drbg: None, memory: vec![0; WORKLOAD_BYTES], pos: 0 };
-        let source = match jitter.next_seed() {
-            Ok(seed) => {
-                // The nonce: the TSC at instantiation (SP 800-90A §8.6.7 allows a timestamp).
-                jitter.drbg = Some(HmacDrbg::new(&seed.0, &tsc().to_le_bytes(), b"bootsign firmware"));
+        // The nonce: half of a second seed, so it carries entropy of its own rather than
+        // being a timestamp taken next to the first (SP 800-90A §8.6.7 prefers that).
+        let source = match jitter.next_seed().and_then(|seed| Ok((seed, jitter.next_seed()?))) {
+            Ok((seed, nonce)) => {
+                jitter.drbg = Some(HmacDrbg::new(&seed.0, &nonce.0[..16], b"bootsign firmware"));
                 Source::Jitter { samples: jitter.source.samples(), ms: clock.now_ms() - started }
             }
             Err(e) => Source::Failed(e),

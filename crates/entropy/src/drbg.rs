@@ -72,6 +72,7 @@ impl HmacDrbg {
 
     /// The update function (§10.1.2.2) over the concatenation of `provided`.
     fn update(&mut self, provided: &[&[u8]]) {
+        debug_assert!(provided.len() <= 3, "HMAC_DRBG takes at most three provided parts");
         let empty = provided.iter().all(|p| p.is_empty());
         for round in [0u8, 1] {
             if round == 1 && empty {

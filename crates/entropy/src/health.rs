@@ -91,8 +91,9 @@ impl fmt::Display for HealthError {
 
 impl core::error::Error for HealthError {}
 
-/// The state of the continuous health tests over one stream of raw samples.
-#[derive(Clone, Debug, Default)]
+/// The state of the continuous health tests over one stream of raw samples (not `Clone`
+/// or `Debug`: recent samples are seed material).
+#[derive(Default)]
 pub struct HealthTests {
     /// Samples seen.
     seen: u64,

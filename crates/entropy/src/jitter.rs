@@ -31,8 +31,8 @@ const MAX_SAMPLES_PER_SEED: u32 = 4 * CREDITED_SAMPLES_PER_SEED;
 /// The first [`STARTUP_SAMPLES`] samples are the start-up test: they are tested and
 /// hashed, but not credited. After that, every [`CREDITED_SAMPLES_PER_SEED`] samples that
 /// pass the tests and are not stuck complete a seed. Once a test fails, every later
-/// `push` returns the same error.
-#[derive(Clone, Debug)]
+/// `push` returns the same error. Neither `Clone` nor `Debug`: it holds recent raw
+/// samples and the conditioner's state, which are seed material.
 pub struct JitterSource {
     health: HealthTests,
     hash: Sha256,

@@ -66,8 +66,17 @@ impl Net {
     fn new(clock: Clock, mut dev: Nic) -> Self {
         let mac = dev.mac();
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
-        config.random_seed =
-            clock.now_ms() ^ u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]);
+        // TCP initial sequence numbers, DHCP transaction IDs and local ports come from the
+        // TLS random source where there is one, so an off-path host cannot predict them;
+        // else from the time and the MAC address.
+        let mut random = [0u8; 10];
+        if bootsign_tls::RandomSource::fill(&crate::rng::RNG, &mut random).is_err() {
+            let fallback = clock.now_ms()
+                ^ u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]);
+            random[..8].copy_from_slice(&fallback.to_le_bytes());
+            random[8..].copy_from_slice(&(clock.now_ms() as u16).to_le_bytes());
+        }
+        config.random_seed = u64::from_le_bytes(random[..8].try_into().expect("eight bytes"));
         let iface = Interface::new(config, &mut dev, Instant::from_millis(clock.now_ms() as i64));
         let mut sockets = SocketSet::new(Vec::new());
         let mut dhcp = dhcpv4::Socket::new();
@@ -75,7 +84,7 @@ impl Net {
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         dhcp.set_parameter_request_list(DHCP_PARAMETERS);
         let dhcp = sockets.add(dhcp);
-        let next_port = 49152 + (clock.now_ms() % 8192) as u16;
+        let next_port = 49152 + u16::from_le_bytes([random[8], random[9]]) % 8192;
         Self {
             dev,
             iface,
