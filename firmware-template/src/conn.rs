@@ -116,6 +116,11 @@ impl Conn {
     fn flush(&mut self, net: &mut Net) -> Result<(), String> {
         let Link::Tls { client, out, .. } = &mut self.link else { return Ok(()) };
         client.take_outgoing(out);
+        if out.is_empty() {
+            // Nothing to send (the usual case while downloading): no extra poll of the
+            // stack, which would cost a pass over the NIC per received batch.
+            return Ok(());
+        }
         let mut sent = 0;
         while sent < out.len() {
             let socket = net.tcp(self.handle);
