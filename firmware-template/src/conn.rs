@@ -234,7 +234,8 @@ impl Conn {
     /// Whether the connection, idle between downloads, can carry another request: TCP is
     /// established both ways and nothing arrived unasked. For TLS, records that came in
     /// meanwhile are taken first: a late session ticket leaves the connection usable, a
-    /// close_notify, an alert or application data does not.
+    /// close_notify, an alert or application data does not, and neither does part of a
+    /// record (its rest would be read as the start of the next response).
     pub fn is_idle_and_open(&mut self, net: &mut Net) -> bool {
         let socket = net.tcp(self.handle);
         if socket.state() != smoltcp::socket::tcp::State::Established
@@ -253,6 +254,7 @@ impl Conn {
                 }
                 client.error().is_none()
                     && client.peer_state() == PeerState::Open
+                    && !client.has_buffered_input()
                     && matches!(client.read_app_with(|_| ()), Ok(None))
             }
         }

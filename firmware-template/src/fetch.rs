@@ -196,9 +196,10 @@ pub fn fetch(
                                 secs(now - limit.started),
                                 timeout_ms.unwrap_or(0)
                             ),
-                            GiveUp::Busy(ms) => {
-                                alloc::format!("{message} (the server stayed busy for {})", secs(ms))
-                            }
+                            GiveUp::Busy { answers, waited_ms } => alloc::format!(
+                                "{message} (the server stayed busy: {answers} answers asking to call back, {} waited)",
+                                secs(waited_ms)
+                            ),
                         });
                     }
                 }
@@ -650,6 +651,19 @@ fn transfer(
                 None => crate::print!("{} {got:.1} MiB", escape(uri)),
             }
         }
+    }
+    // A resumed body that is chunked or ends with the connection was held to no length
+    // by the parser: it must end where the 206's range said, or the file would be spliced
+    // from what two answers said it was.
+    if let (Some(resume), Some(head)) = (&rx.resume, &rx.head)
+        && rx.resumed_at.is_some()
+        && let Err(e) = resume.check_end(head, rx.body.len() as u64)
+    {
+        if shown {
+            crate::print!("\n");
+        }
+        let message = alloc::format!("{e}; starting over");
+        return Err(Transfer::Failed(Failed::new(message, Failure::Interrupted, None)));
     }
     let reusable = rx.parser.reusable() && rx.pending.is_empty();
     let ms = (clock.now_ms() - started).max(1);

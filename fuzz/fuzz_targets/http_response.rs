@@ -44,7 +44,9 @@ fn parse(data: &[u8], step: usize) -> Option<Vec<u8>> {
         let _ = Retries::new(RetryPolicy::default()).after(Failure::from_head(&h), data.len() as u64, after);
         if let Some(validator) = Validator::of(&h) {
             assert!(validator.as_str().bytes().all(|b| (0x20..0x7f).contains(&b)));
-            let _ = Resume { from: body.len() as u64, length: h.content_length, validator }.check(&h);
+            let resume = Resume { from: body.len() as u64, length: h.content_length, validator };
+            let _ = resume.check(&h);
+            let _ = resume.check_end(&h, body.len() as u64 * 2);
         }
     }
     Some(body)

@@ -12,8 +12,15 @@
 //!
 //! A `503`/`429` with `Retry-After` is a server asking to be called back, not a failure:
 //! such answers are retried as long as the time spent waiting on them stays under
-//! `max_busy_wait`, without using up attempts, so a fleet queued behind a busy server
-//! still boots. Everything else counts against `max_attempts`.
+//! `max_busy_wait` and there are at most `max_busy_answers` of them, without using up
+//! attempts, so a fleet queued behind a busy server still boots. Everything else counts
+//! against `max_attempts`.
+//!
+//! No wait is shorter than `base_delay`, whatever the server says: a `Retry-After: 0`
+//! (or a date at or before the response's `Date`) would otherwise be retried at once,
+//! again and again, and never use up the busy budget — a server, or anyone on the path of
+//! a plain-HTTP download, could keep the boot hammering it forever. Each busy answer is
+//! charged at least `base_delay` to the budget, and their number is capped as well.
 //!
 //! `Retry-After` as delta-seconds is taken as is. As an HTTP-date it is converted with
 //! the response's own `Date` header (the difference of the two, so the firmware's clock
@@ -73,11 +80,14 @@ pub struct RetryPolicy {
     pub max_retry_after_ms: u64,
     /// How long in all a download waits on busy answers (503/429 with Retry-After).
     pub max_busy_wait_ms: u64,
+    /// How many busy answers a download takes at most.
+    pub max_busy_answers: u32,
 }
 
 impl Default for RetryPolicy {
     /// Five attempts, 0.5 s doubling to at most 8 s (about 15 s of backoff in all);
-    /// Retry-After up to 60 s, busy answers for up to 5 minutes in all.
+    /// Retry-After from 0.5 s up to 60 s, busy answers for up to 5 minutes and 60 answers
+    /// in all.
     fn default() -> Self {
         Self {
             max_attempts: 5,
@@ -85,6 +95,7 @@ impl Default for RetryPolicy {
             max_delay_ms: 8_000,
             max_retry_after_ms: 60_000,
             max_busy_wait_ms: 300_000,
+            max_busy_answers: 60,
         }
     }
 }
@@ -112,8 +123,14 @@ pub enum GiveUp {
     Attempts(u32),
     /// Waiting would pass the download's time limit.
     TimeLimit,
-    /// The server stayed busy longer than `max_busy_wait`.
-    Busy(u64),
+    /// The server stayed busy longer than `max_busy_wait`, or answered busy more than
+    /// `max_busy_answers` times.
+    Busy {
+        /// The busy answers taken.
+        answers: u32,
+        /// The time waited on them, in milliseconds.
+        waited_ms: u64,
+    },
 }
 
 /// The retry state of one download.
@@ -122,13 +139,14 @@ pub struct Retries {
     policy: RetryPolicy,
     /// Attempts made that failed and count.
     failures: u32,
+    busy_answers: u32,
     busy_waited_ms: u64,
 }
 
 impl Retries {
     /// A download about to make its first attempt.
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { policy, failures: 0, busy_waited_ms: 0 }
+        Self { policy, failures: 0, busy_answers: 0, busy_waited_ms: 0 }
     }
 
     /// The policy.
@@ -148,14 +166,23 @@ impl Retries {
             return Decision::GiveUp(GiveUp::NotRetryable);
         }
         let fits = |delay: u64| remaining_ms.is_none_or(|left| delay < left);
+        // What the server asks for, but never less than the base delay (see the module's
+        // documentation: `Retry-After: 0` must not become a tight loop).
+        let asked = |after: u64| after.min(self.policy.max_retry_after_ms).max(self.policy.base_delay_ms);
         if let Failure::Status { code: 503 | 429, retry_after_ms: Some(after) } = failure {
-            let delay = after.min(self.policy.max_retry_after_ms);
-            if self.busy_waited_ms + delay > self.policy.max_busy_wait_ms {
-                return Decision::GiveUp(GiveUp::Busy(self.busy_waited_ms));
+            let delay = asked(after);
+            if self.busy_answers >= self.policy.max_busy_answers
+                || self.busy_waited_ms.saturating_add(delay) > self.policy.max_busy_wait_ms
+            {
+                return Decision::GiveUp(GiveUp::Busy {
+                    answers: self.busy_answers,
+                    waited_ms: self.busy_waited_ms,
+                });
             }
             if !fits(delay) {
                 return Decision::GiveUp(GiveUp::TimeLimit);
             }
+            self.busy_answers += 1;
             self.busy_waited_ms += delay;
             return Decision::Retry { delay_ms: delay, attempt: None };
         }
@@ -164,7 +191,7 @@ impl Retries {
             return Decision::GiveUp(GiveUp::Attempts(self.failures));
         }
         let delay = match failure {
-            Failure::Status { retry_after_ms: Some(after), .. } => after.min(self.policy.max_retry_after_ms),
+            Failure::Status { retry_after_ms: Some(after), .. } => asked(after),
             _ => {
                 let exp = self.failures.saturating_sub(1).min(32);
                 let backoff =
@@ -293,9 +320,57 @@ mod tests {
                 Decision::Retry { delay_ms: 1000, attempt: None }
             );
         }
-        assert_eq!(r.after(status(429, Some(1000)), 0, None), Decision::GiveUp(GiveUp::Busy(10_000)));
+        assert_eq!(
+            r.after(status(429, Some(1000)), 0, None),
+            Decision::GiveUp(GiveUp::Busy { answers: 10, waited_ms: 10_000 })
+        );
         // A plain failure still counts from the first attempt.
         assert!(matches!(r.after(Failure::Connect, 0, None), Decision::Retry { attempt: Some(2), .. }));
+    }
+
+    /// A server answering `503 Retry-After: 0` forever (or with a date at or before its
+    /// Date) is not retried in a tight loop: every wait is at least the base delay, and
+    /// the policy gives up within both the time budget and the count of busy answers.
+    #[test]
+    fn retry_after_zero_forever_is_bounded() {
+        let zero_by_date = retry_after_ms(&head(
+            Some("Sat, 05 Dec 2026 09:00:00 GMT"),
+            Some("Sat, 05 Dec 2026 10:00:00 GMT"),
+        ));
+        assert_eq!(zero_by_date, Some(0));
+        for (policy, after) in [
+            (RetryPolicy::default(), Some(0)),
+            (RetryPolicy::default(), zero_by_date),
+            // A budget the count reaches first, and one the time reaches first.
+            (RetryPolicy { max_busy_answers: 7, ..RetryPolicy::default() }, Some(0)),
+            (RetryPolicy { max_busy_wait_ms: 2_000, ..RetryPolicy::default() }, Some(0)),
+        ] {
+            let mut r = Retries::new(policy);
+            let (mut answers, mut waited) = (0u32, 0u64);
+            let why = loop {
+                match r.after(status(503, after), 0, None) {
+                    Decision::Retry { delay_ms, attempt } => {
+                        assert_eq!(attempt, None);
+                        assert!(delay_ms >= policy.base_delay_ms, "{delay_ms} ms");
+                        answers += 1;
+                        waited += delay_ms;
+                        assert!(answers <= policy.max_busy_answers, "{policy:?}: still retrying");
+                    }
+                    Decision::GiveUp(why) => break why,
+                }
+            };
+            assert_eq!(why, GiveUp::Busy { answers, waited_ms: waited }, "{policy:?}");
+            assert!(waited <= policy.max_busy_wait_ms);
+            let by_time = policy.max_busy_wait_ms / policy.base_delay_ms;
+            assert_eq!(u64::from(answers), u64::from(policy.max_busy_answers).min(by_time), "{policy:?}");
+        }
+        // 429 the same; a 500 with Retry-After: 0 waits the base delay too.
+        let mut r = Retries::new(RetryPolicy::default());
+        assert_eq!(r.after(status(429, Some(0)), 0, None), Decision::Retry { delay_ms: 500, attempt: None });
+        assert_eq!(
+            r.after(status(500, Some(0)), 0, None),
+            Decision::Retry { delay_ms: 500, attempt: Some(2) }
+        );
     }
 
     #[test]

@@ -231,6 +231,13 @@ impl Client {
         self.drive()
     }
 
+    /// Whether received bytes are held that do not yet make a whole record (a partial
+    /// record waiting for its rest). Between two HTTP exchanges on a kept connection this
+    /// must be false: leftover bytes would become the start of the next response.
+    pub fn has_buffered_input(&self) -> bool {
+        !self.incoming.is_empty()
+    }
+
     /// Notes that the server closed TCP. Without a close_notify before it, the data is
     /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
     pub fn feed_eof(&mut self) {

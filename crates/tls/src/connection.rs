@@ -76,6 +76,11 @@ impl Connection {
         either!(self, c => c.feed_incoming(data))
     }
 
+    /// See [`Client::has_buffered_input`] and [`LegacyClient::has_buffered_input`].
+    pub fn has_buffered_input(&self) -> bool {
+        either!(self, c => c.has_buffered_input())
+    }
+
     /// See [`Client::feed_eof`].
     pub fn feed_eof(&mut self) {
         either!(self, c => c.feed_eof())

@@ -203,6 +203,38 @@ fn sixteen_kib_records_both_ways() {
     }
 }
 
+/// A record cut anywhere is held as buffered input until its last byte arrives (the
+/// firmware keeps a connection for the next download only when none is held), through
+/// the [`bootsign_tls::Connection`] the firmware uses as well.
+#[test]
+fn partial_records_are_buffered_input() {
+    for version in ["-tls1_3", "-tls1_2"] {
+        let mut args = serve("leaf-ec", Some("chain.pem"));
+        args.push(version.into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server = Server::start(&args);
+        let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
+        conn.handshake().unwrap();
+        assert!(!conn.client.has_buffered_input(), "{version}");
+        conn.write(b"hello bootsign\n").unwrap();
+        let mut got = Vec::new();
+        while got.len() < 15 {
+            let data = conn.read_raw();
+            let (most, last) = data.split_at(data.len() - 1);
+            conn.client.feed_incoming(most).unwrap();
+            assert!(conn.client.has_buffered_input(), "{version}: a record short of its last byte");
+            conn.client.feed_incoming(last).unwrap();
+            conn.client.read_app(&mut got).unwrap();
+        }
+        assert_eq!(got, b"ngistoob olleh\n", "{version}; server log:\n{}", server.log());
+        assert!(!conn.client.has_buffered_input(), "{version}: the reply's records were whole");
+        // The same through the engine-neutral Connection: a header's worth is held.
+        let mut either = bootsign_tls::Connection::Modern(Box::new(conn.client));
+        either.feed_incoming(&[23, 3, 3]).unwrap();
+        assert!(either.has_buffered_input(), "{version}");
+    }
+}
+
 #[test]
 fn ip_address_name_without_sni() {
     let mut args = serve("leaf-ec", Some("chain.pem"));

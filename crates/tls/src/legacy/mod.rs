@@ -163,6 +163,14 @@ impl LegacyClient {
         self.run()
     }
 
+    /// Whether received bytes are held that do not yet make a whole record, or a whole
+    /// handshake message (a partial record, or part of a message split across records).
+    /// Between two HTTP exchanges on a kept connection this must be false: leftover bytes
+    /// would become the start of the next response.
+    pub fn has_buffered_input(&self) -> bool {
+        !self.incoming.is_empty() || !self.joiner.is_empty()
+    }
+
     /// Notes that the server closed TCP. Without a close_notify before it, the data is
     /// [`PeerState::Truncated`]; during the handshake, the connection has failed.
     pub fn feed_eof(&mut self) {
@@ -531,6 +539,34 @@ mod tests {
         assert!(find(&suites).is_some(), "{hello:02x?}");
         assert!(find(&[0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]).is_some());
         assert!(find(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]).is_some());
+    }
+
+    #[test]
+    fn partial_records_and_messages_are_buffered_input() {
+        let mut c = client();
+        c.done = Some(Chosen::for_test());
+        assert!(!c.has_buffered_input());
+        // An application data record in two pieces: held until whole.
+        c.feed_incoming(&[23, 3, 3, 0, 5, 1, 2]).unwrap();
+        assert!(c.has_buffered_input());
+        let mut got = Vec::new();
+        assert_eq!(c.read_app(&mut got).unwrap(), 0);
+        c.feed_incoming(&[3, 4, 5]).unwrap();
+        assert!(!c.has_buffered_input());
+        assert_eq!(c.read_app(&mut got).unwrap(), 5);
+        assert_eq!(got, [1, 2, 3, 4, 5]);
+        // Just a header's worth.
+        c.feed_incoming(&[23, 3]).unwrap();
+        assert!(c.has_buffered_input());
+        c.feed_incoming(&[3, 0, 1, 9]).unwrap();
+        assert!(!c.has_buffered_input());
+        // A whole record holding part of a handshake message: held by the joiner.
+        let mut c = client();
+        c.feed_incoming(&record(22, &[0, 0, 0])).unwrap();
+        assert!(c.has_buffered_input());
+        c.feed_incoming(&record(22, &[0])).unwrap();
+        assert!(!c.has_buffered_input(), "the HelloRequest is whole, and ignored");
+        assert!(c.is_handshaking());
     }
 
     #[test]

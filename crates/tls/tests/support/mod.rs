@@ -517,6 +517,13 @@ impl<C: Engine> Conn<C> {
         r.map(|()| true)
     }
 
+    /// Reads once from TCP and returns the bytes, without feeding them to the client.
+    pub fn read_raw(&mut self) -> Vec<u8> {
+        let n = self.tcp.read(&mut self.buf).expect("data from the server");
+        assert!(n > 0, "the server closed the connection");
+        self.buf[..n].to_vec()
+    }
+
     /// Reads once from TCP, lets `tamper` change the bytes, and feeds them to the client.
     pub fn pump_tampered(&mut self, tamper: impl FnOnce(&mut Vec<u8>)) -> Result<(), Error> {
         let n = self.tcp.read(&mut self.buf).expect("data from the server");
