@@ -42,7 +42,7 @@
 //! is a helper call costing several AES rounds, and it was the largest single cost of
 //! decrypting a record; on hardware the difference is a few cycles per block.
 //!
-//! This file depends only on `core`, `alloc` and `bootsign_tls`, so the host test suite
+//! This file depends only on `core`, `alloc`, `bootsign_tls`, `subtle` and `zeroize`, so the host test suite
 //! includes it and compares it with the software implementation.
 
 use alloc::boxed::Box;
@@ -51,6 +51,8 @@ use core::arch::x86_64::__cpuid_count;
 
 use bootsign_tls::Aeads;
 use bootsign_tls::provider::aead::{AeadAlgorithm, AeadCipher, OpenError, TAG_LEN};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 /// Whether this CPU has the instructions the assembly uses: AES-NI, PCLMULQDQ, SSSE3
 /// (PSHUFB) and SSE4.1 (PINSRD/PINSRQ/PEXTRQ). Everything else is SSE2, which x86-64
@@ -165,11 +167,8 @@ impl Keys {
 
 impl Drop for Keys {
     fn drop(&mut self) {
-        for b in self.rk.iter_mut().chain(self.h.iter_mut()).flatten() {
-            // SAFETY: `b` is a valid, exclusive reference; volatile so the wipe of the key
-            // material is not optimised away as a dead store.
-            unsafe { core::ptr::write_volatile(b, 0) };
-        }
+        self.rk.as_flattened_mut().zeroize();
+        self.h.as_flattened_mut().zeroize();
     }
 }
 
@@ -203,15 +202,6 @@ fn lengths_block(aad_len: usize, data_len: usize) -> [u8; 16] {
     b[..8].copy_from_slice(&(aad_len as u64).wrapping_mul(8).to_be_bytes());
     b[8..].copy_from_slice(&(data_len as u64).wrapping_mul(8).to_be_bytes());
     b
-}
-
-/// Compares tags without an early exit.
-fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    core::hint::black_box(diff) == 0
 }
 
 impl Cipher {
@@ -297,7 +287,7 @@ impl AeadCipher for Cipher {
         for (d, k) in tail.iter_mut().zip(ks[1]) {
             *d ^= k;
         }
-        if tags_equal(&tag(x, ks[0]), tag_in) {
+        if bool::from(tag(x, ks[0]).ct_eq(tag_in)) {
             Ok(())
         } else {
             // Decryption ran in the same pass as the check: leave no unauthenticated

@@ -31,7 +31,7 @@
 //! the tag is checked on the ciphertext before anything is decrypted, so a refused record
 //! leaves no plaintext behind.
 //!
-//! This file depends only on `core`, `alloc`, `bootsign_tls` and `poly1305`, so the host
+//! This file depends only on `core`, `alloc`, `bootsign_tls`, `poly1305`, `subtle` and `zeroize`, so the host
 //! test suite includes it and compares it with the software implementation.
 
 use alloc::boxed::Box;
@@ -41,6 +41,8 @@ use bootsign_tls::Aeads;
 use bootsign_tls::provider::aead::{AeadAlgorithm, AeadCipher, OpenError, TAG_LEN};
 use poly1305::Poly1305;
 use poly1305::universal_hash::{KeyInit, UniversalHash};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 /// `base` with this module's ChaCha20-Poly1305 in place of its own (keeping its AES-GCM).
 pub fn aeads(base: Aeads) -> Aeads {
@@ -105,19 +107,7 @@ struct Cipher {
 
 impl Drop for Cipher {
     fn drop(&mut self) {
-        for w in &mut self.key {
-            // SAFETY: `w` is a valid, exclusive reference; volatile so the wipe of the key
-            // is not optimised away as a dead store.
-            unsafe { core::ptr::write_volatile(w, 0) };
-        }
-    }
-}
-
-/// Overwrites `bytes` in a way the compiler keeps (key stream, one-time keys).
-fn wipe(bytes: &mut [u8]) {
-    for b in bytes {
-        // SAFETY: `b` is a valid, exclusive reference.
-        unsafe { core::ptr::write_volatile(b, 0) };
+        self.key.zeroize();
     }
 }
 
@@ -135,7 +125,7 @@ impl Cipher {
             *lanes = [w; 4];
         }
         v.0[12] = core::array::from_fn(|j| first.wrapping_add(j as u32));
-        wipe_words(&mut words);
+        words.zeroize();
         v
     }
 
@@ -175,16 +165,9 @@ impl Cipher {
         if let Some(at) = key_at {
             key.copy_from_slice(&flat[at..at + 32]);
         }
-        wipe(&mut flat[..n_extra * GROUP]);
-        wipe_words(state.0.as_flattened_mut());
+        flat[..n_extra * GROUP].zeroize();
+        state.0.as_flattened_mut().zeroize();
         key
-    }
-}
-
-fn wipe_words(words: &mut [u32]) {
-    for w in words {
-        // SAFETY: `w` is a valid, exclusive reference.
-        unsafe { core::ptr::write_volatile(w, 0) };
     }
 }
 
@@ -201,21 +184,12 @@ fn aead_tag(key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
     mac.finalize().into()
 }
 
-/// Compares tags without an early exit.
-fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    core::hint::black_box(diff) == 0
-}
-
 impl AeadCipher for Cipher {
     fn seal(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> [u8; TAG_LEN] {
         assert!(data.len() as u64 <= MAX_DATA_LEN, "ChaCha20-Poly1305 input too long");
         let mut key = self.crypt(nonce, data, true);
         let tag = aead_tag(&key, aad, data);
-        wipe(&mut key);
+        key.zeroize();
         tag
     }
 
@@ -231,8 +205,8 @@ impl AeadCipher for Cipher {
         }
         let mut key = self.crypt(nonce, &mut [], true);
         let tag = aead_tag(&key, aad, data);
-        wipe(&mut key);
-        if !tags_equal(&tag, tag_in) {
+        key.zeroize();
+        if !bool::from(tag.ct_eq(tag_in)) {
             // Nothing was decrypted: `data` is still the ciphertext.
             return Err(OpenError);
         }
