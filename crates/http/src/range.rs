@@ -303,24 +303,10 @@ impl Resume {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::ConnectionHeader;
     use alloc::string::ToString;
 
     fn head(status: u16) -> Head {
-        Head {
-            status,
-            reason: String::new(),
-            content_length: None,
-            chunked: false,
-            location: None,
-            http10: false,
-            connection: ConnectionHeader::Unspecified,
-            etag: None,
-            last_modified: None,
-            date: None,
-            retry_after: None,
-            content_range: None,
-        }
+        Head { status, ..Head::default() }
     }
 
     #[test]

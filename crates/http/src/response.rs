@@ -76,8 +76,9 @@ pub enum Status {
     Failure,
 }
 
-/// The status line and the headers the client uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The status line and the headers the client uses. (`Default` is an empty head with
+/// status 0: the parser and tests fill in what they have.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Head {
     /// Status code.
     pub status: u16,
@@ -326,16 +327,8 @@ impl ResponseParser {
         let mut head = Head {
             status,
             reason: parts.next().unwrap_or("").trim().to_string(),
-            content_length: None,
-            chunked: false,
-            location: None,
             http10: version == "HTTP/1.0",
-            connection: ConnectionHeader::Unspecified,
-            etag: None,
-            last_modified: None,
-            date: None,
-            retry_after: None,
-            content_range: None,
+            ..Head::default()
         };
         for line in lines {
             if line.is_empty() {

@@ -210,24 +210,15 @@ impl Retries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::ConnectionHeader;
     use alloc::string::String;
     use alloc::vec::Vec;
 
     fn head(retry_after: Option<&str>, date: Option<&str>) -> Head {
         Head {
             status: 503,
-            reason: String::new(),
-            content_length: None,
-            chunked: false,
-            location: None,
-            http10: false,
-            connection: ConnectionHeader::Unspecified,
-            etag: None,
-            last_modified: None,
             date: date.map(String::from),
             retry_after: retry_after.map(String::from),
-            content_range: None,
+            ..Head::default()
         }
     }
 
