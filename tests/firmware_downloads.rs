@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::http::{Behaviour, FileServer};
 use common::qemu::{ImageConfig, Qemu, configured_efi};
-use common::{Env, fixtures};
+use common::{Env, boot_lines, fixtures};
 
 /// A CA with a code-signing certificate and www/ with the signed kernel and initrd (and
 /// `extra` files, written and signed too); the CA's fingerprint.
@@ -34,14 +34,7 @@ fn signed_www(extra: &[(&str, Vec<u8>)]) -> (Env, [u8; 32]) {
 }
 
 fn kernel_script(port: u16) -> String {
-    format!(
-        "imgtrust --permanent --all\n\
-         kernel http://${{next-server}}:{port}/vmlinuz console=ttyS0 panic=-1 quiet\n\
-         initrd http://${{next-server}}:{port}/initrd.img\n\
-         imgverify vmlinuz http://${{next-server}}:{port}/vmlinuz.sig\n\
-         imgverify initrd.img http://${{next-server}}:{port}/initrd.img.sig\n\
-         boot\n"
-    )
+    boot_lines(&format!("http://${{next-server}}:{port}"))
 }
 
 #[test]

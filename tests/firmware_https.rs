@@ -13,40 +13,17 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::http::FileServer;
 use common::https::HttpsServer;
-use common::qemu::Qemu;
-use common::{Env, fixtures};
+use common::qemu::{self, PLAIN_NIC};
+use common::{Env, boot_lines, signed_boot_env};
 
-const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
-const REFUSED: &str = "nothing was booted";
-
-/// A CA with a code-signing certificate, a server certificate for 10.0.2.2 (the host
-/// as the guest sees it), and www/ with the signed kernel and initrd.
 fn setup() -> Env {
-    let env = Env::new();
-    env.ok(&["ca", "init", "--key", "p256", "--cn", "HTTPS Boot CA"]);
-    env.ok(&["issue", "--codesigning", "--key", "p256"]);
-    env.ok(&["issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "p256", "--chain"]);
-    let fx = fixtures();
-    std::fs::create_dir_all(env.path("www")).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::copy(fx.join(f), env.path(&format!("www/{f}"))).unwrap();
-    }
-    env.ok(&["sign", "www/vmlinuz", "www/initrd.img"]);
-    env
+    signed_boot_env("HTTPS Boot CA")
 }
 
 fn kernel_script(port: u16) -> String {
-    format!(
-        "#!ipxe\nimgtrust --permanent --all\n\
-         kernel https://${{next-server}}:{port}/vmlinuz console=ttyS0 panic=-1 quiet\n\
-         initrd https://${{next-server}}:{port}/initrd.img\n\
-         imgverify vmlinuz https://${{next-server}}:{port}/vmlinuz.sig\n\
-         imgverify initrd.img https://${{next-server}}:{port}/initrd.img.sig\nboot\n"
-    )
+    format!("#!ipxe\n{}", boot_lines(&format!("https://${{next-server}}:{port}")))
 }
 
 /// Builds an EFI image with `bootsign build` (the flags are the user's) and boots it.
@@ -57,16 +34,7 @@ fn build_and_boot(
     flags: &[&str],
     qemu_args: &[&str],
 ) -> (usize, String) {
-    std::fs::write(env.path(&format!("{name}.ipxe")), script).unwrap();
-    let embed = format!("{name}.ipxe");
-    let mut args = vec!["build", "--no-config", "--efi", "--embed", &embed, "--output-name", name, "-o", "."];
-    args.extend_from_slice(flags);
-    env.ok(&args);
-    let nic = "virtio-net-pci,netdev=n0,romfile=";
-    let mut qemu = Qemu::boot_efi_with(&env.path(&format!("{name}.efi")), nic, qemu_args);
-    let (which, _) = qemu.wait_for(&[MARKER, REFUSED], Duration::from_secs(300));
-    std::thread::sleep(Duration::from_millis(200));
-    (which, qemu.output())
+    qemu::build_and_boot(env, name, script, flags, PLAIN_NIC, qemu_args)
 }
 
 #[test]

@@ -16,48 +16,24 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use common::http::FileServer;
 use common::https::HttpsServer;
 use common::ntp::{Chrony, free_udp_port};
-use common::qemu::Qemu;
-use common::{Env, fixtures};
+use common::qemu;
+use common::{Env, boot_lines, signed_boot_env};
 
-const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
-const REFUSED: &str = "nothing was booted";
 /// The RTC of a board whose CMOS battery died.
 const RTC: &[&str] = &["-rtc", "base=2001-01-01", "-cpu", "max"];
 
 /// A CA (its certificates valid from now), a server certificate for 10.0.2.2, and www/
 /// with the signed kernel and initrd.
 fn setup() -> Env {
-    let env = Env::new();
-    env.ok(&["ca", "init", "--key", "p256", "--cn", "Clock CA"]);
-    env.ok(&["issue", "--codesigning", "--key", "p256"]);
-    env.ok(&["issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "p256", "--chain"]);
-    let fx = fixtures();
-    std::fs::create_dir_all(env.path("www")).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::copy(fx.join(f), env.path(&format!("www/{f}"))).unwrap();
-    }
-    env.ok(&["sign", "www/vmlinuz", "www/initrd.img"]);
-    env
+    signed_boot_env("Clock CA")
 }
 
-/// Fetches, verifies and boots the kernel and initrd from `base`.
-fn boot_lines(base: &str) -> String {
-    format!(
-        "imgtrust --permanent --all\n\
-         kernel {base}/vmlinuz console=ttyS0 panic=-1 quiet\n\
-         initrd {base}/initrd.img\n\
-         imgverify vmlinuz {base}/vmlinuz.sig\n\
-         imgverify initrd.img {base}/initrd.img.sig\nboot\n"
-    )
-}
-
-/// Builds an EFI image embedding `script` and boots it with the NIC on QEMU's user
-/// network (net0) and `qemu_args`.
+/// Builds an EFI image embedding `script` and trusting the CA, and boots it with the NIC
+/// on QEMU's user network (net0, its MAC fixed as the assertions name it) and `qemu_args`.
 fn build_and_boot(
     env: &Env,
     name: &str,
@@ -65,28 +41,10 @@ fn build_and_boot(
     flags: &[&str],
     qemu_args: &[&str],
 ) -> (usize, String) {
-    std::fs::write(env.path(&format!("{name}.ipxe")), script).unwrap();
-    let embed = format!("{name}.ipxe");
-    let mut args = vec![
-        "build",
-        "--no-config",
-        "--efi",
-        "--embed",
-        &embed,
-        "--trust",
-        "ca.crt",
-        "--output-name",
-        name,
-        "-o",
-        ".",
-    ];
-    args.extend_from_slice(flags);
-    env.ok(&args);
+    let mut flags = flags.to_vec();
+    flags.extend(["--trust", "ca.crt"]);
     let nic = "virtio-net-pci,netdev=n0,romfile=,mac=52:54:00:12:34:56";
-    let mut qemu = Qemu::boot_efi_with(&env.path(&format!("{name}.efi")), nic, qemu_args);
-    let (which, _) = qemu.wait_for(&[MARKER, REFUSED], Duration::from_secs(300));
-    std::thread::sleep(Duration::from_millis(200));
-    (which, qemu.output())
+    qemu::build_and_boot(env, name, script, &flags, nic, qemu_args)
 }
 
 #[test]

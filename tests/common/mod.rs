@@ -323,3 +323,32 @@ pub fn fixtures() -> PathBuf {
     );
     dir
 }
+
+/// A CA named `cn` with a P-256 code-signing certificate and a server certificate for
+/// 10.0.2.2 (the host as QEMU guests see it; chain in server-full.crt), and www/ with the
+/// fixtures' kernel and initrd, signed.
+pub fn signed_boot_env(cn: &str) -> Env {
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", cn]);
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    env.ok(&["issue", "--server", "--cn", "10.0.2.2", "--san", "10.0.2.2", "--key", "p256", "--chain"]);
+    let fx = fixtures();
+    std::fs::create_dir_all(env.path("www")).unwrap();
+    for f in ["vmlinuz", "initrd.img"] {
+        std::fs::copy(fx.join(f), env.path(&format!("www/{f}"))).unwrap();
+    }
+    env.ok(&["sign", "www/vmlinuz", "www/initrd.img"]);
+    env
+}
+
+/// Script lines that fetch the kernel and initrd from `base`, verify both (imgtrust
+/// --permanent --all) and boot.
+pub fn boot_lines(base: &str) -> String {
+    format!(
+        "imgtrust --permanent --all\n\
+         kernel {base}/vmlinuz console=ttyS0 panic=-1 quiet\n\
+         initrd {base}/initrd.img\n\
+         imgverify vmlinuz {base}/vmlinuz.sig\n\
+         imgverify initrd.img {base}/initrd.img.sig\nboot\n"
+    )
+}

@@ -278,6 +278,33 @@ pub fn cdrom_media(iso: &Path) -> Vec<String> {
 /// A virtio NIC on netdev `n0` without an option ROM.
 pub const PLAIN_NIC: &str = "virtio-net-pci,netdev=n0,romfile=";
 
+/// What the test initramfs prints once Linux runs it.
+pub const MARKER: &str = "BOOTSIGN-INITRAMFS-OK";
+/// What the firmware prints when it gives up.
+pub const REFUSED: &str = "nothing was booted";
+
+/// Builds `NAME.efi` in `env` with `bootsign build` embedding `script` (`flags` are the
+/// user's), boots it directly with `nic` (netdev `n0`) and `qemu_args`, and waits for the
+/// initramfs marker (0) or the firmware's refusal (1); the console.
+pub fn build_and_boot(
+    env: &super::Env,
+    name: &str,
+    script: &str,
+    flags: &[&str],
+    nic: &str,
+    qemu_args: &[&str],
+) -> (usize, String) {
+    std::fs::write(env.path(&format!("{name}.ipxe")), script).unwrap();
+    let embed = format!("{name}.ipxe");
+    let mut args = vec!["build", "--no-config", "--efi", "--embed", &embed, "--output-name", name, "-o", "."];
+    args.extend_from_slice(flags);
+    env.ok(&args);
+    let mut qemu = Qemu::boot_efi_with(&env.path(&format!("{name}.efi")), nic, qemu_args);
+    let (which, _) = qemu.wait_for(&[MARKER, REFUSED], Duration::from_secs(300));
+    std::thread::sleep(Duration::from_millis(200));
+    (which, qemu.output())
+}
+
 /// A software TPM 2.0 (swtpm) for one guest: its socket, and the process, killed on drop.
 pub struct SoftTpm {
     child: Child,
