@@ -264,6 +264,9 @@ fn main() {
     let (mut ratios, mut hs_resumed, mut https_boot) = (Vec::new(), Vec::new(), Vec::new());
     let mut tls_suite = String::new();
     let mut chacha_rates = Vec::new();
+    // `BENCH_QEMU_ARGS` adds QEMU arguments to the download groups (`-perfmap` to profile).
+    let extra_args = std::env::var("BENCH_QEMU_ARGS").unwrap_or_default();
+    let extra: Vec<&str> = extra_args.split_whitespace().collect();
     let runs = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS);
     // `BENCH_ONLY=boot|http|max` runs one group (the others print as not measured).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
@@ -287,8 +290,6 @@ fn main() {
             https_boot.push(at.as_secs_f64());
         }
         if run("http") {
-            let extra = std::env::var("BENCH_QEMU_ARGS").unwrap_or_default();
-            let extra: Vec<&str> = extra.split_whitespace().collect();
             let out = run_to_done(&big_efi, NIC, &extra, "64 MiB download");
             rates.push(download_rate(&out, "big.bin"));
             verifies.push(verify_ms(&out, "big.bin") / 1000.0);
@@ -301,7 +302,8 @@ fn main() {
         if !run("max") {
             continue;
         }
-        let out = run_to_done(&https_efi, NIC, &["-cpu", "max"], "-cpu max: HTTP and HTTPS");
+        let max: Vec<&str> = extra.iter().copied().chain(["-cpu", "max"]).collect();
+        let out = run_to_done(&https_efi, NIC, &max, "-cpu max: HTTP and HTTPS");
         let big_tls = format!("https://10.0.2.2:{t}/big.bin");
         let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
         let http_rate = download_rate(plain_part, "big.bin");

@@ -14,9 +14,10 @@
 //! QEMU TCG each call's register save/restore is not free):
 //!
 //! - one call GHASHes the additional data;
-//! - one call runs CTR mode and GHASH over all whole blocks of the record, four blocks per
-//!   iteration: four counter blocks through AES side by side, then the four ciphertext
-//!   blocks multiplied by H^4..H^1 with Karatsuba and summed unreduced, one reduction;
+//! - one call runs CTR mode and GHASH over all whole blocks of the record, eight blocks
+//!   per iteration: eight counter blocks through AES side by side, then the eight
+//!   ciphertext blocks multiplied by H^8..H^1 with Karatsuba and summed unreduced, one
+//!   reduction;
 //! - one call encrypts the pre-counter block J0 (for the tag) and the last partial
 //!   block's counter, and one GHASHes the padded partial block and the length block.
 //!
@@ -31,11 +32,11 @@
 //! 0xC200..0001) leaves y^127·X·H, the integer of X·H. The powers of H are computed
 //! once per key in plain (constant-time) Rust.
 //!
-//! Register use: xmm0-xmm3 AES states and GHASH inputs, xmm4 round keys and loaded data,
-//! xmm5 the counter block's fixed first 12 bytes (the 32-bit counter is in a general
-//! register, inserted big-endian into each block), xmm6 the byte-reversal mask (for
-//! GHASH of the additional data), xmm7 the GHASH accumulator, xmm8-xmm10 the Karatsuba
-//! low/high/middle sums, xmm11 scratch.
+//! Register use in the record loop: xmm0-xmm7 the AES states, then the ciphertext for
+//! GHASH; xmm8-xmm10 the Karatsuba low/high/middle sums, xmm11 scratch, xmm12 the GHASH
+//! accumulator, xmm13 the next counter block and xmm14 its increment (see
+//! `fast_counter`), xmm15 round keys and loaded data. The 32-bit counter itself is in a
+//! general register.
 //!
 //! Byte order in the per-block loop is changed with scalar BSWAP, PINSR and PEXTR rather
 //! than PSHUFB: under QEMU's TCG, where these images are tested and often run, PSHUFB
@@ -127,16 +128,19 @@ const POLY: u128 = 0xC200_0000_0000_0000_0000_0000_0000_0001;
 struct Keys {
     /// AES round keys; AES-128 uses the first 11.
     rk: [[u8; 16]; 15],
-    /// y^128·H^k for k = 1..4 (offsets 0, 16, 32, 48), then for each the XOR of its two
-    /// 64-bit halves in the low half (offsets 64..112), Karatsuba's middle operand.
-    h: [[u8; 16]; 8],
+    /// y^128·H^k for k = 1..8 (offsets 0, 16, .., 112), then for each the XOR of its two
+    /// 64-bit halves in the low half (offsets 128..240), Karatsuba's middle operand.
+    h: [[u8; 16]; 16],
+    /// The reduction constant again (`CONSTS.poly`), at offset 256 from `h`, so the
+    /// record loop reaches it through the pointer it has for `h`.
+    poly: [u64; 2],
     /// 10 or 14.
     rounds: usize,
 }
 
 impl Keys {
     fn new(key: &[u8]) -> Box<Self> {
-        let mut keys = Box::new(Keys { rk: [[0; 16]; 15], h: [[0; 16]; 8], rounds: 10 });
+        let mut keys = Box::new(Keys { rk: [[0; 16]; 15], h: [[0; 16]; 16], poly: CONSTS.poly, rounds: 10 });
         match key.len() {
             16 => {
                 // SAFETY: callers checked `supported()`; the key is 16 bytes.
@@ -154,11 +158,11 @@ impl Keys {
         unsafe { encrypt_blocks(&keys, hblock.as_mut_ptr(), 1) };
         let h = u128::from_be_bytes(hblock[0]);
         let mut power = h;
-        for k in 0..4 {
+        for k in 0..8 {
             // Times y: shift, and fold an overflowing y^128 back in.
             let key = (power << 1) ^ (POLY & 0u128.wrapping_sub(power >> 127));
             keys.h[k] = key.to_le_bytes();
-            keys.h[4 + k] = ((key as u64 ^ (key >> 64) as u64) as u128).to_le_bytes();
+            keys.h[8 + k] = ((key as u64 ^ (key >> 64) as u64) as u128).to_le_bytes();
             power = gf_mul(power, h);
         }
         keys
@@ -301,101 +305,52 @@ impl AeadCipher for Cipher {
 // ---------------------------------------------------------------------------------------
 // Assembly. Templates are built from the macros below; `{name}` are register operands.
 
-/// One AES round (`$op` = pxor for the whitening, aesenc) on xmm0-xmm3 with the round
-/// key at byte offset `$k`.
-macro_rules! round4 {
-    ($op:literal, $k:literal) => {
-        concat!(
-            "movdqa xmm4, [{rk} + ",
-            $k,
-            "]\n",
-            $op,
-            " xmm0, xmm4\n",
-            $op,
-            " xmm1, xmm4\n",
-            $op,
-            " xmm2, xmm4\n",
-            $op,
-            " xmm3, xmm4\n",
-        )
+/// One AES round (`$op`: pxor for the whitening, aesenc) on each register `$r`, with the
+/// round key at byte offset `$k` loaded into `$t`.
+macro_rules! round {
+    ($op:literal, $k:literal, $t:literal; $($r:literal),+) => {
+        concat!("movdqa ", $t, ", [{rk} + ", $k, "]\n", $($op, " ", $r, ", ", $t, "\n"),+)
     };
 }
 
-/// AES-128 or AES-256 (`{nr}` = 10 or 14, `{last}` its last round key) of xmm0-xmm3.
-macro_rules! aes4 {
-    () => {
+/// AES-128 or AES-256 (`{nr}` = 10 or 14, `{last}` its last round key) of the registers
+/// `$r` side by side, with `$t` for the round keys.
+macro_rules! aes {
+    ($t:literal; $($r:literal),+) => {
         concat!(
-            round4!("pxor", "0"),
-            round4!("aesenc", "16"),
-            round4!("aesenc", "32"),
-            round4!("aesenc", "48"),
-            round4!("aesenc", "64"),
-            round4!("aesenc", "80"),
-            round4!("aesenc", "96"),
-            round4!("aesenc", "112"),
-            round4!("aesenc", "128"),
-            round4!("aesenc", "144"),
+            round!("pxor", "0", $t; $($r),+),
+            round!("aesenc", "16", $t; $($r),+),
+            round!("aesenc", "32", $t; $($r),+),
+            round!("aesenc", "48", $t; $($r),+),
+            round!("aesenc", "64", $t; $($r),+),
+            round!("aesenc", "80", $t; $($r),+),
+            round!("aesenc", "96", $t; $($r),+),
+            round!("aesenc", "112", $t; $($r),+),
+            round!("aesenc", "128", $t; $($r),+),
+            round!("aesenc", "144", $t; $($r),+),
             "cmp {nr}, 10\n",
             "je 6f\n",
-            round4!("aesenc", "160"),
-            round4!("aesenc", "176"),
-            round4!("aesenc", "192"),
-            round4!("aesenc", "208"),
+            round!("aesenc", "160", $t; $($r),+),
+            round!("aesenc", "176", $t; $($r),+),
+            round!("aesenc", "192", $t; $($r),+),
+            round!("aesenc", "208", $t; $($r),+),
             "6:\n",
-            "movdqa xmm4, [{last}]\n",
-            "aesenclast xmm0, xmm4\n",
-            "aesenclast xmm1, xmm4\n",
-            "aesenclast xmm2, xmm4\n",
-            "aesenclast xmm3, xmm4\n",
+            "movdqa ", $t, ", [{last}]\n",
+            $("aesenclast ", $r, ", ", $t, "\n"),+
         )
     };
 }
 
-/// One AES round on xmm0 alone.
-macro_rules! round1 {
-    ($op:literal, $k:literal) => {
-        concat!("movdqa xmm4, [{rk} + ", $k, "]\n", $op, " xmm0, xmm4\n")
-    };
-}
-
-/// AES of xmm0 alone.
-macro_rules! aes1 {
-    () => {
-        concat!(
-            round1!("pxor", "0"),
-            round1!("aesenc", "16"),
-            round1!("aesenc", "32"),
-            round1!("aesenc", "48"),
-            round1!("aesenc", "64"),
-            round1!("aesenc", "80"),
-            round1!("aesenc", "96"),
-            round1!("aesenc", "112"),
-            round1!("aesenc", "128"),
-            round1!("aesenc", "144"),
-            "cmp {nr}, 10\n",
-            "je 7f\n",
-            round1!("aesenc", "160"),
-            round1!("aesenc", "176"),
-            round1!("aesenc", "192"),
-            round1!("aesenc", "208"),
-            "7:\n",
-            "movdqa xmm4, [{last}]\n",
-            "aesenclast xmm0, xmm4\n",
-        )
-    };
-}
-
-/// The next counter block into `$r`: the first 12 bytes of J0 (xmm5) and the 32-bit
-/// counter `{k}` big-endian, then the counter advanced (modulo 2^32, as GCM's inc32).
-/// Scalar BSWAP and PINSRD rather than a PSHUFB of a byte-reversed counter: QEMU's TCG
-/// runs PSHUFB as a helper call that costs several times an AES round, and the byte
-/// shuffles were a fifth of the record decryption's time there.
+/// The counter block for counter `{k}` into `$r`: the block at `{ctr}` (whose first 12
+/// bytes are the nonce's) with `{k}` inserted big-endian; then `{k}` advances (modulo
+/// 2^32, as GCM's inc32). Scalar BSWAP and PINSRD rather than a PSHUFB of a byte-reversed
+/// counter: QEMU's TCG runs PSHUFB as a helper call that costs several times an AES round.
 macro_rules! next_counter {
     ($r:literal) => {
         concat!(
-            "movdqa ",
+            "movdqu ",
             $r,
-            ", xmm5\n",
+            ", [{ctr}]\n",
             "mov {t:e}, {k:e}\n",
             "bswap {t:e}\n",
             "pinsrd ",
@@ -403,6 +358,15 @@ macro_rules! next_counter {
             ", {t:e}, 3\n",
             "inc {k:e}\n",
         )
+    };
+}
+
+/// The counter block in xmm13 into `$r`, and xmm13 advanced by adding xmm14 (1 in the
+/// block's last byte). Only for runs of blocks in which the counter's low byte does not
+/// wrap, which the record loop checks first: two instructions instead of five.
+macro_rules! fast_counter {
+    ($r:literal) => {
+        concat!("movdqa ", $r, ", xmm13\n", "paddd xmm13, xmm14\n")
     };
 }
 
@@ -429,17 +393,18 @@ macro_rules! reverse_bytes {
     };
 }
 
-/// XORs keystream `$r` into the data block at offset `$off` in place. Leaves in `$r` the
-/// ciphertext, which GHASH reads: the output when encrypting, the input when decrypting.
+/// XORs keystream `$r` into the data block at offset `$off` in place (xmm15 holds the
+/// loaded block). Leaves in `$r` the ciphertext, which GHASH reads: the output when
+/// encrypting, the input when decrypting.
 macro_rules! xor_store {
     (enc, $r:literal, $off:literal) => {
         concat!(
-            "movdqu xmm4, [{p} + ",
+            "movdqu xmm15, [{p} + ",
             $off,
             "]\n",
             "pxor ",
             $r,
-            ", xmm4\n",
+            ", xmm15\n",
             "movdqu [{p} + ",
             $off,
             "], ",
@@ -448,7 +413,7 @@ macro_rules! xor_store {
         )
     };
     (dec, $r:literal, $off:literal) => {
-        concat!(xor_store!(enc, $r, $off), "movdqa ", $r, ", xmm4\n")
+        concat!(xor_store!(enc, $r, $off), "movdqa ", $r, ", xmm15\n")
     };
 }
 
@@ -475,7 +440,7 @@ macro_rules! mul_first {
             "pxor xmm10, ",
             $a,
             "\n",
-            "pclmulqdq xmm10, [{h} + 64 + ",
+            "pclmulqdq xmm10, [{h} + 128 + ",
             $h,
             "], 0x00\n",
         )
@@ -508,7 +473,7 @@ macro_rules! mul_acc {
             ", xmm11\n",
             "pclmulqdq ",
             $a,
-            ", [{h} + 64 + ",
+            ", [{h} + 128 + ",
             $h,
             "], 0x00\n",
             "pxor xmm10, ",
@@ -519,9 +484,10 @@ macro_rules! mul_acc {
 }
 
 /// Combines the Karatsuba sums into 256 bits (xmm9:xmm8), divides by y^128 modulo Q in
-/// two 64-bit Montgomery steps, and leaves the result in xmm7.
+/// two 64-bit Montgomery steps, and leaves the result in `$acc`. `$poly` addresses the
+/// reduction constant (`Consts::poly`).
 macro_rules! reduce {
-    () => {
+    ($acc:literal, $poly:literal) => {
         concat!(
             "pxor xmm10, xmm8\n",
             "pxor xmm10, xmm9\n",
@@ -533,72 +499,125 @@ macro_rules! reduce {
             // Cancel the lowest 64 bits t0: add t0·Q, i.e. t0 at bit 0 (cancelling) and
             // bit 128, and t0·(y^57 + y^62 + y^63) at bit 64.
             "movdqa xmm11, xmm8\n",
-            "pclmulqdq xmm11, [{c} + 16], 0x10\n",
+            "pclmulqdq xmm11, [",
+            $poly,
+            "], 0x10\n",
             "pshufd xmm8, xmm8, 0x4e\n",
             "pxor xmm8, xmm11\n",
             // The same for the next 64 bits.
             "movdqa xmm11, xmm8\n",
-            "pclmulqdq xmm11, [{c} + 16], 0x10\n",
+            "pclmulqdq xmm11, [",
+            $poly,
+            "], 0x10\n",
             "pshufd xmm8, xmm8, 0x4e\n",
             "pxor xmm8, xmm11\n",
             "pxor xmm9, xmm8\n",
-            "movdqa xmm7, xmm9\n",
+            "movdqa ",
+            $acc,
+            ", xmm9\n",
         )
     };
 }
 
+/// The counter block for `{k}` into xmm13 (see `fast_counter`).
+macro_rules! sync_counter {
+    () => {
+        concat!("movdqu xmm13, [{ctr}]\n", "mov {t:e}, {k:e}\n", "bswap {t:e}\n", "pinsrd xmm13, {t:e}, 3\n")
+    };
+}
+
 /// CTR encryption or decryption of whole blocks in place, with GHASH of the ciphertext.
+/// Eight blocks an iteration (a 16 KiB record is 128): eight counter blocks through AES
+/// side by side (each round key loaded once for all eight), the eight ciphertext blocks
+/// multiplied by H^8..H^1 with Karatsuba and summed unreduced, one reduction. The last
+/// one to seven blocks go one at a time.
 macro_rules! ctr_ghash_asm {
     ($dir:ident) => {
         concat!(
-            save_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11),
-            "movdqu xmm5, [{t}]\n",
-            "movdqu xmm7, [{x}]\n",
-            "cmp {n}, 4\n",
+            save_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            "movdqu xmm12, [{x}]\n",
+            "cmp {n}, 8\n",
             "jb 3f\n",
-            // Four blocks at a time.
+            sync_counter!(),
+            "pxor xmm14, xmm14\n",
+            "mov {t:e}, 0x1000000\n",
+            "pinsrd xmm14, {t:e}, 3\n",
             "2:\n",
+            // Eight counters whose low byte does not wrap come from xmm13 by PADDD; the
+            // one iteration in 32 where it does builds them one by one.
+            "mov {t:e}, {k:e}\n",
+            "and {t:e}, 0xff\n",
+            "cmp {t:e}, 0xf7\n",
+            "ja 8f\n",
+            fast_counter!("xmm0"),
+            fast_counter!("xmm1"),
+            fast_counter!("xmm2"),
+            fast_counter!("xmm3"),
+            fast_counter!("xmm4"),
+            fast_counter!("xmm5"),
+            fast_counter!("xmm6"),
+            fast_counter!("xmm7"),
+            "add {k:e}, 8\n",
+            "jmp 9f\n",
+            "8:\n",
             next_counter!("xmm0"),
             next_counter!("xmm1"),
             next_counter!("xmm2"),
             next_counter!("xmm3"),
-            aes4!(),
+            next_counter!("xmm4"),
+            next_counter!("xmm5"),
+            next_counter!("xmm6"),
+            next_counter!("xmm7"),
+            sync_counter!(),
+            "9:\n",
+            aes!("xmm15"; "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7"),
             xor_store!($dir, "xmm0", "0"),
             xor_store!($dir, "xmm1", "16"),
             xor_store!($dir, "xmm2", "32"),
             xor_store!($dir, "xmm3", "48"),
+            xor_store!($dir, "xmm4", "64"),
+            xor_store!($dir, "xmm5", "80"),
+            xor_store!($dir, "xmm6", "96"),
+            xor_store!($dir, "xmm7", "112"),
             reverse_bytes!("xmm0"),
-            "pxor xmm0, xmm7\n",
+            "pxor xmm0, xmm12\n",
             reverse_bytes!("xmm1"),
             reverse_bytes!("xmm2"),
             reverse_bytes!("xmm3"),
-            mul_first!("xmm0", "48"),
-            mul_acc!("xmm1", "32"),
-            mul_acc!("xmm2", "16"),
-            mul_acc!("xmm3", "0"),
-            reduce!(),
-            "add {p}, 64\n",
-            "sub {n}, 4\n",
-            "cmp {n}, 4\n",
+            reverse_bytes!("xmm4"),
+            reverse_bytes!("xmm5"),
+            reverse_bytes!("xmm6"),
+            reverse_bytes!("xmm7"),
+            mul_first!("xmm0", "112"),
+            mul_acc!("xmm1", "96"),
+            mul_acc!("xmm2", "80"),
+            mul_acc!("xmm3", "64"),
+            mul_acc!("xmm4", "48"),
+            mul_acc!("xmm5", "32"),
+            mul_acc!("xmm6", "16"),
+            mul_acc!("xmm7", "0"),
+            reduce!("xmm12", "{h} + 256"),
+            "add {p}, 128\n",
+            "sub {n}, 8\n",
+            "cmp {n}, 8\n",
             "jae 2b\n",
             "3:\n",
             "test {n}, {n}\n",
             "jz 5f\n",
-            // The remaining one to three blocks.
             "4:\n",
             next_counter!("xmm0"),
-            aes1!(),
+            aes!("xmm15"; "xmm0"),
             xor_store!($dir, "xmm0", "0"),
             reverse_bytes!("xmm0"),
-            "pxor xmm0, xmm7\n",
+            "pxor xmm0, xmm12\n",
             mul_first!("xmm0", "0"),
-            reduce!(),
+            reduce!("xmm12", "{h} + 256"),
             "add {p}, 16\n",
             "dec {n}\n",
             "jnz 4b\n",
             "5:\n",
-            "movdqu [{x}], xmm7\n",
-            restore_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11),
+            "movdqu [{x}], xmm12\n",
+            restore_xmm!("{save}"; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
         )
     };
 }
@@ -620,19 +639,19 @@ unsafe fn ctr_ghash<const DECRYPT: bool>(
     if blocks == 0 {
         return;
     }
-    let mut save = [0u128; 12];
+    let mut save = [0u128; 16];
     let rk = keys.rk.as_ptr();
     let last = keys.rk[keys.rounds].as_ptr();
     let h = keys.h.as_ptr();
-    let c = core::ptr::from_ref(&CONSTS);
     let save_ptr = save.as_mut_ptr();
     // The 32-bit block counter, big-endian in the last four bytes of the counter block.
     let counter = u64::from(u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]));
     if DECRYPT {
         // SAFETY: the caller guarantees the CPU features and the data length. The asm
-        // reads the key material, the constants (both 16-byte aligned, as the aligned SSE
-        // operands need), `ctr`, reads and writes `x`, the `blocks * 16` bytes at `data`
-        // and `save`, its register save area; it restores every XMM register it touches.
+        // reads the key material (16-byte aligned, as the aligned SSE operands need; the
+        // reduction constant is in it, 256 bytes past `h`), `ctr`, reads and writes `x`,
+        // the `blocks * 16` bytes at `data` and `save`, its register save area; it
+        // restores every XMM register.
         unsafe {
             asm!(
                 ctr_ghash_asm!(dec),
@@ -640,13 +659,13 @@ unsafe fn ctr_ghash<const DECRYPT: bool>(
                 last = in(reg) last,
                 nr = in(reg) keys.rounds,
                 h = in(reg) h,
-                c = in(reg) c,
                 x = in(reg) x.as_mut_ptr(),
+                ctr = in(reg) ctr.as_ptr(),
                 p = inout(reg) data => _,
                 n = inout(reg) blocks => _,
                 save = in(reg) save_ptr,
                 k = inout(reg) counter => _,
-                t = inout(reg) ctr.as_ptr() => _,
+                t = out(reg) _,
                 b = out(reg) _,
                 options(nostack),
             );
@@ -660,13 +679,13 @@ unsafe fn ctr_ghash<const DECRYPT: bool>(
                 last = in(reg) last,
                 nr = in(reg) keys.rounds,
                 h = in(reg) h,
-                c = in(reg) c,
                 x = in(reg) x.as_mut_ptr(),
+                ctr = in(reg) ctr.as_ptr(),
                 p = inout(reg) data => _,
                 n = inout(reg) blocks => _,
                 save = in(reg) save_ptr,
                 k = inout(reg) counter => _,
-                t = inout(reg) ctr.as_ptr() => _,
+                t = out(reg) _,
                 b = out(reg) _,
                 options(nostack),
             );
@@ -707,7 +726,7 @@ unsafe fn ghash(keys: &Keys, x: &mut [u8; 16], data: *const u8, blocks: usize) {
             mul_acc!("xmm1", "32"),
             mul_acc!("xmm2", "16"),
             mul_acc!("xmm3", "0"),
-            reduce!(),
+            reduce!("xmm7", "{c} + 16"),
             "add {p}, 64",
             "sub {n}, 4",
             "cmp {n}, 4",
@@ -720,7 +739,7 @@ unsafe fn ghash(keys: &Keys, x: &mut [u8; 16], data: *const u8, blocks: usize) {
             "pshufb xmm0, xmm6",
             "pxor xmm0, xmm7",
             mul_first!("xmm0", "0"),
-            reduce!(),
+            reduce!("xmm7", "{c} + 16"),
             "add {p}, 16",
             "dec {n}",
             "jnz 4b",
@@ -758,7 +777,7 @@ unsafe fn encrypt_blocks(keys: &Keys, data: *mut [u8; 16], blocks: usize) {
             "movdqu [{save} + 16], xmm4",
             "2:",
             "movdqu xmm0, [{p}]",
-            aes1!(),
+            aes!("xmm4"; "xmm0"),
             "movdqu [{p}], xmm0",
             "add {p}, 16",
             "dec {n}",

@@ -79,7 +79,7 @@ impl Conn {
             if !client.is_handshaking() {
                 break;
             }
-            match conn.receive_tls(net) {
+            match conn.receive_tls(net, None) {
                 Ok(Pumped::Closed { .. }) => {
                     let Link::Tls { client, .. } = &mut conn.link else { unreachable!() };
                     let e = client.error().cloned().unwrap_or(TlsError::ClosedDuringHandshake);
@@ -139,14 +139,26 @@ impl Conn {
         Ok(())
     }
 
-    /// Feeds what the socket holds to the TLS client.
-    fn receive_tls(&mut self, net: &mut Net) -> Result<Pumped, HandshakeError> {
+    /// Feeds what the socket holds to the TLS client. With a `sink`, records are
+    /// decrypted in the socket's receive buffer and their data goes straight to it (see
+    /// `feed_incoming_in_place`); without, the client keeps the data for `read_app`.
+    fn receive_tls(
+        &mut self,
+        net: &mut Net,
+        sink: Option<bootsign_tls::Sink<'_>>,
+    ) -> Result<Pumped, HandshakeError> {
         net.poll();
         let Link::Tls { client, .. } = &mut self.link else { unreachable!() };
         let socket = net.tcp(self.handle);
         if socket.can_recv() {
             let fed = socket
-                .recv(|data| (data.len(), client.feed_incoming(data)))
+                .recv(|data| {
+                    let fed = match sink {
+                        Some(sink) => client.feed_incoming_in_place(data, sink),
+                        None => client.feed_incoming(data),
+                    };
+                    (data.len(), fed)
+                })
                 .map_err(|e| alloc::format!("receive failed: {e:?}"))?;
             fed.map_err(|e| HandshakeError { message: alloc::format!("{e}"), tls: Some(e) })?;
             Ok(Pumped::Data)
@@ -210,14 +222,31 @@ impl Conn {
                 }
             }
             Link::Tls { .. } => {
-                let got = self.receive_tls(net).map_err(|e| E::from(e.message))?;
+                // Records are decrypted in the socket's buffer and their data goes to the
+                // sink from there; the sink's first error ends the pump.
+                let (mut delivered, mut failed) = (false, None);
+                let mut deliver = |data: &[u8]| {
+                    delivered = true;
+                    if failed.is_none()
+                        && let Err(e) = sink(data)
+                    {
+                        failed = Some(e);
+                    }
+                };
+                let got = self.receive_tls(net, Some(&mut deliver)).map_err(|e| E::from(e.message))?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
                 self.flush(net).map_err(E::from)?;
                 let Link::Tls { client, .. } = &mut self.link else { unreachable!() };
-                // The decrypted bytes go to the sink straight from the TLS client's buffer.
+                // Data the client kept (received before, or by the legacy engine).
                 if let Some(fed) =
                     client.read_app_with(|data| sink(data)).map_err(|e| E::from(alloc::format!("{e}")))?
                 {
                     fed?;
+                    return Ok(Pumped::Data);
+                }
+                if delivered {
                     return Ok(Pumped::Data);
                 }
                 if let Some(e) = client.error() {

@@ -92,6 +92,9 @@ impl core::fmt::Display for Negotiated {
     }
 }
 
+/// Where [`Client::feed_incoming_in_place`] hands each record's application data.
+pub type Sink<'a> = &'a mut dyn FnMut(&[u8]);
+
 /// One TLS client connection.
 pub struct Client {
     conn: UnbufferedClientConnection,
@@ -201,7 +204,7 @@ impl Client {
             handshaking: true,
             app: AppBuffers::new(),
         };
-        client.drive()?;
+        client.drive(None)?;
         Ok(client)
     }
 
@@ -228,7 +231,51 @@ impl Client {
             return Ok(());
         }
         self.incoming.extend_from_slice(data);
-        self.drive()
+        self.drive(None)
+    }
+
+    /// As [`feed_incoming`](Self::feed_incoming), without copying the data first: whole
+    /// records are decrypted where they lie in `data` (the platform's receive buffer,
+    /// which this overwrites) and each record's application data goes to `sink` as soon
+    /// as it is opened, instead of to the buffer [`read_app`](Self::read_app) reads. Only
+    /// bytes that do not make a whole record are copied, and the next call first takes
+    /// from its `data` just what completes that record. Data received earlier and not yet
+    /// read is kept for `read_app` (the sink never sees data out of order).
+    pub fn feed_incoming_in_place(
+        &mut self,
+        data: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Error> {
+        self.app.check()?;
+        if self.app.peer == PeerState::ClosedCleanly {
+            self.incoming = Vec::new();
+            return Ok(());
+        }
+        let mut data = data;
+        // Complete the record held from the last call, header first.
+        while !self.incoming.is_empty() && !data.is_empty() {
+            let want = match self.incoming.get(3..5) {
+                None => 5 - self.incoming.len(),
+                Some(len) => (5 + usize::from(u16::from_be_bytes([len[0], len[1]])))
+                    .saturating_sub(self.incoming.len()),
+            };
+            if want == 0 {
+                // A whole record is held that rustls did not take yet: queue everything.
+                self.incoming.extend_from_slice(data);
+                return self.drive(Some(sink));
+            }
+            let (head, rest) = data.split_at_mut(want.min(data.len()));
+            self.incoming.extend_from_slice(head);
+            data = rest;
+            self.drive(Some(sink))?;
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut consumed = 0;
+        let result = self.drive_from(data, &mut consumed, Some(sink));
+        self.incoming.extend_from_slice(&data[consumed..]);
+        result
     }
 
     /// Whether received bytes are held that do not yet make a whole record (a partial
@@ -252,7 +299,7 @@ impl Client {
     /// Queues application data; it is encrypted as soon as the handshake allows.
     pub fn write_app(&mut self, data: &[u8]) -> Result<(), Error> {
         self.app.write(data)?;
-        self.drive()
+        self.drive(None)
     }
 
     /// Moves the decrypted data received so far to the end of `out`; returns how many
@@ -274,7 +321,7 @@ impl Client {
     /// before is sent first; nothing can be written after.
     pub fn close(&mut self) -> Result<(), Error> {
         self.app.request_close()?;
-        self.drive()
+        self.drive(None)
     }
 
     /// What the server did to its side of the connection.
@@ -335,21 +382,31 @@ impl Client {
 
     /// Runs the rustls state machine until it needs more input, then drops the input it
     /// consumed.
-    fn drive(&mut self) -> Result<(), Error> {
+    fn drive(&mut self, sink: Option<Sink<'_>>) -> Result<(), Error> {
         self.app.check()?;
         // rustls takes one record per round: the consumed bytes are dropped once at the
         // end, not after each record (with a large TCP window, shifting the rest of the
         // buffer down after every record would copy it over and over).
+        let mut incoming = core::mem::take(&mut self.incoming);
         let mut consumed = 0;
-        let result = self.drive_from(&mut consumed);
-        self.incoming.drain(..consumed);
+        let result = self.drive_from(&mut incoming, &mut consumed, sink);
+        incoming.drain(..consumed);
+        self.incoming = incoming;
         result
     }
 
-    fn drive_from(&mut self, consumed: &mut usize) -> Result<(), Error> {
+    /// Runs rustls over the records in `incoming` from `consumed` on, advancing
+    /// `consumed`. Application data goes to `sink` when there is one and nothing read
+    /// earlier is waiting, else to the buffer `read_app` reads.
+    fn drive_from(
+        &mut self,
+        incoming: &mut [u8],
+        consumed: &mut usize,
+        mut sink: Option<Sink<'_>>,
+    ) -> Result<(), Error> {
         loop {
             let UnbufferedStatus { mut discard, state } =
-                self.conn.process_tls_records(&mut self.incoming[*consumed..]);
+                self.conn.process_tls_records(&mut incoming[*consumed..]);
             let mut done = false;
             let mut failure = None;
             match state {
@@ -359,7 +416,10 @@ impl Client {
                         match record {
                             Ok(record) => {
                                 discard += record.discard;
-                                self.app.received.extend_from_slice(record.payload);
+                                match sink.as_mut() {
+                                    Some(sink) if self.app.received.is_empty() => sink(record.payload),
+                                    _ => self.app.received.extend_from_slice(record.payload),
+                                }
                             }
                             Err(e) => {
                                 failure = Some(e);

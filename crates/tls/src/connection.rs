@@ -76,6 +76,22 @@ impl Connection {
         either!(self, c => c.feed_incoming(data))
     }
 
+    /// See [`Client::feed_incoming_in_place`]. The legacy engine copies the data in and
+    /// hands what it decrypted to `sink` afterwards.
+    pub fn feed_incoming_in_place(
+        &mut self,
+        data: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Error> {
+        match self {
+            Self::Modern(c) => c.feed_incoming_in_place(data, sink),
+            Self::Legacy(c) => {
+                c.feed_incoming(data)?;
+                c.read_app_with(|d| sink(d)).map(|_| ())
+            }
+        }
+    }
+
     /// See [`Client::has_buffered_input`] and [`LegacyClient::has_buffered_input`].
     pub fn has_buffered_input(&self) -> bool {
         either!(self, c => c.has_buffered_input())

@@ -37,7 +37,7 @@ pub mod sessions;
 pub mod verifier;
 
 pub use bootsign_pki::Fingerprint;
-pub use client::{Client, Negotiated, PeerState};
+pub use client::{Client, Negotiated, PeerState, Sink};
 pub use config::{Config, LegacyVersion, TlsVersion};
 pub use connection::Connection;
 pub use error::{Error, alert_name};

@@ -235,6 +235,43 @@ fn partial_records_are_buffered_input() {
     }
 }
 
+/// Records fed in place, cut at every kind of place (inside the header, inside the body,
+/// several records at once), reach the sink whole and in order, for both versions.
+#[test]
+fn records_fed_in_place_reach_the_sink_in_order() {
+    for version in ["-tls1_3", "-tls1_2"] {
+        let mut args = serve("leaf-ec", Some("chain.pem"));
+        args.push(version.into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server = Server::start(&args);
+        let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
+        conn.handshake().unwrap();
+        let mut want = Vec::new();
+        for n in 0..3u8 {
+            let line: Vec<u8> = (0..16380).map(|i| b'a' + ((i + usize::from(n)) % 26) as u8).collect();
+            let mut sent = line.clone();
+            sent.push(b'\n');
+            conn.write(&sent).unwrap();
+            want.extend(line.iter().rev());
+            want.push(b'\n');
+        }
+        let (mut got, mut cuts) = (Vec::new(), [1usize, 4, 700, 16_389, 3, 40_000].into_iter().cycle());
+        while got.len() < want.len() {
+            let mut data = conn.read_raw();
+            let mut rest = &mut data[..];
+            while !rest.is_empty() {
+                let (piece, tail) = rest.split_at_mut(cuts.next().unwrap().min(rest.len()));
+                conn.client.feed_incoming_in_place(piece, &mut |d| got.extend_from_slice(d)).unwrap();
+                rest = tail;
+            }
+            assert_eq!(conn.client.read_app(&mut got).unwrap(), 0, "{version}: data kept back from the sink");
+        }
+        assert_eq!(got.len(), want.len(), "{version}; server log:\n{}", server.log());
+        assert!(got == want, "{version}: the data fed in place differs");
+        assert!(!conn.client.has_buffered_input(), "{version}");
+    }
+}
+
 #[test]
 fn ip_address_name_without_sni() {
     let mut args = serve("leaf-ec", Some("chain.pem"));
