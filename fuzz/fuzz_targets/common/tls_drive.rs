@@ -21,9 +21,29 @@ pub static RNG: FixedRng = FixedRng;
 
 /// Feeds `$data` (its first byte the piece size, in units of 8, the rest the server's
 /// bytes) to the client `$new` makes: it must not panic, its ClientHello must be ready at
-/// once, and once it has failed it must stay failed, with the failure recorded.
+/// once, and once it has failed it must stay failed, with the failure recorded. With
+/// `in_place`, odd piece sizes go through `feed_incoming_in_place` instead (which takes
+/// whole records where they lie and holds only a cut one).
 macro_rules! drive {
-    ($data:expr, $new:expr) => {{
+    ($data:expr, $new:expr) => {
+        $crate::tls_drive::drive_with!($data, $new, |client, piece, _odd| client.feed_incoming(piece))
+    };
+    ($data:expr, $new:expr, in_place) => {
+        $crate::tls_drive::drive_with!($data, $new, |client, piece, odd| {
+            if odd {
+                let mut piece = piece.to_vec();
+                client.feed_incoming_in_place(&mut piece, &mut |_| {})
+            } else {
+                client.feed_incoming(piece)
+            }
+        })
+    };
+}
+
+/// `drive!` with `$feed` (given the client, the piece and whether the size is odd)
+/// feeding each piece.
+macro_rules! drive_with {
+    ($data:expr, $new:expr, |$c:ident, $p:ident, $o:ident| $feed:expr) => {{
         let data: &[u8] = $data;
         let Some((&step, records)) = data.split_first() else { return };
         let step = usize::from(step).max(1) * 8;
@@ -34,7 +54,10 @@ macro_rules! drive {
         let _ = client.write_app(b"GET / HTTP/1.1\r\n\r\n");
         let mut failed = false;
         for piece in records.chunks(step) {
-            let result = client.feed_incoming(piece);
+            let result = {
+                let ($c, $p, $o) = (&mut client, piece, step % 16 == 8);
+                $feed
+            };
             client.take_outgoing(&mut out);
             let mut app = Vec::new();
             let _ = client.read_app(&mut app);
@@ -54,3 +77,4 @@ macro_rules! drive {
 }
 
 pub(crate) use drive;
+pub(crate) use drive_with;
