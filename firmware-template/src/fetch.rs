@@ -344,7 +344,7 @@ fn connect(
             bootsign_tls::Error::ClosedDuringHandshake => Failure::Connect,
             _ => Failure::Permanent,
         };
-        return Err((e.message, failure));
+        return Err((crate::ntp::validity_hint(&clock, e.message, err.depends_on_the_clock()), failure));
     }
 }
 

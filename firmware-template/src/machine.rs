@@ -270,7 +270,6 @@ impl Machine for Firmware {
         let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
         let mut session = crate::fetch::Session { net, index: current, pool: &mut self.pool };
         crate::fetch::fetch(&mut session, &mut tls, uri, timeout_ms)
-            .map_err(|e| crate::ntp::validity_hint(&self.clock, e))
     }
 
     fn verify(
@@ -293,8 +292,9 @@ impl Machine for Firmware {
             hasher.update(data);
             hasher.finish()
         };
-        let verified = verify(&sd, &digests, &trust, signer)
-            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
+        let verified = verify(&sd, &digests, &trust, signer).map_err(|e| {
+            crate::ntp::validity_hint(&self.clock, alloc::format!("{e}"), e.depends_on_the_clock())
+        })?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("signed by {who}, {ms} ms")))
@@ -308,8 +308,10 @@ impl Machine for Firmware {
     ) -> Result<(ImageProof, String), String> {
         let started = self.clock.now_ms();
         let trust = self.trust_now()?;
-        let (verified, index) = bootsign_pki::authenticode::verify_image(data, &trust, signer)
-            .map_err(|e| crate::ntp::validity_hint(&self.clock, alloc::format!("{e}")))?;
+        let (verified, index) =
+            bootsign_pki::authenticode::verify_image(data, &trust, signer).map_err(|e| {
+                crate::ntp::validity_hint(&self.clock, alloc::format!("{e}"), e.depends_on_the_clock())
+            })?;
         let ms = self.clock.now_ms() - started;
         let who = signer_names(&verified);
         Ok((ImageProof(verified), alloc::format!("Authenticode signature {index} by {who}, {ms} ms")))

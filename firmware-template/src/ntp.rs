@@ -77,11 +77,11 @@ pub fn clock_text(clock: &Clock) -> String {
     }
 }
 
-/// `error`, with what the clock says and how to set it when the error is a certificate
-/// (or CRL) refused for its validity period: the words of the PKI crate's
-/// `PathError::NotYetValid`, `Expired` and `CrlExpired`, which the TLS errors carry too.
-pub fn validity_hint(clock: &Clock, error: String) -> String {
-    if !(error.contains("is not valid until") || error.contains(" expired on ")) {
+/// `error`, with what the clock says and how to set it when the error `depends_on_the_clock`
+/// (a certificate outside its validity period or a CRL past its nextUpdate, as the PKI
+/// and TLS errors' predicate of that name says).
+pub fn validity_hint(clock: &Clock, error: String, depends_on_the_clock: bool) -> String {
+    if !depends_on_the_clock {
         return error;
     }
     if clock.clearly_wrong() {

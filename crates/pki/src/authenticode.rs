@@ -80,6 +80,19 @@ pub enum AuthenticodeError {
     NoneHolds(Vec<AuthenticodeError>),
 }
 
+impl AuthenticodeError {
+    /// Whether the failure is a signer's path failing on the validation time (see
+    /// [`PathError::depends_on_the_clock`](crate::PathError::depends_on_the_clock)); for
+    /// several signatures, whether any did.
+    pub fn depends_on_the_clock(&self) -> bool {
+        match self {
+            Self::Cms { error, .. } => error.depends_on_the_clock(),
+            Self::NoneHolds(all) => all.iter().any(Self::depends_on_the_clock),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for AuthenticodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -125,6 +125,14 @@ pub enum CmsError {
     },
 }
 
+impl CmsError {
+    /// Whether the failure is the signer's path failing on the validation time (see
+    /// [`PathError::depends_on_the_clock`]).
+    pub fn depends_on_the_clock(&self) -> bool {
+        matches!(self, Self::Untrusted { error, .. } if error.depends_on_the_clock())
+    }
+}
+
 impl fmt::Display for CmsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -261,6 +261,15 @@ fn when(secs: u64) -> String {
     }
 }
 
+impl PathError {
+    /// Whether the failure is about time: a certificate outside its validity period or a
+    /// CRL past its nextUpdate, as judged by the validation time. With a wrong clock
+    /// these are what fails, so a platform can say so (and how to set the clock).
+    pub fn depends_on_the_clock(&self) -> bool {
+        matches!(self, Self::Expired { .. } | Self::NotYetValid { .. } | Self::StaleCrl { .. })
+    }
+}
+
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

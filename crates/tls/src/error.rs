@@ -79,6 +79,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the server's certificate path failed on the validation time (see
+    /// [`PathError::depends_on_the_clock`](bootsign_pki::PathError::depends_on_the_clock)).
+    pub fn depends_on_the_clock(&self) -> bool {
+        matches!(self, Self::Certificate(CertificateFailure::Path(e)) if e.depends_on_the_clock())
+    }
+
     /// For a chain that stops at an issuer nobody supplied: the issuer's DER name, to fetch
     /// a cross-certificate for (see [`crosscert`](crate::crosscert)).
     pub fn missing_issuer(&self) -> Option<&[u8]> {

@@ -395,6 +395,17 @@ fn every_message_names_what_it_is_about() {
     }
 }
 
+/// The clock predicate holds for exactly the failures a wrong clock causes, over every
+/// case the fixtures produce.
+#[test]
+fn only_validity_period_failures_depend_on_the_clock() {
+    for (case, run) in CASES {
+        let e = run();
+        let about_time = matches!(variant_name(&e), "Expired" | "NotYetValid" | "StaleCrl");
+        assert_eq!(e.depends_on_the_clock(), about_time, "{case}: {e}");
+    }
+}
+
 // What must pass, next to what must not: each failing case above has a passing twin, so a
 // verifier that refused everything would fail here.
 
