@@ -476,7 +476,8 @@ fn fetches_by_host_name_through_dns() {
     assert!(out.contains("nowhere.bootsign.test: no such host"), "{out}");
     assert!(out.contains("marker: nxdomain handled"), "{out}");
     assert!(
-        out.contains("'not-an-address' is not an IPv4 address") && out.contains("marker: bad dns refused"),
+        out.contains("cannot store \"dns\": 'not-an-address' is not a valid ipv4 value")
+            && out.contains("marker: bad dns refused"),
         "{out}"
     );
     assert!(out.contains("marker: done"), "{out}");

@@ -358,6 +358,12 @@ impl Machine for Firmware {
         self.sntp(server, None)
     }
 
+    fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
+        // CPUID exists on every x86-64 processor.
+        let r = core::arch::x86_64::__cpuid(leaf);
+        Some([r.eax, r.ebx, r.ecx, r.edx])
+    }
+
     fn sleep(&mut self, seconds: u64) {
         boot::stall(Duration::from_secs(seconds));
     }

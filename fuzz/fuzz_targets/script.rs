@@ -1,9 +1,12 @@
-//! Arbitrary text as a boot script: lexing, expansion and interpretation over a machine
-//! whose every operation fails must never panic. (Scripts with `goto` may loop forever
-//! by design, so those are only lexed.)
+//! Arbitrary text as a boot script: lexing, expansion, every setting type's parser and
+//! formatter, and interpretation over a machine whose every operation fails must never
+//! panic; a value a type parsed formats and parses back to the same bytes. (Scripts with
+//! `goto` may loop forever by design, so those are only lexed.)
 #![no_main]
 
-use bootsign_script::lex::{expand, lines, split};
+use bootsign_script::expand::expand;
+use bootsign_script::lex::{commands, lines};
+use bootsign_script::settings::SettingType;
 use bootsign_script::{Boot, Interpreter, Machine, Proof, TrustPolicy};
 use libfuzzer_sys::fuzz_target;
 
@@ -59,10 +62,20 @@ impl Machine for Refuser {
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = core::str::from_utf8(data) else { return };
     for line in lines(text) {
-        let _ = line;
+        let _ = commands(&line.command);
     }
     let expanded = expand(text, &|n| (n.len() < 8).then(|| n.repeat(2)));
-    let _ = split(&expanded);
+    let _ = commands(&expanded);
+    for ty in ["string", "uristring", "ipv4", "int8", "int16", "int32", "uint8", "uint16", "uint32", "hex", "hexhyp", "hexraw", "base64", "uuid", "guid", "busdevfn"] {
+        let ty = SettingType::from_name(ty).unwrap();
+        let _ = ty.format(data);
+        if let Ok(raw) = ty.parse(text)
+            && ty != SettingType::String
+        {
+            let shown = ty.format(&raw).expect("what a type parsed, it formats");
+            assert_eq!(ty.parse(&shown).as_deref(), Ok(&raw[..]), "{ty:?} {text:?}");
+        }
+    }
     if !text.contains("goto") && !text.contains("chain") && !text.contains("imgexec") {
         let mut i = Interpreter::new(Refuser, TrustPolicy::default());
         let _ = i.run(text, Some("http://s/x.ipxe"));

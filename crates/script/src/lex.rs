@@ -1,135 +1,126 @@
-//! Lines, labels, `${...}` expansion and word splitting, as iPXE reads a script.
+//! Lines, labels, words and command separators, exactly as iPXE reads a script.
 //!
-//! A script is lines; `#` starts a comment line, `:name` is a label. When a line runs,
-//! it is split into words at whitespace, honouring double quotes and backslash escapes,
-//! and only then are settings expanded inside each word (`${name}`, `${net0/name}`,
-//! `${name:type}`; unknown names expand to nothing). A value can therefore never become
-//! script syntax: a DHCP boot file name containing `|| imgtrust --allow` stays one word.
-//! (iPXE expands first and splits after, which lets such values inject commands.)
-//! Unquoted `||` and `&&` are operators.
+//! - A physical line ends at `\n`; one trailing `\r` is dropped. A line ending in `\`
+//!   continues on the next one (the backslash goes, nothing is put in its place).
+//! - After leading whitespace, `:name` is a label; whatever follows it on the line is a
+//!   command that runs when execution reaches the line, by `goto` or in order.
+//! - A command line is split into words at whitespace only. There is no quoting and no
+//!   escaping: `"` and `\` are ordinary characters, so `nuke="dwipe --autonuke"` reaches a
+//!   kernel command line as the two words `nuke="dwipe` and `--autonuke"`, joined again
+//!   by a space, exactly as written.
+//! - The words `||`, `&&` and `;` separate commands: the next command runs after a
+//!   failure, after a success, or always. An empty command (as in `dhcp ||`) succeeds.
+//!   A word starting with `#` ends the line (the rest is a comment).
+//! - Settings are expanded inside each word after the line is split
+//!   ([`expand`](crate::expand)), so a value can never become syntax: a DHCP boot file
+//!   name containing `|| imgtrust --allow` stays one argument. iPXE does the same.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// One line of a script.
+/// One logical line of a script (physical lines joined by `\` continuations).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Line<'a> {
-    /// Blank, a comment, or the `#!ipxe` signature.
-    Nothing,
-    /// `:label`.
-    Label(&'a str),
-    /// A command line, unexpanded.
-    Command(&'a str),
+pub struct Line {
+    /// The number (from 1) of the first physical line it came from.
+    pub number: usize,
+    /// The label, for a line starting `:label`.
+    pub label: Option<String>,
+    /// The command text (after the label, if any), unexpanded; may be empty.
+    pub command: String,
 }
 
-/// Classifies each line of `script`.
-pub fn lines(script: &str) -> Vec<Line<'_>> {
-    script
-        .lines()
-        .map(|raw| {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                Line::Nothing
-            } else if let Some(label) = line.strip_prefix(':') {
-                Line::Label(label.trim())
-            } else {
-                Line::Command(line)
-            }
-        })
-        .collect()
+/// iPXE's `isspace`: space, `\t`, `\n`, `\v`, `\f`, `\r`.
+pub fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
 }
 
-/// Expands `${...}` references with `lookup`. An unterminated `${` is kept as text.
-pub fn expand(line: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
-                // `${name:type}`: the type only changes formatting, which we keep as stored.
-                let name = name.split(':').next().unwrap_or(name);
-                if let Some(value) = lookup(name) {
-                    out.push_str(&value);
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+/// The logical lines of `script`.
+pub fn lines(script: &str) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut first = None;
+    let mut physical = script.split('\n').enumerate().peekable();
+    while let Some((i, raw)) = physical.next() {
+        // The text after the last newline is a line only if it is not empty.
+        if physical.peek().is_none() && raw.is_empty() && first.is_none() {
+            break;
         }
+        let number = *first.get_or_insert(i + 1);
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(joined) = raw.strip_suffix('\\') {
+            pending.push_str(joined);
+            if physical.peek().is_some() {
+                continue;
+            }
+        } else {
+            pending.push_str(raw);
+        }
+        out.push(split_label(number, core::mem::take(&mut pending)));
+        first = None;
     }
-    out.push_str(rest);
     out
 }
 
-/// Why a line could not be split.
+/// Splits a logical line into its label (if it starts with `:`) and its command.
+fn split_label(number: usize, text: String) -> Line {
+    let trimmed = text.trim_start_matches(is_space);
+    let Some(rest) = trimmed.strip_prefix(':') else {
+        return Line { number, label: None, command: text };
+    };
+    let (label, command) = match rest.find(is_space) {
+        // iPXE ends the label at the first whitespace character and drops that one.
+        Some(end) => (&rest[..end], &rest[end + rest[end..].chars().next().map_or(0, char::len_utf8)..]),
+        None => (rest, ""),
+    };
+    Line { number, label: Some(label.into()), command: command.into() }
+}
+
+/// The words of a command line, split at whitespace.
+pub fn words(command: &str) -> Vec<&str> {
+    command.split(is_space).filter(|w| !w.is_empty()).collect()
+}
+
+/// When the command after a separator runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SplitError {
-    /// A double quote was not closed.
-    UnclosedQuote,
+pub enum Then {
+    /// `||`: after a failure.
+    OnFailure,
+    /// `&&`: after a success.
+    OnSuccess,
+    /// `;`: always.
+    Always,
 }
 
-/// A word of a line, and whether any part of it was quoted or escaped (a quoted `||`
-/// is an argument, not an operator).
+/// One command of a line and what decides whether the next one runs (`None`: the line
+/// ends here).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    /// The word with quotes and escapes removed.
-    pub text: String,
-    /// Whether it contained quotes or escapes.
-    pub quoted: bool,
+pub struct Command<'a> {
+    /// Its words, unexpanded; empty for an empty command.
+    pub words: Vec<&'a str>,
+    /// The separator after it.
+    pub then: Option<Then>,
 }
 
-/// Splits a line into words.
-pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
-    Ok(tokens(line)?.into_iter().map(|t| t.text).collect())
-}
-
-/// Splits a line into tokens.
-pub fn tokens(line: &str) -> Result<Vec<Token>, SplitError> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    let mut marked = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-                in_word = true;
-                marked = true;
+/// Splits a command line into commands at `||`, `&&` and `;`, up to a word starting
+/// with `#`.
+pub fn commands(command: &str) -> Vec<Command<'_>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    for word in words(command) {
+        let then = match word {
+            "||" => Then::OnFailure,
+            "&&" => Then::OnSuccess,
+            ";" => Then::Always,
+            w if w.starts_with('#') => break,
+            w => {
+                current.push(w);
+                continue;
             }
-            '"' => {
-                quoted = !quoted;
-                in_word = true;
-                marked = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    words.push(Token { text: core::mem::take(&mut word), quoted: marked });
-                    in_word = false;
-                    marked = false;
-                }
-            }
-            c => {
-                word.push(c);
-                in_word = true;
-            }
-        }
+        };
+        out.push(Command { words: core::mem::take(&mut current), then: Some(then) });
     }
-    if quoted {
-        return Err(SplitError::UnclosedQuote);
-    }
-    if in_word {
-        words.push(Token { text: word, quoted: marked });
-    }
-    Ok(words)
+    out.push(Command { words: current, then: None });
+    out
 }
 
 #[cfg(test)]
@@ -137,43 +128,65 @@ mod tests {
     use super::*;
     use alloc::vec;
 
+    fn line(number: usize, label: Option<&str>, command: &str) -> Line {
+        Line { number, label: label.map(Into::into), command: command.into() }
+    }
+
     #[test]
-    fn classify() {
-        let s = "#!ipxe\n\n# note\n:start\n  echo hi  \n";
+    fn lines_labels_and_continuations() {
+        let s = "#!ipxe\r\n\n:start\n  :retry dhcp || goto retry\nkernel http://x/k \\\n  quiet \\\r\n  splash\necho end";
         assert_eq!(
             lines(s),
-            vec![Line::Nothing, Line::Nothing, Line::Nothing, Line::Label("start"), Line::Command("echo hi")]
+            vec![
+                line(1, None, "#!ipxe"),
+                line(2, None, ""),
+                line(3, Some("start"), ""),
+                line(4, Some("retry"), "dhcp || goto retry"),
+                line(5, None, "kernel http://x/k   quiet   splash"),
+                line(8, None, "echo end"),
+            ]
         );
+        // A final newline ends the last line; it does not start another.
+        assert_eq!(lines("echo a\n").len(), 1);
+        // A continuation on the last line ends the script.
+        assert_eq!(lines("echo a \\"), vec![line(1, None, "echo a ")]);
+        // The label ends at the first whitespace, tabs included.
+        assert_eq!(lines(":menu\techo hi"), vec![line(1, Some("menu"), "echo hi")]);
     }
 
     #[test]
-    fn expansion() {
-        let lookup = |n: &str| match n {
-            "next-server" => Some("10.0.2.2".into()),
-            "net0/mac" => Some("52:54:00:12:34:56".into()),
-            _ => None,
-        };
+    fn words_split_at_whitespace_only() {
         assert_eq!(
-            expand("http://${next-server}/boot/${net0/mac:hexhyp}.ipxe", &lookup),
-            "http://10.0.2.2/boot/52:54:00:12:34:56.ipxe"
+            words("  kernel  http://x/vmlinuz \t console=ttyS0 "),
+            ["kernel", "http://x/vmlinuz", "console=ttyS0"]
         );
-        assert_eq!(expand("a${missing}b", &lookup), "ab");
-        assert_eq!(expand("open ${brace", &lookup), "open ${brace");
+        // No quoting or escaping: iPXE passes quotes and backslashes through.
+        assert_eq!(
+            words(r#"set nuke nuke="dwipe --autonuke" a\ b"#),
+            ["set", "nuke", "nuke=\"dwipe", "--autonuke\"", "a\\", "b"]
+        );
+        assert_eq!(words("a\x0bb\x0cc"), ["a", "b", "c"]);
     }
 
     #[test]
-    fn splitting() {
+    fn separators_and_comments() {
+        let c = commands("dhcp || goto retry && echo ok ; echo always # echo never");
+        let shape: Vec<(Vec<&str>, Option<Then>)> = c.into_iter().map(|c| (c.words, c.then)).collect();
         assert_eq!(
-            split("  kernel  http://x/vmlinuz   console=ttyS0 ").unwrap(),
-            vec!["kernel", "http://x/vmlinuz", "console=ttyS0"]
+            shape,
+            vec![
+                (vec!["dhcp"], Some(Then::OnFailure)),
+                (vec!["goto", "retry"], Some(Then::OnSuccess)),
+                (vec!["echo", "ok"], Some(Then::Always)),
+                (vec!["echo", "always"], None),
+            ]
         );
-        assert_eq!(
-            split(r#"echo "two words" a\ b "" end"#).unwrap(),
-            vec!["echo", "two words", "a b", "", "end"]
-        );
-        assert_eq!(split("dhcp || goto retry").unwrap(), vec!["dhcp", "||", "goto", "retry"]);
-        assert_eq!(split("echo \"open"), Err(SplitError::UnclosedQuote));
-        let t = tokens(r#"a "||" \&& ||"#).unwrap();
-        assert_eq!(t.iter().map(|t| t.quoted).collect::<Vec<_>>(), [false, true, true, false]);
+        // `cmd ||` ends with an empty command; `#` starts a comment only at a word's start.
+        let c = commands("imgfree ||");
+        assert_eq!((c.len(), c[1].words.is_empty()), (2, true));
+        assert_eq!(commands("echo a#b #c")[0].words, ["echo", "a#b"]);
+        assert_eq!(commands("#!ipxe")[0].words, Vec::<&str>::new());
+        // Separators are words of their own.
+        assert_eq!(commands("echo a;b")[0].words, ["echo", "a;b"]);
     }
 }

@@ -13,11 +13,15 @@
 
 extern crate alloc;
 
+pub mod commands;
+pub mod expand;
 pub mod gate;
 pub mod image;
 pub mod interp;
 pub mod lex;
+pub mod settings;
 
 pub use gate::{Admitted, Boot, Checked, Decision, Proof, TrustPolicy};
 pub use image::{Image, ImageKind};
 pub use interp::{Interpreter, Machine, ScriptError, interface_index};
+pub use settings::{SettingType, Settings};

@@ -36,6 +36,8 @@ struct Recorder {
     ntp: Vec<String>,
     /// Each download's URI and `--timeout`.
     fetched: Vec<(String, Option<u64>)>,
+    /// The CPUID leaves the machine answers (none: no CPUID).
+    cpuid: HashMap<u32, [u32; 4]>,
 }
 
 impl Machine for Recorder {
@@ -114,6 +116,9 @@ impl Machine for Recorder {
             "unreachable.example" => Err("no reply from unreachable.example:123".into()),
             _ => Ok(format!("ntp: {server}: clock set")),
         }
+    }
+    fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
+        self.cpuid.get(&leaf).copied()
     }
     fn sleep(&mut self, _seconds: u64) {}
     fn reboot(&mut self) -> String {
@@ -308,10 +313,15 @@ fn errors_name_the_line_command_and_uri() {
     let err = i.run("echo ok\nkernel http://s/missing\n", None).unwrap_err();
     assert_eq!(err.to_string(), "line 2: kernel http://s/missing: http://s/missing: HTTP 404 Not Found");
     assert_eq!(i.run("goto nowhere\n", None).unwrap_err().message, "no label ':nowhere' in this script");
-    assert_eq!(i.run("frobnicate\n", None).unwrap_err().message, "unknown command 'frobnicate'");
-    assert_eq!(i.run("echo \"open\n", None).unwrap_err().message, "unclosed quote");
-    assert_eq!(i.run("boot\n", None).unwrap_err().message, "no kernel or executable image loaded");
-    assert_eq!(i.run("dhcp ||\n", None).unwrap_err().message, "missing command around || or &&");
+    assert_eq!(i.run("frobnicate\n", None).unwrap_err().message, "frobnicate: command not found");
+    assert_eq!(
+        i.run("boot\n", None).unwrap_err().message,
+        "no image selected (load one with kernel or chain)"
+    );
+    assert_eq!(
+        i.run("kernel --bogus http://s/k\n", None).unwrap_err().message,
+        "unrecognised option '--bogus'"
+    );
 }
 
 #[test]
@@ -380,10 +390,11 @@ fn setting_values_cannot_inject_commands() {
     );
     assert!(i.machine.booted.is_empty());
     assert!(i.trust().required);
-    // Quoted or escaped operators are arguments too.
+    // Operators are whole words: quotes and backslashes are ordinary characters (there
+    // is no quoting in iPXE), so these are arguments.
     let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
-    i.run("echo a \"||\" b \\&& c\n", None).unwrap();
-    assert_eq!(i.machine.out, "a || b && c\n");
+    i.run("echo a \"||\" b \\&& c||d\n", None).unwrap();
+    assert_eq!(i.machine.out, "a \"||\" b \\&& c||d\n");
     // A value with spaces stays one argument; the kernel command line joins them anyway.
     let mut i = Interpreter::new(machine(&[("http://s/k", b"k")]), TrustPolicy::default());
     i.set("args", "console=ttyS0 quiet");
@@ -476,4 +487,139 @@ fn ntp_is_refused_by_a_machine_without_a_clock() {
     }
     let e = Interpreter::new(NoClock, TrustPolicy::default()).run("ntp pool.ntp.org\n", None).unwrap_err();
     assert_eq!(e.message, "this machine cannot set its clock");
+}
+
+/// iPXE's line syntax: `||` with nothing after it, `;`, `#` comments, `\` continuations,
+/// a command after a label, and no quoting.
+#[test]
+fn ipxe_line_syntax() {
+    let kernel = b"MZ kernel".to_vec();
+    let mut i = Interpreter::new(machine(&[("http://s/k", &kernel)]), TrustPolicy::default());
+    let script = "#!ipxe\n\
+        imgfree nothing-loaded ||\n\
+        echo one ; echo two # echo three\n\
+        echo a#b\n\
+        echo joined \\\n  line\n\
+        goto skip\n\
+        echo never\n\
+        :skip echo after the label\n\
+        kernel http://s/k nuke=\"dwipe --autonuke\" a\\ b\n\
+        iseq a b || echo handled ; echo always\n";
+    assert_eq!(i.run(script, None), Ok(0));
+    assert_eq!(
+        i.machine.out,
+        "imgfree: no image named 'nothing-loaded' (see imgstat)\none\ntwo\na#b\njoined line\nafter the label\nhandled\nalways\n"
+    );
+    // Quotes and backslashes reach the kernel command line exactly as written.
+    assert_eq!(i.images()[0].cmdline(), "nuke=\"dwipe --autonuke\" a\\ b");
+    // The label's command runs when `goto` lands on it, as in iPXE.
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("set n:int32 0\n:loop inc n\niseq ${n} 3 || goto loop\necho ${n}\n", None).unwrap();
+    assert_eq!(i.machine.out, "3\n");
+}
+
+/// The line's result is the last command that ran: `a && b` with `a` failing fails the
+/// line (and the script); `a || b && c` runs `c` only when the last one that ran worked.
+#[test]
+fn separators_decide_as_ipxe_does() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("iseq 1 2 || echo or-ran && echo and-ran\niseq 1 1 || echo skipped && echo and-ran-2\n", None)
+        .unwrap();
+    assert_eq!(i.machine.out, "or-ran\nand-ran\nand-ran-2\n");
+    let err = i.run("iseq 1 2 && echo never\necho not reached\n", None).unwrap_err();
+    assert_eq!((err.line, err.message.as_str()), (1, "condition is false"));
+    let err = i.run("echo ok ; iseq 1 2\n", None).unwrap_err();
+    assert_eq!(err.message, "condition is false");
+}
+
+/// `goto` to a label that does not exist fails like any command, so the common menu
+/// idiom falls back.
+#[test]
+fn goto_a_missing_label_fails_and_can_be_handled() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    let script = "set choice nowhere\ngoto ${choice} || goto main\necho skipped\n:main\necho main\n";
+    assert_eq!(i.run(script, None), Ok(0));
+    assert_eq!(i.machine.out, "goto: no label ':nowhere' in this script\nmain\n");
+    let err = i.run("goto nowhere\n", None).unwrap_err();
+    assert_eq!((err.line, err.message.as_str()), (1, "no label ':nowhere' in this script"));
+}
+
+/// Typed settings render as iPXE renders them, and nested references expand innermost
+/// first.
+#[test]
+fn typed_settings_and_nested_references() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("dhcp net0\n", None).unwrap();
+    let script = "set idx:int32 0\n\
+        echo ${mac:hexhyp} ${mac:hexraw} ${net0/mac} ${netX/mac:hex}\n\
+        echo ${ip} ${ip:hexraw} ${ip:uint32} ${net${idx}/ip}\n\
+        inc idx\ninc idx 4\necho ${idx} ${idx:uint8} ${idx:hexraw}\n\
+        set x:int8 127\ninc x\necho x=${x}\n\
+        set u:uristring a b/c\necho ${u} ${u:string} ${u:base64}\n\
+        set neg:int16 -2\necho neg ${neg} ${neg:uint16}\n\
+        echo [${mac:nonsense}] [${unset}]\n\
+        inc fresh\necho ${fresh}\n";
+    i.run(script, None).unwrap();
+    assert_eq!(
+        i.machine.out,
+        "52-54-00-12-34-56 525400123456 52:54:00:12:34:56 52:54:00:12:34:56\n\
+         10.0.2.15 0a00020f 0xa00020f 10.0.2.15\n\
+         5 0x5 00000005\n\
+         x=-128\n\
+         a%20b%2Fc a b/c YSBiL2M=\n\
+         neg -2 0xfffe\n\
+         [] []\n\
+         1\n"
+    );
+    // A value the type refuses is an error naming it; `set NAME` alone deletes.
+    let err = i.run("set ip 10.0.2\n", None).unwrap_err();
+    assert_eq!(err.message, "cannot store \"ip\": '10.0.2' is not a valid ipv4 value");
+    let err = i.run("set s text\ninc s\n", None).unwrap_err();
+    assert_eq!(err.message, "\"s\" is not a number (a string setting)");
+    i.run("set s\nisset ${s} || echo deleted\n", None).unwrap();
+    assert!(i.machine.out.ends_with("deleted\n"));
+}
+
+/// `cpuid --ext 29` is the long-mode bit: 64-bit scripts pick x86_64 on a 64-bit CPU,
+/// i386 without it, and a machine without CPUID says so.
+#[test]
+fn cpuid_picks_the_architecture() {
+    let script = "cpuid --ext 29 && set arch x86_64 || set arch i386\ncpuid --ecx 0 && set sse3 yes || set sse3 no\necho ${arch} ${sse3}\n";
+    let mut m = machine(&[]);
+    m.cpuid.insert(0x8000_0000, [0x8000_0008, 0, 0, 0]);
+    m.cpuid.insert(0x8000_0001, [0, 0, 0, 1 << 29]);
+    m.cpuid.insert(1, [0, 0, 1, 0]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(script, None).unwrap();
+    assert_eq!(i.machine.out, "x86_64 yes\n");
+    let mut m = machine(&[]);
+    m.cpuid.insert(0x8000_0000, [0x8000_0008, 0, 0, 0]);
+    m.cpuid.insert(0x8000_0001, [0, 0, 0, 0]);
+    m.cpuid.insert(1, [0, 0, 0, 0]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(script, None).unwrap();
+    assert_eq!(i.machine.out, "i386 no\n");
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    assert_eq!(i.run("cpuid 1\n", None).unwrap_err().message, "this machine cannot run CPUID");
+}
+
+/// A name or URI names a loaded image first; `imgargs` replaces a command line.
+#[test]
+fn images_are_found_by_name_before_downloading() {
+    let kernel = b"MZ kernel".to_vec();
+    let mut i = Interpreter::new(
+        machine(&[("http://s/vmlinuz", &kernel), ("http://s/initrd.img", b"i")]),
+        TrustPolicy::default(),
+    );
+    i.run("imgfetch --name kernel http://s/vmlinuz\nimgload kernel\nimgargs kernel console=ttyS0 quiet\ninitrd http://s/initrd.img\nimgexec kernel\n", None)
+        .unwrap_err();
+    assert_eq!(i.machine.fetched.len(), 2, "{:?}", i.machine.fetched);
+    assert_eq!(
+        i.machine.booted,
+        [("kernel".to_string(), "console=ttyS0 quiet".to_string(), vec!["initrd.img".to_string()])]
+    );
+    assert_eq!(
+        i.run("imgargs nothing x\n", None).unwrap_err().message,
+        "no image named 'nothing' (see imgstat)"
+    );
 }

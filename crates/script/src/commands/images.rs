@@ -1,0 +1,253 @@
+//! The image commands: `kernel`/`imgselect`/`imgload`, `imgfetch`/`module`/`initrd`,
+//! `chain`/`imgexec`/`boot`, `imgargs`, `imgverify`, `imgtrust`, `imgfree`, `imgstat`.
+//!
+//! As in iPXE, a command given a name or URI first looks for a loaded image of that name
+//! and downloads only when there is none (`imgexec kernel` runs the image called
+//! `kernel`), and one given nothing works on the selected image.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use super::{Options, integer, operands};
+use crate::image::{Image, ImageKind};
+use crate::interp::{Flow, Interpreter, Machine, Outcome};
+
+/// The options of the single-image commands (`kernel`, `chain`, ...).
+const SINGLE: &[(&str, char, bool)] = &[
+    ("name", 'n', true),
+    ("timeout", 't', true),
+    ("autofree", 'a', false),
+    ("replace", 'r', false),
+    ("quiet", 'q', false),
+];
+
+/// The value of `--timeout`: milliseconds, more than zero.
+fn timeout_ms(value: &str) -> Result<u64, String> {
+    integer(value, "--timeout")
+        .ok()
+        .filter(|&ms| ms > 0)
+        .ok_or_else(|| format!("--timeout: '{value}' is not a number of milliseconds"))
+}
+
+/// The last path segment of a URI, the default image name.
+fn basename(uri: &str) -> String {
+    let path = uri.split(['?', '#']).next().unwrap_or(uri);
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path);
+    if name.is_empty() { "image".into() } else { name.into() }
+}
+
+impl<M: Machine> Interpreter<M> {
+    pub(super) fn image_command(&mut self, command: &str, args: &[&str]) -> Outcome {
+        match command {
+            "kernel" | "imgselect" | "imgload" => {
+                self.single(args, Some(ImageKind::Executable)).map(|_| Flow::Next)
+            }
+            "imgfetch" => self.single(args, Some(ImageKind::Other)).map(|_| Flow::Next),
+            "module" => self.single(args, Some(ImageKind::Module)).map(|_| Flow::Next),
+            "initrd" => self.single(args, Some(ImageKind::Initrd)).map(|_| Flow::Next),
+            "chain" | "imgexec" | "boot" => match self.single(args, None)? {
+                Some(index) => self.execute(index),
+                None => Err("no image selected (load one with kernel or chain)".into()),
+            },
+            "imgargs" => {
+                let o = Options::parse(args, &[])?;
+                let (name, words) = o.rest.split_first().ok_or("usage: imgargs IMAGE [ARGUMENTS...]")?;
+                let i = self.find(name)?;
+                self.images[i].cmdline = words.join(" ");
+                Ok(Flow::Next)
+            }
+            "imgverify" => self.imgverify(args),
+            "imgtrust" => self.imgtrust(args),
+            "imgfree" => {
+                let o = Options::parse(args, &[])?;
+                if o.rest.is_empty() {
+                    self.images.clear();
+                }
+                for name in o.rest {
+                    let i = self.find(name)?;
+                    self.images.remove(i);
+                }
+                Ok(Flow::Next)
+            }
+            "imgstat" => {
+                let o = Options::parse(args, &[])?;
+                let mut text = String::new();
+                for img in
+                    self.images.iter().filter(|i| o.rest.is_empty() || o.rest.contains(&i.name.as_str()))
+                {
+                    let kind = match img.kind {
+                        ImageKind::Executable => "[SELECTED]",
+                        ImageKind::Initrd => "[INITRD]",
+                        ImageKind::Module => "[MODULE]",
+                        ImageKind::Other => "",
+                    };
+                    let trust = if img.proof.is_some() { "[VERIFIED]" } else { "" };
+                    text.push_str(&format!(
+                        "{} : {} bytes {kind}{trust} {}\n",
+                        img.name,
+                        img.data.len(),
+                        img.cmdline
+                    ));
+                }
+                self.machine.print(&text);
+                Ok(Flow::Next)
+            }
+            _ => unreachable!("dispatched by name"),
+        }
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Result<usize, String> {
+        self.images
+            .iter()
+            .rposition(|i| i.name == name)
+            .ok_or_else(|| format!("no image named '{name}' (see imgstat)"))
+    }
+
+    /// `[--name NAME] [--timeout MS] [--autofree] [--replace] [NAME|URI [ARGS...]]`: the
+    /// image of that name if one is loaded, else the URI downloaded; with nothing, the
+    /// selected image (`Ok(None)` if there is none). Arguments replace its command line;
+    /// `kind` (when given) is its new role, and selecting one demotes the previous.
+    fn single(&mut self, args: &[&str], kind: Option<ImageKind>) -> Result<Option<usize>, String> {
+        let o = Options::parse(args, SINGLE)?;
+        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let index = match o.rest.split_first() {
+            Some((name_uri, cmdline)) => {
+                let index = match self.find(name_uri) {
+                    Ok(i) => i,
+                    Err(_) => self.download(name_uri, timeout)?,
+                };
+                if !cmdline.is_empty() {
+                    self.images[index].cmdline = cmdline.join(" ");
+                }
+                index
+            }
+            None => match self.images.iter().rposition(|i| i.kind == ImageKind::Executable) {
+                Some(i) if kind.is_none() || kind == Some(ImageKind::Executable) => i,
+                _ if kind.is_none() => return Ok(None),
+                _ => return Err("usage: NAME|URI [ARGUMENTS...]".into()),
+            },
+        };
+        let index = match o.value("name") {
+            Some(name) => self.rename(index, name),
+            None => index,
+        };
+        let kind = kind.unwrap_or(ImageKind::Executable);
+        if kind == ImageKind::Executable {
+            for (i, img) in self.images.iter_mut().enumerate() {
+                if i != index && img.kind == ImageKind::Executable {
+                    img.kind = ImageKind::Other;
+                }
+            }
+        }
+        self.images[index].kind = kind;
+        Ok(Some(index))
+    }
+
+    /// Gives image `index` the name `name`, replacing any other image of that name;
+    /// returns its index afterwards.
+    fn rename(&mut self, index: usize, name: &str) -> usize {
+        self.images[index].name = name.to_string();
+        let (mut i, mut kept, mut moved_to) = (0, 0, 0);
+        self.images.retain(|img| {
+            let keep = i == index || img.name != name;
+            if i == index {
+                moved_to = kept;
+            }
+            i += 1;
+            kept += usize::from(keep);
+            keep
+        });
+        moved_to
+    }
+
+    /// Downloads `uri` (relative to the script's) as a new image named after its last
+    /// path segment, replacing any image of that name.
+    fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
+        let uri = self.resolve(uri);
+        let (data, meta) = self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?;
+        let name = basename(&uri);
+        self.images.retain(|i| i.name != name);
+        self.images.push(Image {
+            name,
+            uri,
+            data,
+            cmdline: String::new(),
+            kind: ImageKind::Other,
+            proof: None,
+            meta,
+        });
+        Ok(self.images.len() - 1)
+    }
+
+    /// `imgverify [--signer NAME] [--keep] [--timeout MS] IMAGE [SIGNATURE]`.
+    fn imgverify(&mut self, args: &[&str]) -> Outcome {
+        let o = Options::parse(args, &[("signer", 's', true), ("keep", 'k', false), ("timeout", 't', true)])?;
+        let signer = o.value("signer");
+        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let keep = o.has("keep");
+        let ops = operands(&o.rest, 1, 2, "imgverify [--signer NAME] IMAGE [SIGNATURE]")?;
+        let image = ops[0];
+        let Some(&signature) = ops.get(1) else {
+            let index = self.find(image)?;
+            // An embedded signature vouches for a program (what a PE loader runs), not for
+            // bytes handed over whole.
+            if self.images[index].kind != ImageKind::Executable {
+                return Err(format!(
+                    "image '{image}' is not the selected kernel or program: only that can be verified by its \
+                     embedded signature; give a detached signature (imgverify {image} SIGNATURE)"
+                ));
+            }
+            let (proof, who) = self
+                .machine
+                .verify_embedded(&self.images[index].data, &self.images[index].meta, signer)
+                .map_err(|e| format!("image '{image}' was not verified: {e}"))?;
+            self.machine.print(&format!("{image}: embedded signature verified ({who})\n"));
+            self.images[index].proof = Some(proof);
+            return Ok(Flow::Next);
+        };
+        self.find(image)?;
+        let sig_data = match self.find(signature) {
+            Ok(i) if keep => self.images[i].data.clone(),
+            Ok(i) => self.images.remove(i).data,
+            Err(_) => {
+                let uri = self.resolve(signature);
+                self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?.0
+            }
+        };
+        // Removing a signature image may have moved the image.
+        let index = self.find(image)?;
+        let (proof, who) = self
+            .machine
+            .verify(&self.images[index].data, &self.images[index].meta, &sig_data, signer)
+            .map_err(|e| format!("image '{image}' was not verified: {e}"))?;
+        self.machine.print(&format!("{image}: signature verified ({who})\n"));
+        self.images[index].proof = Some(proof);
+        Ok(Flow::Next)
+    }
+
+    /// `imgtrust [--allow] [--permanent] [--all]` (`--all`, also `--initrd`, is bootsign's:
+    /// initrds and modules need signatures too).
+    fn imgtrust(&mut self, args: &[&str]) -> Outcome {
+        let o = Options::parse(
+            args,
+            &[("allow", 'a', false), ("permanent", 'p', false), ("all", 'A', false), ("initrd", 'i', false)],
+        )?;
+        operands(&o.rest, 0, 0, "imgtrust [--allow] [--permanent] [--all]")?;
+        if o.has("permanent") {
+            self.trust.permanent = true;
+        }
+        if o.has("all") || o.has("initrd") {
+            self.trust.all_images = true;
+        }
+        if o.has("allow") {
+            if self.trust.permanent {
+                return Err("image trust requirements were made permanent and cannot be relaxed".into());
+            }
+            self.trust.required = false;
+            self.trust.all_images = false;
+        } else {
+            self.trust.required = true;
+        }
+        Ok(Flow::Next)
+    }
+}
