@@ -113,7 +113,8 @@ pub struct Args {
     /// Ignore any project file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Replace existing images.
+    /// Replace existing images, and embed a script even when `bootsign script check` finds
+    /// lines the firmware cannot run.
     #[arg(long)]
     pub force: bool,
 }
@@ -133,15 +134,31 @@ struct Inputs {
     key_subject: String,
 }
 
-fn read_script(path: &Path) -> Result<String> {
-    let bytes = crate::fsx::read_capped(path, crate::fsx::MAX_INPUT, "the script")?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("the script {} is not UTF-8 text", quote(path)))?;
+/// The script to embed. It must be one the firmware can run (`bootsign script check`);
+/// `force` builds with one it cannot, after saying which lines.
+fn read_script(ctx: &mut Ctx<'_>, path: &Path, force: bool) -> Result<String> {
+    let text = super::script::read(path)?;
     if text.trim().is_empty() {
         bail!("the script {} is empty", quote(path));
     }
     if !text.starts_with("#!ipxe") {
         bail!("{} is not a boot script: its first line must be #!ipxe", quote(path));
+    }
+    let findings = bootsign_script::check::check(&text);
+    if !findings.is_empty() {
+        let report = super::script::report(path, &findings);
+        if !force {
+            bail!(
+                "the firmware cannot run every line of {}:\n{}(build with --force to embed it anyway)",
+                quote(path),
+                report.trim_end()
+            );
+        }
+        write!(
+            ctx.err,
+            "warning: embedding {} although the firmware cannot run every line:\n{report}",
+            quote(path)
+        )?;
     }
     Ok(text)
 }
@@ -196,7 +213,7 @@ fn gather(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Inputs> {
             Some(key.pkcs8_der()?.as_bytes().to_vec())
         }
     };
-    let script = args.embed.as_deref().map(read_script).transpose()?;
+    let script = args.embed.as_deref().map(|p| read_script(ctx, p, args.force)).transpose()?;
     let mut policy = Policy {
         require_signed: if args.require_signed_initrd {
             RequireSigned::All

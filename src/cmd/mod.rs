@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod issue;
 pub mod list;
 pub mod revoke;
+pub mod script;
 pub mod secureboot;
 pub mod sign;
 pub mod verify;
@@ -93,6 +94,9 @@ pub enum Command {
     Build(build::Args),
     /// Show what trust, certificates, key and script an image carries.
     Inspect(inspect::Args),
+    /// Boot scripts: check that the firmware can run them.
+    #[command(subcommand)]
+    Script(script::ScriptCommand),
     /// UEFI Secure Boot: make the platform keys (PK, KEK, db) images are signed for.
     #[command(subcommand)]
     Secureboot(secureboot::SecureBootCommand),
@@ -151,6 +155,7 @@ pub fn run(cli: Cli, ctx: &mut Ctx<'_>) -> Result<()> {
         Command::VerifyChain(a) => verify_chain::run(ctx, a),
         Command::Build(a) => build::run(ctx, &g, a),
         Command::Inspect(a) => inspect::run(ctx, a),
+        Command::Script(c) => script::run(ctx, c),
     }
 }
 

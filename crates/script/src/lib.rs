@@ -13,6 +13,7 @@
 
 extern crate alloc;
 
+pub mod check;
 pub mod commands;
 pub mod expand;
 pub mod gate;

@@ -256,7 +256,10 @@ fn imgverify_without_a_signature_checks_the_images_own() {
         "{err}"
     );
     let err = i.run("imgverify\n", None).unwrap_err();
-    assert!(err.message.contains("usage: imgverify [--signer NAME] IMAGE [SIGNATURE]"), "{err}");
+    assert!(
+        err.message.contains("usage: imgverify [--signer NAME] [--keep] [--timeout MS] IMAGE [SIGNATURE]"),
+        "{err}"
+    );
     // Only the selected program may be verified by an embedded signature.
     let mut i = Interpreter::new(machine(files), TrustPolicy::default());
     let err = i.run("initrd http://s/k\nimgverify k\n", None).unwrap_err();

@@ -8,18 +8,9 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use super::{Options, integer, operands};
+use super::{Options, integer};
 use crate::image::{Image, ImageKind};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
-
-/// The options of the single-image commands (`kernel`, `chain`, ...).
-const SINGLE: &[(&str, char, bool)] = &[
-    ("name", 'n', true),
-    ("timeout", 't', true),
-    ("autofree", 'a', false),
-    ("replace", 'r', false),
-    ("quiet", 'q', false),
-];
 
 /// The value of `--timeout`: milliseconds, more than zero.
 fn timeout_ms(value: &str) -> Result<u64, String> {
@@ -37,29 +28,27 @@ fn basename(uri: &str) -> String {
 }
 
 impl<M: Machine> Interpreter<M> {
-    pub(super) fn image_command(&mut self, command: &str, args: &[&str]) -> Outcome {
+    pub(super) fn image_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
         match command {
             "kernel" | "imgselect" | "imgload" => {
-                self.single(args, Some(ImageKind::Executable)).map(|_| Flow::Next)
+                self.single(&o, Some(ImageKind::Executable)).map(|_| Flow::Next)
             }
-            "imgfetch" => self.single(args, Some(ImageKind::Other)).map(|_| Flow::Next),
-            "module" => self.single(args, Some(ImageKind::Module)).map(|_| Flow::Next),
-            "initrd" => self.single(args, Some(ImageKind::Initrd)).map(|_| Flow::Next),
-            "chain" | "imgexec" | "boot" => match self.single(args, None)? {
+            "imgfetch" => self.single(&o, Some(ImageKind::Other)).map(|_| Flow::Next),
+            "module" => self.single(&o, Some(ImageKind::Module)).map(|_| Flow::Next),
+            "initrd" => self.single(&o, Some(ImageKind::Initrd)).map(|_| Flow::Next),
+            "chain" | "imgexec" | "boot" => match self.single(&o, None)? {
                 Some(index) => self.execute(index),
                 None => Err("no image selected (load one with kernel or chain)".into()),
             },
             "imgargs" => {
-                let o = Options::parse(args, &[])?;
-                let (name, words) = o.rest.split_first().ok_or("usage: imgargs IMAGE [ARGUMENTS...]")?;
+                let (name, words) = o.rest.split_first().expect("the spec asks for an image");
                 let i = self.find(name)?;
                 self.images[i].cmdline = words.join(" ");
                 Ok(Flow::Next)
             }
-            "imgverify" => self.imgverify(args),
-            "imgtrust" => self.imgtrust(args),
+            "imgverify" => self.imgverify(&o),
+            "imgtrust" => self.imgtrust(&o),
             "imgfree" => {
-                let o = Options::parse(args, &[])?;
                 if o.rest.is_empty() {
                     self.images.clear();
                 }
@@ -70,7 +59,6 @@ impl<M: Machine> Interpreter<M> {
                 Ok(Flow::Next)
             }
             "imgstat" => {
-                let o = Options::parse(args, &[])?;
                 let mut text = String::new();
                 for img in
                     self.images.iter().filter(|i| o.rest.is_empty() || o.rest.contains(&i.name.as_str()))
@@ -107,8 +95,7 @@ impl<M: Machine> Interpreter<M> {
     /// image of that name if one is loaded, else the URI downloaded; with nothing, the
     /// selected image (`Ok(None)` if there is none). Arguments replace its command line;
     /// `kind` (when given) is its new role, and selecting one demotes the previous.
-    fn single(&mut self, args: &[&str], kind: Option<ImageKind>) -> Result<Option<usize>, String> {
-        let o = Options::parse(args, SINGLE)?;
+    fn single(&mut self, o: &Options<'_>, kind: Option<ImageKind>) -> Result<Option<usize>, String> {
         let timeout = o.value("timeout").map(timeout_ms).transpose()?;
         let index = match o.rest.split_first() {
             Some((name_uri, cmdline)) => {
@@ -180,14 +167,12 @@ impl<M: Machine> Interpreter<M> {
     }
 
     /// `imgverify [--signer NAME] [--keep] [--timeout MS] IMAGE [SIGNATURE]`.
-    fn imgverify(&mut self, args: &[&str]) -> Outcome {
-        let o = Options::parse(args, &[("signer", 's', true), ("keep", 'k', false), ("timeout", 't', true)])?;
+    fn imgverify(&mut self, o: &Options<'_>) -> Outcome {
         let signer = o.value("signer");
         let timeout = o.value("timeout").map(timeout_ms).transpose()?;
         let keep = o.has("keep");
-        let ops = operands(&o.rest, 1, 2, "imgverify [--signer NAME] IMAGE [SIGNATURE]")?;
-        let image = ops[0];
-        let Some(&signature) = ops.get(1) else {
+        let image = o.rest[0];
+        let Some(&signature) = o.rest.get(1) else {
             let index = self.find(image)?;
             // An embedded signature vouches for a program (what a PE loader runs), not for
             // bytes handed over whole.
@@ -227,12 +212,7 @@ impl<M: Machine> Interpreter<M> {
 
     /// `imgtrust [--allow] [--permanent] [--all]` (`--all`, also `--initrd`, is bootsign's:
     /// initrds and modules need signatures too).
-    fn imgtrust(&mut self, args: &[&str]) -> Outcome {
-        let o = Options::parse(
-            args,
-            &[("allow", 'a', false), ("permanent", 'p', false), ("all", 'A', false), ("initrd", 'i', false)],
-        )?;
-        operands(&o.rest, 0, 0, "imgtrust [--allow] [--permanent] [--all]")?;
+    fn imgtrust(&mut self, o: &Options<'_>) -> Outcome {
         if o.has("permanent") {
             self.trust.permanent = true;
         }

@@ -4,20 +4,18 @@
 use alloc::format;
 use alloc::string::ToString;
 
-use super::{Options, operands};
+use super::Options;
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 use crate::settings::SettingType;
 
 impl<M: Machine> Interpreter<M> {
-    pub(super) fn machine_command(&mut self, command: &str, args: &[&str]) -> Outcome {
+    pub(super) fn machine_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
         match command {
             "dhcp" | "ifconf" => {
-                let o = Options::parse(args, &[("configurator", 'c', true), ("timeout", 't', true)])?;
                 if let Some(c) = o.value("configurator").filter(|c| *c != "dhcp") {
                     return Err(format!("configurator '{c}' is not supported (only dhcp)"));
                 }
-                let ops = operands(&o.rest, 0, 1, "dhcp [INTERFACE]")?;
-                let (iface, learnt) = match ops.first() {
+                let (iface, learnt) = match o.rest.first() {
                     Some(iface) => (iface.to_string(), self.machine.dhcp(iface)?),
                     None => self.machine.dhcp_any()?,
                 };
@@ -32,15 +30,11 @@ impl<M: Machine> Interpreter<M> {
                 Ok(Flow::Next)
             }
             "ifopen" | "ifclose" | "ifstat" => {
-                let o = Options::parse(args, &[])?;
-                let ops = operands(&o.rest, 0, 1, &format!("{command} [INTERFACE]"))?;
-                self.machine.interface(command, ops.first().copied().unwrap_or("net0"))?;
+                self.machine.interface(command, o.rest.first().copied().unwrap_or("net0"))?;
                 Ok(Flow::Next)
             }
             "ntp" => {
-                let o = Options::parse(args, &[])?;
-                let [server] = operands(&o.rest, 1, 1, "ntp SERVER[:PORT]")?[..] else { unreachable!() };
-                let said = self.machine.ntp(server)?;
+                let said = self.machine.ntp(o.rest[0])?;
                 self.machine.print(&format!("{said}\n"));
                 Ok(Flow::Next)
             }

@@ -3,31 +3,26 @@
 use alloc::format;
 use alloc::string::String;
 
-use super::{Options, integer, operands};
+use super::{Options, integer};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 use crate::settings::{Name, SettingType, int_bytes, number, predefined};
 
 impl<M: Machine> Interpreter<M> {
-    pub(super) fn settings_command(&mut self, command: &str, args: &[&str]) -> Outcome {
-        let o = Options::parse(args, &[])?;
+    pub(super) fn settings_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
         match command {
             // `set NAME VALUE...`: the words joined by spaces, parsed as the name's type
             // (given, predefined, else string); no value deletes, as in iPXE.
             "set" => {
-                let (reference, words) = o.rest.split_first().ok_or("usage: set NAME [VALUE...]")?;
+                let (reference, words) = o.rest.split_first().expect("the spec asks for a name");
                 self.store(reference, &words.join(" "))
             }
-            "clear" => {
-                let [reference] = operands(&o.rest, 1, 1, "clear NAME")?[..] else { unreachable!() };
-                self.store(reference, "")
-            }
+            "clear" => self.store(o.rest[0], ""),
             "inc" => {
-                let ops = operands(&o.rest, 1, 2, "inc NAME [INCREMENT]")?;
-                let by = match ops.get(1) {
+                let by = match o.rest.get(1) {
                     Some(n) => integer(n, "inc")?,
                     None => 1,
                 };
-                self.increment(ops[0], by)
+                self.increment(o.rest[0], by)
             }
             _ => unreachable!("dispatched by name"),
         }

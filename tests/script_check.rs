@@ -1,0 +1,35 @@
+//! `bootsign script check`: what it reports, and its exit status.
+
+mod common;
+
+use common::Env;
+
+#[test]
+fn reports_each_line_that_cannot_run_and_fails() {
+    let env = Env::new();
+    env.write(
+        "menu.ipxe",
+        "#!ipxe\n:start\ndhcp || goto start\nmenu Boot\nset n:int32 0\ninc n\ngoto ${target} || goto nowhere\n",
+    );
+    env.write(
+        "ok.ipxe",
+        "#!ipxe\ndhcp\nchain http://${next-server}/${mac:hexhyp}.ipxe || shell_is_dynamic${x}\n",
+    );
+    let out = env.run(&["script", "check", "ok.ipxe", "menu.ipxe"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        "ok.ipxe: can run\n\
+         menu.ipxe:4: menu Boot\n    menu: not supported by bootsign yet (in iPXE it starts a menu, which item adds \
+         entries to and choose shows)\n\
+         menu.ipxe:7: goto ${target} || goto nowhere\n    goto: no label ':nowhere' in this script\n"
+    );
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "error: 1 of 2 scripts cannot run as written\n");
+    assert_eq!(env.ok(&["script", "check", "ok.ipxe"]), "ok.ipxe: can run\n");
+    env.write("binary.ipxe", b"#!ipxe\n\xff\n");
+    let err = env.fails(&["script", "check", "binary.ipxe"]);
+    assert!(err.contains("the script 'binary.ipxe' is not UTF-8 text"), "{err}");
+    let err = env.fails(&["script", "check", "missing.ipxe"]);
+    assert!(err.contains("missing.ipxe"), "{err}");
+}
