@@ -1,4 +1,5 @@
-//! Console output through UEFI's ConOut (which OVMF also mirrors to the serial port).
+//! The console: output through UEFI's ConOut and keys from ConIn (which OVMF also
+//! connects to the serial port, so menus work over a serial line as on a screen).
 //!
 //! Everything printed passes [`print`], which shows control characters and Unicode
 //! direction overrides as escapes (`\x1b`, `\u{202e}`): names, URLs and script text
@@ -6,8 +7,12 @@
 //! redraw the screen. Line breaks stay; a progress line returns with [`rewind`].
 
 use core::fmt::Write;
+use core::time::Duration;
 
 use bootsign_pki::text::escape_controls;
+use bootsign_script::ui::Key;
+use uefi::boot;
+use uefi::proto::console::text::{Key as UefiKey, ScanCode};
 
 /// Writes `text` to the console, each line with its control characters escaped.
 /// Untrusted parts should be escaped with `bootsign_pki::text::escape` as the message
@@ -40,4 +45,56 @@ macro_rules! print {
 #[macro_export]
 macro_rules! println {
     ($($arg:tt)*) => { $crate::console::print(&alloc::format!("{}\n", alloc::format!($($arg)*))) };
+}
+
+/// How often [`key`] looks for a key while it waits.
+const KEY_POLL: Duration = Duration::from_millis(10);
+
+/// Waits at most `timeout_ms` (`None`: as long as it takes) for a key.
+pub fn key(timeout_ms: Option<u64>, clock: &crate::clock::Clock) -> Option<Key> {
+    let deadline = timeout_ms.map(|t| clock.now_ms() + t);
+    loop {
+        if let Some(k) = uefi::system::with_stdin(|input| input.read_key().ok().flatten()).and_then(translate)
+        {
+            return Some(k);
+        }
+        if deadline.is_some_and(|d| clock.now_ms() >= d) {
+            return None;
+        }
+        boot::stall(KEY_POLL);
+    }
+}
+
+/// A UEFI key as the script's UI sees it (`None` for keys it has no use for).
+fn translate(k: UefiKey) -> Option<Key> {
+    match k {
+        UefiKey::Printable(c) => Some(Key::Char(char::from(c))),
+        UefiKey::Special(ScanCode::ESCAPE) => Some(Key::Char('\x1b')),
+        UefiKey::Special(ScanCode::UP) => Some(Key::Up),
+        UefiKey::Special(ScanCode::DOWN) => Some(Key::Down),
+        UefiKey::Special(ScanCode::PAGE_UP) => Some(Key::PageUp),
+        UefiKey::Special(ScanCode::PAGE_DOWN) => Some(Key::PageDown),
+        UefiKey::Special(ScanCode::HOME) => Some(Key::Home),
+        UefiKey::Special(ScanCode::END) => Some(Key::End),
+        // A serial terminal's Backspace sends DEL, which OVMF's terminal reports as the
+        // Delete key; at the end of the line being edited both rub out a character.
+        UefiKey::Special(ScanCode::DELETE) => Some(Key::Char('\x7f')),
+        UefiKey::Special(_) => None,
+    }
+}
+
+/// Clears the screen (and, through OVMF's terminal, the serial console).
+pub fn clear() {
+    uefi::system::with_stdout(|out| {
+        let _ = out.clear();
+    });
+}
+
+/// Erases `count` characters before the cursor.
+pub fn erase(count: usize) {
+    uefi::system::with_stdout(|out| {
+        for _ in 0..count {
+            let _ = out.write_str("\x08 \x08");
+        }
+    });
 }

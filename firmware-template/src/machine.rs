@@ -364,6 +364,18 @@ impl Machine for Firmware {
         Some([r.eax, r.ebx, r.ecx, r.edx])
     }
 
+    fn key(&mut self, timeout_ms: Option<u64>) -> Option<bootsign_script::ui::Key> {
+        crate::console::key(timeout_ms, &self.clock)
+    }
+
+    fn clear_screen(&mut self) {
+        crate::console::clear();
+    }
+
+    fn erase(&mut self, count: usize) {
+        crate::console::erase(count);
+    }
+
     fn sleep(&mut self, seconds: u64) {
         boot::stall(Duration::from_secs(seconds));
     }

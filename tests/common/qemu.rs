@@ -3,9 +3,9 @@
 //! on QEMU's user network (or, for Secure Boot, OVMF's SMM build from an EFI system
 //! partition: `secureboot.rs`), and watches the serial console for markers.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,8 @@ pub fn configured_efi(out: &Path, cfg: &ImageConfig) {
 /// A running guest.
 pub struct Qemu {
     child: Child,
+    /// The serial console's input.
+    stdin: Option<ChildStdin>,
     output: Arc<Mutex<String>>,
     _vars: tempfile::TempDir,
     pub started: Instant,
@@ -171,7 +173,7 @@ impl Qemu {
             .arg("-drive")
             .arg(format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()))
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -190,7 +192,14 @@ impl Qemu {
                 *sink.lock().unwrap() = clean(&raw);
             }
         });
-        Self { child, output, _vars: vars_dir, started: Instant::now() }
+        let stdin = child.stdin.take();
+        Self { child, stdin, output, _vars: vars_dir, started: Instant::now() }
+    }
+
+    /// Types `bytes` on the serial console (an arrow key is `\x1b[A`..`\x1b[D`).
+    pub fn send(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("the serial console's input");
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).expect("typing on the serial console");
     }
 
     /// The console output so far.

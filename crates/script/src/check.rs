@@ -110,8 +110,13 @@ fn command_problem(name: &str, o: &Options<'_>, labels: &[&str]) -> Result<(), S
             Ok(())
         }
     };
-    if let Some(t) = o.value("timeout") {
-        number(t)?;
+    for option in ["timeout", "retimeout"] {
+        if let Some(t) = o.value(option) {
+            number(t)?;
+        }
+    }
+    if let Some(k) = o.value("key").filter(|k| literal(k)) {
+        crate::ui::parse_key(k)?;
     }
     match name {
         "goto" => {
@@ -165,7 +170,7 @@ mod tests {
     #[test]
     fn every_kind_of_problem_is_reported_with_its_line() {
         let script = "echo no magic\n\
-                      menu Boot menu\n\
+                      sanboot --drive 0x80\n\
                       frobnicate\n\
                       kernel --bogus http://s/k\n\
                       goto nowhere\n\
@@ -177,7 +182,7 @@ mod tests {
             problems(script),
             vec![
                 (1, "the script does not start with #!ipxe: chained, it would be taken for a program to boot (iPXE does not run it as a script either)".to_string()),
-                (2, "menu: not supported by bootsign yet (in iPXE it starts a menu, which item adds entries to and choose shows)".into()),
+                (2, "sanboot: not supported by bootsign yet (in iPXE it boots a disk or ISO image over the network, or the local disk)".into()),
                 (3, "frobnicate: command not found".into()),
                 (4, "kernel: unrecognised option '--bogus'".into()),
                 (5, "goto: no label ':nowhere' in this script".into()),

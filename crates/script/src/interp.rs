@@ -83,6 +83,19 @@ pub trait Machine {
         let _ = leaf;
         None
     }
+    /// Waits at most `timeout_ms` (`None`: as long as it takes) for a key on the console;
+    /// `None` when none came. A machine without console input returns `None` at once,
+    /// which menus and prompts without a timeout report as such.
+    fn key(&mut self, timeout_ms: Option<u64>) -> Option<crate::ui::Key> {
+        let _ = timeout_ms;
+        None
+    }
+    /// Clears the console (a menu redraws itself whole).
+    fn clear_screen(&mut self) {}
+    /// Erases the `count` characters before the cursor (line editing in `read`).
+    fn erase(&mut self, count: usize) {
+        let _ = count;
+    }
     /// Waits.
     fn sleep(&mut self, seconds: u64);
     /// Resets the machine; returns only on failure.
@@ -142,6 +155,8 @@ pub struct Interpreter<M: Machine> {
     pub(crate) netdev: String,
     /// The labels of the script running now, with their line indexes.
     labels: Vec<(String, usize)>,
+    /// The menus `menu` made, by name (`""` for the unnamed one).
+    pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
 }
 
 /// The number of an interface name (`net1` is 1), or `None` for anything else.
@@ -170,6 +185,7 @@ impl<M: Machine> Interpreter<M> {
             depth: 0,
             netdev: "net0".to_string(),
             labels: Vec::new(),
+            menus: Vec::new(),
         }
     }
 

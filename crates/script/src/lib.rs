@@ -21,6 +21,7 @@ pub mod image;
 pub mod interp;
 pub mod lex;
 pub mod settings;
+pub mod ui;
 
 pub use gate::{Admitted, Boot, Checked, Decision, Proof, TrustPolicy};
 pub use image::{Image, ImageKind};

@@ -1,7 +1,8 @@
 //! The interpreter against a recording machine: what scripts do, and what imgtrust refuses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
+use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Interpreter, Machine, Proof, TrustPolicy};
 
 /// The test's proof: a copy of the bytes whose signature "verified".
@@ -38,6 +39,12 @@ struct Recorder {
     fetched: Vec<(String, Option<u64>)>,
     /// The CPUID leaves the machine answers (none: no CPUID).
     cpuid: HashMap<u32, [u32; 4]>,
+    /// What the keyboard does at each wait: a key, or `None` for the wait running out.
+    keys: VecDeque<Option<Key>>,
+    /// Each wait for a key: its timeout.
+    waits: Vec<Option<u64>>,
+    /// How often the screen was cleared.
+    clears: usize,
 }
 
 impl Machine for Recorder {
@@ -119,6 +126,17 @@ impl Machine for Recorder {
     }
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         self.cpuid.get(&leaf).copied()
+    }
+    fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
+        self.waits.push(timeout_ms);
+        self.keys.pop_front().flatten()
+    }
+    fn clear_screen(&mut self) {
+        self.clears += 1;
+        self.out.push_str("<clear>\n");
+    }
+    fn erase(&mut self, count: usize) {
+        self.out.push_str(&format!("<erase {count}>"));
     }
     fn sleep(&mut self, _seconds: u64) {}
     fn reboot(&mut self) -> String {
@@ -625,4 +643,115 @@ fn images_are_found_by_name_before_downloading() {
         i.run("imgargs nothing x\n", None).unwrap_err().message,
         "no image named 'nothing' (see imgstat)"
     );
+}
+
+fn keyed(keys: &[Option<Key>]) -> Recorder {
+    Recorder { keys: keys.iter().copied().collect(), ..Default::default() }
+}
+
+const MENU: &str = "#!ipxe\n\
+    menu Boot menu for ${buildarch}\n\
+    item --gap -- Operating systems:\n\
+    item --key d debian Debian 12\n\
+    item --default fedora Fedora 41\n\
+    item --gap\n\
+    item --key s shell iPXE shell\n\
+    item local Boot from the local disk\n";
+
+fn choose(keys: &[Option<Key>], choose: &str) -> (Result<i32, bootsign_script::ScriptError>, Recorder) {
+    let mut i = Interpreter::new(keyed(keys), TrustPolicy::default());
+    let script = format!("{MENU}{choose}\necho chose ${{target}}\n");
+    let r = i.run(&script, None);
+    (r, i.machine)
+}
+
+/// Menus behave as iPXE's: default entry, arrows skipping gaps, shortcut keys, Enter,
+/// Escape, and a countdown that picks the default.
+#[test]
+fn menus_choose_like_ipxe() {
+    // Drawn whole: title centred, the default (`--default`) marked.
+    let (r, m) = choose(&[Some(Key::Char('\r'))], "choose target");
+    assert_eq!(r, Ok(0));
+    assert!(m.out.starts_with("<clear>\n                              Boot menu for x86_64\n\n  Operating systems:\n  Debian 12\n> Fedora 41\n  \n  iPXE shell\n  Boot from the local disk\n"), "{}", m.out);
+    assert!(m.out.ends_with("chose fedora\n"), "{}", m.out);
+    assert_eq!(m.waits, [None], "no timeout: it waits as long as it takes");
+    // Down skips the gap; Up stops at the first entry; End goes to the last.
+    let (_, m) = choose(&[Some(Key::Down), Some(Key::Char('\r'))], "choose target");
+    assert!(m.out.ends_with("chose shell\n"), "{}", m.out);
+    let (_, m) =
+        choose(&[Some(Key::Up), Some(Key::Up), Some(Key::Up), Some(Key::Char('\n'))], "choose target");
+    assert!(m.out.ends_with("chose debian\n"), "{}", m.out);
+    let (_, m) = choose(&[Some(Key::End), Some(Key::Char('\r'))], "choose target");
+    assert!(m.out.ends_with("chose local\n"), "{}", m.out);
+    // An entry's key chooses it at once; other keys do nothing.
+    let (_, m) = choose(&[Some(Key::Char('x')), Some(Key::Char('d'))], "choose target");
+    assert!(m.out.ends_with("chose debian\n"), "{}", m.out);
+    // --default names the entry selected first.
+    let (_, m) = choose(&[Some(Key::Char('\r'))], "choose --default local target");
+    assert!(m.out.ends_with("chose local\n"), "{}", m.out);
+    // Escape fails the command: the usual idiom handles it.
+    let (r, m) = choose(&[Some(Key::Char('\x1b'))], "choose target || set target cancelled");
+    assert_eq!(r, Ok(0));
+    assert!(m.out.ends_with("choose: cancelled\nchose cancelled\n"), "{}", m.out);
+    // The countdown: each second redrawn with the seconds left, then the default.
+    let (r, m) = choose(&[None, None, None], "choose --timeout 2500 target");
+    assert_eq!(r, Ok(0));
+    assert_eq!(m.waits, [Some(500), Some(1000), Some(1000)]);
+    for left in ["> Fedora 41 (3)\n", "> Fedora 41 (2)\n", "> Fedora 41 (1)\n"] {
+        assert!(m.out.contains(left), "{left:?} in {}", m.out);
+    }
+    assert!(m.out.ends_with("chose fedora\n"), "{}", m.out);
+    // A key stops the countdown.
+    let (_, m) = choose(&[None, Some(Key::Down), Some(Key::Char('\r'))], "choose --timeout 5000 target");
+    assert_eq!(m.waits, [Some(1000), Some(1000), None]);
+    assert!(m.out.ends_with("chose shell\n"), "{}", m.out);
+    // Without input and without a timeout, choose fails instead of waiting forever.
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    let err = i.run(&format!("{MENU}choose target\n"), None).unwrap_err();
+    assert_eq!(err.message, "no key can arrive: this console has no input");
+    // A menu is used up by choose unless --keep; item needs a menu.
+    let mut i =
+        Interpreter::new(keyed(&[Some(Key::Char('\r')), Some(Key::Char('\r'))]), TrustPolicy::default());
+    i.run(&format!("{MENU}choose --keep a\nchoose b\necho ${{a}} ${{b}}\n"), None).unwrap();
+    assert!(i.machine.out.ends_with("fedora fedora\n"));
+    assert_eq!(
+        i.run("choose c\n", None).unwrap_err().message,
+        "no menu: make one with the menu command first"
+    );
+    assert_eq!(
+        i.run("item x y\n", None).unwrap_err().message,
+        "no menu: make one with the menu command first"
+    );
+    assert_eq!(
+        i.run("menu\nitem --gap only text\nchoose c\n", None).unwrap_err().message,
+        "the menu has no entry to choose"
+    );
+}
+
+/// `prompt` waits for a key (a given one, with `--key`), failing when the time runs out.
+#[test]
+fn prompt_waits_for_a_key() {
+    let script = "prompt --key 0x02 --timeout 2000 Press Ctrl-B for the shell... && set go shell || set go boot\necho ${go}\n";
+    for (keys, want) in
+        [(vec![Some(Key::Char('\x02'))], "shell"), (vec![Some(Key::Char('a'))], "boot"), (vec![None], "boot")]
+    {
+        let mut i = Interpreter::new(keyed(&keys), TrustPolicy::default());
+        i.run(script, None).unwrap();
+        assert_eq!(i.machine.out, format!("Press Ctrl-B for the shell...\n{want}\n"));
+        assert_eq!(i.machine.waits, [Some(2000)]);
+    }
+    let mut i = Interpreter::new(keyed(&[Some(Key::Char(' '))]), TrustPolicy::default());
+    i.run("prompt Press any key\n", None).unwrap();
+    assert_eq!(i.machine.waits, [None]);
+}
+
+/// `read` edits a setting's value: typed characters, Backspace, Enter; Escape fails.
+#[test]
+fn read_edits_a_setting() {
+    let keys: Vec<Option<Key>> = "ab\x08c\r".chars().map(|c| Some(Key::Char(c))).collect();
+    let mut i = Interpreter::new(keyed(&keys), TrustPolicy::default());
+    i.run("set hostname node\necho -n Host name: \nread hostname\necho [${hostname}]\n", None).unwrap();
+    assert_eq!(i.machine.out, "Host name:nodeab<erase 1>c\n[nodeac]\n");
+    let mut i = Interpreter::new(keyed(&[Some(Key::Char('\x1b'))]), TrustPolicy::default());
+    assert_eq!(i.run("read x\n", None).unwrap_err().message, "cancelled");
 }

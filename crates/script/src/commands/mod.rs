@@ -1,5 +1,6 @@
 //! The commands, by concern: control flow and conditions ([`control`]), settings
-//! ([`settings`]), images and trust ([`images`]), network and machine ([`machine`]).
+//! ([`settings`]), images and trust ([`images`]), network and machine ([`machine`]),
+//! menus and prompts ([`ui`]).
 //! Each follows the iPXE command of the same name: its options, its arguments and when
 //! it fails. An unknown command or option fails loudly, never silently differently.
 
@@ -7,6 +8,7 @@ mod control;
 mod images;
 mod machine;
 mod settings;
+mod ui;
 
 use alloc::format;
 use alloc::string::String;
@@ -119,6 +121,48 @@ pub const SPECS: &[Spec] = &[
     spec!("imgfree", &[], 0, ANY, "imgfree [NAME...]"),
     spec!("imgstat", &[], 0, ANY, "imgstat [NAME...]"),
     spec!("ntp", &[], 1, 1, "ntp SERVER[:PORT]"),
+    spec!(
+        "menu",
+        &[("name", 'n', true), ("delete", 'd', false)],
+        0,
+        ANY,
+        "menu [--name NAME] [--delete] [TITLE]"
+    ),
+    spec!(
+        "item",
+        &[
+            ("menu", 'm', true),
+            ("form", 'f', true),
+            ("key", 'k', true),
+            ("default", 'd', false),
+            ("secret", 's', false),
+            ("gap", 'g', false)
+        ],
+        0,
+        ANY,
+        "item [--menu NAME] [--key KEY] [--default] [--gap] [LABEL [TEXT]]"
+    ),
+    spec!(
+        "choose",
+        &[
+            ("menu", 'm', true),
+            ("default", 'd', true),
+            ("timeout", 't', true),
+            ("retimeout", 'r', true),
+            ("keep", 'k', false)
+        ],
+        1,
+        1,
+        "choose [--menu NAME] [--default LABEL] [--timeout MS] [--keep] SETTING"
+    ),
+    spec!(
+        "prompt",
+        &[("key", 'k', true), ("timeout", 't', true)],
+        0,
+        ANY,
+        "prompt [--key KEY] [--timeout MS] [TEXT]"
+    ),
+    spec!("read", &[("timeout", 't', true)], 1, 1, "read [--timeout MS] SETTING"),
     spec!("reboot", &[("warm", 'w', false)], 0, 0, "reboot"),
     spec!("poweroff", &[], 0, 0, "poweroff"),
 ];
@@ -126,11 +170,6 @@ pub const SPECS: &[Spec] = &[
 /// iPXE commands bootsign does not run yet, with what iPXE does with them: a script
 /// using one fails there, loudly, instead of going on differently.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("menu", "starts a menu, which item adds entries to and choose shows"),
-    ("item", "adds an entry to the current menu"),
-    ("choose", "shows the menu and sets a setting to the chosen item's label"),
-    ("prompt", "waits for a key, with a timeout"),
-    ("read", "reads a line from the keyboard into a setting"),
     ("shell", "opens the interactive command line"),
     ("sanboot", "boots a disk or ISO image over the network, or the local disk"),
     ("sanhook", "attaches a network disk for the next stage"),
@@ -200,6 +239,7 @@ impl<M: Machine> Interpreter<M> {
         match name {
             "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" => self.control(name, o),
             "set" | "clear" | "inc" => self.settings_command(name, o),
+            "menu" | "item" | "choose" | "prompt" | "read" => self.ui_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
             }

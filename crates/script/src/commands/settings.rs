@@ -29,7 +29,7 @@ impl<M: Machine> Interpreter<M> {
     }
 
     /// Stores `text` under `reference` and tells the machine.
-    fn store(&mut self, reference: &str, text: &str) -> Outcome {
+    pub(super) fn store(&mut self, reference: &str, text: &str) -> Outcome {
         let name = Name::parse(reference)?;
         let scope = self.scope(name.scope).map(String::from);
         let value = (!text.is_empty()).then_some(text);

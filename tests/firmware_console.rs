@@ -1,0 +1,67 @@
+//! The console commands in the firmware under QEMU + OVMF, driven over the serial
+//! console as an operator at a serial terminal would: a menu chosen with the arrow keys,
+//! a menu whose countdown picks the default, `prompt --key`, `read`, and `cpuid --ext 29`
+//! on a 64-bit CPU.
+
+mod common;
+
+use std::time::Duration;
+
+use common::qemu::{ImageConfig, Qemu, configured_efi};
+
+const SCRIPT: &str = "#!ipxe
+cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
+menu Console test menu
+item --gap Choices:
+item first First entry
+item --key s second Second entry
+item third Third entry
+choose --default first picked || echo marker: choose failed
+echo marker: picked ${picked}
+menu Timed menu
+item a Entry A
+item --default b Entry B
+choose --timeout 3000 timed
+echo marker: timed ${timed}
+prompt --key 0x02 --timeout 60000 Press Ctrl-B now && echo marker: prompt ok || echo marker: prompt failed
+set name node
+echo -n Name:
+read name
+echo marker: read [${name}]
+";
+
+#[test]
+fn menus_prompt_and_read_over_the_serial_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let efi = dir.path().join("console.efi");
+    configured_efi(&efi, &ImageConfig { script: Some(SCRIPT), ..Default::default() });
+    let mut q = Qemu::boot_efi_with(&efi, "virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"]);
+    let wait = |q: &mut Qemu, what: &str| {
+        q.wait_for(&[what, "nothing was booted"], Duration::from_secs(120));
+    };
+    wait(&mut q, "marker: 64-bit");
+    // The menu is drawn (its last entry shown): Down from the default, then Enter.
+    wait(&mut q, "Third entry");
+    q.send(b"\x1b[B");
+    std::thread::sleep(Duration::from_millis(300));
+    q.send(b"\r");
+    let (which, _) = q.wait_for(&["marker: picked second", "marker: picked"], Duration::from_secs(60));
+    assert_eq!(which, 0, "{}", q.output());
+    // Nobody presses anything: the countdown runs down and the default is chosen.
+    wait(&mut q, "marker: timed");
+    let out = q.output();
+    assert!(out.contains("marker: timed b"), "{out}");
+    for left in ["> Entry B (3)", "> Entry B (2)", "> Entry B (1)"] {
+        assert!(out.contains(left), "{left} in:\n{out}");
+    }
+    // prompt --key 0x02: Ctrl-B.
+    wait(&mut q, "Press Ctrl-B now");
+    q.send(b"\x02");
+    wait(&mut q, "marker: prompt");
+    assert!(q.output().contains("marker: prompt ok"), "{}", q.output());
+    // read: the current value is there to edit; type, rub one out, Enter.
+    wait(&mut q, "Name:node");
+    q.send(b"-12\x7f3\r");
+    wait(&mut q, "marker: read");
+    assert!(q.output().contains("marker: read [node-13]"), "{}", q.output());
+}
