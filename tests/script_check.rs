@@ -23,10 +23,17 @@ fn reports_each_line_that_cannot_run_and_fails() {
         "ok.ipxe: can run\n\
          menu.ipxe:4: sanboot --drive 0x80\n    sanboot: not supported by bootsign yet (in iPXE it boots a disk or ISO \
          image over the network, or the local disk)\n\
-         menu.ipxe:7: goto ${target} || goto nowhere\n    goto: no label ':nowhere' in this script\n"
+         menu.ipxe:7: goto ${target} || goto nowhere\n    goto: no label ':nowhere' in this script (iPXE refuses this line too)\n"
     );
     assert_eq!(String::from_utf8(out.stderr).unwrap(), "error: 1 of 2 scripts cannot run as written\n");
     assert_eq!(env.ok(&["script", "check", "ok.ipxe"]), "ok.ipxe: can run\n");
+    // A warning alone does not stop a script.
+    env.write("warn.ipxe", "#!ipxe\necho ${mac:hexhpy}\n");
+    assert_eq!(
+        env.ok(&["script", "check", "warn.ipxe"]),
+        "warn.ipxe:2: echo ${mac:hexhpy}\n    ${mac:hexhpy}: unknown setting type 'hexhpy', so it expands to nothing \
+         (warning: iPXE and bootsign both run it so)\nwarn.ipxe: can run\n"
+    );
     env.write("binary.ipxe", b"#!ipxe\n\xff\n");
     let err = env.fails(&["script", "check", "binary.ipxe"]);
     assert!(err.contains("the script 'binary.ipxe' is not UTF-8 text"), "{err}");

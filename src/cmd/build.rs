@@ -141,12 +141,16 @@ fn read_script(ctx: &mut Ctx<'_>, path: &Path, force: bool) -> Result<String> {
     if text.trim().is_empty() {
         bail!("the script {} is empty", quote(path));
     }
-    if !text.starts_with("#!ipxe") {
+    if !text.starts_with("#!ipxe") && !text.starts_with("#!gpxe") {
         bail!("{} is not a boot script: its first line must be #!ipxe", quote(path));
     }
     let findings = bootsign_script::check::check(&text);
     if !findings.is_empty() {
         let report = super::script::report(path, &findings);
+        if !findings.iter().any(bootsign_script::check::Finding::stops) {
+            write!(ctx.err, "warning: in {}:\n{report}", quote(path))?;
+            return Ok(text);
+        }
         if !force {
             bail!(
                 "the firmware cannot run every line of {}:\n{}(build with --force to embed it anyway)",

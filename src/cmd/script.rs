@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
 
-use bootsign_script::check::{Finding, check};
+use bootsign_script::check::{Finding, Kind, check};
 
 use super::Ctx;
 use crate::fsx::quote;
@@ -36,11 +36,11 @@ pub fn run(ctx: &mut Ctx<'_>, command: ScriptCommand) -> Result<()> {
     let mut failing = 0;
     for path in &args.files {
         let findings = check(&read(path)?);
-        if findings.is_empty() {
-            writeln!(ctx.out, "{}: can run", path.display())?;
-        } else {
+        write!(ctx.out, "{}", report(path, &findings))?;
+        if findings.iter().any(Finding::stops) {
             failing += 1;
-            write!(ctx.out, "{}", report(path, &findings))?;
+        } else {
+            writeln!(ctx.out, "{}: can run", path.display())?;
         }
     }
     if failing > 0 {
@@ -55,12 +55,18 @@ pub fn read(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the script {} is not UTF-8 text", quote(path)))
 }
 
-/// The findings as `FILE:LINE: text` lines, each followed by the problem, indented.
+/// The findings as `FILE:LINE: text` lines, each followed by the problem, indented,
+/// and whose it is: iPXE refuses the line too, or it is only a warning.
 pub fn report(path: &Path, findings: &[Finding]) -> String {
     let mut text = String::new();
     for f in findings {
+        let whose = match f.kind {
+            Kind::Unsupported => "",
+            Kind::Broken => " (iPXE refuses this line too)",
+            Kind::Suspicious => " (warning: iPXE and bootsign both run it so)",
+        };
         text.push_str(&format!(
-            "{}:{}: {}\n    {}\n",
+            "{}:{}: {}\n    {}{whose}\n",
             path.display(),
             f.line,
             bootsign_pki::text::escape_controls(&f.text),

@@ -17,12 +17,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use crate::commands::{Options, parse, spec, unknown};
+use crate::commands::{NOT_YET, Options, parse, spec, unknown};
 use crate::expand::expand;
 use crate::lex::{commands, is_space, lines};
 use crate::settings::{Name, SettingType, predefined, strtoul};
 
-/// A line the firmware would refuse or cannot run.
+/// A line the firmware would refuse or cannot run, or may not run as meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// The line number (from 1).
@@ -31,6 +31,27 @@ pub struct Finding {
     pub text: String,
     /// What is wrong.
     pub problem: String,
+    /// Whose problem it is.
+    pub kind: Kind,
+}
+
+/// Whose problem a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// iPXE runs the line; bootsign does not (yet).
+    Unsupported,
+    /// iPXE refuses the line too: an unknown command, a bad number or operand count, a
+    /// missing label, a missing `#!ipxe`.
+    Broken,
+    /// Both run it, probably not as meant (a reference that expands to nothing).
+    Suspicious,
+}
+
+impl Finding {
+    /// Whether the line cannot run (as opposed to a warning).
+    pub fn stops(&self) -> bool {
+        self.kind != Kind::Suspicious
+    }
 }
 
 /// Checks `script`; no findings means every line can run.
@@ -47,20 +68,22 @@ pub fn check(script: &str) -> Vec<Finding> {
                 "the script does not start with #!ipxe: chained, it would be taken for a program to boot \
                       (iPXE does not run it as a script either)"
                     .into(),
+            kind: Kind::Broken,
         });
     }
     for line in &lines {
-        let mut report = |problem: String| {
+        let mut report = |problem: String, kind: Kind| {
             out.push(Finding {
                 line: line.number,
                 text: line.command.trim_matches(is_space).to_string(),
                 problem,
+                kind,
             })
         };
         for cmd in commands(&line.command) {
             for word in &cmd.words {
                 for problem in reference_problems(word) {
-                    report(problem);
+                    report(problem, Kind::Suspicious);
                 }
             }
             let Some((&name, args)) = cmd.words.split_first() else { continue };
@@ -68,16 +91,21 @@ pub fn check(script: &str) -> Vec<Finding> {
                 continue;
             }
             let Some(spec) = spec(name) else {
-                report(unknown(name));
+                let kind =
+                    if NOT_YET.iter().any(|(n, _)| *n == name) { Kind::Unsupported } else { Kind::Broken };
+                report(unknown(name), kind);
                 continue;
             };
             match parse(spec, args) {
                 Ok(o) => {
                     if let Err(problem) = command_problem(name, &o, &labels) {
-                        report(format!("{name}: {problem}"));
+                        report(format!("{name}: {problem}"), Kind::Broken);
                     }
                 }
-                Err(e) => report(format!("{name}: {e}")),
+                // An option iPXE has that bootsign lacks would be ours; operand counts
+                // follow iPXE's.
+                Err(e) if e.starts_with("usage:") => report(format!("{name}: {e}"), Kind::Broken),
+                Err(e) => report(format!("{name}: {e}"), Kind::Unsupported),
             }
         }
     }
@@ -158,6 +186,10 @@ mod tests {
         check(script).into_iter().map(|f| (f.line, f.problem)).collect()
     }
 
+    fn kinds(script: &str) -> Vec<Kind> {
+        check(script).into_iter().map(|f| f.kind).collect()
+    }
+
     #[test]
     fn a_script_that_can_run_has_no_findings() {
         let script = "#!ipxe\n:retry\ndhcp || goto retry\nset i:int32 0\ninc i\n\
@@ -191,6 +223,11 @@ mod tests {
                 (8, "sleep: 'soon' is not a number".into()),
                 (9, "iseq: usage: iseq VALUE VALUE".into()),
             ]
+        );
+        use Kind::*;
+        assert_eq!(
+            kinds(script),
+            [Broken, Unsupported, Broken, Unsupported, Broken, Broken, Suspicious, Broken, Broken]
         );
     }
 }

@@ -21,6 +21,9 @@ use crate::settings::{Name, SettingType, Settings};
 /// Deepest nesting of chained scripts.
 pub const MAX_DEPTH: usize = 8;
 
+/// The error of a run stopped by [`Interpreter::limit_commands`].
+pub const COMMAND_LIMIT: &str = "stopped: the command limit was reached";
+
 /// What the firmware provides to scripts.
 pub trait Machine {
     /// Proof that an image's signature verified over its bytes (the firmware uses the PKI
@@ -157,6 +160,9 @@ pub struct Interpreter<M: Machine> {
     labels: Vec<(String, usize)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
+    /// Commands left before the run stops (`None`: no limit), for tests and fuzzing,
+    /// where a script's menu loop would otherwise run for ever.
+    budget: Option<usize>,
 }
 
 /// The number of an interface name (`net1` is 1), or `None` for anything else.
@@ -186,7 +192,14 @@ impl<M: Machine> Interpreter<M> {
             netdev: "net0".to_string(),
             labels: Vec::new(),
             menus: Vec::new(),
+            budget: None,
         }
+    }
+
+    /// Stops any run after `commands` more commands, with the error
+    /// [`COMMAND_LIMIT`] (for tests and fuzzing: a menu loop never ends by itself).
+    pub fn limit_commands(&mut self, commands: usize) {
+        self.budget = Some(commands);
     }
 
     /// The current trust policy.
@@ -296,6 +309,12 @@ impl<M: Machine> Interpreter<M> {
         let mut run = true;
         for cmd in commands(text) {
             if run && !cmd.words.is_empty() {
+                if let Some(left) = &mut self.budget {
+                    if *left == 0 {
+                        return Err(COMMAND_LIMIT.into());
+                    }
+                    *left -= 1;
+                }
                 // Expanded when it runs, so an earlier command's `set` counts.
                 let argv: Vec<String> = cmd.words.iter().map(|w| expand(w, &|n| self.setting(n))).collect();
                 last = self.command(&argv);
