@@ -303,18 +303,24 @@ impl<M: Machine> Interpreter<M> {
         Ok(0)
     }
 
+    /// Takes one command from the budget ([`Self::limit_commands`]).
+    pub(crate) fn spend(&mut self) -> Result<(), String> {
+        if let Some(left) = &mut self.budget {
+            if *left == 0 {
+                return Err(COMMAND_LIMIT.into());
+            }
+            *left -= 1;
+        }
+        Ok(())
+    }
+
     /// Runs one line's commands.
-    fn line(&mut self, text: &str) -> Outcome {
+    pub(crate) fn line(&mut self, text: &str) -> Outcome {
         let mut last: Outcome = Ok(Flow::Next);
         let mut run = true;
         for cmd in commands(text) {
             if run && !cmd.words.is_empty() {
-                if let Some(left) = &mut self.budget {
-                    if *left == 0 {
-                        return Err(COMMAND_LIMIT.into());
-                    }
-                    *left -= 1;
-                }
+                self.spend()?;
                 // Expanded when it runs, so an earlier command's `set` counts.
                 let argv: Vec<String> = cmd.words.iter().map(|w| expand(w, &|n| self.setting(n))).collect();
                 last = self.command(&argv);

@@ -755,3 +755,49 @@ fn read_edits_a_setting() {
     let mut i = Interpreter::new(keyed(&[Some(Key::Char('\x1b'))]), TrustPolicy::default());
     assert_eq!(i.run("read x\n", None).unwrap_err().message, "cancelled");
 }
+
+fn typed(text: &str) -> Vec<Option<Key>> {
+    text.chars().map(|c| Some(Key::Char(c))).collect()
+}
+
+/// `shell` runs what is typed until `exit`, showing errors and going on.
+#[test]
+fn the_shell_runs_typed_lines_until_exit() {
+    let mut i = Interpreter::new(
+        keyed(&typed("echo hi ${buildarch}\rfrobnicate\rset x 1\rexit\r")),
+        TrustPolicy::default(),
+    );
+    i.run("shell\necho after the shell ${x}\n", None).unwrap();
+    assert_eq!(
+        i.machine.out,
+        "bootsign> echo hi ${buildarch}\nhi x86_64\nbootsign> frobnicate\nfrobnicate: command not found\n\
+         bootsign> set x 1\nbootsign> exit\nafter the shell 1\n"
+    );
+    // Without input it does not spin.
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    assert_eq!(i.run("shell\n", None).unwrap_err().message, "no key can arrive: this console has no input");
+}
+
+/// `route`, the digest commands, `iflinkwait` and `autoboot`, as iPXE prints and does them.
+#[test]
+fn route_digests_iflinkwait_and_autoboot() {
+    let script = b"#!ipxe\necho chained\n".to_vec();
+    let m = machine(&[("http://s/abc", b"abc"), ("http://10.0.2.2/boot.ipxe", &script)]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("dhcp net0\nroute\nimgfetch http://s/abc\nmd5sum abc\nsha1sum\nsha256sum abc\niflinkwait -t 5000\nautoboot\n", None)
+        .unwrap();
+    assert_eq!(
+        i.machine.out,
+        "net0: 10.0.2.15/255.255.255.255\n\
+         900150983cd24fb0d6963f7d28e17f72  abc\n\
+         a9993e364706816aba3e25717850c26c9cd0d89d  abc\n\
+         ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  abc\n\
+         iflinkwait net0\n\
+         chained\n"
+    );
+    assert_eq!(i.machine.dhcp_calls, 2);
+    assert_eq!(
+        i.run("md5sum nothing\n", None).unwrap_err().message,
+        "no image named 'nothing' (see imgstat)"
+    );
+}

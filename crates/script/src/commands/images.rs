@@ -149,7 +149,7 @@ impl<M: Machine> Interpreter<M> {
 
     /// Downloads `uri` (relative to the script's) as a new image named after its last
     /// path segment, replacing any image of that name.
-    fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
+    pub(super) fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
         let uri = self.resolve(uri);
         let (data, meta) = self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?;
         let name = basename(&uri);

@@ -2,7 +2,7 @@
 //! `ntp`, `reboot`, `poweroff`.
 
 use alloc::format;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 
 use super::Options;
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
@@ -19,19 +19,37 @@ impl<M: Machine> Interpreter<M> {
                     Some(iface) => (iface.to_string(), self.machine.dhcp(iface)?),
                     None => self.machine.dhcp_any()?,
                 };
-                for (name, value) in learnt {
-                    // Typed as iPXE types them (ip is an address, mac bytes); a value the
-                    // type does not fit is kept as text.
-                    if self.settings.store_text(Some(&iface), &name, None, &value).is_err() {
-                        self.settings.store(Some(&iface), &name, value.into_bytes(), SettingType::String);
-                    }
-                }
-                self.netdev = iface;
+                self.learn(&iface, learnt);
                 Ok(Flow::Next)
             }
             "ifopen" | "ifclose" | "ifstat" => {
                 self.machine.interface(command, o.rest.first().copied().unwrap_or("net0"))?;
                 Ok(Flow::Next)
+            }
+            // `iflinkwait [--timeout MS] [INTERFACE...]`: the interfaces opened with a link.
+            "iflinkwait" => {
+                let ifaces = if o.rest.is_empty() { alloc::vec!["net0"] } else { o.rest.clone() };
+                for iface in ifaces {
+                    self.machine.interface("iflinkwait", iface)?;
+                }
+                Ok(Flow::Next)
+            }
+            // `autoboot [INTERFACE...]`: DHCP, then chain the boot file it names, on each
+            // interface in turn (the first that answers, when none is named).
+            "autoboot" => {
+                let mut last = String::from("no interface answered DHCP");
+                let ifaces: alloc::vec::Vec<Option<&str>> = if o.rest.is_empty() {
+                    alloc::vec![None]
+                } else {
+                    o.rest.iter().map(|i| Some(*i)).collect()
+                };
+                for iface in ifaces {
+                    match self.autoboot(iface) {
+                        Ok(flow) => return Ok(flow),
+                        Err(e) => last = e,
+                    }
+                }
+                Err(last)
             }
             "ntp" => {
                 let said = self.machine.ntp(o.rest[0])?;
@@ -42,5 +60,40 @@ impl<M: Machine> Interpreter<M> {
             "poweroff" => Err(self.machine.poweroff()),
             _ => unreachable!("dispatched by name"),
         }
+    }
+
+    /// DHCP on `iface` (the first to answer when `None`), then the boot file it named.
+    fn autoboot(&mut self, iface: Option<&str>) -> Outcome {
+        let (iface, learnt) = match iface {
+            Some(i) => (i.to_string(), self.machine.dhcp(i)?),
+            None => self.machine.dhcp_any()?,
+        };
+        self.learn(&iface, learnt);
+        let filename = self
+            .setting("filename")
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| format!("{iface}: DHCP named no boot file"))?;
+        let uri = if filename.contains("://") {
+            filename
+        } else {
+            let server = self
+                .setting("next-server")
+                .ok_or_else(|| format!("{iface}: DHCP named no server for {filename}"))?;
+            format!("tftp://{server}/{}", filename.trim_start_matches('/'))
+        };
+        let index = self.download(&uri, None)?;
+        self.execute(index)
+    }
+
+    /// Stores what DHCP on `iface` learnt, typed as iPXE types it (ip is an address, mac
+    /// bytes; a value the type does not fit is kept as text), and makes `iface` the one
+    /// unscoped names mean.
+    fn learn(&mut self, iface: &str, learnt: alloc::vec::Vec<(String, String)>) {
+        for (name, value) in learnt {
+            if self.settings.store_text(Some(iface), &name, None, &value).is_err() {
+                self.settings.store(Some(iface), &name, value.into_bytes(), SettingType::String);
+            }
+        }
+        self.netdev = iface.to_string();
     }
 }

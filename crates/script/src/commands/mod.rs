@@ -1,11 +1,12 @@
 //! The commands, by concern: control flow and conditions ([`control`]), settings
 //! ([`settings`]), images and trust ([`images`]), network and machine ([`machine`]),
-//! menus and prompts ([`ui`]).
+//! menus and prompts ([`ui`]), and what shows the state ([`inspect`]).
 //! Each follows the iPXE command of the same name: its options, its arguments and when
 //! it fails. An unknown command or option fails loudly, never silently differently.
 
 mod control;
 mod images;
+mod inspect;
 mod machine;
 mod settings;
 mod ui;
@@ -163,6 +164,13 @@ pub const SPECS: &[Spec] = &[
         "prompt [--key KEY] [--timeout MS] [TEXT]"
     ),
     spec!("read", &[("timeout", 't', true)], 1, 1, "read [--timeout MS] SETTING"),
+    spec!("route", &[], 0, 0, "route"),
+    spec!("md5sum", &[], 0, ANY, "md5sum [IMAGE...]"),
+    spec!("sha1sum", &[], 0, ANY, "sha1sum [IMAGE...]"),
+    spec!("sha256sum", &[], 0, ANY, "sha256sum [IMAGE...]"),
+    spec!("shell", &[], 0, 0, "shell"),
+    spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
+    spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
     spec!("reboot", &[("warm", 'w', false)], 0, 0, "reboot"),
     spec!("poweroff", &[], 0, 0, "poweroff"),
 ];
@@ -170,7 +178,6 @@ pub const SPECS: &[Spec] = &[
 /// iPXE commands bootsign does not run yet, with what iPXE does with them: a script
 /// using one fails there, loudly, instead of going on differently.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("shell", "opens the interactive command line"),
     ("sanboot", "boots a disk or ISO image over the network, or the local disk"),
     ("sanhook", "attaches a network disk for the next stage"),
     ("sanunhook", "detaches a network disk"),
@@ -180,11 +187,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("colour", "defines a console colour"),
     ("cpair", "defines a console colour pair"),
     ("console", "sets the console size and background"),
-    ("md5sum", "prints an image's MD5"),
-    ("sha1sum", "prints an image's SHA-1"),
-    ("sha256sum", "prints an image's SHA-256"),
-    ("autoboot", "boots from each network interface in turn"),
-    ("iflinkwait", "waits for a link on an interface"),
     ("show", "prints a setting with its type"),
     ("config", "opens the settings editor"),
     ("nslookup", "resolves a host name into a setting"),
@@ -200,7 +202,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("certfree", "removes certificates from the store"),
     ("time", "times a command"),
     ("help", "lists the commands"),
-    ("route", "prints the routing table"),
     ("pciscan", "lists PCI devices"),
     ("usbscan", "lists USB devices"),
     ("ipstat", "prints IP statistics"),
@@ -261,6 +262,8 @@ impl<M: Machine> Interpreter<M> {
             "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" => self.control(name, o),
             "set" | "clear" | "inc" => self.settings_command(name, o),
             "menu" | "item" | "choose" | "prompt" | "read" => self.ui_command(name, o),
+            "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" => self.inspect_command(name, o),
+            "iflinkwait" | "autoboot" => self.machine_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
             }

@@ -1,0 +1,99 @@
+//! Commands that show what is there: `route`, `md5sum`/`sha1sum`/`sha256sum`, and
+//! `shell`, the interactive command line.
+
+use alloc::format;
+use alloc::string::String;
+
+use sha2::Digest;
+
+use super::Options;
+use crate::interp::{Flow, Interpreter, Machine, Outcome};
+use crate::settings::SettingType;
+use crate::ui::line::{Unanswered, read_line};
+
+/// The shell's prompt.
+const PROMPT: &str = "bootsign> ";
+
+impl<M: Machine> Interpreter<M> {
+    pub(super) fn inspect_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
+        match command {
+            // `route`: each configured interface's address, netmask and gateway, as
+            // iPXE prints its IPv4 routes.
+            "route" => {
+                let mut text = String::new();
+                for index in 0.. {
+                    let iface = format!("net{index}");
+                    let get = |name: &str| {
+                        self.settings
+                            .get(Some(&iface), name)
+                            .and_then(|v| SettingType::Ipv4.format(&v.raw).ok())
+                    };
+                    let Some(ip) = get("ip") else {
+                        if index > 8 {
+                            break;
+                        }
+                        continue;
+                    };
+                    text.push_str(&format!(
+                        "{iface}: {ip}/{}",
+                        get("netmask").unwrap_or_else(|| "255.255.255.255".into())
+                    ));
+                    if let Some(gw) = get("gateway") {
+                        text.push_str(&format!(" gw {gw}"));
+                    }
+                    text.push('\n');
+                }
+                self.machine.print(&text);
+                Ok(Flow::Next)
+            }
+            // `md5sum`/`sha1sum`/`sha256sum [IMAGE...]`: `HEX  NAME` for each image (all
+            // of them when none is named), as iPXE prints them.
+            "md5sum" | "sha1sum" | "sha256sum" => {
+                let mut text = String::new();
+                let names: alloc::vec::Vec<String> = if o.rest.is_empty() {
+                    self.images.iter().map(|i| i.name.clone()).collect()
+                } else {
+                    o.rest.iter().map(|n| String::from(*n)).collect()
+                };
+                for name in names {
+                    let data = &self.images[self.find(&name)?].data;
+                    let digest: alloc::vec::Vec<u8> = match command {
+                        "md5sum" => md5::Md5::digest(data).to_vec(),
+                        "sha1sum" => sha1::Sha1::digest(data).to_vec(),
+                        _ => sha2::Sha256::digest(data).to_vec(),
+                    };
+                    text.push_str(&format!(
+                        "{}  {name}\n",
+                        SettingType::HexRaw.format(&digest).unwrap_or_default()
+                    ));
+                }
+                self.machine.print(&text);
+                Ok(Flow::Next)
+            }
+            "shell" => self.shell(),
+            _ => unreachable!("dispatched by name"),
+        }
+    }
+
+    /// The interactive command line: reads a line, runs it, until `exit` (which leaves
+    /// the shell, not the script) or Ctrl-C/Escape on an empty line... iPXE's shell ends
+    /// only with `exit`; so does this one. Errors are shown and the shell goes on.
+    fn shell(&mut self) -> Outcome {
+        loop {
+            self.spend()?;
+            self.machine.print(PROMPT);
+            let line = match read_line(&mut self.machine, "", 0) {
+                Ok(line) => line,
+                Err(Unanswered::NoInput) => return Err("no key can arrive: this console has no input".into()),
+                Err(_) => continue,
+            };
+            match self.line(&line) {
+                Ok(Flow::Exit(_)) => return Ok(Flow::Next),
+                Ok(Flow::Goto(_)) => self.machine.print("goto: only a script has labels\n"),
+                Ok(Flow::Next) => {}
+                Err(e) if e.is_empty() => {}
+                Err(e) => self.machine.print(&format!("{e}\n")),
+            }
+        }
+    }
+}
