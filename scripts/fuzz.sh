@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -67,13 +67,17 @@ cp target/firmware/x86_64-unknown-uefi/release/bootsign-firmware.efi "$corpus/pe
 python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
     75d9cbb42d833472240300e700000000000000007f7f0101eebe66ac8329cb2e75d9cbb42d833472eebe66adab801d87eebe66adab84fc94 \
     > "$corpus/ntp/chrony-reply"
+# An SMBIOS 3.0 table (version byte, then type 1 with strings, type 3, end of table).
+python3 -c 'import sys; sys.stdout.buffer.write(bytes([0x30, 1, 0x1b, 1, 0, 1, 2, 3, 4]) + bytes(range(16))
+    + bytes([6, 0, 0]) + b"ACME\0Box\x001.0\0SN-42\0\0" + bytes([3, 9, 3, 0, 0, 0, 0, 0, 1]) + b"AT-7\0\0"
+    + bytes([127, 4, 0xff, 0xff, 0, 0]))' > "$corpus/smbios/qemu-like"
 # Inputs that once crashed a target are replayed on every run.
 for dir in fuzz/regressions/*/; do
     cp "$dir"* "$corpus/$(basename "$dir")/"
 done
 
 cargo +nightly fuzz build
-for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

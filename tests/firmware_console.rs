@@ -1,13 +1,17 @@
 //! The console commands in the firmware under QEMU + OVMF, driven over the serial
 //! console as an operator at a serial terminal would: a menu chosen with the arrow keys,
-//! a menu whose countdown picks the default, `prompt --key`, `read`, and `cpuid --ext 29`
-//! on a 64-bit CPU.
+//! a menu whose countdown picks the default, `prompt --key`, `read`; and in the same boot
+//! `cpuid --ext 29` on a 64-bit CPU and the SMBIOS settings QEMU's `-smbios` sets,
+//! reaching a test server in a chained URL.
 
 mod common;
 
 use std::time::Duration;
 
+use common::http::FileServer;
 use common::qemu::{ImageConfig, Qemu, configured_efi};
+
+const UUID: &str = "8ce7c2a0-5a0e-4f4d-9a0b-0123456789ab";
 
 const SCRIPT: &str = "#!ipxe
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
@@ -28,14 +32,20 @@ set name node
 echo -n Name:
 read name
 echo marker: read [${name}]
+dhcp
+chain http://${next-server}:PORT/boot.ipxe?uuid=${uuid}&serial=${serial}&maker=${manufacturer:uristring}&product=${smbios/product}&asset=${asset}&mac=${mac:hexhyp}&sn=${smbios/1.7.0} || echo marker: chained
 ";
 
 #[test]
 fn menus_prompt_and_read_over_the_serial_console() {
     let dir = tempfile::tempdir().unwrap();
     let efi = dir.path().join("console.efi");
-    configured_efi(&efi, &ImageConfig { script: Some(SCRIPT), ..Default::default() });
-    let mut q = Qemu::boot_efi_with(&efi, "virtio-net-pci,netdev=n0,romfile=", &["-cpu", "max"]);
+    let server = FileServer::start(dir.path().to_path_buf(), 0);
+    let script = SCRIPT.replace("PORT", &server.port.to_string());
+    configured_efi(&efi, &ImageConfig { script: Some(&script), ..Default::default() });
+    let smbios1 = format!("type=1,manufacturer=ACME Labs,product=Box9000,serial=SN-4711,uuid={UUID}");
+    let args = ["-cpu", "max", "-smbios", &smbios1, "-smbios", "type=3,asset=AT-42"];
+    let mut q = Qemu::boot_efi_with(&efi, "virtio-net-pci,netdev=n0,romfile=", &args);
     let wait = |q: &mut Qemu, what: &str| {
         q.wait_for(&[what, "nothing was booted"], Duration::from_secs(120));
     };
@@ -64,4 +74,16 @@ fn menus_prompt_and_read_over_the_serial_console() {
     q.send(b"-12\x7f3\r");
     wait(&mut q, "marker: read");
     assert!(q.output().contains("marker: read [node-13]"), "{}", q.output());
+    // The SMBIOS values QEMU was given reach the server, as iPXE would send them.
+    wait(&mut q, "marker: chained");
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(
+        requests,
+        [format!(
+            "/boot.ipxe?uuid={UUID}&serial=SN-4711&maker=ACME%20Labs&product=Box9000&asset=AT-42\
+             &mac=52-54-00-12-34-56&sn=SN-4711"
+        )],
+        "{}",
+        q.output()
+    );
 }

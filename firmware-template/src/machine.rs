@@ -364,6 +364,10 @@ impl Machine for Firmware {
         Some([r.eax, r.ebx, r.ecx, r.edx])
     }
 
+    fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
+        crate::smbios::table()
+    }
+
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<bootsign_script::ui::Key> {
         crate::console::key(timeout_ms, &self.clock)
     }

@@ -38,6 +38,7 @@ mod rng;
 mod secure_boot;
 mod security_override;
 mod sha256_ni;
+mod smbios;
 mod tpm;
 
 use alloc::string::String;

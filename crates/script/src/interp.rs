@@ -86,6 +86,11 @@ pub trait Machine {
         let _ = leaf;
         None
     }
+    /// The SMBIOS structure table and its version, for the `smbios` settings (`uuid`,
+    /// `serial`, `smbios/1.4.0`, ...); `None` where there is none.
+    fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
+        None
+    }
     /// Waits at most `timeout_ms` (`None`: as long as it takes) for a key on the console;
     /// `None` when none came. A machine without console input returns `None` at once,
     /// which menus and prompts without a timeout report as such.
@@ -160,6 +165,8 @@ pub struct Interpreter<M: Machine> {
     labels: Vec<(String, usize)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
+    /// The SMBIOS table and version the machine gave at the start.
+    smbios: Option<(Vec<u8>, (u8, u8))>,
     /// Commands left before the run stops (`None`: no limit), for tests and fuzzing,
     /// where a script's menu loop would otherwise run for ever.
     budget: Option<usize>,
@@ -176,7 +183,8 @@ pub fn interface_index(name: &str) -> Option<usize> {
 
 impl<M: Machine> Interpreter<M> {
     /// An interpreter with `trust` in force from the start.
-    pub fn new(machine: M, trust: TrustPolicy) -> Self {
+    pub fn new(mut machine: M, trust: TrustPolicy) -> Self {
+        let smbios = machine.smbios();
         let mut settings = Settings::default();
         for (name, value) in
             [("platform", "efi"), ("buildarch", "x86_64"), ("version", env!("CARGO_PKG_VERSION"))]
@@ -192,6 +200,7 @@ impl<M: Machine> Interpreter<M> {
             netdev: "net0".to_string(),
             labels: Vec::new(),
             menus: Vec::new(),
+            smbios,
             budget: None,
         }
     }
@@ -220,8 +229,8 @@ impl<M: Machine> Interpreter<M> {
     /// then every other scope in order (as iPXE searches its settings blocks).
     pub fn setting(&self, reference: &str) -> Option<String> {
         let name = Name::parse(reference).ok()?;
-        let value = match self.scope(name.scope) {
-            Some(scope) => self.settings.get(Some(scope), name.name)?,
+        let stored = match self.scope(name.scope) {
+            Some(scope) => self.settings.get(Some(scope), name.name),
             None => self
                 .settings
                 .get(None, name.name)
@@ -231,9 +240,32 @@ impl<M: Machine> Interpreter<M> {
                         .iter()
                         .find(|(k, _)| k.split_once('/').is_some_and(|(_, n)| n == name.name))
                         .map(|(_, v)| v)
-                })?,
+                }),
         };
-        name.ty.unwrap_or(value.ty).format(&value.raw).ok()
+        match stored {
+            Some(value) => name.ty.unwrap_or(value.ty).format(&value.raw).ok(),
+            None if matches!(name.scope, None | Some("smbios")) => self.smbios_setting(&name),
+            None => None,
+        }
+    }
+
+    /// An `smbios` setting, as iPXE reads it: a named one (`uuid`, `manufacturer`,
+    /// `product`, `serial`, `asset`, `board-serial`), or with the `smbios/` scope a
+    /// numbered field (`smbios/TYPE.OFFSET.LENGTH`).
+    fn smbios_setting(&self, name: &Name<'_>) -> Option<String> {
+        let (table, version) = self.smbios.as_ref()?;
+        let (tag, uuid) = match bootsign_smbios::Tag::named(name.name) {
+            Some(named) => named,
+            None if name.scope == Some("smbios") => (bootsign_smbios::Tag::parse(name.name)?, false),
+            None => return None,
+        };
+        let default = if uuid { Some(SettingType::Uuid) } else { None };
+        let wanted = name.ty.or(default);
+        let table = bootsign_smbios::Table::new(table, *version);
+        let (raw, is_string) =
+            table.read(tag, matches!(wanted, Some(SettingType::Uuid | SettingType::Guid)))?;
+        let ty = wanted.unwrap_or(if is_string { SettingType::String } else { SettingType::Hex });
+        ty.format(&raw).ok()
     }
 
     /// Sets `reference` (`[scope/]name[:type]`) from text, as `set` does; empty text
