@@ -364,6 +364,17 @@ impl Machine for Firmware {
         Some([r.eax, r.ebx, r.ecx, r.edx])
     }
 
+    fn sanboot(&mut self, san: bootsign_script::San<'_, ImageProof, PartialSha256>) -> String {
+        crate::san::boot(&san)
+    }
+
+    fn sanhook(
+        &mut self,
+        san: bootsign_script::San<'_, ImageProof, PartialSha256>,
+    ) -> Result<String, String> {
+        crate::san::hook(&san)
+    }
+
     fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
         crate::smbios::table()
     }

@@ -35,6 +35,7 @@ mod pe_loader;
 mod pool;
 mod proof;
 mod rng;
+mod san;
 mod secure_boot;
 mod security_override;
 mod sha256_ni;

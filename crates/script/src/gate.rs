@@ -52,7 +52,7 @@ impl TrustPolicy {
     /// Whether an image in `role` must carry a proof.
     fn demands_proof(&self, role: Role) -> bool {
         match role {
-            Role::Program => self.required,
+            Role::Program | Role::Disk => self.required,
             Role::Initrd => self.required && self.all_images,
         }
     }
@@ -184,6 +184,9 @@ pub(crate) enum Role {
     Program,
     /// Handed to the program: an initrd or module.
     Initrd,
+    /// A disk or CD image `sanboot` boots from: what it starts is on it, so it is
+    /// trusted as a program, and only a proof of every byte will do.
+    Disk,
 }
 
 /// The check: admits `image` for `role` under `policy`, or says why not.
@@ -194,9 +197,10 @@ pub(crate) fn admit<'a, P: Proof, D>(
 ) -> Result<Admitted<'a, P, D>, String> {
     let decision = match (&image.proof, policy.demands_proof(role)) {
         // Bytes handed over whole need a proof of every byte.
-        (Some(proof), _) if role == Role::Initrd && !proof.covers_every_byte() => {
+        (Some(proof), _) if role != Role::Program && !proof.covers_every_byte() => {
+            let what = if role == Role::Disk { "disk image" } else { "initrd" };
             return Err(format!(
-                "initrd '{}' was verified by a signature embedded in it, which does not cover every byte; \
+                "{what} '{}' was verified by a signature embedded in it, which does not cover every byte; \
                  sign it with a detached signature (bootsign sign) and imgverify it with that",
                 image.name
             ));
@@ -212,6 +216,11 @@ pub(crate) fn admit<'a, P: Proof, D>(
                 Role::Initrd => format!(
                     "initrd '{}' is not trusted: imgtrust --all requires every image to be verified (run imgverify first)",
                     image.name
+                ),
+                Role::Disk => format!(
+                    "disk image '{}' is not trusted: imgtrust requires a verified image (fetch it with imgfetch, \
+                     imgverify it, then sanboot {})",
+                    image.name, image.name
                 ),
             });
         }
@@ -232,6 +241,34 @@ pub(crate) fn boot<'a, P: Proof, D>(
         .map(|i| admit(policy, i, Role::Initrd))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Boot { image, initrds })
+}
+
+/// What `sanboot` and `sanhook` hand the machine: the disk image admitted by the gate
+/// (`None`: the local disk), and how to boot it.
+pub struct San<'a, P, D = ()> {
+    disk: Option<Admitted<'a, P, D>>,
+    /// The BIOS drive number asked for (`--drive`, 0x80 by default), for the local disk.
+    pub drive: u32,
+    /// The boot file on the disk (`--filename`), else the removable-media default.
+    pub filename: Option<String>,
+}
+
+impl<'a, P: Proof, D> San<'a, P, D> {
+    /// The disk image, if one was given; its bytes come through [`Admitted::bytes`].
+    pub fn disk(&self) -> Option<&Admitted<'a, P, D>> {
+        self.disk.as_ref()
+    }
+}
+
+/// Admits `image` (if any) as a disk to boot from under `policy`.
+pub(crate) fn san<'a, P: Proof, D>(
+    policy: &TrustPolicy,
+    image: Option<&'a Image<P, D>>,
+    drive: u32,
+    filename: Option<String>,
+) -> Result<San<'a, P, D>, String> {
+    let disk = image.map(|i| admit(policy, i, Role::Disk)).transpose()?;
+    Ok(San { disk, drive, filename })
 }
 
 #[cfg(test)]

@@ -74,6 +74,19 @@ pub trait Machine {
     /// initrds, taking each one's bytes through [`gate::Admitted::bytes`]. Returns only
     /// if starting failed (or the program returned), with why.
     fn boot(&mut self, boot: Boot<'_, Self::Proof, Self::Meta>) -> String;
+    /// `sanboot`: boots from the disk or CD image in `san` (admitted by the trust gate;
+    /// its bytes through [`gate::Admitted::bytes`]) or, without one, from the local disk.
+    /// Returns only if that failed (or what it started returned), with why.
+    fn sanboot(&mut self, san: gate::San<'_, Self::Proof, Self::Meta>) -> String {
+        let _ = san;
+        "this machine cannot boot from disks".into()
+    }
+    /// `sanhook`: attaches the disk image in `san` for what starts next; returns a line
+    /// saying where it is.
+    fn sanhook(&mut self, san: gate::San<'_, Self::Proof, Self::Meta>) -> Result<String, String> {
+        let _ = san;
+        Err("this machine cannot attach disks".into())
+    }
     /// Sets the clock from the SNTP server `server`: a name or IPv4 address, optionally
     /// with `:PORT` (an extension of iPXE's `ntp SERVER`, so a server need not own port
     /// 123). Returns a line for the console: the server, the time set, the correction.

@@ -23,7 +23,7 @@ pub mod lex;
 pub mod settings;
 pub mod ui;
 
-pub use gate::{Admitted, Boot, Checked, Decision, Proof, TrustPolicy};
+pub use gate::{Admitted, Boot, Checked, Decision, Proof, San, TrustPolicy};
 pub use image::{Image, ImageKind};
 pub use interp::{Interpreter, Machine, ScriptError, interface_index};
 pub use settings::{SettingType, Settings};

@@ -45,6 +45,9 @@ struct Recorder {
     waits: Vec<Option<u64>>,
     /// How often the screen was cleared.
     clears: usize,
+    /// Each sanboot/sanhook: the disk image's name and the bytes its gate check gave
+    /// (`None`: the local disk), and the drive.
+    san: Vec<(Option<(String, Vec<u8>)>, u32)>,
 }
 
 impl Machine for Recorder {
@@ -130,6 +133,24 @@ impl Machine for Recorder {
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
         self.waits.push(timeout_ms);
         self.keys.pop_front().flatten()
+    }
+    fn sanboot(&mut self, san: bootsign_script::San<'_, Signed>) -> String {
+        let disk = match san
+            .disk()
+            .map(|d| d.bytes().map(|b| (d.image().name().to_string(), b.as_slice().to_vec())))
+        {
+            Some(Err(e)) => return e,
+            Some(Ok(d)) => Some(d),
+            None => None,
+        };
+        self.san.push((disk, san.drive));
+        "the disk's boot program returned".into()
+    }
+    fn sanhook(&mut self, san: bootsign_script::San<'_, Signed>) -> Result<String, String> {
+        let name = san.disk().map(|d| d.image().name().to_string()).unwrap_or_default();
+        self.san
+            .push((san.disk().map(|d| (name.clone(), d.image().len().to_le_bytes().to_vec())), san.drive));
+        Ok(format!("{name}: attached"))
     }
     fn clear_screen(&mut self) {
         self.clears += 1;
@@ -800,4 +821,43 @@ fn route_digests_iflinkwait_and_autoboot() {
         i.run("md5sum nothing\n", None).unwrap_err().message,
         "no image named 'nothing' (see imgstat)"
     );
+}
+
+/// `sanboot` hands the machine a disk image the gate admitted (under imgtrust, only a
+/// verified one), or the local disk; `sanhook` attaches; SAN protocols are refused.
+#[test]
+fn sanboot_admits_disk_images_like_programs() {
+    let iso = b"CD001 an ISO image".to_vec();
+    let m = machine(&[("http://s/disk.iso", &iso), ("http://s/disk.iso.sig", &signed(&iso))]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let err = i.run("sanboot --no-describe --drive 0x81\n", None).unwrap_err();
+    assert_eq!(err.message, "the disk's boot program returned");
+    assert_eq!(i.machine.san, [(None, 0x81)]);
+    let err = i.run("imgtrust\nsanboot http://s/disk.iso\n", None).unwrap_err();
+    assert!(
+        err.message.starts_with("disk image 'disk.iso' is not trusted: imgtrust requires a verified image"),
+        "{err}"
+    );
+    i.run(
+        "imgverify disk.iso http://s/disk.iso.sig\nsanboot disk.iso || echo returned\nsanhook disk.iso\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(i.machine.san[1], (Some(("disk.iso".to_string(), iso.clone())), 0x80));
+    assert!(i.machine.out.ends_with("returned\ndisk.iso: attached\n"), "{}", i.machine.out);
+    for (line, want) in [
+        (
+            "sanboot iscsi:10.0.2.2::::iqn.2010-04.org.ipxe:disk\n",
+            "iscsi: network disk protocols are not supported",
+        ),
+        ("sanboot --label boot\n", "sanboot --label is not supported by bootsign yet"),
+        (
+            "sanboot http://s/a http://s/b\n",
+            "sanboot: several URIs (multipath) are not supported by bootsign",
+        ),
+        ("sanhook\n", "usage: sanhook [--drive N] NAME|URI"),
+    ] {
+        let err = i.run(line, None).unwrap_err();
+        assert!(err.message.starts_with(want), "{line}: {err}");
+    }
 }

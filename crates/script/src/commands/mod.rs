@@ -8,6 +8,7 @@ mod control;
 mod images;
 mod inspect;
 mod machine;
+mod san;
 mod settings;
 mod ui;
 
@@ -46,6 +47,17 @@ const SINGLE: &[Opt] = &[
     ("autofree", 'a', false),
     ("replace", 'r', false),
     ("quiet", 'q', false),
+];
+
+/// The options of `sanboot` and `sanhook`, as iPXE's.
+const SAN: &[Opt] = &[
+    ("drive", 'd', true),
+    ("no-describe", 'n', false),
+    ("keep", 'k', false),
+    ("filename", 'f', true),
+    ("extra", 'e', true),
+    ("label", 'l', true),
+    ("uuid", 'u', true),
 ];
 
 macro_rules! spec {
@@ -171,6 +183,8 @@ pub const SPECS: &[Spec] = &[
     spec!("shell", &[], 0, 0, "shell"),
     spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
     spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
+    spec!("sanboot", SAN, 0, ANY, "sanboot [--drive N] [--filename PATH] [NAME|URI]"),
+    spec!("sanhook", SAN, 1, ANY, "sanhook [--drive N] NAME|URI"),
     spec!("reboot", &[("warm", 'w', false)], 0, 0, "reboot"),
     spec!("poweroff", &[], 0, 0, "poweroff"),
 ];
@@ -178,8 +192,6 @@ pub const SPECS: &[Spec] = &[
 /// iPXE commands bootsign does not run yet, with what iPXE does with them: a script
 /// using one fails there, loudly, instead of going on differently.
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("sanboot", "boots a disk or ISO image over the network, or the local disk"),
-    ("sanhook", "attaches a network disk for the next stage"),
     ("sanunhook", "detaches a network disk"),
     ("login", "asks for a user name and password"),
     ("params", "starts a list of HTTP POST parameters"),
@@ -264,6 +276,7 @@ impl<M: Machine> Interpreter<M> {
             "menu" | "item" | "choose" | "prompt" | "read" => self.ui_command(name, o),
             "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" => self.inspect_command(name, o),
             "iflinkwait" | "autoboot" => self.machine_command(name, o),
+            "sanboot" | "sanhook" => self.san_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
             }
