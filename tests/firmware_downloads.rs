@@ -67,7 +67,8 @@ fn downloads_survive_servers_that_drop_refuse_stall_and_are_busy() {
          imgfetch --name again http://${{next-server}}:{r}/hello.txt\n\
          imgfetch --timeout 3000 http://${{next-server}}:{f}/stall/hello.txt || echo marker: stall reported\n\
          imgstat\n\
-         echo marker: misbehaving servers done\n{}",
+         echo marker: misbehaving servers done\n\
+         imgfree\n{}",
         kernel_script(boot.port)
     );
     let efi = env.path("downloads.efi");

@@ -154,6 +154,18 @@ impl Drop for Initrd {
     }
 }
 
+/// The initrds one after another, each starting on a 4-byte boundary (zero padding
+/// between them), as Linux reads concatenated initramfs archives and as iPXE lays them
+/// out.
+fn concatenate(initrds: &[&[u8]]) -> Vec<u8> {
+    let mut all = Vec::with_capacity(initrds.iter().map(|i| i.len() + 3).sum());
+    for initrd in initrds {
+        all.resize(all.len().next_multiple_of(4), 0);
+        all.extend_from_slice(initrd);
+    }
+    all
+}
+
 /// Starts what the trust gate admitted: the program with its command line and initrds.
 /// Each image's bytes are taken through [`bootsign_script::Admitted::bytes`], which
 /// re-checks a verified image against its proof: bytes that changed since `imgverify`
@@ -227,7 +239,7 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
                 let _initrd = if initrds.is_empty() {
                     None
                 } else {
-                    match Initrd::install(initrds.concat()) {
+                    match Initrd::install(concatenate(&initrds)) {
                         Ok(i) => Some(i),
                         Err(e) => return e,
                     }
@@ -276,7 +288,7 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
     let _initrd = if initrds.is_empty() {
         None
     } else {
-        match Initrd::install(initrds.concat()) {
+        match Initrd::install(concatenate(&initrds)) {
             Ok(i) => Some(i),
             Err(e) => return fail(e),
         }

@@ -14,7 +14,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::image::{Image, ImageKind};
+use crate::image::Image;
 
 /// What `imgverify` hands back: a proof that a signature verified over particular bytes.
 pub trait Proof {
@@ -228,19 +228,21 @@ pub(crate) fn admit<'a, P: Proof, D>(
     Ok(Admitted { image, decision })
 }
 
-/// Admits `image` to run with every initrd and module in `images`.
+/// Admits `image` to run with every other image in `images` handed to it, as iPXE hands
+/// a Linux kernel every registered image (`initrd`, `module` and `imgfetch` alike; a
+/// kernel argument `initrd=NAME` picks by name).
 pub(crate) fn boot<'a, P: Proof, D>(
     policy: &TrustPolicy,
     image: &'a Image<P, D>,
     images: &'a [Image<P, D>],
 ) -> Result<Boot<'a, P, D>, String> {
-    let image = admit(policy, image, Role::Program)?;
+    let program = admit(policy, image, Role::Program)?;
     let initrds = images
         .iter()
-        .filter(|i| matches!(i.kind, ImageKind::Initrd | ImageKind::Module))
+        .filter(|i| !core::ptr::eq(*i, image))
         .map(|i| admit(policy, i, Role::Initrd))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Boot { image, initrds })
+    Ok(Boot { image: program, initrds })
 }
 
 /// What `sanboot` and `sanhook` hand the machine: the disk image admitted by the gate
@@ -279,6 +281,7 @@ mod tests {
     use std::string::ToString;
     use std::vec;
 
+    use crate::image::ImageKind;
     use bootsign_pki::cms::{SignedData, Trust, Verified, verify};
     use bootsign_pki::{Cert, MultiHasher, Revocation};
 
@@ -456,14 +459,14 @@ mod tests {
         assert!(admit(&program_only, &plain, Role::Program).unwrap_err().contains("imgtrust requires"));
         assert!(admit(&program_only, &initrd, Role::Initrd).is_ok());
         assert!(admit(&REQUIRED, &initrd, Role::Initrd).unwrap_err().contains("imgtrust --all"));
-        // boot() admits every initrd and module, or nothing.
+        // boot() admits every other image (here another kernel and an initrd), or nothing.
         let kernel = vec![7u8; 10];
         let signed = image(&kernel, ImageKind::Executable, Some(verified_by_openssl(&kernel)));
         let err = boot(&REQUIRED, &signed, &images).err().unwrap();
         assert!(err.contains("initrd 'vmlinuz' is not trusted"), "{err}");
         let b = boot(&program_only, &signed, &images).ok().unwrap();
         assert!(b.image().is_verified());
-        assert_eq!(b.initrds().len(), 1);
-        assert!(!b.initrds()[0].is_verified());
+        assert_eq!(b.initrds().len(), 2);
+        assert!(!b.initrds()[1].is_verified());
     }
 }
