@@ -15,6 +15,7 @@ const UUID: &str = "8ce7c2a0-5a0e-4f4d-9a0b-0123456789ab";
 
 const SCRIPT: &str = "#!ipxe
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
+echo marker: nic [${net0/chip}] [${net1/mac}]
 menu Console test menu
 item --gap Choices:
 item first First entry
@@ -50,6 +51,7 @@ fn menus_prompt_and_read_over_the_serial_console() {
         q.wait_for(&[what, "nothing was booted"], Duration::from_secs(120));
     };
     wait(&mut q, "marker: 64-bit");
+    wait(&mut q, "marker: nic [virtio-net] []");
     // The menu is drawn (its last entry shown): Down from the default, then Enter.
     wait(&mut q, "Third entry");
     q.send(b"\x1b[B");

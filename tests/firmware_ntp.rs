@@ -164,7 +164,8 @@ fn dhcp_option_42_sets_a_clearly_wrong_clock_before_the_first_certificate_check(
     let secure = format!("https://10.0.2.2:{}", https.port);
     // net1 is the link whose DHCP names the NTP server; net0 (QEMU's) serves the files.
     let script = format!(
-        "#!ipxe\ndhcp net1\necho net1/ntp=${{net1/ntp}}\ndhcp net0\necho ntp=${{ntp}} net1/ntp=${{net1/ntp}}\n{}",
+        "#!ipxe\ndhcp net1\necho net1/ntp=${{net1/ntp}}\nset user-class bootsign-test\ndhcp net1\n\
+         dhcp net0\necho ntp=${{ntp}} net1/ntp=${{net1/ntp}}\n{}",
         boot_lines(&secure)
     );
     let dgram = format!(
@@ -194,6 +195,10 @@ fn dhcp_option_42_sets_a_clearly_wrong_clock_before_the_first_certificate_check(
     // interface's settings.
     assert!(out.contains("ntp=192.168.77.1 net1/ntp=192.168.77.1\n"), "{out}");
     assert!(log.contains("DHCP ACK with option 42") && log.contains("NTP reply to 192.168.77.10"), "{log}");
+    // DHCP identifies the client as iPXE does (user class "iPXE", so servers set up for
+    // iPXE answer with the script, not the boot program again), or as `user-class` says.
+    let first = log.find("DHCP DISCOVER with user class iPXE\n").expect(&log);
+    assert!(log[first..].contains("DHCP DISCOVER with user class bootsign-test"), "{log}");
     assert!(
         out.contains("vmlinuz: signature verified") && out.contains("initrd.img: signature verified"),
         "{out}"

@@ -34,6 +34,8 @@ pub struct Firmware {
     tls: Option<Result<bootsign_tls::Config, String>>,
     /// A name server the script set, applied to the network stack once it is open.
     dns_override: Option<smoltcp::wire::Ipv4Address>,
+    /// The `user-class` setting (DHCP option 77; `iPXE` when unset).
+    user_class: Option<String>,
     /// The embedded CRLs, parsed at start-up (a damaged one stops the boot there).
     crls: Vec<Crl<'static>>,
     /// What the build decided.
@@ -62,6 +64,7 @@ impl Firmware {
             pool: crate::pool::Pool::default(),
             tls: None,
             dns_override: None,
+            user_class: None,
             crls,
             policy,
             dhcp_ntp: None,
@@ -93,6 +96,7 @@ impl Firmware {
             let mut nets = Net::open_all(self.clock)?;
             for net in &mut nets {
                 net.set_dns_override(self.dns_override);
+                net.set_user_class(self.user_class.as_deref());
             }
             self.nets = Some(nets);
         }
@@ -318,6 +322,13 @@ impl Machine for Firmware {
     }
 
     fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        if name == "user-class" {
+            self.user_class = value.map(String::from);
+            for net in self.nets.iter_mut().flatten() {
+                net.set_user_class(value);
+            }
+            return Ok(());
+        }
         if name != "dns" {
             return Ok(());
         }
@@ -373,6 +384,21 @@ impl Machine for Firmware {
         san: bootsign_script::San<'_, ImageProof, PartialSha256>,
     ) -> Result<String, String> {
         crate::san::hook(&san)
+    }
+
+    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
+        let Ok(nets) = self.nets() else { return Vec::new() };
+        nets.iter()
+            .enumerate()
+            .map(|(i, net)| {
+                let settings = [
+                    ("mac", net.mac()),
+                    ("chip", String::from(net.driver())),
+                    ("ifname", alloc::format!("net{i}")),
+                ];
+                (alloc::format!("net{i}"), settings.into_iter().map(|(k, v)| (String::from(k), v)).collect())
+            })
+            .collect()
     }
 
     fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {

@@ -98,7 +98,10 @@ def main():
         src_port, dst_port = struct.unpack("!HH", udp[:4])
         payload = udp[8:]
         if dst_port == 67 and len(payload) >= 240:
-            kind = dhcp_options(payload).get(53, b"\0")[0]
+            options = dhcp_options(payload)
+            kind = options.get(53, b"\0")[0]
+            if kind == 1:
+                print("DHCP DISCOVER with user class", options.get(77, b"(none)").decode("latin-1"), flush=True)
             answer = {1: 2, 3: 5}.get(kind)  # DISCOVER -> OFFER, REQUEST -> ACK
             if answer:
                 link.sendto(udp_frame(BROADCAST_MAC, BROADCAST_IP, 67, 68, dhcp_reply(payload, answer)), qemu)

@@ -99,6 +99,11 @@ pub trait Machine {
         let _ = leaf;
         None
     }
+    /// Each network interface (`net0`, `net1`, ...) with what is known of it before any
+    /// DHCP: `mac`, `chip`, ... (unscoped names), so `isset ${net1/mac}` works as in iPXE.
+    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
+        Vec::new()
+    }
     /// The SMBIOS structure table and its version, for the `smbios` settings (`uuid`,
     /// `serial`, `smbios/1.4.0`, ...); `None` where there is none.
     fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
@@ -178,6 +183,8 @@ pub struct Interpreter<M: Machine> {
     labels: Vec<(String, usize)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
+    /// Whether the interfaces' own settings were asked for yet.
+    interfaces_known: bool,
     /// The SMBIOS table and version the machine gave at the start.
     smbios: Option<(Vec<u8>, (u8, u8))>,
     /// Commands left before the run stops (`None`: no limit), for tests and fuzzing,
@@ -214,6 +221,7 @@ impl<M: Machine> Interpreter<M> {
             labels: Vec::new(),
             menus: Vec::new(),
             smbios,
+            interfaces_known: false,
             budget: None,
         }
     }
@@ -313,6 +321,16 @@ impl<M: Machine> Interpreter<M> {
     pub fn run(&mut self, script: &str, uri: Option<&str>) -> Result<i32, ScriptError> {
         if let Some(u) = uri {
             self.set("cwuri", u);
+        }
+        if !self.interfaces_known {
+            self.interfaces_known = true;
+            for (iface, settings) in self.machine.interfaces() {
+                for (name, value) in settings {
+                    if self.settings.get(Some(&iface), &name).is_none() {
+                        self.set(&format!("{iface}/{name}"), &value);
+                    }
+                }
+            }
         }
         let lines = lines(script);
         let labels =

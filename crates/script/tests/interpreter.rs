@@ -48,6 +48,8 @@ struct Recorder {
     /// Each sanboot/sanhook: the disk image's name and the bytes its gate check gave
     /// (`None`: the local disk), and the drive.
     san: Vec<(Option<(String, Vec<u8>)>, u32)>,
+    /// How many interfaces the machine has (before any DHCP).
+    nics: usize,
 }
 
 impl Machine for Recorder {
@@ -133,6 +135,11 @@ impl Machine for Recorder {
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
         self.waits.push(timeout_ms);
         self.keys.pop_front().flatten()
+    }
+    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
+        (0..self.nics)
+            .map(|i| (format!("net{i}"), vec![("mac".to_string(), format!("52:54:00:12:34:5{}", 6 + i))]))
+            .collect()
     }
     fn sanboot(&mut self, san: bootsign_script::San<'_, Signed>) -> String {
         let disk = match san
@@ -860,4 +867,16 @@ fn sanboot_admits_disk_images_like_programs() {
         let err = i.run(line, None).unwrap_err();
         assert!(err.message.starts_with(want), "{line}: {err}");
     }
+}
+
+/// Every interface's own settings are there before any DHCP: the usual NIC loop works.
+#[test]
+fn interfaces_are_known_before_dhcp() {
+    let mut m = machine(&[]);
+    m.nics = 2;
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let script = "set idx:int32 0\n:loop\nisset ${net${idx}/mac} || goto done\necho net${idx} ${net${idx}/mac:hexhyp}\ninc idx\ngoto loop\n:done\necho ${idx} interfaces\n";
+    i.run(script, None).unwrap();
+    assert_eq!(i.machine.out, "net0 52-54-00-12-34-56\nnet1 52-54-00-12-34-57\n2 interfaces\n");
+    assert_eq!(i.machine.dhcp_calls, 0);
 }

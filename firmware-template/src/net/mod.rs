@@ -32,6 +32,18 @@ const TCP_TX: usize = 16 * 1024;
 /// servers (option 42, for a clock that is wrong), TFTP server and boot file name.
 const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 42, 66, 67];
 
+/// The user class (option 77) sent unless the script sets `user-class`: iPXE's. DHCP
+/// servers configured for iPXE hand a client that sends it the boot script's URL instead
+/// of the network boot program again (the usual guard against a re-PXE loop).
+const DEFAULT_USER_CLASS: &str = "iPXE";
+
+/// Option 77 with `class`, for the DHCP socket. The socket keeps the options for the
+/// life of the interface, so they are leaked (a few bytes, once per `user-class` change).
+fn user_class_option(class: &str) -> &'static [smoltcp::wire::DhcpOption<'static>] {
+    let data: &'static [u8] = Box::leak(class.as_bytes().to_vec().into_boxed_slice());
+    Box::leak(Box::new([smoltcp::wire::DhcpOption { kind: 77, data }]))
+}
+
 /// Connects every controller so the platform's PCI and NIC drivers bind (OVMF
 /// enumerates devices and exposes network interfaces only after this when it starts a
 /// program directly).
@@ -83,6 +95,7 @@ impl Net {
         // The whole reply is kept so the boot settings (next-server, filename) can be read.
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         dhcp.set_parameter_request_list(DHCP_PARAMETERS);
+        dhcp.set_outgoing_options(user_class_option(DEFAULT_USER_CLASS));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + u16::from_le_bytes([random[8], random[9]]) % 8192;
         Self {
@@ -205,6 +218,13 @@ impl Net {
                 });
             }
         }
+    }
+
+    /// The DHCP user class (option 77) the next DHCP sends: the `user-class` setting, or
+    /// `iPXE` when it is unset.
+    pub fn set_user_class(&mut self, class: Option<&str>) {
+        let class = class.filter(|c| !c.is_empty()).unwrap_or(DEFAULT_USER_CLASS);
+        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(user_class_option(class));
     }
 
     /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.
