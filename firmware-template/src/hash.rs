@@ -20,6 +20,13 @@ pub struct PartialSha256 {
     hashed: usize,
 }
 
+/// Nothing hashed yet (an image made from other bytes, by `imgextract`).
+impl Default for PartialSha256 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl PartialSha256 {
     pub fn new() -> Self {
         let engine = match sha256_ni::Sha256::new() {

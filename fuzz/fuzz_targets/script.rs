@@ -60,6 +60,8 @@ impl Machine for Refuser {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // Decompression sees every input, text or not.
+    let _ = bootsign_script::extract::extract(data);
     let Ok(text) = core::str::from_utf8(data) else { return };
     for line in lines(text) {
         let _ = commands(&line.command);

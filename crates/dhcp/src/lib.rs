@@ -95,6 +95,12 @@ pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
             3 if len >= 4 => put("gateway", ipv4(&value[..4])),
             6 if len >= 4 => put("dns", ipv4(&value[..4])),
             42 if len >= 4 => put("ntp", ipv4(&value[..4])),
+            54 if len == 4 => put("dhcp-server", ipv4(value)),
+            17 => {
+                if let Some(t) = text(value) {
+                    put("root-path", t)
+                }
+            }
             12 => {
                 if let Some(t) = text(value) {
                     put("hostname", t)
@@ -147,6 +153,18 @@ mod tests {
         assert_eq!(get(&s, "dns"), Some("10.0.2.3"));
         assert_eq!(get(&s, "mac"), Some("52:54:00:12:34:56"));
         assert_eq!(get(&s, "filename"), Some("http://10.0.2.2:8080/boot.ipxe"));
+    }
+
+    #[test]
+    fn server_identifier_and_root_path() {
+        let mut opts = vec![53, 1, 5, 54, 4, 10, 0, 2, 2, 17];
+        let root = b"iscsi:10.0.2.2::::iqn.2010-04.org.ipxe:disk";
+        opts.push(root.len() as u8);
+        opts.extend_from_slice(root);
+        opts.push(255);
+        let s = settings(&reply(b"", &opts)).unwrap();
+        assert_eq!(get(&s, "dhcp-server"), Some("10.0.2.2"));
+        assert_eq!(get(&s, "root-path"), Some("iscsi:10.0.2.2::::iqn.2010-04.org.ipxe:disk"));
     }
 
     #[test]

@@ -30,8 +30,9 @@ pub trait Machine {
     /// crate's `cms::Verified`, which nothing else can construct); the launch path
     /// re-checks the bytes against it ([`gate::Admitted::bytes`]).
     type Proof: Proof;
-    /// What the machine records about an image when it fetches it.
-    type Meta;
+    /// What the machine records about an image when it fetches it; the default is what
+    /// an image made from other bytes (`imgextract`) starts with.
+    type Meta: Default;
 
     /// Writes text to the console (no newline added).
     fn print(&mut self, text: &str);

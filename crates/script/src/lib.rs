@@ -16,6 +16,7 @@ extern crate alloc;
 pub mod check;
 pub mod commands;
 pub mod expand;
+pub mod extract;
 pub mod gate;
 pub mod image;
 pub mod interp;

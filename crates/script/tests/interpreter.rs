@@ -880,3 +880,34 @@ fn interfaces_are_known_before_dhcp() {
     assert_eq!(i.machine.out, "net0 52-54-00-12-34-56\nnet1 52-54-00-12-34-57\n2 interfaces\n");
     assert_eq!(i.machine.dhcp_calls, 0);
 }
+
+/// `imgextract` unpacks gzip into a new image (unverified: a signature over the
+/// compressed bytes does not cover the unpacked ones); damage is reported.
+#[test]
+fn imgextract_unpacks_gzip() {
+    let gz = [
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x48,
+        0xca, 0xcf, 0x2f, 0x29, 0xce, 0x4c, 0xcf, 0xe3, 0x02, 0x00, 0x2f, 0x70, 0x06, 0x5f, 0x0f, 0x00, 0x00,
+        0x00,
+    ];
+    let mut damaged = gz.to_vec();
+    damaged[27] ^= 1;
+    let m = machine(&[
+        ("http://s/overlay.img.gz", &gz),
+        ("http://s/bad.gz", &damaged),
+        ("http://s/plain", b"MZ"),
+    ]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    // An unpacked image is not compressed again.
+    let err = i
+        .run("imgextract http://s/overlay.img.gz\nimgextract --name second overlay.img\n", None)
+        .unwrap_err();
+    assert_eq!(err.message, "overlay.img: not a gzip or zlib image");
+    assert_eq!(i.run("imgextract http://s/overlay.img.gz\nimgstat\n", None), Ok(0));
+    assert!(i.machine.out.ends_with("overlay.img : 15 bytes  \n"), "{}", i.machine.out);
+    assert_eq!(i.images().iter().find(|im| im.name() == "overlay.img").unwrap().len(), 15);
+    let err = i.run("imgextract http://s/bad.gz\n", None).unwrap_err();
+    assert_eq!(err.message, "bad.gz: the gzip checksum or length does not match: the data is damaged");
+    let err = i.run("imgextract http://s/plain\n", None).unwrap_err();
+    assert_eq!(err.message, "plain: not a gzip or zlib image");
+}

@@ -30,7 +30,7 @@ const TCP_RX: usize = 1 << 20;
 const TCP_TX: usize = 16 * 1024;
 /// What DHCP asks for: the subnet mask, router, name server, host and domain names, NTP
 /// servers (option 42, for a clock that is wrong), TFTP server and boot file name.
-const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 42, 66, 67];
+const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 17, 42, 66, 67];
 
 /// The user class (option 77) sent unless the script sets `user-class`: iPXE's. DHCP
 /// servers configured for iPXE hand a client that sends it the boot script's URL instead

@@ -230,4 +230,56 @@ impl<M: Machine> Interpreter<M> {
         }
         Ok(Flow::Next)
     }
+
+    /// `imgextract [--name NAME] [--timeout MS] NAME|URI`: the image (downloaded, unless
+    /// one of that name is loaded) decompressed (gzip or zlib) into a new image, named
+    /// `--name` or after the source without its `.gz`/`.z` ending; a downloaded source is
+    /// dropped. The extracted bytes carry no proof: a signature over the compressed
+    /// bytes does not cover them, so under `imgtrust` they need one of their own.
+    pub(super) fn imgextract(&mut self, o: Options<'_>) -> Outcome {
+        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let target = o.rest[0];
+        let (index, downloaded) = match self.find(target) {
+            Ok(i) => (i, false),
+            Err(_) => (self.download(target, timeout)?, true),
+        };
+        let source = &self.images[index];
+        let data = match crate::extract::extract(&source.data) {
+            Some(result) => result.map_err(|e| format!("{}: {e}", source.name))?,
+            None => return Err(format!("{}: not a gzip or zlib image", source.name)),
+        };
+        let name = match o.value("name") {
+            Some(n) => n.to_string(),
+            None => {
+                let n = source.name.as_str();
+                [".gz", ".gzip", ".z", ".zlib"]
+                    .iter()
+                    .find_map(|e| n.strip_suffix(e))
+                    .unwrap_or(n)
+                    .to_string()
+            }
+        };
+        let uri = source.uri.clone();
+        let meta = self.machine_meta(index, downloaded);
+        self.images.retain(|i| i.name != name);
+        self.images.push(Image {
+            name,
+            uri,
+            data,
+            cmdline: String::new(),
+            kind: ImageKind::Other,
+            proof: None,
+            meta,
+        });
+        Ok(Flow::Next)
+    }
+
+    /// The metadata for an image derived from image `index`, dropping the source when it
+    /// was only downloaded to be derived from.
+    fn machine_meta(&mut self, index: usize, drop_source: bool) -> M::Meta {
+        if drop_source {
+            self.images.remove(index);
+        }
+        M::Meta::default()
+    }
 }

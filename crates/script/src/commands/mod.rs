@@ -183,6 +183,13 @@ pub const SPECS: &[Spec] = &[
     spec!("shell", &[], 0, 0, "shell"),
     spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
     spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
+    spec!(
+        "imgextract",
+        &[("name", 'n', true), ("timeout", 't', true)],
+        1,
+        1,
+        "imgextract [--name NAME] [--timeout MS] NAME|URI"
+    ),
     spec!("sanboot", SAN, 0, ANY, "sanboot [--drive N] [--filename PATH] [NAME|URI]"),
     spec!("sanhook", SAN, 1, ANY, "sanhook [--drive N] NAME|URI"),
     spec!("reboot", &[("warm", 'w', false)], 0, 0, "reboot"),
@@ -206,7 +213,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("vcreate", "creates a VLAN interface"),
     ("vdestroy", "removes a VLAN interface"),
     ("shim", "selects shim for the next EFI boot"),
-    ("imgextract", "extracts a compressed image"),
     ("imgdecrypt", "decrypts a CMS-encrypted image"),
     ("imgmem", "registers an image from memory"),
     ("certstat", "lists certificates"),
@@ -280,6 +286,7 @@ impl<M: Machine> Interpreter<M> {
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
             }
+            "imgextract" => self.imgextract(o),
             _ => self.image_command(name, o),
         }
     }
