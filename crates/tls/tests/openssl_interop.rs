@@ -180,15 +180,22 @@ fn fragmented_handshake_messages() {
     }
 }
 
+/// An `s_server -rev` (it answers each line reversed) at `version` with the EC leaf and
+/// its chain, and a client connection to it with the handshake done.
+fn reversing_session(version: &str) -> (Server, Conn) {
+    let mut args = serve("leaf-ec", Some("chain.pem"));
+    args.push(version.into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args);
+    let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
+    conn.handshake().unwrap();
+    (server, conn)
+}
+
 #[test]
 fn sixteen_kib_records_both_ways() {
     for version in ["-tls1_3", "-tls1_2"] {
-        let mut args = serve("leaf-ec", Some("chain.pem"));
-        args.push(version.into());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let server = Server::start(&args);
-        let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
-        conn.handshake().unwrap();
+        let (server, mut conn) = reversing_session(version);
         // s_server -rev reads lines into a 16 KiB buffer: the longest line it reverses whole.
         let line: Vec<u8> = (0..16380).map(|i| b'a' + (i % 26) as u8).collect();
         let mut sent = line.clone();
@@ -209,12 +216,7 @@ fn sixteen_kib_records_both_ways() {
 #[test]
 fn partial_records_are_buffered_input() {
     for version in ["-tls1_3", "-tls1_2"] {
-        let mut args = serve("leaf-ec", Some("chain.pem"));
-        args.push(version.into());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let server = Server::start(&args);
-        let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
-        conn.handshake().unwrap();
+        let (server, mut conn) = reversing_session(version);
         assert!(!conn.client.has_buffered_input(), "{version}");
         conn.write(b"hello bootsign\n").unwrap();
         let mut got = Vec::new();
@@ -240,12 +242,7 @@ fn partial_records_are_buffered_input() {
 #[test]
 fn records_fed_in_place_reach_the_sink_in_order() {
     for version in ["-tls1_3", "-tls1_2"] {
-        let mut args = serve("leaf-ec", Some("chain.pem"));
-        args.push(version.into());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let server = Server::start(&args);
-        let mut conn = Conn::open(&Pki::get().config(), server.port, "localhost").unwrap();
-        conn.handshake().unwrap();
+        let (server, mut conn) = reversing_session(version);
         let mut want = Vec::new();
         for n in 0..3u8 {
             let line: Vec<u8> = (0..16380).map(|i| b'a' + ((i + usize::from(n)) % 26) as u8).collect();

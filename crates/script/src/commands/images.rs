@@ -152,7 +152,11 @@ impl<M: Machine> Interpreter<M> {
     pub(super) fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
         let uri = self.resolve(uri);
         let (data, meta) = self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?;
-        let name = basename(&uri);
+        Ok(self.add_image(basename(&uri), uri, data, meta))
+    }
+
+    /// Adds an image without a role or proof, replacing any image of that name; its index.
+    fn add_image(&mut self, name: String, uri: String, data: alloc::vec::Vec<u8>, meta: M::Meta) -> usize {
         self.images.retain(|i| i.name != name);
         self.images.push(Image {
             name,
@@ -163,7 +167,7 @@ impl<M: Machine> Interpreter<M> {
             proof: None,
             meta,
         });
-        Ok(self.images.len() - 1)
+        self.images.len() - 1
     }
 
     /// `imgverify [--signer NAME] [--keep] [--timeout MS] IMAGE [SIGNATURE]`.
@@ -261,16 +265,7 @@ impl<M: Machine> Interpreter<M> {
         };
         let uri = source.uri.clone();
         let meta = self.machine_meta(index, downloaded);
-        self.images.retain(|i| i.name != name);
-        self.images.push(Image {
-            name,
-            uri,
-            data,
-            cmdline: String::new(),
-            kind: ImageKind::Other,
-            proof: None,
-            meta,
-        });
+        self.add_image(name, uri, data, meta);
         Ok(Flow::Next)
     }
 
