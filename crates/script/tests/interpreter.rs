@@ -17,6 +17,9 @@ impl Proof for Signed {
     }
 }
 
+/// What a sanboot or sanhook was given: the disk image's name and bytes, and the drive.
+type SanCall = (Option<(String, Vec<u8>)>, u32);
+
 /// Records every call; serves files from a map; "verifies" a signature when it equals
 /// `b"good signature of " + data`.
 #[derive(Default)]
@@ -47,7 +50,7 @@ struct Recorder {
     clears: usize,
     /// Each sanboot/sanhook: the disk image's name and the bytes its gate check gave
     /// (`None`: the local disk), and the drive.
-    san: Vec<(Option<(String, Vec<u8>)>, u32)>,
+    san: Vec<SanCall>,
     /// How many interfaces the machine has (before any DHCP).
     nics: usize,
 }
