@@ -2,7 +2,7 @@
 //! console as an operator at a serial terminal would: a menu chosen with the arrow keys,
 //! a menu whose countdown picks the default, `prompt --key`, `read`; and in the same boot
 //! `cpuid --ext 29` on a 64-bit CPU and the SMBIOS settings QEMU's `-smbios` sets,
-//! reaching a test server in a chained URL.
+//! reaching a test server in a chained URL, with a form POSTed (`URI##params`).
 
 mod common;
 
@@ -34,7 +34,11 @@ echo -n Name:
 read name
 echo marker: read [${name}]
 dhcp
-chain http://${next-server}:PORT/boot.ipxe?uuid=${uuid}&serial=${serial}&maker=${manufacturer:uristring}&product=${smbios/product}&asset=${asset}&mac=${mac:hexhyp}&sn=${smbios/1.7.0} || echo marker: chained
+params
+param mac ${net0/mac}
+param serial ${serial}
+param note two words & more
+chain http://${next-server}:PORT/boot.ipxe?uuid=${uuid}&serial=${serial}&maker=${manufacturer:uristring}&product=${smbios/product}&asset=${asset}&mac=${mac:hexhyp}&sn=${smbios/1.7.0}##params || echo marker: chained
 ";
 
 #[test]
@@ -76,7 +80,8 @@ fn menus_prompt_and_read_over_the_serial_console() {
     q.send(b"-12\x7f3\r");
     wait(&mut q, "marker: read");
     assert!(q.output().contains("marker: read [node-13]"), "{}", q.output());
-    // The SMBIOS values QEMU was given reach the server, as iPXE would send them.
+    // The SMBIOS values QEMU was given reach the server, as iPXE would send them, the URL's
+    // form (`##params`) as the POST's body.
     wait(&mut q, "marker: chained");
     let requests = server.requests.lock().unwrap().clone();
     assert_eq!(
@@ -85,6 +90,12 @@ fn menus_prompt_and_read_over_the_serial_console() {
             "/boot.ipxe?uuid={UUID}&serial=SN-4711&maker=ACME%20Labs&product=Box9000&asset=AT-42\
              &mac=52-54-00-12-34-56&sn=SN-4711"
         )],
+        "{}",
+        q.output()
+    );
+    assert_eq!(
+        *server.posts.lock().unwrap(),
+        ["mac=52%3A54%3A00%3A12%3A34%3A56&serial=SN-4711&note=two%20words%20%26%20more"],
         "{}",
         q.output()
     );

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use bootsign_http::{
     Decision, Event, Failure, GiveUp, Head, RangeAnswer, ResponseParser, Resume, Retries, RetryPolicy,
-    Scheme, Status, Url, Validator, get_request,
+    Scheme, Status, Url, Validator, get_request, post_request,
 };
 use bootsign_pki::text::escape;
 
@@ -34,6 +34,8 @@ const IDLE_TIMEOUT_MS: u64 = 20_000;
 /// a fraction of a millisecond (the TCP window absorbs that), large enough to amortise.
 const HASH_SLICE: usize = 4 * 1024;
 const USER_AGENT: &str = concat!("bootsign/", env!("CARGO_PKG_VERSION"));
+/// The content type of a POSTed form (`URI##params`), as iPXE sends it.
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The interface downloads go through and the connections kept open on it.
 pub struct Session<'a> {
@@ -144,6 +146,19 @@ pub fn fetch(
     uri: &str,
     timeout_ms: Option<u64>,
 ) -> Result<(Vec<u8>, PartialSha256), String> {
+    fetch_with(s, tls, uri, None, timeout_ms)
+}
+
+/// [`fetch`], with `form` (`application/x-www-form-urlencoded`) POSTed to `uri` when given
+/// (iPXE's `URI##params`). A POST's answer is not resumed with Range: a retry asks again
+/// from the start; a redirect is followed with GET.
+pub fn fetch_with(
+    s: &mut Session<'_>,
+    tls: &mut Option<TlsContext<'_>>,
+    uri: &str,
+    mut form: Option<&[u8]>,
+    timeout_ms: Option<u64>,
+) -> Result<(Vec<u8>, PartialSha256), String> {
     let clock = s.net.clock();
     let limit = Limit { started: clock.now_ms(), timeout_ms };
     let mut retries = Retries::new(RetryPolicy::default());
@@ -151,9 +166,10 @@ pub fn fetch(
     let mut redirects = 0;
     let mut partial = None;
     loop {
-        match attempt(s, tls, &current, partial.take(), limit) {
+        match attempt(s, tls, &current, form, partial.take(), limit) {
             Ok(Outcome::Body(body, hasher)) => return Ok((body, hasher)),
             Ok(Outcome::Redirect(next)) => {
+                form = None;
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
                     return Err(alloc::format!("more than {MAX_REDIRECTS} redirects"));
@@ -185,7 +201,8 @@ pub fn fetch(
                             // Keeps the stack (and pooled connections) answering meanwhile.
                             s.net.poll();
                         }
-                        partial = kept;
+                        // A POST is asked again whole.
+                        partial = kept.filter(|_| form.is_none());
                     }
                     Decision::GiveUp(why) => {
                         return Err(match why {
@@ -215,6 +232,7 @@ fn attempt(
     s: &mut Session<'_>,
     tls: &mut Option<TlsContext<'_>>,
     uri: &str,
+    form: Option<&[u8]>,
     mut partial: Option<Box<Partial>>,
     limit: Limit,
 ) -> Result<Outcome, Failed> {
@@ -231,7 +249,8 @@ fn attempt(
                 Err((message, failure)) => return Err(Failed::new(message, failure, partial)),
             },
         };
-        match transfer(s.net, &mut conn, &url, uri, partial, limit, reused) {
+        let target = Target { url: &url, uri, form };
+        match transfer(s.net, &mut conn, &target, partial, limit, reused) {
             Ok((outcome, reusable)) => {
                 if reusable {
                     s.pool.put(s.net, origin, conn);
@@ -515,17 +534,24 @@ enum Transfer {
     Failed(Failed),
 }
 
+/// What a request asks for: the URL (parsed, and as given) and a form to POST.
+struct Target<'a> {
+    url: &'a Url<'a>,
+    uri: &'a str,
+    form: Option<&'a [u8]>,
+}
+
 /// Sends the request on `conn` and receives the answer. On success, the outcome and
 /// whether the connection may carry another request.
 fn transfer(
     net: &mut Net,
     conn: &mut Conn,
-    url: &Url<'_>,
-    uri: &str,
+    target: &Target<'_>,
     partial: Option<Box<Partial>>,
     limit: Limit,
     reused: bool,
 ) -> Result<(Outcome, bool), Transfer> {
+    let (url, uri) = (target.url, target.uri);
     let clock = net.clock();
     let (body, hasher, resume) = match partial {
         Some(p) => {
@@ -548,7 +574,11 @@ fn transfer(
         resumed_at: None,
         got_any: false,
     };
-    if let Err(e) = conn.send(net, &get_request(url, USER_AGENT, rx.resume.as_ref())) {
+    let request = match target.form {
+        Some(form) => post_request(url, USER_AGENT, FORM, form),
+        None => get_request(url, USER_AGENT, rx.resume.as_ref()),
+    };
+    if let Err(e) = conn.send(net, &request) {
         if reused {
             return Err(Transfer::Stale(rx.into_partial()));
         }

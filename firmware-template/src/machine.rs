@@ -261,19 +261,16 @@ impl Machine for Firmware {
     }
 
     fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
-        if self.tls.is_none() {
-            self.tls = Some(self.tls_config());
-        }
-        let current = self.current;
-        self.nets()?;
-        let net = &mut self.nets.as_mut().expect("opened above")[current];
-        let config = match self.tls.as_mut().expect("built above") {
-            Ok(c) => Ok(c),
-            Err(why) => Err(why.as_str()),
-        };
-        let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
-        let mut session = crate::fetch::Session { net, index: current, pool: &mut self.pool };
-        crate::fetch::fetch(&mut session, &mut tls, uri, timeout_ms)
+        download(self, uri, None, timeout_ms)
+    }
+
+    fn fetch_form(
+        &mut self,
+        uri: &str,
+        form: &[u8],
+        timeout_ms: Option<u64>,
+    ) -> Result<(Vec<u8>, PartialSha256), String> {
+        download(self, uri, Some(form), timeout_ms)
     }
 
     fn verify(
@@ -433,4 +430,27 @@ impl Machine for Firmware {
 /// The verified signers' names, escaped, for the console.
 fn signer_names(verified: &bootsign_pki::cms::Verified) -> String {
     verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A download on the current interface (a GET, or a POST of `form`), through the
+/// connection pool and the TLS configuration built on first use.
+fn download(
+    fw: &mut Firmware,
+    uri: &str,
+    form: Option<&[u8]>,
+    timeout_ms: Option<u64>,
+) -> Result<(Vec<u8>, PartialSha256), String> {
+    if fw.tls.is_none() {
+        fw.tls = Some(fw.tls_config());
+    }
+    let current = fw.current;
+    fw.nets()?;
+    let net = &mut fw.nets.as_mut().expect("opened above")[current];
+    let config = match fw.tls.as_mut().expect("built above") {
+        Ok(c) => Ok(c),
+        Err(why) => Err(why.as_str()),
+    };
+    let mut tls = Some(crate::fetch::TlsContext { config, crosscert: fw.config.crosscert });
+    let mut session = crate::fetch::Session { net, index: current, pool: &mut fw.pool };
+    crate::fetch::fetch_with(&mut session, &mut tls, uri, form, timeout_ms)
 }

@@ -49,6 +49,8 @@ pub struct FileServer {
     pub port: u16,
     /// The paths asked for, in order.
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// The bodies of the POSTs, in order.
+    pub posts: Arc<Mutex<Vec<String>>>,
     /// Every request with its connection, Range and answer.
     pub log: Arc<Mutex<Vec<Logged>>>,
     /// Connections accepted.
@@ -61,6 +63,7 @@ struct Shared {
     root: PathBuf,
     behaviour: Behaviour,
     requests: Arc<Mutex<Vec<String>>>,
+    posts: Arc<Mutex<Vec<String>>>,
     log: Arc<Mutex<Vec<Logged>>>,
     active: AtomicUsize,
     turned_away: Arc<AtomicUsize>,
@@ -72,6 +75,8 @@ struct Request {
     path: String,
     range: Option<String>,
     if_range: Option<String>,
+    /// A POST's body (the form).
+    body: Option<String>,
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
@@ -79,8 +84,9 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
+    let post = line.starts_with("POST ");
     let path = line.split_whitespace().nth(1)?.to_string();
-    let (mut range, mut if_range) = (None, None);
+    let (mut range, mut if_range, mut length) = (None, None, 0usize);
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 {
@@ -94,11 +100,19 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
             match name.to_ascii_lowercase().as_str() {
                 "range" => range = Some(value.trim().to_string()),
                 "if-range" => if_range = Some(value.trim().to_string()),
+                "content-length" => length = value.trim().parse().ok()?,
                 _ => {}
             }
         }
     }
-    Some(Request { path, range, if_range })
+    let body = if post {
+        let mut bytes = vec![0u8; length];
+        std::io::Read::read_exact(reader, &mut bytes).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    } else {
+        None
+    };
+    Some(Request { path, range, if_range, body })
 }
 
 /// Serves requests on one connection until the client closes it (or a test path does).
@@ -118,6 +132,9 @@ fn serve(stream: TcpStream, connection: usize, shared: &Shared) {
     let mut served = 0;
     while let Some(request) = read_request(&mut reader) {
         shared.requests.lock().unwrap().push(request.path.clone());
+        if let Some(body) = &request.body {
+            shared.posts.lock().unwrap().push(body.clone());
+        }
         served += 1;
         let log = |status: u16| {
             shared.log.lock().unwrap().push(Logged {
@@ -271,6 +288,7 @@ impl FileServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the test HTTP server");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let posts = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let turned_away = Arc::new(AtomicUsize::new(0));
@@ -278,6 +296,7 @@ impl FileServer {
             root,
             behaviour,
             requests: requests.clone(),
+            posts: posts.clone(),
             log: log.clone(),
             active: AtomicUsize::new(0),
             turned_away: turned_away.clone(),
@@ -295,7 +314,7 @@ impl FileServer {
                 });
             }
         });
-        Self { port, requests, log, connections, turned_away }
+        Self { port, requests, posts, log, connections, turned_away }
     }
 
     /// The requests for paths ending in `suffix`.

@@ -31,10 +31,7 @@ use alloc::vec::Vec;
 /// if it is still the version the validator names (`If-Range`; otherwise the server sends
 /// the whole new file).
 pub fn get_request(url: &Url<'_>, user_agent: &str, resume: Option<&Resume>) -> Vec<u8> {
-    let mut host = String::from(url.host);
-    if url.port != url.scheme.default_port() {
-        host = alloc::format!("{host}:{}", url.port);
-    }
+    let host = host_header(url);
     let range = match resume {
         Some(r) => alloc::format!("Range: bytes={}-\r\nIf-Range: {}\r\n", r.from, r.validator.as_str()),
         None => String::new(),
@@ -46,9 +43,43 @@ pub fn get_request(url: &Url<'_>, user_agent: &str, resume: Option<&Resume>) -> 
     .into_bytes()
 }
 
+/// The Host header's value: the host, with the port when it is not the scheme's.
+fn host_header(url: &Url<'_>) -> String {
+    if url.port == url.scheme.default_port() {
+        String::from(url.host)
+    } else {
+        alloc::format!("{}:{}", url.host, url.port)
+    }
+}
+
+/// A POST of `body` (of `content_type`) to `url`.
+pub fn post_request(url: &Url<'_>, user_agent: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let host = host_header(url);
+    let mut request = alloc::format!(
+        "POST {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        url.path_and_query,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_bytes() {
+        let url = Url::parse("https://boot.example/hw?id=1").unwrap();
+        let req = post_request(&url, "b", "application/x-www-form-urlencoded", b"mac=52%3A54&x=1");
+        assert_eq!(
+            core::str::from_utf8(&req).unwrap(),
+            "POST /hw?id=1 HTTP/1.1\r\nHost: boot.example\r\nUser-Agent: b\r\nAccept: */*\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\nmac=52%3A54&x=1"
+        );
+    }
 
     #[test]
     fn request_bytes() {

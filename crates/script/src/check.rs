@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn every_kind_of_problem_is_reported_with_its_line() {
         let script = "echo no magic\n\
-                      params\n\
+                      pciscan\n\
                       frobnicate\n\
                       kernel --bogus http://s/k\n\
                       goto nowhere\n\
@@ -214,7 +214,7 @@ mod tests {
             problems(script),
             vec![
                 (1, "the script does not start with #!ipxe: chained, it would be taken for a program to boot (iPXE does not run it as a script either)".to_string()),
-                (2, "params: not supported by bootsign yet (in iPXE it starts a list of HTTP POST parameters)".into()),
+                (2, "pciscan: not supported by bootsign yet (in iPXE it lists PCI devices)".into()),
                 (3, "frobnicate: command not found".into()),
                 (4, "kernel: unrecognised option '--bogus'".into()),
                 (5, "goto: no label ':nowhere' in this script".into()),

@@ -50,6 +50,17 @@ pub trait Machine {
     /// the whole download, retries included). The metadata travels with the image (the
     /// firmware keeps the digests it computed while the bytes arrived).
     fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, Self::Meta), String>;
+    /// As [`Machine::fetch`], POSTing `form` (`application/x-www-form-urlencoded`, already
+    /// encoded) to `uri`: iPXE's `URI##params`.
+    fn fetch_form(
+        &mut self,
+        uri: &str,
+        form: &[u8],
+        timeout_ms: Option<u64>,
+    ) -> Result<(Vec<u8>, Self::Meta), String> {
+        let _ = (uri, form, timeout_ms);
+        Err("this machine cannot POST forms".into())
+    }
     /// Verifies a detached signature over `data` (fetched with `meta`), for a signer
     /// named `signer` if given. Returns the proof and a one-line description of the signer.
     fn verify(
@@ -182,6 +193,9 @@ pub struct Interpreter<M: Machine> {
     pub(crate) netdev: String,
     /// The labels of the script running now, with their line indexes.
     labels: Vec<(String, usize)>,
+    /// The parameter lists `params` made, by name (`""` for the unnamed one), for
+    /// `URI##params[=NAME]`.
+    pub(crate) params: Vec<(String, Vec<(String, String)>)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
     /// Whether the interfaces' own settings were asked for yet.
@@ -221,6 +235,7 @@ impl<M: Machine> Interpreter<M> {
             netdev: "net0".to_string(),
             labels: Vec::new(),
             menus: Vec::new(),
+            params: Vec::new(),
             smbios,
             interfaces_known: false,
             budget: None,

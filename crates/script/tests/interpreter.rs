@@ -53,6 +53,8 @@ struct Recorder {
     san: Vec<SanCall>,
     /// How many interfaces the machine has (before any DHCP).
     nics: usize,
+    /// Each POST: the URI and the form.
+    posted: Vec<(String, String)>,
 }
 
 impl Machine for Recorder {
@@ -78,6 +80,15 @@ impl Machine for Recorder {
     fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
         self.fetched.push((uri.to_string(), timeout_ms));
         self.files.get(uri).cloned().map(|d| (d, ())).ok_or_else(|| "HTTP 404 Not Found".into())
+    }
+    fn fetch_form(
+        &mut self,
+        uri: &str,
+        form: &[u8],
+        timeout_ms: Option<u64>,
+    ) -> Result<(Vec<u8>, ()), String> {
+        self.posted.push((uri.to_string(), String::from_utf8_lossy(form).into_owned()));
+        self.fetch(uri, timeout_ms)
     }
     fn verify(
         &mut self,
@@ -913,4 +924,34 @@ fn imgextract_unpacks_gzip() {
     assert_eq!(err.message, "bad.gz: the gzip checksum or length does not match: the data is damaged");
     let err = i.run("imgextract http://s/plain\n", None).unwrap_err();
     assert_eq!(err.message, "plain: not a gzip or zlib image");
+}
+
+/// `params`/`param` and `URI##params[=NAME]` POST a form, as iPXE does.
+#[test]
+fn params_are_posted() {
+    let script = b"#!ipxe\necho from the server\n".to_vec();
+    let m = machine(&[("http://s/hw", &script), ("http://s/other", &script)]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(
+        "params\nparam mac 52:54:00:12:34:56\nparam note a b&c=d\nparams --name second\nparam --params second k v\n\
+         chain http://s/hw##params\nchain http://s/other##params=second\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        i.machine.posted,
+        [
+            ("http://s/hw".to_string(), "mac=52%3A54%3A00%3A12%3A34%3A56&note=a%20b%26c%3Dd".to_string()),
+            ("http://s/other".to_string(), "k=v".to_string()),
+        ]
+    );
+    assert_eq!(i.machine.out, "from the server\nfrom the server\n");
+    assert_eq!(
+        i.run("chain http://s/hw##params=none\n", None).unwrap_err().message,
+        "no parameter list named 'none'"
+    );
+    assert_eq!(
+        i.run("param --header X-A b\n", None).unwrap_err().message,
+        "param --header (HTTP request headers) is not supported by bootsign yet"
+    );
 }

@@ -150,9 +150,62 @@ impl<M: Machine> Interpreter<M> {
     /// Downloads `uri` (relative to the script's) as a new image named after its last
     /// path segment, replacing any image of that name.
     pub(super) fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
+        // `URI##params[=NAME]`: POST that parameter list to URI (iPXE's form submission).
+        let (uri, list) = match uri.split_once("##params") {
+            Some((u, "")) => (u, Some("")),
+            Some((u, rest)) => match rest.strip_prefix('=') {
+                Some(name) => (u, Some(name)),
+                None => (uri, None),
+            },
+            None => (uri, None),
+        };
         let uri = self.resolve(uri);
-        let (data, meta) = self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?;
+        let fetched = match list {
+            Some(name) => {
+                let form = self.form(name)?;
+                self.machine.fetch_form(&uri, &form, timeout)
+            }
+            None => self.machine.fetch(&uri, timeout),
+        };
+        let (data, meta) = fetched.map_err(|e| format!("{uri}: {e}"))?;
         Ok(self.add_image(basename(&uri), uri, data, meta))
+    }
+
+    /// The parameter list `name` as `application/x-www-form-urlencoded`.
+    fn form(&self, name: &str) -> Result<alloc::vec::Vec<u8>, String> {
+        let (_, list) = self.params.iter().rev().find(|(n, _)| n == name).ok_or_else(|| match name {
+            "" => String::from("no parameter list: make one with params first"),
+            n => format!("no parameter list named '{n}'"),
+        })?;
+        let encode =
+            |t: &str| crate::settings::SettingType::UriString.format(t.as_bytes()).unwrap_or_default();
+        let pairs: alloc::vec::Vec<String> =
+            list.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        Ok(pairs.join("&").into_bytes())
+    }
+
+    /// `params [--name NAME] [--delete]` starts (or deletes) a parameter list; `param
+    /// [--params NAME] KEY [VALUE...]` adds to it.
+    pub(super) fn params_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
+        if command == "params" {
+            let name = o.value("name").unwrap_or("").to_string();
+            self.params.retain(|(n, _)| *n != name);
+            if !o.has("delete") {
+                self.params.push((name, alloc::vec::Vec::new()));
+            }
+            return Ok(Flow::Next);
+        }
+        if o.has("header") {
+            return Err("param --header (HTTP request headers) is not supported by bootsign yet".into());
+        }
+        let name = o.value("params").unwrap_or("");
+        let (key, value) = o.rest.split_first().expect("the spec asks for a key");
+        let list = self.params.iter_mut().rev().find(|(n, _)| n == name).ok_or_else(|| match name {
+            "" => String::from("no parameter list: make one with params first"),
+            n => format!("no parameter list named '{n}'"),
+        })?;
+        list.1.push((key.to_string(), value.join(" ")));
+        Ok(Flow::Next)
     }
 
     /// Adds an image without a role or proof, replacing any image of that name; its index.

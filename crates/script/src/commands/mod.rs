@@ -190,6 +190,14 @@ pub const SPECS: &[Spec] = &[
         1,
         "imgextract [--name NAME] [--timeout MS] NAME|URI"
     ),
+    spec!("params", &[("name", 'n', true), ("delete", 'd', false)], 0, 0, "params [--name NAME] [--delete]"),
+    spec!(
+        "param",
+        &[("params", 'p', true), ("header", 'H', false)],
+        1,
+        ANY,
+        "param [--params NAME] KEY [VALUE]"
+    ),
     spec!("sanboot", SAN, 0, ANY, "sanboot [--drive N] [--filename PATH] [NAME|URI]"),
     spec!("sanhook", SAN, 1, ANY, "sanhook [--drive N] NAME|URI"),
     spec!("reboot", &[("warm", 'w', false)], 0, 0, "reboot"),
@@ -201,8 +209,6 @@ pub const SPECS: &[Spec] = &[
 pub const NOT_YET: &[(&str, &str)] = &[
     ("sanunhook", "detaches a network disk"),
     ("login", "asks for a user name and password"),
-    ("params", "starts a list of HTTP POST parameters"),
-    ("param", "adds an HTTP POST parameter"),
     ("colour", "defines a console colour"),
     ("cpair", "defines a console colour pair"),
     ("console", "sets the console size and background"),
@@ -287,6 +293,7 @@ impl<M: Machine> Interpreter<M> {
                 self.machine_command(name, o)
             }
             "imgextract" => self.imgextract(o),
+            "params" | "param" => self.params_command(name, o),
             _ => self.image_command(name, o),
         }
     }
