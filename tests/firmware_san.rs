@@ -1,7 +1,8 @@
 //! `sanboot` in the firmware under QEMU + OVMF, in one boot: the local disk
 //! (`sanboot --no-describe --drive 0x80`, a USB image `bootsign build` made on a
-//! virtio disk), then a CD image served over HTTP — refused while unverified under
-//! `imgtrust`, booted from a RAM disk once its detached signature verified. Each disk
+//! virtio disk), then under `imgtrust` the local disk refused (Secure Boot is off, so
+//! nothing would check its program) and a CD image served over HTTP refused while
+//! unverified, then booted from a RAM disk once its detached signature verified. Each disk
 //! holds a bootsign firmware whose script says where it was started from.
 
 mod common;
@@ -34,6 +35,7 @@ fn sanboot_boots_the_local_disk_and_a_verified_iso_over_http() {
         "#!ipxe\n\
          sanboot --no-describe --drive 0x80 || echo marker: back from the local disk\n\
          dhcp\nimgtrust --permanent\n\
+         sanboot --drive 0x80 || echo marker: the local disk was refused under imgtrust\n\
          sanboot {base}/cd.iso || echo marker: the unverified CD image was refused\n\
          imgfetch {base}/cd.iso\nimgverify cd.iso {base}/cd.iso.sig\nsanboot cd.iso\n"
     );
@@ -64,6 +66,8 @@ fn sanboot_boots_the_local_disk_and_a_verified_iso_over_http() {
         "sanboot: starting \\EFI\\BOOT\\BOOTX64.EFI from ",
         "marker: started from the local disk",
         "marker: back from the local disk",
+        "imgtrust is in force and Secure Boot is off: the local disk's boot program would start unverified",
+        "marker: the local disk was refused under imgtrust",
         "disk image 'cd.iso' is not trusted: imgtrust requires a verified image",
         "marker: the unverified CD image was refused",
         "cd.iso: signature verified",

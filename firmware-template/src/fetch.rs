@@ -416,6 +416,9 @@ impl Receiver<'_> {
     fn feed(&mut self, data: &[u8]) -> Result<(), Stop> {
         self.got_any |= !data.is_empty();
         if !matches!(self.step, Step::More) {
+            // Bytes past the end of the answer (nothing was asked for them): kept, so the
+            // connection is not reused with them in the way.
+            self.pending.extend_from_slice(data);
             return Ok(());
         }
         let mut pending = core::mem::take(&mut self.pending);

@@ -9,6 +9,8 @@
 //! any boot option. `sanhook` stops after registering. `sanboot` without an image boots
 //! the local disk: the `--drive` (0x80 the first) disk that has the boot file; when none
 //! has, it fails, and the firmware's exit hands over to the platform's next boot option.
+//! Under `imgtrust` that needs Secure Boot on: bootsign has no proof of anything on the
+//! local disk, so only the platform's check can stand for one.
 
 use alloc::format;
 use alloc::string::String;
@@ -65,6 +67,12 @@ pub fn boot(san: &San<'_, ImageProof, PartialSha256>) -> String {
             }
             Err(e) => return e,
         },
+        None if san.needs_platform_check && crate::secure_boot::state() != crate::secure_boot::State::On => {
+            return "imgtrust is in force and Secure Boot is off: the local disk's boot program would start \
+                    unverified (bootsign has no signature for it); turn Secure Boot on so the platform checks it, \
+                    or boot from an image bootsign verifies"
+                .into();
+        }
         None => match local_disks() {
             Ok(fs) => fs,
             Err(e) => return e,

@@ -18,13 +18,16 @@ pub fn table() -> Option<(Vec<u8>, (u8, u8))> {
             .find_map(|guid| entries.iter().find(|e| e.guid == *guid).map(|e| e.address as usize))
     })?;
     // SAFETY: the configuration table entry points at the entry point structure the
-    // platform publishes for the life of boot services; UEFI maps memory one to one.
-    // 0x20 bytes cover both formats (0x18 and 0x1f bytes); the parser checks the length
-    // and checksum before anything it says is used.
-    let head = unsafe { core::slice::from_raw_parts(entry as *const u8, 0x20) };
-    let ep = bootsign_smbios::EntryPoint::parse(head).ok()?;
+    // platform publishes for the life of boot services; UEFI maps memory one to one. Its
+    // first 7 bytes hold the anchor and the length in both formats.
+    let head = unsafe { core::slice::from_raw_parts(entry as *const u8, 7) };
+    let len = bootsign_smbios::EntryPoint::declared_len(head)?;
+    // SAFETY: as above, reading the length the structure declares (at most 255 bytes);
+    // the parser checks it and the checksum before anything it says is used.
+    let whole = unsafe { core::slice::from_raw_parts(entry as *const u8, len) };
+    let ep = bootsign_smbios::EntryPoint::parse(whole).ok()?;
     let len = ep.length.min(MAX_TABLE) as usize;
-    if ep.address == 0 || len == 0 {
+    if ep.address == 0 || len == 0 || ep.address.checked_add(len as u64).is_none() {
         return None;
     }
     // SAFETY: the checked entry point gives the table's address and (maximum) length in

@@ -10,55 +10,76 @@
 //! contains `${...}` (from a DHCP server, say) is expanded too, and a setting whose value
 //! names itself loops forever.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Nesting deeper than this is kept as text (no real script nests more than two or three
+/// levels, and the firmware's stack is small).
+pub const MAX_NESTING: usize = 16;
 
 /// Expands the references in `word`, looking each complete name up with `lookup`.
 pub fn expand(word: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let mut rest = word;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let inner = &rest[start + 2..];
-        match closing(inner) {
-            Some(end) => {
-                let name = expand(&inner[..end], lookup);
-                if let Some(value) = lookup(&name) {
-                    out.push_str(&value);
-                }
-                rest = &inner[end + 1..];
-            }
-            None => {
-                // No matching `}`: the `${` is text; references inside still expand.
-                out.push_str("${");
-                rest = inner;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The index of the `}` closing a reference whose name starts `text`, counting nested
-/// `${`s.
-fn closing(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
+    // Each `${` paired with the `}` that closes it, in one pass with a stack; one left
+    // open pairs with nothing.
+    let bytes = word.as_bytes();
+    let mut close = BTreeMap::new();
+    let mut open = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
-            depth += 1;
+            open.push(i);
             i += 2;
             continue;
         }
-        if bytes[i] == b'}' {
-            if depth == 0 {
-                return Some(i);
-            }
-            depth -= 1;
+        if bytes[i] == b'}'
+            && let Some(start) = open.pop()
+        {
+            close.insert(start, i);
         }
         i += 1;
     }
-    None
+    let mut out = String::new();
+    expand_range(word, 0, word.len(), &close, 0, lookup, &mut out);
+    out
+}
+
+/// Expands `word[from..to]` into `out`; `close` pairs each `${` with its `}`.
+fn expand_range(
+    word: &str,
+    from: usize,
+    to: usize,
+    close: &BTreeMap<usize, usize>,
+    depth: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut String,
+) {
+    let mut at = from;
+    while let Some(rel) = word[at..to].find("${") {
+        let start = at + rel;
+        out.push_str(&word[at..start]);
+        match close.get(&start).copied() {
+            Some(end) if end < to && depth < MAX_NESTING => {
+                let mut name = String::new();
+                expand_range(word, start + 2, end, close, depth + 1, lookup, &mut name);
+                if let Some(value) = lookup(&name) {
+                    out.push_str(&value);
+                }
+                at = end + 1;
+            }
+            Some(end) if end < to => {
+                // Too deep: the reference stays as it is written.
+                out.push_str(&word[start..=end]);
+                at = end + 1;
+            }
+            _ => {
+                // No matching `}`: the `${` is text; references inside still expand.
+                out.push_str("${");
+                at = start + 2;
+            }
+        }
+    }
+    out.push_str(&word[at..to]);
 }
 
 #[cfg(test)]
@@ -90,6 +111,19 @@ mod tests {
         assert_eq!(expand("open ${brace", &lookup), "open ${brace");
         assert_eq!(expand("${a${idx}", &lookup), "${a1");
         assert_eq!(expand("x}${idx}}", &lookup), "x}1}");
+    }
+
+    #[test]
+    fn deep_and_long_input_stays_bounded() {
+        // Nesting past the limit is kept as text; the pairing is one pass, so a long run
+        // of unclosed references is quick.
+        // (The innermost levels stay text, so the names around them are unknown: nothing.)
+        let deep = alloc::format!("{}idx{}", "${".repeat(40), "}".repeat(40));
+        assert_eq!(expand(&deep, &lookup), "");
+        let at_limit = alloc::format!("{}idx{}", "${".repeat(MAX_NESTING + 1), "}".repeat(MAX_NESTING + 1));
+        assert_eq!(expand(&at_limit, &lookup), "");
+        let open = "${".repeat(200_000);
+        assert_eq!(expand(&open, &lookup), open);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use alloc::vec::Vec;
 
 use miniz_oxide::inflate::{self, TINFLStatus};
 
-/// The most bytes an extracted image may have.
-pub const MAX_EXTRACTED: usize = 1 << 30;
+/// The most bytes an extracted image may have (the decompressor's buffer doubles as it
+/// grows, so the peak is about twice this).
+pub const MAX_EXTRACTED: usize = 256 << 20;
 
 /// Decompresses `data` (gzip or zlib); `None` when it is neither.
 pub fn extract(data: &[u8]) -> Option<Result<Vec<u8>, String>> {

@@ -14,7 +14,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::image::Image;
+use crate::image::{Image, ImageKind};
 
 /// What `imgverify` hands back: a proof that a signature verified over particular bytes.
 pub trait Proof {
@@ -229,8 +229,9 @@ pub(crate) fn admit<'a, P: Proof, D>(
 }
 
 /// Admits `image` to run with every other image in `images` handed to it, as iPXE hands
-/// a Linux kernel every registered image (`initrd`, `module` and `imgfetch` alike; a
-/// kernel argument `initrd=NAME` picks by name).
+/// a Linux kernel every registered image (`initrd`, `module` and `imgfetch` alike), except
+/// disks `sanhook` attached and programs verified by an embedded signature (which does not
+/// vouch for them as data).
 pub(crate) fn boot<'a, P: Proof, D>(
     policy: &TrustPolicy,
     image: &'a Image<P, D>,
@@ -239,7 +240,8 @@ pub(crate) fn boot<'a, P: Proof, D>(
     let program = admit(policy, image, Role::Program)?;
     let initrds = images
         .iter()
-        .filter(|i| !core::ptr::eq(*i, image))
+        .filter(|i| !core::ptr::eq(*i, image) && i.kind != ImageKind::Disk)
+        .filter(|i| i.proof.as_ref().is_none_or(Proof::covers_every_byte))
         .map(|i| admit(policy, i, Role::Initrd))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Boot { image: program, initrds })
@@ -253,6 +255,9 @@ pub struct San<'a, P, D = ()> {
     pub drive: u32,
     /// The boot file on the disk (`--filename`), else the removable-media default.
     pub filename: Option<String>,
+    /// For the local disk: `imgtrust` is in force, so the program may start only if the
+    /// platform checks it (Secure Boot on); bootsign has no proof of anything on it.
+    pub needs_platform_check: bool,
 }
 
 impl<'a, P: Proof, D> San<'a, P, D> {
@@ -270,7 +275,8 @@ pub(crate) fn san<'a, P: Proof, D>(
     filename: Option<String>,
 ) -> Result<San<'a, P, D>, String> {
     let disk = image.map(|i| admit(policy, i, Role::Disk)).transpose()?;
-    Ok(San { disk, drive, filename })
+    let needs_platform_check = disk.is_none() && policy.demands_proof(Role::Program);
+    Ok(San { disk, drive, filename, needs_platform_check })
 }
 
 #[cfg(test)]

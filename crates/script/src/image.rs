@@ -18,6 +18,9 @@ pub enum ImageKind {
     Initrd,
     /// A module (`module`), handed over like an initrd.
     Module,
+    /// A disk or CD image given to `sanboot`/`sanhook`: the platform has it as a RAM
+    /// disk; it is not handed to a kernel as an initrd.
+    Disk,
 }
 
 /// A downloaded image.

@@ -849,7 +849,11 @@ fn route_digests_iflinkwait_and_autoboot() {
 #[test]
 fn sanboot_admits_disk_images_like_programs() {
     let iso = b"CD001 an ISO image".to_vec();
-    let m = machine(&[("http://s/disk.iso", &iso), ("http://s/disk.iso.sig", &signed(&iso))]);
+    let m = machine(&[
+        ("http://s/disk.iso", &iso),
+        ("http://s/disk.iso.sig", &signed(&iso)),
+        ("http://s/k", b"MZ k"),
+    ]);
     let mut i = Interpreter::new(m, TrustPolicy::default());
     let err = i.run("sanboot --no-describe --drive 0x81\n", None).unwrap_err();
     assert_eq!(err.message, "the disk's boot program returned");
@@ -866,6 +870,10 @@ fn sanboot_admits_disk_images_like_programs() {
     .unwrap();
     assert_eq!(i.machine.san[1], (Some(("disk.iso".to_string(), iso.clone())), 0x80));
     assert!(i.machine.out.ends_with("returned\ndisk.iso: attached\n"), "{}", i.machine.out);
+    // A disk stays the platform's: a kernel booted next is not handed it as an initrd.
+    i.run("imgtrust --allow\nimgfetch http://s/disk.iso.sig\nkernel http://s/k\nboot\n", None).unwrap_err();
+    assert!(i.images().iter().any(|im| im.name() == "disk.iso"), "the disk is still loaded");
+    assert_eq!(i.machine.booted.last().unwrap().2, ["disk.iso.sig".to_string()]);
     for (line, want) in [
         (
             "sanboot iscsi:10.0.2.2::::iqn.2010-04.org.ipxe:disk\n",

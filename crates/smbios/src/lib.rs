@@ -52,6 +52,18 @@ fn checksum_ok(bytes: &[u8]) -> bool {
 }
 
 impl EntryPoint {
+    /// How many bytes the entry point at `head` (its first 7 bytes or more) says it has,
+    /// so a caller reading platform memory reads no further than that.
+    pub fn declared_len(head: &[u8]) -> Option<usize> {
+        if head.starts_with(b"_SM3_") {
+            head.get(6).map(|l| usize::from(*l).max(0x18))
+        } else if head.starts_with(b"_SM_") {
+            head.get(5).map(|l| usize::from(*l).max(0x1f))
+        } else {
+            None
+        }
+    }
+
     /// Parses an entry point; `bytes` may run on past its end.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.starts_with(b"_SM3_") {
@@ -71,12 +83,13 @@ impl EntryPoint {
         }
         if bytes.starts_with(b"_SM_") {
             let len = usize::from(*bytes.get(5).ok_or(Error::Truncated)?);
-            if len < 0x1f {
+            // 0x1f, or 0x1e as SMBIOS 2.1 once said in error (dmidecode takes it too).
+            if len < 0x1e {
                 return Err(Error::Truncated);
             }
-            let ep = bytes.get(..len).ok_or(Error::Truncated)?;
+            let ep = bytes.get(..len.max(0x1f)).ok_or(Error::Truncated)?;
             // The whole structure, and the intermediate one (`_DMI_`) at 0x10.
-            if !checksum_ok(ep) || !checksum_ok(&ep[0x10..0x1f]) {
+            if !checksum_ok(&ep[..len]) || !checksum_ok(&ep[0x10..0x1f]) {
                 return Err(Error::Checksum);
             }
             return Ok(Self {

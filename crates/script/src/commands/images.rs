@@ -67,6 +67,7 @@ impl<M: Machine> Interpreter<M> {
                         ImageKind::Executable => "[SELECTED]",
                         ImageKind::Initrd => "[INITRD]",
                         ImageKind::Module => "[MODULE]",
+                        ImageKind::Disk => "[SAN]",
                         ImageKind::Other => "",
                     };
                     let trust = if img.proof.is_some() { "[VERIFIED]" } else { "" };

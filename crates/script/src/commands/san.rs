@@ -27,6 +27,9 @@ impl<M: Machine> Interpreter<M> {
             [target] => Some(self.disk_image(target)?),
             _ => return Err(format!("{command}: several URIs (multipath) are not supported by bootsign")),
         };
+        if let Some(i) = index {
+            self.images[i].kind = crate::image::ImageKind::Disk;
+        }
         let image = index.map(|i| &self.images[i]);
         let san = gate::san(&self.trust, image, drive, o.value("filename").map(ToString::to_string))?;
         if command == "sanhook" {
