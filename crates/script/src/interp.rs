@@ -149,6 +149,14 @@ pub trait Machine {
     }
 }
 
+/// A setting found: the scope it is in (`None`: the global settings), its bytes, and
+/// the type it is read as.
+pub(crate) struct Located {
+    pub(crate) scope: Option<String>,
+    pub(crate) raw: Vec<u8>,
+    pub(crate) ty: SettingType,
+}
+
 /// A script failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptError {
@@ -266,22 +274,34 @@ impl<M: Machine> Interpreter<M> {
     /// then every other scope in order (as iPXE searches its settings blocks).
     pub fn setting(&self, reference: &str) -> Option<String> {
         let name = Name::parse(reference).ok()?;
+        let found = self.locate(&name)?;
+        found.ty.format(&found.raw).ok()
+    }
+
+    /// Where a setting is found (see [`Self::setting`]), with its bytes and the type it
+    /// is read as (asked for, else its own).
+    pub(crate) fn locate(&self, name: &Name<'_>) -> Option<Located> {
         let stored = match self.scope(name.scope) {
-            Some(scope) => self.settings.get(Some(scope), name.name),
+            Some(scope) => self.settings.get(Some(scope), name.name).map(|v| (Some(String::from(scope)), v)),
             None => self
                 .settings
                 .get(None, name.name)
-                .or_else(|| self.settings.get(Some(&self.netdev), name.name))
+                .map(|v| (None, v))
                 .or_else(|| {
-                    self.settings
-                        .iter()
-                        .find(|(k, _)| k.split_once('/').is_some_and(|(_, n)| n == name.name))
-                        .map(|(_, v)| v)
+                    self.settings.get(Some(&self.netdev), name.name).map(|v| (Some(self.netdev.clone()), v))
+                })
+                .or_else(|| {
+                    self.settings.iter().find_map(|(k, v)| match k.split_once('/') {
+                        Some((scope, n)) if n == name.name => Some((Some(String::from(scope)), v)),
+                        _ => None,
+                    })
                 }),
         };
         match stored {
-            Some(value) => name.ty.unwrap_or(value.ty).format(&value.raw).ok(),
-            None if matches!(name.scope, None | Some("smbios")) => self.smbios_setting(&name),
+            Some((scope, value)) => {
+                Some(Located { scope, raw: value.raw.clone(), ty: name.ty.unwrap_or(value.ty) })
+            }
+            None if matches!(name.scope, None | Some("smbios")) => self.smbios_setting(name),
             None => None,
         }
     }
@@ -289,7 +309,7 @@ impl<M: Machine> Interpreter<M> {
     /// An `smbios` setting, as iPXE reads it: a named one (`uuid`, `manufacturer`,
     /// `product`, `serial`, `asset`, `board-serial`), or with the `smbios/` scope a
     /// numbered field (`smbios/TYPE.OFFSET.LENGTH`).
-    fn smbios_setting(&self, name: &Name<'_>) -> Option<String> {
+    fn smbios_setting(&self, name: &Name<'_>) -> Option<Located> {
         let (table, version) = self.smbios.as_ref()?;
         let (tag, uuid) = match bootsign_smbios::Tag::named(name.name) {
             Some(named) => named,
@@ -302,7 +322,7 @@ impl<M: Machine> Interpreter<M> {
         let (raw, is_string) =
             table.read(tag, matches!(wanted, Some(SettingType::Uuid | SettingType::Guid)))?;
         let ty = wanted.unwrap_or(if is_string { SettingType::String } else { SettingType::Hex });
-        ty.format(&raw).ok()
+        Some(Located { scope: Some("smbios".into()), raw, ty })
     }
 
     /// Sets `reference` (`[scope/]name[:type]`) from text, as `set` does; empty text

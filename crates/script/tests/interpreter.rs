@@ -55,6 +55,8 @@ struct Recorder {
     nics: usize,
     /// Each POST: the URI and the form.
     posted: Vec<(String, String)>,
+    /// For each sanboot: whether only the platform's check could stand for a proof.
+    platform_checks: Vec<bool>,
 }
 
 impl Machine for Recorder {
@@ -165,6 +167,7 @@ impl Machine for Recorder {
             None => None,
         };
         self.san.push((disk, san.drive));
+        self.platform_checks.push(san.needs_platform_check);
         "the disk's boot program returned".into()
     }
     fn sanhook(&mut self, san: bootsign_script::San<'_, Signed>) -> Result<String, String> {
@@ -870,6 +873,10 @@ fn sanboot_admits_disk_images_like_programs() {
     .unwrap();
     assert_eq!(i.machine.san[1], (Some(("disk.iso".to_string(), iso.clone())), 0x80));
     assert!(i.machine.out.ends_with("returned\ndisk.iso: attached\n"), "{}", i.machine.out);
+    // The local disk without imgtrust needs nothing; under imgtrust it needs the platform's
+    // check (the firmware then demands Secure Boot); a verified image needs neither.
+    i.run("sanboot || echo local\n", None).unwrap();
+    assert_eq!(i.machine.platform_checks, [false, false, true]);
     // A disk stays the platform's: a kernel booted next is not handed it as an initrd.
     i.run("imgtrust --allow\nimgfetch http://s/disk.iso.sig\nkernel http://s/k\nboot\n", None).unwrap_err();
     assert!(i.images().iter().any(|im| im.name() == "disk.iso"), "the disk is still loaded");
@@ -962,4 +969,17 @@ fn params_are_posted() {
         i.run("param --header X-A b\n", None).unwrap_err().message,
         "param --header (HTTP request headers) is not supported by bootsign yet"
     );
+}
+
+/// `show` prints where a setting is, its type and value, as iPXE's does.
+#[test]
+fn show_names_scope_type_and_value() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("dhcp net0\nset n:int32 7\nshow ip\nshow n\nshow --quiet net0/mac\nshow mac:hexhyp\n", None)
+        .unwrap();
+    assert_eq!(
+        i.machine.out,
+        "net0/ip:ipv4 = 10.0.2.15\nn:int32 = 7\n52:54:00:12:34:56\nnet0/mac:hexhyp = 52-54-00-12-34-56\n"
+    );
+    assert_eq!(i.run("show nothing\n", None).unwrap_err().message, "Could not find \"nothing\"");
 }

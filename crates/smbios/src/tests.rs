@@ -117,4 +117,11 @@ fn entry_points() {
     let ep2 = with_checksum(ep2, 4, 0..0x1f);
     assert_eq!(EntryPoint::parse(&ep2), Ok(EntryPoint { address: 0xf0000, length: 0x200, version: (2, 8) }));
     assert_eq!(EntryPoint::parse(b"_XX_ nothing"), Err(Error::NoAnchor));
+    // SMBIOS 2.1's erroneous length 0x1e is taken, as dmidecode takes it.
+    let mut short = ep2.clone();
+    short[5] = 0x1e;
+    let short = with_checksum(short, 4, 0..0x1e);
+    assert_eq!(EntryPoint::parse(&short).map(|e| e.version), Ok((2, 8)));
+    assert_eq!(EntryPoint::declared_len(&short[..7]), Some(0x1f));
+    assert_eq!(EntryPoint::declared_len(&ep3[..7]), Some(0x18));
 }

@@ -71,6 +71,22 @@ impl<M: Machine> Interpreter<M> {
                 Ok(Flow::Next)
             }
             "shell" => self.shell(),
+            // `show [--quiet] NAME`: `scope/name:type = value`, as iPXE prints it (the
+            // scope is the settings block it was found in).
+            "show" => {
+                let reference = o.rest[0];
+                let name = crate::settings::Name::parse(reference)?;
+                let found = self.locate(&name).ok_or_else(|| format!("Could not find \"{}\"", name.name))?;
+                let value = found.ty.format(&found.raw)?;
+                let text = if o.has("quiet") {
+                    format!("{value}\n")
+                } else {
+                    let scope = found.scope.map(|s| format!("{s}/")).unwrap_or_default();
+                    format!("{scope}{}:{} = {value}\n", name.name, found.ty.name())
+                };
+                self.machine.print(&text);
+                Ok(Flow::Next)
+            }
             _ => unreachable!("dispatched by name"),
         }
     }

@@ -181,6 +181,7 @@ pub const SPECS: &[Spec] = &[
     spec!("sha1sum", &[], 0, ANY, "sha1sum [IMAGE...]"),
     spec!("sha256sum", &[], 0, ANY, "sha256sum [IMAGE...]"),
     spec!("shell", &[], 0, 0, "shell"),
+    spec!("show", &[("quiet", 'q', false)], 1, 1, "show [--quiet] NAME"),
     spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
     spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
     spec!(
@@ -212,7 +213,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("colour", "defines a console colour"),
     ("cpair", "defines a console colour pair"),
     ("console", "sets the console size and background"),
-    ("show", "prints a setting with its type"),
     ("config", "opens the settings editor"),
     ("nslookup", "resolves a host name into a setting"),
     ("ping", "pings a host"),
@@ -286,7 +286,7 @@ impl<M: Machine> Interpreter<M> {
             "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" => self.control(name, o),
             "set" | "clear" | "inc" => self.settings_command(name, o),
             "menu" | "item" | "choose" | "prompt" | "read" => self.ui_command(name, o),
-            "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" => self.inspect_command(name, o),
+            "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" | "show" => self.inspect_command(name, o),
             "iflinkwait" | "autoboot" => self.machine_command(name, o),
             "sanboot" | "sanhook" => self.san_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
