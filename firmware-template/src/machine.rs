@@ -103,6 +103,29 @@ impl Firmware {
         Ok(self.nets.as_mut().expect("just opened"))
     }
 
+    /// A download on the current interface (a GET, or a POST of `form`), through the
+    /// connection pool and the TLS configuration built on first use.
+    fn download(
+        &mut self,
+        uri: &str,
+        form: Option<&[u8]>,
+        timeout_ms: Option<u64>,
+    ) -> Result<(Vec<u8>, PartialSha256), String> {
+        if self.tls.is_none() {
+            self.tls = Some(self.tls_config());
+        }
+        let current = self.current;
+        self.nets()?;
+        let net = &mut self.nets.as_mut().expect("opened above")[current];
+        let config = match self.tls.as_mut().expect("built above") {
+            Ok(c) => Ok(c),
+            Err(why) => Err(why.as_str()),
+        };
+        let mut tls = Some(crate::fetch::TlsContext { config, crosscert: self.config.crosscert });
+        let mut session = crate::fetch::Session { net, index: current, pool: &mut self.pool };
+        crate::fetch::fetch_with(&mut session, &mut tls, uri, form, timeout_ms)
+    }
+
     /// The index of the interface named `iface` (`netN`).
     fn iface(&mut self, iface: &str) -> Result<usize, String> {
         let count = self.nets()?.len();
@@ -261,7 +284,7 @@ impl Machine for Firmware {
     }
 
     fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
-        download(self, uri, None, timeout_ms)
+        self.download(uri, None, timeout_ms)
     }
 
     fn fetch_form(
@@ -270,7 +293,7 @@ impl Machine for Firmware {
         form: &[u8],
         timeout_ms: Option<u64>,
     ) -> Result<(Vec<u8>, PartialSha256), String> {
-        download(self, uri, Some(form), timeout_ms)
+        self.download(uri, Some(form), timeout_ms)
     }
 
     fn verify(
@@ -388,12 +411,10 @@ impl Machine for Firmware {
         nets.iter()
             .enumerate()
             .map(|(i, net)| {
-                let settings = [
-                    ("mac", net.mac()),
-                    ("chip", String::from(net.driver())),
-                    ("ifname", alloc::format!("net{i}")),
-                ];
-                (alloc::format!("net{i}"), settings.into_iter().map(|(k, v)| (String::from(k), v)).collect())
+                let name = alloc::format!("net{i}");
+                let settings =
+                    [("mac", net.mac()), ("chip", String::from(net.driver())), ("ifname", name.clone())];
+                (name, settings.into_iter().map(|(k, v)| (String::from(k), v)).collect())
             })
             .collect()
     }
@@ -430,27 +451,4 @@ impl Machine for Firmware {
 /// The verified signers' names, escaped, for the console.
 fn signer_names(verified: &bootsign_pki::cms::Verified) -> String {
     verified.signers().iter().map(|s| escape(&s.name).to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// A download on the current interface (a GET, or a POST of `form`), through the
-/// connection pool and the TLS configuration built on first use.
-fn download(
-    fw: &mut Firmware,
-    uri: &str,
-    form: Option<&[u8]>,
-    timeout_ms: Option<u64>,
-) -> Result<(Vec<u8>, PartialSha256), String> {
-    if fw.tls.is_none() {
-        fw.tls = Some(fw.tls_config());
-    }
-    let current = fw.current;
-    fw.nets()?;
-    let net = &mut fw.nets.as_mut().expect("opened above")[current];
-    let config = match fw.tls.as_mut().expect("built above") {
-        Ok(c) => Ok(c),
-        Err(why) => Err(why.as_str()),
-    };
-    let mut tls = Some(crate::fetch::TlsContext { config, crosscert: fw.config.crosscert });
-    let mut session = crate::fetch::Session { net, index: current, pool: &mut fw.pool };
-    crate::fetch::fetch_with(&mut session, &mut tls, uri, form, timeout_ms)
 }

@@ -83,7 +83,7 @@ pub fn boot(san: &San<'_, ImageProof, PartialSha256>) -> String {
     let skip = if san.disk().is_none() { san.drive.saturating_sub(0x80) as usize } else { 0 };
     let mut found = 0;
     let mut tried = Vec::new();
-    for (handle, path) in fs {
+    for path in fs {
         let Ok(full) = with_file(&path, &file) else { continue };
         match boot::load_image(
             boot::image_handle(),
@@ -91,7 +91,6 @@ pub fn boot(san: &San<'_, ImageProof, PartialSha256>) -> String {
         ) {
             Ok(image) if found == skip => {
                 crate::println!("sanboot: starting {file} from {}", describe(&path));
-                let _ = handle;
                 let result = boot::start_image(image);
                 let _ = boot::unload_image(image);
                 return match result {
@@ -215,7 +214,7 @@ fn without_end(path: &[u8]) -> &[u8] {
 
 /// The file systems on the RAM disk at `disk` (its partitions, or the CD's boot image),
 /// after asking the platform to connect its drivers to it.
-fn file_systems_under(disk: &[u8]) -> Result<Vec<(Handle, Vec<u8>)>, String> {
+fn file_systems_under(disk: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     // SAFETY: `disk` holds a whole device path the RAM disk protocol returned.
     let dp = unsafe { DevicePath::from_ffi_ptr(disk.as_ptr().cast()) };
     let mut remaining = dp;
@@ -223,12 +222,12 @@ fn file_systems_under(disk: &[u8]) -> Result<Vec<(Handle, Vec<u8>)>, String> {
         let _ = boot::connect_controller(handle, &[], None, true);
     }
     let prefix = without_end(disk);
-    Ok(file_systems()?.into_iter().filter(|(_, p)| p.starts_with(prefix)).collect())
+    Ok(file_systems()?.into_iter().map(|(_, p)| p).filter(|p| p.starts_with(prefix)).collect())
 }
 
-/// The file systems on local disks: every one except RAM disks and the device this
-/// firmware was started from.
-fn local_disks() -> Result<Vec<(Handle, Vec<u8>)>, String> {
+/// The file systems on local disks (their device paths): every one except RAM disks and
+/// the device this firmware was started from.
+fn local_disks() -> Result<Vec<Vec<u8>>, String> {
     // The platform may have connected only what it needed to start this firmware (a
     // `-kernel` or network boot): connect every driver to every device first, as the
     // boot manager does before it lists boot options.
@@ -243,7 +242,11 @@ fn local_disks() -> Result<Vec<(Handle, Vec<u8>)>, String> {
             boot::open_protocol_exclusive::<uefi::proto::loaded_image::LoadedImage>(boot::image_handle());
         loaded.ok().and_then(|l| l.device())
     };
-    Ok(file_systems()?.into_iter().filter(|(h, p)| Some(*h) != own && !is_ram_disk(p)).collect())
+    Ok(file_systems()?
+        .into_iter()
+        .filter(|(h, p)| Some(*h) != own && !is_ram_disk(p))
+        .map(|(_, p)| p)
+        .collect())
 }
 
 /// Whether a device path goes through a RAM disk node (media type 4, subtype 9).

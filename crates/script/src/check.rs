@@ -20,7 +20,7 @@ use core::cell::RefCell;
 use crate::commands::{NOT_YET, Options, parse, spec, unknown};
 use crate::expand::expand;
 use crate::lex::{commands, is_space, lines};
-use crate::settings::{Name, SettingType, predefined, strtoul};
+use crate::settings::{Name, parse_value, strtoul};
 
 /// A line the firmware would refuse or cannot run, or may not run as meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,8 +168,7 @@ fn command_problem(name: &str, o: &Options<'_>, labels: &[&str]) -> Result<(), S
             let setting = Name::parse(o.rest[0])?;
             let value = o.rest[1..].join(" ");
             if !value.is_empty() && literal(&value) {
-                let ty = setting.ty.or_else(|| predefined(setting.name)).unwrap_or(SettingType::String);
-                ty.parse(&value).map_err(|e| format!("cannot store \"{}\": {e}", setting.name))?;
+                parse_value(setting.name, setting.ty, &value)?;
             }
         }
         _ => {}

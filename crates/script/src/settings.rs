@@ -175,6 +175,18 @@ pub fn predefined(name: &str) -> Option<SettingType> {
     })
 }
 
+/// `text` as the bytes setting `name` stores: parsed as `ty` (given, else the predefined
+/// type, else string); the error says which setting refused it.
+pub fn parse_value(
+    name: &str,
+    ty: Option<SettingType>,
+    text: &str,
+) -> Result<(Vec<u8>, SettingType), String> {
+    let ty = ty.or_else(|| predefined(name)).unwrap_or(SettingType::String);
+    let raw = ty.parse(text).map_err(|e| format!("cannot store \"{name}\": {e}"))?;
+    Ok((raw, ty))
+}
+
 /// A stored setting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Value {
@@ -262,8 +274,7 @@ impl Settings {
             self.map.remove(&key(scope, name));
             return Ok(());
         }
-        let ty = ty.or_else(|| predefined(name)).unwrap_or(SettingType::String);
-        let raw = ty.parse(text).map_err(|e| format!("cannot store \"{name}\": {e}"))?;
+        let (raw, ty) = parse_value(name, ty, text)?;
         self.store(scope, name, raw, ty);
         Ok(())
     }

@@ -241,11 +241,7 @@ impl Client {
     /// bytes that do not make a whole record are copied, and the next call first takes
     /// from its `data` just what completes that record. Data received earlier and not yet
     /// read is kept for `read_app` (the sink never sees data out of order).
-    pub fn feed_incoming_in_place(
-        &mut self,
-        data: &mut [u8],
-        sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<(), Error> {
+    pub fn feed_incoming_in_place(&mut self, data: &mut [u8], sink: Sink<'_>) -> Result<(), Error> {
         self.app.check()?;
         if self.app.peer == PeerState::ClosedCleanly {
             self.incoming = Vec::new();

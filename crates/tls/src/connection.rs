@@ -18,7 +18,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::client::{Client, Negotiated, PeerState};
+use crate::client::{Client, Negotiated, PeerState, Sink};
 use crate::config::Config;
 use crate::error::Error;
 use crate::legacy::LegacyClient;
@@ -78,11 +78,7 @@ impl Connection {
 
     /// See [`Client::feed_incoming_in_place`]. The legacy engine copies the data in and
     /// hands what it decrypted to `sink` afterwards.
-    pub fn feed_incoming_in_place(
-        &mut self,
-        data: &mut [u8],
-        sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<(), Error> {
+    pub fn feed_incoming_in_place(&mut self, data: &mut [u8], sink: Sink<'_>) -> Result<(), Error> {
         match self {
             Self::Modern(c) => c.feed_incoming_in_place(data, sink),
             Self::Legacy(c) => {

@@ -318,17 +318,10 @@ impl<M: Machine> Interpreter<M> {
             }
         };
         let uri = source.uri.clone();
-        let meta = self.machine_meta(index, downloaded);
-        self.add_image(name, uri, data, meta);
-        Ok(Flow::Next)
-    }
-
-    /// The metadata for an image derived from image `index`, dropping the source when it
-    /// was only downloaded to be derived from.
-    fn machine_meta(&mut self, index: usize, drop_source: bool) -> M::Meta {
-        if drop_source {
+        if downloaded {
             self.images.remove(index);
         }
-        M::Meta::default()
+        self.add_image(name, uri, data, M::Meta::default());
+        Ok(Flow::Next)
     }
 }

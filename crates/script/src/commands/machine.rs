@@ -6,7 +6,6 @@ use alloc::string::{String, ToString};
 
 use super::Options;
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
-use crate::settings::SettingType;
 
 impl<M: Machine> Interpreter<M> {
     pub(super) fn machine_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
@@ -90,9 +89,7 @@ impl<M: Machine> Interpreter<M> {
     /// unscoped names mean.
     fn learn(&mut self, iface: &str, learnt: alloc::vec::Vec<(String, String)>) {
         for (name, value) in learnt {
-            if self.settings.store_text(Some(iface), &name, None, &value).is_err() {
-                self.settings.store(Some(iface), &name, value.into_bytes(), SettingType::String);
-            }
+            self.set(&format!("{iface}/{name}"), &value);
         }
         self.netdev = iface.to_string();
     }

@@ -5,7 +5,7 @@ use alloc::string::String;
 
 use super::{Options, integer};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
-use crate::settings::{Name, SettingType, int_bytes, number, predefined};
+use crate::settings::{Name, SettingType, int_bytes, number, parse_value};
 
 impl<M: Machine> Interpreter<M> {
     pub(super) fn settings_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
@@ -34,10 +34,9 @@ impl<M: Machine> Interpreter<M> {
         let scope = self.scope(name.scope).map(String::from);
         let value = (!text.is_empty()).then_some(text);
         // Parsed before the machine hears of it, so it never acts on a value not stored.
-        let ty = name.ty.or_else(|| predefined(name.name)).unwrap_or(SettingType::String);
-        let raw = match value {
-            Some(t) => ty.parse(t).map_err(|e| format!("cannot store \"{}\": {e}", name.name))?,
-            None => alloc::vec::Vec::new(),
+        let (raw, ty) = match value {
+            Some(t) => parse_value(name.name, name.ty, t)?,
+            None => (alloc::vec::Vec::new(), SettingType::String),
         };
         self.machine.setting_changed(name.name, value)?;
         self.settings.store(scope.as_deref(), name.name, raw, ty);
