@@ -8,7 +8,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use super::{Options, integer};
+use super::{Options, integer, named, renew};
 use crate::image::{Image, ImageKind};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 
@@ -174,10 +174,7 @@ impl<M: Machine> Interpreter<M> {
 
     /// The parameter list `name` as `application/x-www-form-urlencoded`.
     fn form(&self, name: &str) -> Result<alloc::vec::Vec<u8>, String> {
-        let (_, list) = self.params.iter().rev().find(|(n, _)| n == name).ok_or_else(|| match name {
-            "" => String::from("no parameter list: make one with params first"),
-            n => format!("no parameter list named '{n}'"),
-        })?;
+        let (_, list) = &self.params[named(&self.params, name, "parameter list", "params")?];
         let encode =
             |t: &str| crate::settings::SettingType::UriString.format(t.as_bytes()).unwrap_or_default();
         let pairs: alloc::vec::Vec<String> =
@@ -189,11 +186,7 @@ impl<M: Machine> Interpreter<M> {
     /// [--params NAME] KEY [VALUE...]` adds to it.
     pub(super) fn params_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
         if command == "params" {
-            let name = o.value("name").unwrap_or("").to_string();
-            self.params.retain(|(n, _)| *n != name);
-            if !o.has("delete") {
-                self.params.push((name, alloc::vec::Vec::new()));
-            }
+            renew(&mut self.params, o.value("name").unwrap_or(""), o.has("delete"), alloc::vec::Vec::new());
             return Ok(Flow::Next);
         }
         if o.has("header") {
@@ -201,11 +194,8 @@ impl<M: Machine> Interpreter<M> {
         }
         let name = o.value("params").unwrap_or("");
         let (key, value) = o.rest.split_first().expect("the spec asks for a key");
-        let list = self.params.iter_mut().rev().find(|(n, _)| n == name).ok_or_else(|| match name {
-            "" => String::from("no parameter list: make one with params first"),
-            n => format!("no parameter list named '{n}'"),
-        })?;
-        list.1.push((key.to_string(), value.join(" ")));
+        let i = named(&self.params, name, "parameter list", "params")?;
+        self.params[i].1.push((key.to_string(), value.join(" ")));
         Ok(Flow::Next)
     }
 

@@ -100,7 +100,7 @@ impl<M: Machine> Interpreter<M> {
             self.machine.print(PROMPT);
             let line = match read_line(&mut self.machine, "", 0) {
                 Ok(line) => line,
-                Err(Unanswered::NoInput) => return Err("no key can arrive: this console has no input".into()),
+                Err(Unanswered::NoInput) => return Err(crate::ui::NO_INPUT.into()),
                 Err(_) => continue,
             };
             match self.line(&line) {

@@ -299,6 +299,24 @@ impl<M: Machine> Interpreter<M> {
     }
 }
 
+/// The last of `lists` (menus, parameter lists) named `name` (`""` the unnamed one), or
+/// an error naming the `what` and the command (`maker`) that makes one.
+pub(crate) fn named<T>(lists: &[(String, T)], name: &str, what: &str, maker: &str) -> Result<usize, String> {
+    lists.iter().rposition(|(n, _)| n == name).ok_or_else(|| match name {
+        "" => format!("no {what}: make one with {maker} first"),
+        n => format!("no {what} named '{n}'"),
+    })
+}
+
+/// `menu`/`params`: replaces the list named `name` with `fresh`, or with `--delete`
+/// removes it.
+pub(crate) fn renew<T>(lists: &mut Vec<(String, T)>, name: &str, delete: bool, fresh: T) {
+    lists.retain(|(n, _)| n != name);
+    if !delete {
+        lists.push((name.into(), fresh));
+    }
+}
+
 /// iPXE's `parse_integer`: a whole unsigned number, decimal, `0x` hex or `0` octal.
 pub(crate) fn integer(text: &str, what: &str) -> Result<u64, String> {
     strtoul(text)

@@ -4,11 +4,11 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use super::{Options, integer};
+use super::{Options, integer, named, renew};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 use crate::ui::line::{Unanswered, prompt, read_line};
 use crate::ui::menu::{Choose, Item, Menu, NotChosen};
-use crate::ui::parse_key;
+use crate::ui::{NO_INPUT, parse_key};
 
 /// A `--timeout`/`--retimeout` value in milliseconds (0: none).
 fn millis(o: &Options<'_>, name: &str) -> Result<u64, String> {
@@ -21,11 +21,8 @@ impl<M: Machine> Interpreter<M> {
             // `menu [--name NAME] [--delete] [TITLE...]`: a new, empty menu (replacing
             // one of that name).
             "menu" => {
-                let name = o.value("name").unwrap_or("").to_string();
-                self.menus.retain(|(n, _)| *n != name);
-                if !o.has("delete") {
-                    self.menus.push((name, Menu { title: o.rest.join(" "), items: alloc::vec::Vec::new() }));
-                }
+                let menu = Menu { title: o.rest.join(" "), items: alloc::vec::Vec::new() };
+                renew(&mut self.menus, o.value("name").unwrap_or(""), o.has("delete"), menu);
                 Ok(Flow::Next)
             }
             // `item [--menu NAME] [--key KEY] [--default] [--gap] [LABEL [TEXT...]]`.
@@ -40,8 +37,8 @@ impl<M: Machine> Interpreter<M> {
                     (false, Some((label, text))) => (Some(label.to_string()), text.join(" ")),
                     (true, _) | (false, None) => (None, o.rest.join(" ")),
                 };
-                let menu = self.menu_mut(o.value("menu"))?;
-                menu.items.push(Item { label, text, key, default: o.has("default") });
+                let i = named(&self.menus, o.value("menu").unwrap_or(""), "menu", "the menu command")?;
+                self.menus[i].1.items.push(Item { label, text, key, default: o.has("default") });
                 Ok(Flow::Next)
             }
             // `choose [--menu NAME] [--default LABEL] [--timeout MS] [--retimeout MS] [--keep] SETTING`.
@@ -51,8 +48,7 @@ impl<M: Machine> Interpreter<M> {
                     timeout_ms: millis(&o, "timeout")?,
                     retimeout_ms: millis(&o, "retimeout")?,
                 };
-                let name = o.value("menu").unwrap_or("");
-                let index = self.menu_index(Some(name))?;
+                let index = named(&self.menus, o.value("menu").unwrap_or(""), "menu", "the menu command")?;
                 let result = self.menus[index].1.choose(&mut self.machine, how);
                 if !o.has("keep") {
                     self.menus.remove(index);
@@ -64,7 +60,7 @@ impl<M: Machine> Interpreter<M> {
                     }
                     Err(NotChosen::Cancelled) => Err("cancelled".into()),
                     Err(NotChosen::Empty) => Err("the menu has no entry to choose".into()),
-                    Err(NotChosen::NoInput) => Err("no key can arrive: this console has no input".into()),
+                    Err(NotChosen::NoInput) => Err(NO_INPUT.into()),
                 }
             }
             // `prompt [--key KEY] [--timeout MS] [TEXT...]`.
@@ -85,19 +81,6 @@ impl<M: Machine> Interpreter<M> {
             _ => unreachable!("dispatched by name"),
         }
     }
-
-    fn menu_index(&self, name: Option<&str>) -> Result<usize, String> {
-        let name = name.unwrap_or("");
-        self.menus.iter().rposition(|(n, _)| n == name).ok_or_else(|| match name {
-            "" => "no menu: make one with the menu command first".to_string(),
-            n => format!("no menu named '{n}'"),
-        })
-    }
-
-    fn menu_mut(&mut self, name: Option<&str>) -> Result<&mut Menu, String> {
-        let i = self.menu_index(name)?;
-        Ok(&mut self.menus[i].1)
-    }
 }
 
 fn unanswered(u: Unanswered) -> String {
@@ -105,6 +88,6 @@ fn unanswered(u: Unanswered) -> String {
         // A prompt that times out fails quietly: that is how scripts branch on it.
         Unanswered::TimedOut => String::new(),
         Unanswered::Cancelled => "cancelled".into(),
-        Unanswered::NoInput => "no key can arrive: this console has no input".into(),
+        Unanswered::NoInput => NO_INPUT.into(),
     }
 }

@@ -11,6 +11,9 @@ use alloc::string::String;
 
 use crate::settings::strtoul;
 
+/// Why a menu, prompt or shell cannot wait for a key: the machine has no console input.
+pub const NO_INPUT: &str = "no key can arrive: this console has no input";
+
 /// A key from the console. Control keys come as their characters: Enter `\r` (or
 /// `\n`), Escape `\x1b`, Backspace `\x08`, Ctrl-C `\x03`, Ctrl-B `\x02`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
