@@ -4,7 +4,7 @@
 # signed by Microsoft (for the Secure Boot tests' shim path; extracted, never installed:
 # the package would pull in GRUB).
 # Writes $BOOTSIGN_FIXTURES (default ~/.cache/bootsign-fixtures)/{vmlinuz,initrd.img,
-# shimx64.efi.signed}; does nothing when they are already there.
+# shimx64.efi.signed,lighttpd/}; does nothing when they are already there.
 set -euo pipefail
 
 dest="${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}"
@@ -52,6 +52,23 @@ if [ ! -s "$dest/shimx64.efi.signed" ]; then
     )
     cp "$work/x/usr/lib/shim/shimx64.efi.signed" "$dest/shimx64.efi.signed.tmp"
     mv "$dest/shimx64.efi.signed.tmp" "$dest/shimx64.efi.signed"
+    rm -rf "$work"
+fi
+# lighttpd (extracted, never installed: installing would start a service), the real
+# server for the HTTP authentication tests (Basic and Digest).
+if [ ! -x "$dest/lighttpd/lighttpd" ] || [ ! -f "$dest/lighttpd/mod_accesslog.so" ]; then
+    work=$(mktemp -d)
+    (
+        cd "$work"
+        echo "fixtures: downloading lighttpd" >&2
+        apt-get download -q lighttpd >/dev/null
+        dpkg-deb -x ./lighttpd_*.deb x
+    )
+    rm -rf "$dest/lighttpd.tmp"
+    mkdir -p "$dest/lighttpd.tmp"
+    cp "$work/x/usr/sbin/lighttpd" "$work"/x/usr/lib/lighttpd/mod_auth*.so "$work"/x/usr/lib/lighttpd/mod_accesslog.so "$dest/lighttpd.tmp/"
+    rm -rf "$dest/lighttpd"
+    mv "$dest/lighttpd.tmp" "$dest/lighttpd"
     rm -rf "$work"
 fi
 echo "$dest"

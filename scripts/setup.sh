@@ -27,6 +27,11 @@ command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
 command -v swtpm >/dev/null 2>&1 || missing+=(swtpm)
 # A real NTP server (chronyd, run unprivileged-style on a test port) for the `ntp` tests.
 command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
+# The libraries of lighttpd (the HTTP authentication tests' server, which fixtures.sh
+# extracts without installing the package and its service).
+for lib in libxxhash0 libnettle8 libpcre2-8-0 libcrypt1; do
+    dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
+done
 updated=""
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -74,7 +79,8 @@ fi
 # A real kernel and a busybox initramfs for the boot tests, and Debian's signed shim for
 # the Secure Boot tests (all fetched with apt-get download, none installed).
 fixtures="${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}"
-if { [ ! -s "$fixtures/vmlinuz" ] || [ ! -s "$fixtures/shimx64.efi.signed" ]; } && [ -z "$updated" ]; then
+if { [ ! -s "$fixtures/vmlinuz" ] || [ ! -s "$fixtures/shimx64.efi.signed" ] || [ ! -f "$fixtures/lighttpd/mod_accesslog.so" ]; } \
+    && [ -z "$updated" ]; then
     $SUDO apt-get update -qq
 fi
 "$(dirname "$0")/fixtures.sh" >/dev/null

@@ -6,6 +6,8 @@
 //! come from images, servers and signatures, and must not be able to move the cursor or
 //! redraw the screen. Line breaks stay; a progress line returns with [`rewind`].
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write;
 use core::time::Duration;
 
@@ -88,6 +90,62 @@ pub fn clear() {
     uefi::system::with_stdout(|out| {
         let _ = out.clear();
     });
+}
+
+/// Shows what follows in basic colours 0–7 (ANSI order: black, red, green, yellow,
+/// blue, magenta, cyan, white), `None` being the console's default (light grey on black).
+pub fn colours(foreground: Option<u8>, background: Option<u8>) {
+    use uefi::proto::console::text::Color;
+    // ANSI's order in UEFI's colours; "white" is UEFI's light grey, as in iPXE.
+    const ANSI: [Color; 8] = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Brown,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::LightGray,
+    ];
+    let pick = |c: Option<u8>, default| c.and_then(|c| ANSI.get(usize::from(c)).copied()).unwrap_or(default);
+    uefi::system::with_stdout(|out| {
+        let _ = out.set_color(pick(foreground, Color::LightGray), pick(background, Color::Black));
+    });
+}
+
+/// The pixels of one character in UEFI's graphics console (its 8 × 19 glyphs).
+const GLYPH: (u32, u32) = (8, 19);
+
+/// Sets the console to the smallest text mode at least `width` × `height` pixels (0:
+/// any), as iPXE picks the smallest framebuffer mode that large; returns the mode's
+/// columns and rows. A console with only a serial line has modes too, which count as
+/// UEFI's graphics console would draw them.
+pub fn set_size(width: u32, height: u32) -> Result<(usize, usize), String> {
+    uefi::system::with_stdout(|out| {
+        let pixels = |m: &uefi::proto::console::text::OutputMode| {
+            (m.columns() as u32 * GLYPH.0, m.rows() as u32 * GLYPH.1)
+        };
+        let modes: Vec<_> = out.modes().collect();
+        let fits = modes.iter().filter(|m| {
+            let (w, h) = pixels(m);
+            w >= width && h >= height
+        });
+        let Some(best) = fits.min_by_key(|m| {
+            let (w, h) = pixels(m);
+            u64::from(w) * u64::from(h)
+        }) else {
+            let (w, h) =
+                modes.iter().map(pixels).max_by_key(|&(w, h)| u64::from(w) * u64::from(h)).unwrap_or((0, 0));
+            return Err(alloc::format!(
+                "no console mode is {width} x {height} pixels or larger (the largest: {w} x {h})"
+            ));
+        };
+        let dims = (best.columns(), best.rows());
+        out.set_mode(*best).map_err(|e| {
+            alloc::format!("could not set the console to {} x {} characters: {e:?}", dims.0, dims.1)
+        })?;
+        Ok(dims)
+    })
 }
 
 /// Erases `count` characters before the cursor.

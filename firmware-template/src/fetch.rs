@@ -13,6 +13,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use bootsign_http::auth::{self, AuthError};
 use bootsign_http::{
     Decision, Event, Failure, GiveUp, Head, RangeAnswer, ResponseParser, Resume, Retries, RetryPolicy,
     Scheme, Status, Url, Validator, get_request, post_request,
@@ -121,6 +122,13 @@ impl Failed {
 enum Outcome {
     Body(Vec<u8>, PartialSha256),
     Redirect(String),
+    /// A 401: the server's WWW-Authenticate challenges.
+    Challenged(Vec<String>),
+}
+
+/// `uri` for the console: controls escaped, a password hidden.
+fn display(uri: &str) -> String {
+    escape(&bootsign_http::url::redact(uri)).to_string()
 }
 
 /// A number for the backoff's jitter: from the platform's random source, else from the
@@ -165,11 +173,27 @@ pub fn fetch_with(
     let mut current = uri.to_string();
     let mut redirects = 0;
     let mut partial = None;
+    // The answer to the server's challenge, once it asked (as iPXE: never unasked).
+    let mut authorization: Option<String> = None;
     loop {
-        match attempt(s, tls, &current, form, partial.take(), limit) {
+        match attempt(s, tls, &current, form, authorization.as_deref(), partial.take(), limit) {
             Ok(Outcome::Body(body, hasher)) => return Ok((body, hasher)),
+            Ok(Outcome::Challenged(challenges)) => {
+                let refused = |why: &dyn core::fmt::Display| alloc::format!("HTTP 401 Unauthorized: {why}");
+                if authorization.is_some() {
+                    return Err(refused(&"the server refused the user name and password in the URL"));
+                }
+                let url = Url::parse(&current).map_err(|e| e.to_string())?;
+                let credentials = url.credentials().ok_or_else(|| refused(&AuthError::NoCredentials))?;
+                let challenge = auth::choose(&challenges).map_err(|e| refused(&e))?;
+                let method = if form.is_some() { "POST" } else { "GET" };
+                let cnonce = alloc::format!("{:016x}", jitter(s.net));
+                let answer = credentials.authorization(&challenge, method, url.path_and_query, &cnonce);
+                authorization = Some(answer.map_err(|e| refused(&e))?);
+            }
             Ok(Outcome::Redirect(next)) => {
                 form = None;
+                authorization = None;
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
                     return Err(alloc::format!("more than {MAX_REDIRECTS} redirects"));
@@ -193,7 +217,7 @@ pub fn fetch_with(
                         crate::console::rewind();
                         crate::println!(
                             "{}: {message}; retrying in {} ({which}{resume})",
-                            escape(&current),
+                            display(&current),
                             secs(delay_ms)
                         );
                         let until = clock.now_ms() + delay_ms;
@@ -233,6 +257,7 @@ fn attempt(
     tls: &mut Option<TlsContext<'_>>,
     uri: &str,
     form: Option<&[u8]>,
+    authorization: Option<&str>,
     mut partial: Option<Box<Partial>>,
     limit: Limit,
 ) -> Result<Outcome, Failed> {
@@ -249,7 +274,7 @@ fn attempt(
                 Err((message, failure)) => return Err(Failed::new(message, failure, partial)),
             },
         };
-        let target = Target { url: &url, uri, form };
+        let target = Target { url: &url, uri, form, authorization };
         match transfer(s.net, &mut conn, &target, partial, limit, reused) {
             Ok((outcome, reusable)) => {
                 if reusable {
@@ -331,7 +356,7 @@ fn connect(
         {
             fetched_issuers += 1;
             let cross_url = bootsign_tls::crosscert::crosscert_url(base, dn);
-            crate::println!("{}: fetching a missing issuer from {}", escape(uri), escape(&cross_url));
+            crate::println!("{}: fetching a missing issuer from {}", display(uri), display(&cross_url));
             let remaining = limit.remaining(clock.now_ms());
             let (answer, _) = fetch(s, &mut None, &cross_url, remaining).map_err(|f| {
                 (alloc::format!("{}; fetching its issuer failed: {f}", e.message), Failure::Permanent)
@@ -389,6 +414,7 @@ enum Step {
     More,
     Done,
     Redirect(String),
+    Challenged(Vec<String>),
 }
 
 /// The response parser and what it has produced so far.
@@ -450,7 +476,11 @@ impl Receiver<'_> {
                             self.step = Step::Redirect(to);
                             return Ok(used);
                         }
-                        Status::Failure => return Err(Stop::Status(Box::new(h))),
+                        Status::Failure if h.status == 401 => {
+                            self.step = Step::Challenged(h.www_authenticate);
+                            return Ok(used);
+                        }
+                        Status::Failure => return Err(Stop::Status(h)),
                     }
                     self.accept(&h)?;
                     if let Some(len) = h.content_length {
@@ -461,7 +491,7 @@ impl Receiver<'_> {
                             .and_then(|n| self.body.try_reserve_exact(n).ok())
                             .ok_or_else(|| Stop::Permanent(too_large(self.body.len() as u64 + len)))?;
                     }
-                    self.head = Some(h);
+                    self.head = Some(*h);
                 }
                 Some(Event::Body(b)) => {
                     // Growing by doubling needs the old and the new block at once; when
@@ -542,6 +572,8 @@ struct Target<'a> {
     url: &'a Url<'a>,
     uri: &'a str,
     form: Option<&'a [u8]>,
+    /// The Authorization header answering the server's challenge.
+    authorization: Option<&'a str>,
 }
 
 /// Sends the request on `conn` and receives the answer. On success, the outcome and
@@ -578,8 +610,8 @@ fn transfer(
         got_any: false,
     };
     let request = match target.form {
-        Some(form) => post_request(url, USER_AGENT, FORM, form),
-        None => get_request(url, USER_AGENT, rx.resume.as_ref()),
+        Some(form) => post_request(url, USER_AGENT, FORM, form, target.authorization),
+        None => get_request(url, USER_AGENT, rx.resume.as_ref(), target.authorization),
     };
     if let Err(e) = conn.send(net, &request) {
         if reused {
@@ -661,9 +693,10 @@ fn transfer(
         match core::mem::replace(&mut rx.step, Step::More) {
             Step::More => {}
             Step::Redirect(to) => {
-                crate::println!("{}: redirected to {}", escape(uri), escape(&to));
+                crate::println!("{}: redirected to {}", display(uri), display(&to));
                 return Ok((Outcome::Redirect(to), false));
             }
+            Step::Challenged(challenges) => return Ok((Outcome::Challenged(challenges), false)),
             Step::Done => break,
         }
         if limit.passed(now) {
@@ -680,8 +713,8 @@ fn transfer(
             let got = mib(rx.body.len());
             crate::console::rewind();
             match rx.total {
-                Some(total) => crate::print!("{} {got:.1} / {:.1} MiB", escape(uri), mib(total as usize)),
-                None => crate::print!("{} {got:.1} MiB", escape(uri)),
+                Some(total) => crate::print!("{} {got:.1} / {:.1} MiB", display(uri), mib(total as usize)),
+                None => crate::print!("{} {got:.1} MiB", display(uri)),
             }
         }
     }
@@ -713,7 +746,7 @@ fn transfer(
     crate::console::rewind();
     crate::println!(
         "{} {} bytes in {}.{:03} s ({:.1} MiB/s{notes})",
-        escape(uri),
+        display(uri),
         rx.body.len(),
         ms / 1000,
         ms % 1000,

@@ -435,6 +435,16 @@ impl Machine for Firmware {
         crate::console::erase(count);
     }
 
+    fn colours(&mut self, foreground: Option<u8>, background: Option<u8>) {
+        crate::console::colours(foreground, background);
+    }
+
+    fn console_size(&mut self, width: u32, height: u32) -> Result<(), String> {
+        let (columns, rows) = crate::console::set_size(width, height)?;
+        crate::println!("console: {columns} x {rows} characters");
+        Ok(())
+    }
+
     fn sleep(&mut self, seconds: u64) {
         boot::stall(Duration::from_secs(seconds));
     }

@@ -3,9 +3,11 @@
 //! and give the same body however the bytes are split. The headers a resumed or retried
 //! download reads (Content-Range, ETag, Last-Modified, Retry-After and Date) go through
 //! the range check and the retry policy, which must not panic either, and a connection is
-//! reusable only after a complete response.
+//! reusable only after a complete response. A 401's WWW-Authenticate challenges are
+//! chosen from and answered, which must not panic, and the answer must be one header line.
 #![no_main]
 
+use bootsign_http::auth;
 use bootsign_http::retry::retry_after_ms;
 use bootsign_http::{Event, Failure, Head, ResponseParser, Resume, Retries, RetryPolicy, Validator};
 use libfuzzer_sys::fuzz_target;
@@ -21,7 +23,7 @@ fn parse(data: &[u8], step: usize) -> Option<Vec<u8>> {
             let (n, ev) = p.feed(&buf).ok()?;
             assert!(n <= buf.len());
             if let Some(Event::Head(h)) = &ev {
-                head = Some(h.clone());
+                head = Some(Head::clone(h));
             }
             if let Some(Event::Body(b)) = &ev {
                 assert!(!b.is_empty() && b.len() <= n);
@@ -40,6 +42,11 @@ fn parse(data: &[u8], step: usize) -> Option<Vec<u8>> {
     p.finish().ok()?;
     assert!(body.len() <= data.len());
     if let Some(h) = head {
+        if let Ok(challenge) = auth::choose(&h.www_authenticate) {
+            assert!(auth::Credentials::from_userinfo("u%0a:p").authorization(&challenge, "GET", "/", "c").is_err());
+            let answer = auth::Credentials::from_userinfo("u:p").authorization(&challenge, "GET", "/x", "c");
+            assert!(!answer.unwrap().contains(['\r', '\n']), "the answer is one header line");
+        }
         let after = retry_after_ms(&h);
         let _ = Retries::new(RetryPolicy::default()).after(Failure::from_head(&h), data.len() as u64, after);
         if let Some(validator) = Validator::of(&h) {

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod https;
+pub mod lighttpd;
 pub mod ntp;
 pub mod qemu;
 pub mod secureboot;

@@ -44,6 +44,8 @@ pub struct Qemu {
     /// The serial console's input.
     stdin: Option<ChildStdin>,
     output: Arc<Mutex<String>>,
+    /// The serial output as it came, escape sequences included.
+    raw_output: Arc<Mutex<Vec<u8>>>,
     _vars: tempfile::TempDir,
     pub started: Instant,
 }
@@ -179,21 +181,22 @@ impl Qemu {
             .spawn()
             .expect("qemu-system-x86_64 must be installed (scripts/setup.sh installs it)");
         let output = Arc::new(Mutex::new(String::new()));
+        let raw_output = Arc::new(Mutex::new(Vec::new()));
         let mut stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
+        let (sink, raw_sink) = (output.clone(), raw_output.clone());
         std::thread::spawn(move || {
-            let mut raw = Vec::new();
             let mut buf = [0u8; 4096];
             while let Ok(n) = stdout.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                let mut raw = raw_sink.lock().unwrap();
                 raw.extend_from_slice(&buf[..n]);
                 *sink.lock().unwrap() = clean(&raw);
             }
         });
         let stdin = child.stdin.take();
-        Self { child, stdin, output, _vars: vars_dir, started: Instant::now() }
+        Self { child, stdin, output, raw_output, _vars: vars_dir, started: Instant::now() }
     }
 
     /// Types `bytes` on the serial console (an arrow key is `\x1b[A`..`\x1b[D`).
@@ -205,6 +208,11 @@ impl Qemu {
     /// The console output so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// The serial output as it came, ANSI escape sequences included.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.raw_output.lock().unwrap().clone()
     }
 
     /// Waits until one of `markers` appears; returns the one that appeared first and
@@ -360,4 +368,27 @@ impl Drop for SoftTpm {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs a human monitor command on the QEMU monitor at `socket` (started with
+/// `-monitor unix:SOCKET,server=on,wait=off`) and returns what it printed.
+pub fn monitor(socket: &Path, command: &str) -> String {
+    use std::os::unix::net::UnixStream;
+    let mut s = UnixStream::connect(socket).expect("the QEMU monitor socket");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The banner and the first prompt, then the command and its prompt.
+    for send in [None, Some(command)] {
+        if let Some(c) = send {
+            s.write_all(format!("{c}\n").as_bytes()).unwrap();
+        }
+        let start = out.len();
+        while !String::from_utf8_lossy(&out[start..]).contains("(qemu)") {
+            let n = s.read(&mut buf).expect("the QEMU monitor answers");
+            assert!(n > 0, "the QEMU monitor closed");
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod auth;
 pub mod date;
 pub mod range;
 pub mod response;
@@ -30,33 +31,56 @@ use alloc::vec::Vec;
 /// With `resume`, only the rest of the file from `resume.from` on is asked for, and only
 /// if it is still the version the validator names (`If-Range`; otherwise the server sends
 /// the whole new file).
-pub fn get_request(url: &Url<'_>, user_agent: &str, resume: Option<&Resume>) -> Vec<u8> {
-    let host = host_header(url);
+///
+/// `authorization` is an `Authorization` header's value, sent only to answer a server's
+/// challenge (see [`auth`]).
+pub fn get_request(
+    url: &Url<'_>,
+    user_agent: &str,
+    resume: Option<&Resume>,
+    authorization: Option<&str>,
+) -> Vec<u8> {
+    let host = host_header(url, authorization);
     let range = match resume {
         Some(r) => alloc::format!("Range: bytes={}-\r\nIf-Range: {}\r\n", r.from, r.validator.as_str()),
         None => String::new(),
     };
     alloc::format!(
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\n{range}\r\n",
+        "GET {} HTTP/1.1\r\n{host}User-Agent: {user_agent}\r\nAccept: */*\r\n{range}\r\n",
         url.path_and_query
     )
     .into_bytes()
 }
 
-/// The Host header's value: the host, with the port when it is not the scheme's.
-fn host_header(url: &Url<'_>) -> String {
-    if url.port == url.scheme.default_port() {
-        String::from(url.host)
+/// The Host header (the host, with the port when it is not the scheme's), then the
+/// Authorization header when there is one.
+fn host_header(url: &Url<'_>, authorization: Option<&str>) -> String {
+    let host = if url.host.contains(':') { alloc::format!("[{}]", url.host) } else { String::from(url.host) };
+    let mut out = if url.port == url.scheme.default_port() {
+        alloc::format!("Host: {host}\r\n")
     } else {
-        alloc::format!("{}:{}", url.host, url.port)
+        alloc::format!("Host: {host}:{}\r\n", url.port)
+    };
+    if let Some(a) = authorization {
+        out.push_str("Authorization: ");
+        out.push_str(a);
+        out.push_str("\r\n");
     }
+    out
 }
 
-/// A POST of `body` (of `content_type`) to `url`.
-pub fn post_request(url: &Url<'_>, user_agent: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
-    let host = host_header(url);
+/// A POST of `body` (of `content_type`) to `url`, with `authorization` as in
+/// [`get_request`].
+pub fn post_request(
+    url: &Url<'_>,
+    user_agent: &str,
+    content_type: &str,
+    body: &[u8],
+    authorization: Option<&str>,
+) -> Vec<u8> {
+    let host = host_header(url, authorization);
     let mut request = alloc::format!(
-        "POST {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\n\
+        "POST {} HTTP/1.1\r\n{host}User-Agent: {user_agent}\r\nAccept: */*\r\n\
          Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         url.path_and_query,
         body.len()
@@ -73,7 +97,7 @@ mod tests {
     #[test]
     fn post_bytes() {
         let url = Url::parse("https://boot.example/hw?id=1").unwrap();
-        let req = post_request(&url, "b", "application/x-www-form-urlencoded", b"mac=52%3A54&x=1");
+        let req = post_request(&url, "b", "application/x-www-form-urlencoded", b"mac=52%3A54&x=1", None);
         assert_eq!(
             core::str::from_utf8(&req).unwrap(),
             "POST /hw?id=1 HTTP/1.1\r\nHost: boot.example\r\nUser-Agent: b\r\nAccept: */*\r\n\
@@ -84,22 +108,27 @@ mod tests {
     #[test]
     fn request_bytes() {
         let url = Url::parse("http://10.0.2.2:8080/boot/vmlinuz?x=1").unwrap();
-        let req = get_request(&url, "bootsign/0.1", None);
+        let req = get_request(&url, "bootsign/0.1", None, None);
         assert_eq!(
             core::str::from_utf8(&req).unwrap(),
             "GET /boot/vmlinuz?x=1 HTTP/1.1\r\nHost: 10.0.2.2:8080\r\nUser-Agent: bootsign/0.1\r\nAccept: */*\r\n\r\n"
         );
         let resume = Resume { from: 1000, length: Some(2000), validator: Validator::ETag("\"v1\"".into()) };
         assert_eq!(
-            core::str::from_utf8(&get_request(&url, "b", Some(&resume))).unwrap(),
+            core::str::from_utf8(&get_request(&url, "b", Some(&resume), None)).unwrap(),
             "GET /boot/vmlinuz?x=1 HTTP/1.1\r\nHost: 10.0.2.2:8080\r\nUser-Agent: b\r\nAccept: */*\r\n\
              Range: bytes=1000-\r\nIf-Range: \"v1\"\r\n\r\n"
         );
         let url = Url::parse("https://boot.example").unwrap();
         assert!(
-            core::str::from_utf8(&get_request(&url, "b", None))
+            core::str::from_utf8(&get_request(&url, "b", None, None))
                 .unwrap()
                 .starts_with("GET / HTTP/1.1\r\nHost: boot.example\r\n")
+        );
+        let url = Url::parse("http://u:p@[fe80::1]:81/x").unwrap();
+        assert_eq!(
+            core::str::from_utf8(&get_request(&url, "b", None, Some("Basic dTpw"))).unwrap(),
+            "GET /x HTTP/1.1\r\nHost: [fe80::1]:81\r\nAuthorization: Basic dTpw\r\nUser-Agent: b\r\nAccept: */*\r\n\r\n"
         );
     }
 }

@@ -7,7 +7,9 @@
 //! caller calls [`ResponseParser::finish`], which tells a complete close-delimited body
 //! from a truncated one.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
 
 pub use crate::range::ContentRange;
@@ -104,6 +106,8 @@ pub struct Head {
     pub retry_after: Option<String>,
     /// Content-Range, parsed (a 206 answer, or a 416 with `bytes */len`).
     pub content_range: Option<ContentRange>,
+    /// Each WWW-Authenticate header's value (a 401's challenges).
+    pub www_authenticate: Vec<String>,
 }
 
 /// The Connection header's say on persistence.
@@ -133,7 +137,7 @@ impl Head {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// The head arrived.
-    Head(Head),
+    Head(Box<Head>),
     /// Body bytes (a slice of the input).
     Body(&'a [u8]),
     /// The body is complete.
@@ -374,6 +378,8 @@ impl ResponseParser {
                 head.date = Some(value.to_string());
             } else if name.eq_ignore_ascii_case("retry-after") {
                 head.retry_after = Some(value.to_string());
+            } else if name.eq_ignore_ascii_case("www-authenticate") {
+                head.www_authenticate.push(value.to_string());
             } else if name.eq_ignore_ascii_case("content-range") {
                 head.content_range = Some(ContentRange::parse(value)?);
             }
@@ -406,7 +412,7 @@ impl ResponseParser {
                 }
             }
         };
-        Ok((len, Some(Event::Head(head))))
+        Ok((len, Some(Event::Head(Box::new(head)))))
     }
 }
 
@@ -444,7 +450,7 @@ mod tests {
             loop {
                 let (n, ev) = p.feed(&buf)?;
                 match ev {
-                    Some(Event::Head(h)) => head = Some(h),
+                    Some(Event::Head(h)) => head = Some(*h),
                     Some(Event::Body(b)) => body.extend_from_slice(b),
                     Some(Event::End) => ended = true,
                     None if n == 0 => break,

@@ -29,6 +29,9 @@ pub struct Url<'a> {
     pub scheme: Scheme,
     /// Host name or address (IPv6 without brackets).
     pub host: &'a str,
+    /// `user[:password]` before the host, percent-encoded as written: the credentials
+    /// answered to a server's 401 (see [`crate::auth`]).
+    pub userinfo: Option<&'a str>,
     /// Port.
     pub port: u16,
     /// Path and query, starting with `/`.
@@ -45,7 +48,7 @@ pub enum UrlError {
     MissingHost,
     /// The port is not a number from 1 to 65535.
     BadPort,
-    /// User information (`user:pass@`) or a character not allowed in a host.
+    /// A character not allowed in a host.
     BadHost,
 }
 
@@ -73,9 +76,10 @@ impl<'a> Url<'a> {
         };
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(split);
-        if authority.contains('@') {
-            return Err(UrlError::BadHost);
-        }
+        let (userinfo, authority) = match authority.rsplit_once('@') {
+            Some((u, a)) => (Some(u), a),
+            None => (None, authority),
+        };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let end = v6.find(']').ok_or(UrlError::BadHost)?;
             let port = &v6[end + 1..];
@@ -100,10 +104,16 @@ impl<'a> Url<'a> {
             },
         };
         let path_and_query = if path.is_empty() { "/" } else { path };
-        Ok(Self { scheme, host, port, path_and_query })
+        Ok(Self { scheme, host, userinfo, port, path_and_query })
     }
 
-    /// The absolute URL a `Location` header points to from this URL.
+    /// The credentials the URL carries.
+    pub fn credentials(&self) -> Option<crate::auth::Credentials> {
+        self.userinfo.map(crate::auth::Credentials::from_userinfo)
+    }
+
+    /// The absolute URL a `Location` header points to from this URL. A relative one
+    /// keeps this URL's credentials (the same origin); an absolute one carries only its own.
     pub fn join(&self, location: &str) -> String {
         if strip_prefix_ci(location, "http://").is_some() || strip_prefix_ci(location, "https://").is_some() {
             return location.into();
@@ -113,6 +123,10 @@ impl<'a> Url<'a> {
             Scheme::Https => "https",
         };
         let host = if self.host.contains(':') { alloc::format!("[{}]", self.host) } else { self.host.into() };
+        let host = match self.userinfo {
+            Some(u) => alloc::format!("{u}@{host}"),
+            None => host,
+        };
         let authority = if self.port == self.scheme.default_port() {
             host
         } else {
@@ -127,6 +141,20 @@ impl<'a> Url<'a> {
         let path = self.path_and_query.split('?').next().unwrap_or("/");
         let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
         alloc::format!("{scheme}://{authority}{dir}{location}")
+    }
+}
+
+/// `uri` for a message or log: a password in it (`user:password@`) shown as `***`.
+pub fn redact(uri: &str) -> alloc::borrow::Cow<'_, str> {
+    let Some(scheme_end) = uri.find("://") else { return uri.into() };
+    let rest = &uri[scheme_end + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rsplit_once('@').and_then(|(u, _)| u.split_once(':')) {
+        Some((user, _)) => {
+            let at = scheme_end + 3 + authority.rfind('@').unwrap_or(0);
+            alloc::format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..]).into()
+        }
+        None => uri.into(),
     }
 }
 
@@ -160,7 +188,11 @@ mod tests {
         assert_eq!(Url::parse("http:///x"), Err(UrlError::MissingHost));
         assert_eq!(Url::parse("http://x:0/"), Err(UrlError::BadPort));
         assert_eq!(Url::parse("http://x:99999/"), Err(UrlError::BadPort));
-        assert_eq!(Url::parse("http://u:p@x/"), Err(UrlError::BadHost));
+        let u = Url::parse("http://j%40x:p%3Aw@x:81/a").unwrap();
+        assert_eq!((u.userinfo, u.host, u.port), (Some("j%40x:p%3Aw"), "x", 81));
+        let c = u.credentials().unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("j@x", "p:w"));
+        assert_eq!(Url::parse("http://u:p@/"), Err(UrlError::MissingHost));
         assert_eq!(Url::parse("http://a b/"), Err(UrlError::BadHost));
     }
 
@@ -171,5 +203,18 @@ mod tests {
         assert_eq!(u.join("/abs"), "http://h:8080/abs");
         assert_eq!(u.join("rel.ipxe"), "http://h:8080/boot/dir/rel.ipxe");
         assert_eq!(u.join("//cdn/x"), "http://cdn/x");
+        // Credentials go along to the same origin only.
+        let u = Url::parse("http://me:pw@h/a/b").unwrap();
+        assert_eq!(u.join("c"), "http://me:pw@h/a/c");
+        assert_eq!(u.join("/d"), "http://me:pw@h/d");
+        assert_eq!(u.join("http://other/x"), "http://other/x");
+    }
+
+    #[test]
+    fn passwords_are_redacted_in_messages() {
+        assert_eq!(redact("http://me:s3cret@h/x?a@b"), "http://me:***@h/x?a@b");
+        assert_eq!(redact("https://me@h/x"), "https://me@h/x");
+        assert_eq!(redact("http://h/x?u=a:b@c"), "http://h/x?u=a:b@c");
+        assert_eq!(redact("kernel"), "kernel");
     }
 }

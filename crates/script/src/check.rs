@@ -17,10 +17,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use crate::commands::{NOT_YET, Options, parse, spec, unknown};
+use crate::commands::{NOT_YET, Options, integer, parse, spec, timeout, unknown};
 use crate::expand::expand;
 use crate::lex::{commands, is_space, lines};
-use crate::settings::{Name, parse_value, strtoul};
+use crate::settings::{Name, parse_value};
 
 /// A line the firmware would refuse or cannot run, or may not run as meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,16 +131,15 @@ fn reference_problems(word: &str) -> Vec<String> {
 
 /// The checks a command's literal operands allow.
 fn command_problem(name: &str, o: &Options<'_>, labels: &[&str]) -> Result<(), String> {
-    let number = |text: &str| {
-        if literal(text) && strtoul(text).is_none() {
-            Err(format!("'{text}' is not a number"))
-        } else {
-            Ok(())
-        }
+    // The interpreter's own reading decides; the message leaves out the command name,
+    // which the report puts first.
+    let number = |text: &str| match literal(text) {
+        true => integer(text, name).map(|_| ()).map_err(|_| format!("'{text}' is not a number")),
+        false => Ok(()),
     };
     for option in ["timeout", "retimeout"] {
-        if let Some(t) = o.value(option) {
-            number(t)?;
+        if o.value(option).is_some_and(literal) {
+            timeout(o, option)?;
         }
     }
     if let Some(k) = o.value("key").filter(|k| literal(k)) {

@@ -130,6 +130,19 @@ pub trait Machine {
     }
     /// Clears the console (a menu redraws itself whole).
     fn clear_screen(&mut self) {}
+    /// Shows what follows (and what `clear_screen` clears to) in these basic colours
+    /// (0–7: black, red, green, yellow, blue, magenta, cyan, white; `None`: the console's
+    /// default). A console without colours ignores it.
+    fn colours(&mut self, foreground: Option<u8>, background: Option<u8>) {
+        let _ = (foreground, background);
+    }
+    /// `console --x W --y H`: makes the console at least `width` × `height` pixels,
+    /// choosing the smallest mode that is (as iPXE picks a framebuffer mode). Fails
+    /// with what the console offers when none is that large.
+    fn console_size(&mut self, width: u32, height: u32) -> Result<(), String> {
+        let _ = (width, height);
+        Err("this console has no modes to choose from".into())
+    }
     /// Erases the `count` characters before the cursor (line editing in `read`).
     fn erase(&mut self, count: usize) {
         let _ = count;
@@ -178,8 +191,8 @@ impl fmt::Display for ScriptError {
 pub(crate) enum Flow {
     /// Go on.
     Next,
-    /// Continue at the line labelled so (checked to exist).
-    Goto(String),
+    /// Continue at this line index (the first line with the label, found by `goto`).
+    Goto(usize),
     /// End the script with this status.
     Exit(i32),
 }
@@ -206,6 +219,8 @@ pub struct Interpreter<M: Machine> {
     pub(crate) params: Vec<(String, Vec<(String, String)>)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
+    /// The colours `colour` and `cpair` defined.
+    pub(crate) palette: crate::ui::colour::Palette,
     /// Whether the interfaces' own settings were asked for yet.
     interfaces_known: bool,
     /// The SMBIOS table and version the machine gave at the start.
@@ -242,6 +257,7 @@ impl<M: Machine> Interpreter<M> {
             depth: 0,
             netdev: "net0".to_string(),
             labels: Vec::new(),
+            palette: Default::default(),
             menus: Vec::new(),
             params: Vec::new(),
             smbios,
@@ -347,9 +363,10 @@ impl<M: Machine> Interpreter<M> {
         &self.images
     }
 
-    /// Whether the running script has the label `name`.
-    pub(crate) fn has_label(&self, name: &str) -> bool {
-        self.labels.iter().any(|(l, _)| l == name)
+    /// The index of the running script's first line labelled `name`, as iPXE searches
+    /// from the start.
+    pub(crate) fn label(&self, name: &str) -> Option<usize> {
+        self.labels.iter().find(|(l, _)| l == name).map(|&(_, i)| i)
     }
 
     /// Runs a script. `uri` is where it came from (relative URIs resolve against it).
@@ -388,15 +405,7 @@ impl<M: Machine> Interpreter<M> {
             match self.line(&line.command).map_err(fail)? {
                 Flow::Next => pc += 1,
                 Flow::Exit(rc) => return Ok(rc),
-                Flow::Goto(label) => {
-                    // The first line with the label, as iPXE searches from the start.
-                    pc = self
-                        .labels
-                        .iter()
-                        .find(|(l, _)| *l == label)
-                        .map(|&(_, i)| i)
-                        .ok_or_else(|| fail(format!("no label ':{label}' in this script")))?;
-                }
+                Flow::Goto(index) => pc = index,
             }
         }
         Ok(0)

@@ -290,8 +290,10 @@ impl Settings {
     }
 }
 
-/// C's `strtoul(text, &end, 0)` requiring the whole text: optional whitespace and sign,
-/// `0x` hex, leading `0` octal, else decimal; a minus negates modulo 2^64.
+/// iPXE's `strtoul(text, &end, 0)` requiring the whole text: optional whitespace and
+/// sign, then `0x` hex, a leading `0` octal, else decimal. As in iPXE, the digits may be
+/// empty (`"0x"`, `"-"` and `" "` read as 0), an overflow wraps, and a minus negates
+/// modulo 2^64.
 pub fn strtoul(text: &str) -> Option<u64> {
     let t = text.trim_start_matches(crate::lex::is_space);
     let (negative, t) = match t.as_bytes().first() {
@@ -301,15 +303,16 @@ pub fn strtoul(text: &str) -> Option<u64> {
     };
     let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         (16, h)
-    } else if t.len() > 1 && t.starts_with('0') {
-        (8, &t[1..])
+    } else if let Some(o) = t.strip_prefix('0') {
+        (8, o)
     } else {
         (10, t)
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
+    let mut value: u64 = 0;
+    for c in digits.chars() {
+        let digit = c.to_digit(radix)?;
+        value = value.wrapping_mul(u64::from(radix)).wrapping_add(u64::from(digit));
     }
-    let value = u64::from_str_radix(digits, radix).ok()?;
     Some(if negative { value.wrapping_neg() } else { value })
 }
 

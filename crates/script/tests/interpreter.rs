@@ -57,6 +57,10 @@ struct Recorder {
     posted: Vec<(String, String)>,
     /// For each sanboot: whether only the platform's check could stand for a proof.
     platform_checks: Vec<bool>,
+    /// Each change of colours, and the text printed in them.
+    colours: Vec<(Option<u8>, Option<u8>, String)>,
+    /// The console sizes asked for.
+    sizes: Vec<(u32, u32)>,
 }
 
 impl Machine for Recorder {
@@ -147,6 +151,16 @@ impl Machine for Recorder {
     }
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         self.cpuid.get(&leaf).copied()
+    }
+    fn colours(&mut self, fg: Option<u8>, bg: Option<u8>) {
+        self.colours.push((fg, bg, String::new()));
+    }
+    fn console_size(&mut self, width: u32, height: u32) -> Result<(), String> {
+        self.sizes.push((width, height));
+        match width <= 1280 && height <= 800 {
+            true => Ok(()),
+            false => Err("no console mode is 1920 x 1080 pixels or larger (the largest: 1280 x 800)".into()),
+        }
     }
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
         self.waits.push(timeout_ms);
@@ -414,11 +428,34 @@ imgfetch -t 7 --name x http://s/i
             ("http://s/k.sig".to_string(), Some(250)),
         ]
     );
-    for bad in ["soon", "0", "-1"] {
-        let err = i.run(&format!("initrd --timeout {bad} http://s/i\n"), None).unwrap_err();
-        assert_eq!(err.message, format!("--timeout: '{bad}' is not a number of milliseconds"));
+    for bad in ["soon", "5s", ""] {
+        let err = i.run(&format!("initrd --timeout={bad} http://s/i\n"), None).unwrap_err();
+        assert_eq!(err.message, format!("--timeout: '{bad}' is not a number"));
     }
     assert_eq!(i.machine.fetched.len(), 4);
+    // As iPXE's parse_timeout: 0 is no timeout, and a minus wraps in 32 bits.
+    i.run("initrd --timeout 0 http://s/i\ninitrd --timeout -1 http://s/i\n", None).unwrap();
+    assert_eq!(
+        i.machine.fetched[4..],
+        [("http://s/i".into(), None), ("http://s/i".into(), Some(0xffff_ffff))]
+    );
+}
+
+#[test]
+fn options_read_as_getopt_reads_them() {
+    let m = machine(&[("http://s/k", b"MZ k"), ("http://s/i", b"i")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    // Grouped flags, a value in the same word as its letter, `--` ending the options.
+    i.run("imgfetch -qn first http://s/i\nimgfetch -qnsecond http://s/i\nimgfetch -- http://s/i\n", None)
+        .unwrap();
+    assert_eq!(i.images().iter().map(|im| im.name()).collect::<Vec<_>>(), ["first", "second", "i"]);
+    for (line, message) in [
+        ("imgfetch -qz http://s/i", "unrecognised option '-z'"),
+        ("imgfetch -qn", "option '-qn' needs a value"),
+        ("imgfetch --quiet=yes http://s/i", "option '--quiet' takes no value"),
+    ] {
+        assert_eq!(i.run(&format!("{line}\n"), None).unwrap_err().message, message, "{line}");
+    }
 }
 
 #[test]
@@ -799,6 +836,77 @@ fn read_edits_a_setting() {
     assert_eq!(i.machine.out, "Host name:nodeab<erase 1>c\n[nodeac]\n");
     let mut i = Interpreter::new(keyed(&[Some(Key::Char('\x1b'))]), TrustPolicy::default());
     assert_eq!(i.run("read x\n", None).unwrap_err().message, "cancelled");
+}
+
+/// `login` asks for a user name and a password (shown as `*`), starting from the
+/// current values; the script then writes them into a URL, as iPXE's documentation does.
+#[test]
+fn login_sets_the_credentials() {
+    let keys = typed("ops\rs3cr\x08et@\r");
+    let m = Recorder {
+        keys: keys.into_iter().collect(),
+        ..machine(&[("http://ops:s3cet%40@s/boot", b"#!ipxe\necho in\n")])
+    };
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("login\nchain http://${username:uristring}:${password:uristring}@s/boot\n", None).unwrap();
+    assert_eq!(i.machine.out, "Username: ops\nPassword: ****<erase 1>***\nin\n");
+    // The current values are where editing starts; Escape changes nothing and fails.
+    let mut keys = typed("\x08\x08x\r\r");
+    keys.push(Some(Key::Char('\x1b')));
+    i.machine.keys = keys.into_iter().collect();
+    i.machine.out.clear();
+    i.run("login\nlogin || echo ${username} ${password}\n", None).unwrap();
+    assert_eq!(
+        i.machine.out,
+        "Username: ops<erase 1><erase 1>x\nPassword: ******\nUsername: ox\nlogin: could not set credentials: cancelled\nox s3cet@\n"
+    );
+}
+
+/// Menus draw in iPXE's colour pairs (1 entries, 2 the selection, 3 separators), which
+/// `cpair` and `colour` redefine; `console` sets the size or fails loudly.
+#[test]
+fn menus_draw_in_the_colour_pairs() {
+    let mut i =
+        Interpreter::new(keyed(&[Some(Key::Char('\r')), Some(Key::Char('\r'))]), TrustPolicy::default());
+    i.run(&format!("{MENU}choose target\n"), None).unwrap();
+    let (white, blue, red, cyan, yellow, black) = (Some(7), Some(4), Some(1), Some(6), Some(3), Some(0));
+    let drawn: Vec<_> = i.machine.colours.iter().map(|&(f, b, _)| (f, b)).collect();
+    assert_eq!(
+        drawn,
+        [
+            (white, blue), // clear, title
+            (cyan, blue),  // "Operating systems:"
+            (white, blue),
+            (white, red), // Fedora, the default
+            (white, blue),
+            (cyan, blue), // the empty gap
+            (white, blue),
+            (None, None), // afterwards
+        ]
+    );
+    i.machine.colours.clear();
+    i.run(&format!("cpair --foreground 3 --background 0 2\ncolour --basic 0 4\n{MENU}choose target\n"), None)
+        .unwrap();
+    assert!(i.machine.colours.contains(&(yellow, black, String::new())), "{:?}", i.machine.colours);
+    assert_eq!(i.machine.colours[0], (white, black, String::new()), "blue (4) is shown as black now");
+    for (line, message) in [
+        ("colour 8", "colour 8 is not from 0 to 7"),
+        ("cpair -f 1 -b 2 8", "colour pair 8 is not from 0 to 7"),
+        ("colour --rgb red 1", "--rgb: 'red' is not a number"),
+        (
+            "console --x 1920 --y 1080",
+            "no console mode is 1920 x 1080 pixels or larger (the largest: 1280 x 800)",
+        ),
+        (
+            "console --picture http://s/bg.png",
+            "--picture: a background picture needs a framebuffer console, which bootsign does not draw (it uses the platform's text console)",
+        ),
+        ("console --left x", "--left: 'x' is not a number"),
+    ] {
+        assert_eq!(i.run(&format!("{line}\n"), None).unwrap_err().message, message, "{line}");
+    }
+    i.run("colour --rgb 0xffffff 7\nconsole --x 1024 --y 768 --left 32 --keep\nconsole\n", None).unwrap();
+    assert_eq!(i.machine.sizes, [(1920, 1080), (1024, 768)]);
 }
 
 fn typed(text: &str) -> Vec<Option<Key>> {

@@ -35,10 +35,8 @@ impl<M: Machine> Interpreter<M> {
             "goto" => {
                 let label = o.rest[0];
                 // A missing label fails like any command, so `goto ${x} || goto menu` works.
-                if !self.has_label(label) {
-                    return Err(format!("no label ':{label}' in this script"));
-                }
-                Ok(Flow::Goto(label.to_string()))
+                let index = self.label(label).ok_or_else(|| format!("no label ':{label}' in this script"))?;
+                Ok(Flow::Goto(index))
             }
             "exit" => {
                 let code = match o.rest.first() {

@@ -8,17 +8,11 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use super::{Options, integer, named, renew};
+use bootsign_http::url::redact;
+
+use super::{Options, named, renew, timeout};
 use crate::image::{Image, ImageKind};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
-
-/// The value of `--timeout`: milliseconds, more than zero.
-fn timeout_ms(value: &str) -> Result<u64, String> {
-    integer(value, "--timeout")
-        .ok()
-        .filter(|&ms| ms > 0)
-        .ok_or_else(|| format!("--timeout: '{value}' is not a number of milliseconds"))
-}
 
 /// The last path segment of a URI, the default image name.
 fn basename(uri: &str) -> String {
@@ -97,7 +91,7 @@ impl<M: Machine> Interpreter<M> {
     /// selected image (`Ok(None)` if there is none). Arguments replace its command line;
     /// `kind` (when given) is its new role, and selecting one demotes the previous.
     fn single(&mut self, o: &Options<'_>, kind: Option<ImageKind>) -> Result<Option<usize>, String> {
-        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let timeout = timeout(o, "timeout")?;
         let index = match o.rest.split_first() {
             Some((name_uri, cmdline)) => {
                 let index = match self.find(name_uri) {
@@ -168,7 +162,7 @@ impl<M: Machine> Interpreter<M> {
             }
             None => self.machine.fetch(&uri, timeout),
         };
-        let (data, meta) = fetched.map_err(|e| format!("{uri}: {e}"))?;
+        let (data, meta) = fetched.map_err(|e| format!("{}: {e}", redact(&uri)))?;
         Ok(self.add_image(basename(&uri), uri, data, meta))
     }
 
@@ -217,7 +211,7 @@ impl<M: Machine> Interpreter<M> {
     /// `imgverify [--signer NAME] [--keep] [--timeout MS] IMAGE [SIGNATURE]`.
     fn imgverify(&mut self, o: &Options<'_>) -> Outcome {
         let signer = o.value("signer");
-        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let timeout = timeout(o, "timeout")?;
         let keep = o.has("keep");
         let image = o.rest[0];
         let Some(&signature) = o.rest.get(1) else {
@@ -244,7 +238,7 @@ impl<M: Machine> Interpreter<M> {
             Ok(i) => self.images.remove(i).data,
             Err(_) => {
                 let uri = self.resolve(signature);
-                self.machine.fetch(&uri, timeout).map_err(|e| format!("{uri}: {e}"))?.0
+                self.machine.fetch(&uri, timeout).map_err(|e| format!("{}: {e}", redact(&uri)))?.0
             }
         };
         // Removing a signature image may have moved the image.
@@ -285,7 +279,7 @@ impl<M: Machine> Interpreter<M> {
     /// dropped. The extracted bytes carry no proof: a signature over the compressed
     /// bytes does not cover them, so under `imgtrust` they need one of their own.
     pub(super) fn imgextract(&mut self, o: Options<'_>) -> Outcome {
-        let timeout = o.value("timeout").map(timeout_ms).transpose()?;
+        let timeout = timeout(&o, "timeout")?;
         let target = o.rest[0];
         let (index, downloaded) = match self.find(target) {
             Ok(i) => (i, false),

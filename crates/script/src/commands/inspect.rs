@@ -98,7 +98,7 @@ impl<M: Machine> Interpreter<M> {
         loop {
             self.spend()?;
             self.machine.print(PROMPT);
-            let line = match read_line(&mut self.machine, "", 0) {
+            let line = match read_line(&mut self.machine, "", 0, false) {
                 Ok(line) => line,
                 Err(Unanswered::NoInput) => return Err(crate::ui::NO_INPUT.into()),
                 Err(_) => continue,

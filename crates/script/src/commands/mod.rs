@@ -176,6 +176,38 @@ pub const SPECS: &[Spec] = &[
         "prompt [--key KEY] [--timeout MS] [TEXT]"
     ),
     spec!("read", &[("timeout", 't', true)], 1, 1, "read [--timeout MS] SETTING"),
+    spec!("login", &[], 0, 0, "login"),
+    spec!(
+        "colour",
+        &[("basic", 'b', true), ("rgb", 'r', true)],
+        1,
+        1,
+        "colour [--basic N] [--rgb 0xRRGGBB] INDEX"
+    ),
+    spec!(
+        "cpair",
+        &[("foreground", 'f', true), ("background", 'b', true)],
+        1,
+        1,
+        "cpair [--foreground COLOUR] [--background COLOUR] PAIR"
+    ),
+    spec!(
+        "console",
+        &[
+            ("x", 'x', true),
+            ("y", 'y', true),
+            ("left", 'l', true),
+            ("right", 'r', true),
+            ("top", 't', true),
+            ("bottom", 'b', true),
+            ("depth", 'd', true),
+            ("picture", 'p', true),
+            ("keep", 'k', false)
+        ],
+        0,
+        0,
+        "console [--x WIDTH] [--y HEIGHT] [--left L] [--right R] [--top T] [--bottom B] [--depth BPP] [--picture URI] [--keep]"
+    ),
     spec!("route", &[], 0, 0, "route"),
     spec!("md5sum", &[], 0, ANY, "md5sum [IMAGE...]"),
     spec!("sha1sum", &[], 0, ANY, "sha1sum [IMAGE...]"),
@@ -209,10 +241,6 @@ pub const SPECS: &[Spec] = &[
 /// using one fails there, loudly, instead of going on differently.
 pub const NOT_YET: &[(&str, &str)] = &[
     ("sanunhook", "detaches a network disk"),
-    ("login", "asks for a user name and password"),
-    ("colour", "defines a console colour"),
-    ("cpair", "defines a console colour pair"),
-    ("console", "sets the console size and background"),
     ("config", "opens the settings editor"),
     ("nslookup", "resolves a host name into a setting"),
     ("ping", "pings a host"),
@@ -285,7 +313,9 @@ impl<M: Machine> Interpreter<M> {
         match name {
             "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" => self.control(name, o),
             "set" | "clear" | "inc" => self.settings_command(name, o),
-            "menu" | "item" | "choose" | "prompt" | "read" => self.ui_command(name, o),
+            "menu" | "item" | "choose" | "prompt" | "read" | "login" | "colour" | "cpair" | "console" => {
+                self.ui_command(name, o)
+            }
             "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" | "show" => self.inspect_command(name, o),
             "iflinkwait" | "autoboot" => self.machine_command(name, o),
             "sanboot" | "sanhook" => self.san_command(name, o),
@@ -317,11 +347,23 @@ pub(crate) fn renew<T>(lists: &mut Vec<(String, T)>, name: &str, delete: bool, f
     }
 }
 
-/// iPXE's `parse_integer`: a whole unsigned number, decimal, `0x` hex or `0` octal.
-pub(crate) fn integer(text: &str, what: &str) -> Result<u64, String> {
+/// iPXE's `parse_integer`: a whole number as `strtoul` reads it (decimal, `0x` hex or
+/// `0` octal, a minus wrapping) kept to 32 bits, as iPXE's `unsigned int` keeps it.
+/// The interpreter and the script checker both read numbers through this.
+pub fn integer(text: &str, what: &str) -> Result<u64, String> {
     strtoul(text)
-        .filter(|_| !text.starts_with('-'))
+        .filter(|_| !text.is_empty())
+        .map(|v| v & u64::from(u32::MAX))
         .ok_or_else(|| format!("{what}: '{text}' is not a number"))
+}
+
+/// iPXE's `parse_timeout` for option `--NAME`: milliseconds, where 0 (or no option)
+/// means no timeout.
+pub fn timeout(o: &Options<'_>, name: &str) -> Result<Option<u64>, String> {
+    match o.value(name) {
+        Some(text) => integer(text, &format!("--{name}")).map(|ms| Some(ms).filter(|&ms| ms > 0)),
+        None => Ok(None),
+    }
 }
 
 /// The options before the first operand, as iPXE's getopt reads them: `--long`,
@@ -336,48 +378,59 @@ pub struct Options<'a> {
 }
 
 impl<'a> Options<'a> {
-    /// Reads the options in `args` by `spec`.
+    /// Reads the options in `args` by `spec`. Short flags may be grouped (`-ak`), and
+    /// a short option taking a value takes the rest of its word or the next word.
     pub fn parse(args: &[&'a str], spec: &[Opt]) -> Result<Self, String> {
+        let unknown = |a: &str| format!("unrecognised option '{a}'");
         let mut found = Vec::new();
         let mut i = 0;
         while i < args.len() {
             let a = args[i];
+            i += 1;
             if a == "--" {
-                i += 1;
                 break;
             }
-            let (opt, inline) = if let Some(long) = a.strip_prefix("--") {
-                let (n, v) = match long.split_once('=') {
+            if let Some(long) = a.strip_prefix("--") {
+                let (n, inline) = match long.split_once('=') {
                     Some((n, v)) => (n, Some(v)),
                     None => (long, None),
                 };
-                (spec.iter().find(|(l, _, _)| *l == n), v)
+                let &(long, _, takes_value) =
+                    spec.iter().find(|(l, _, _)| *l == n).ok_or_else(|| unknown(a))?;
+                let value = match (takes_value, inline) {
+                    (false, Some(_)) => return Err(format!("option '--{long}' takes no value")),
+                    (false, None) => None,
+                    (true, Some(v)) => Some(v),
+                    (true, None) => Some(Self::next(args, &mut i, a)?),
+                };
+                found.push((long, value));
             } else if a.len() > 1 && a.starts_with('-') {
-                let mut chars = a[1..].chars();
-                let c = chars.next().unwrap_or('-');
-                let v = Some(chars.as_str()).filter(|s| !s.is_empty());
-                (spec.iter().find(|(_, s, _)| *s == c), v)
-            } else {
-                break;
-            };
-            let Some(&(long, _, takes_value)) = opt else {
-                return Err(format!("unrecognised option '{a}'"));
-            };
-            let value = if takes_value {
-                match inline {
-                    Some(v) => Some(v),
-                    None => {
-                        i += 1;
-                        Some(*args.get(i).ok_or_else(|| format!("option '{a}' needs a value"))?)
+                // Each letter a flag, up to one that takes a value.
+                for (at, c) in a[1..].char_indices() {
+                    let &(long, _, takes_value) =
+                        spec.iter().find(|(_, s, _)| *s == c).ok_or_else(|| unknown(&format!("-{c}")))?;
+                    if !takes_value {
+                        found.push((long, None));
+                        continue;
                     }
+                    let rest = &a[1 + at + c.len_utf8()..];
+                    let value = if rest.is_empty() { Self::next(args, &mut i, a)? } else { rest };
+                    found.push((long, Some(value)));
+                    break;
                 }
             } else {
-                None
-            };
-            found.push((long, value));
-            i += 1;
+                i -= 1;
+                break;
+            }
         }
         Ok(Self { found, rest: args[i.min(args.len())..].to_vec() })
+    }
+
+    /// The word after option `a`, its value.
+    fn next(args: &[&'a str], i: &mut usize, a: &str) -> Result<&'a str, String> {
+        let v = *args.get(*i).ok_or_else(|| format!("option '{a}' needs a value"))?;
+        *i += 1;
+        Ok(v)
     }
 
     /// Whether `long` was given.

@@ -4,15 +4,15 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use super::{Options, integer, named, renew};
+use super::{Options, integer, named, renew, timeout};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 use crate::ui::line::{Unanswered, prompt, read_line};
 use crate::ui::menu::{Choose, Item, Menu, NotChosen};
-use crate::ui::{NO_INPUT, parse_key};
+use crate::ui::{NO_INPUT, colour, parse_key};
 
 /// A `--timeout`/`--retimeout` value in milliseconds (0: none).
 fn millis(o: &Options<'_>, name: &str) -> Result<u64, String> {
-    o.value(name).map_or(Ok(0), |v| integer(v, &format!("--{name}")))
+    timeout(o, name).map(|ms| ms.unwrap_or(0))
 }
 
 impl<M: Machine> Interpreter<M> {
@@ -47,6 +47,7 @@ impl<M: Machine> Interpreter<M> {
                     select: o.value("default"),
                     timeout_ms: millis(&o, "timeout")?,
                     retimeout_ms: millis(&o, "retimeout")?,
+                    palette: Some(&self.palette),
                 };
                 let index = named(&self.menus, o.value("menu").unwrap_or(""), "menu", "the menu command")?;
                 let result = self.menus[index].1.choose(&mut self.machine, how);
@@ -73,9 +74,68 @@ impl<M: Machine> Interpreter<M> {
             // `read [--timeout MS] SETTING`: edits the setting's current value.
             "read" => {
                 let current = self.setting(o.rest[0]).unwrap_or_default();
-                let line =
-                    read_line(&mut self.machine, &current, millis(&o, "timeout")?).map_err(unanswered)?;
+                let line = read_line(&mut self.machine, &current, millis(&o, "timeout")?, false)
+                    .map_err(unanswered)?;
                 self.store(o.rest[0], &line)?;
+                Ok(Flow::Next)
+            }
+            // `colour [--basic N] [--rgb 0xRRGGBB] INDEX`.
+            "colour" => {
+                let basic =
+                    o.value("basic").map_or(Ok(u64::from(colour::DEFAULT)), |v| integer(v, "--basic"))?;
+                let rgb = o.value("rgb").map(|v| integer(v, "--rgb")).transpose()?;
+                self.palette.define_colour(integer(o.rest[0], "colour")?, basic, rgb)?;
+                Ok(Flow::Next)
+            }
+            // `cpair [--foreground C] [--background C] PAIR`.
+            "cpair" => {
+                let colour = |name: &str| {
+                    o.value(name).map_or(Ok(u64::from(colour::DEFAULT)), |v| integer(v, &format!("--{name}")))
+                };
+                let (fg, bg) = (colour("foreground")?, colour("background")?);
+                self.palette.define_pair(integer(o.rest[0], "cpair")?, fg, bg)?;
+                Ok(Flow::Next)
+            }
+            // `console [--x W] [--y H] [--left L] [--right R] [--top T] [--bottom B]
+            // [--depth BPP] [--picture URI] [--keep]`: bootsign draws on the platform's
+            // text console, so it can choose the console's size; margins and depth are
+            // read (and must be numbers) but have nothing to apply to, and a picture needs
+            // a framebuffer console, which it does not draw.
+            "console" => {
+                for option in ["x", "y", "left", "right", "top", "bottom", "depth"] {
+                    if let Some(v) = o.value(option) {
+                        integer(v, &format!("--{option}"))?;
+                    }
+                }
+                if o.has("picture") {
+                    return Err("--picture: a background picture needs a framebuffer console, \
+                                which bootsign does not draw (it uses the platform's text console)"
+                        .into());
+                }
+                let size = |name| o.value(name).map_or(Ok(0), |v| integer(v, name)).map(|n| n as u32);
+                let (width, height) = (size("x")?, size("y")?);
+                if width > 0 || height > 0 {
+                    self.machine.console_size(width, height)?;
+                }
+                self.machine.colours(None, None);
+                self.machine.clear_screen();
+                Ok(Flow::Next)
+            }
+            // `login`: asks for `username` and `password` (shown as `*`), starting from
+            // their values; Escape or Ctrl-C fails the command and changes neither.
+            "login" => {
+                let failed = |u| format!("could not set credentials: {}", unanswered(u));
+                let mut answers = [String::new(), String::new()];
+                for (answer, (label, name)) in
+                    answers.iter_mut().zip([("Username", "username"), ("Password", "password")])
+                {
+                    let current = self.setting(name).unwrap_or_default();
+                    self.machine.print(&format!("{label}: "));
+                    *answer =
+                        read_line(&mut self.machine, &current, 0, name == "password").map_err(failed)?;
+                }
+                self.store("username", &answers[0])?;
+                self.store("password", &answers[1])?;
                 Ok(Flow::Next)
             }
             _ => unreachable!("dispatched by name"),

@@ -44,9 +44,13 @@ fn integer_renderings() {
     assert_eq!(parse("int32", "-1").unwrap(), [0xff; 4]);
     assert_eq!(parse("uint8", "300").unwrap(), [44]);
     assert_eq!(parse("int16", " +5").unwrap(), [0, 5]);
-    for bad in ["", "five", "0x", "12a", "08"] {
+    for bad in ["five", "12a", "08", "0x1g"] {
         assert!(parse("int32", bad).is_err(), "{bad}");
     }
+    // As iPXE's strtoul: empty digits read as 0 and an overflow wraps.
+    assert_eq!(parse("int32", "0x").unwrap(), [0; 4]);
+    assert_eq!(parse("int32", "-").unwrap(), [0; 4]);
+    assert_eq!(parse("uint8", "0x10000000000000001").unwrap(), [1]);
     // Any width reads back; more than 8 significant bytes does not.
     assert_eq!(fmt("int32", &[1, 0]), "256");
     assert!(SettingType::Int(4).format(&[1, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());

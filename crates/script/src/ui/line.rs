@@ -1,4 +1,4 @@
-//! `prompt` (wait for a key) and `read` (edit a line), as iPXE's.
+//! `prompt` (wait for a key), and `read` and `login` (edit a line), as iPXE's.
 
 use alloc::string::String;
 
@@ -36,14 +36,24 @@ pub fn prompt<M: Machine + ?Sized>(
 }
 
 /// Reads a line, starting from `initial` (shown, editable with Backspace); Enter ends
-/// it. `timeout_ms` (0: none) bounds the wait for each key.
+/// it. `timeout_ms` (0: none) bounds the wait for each key. A `secret` line (a password)
+/// shows a `*` for each character.
 pub fn read_line<M: Machine + ?Sized>(
     machine: &mut M,
     initial: &str,
     timeout_ms: u64,
+    secret: bool,
 ) -> Result<String, Unanswered> {
     let mut line = String::from(initial);
-    machine.print(&line);
+    let mut shown = String::new();
+    let mut show = |machine: &mut M, c: char| {
+        shown.clear();
+        shown.push(if secret { '*' } else { c });
+        machine.print(&shown);
+    };
+    for c in line.chars() {
+        show(machine, c);
+    }
     loop {
         let Some(key) = machine.key((timeout_ms > 0).then_some(timeout_ms)) else {
             machine.print("\n");
@@ -61,8 +71,7 @@ pub fn read_line<M: Machine + ?Sized>(
             Key::Char('\x08' | '\x7f') if line.pop().is_some() => machine.erase(1),
             Key::Char(c) if !c.is_control() => {
                 line.push(c);
-                let mut buf = [0u8; 4];
-                machine.print(c.encode_utf8(&mut buf));
+                show(machine, c);
             }
             _ => {}
         }

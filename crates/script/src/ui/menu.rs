@@ -14,6 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::Key;
+use super::colour::{Pair, Palette};
 use crate::interp::Machine;
 
 /// Width of the console the menu is laid out for.
@@ -50,6 +51,8 @@ pub struct Choose<'a> {
     pub timeout_ms: u64,
     /// The countdown after a key (`--retimeout`; 0: none).
     pub retimeout_ms: u64,
+    /// The colours to draw in.
+    pub palette: Option<&'a Palette>,
 }
 
 /// Why `choose` chose nothing.
@@ -64,8 +67,18 @@ pub enum NotChosen {
 }
 
 impl Menu {
-    /// Shows the menu on `machine` and returns the chosen entry's label.
+    /// Shows the menu on `machine` and returns the chosen entry's label. The screen is
+    /// cleared in the console's default colours afterwards, as iPXE leaves it.
     pub fn choose<M: Machine + ?Sized>(&self, machine: &mut M, how: Choose<'_>) -> Result<String, NotChosen> {
+        let result = self.run(machine, how);
+        machine.colours(None, None);
+        machine.clear_screen();
+        result
+    }
+
+    fn run<M: Machine + ?Sized>(&self, machine: &mut M, how: Choose<'_>) -> Result<String, NotChosen> {
+        let default_palette = Palette::default();
+        let palette = how.palette.unwrap_or(&default_palette);
         let selectable: Vec<usize> =
             (0..self.items.len()).filter(|&i| self.items[i].label.is_some()).collect();
         let first = *selectable.first().ok_or(NotChosen::Empty)?;
@@ -78,7 +91,7 @@ impl Menu {
         .unwrap_or(first);
         let mut remaining = how.timeout_ms;
         loop {
-            self.draw(machine, current, remaining);
+            self.draw(machine, current, remaining, palette);
             // Wait out the rest of the current second, so the countdown ticks.
             let wait = match remaining {
                 0 => None,
@@ -129,7 +142,20 @@ impl Menu {
 
     /// Draws the whole menu: the title centred, a blank line, the entries; the selected
     /// one marked `>` and, while a countdown runs, followed by the seconds left.
-    fn draw<M: Machine + ?Sized>(&self, machine: &mut M, current: usize, remaining_ms: u64) {
+    /// Drawn in the palette's pairs: entries and the title in pair 1, the selected
+    /// entry in pair 2, separators in pair 3.
+    fn draw<M: Machine + ?Sized>(
+        &self,
+        machine: &mut M,
+        current: usize,
+        remaining_ms: u64,
+        palette: &Palette,
+    ) {
+        let pair = |machine: &mut M, p: Pair| {
+            let (fg, bg) = palette.resolve(p);
+            machine.colours(fg, bg);
+        };
+        pair(machine, Pair::Normal);
         machine.clear_screen();
         let mut text = String::new();
         let title_width = self.title.chars().count().min(COLUMNS);
@@ -137,11 +163,26 @@ impl Menu {
         text.push_str(&self.title);
         text.push_str("\n\n");
         for (i, item) in self.items.iter().enumerate() {
+            let p = match (i == current, item.label.is_some()) {
+                (true, _) => Pair::Select,
+                (false, true) => Pair::Normal,
+                (false, false) => Pair::Separator,
+            };
+            if p != Pair::Normal {
+                machine.print(&text);
+                text.clear();
+                pair(machine, p);
+            }
             let marker = if i == current { "> " } else { "  " };
             text.push_str(marker);
             text.push_str(&item.text);
             if i == current && remaining_ms > 0 {
                 text.push_str(&format!(" ({})", remaining_ms.div_ceil(1000)));
+            }
+            if p != Pair::Normal {
+                machine.print(&text);
+                text.clear();
+                pair(machine, Pair::Normal);
             }
             text.push('\n');
         }

@@ -1,8 +1,9 @@
-//! What scripts show and ask on the console: menus ([`menu`]), and `prompt` and `read`
-//! ([`line`]). The logic is here, over the [`Machine`](crate::Machine)'s `key`, `print`
+//! What scripts show and ask on the console: menus ([`menu`]), `prompt`, `read` and
+//! `login` ([`line`]), and the colours they are drawn in ([`colour`]). The logic is here, over the [`Machine`](crate::Machine)'s `key`, `print`
 //! and `clear_screen`, so it is the same on a serial line and a graphical console and is
 //! tested on the host; the firmware only reads keys and writes text.
 
+pub mod colour;
 pub mod line;
 pub mod menu;
 
