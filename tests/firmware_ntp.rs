@@ -14,11 +14,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use common::http::FileServer;
 use common::https::HttpsServer;
+use common::link::Link;
 use common::ntp::{Chrony, free_udp_port};
 use common::qemu;
 use common::{Env, boot_lines, signed_boot_env};
@@ -115,52 +113,13 @@ fn a_wrong_clock_is_named_then_set_by_ntp_and_the_signed_boot_succeeds() {
     eprintln!("{out}");
 }
 
-/// The responder on the guest's second link (tests/common/ntp_link.py).
-struct Link {
-    child: Child,
-    port: u16,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Link {
-    fn start(ntp_port: u16) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/ntp_link.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(ntp_port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs the link responder");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let port = first.strip_prefix("PORT ").and_then(|p| p.parse().ok()).expect(&first);
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self { child, port, log }
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn dhcp_option_42_sets_a_clearly_wrong_clock_before_the_first_certificate_check() {
     let env = setup();
     let https =
         HttpsServer::start(&env.path("www"), &env.path("server-full.crt"), &env.path("server.key"), None);
     let chrony = Chrony::start();
-    let link = Link::start(chrony.port);
-    let local = free_udp_port();
+    let link = Link::start("ntp_link.py", &[&chrony.port.to_string()]);
     let secure = format!("https://10.0.2.2:{}", https.port);
     // net1 is the link whose DHCP names the NTP server; net0 (QEMU's) serves the files.
     let script = format!(
@@ -168,11 +127,7 @@ fn dhcp_option_42_sets_a_clearly_wrong_clock_before_the_first_certificate_check(
          dhcp net0\necho ntp=${{ntp}} net1/ntp=${{net1/ntp}}\n{}",
         boot_lines(&secure)
     );
-    let dgram = format!(
-        "dgram,id=n1,local.type=inet,local.host=127.0.0.1,local.port={local},\
-         remote.type=inet,remote.host=127.0.0.1,remote.port={}",
-        link.port
-    );
+    let dgram = link.netdev("n1");
     let mut args = RTC.to_vec();
     args.extend(["-netdev", &dgram, "-device", "virtio-net-pci,netdev=n1,romfile=,mac=52:54:00:12:34:57"]);
     let (which, out) = build_and_boot(&env, "option42", &script, &["--no-autodhcp"], &args);

@@ -160,6 +160,11 @@ impl Firmware {
             get("next-server"),
             self.clock.now_ms() - started
         );
+        if let Some(proxy) = settings.iter().find(|(k, _)| k == "proxydhcp/dhcp-server").map(|(_, v)| v) {
+            let file =
+                settings.iter().find(|(k, _)| k == "proxydhcp/filename").map_or("-", |(_, v)| v.as_str());
+            crate::println!("ProxyDHCP {proxy}: filename {}", escape(file));
+        }
         if let Some(server) = settings.iter().find(|(k, _)| k == "ntp").map(|(_, v)| v.clone()) {
             self.dhcp_ntp = Some((index, server));
         }

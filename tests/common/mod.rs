@@ -5,6 +5,7 @@
 pub mod http;
 pub mod https;
 pub mod lighttpd;
+pub mod link;
 pub mod ntp;
 pub mod qemu;
 pub mod secureboot;

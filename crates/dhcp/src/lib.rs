@@ -6,11 +6,18 @@
 //! `next-server` (siaddr), `filename` (option 67, else the `file` field), `mac`. The
 //! message is walked through a checked view: fixed fields only after the length is
 //! known, options TLV by TLV, nothing read past the end.
+//!
+//! [`proxy`] recognises ProxyDHCP offers and makes the request a proxy answers on port
+//! 4011; [`client`] is what a DHCP client says about itself (iPXE's vendor class,
+//! architecture and network interface options), which DHCP and ProxyDHCP servers match on.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
+
+pub mod client;
+pub mod proxy;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -54,25 +61,21 @@ fn text(b: &[u8]) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// Settings from a DHCP reply, in a stable order.
-pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
+/// The fixed fields of a BOOTP reply for Ethernet, checked: at least 240 bytes, op 2,
+/// htype 1, hlen 6 and the magic cookie.
+fn reply(msg: &[u8]) -> Result<&[u8], DhcpError> {
     if msg.len() < OPTIONS {
         return Err(DhcpError::Truncated);
     }
     if msg[0] != 2 || msg[1] != 1 || msg[2] != 6 || msg[236..240] != COOKIE {
         return Err(DhcpError::NotAReply);
     }
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut put = |name: &str, value: String| {
-        out.retain(|(n, _)| n != name);
-        out.push((name.to_string(), value));
-    };
-    put("mac", msg[28..34].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"));
-    put("ip", ipv4(&msg[16..20]));
-    if msg[20..24] != [0; 4] {
-        put("next-server", ipv4(&msg[20..24]));
-    }
-    let mut filename = text(&msg[108..236]);
+    Ok(msg)
+}
+
+/// The options of a checked message, in order (pads skipped, up to the end option).
+fn options(msg: &[u8]) -> Result<Vec<(u8, &[u8])>, DhcpError> {
+    let mut out = Vec::new();
     let mut rest = &msg[OPTIONS..];
     while let Some((&code, after)) = rest.split_first() {
         match code {
@@ -89,7 +92,28 @@ pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
             return Err(DhcpError::BadOption(code));
         }
         let (value, after) = after.split_at(len);
+        out.push((code, value));
         rest = after;
+    }
+    Ok(out)
+}
+
+/// Settings from a DHCP reply, in a stable order.
+pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
+    let msg = reply(msg)?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut put = |name: &str, value: String| {
+        out.retain(|(n, _)| n != name);
+        out.push((name.to_string(), value));
+    };
+    put("mac", msg[28..34].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"));
+    put("ip", ipv4(&msg[16..20]));
+    if msg[20..24] != [0; 4] {
+        put("next-server", ipv4(&msg[20..24]));
+    }
+    let mut filename = text(&msg[108..236]);
+    for (code, value) in options(msg)? {
+        let len = value.len();
         match code {
             1 if len == 4 => put("netmask", ipv4(value)),
             3 if len >= 4 => put("gateway", ipv4(&value[..4])),

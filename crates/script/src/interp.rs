@@ -219,6 +219,9 @@ pub struct Interpreter<M: Machine> {
     pub(crate) params: Vec<(String, Vec<(String, String)>)>,
     /// The menus `menu` made, by name (`""` for the unnamed one).
     pub(crate) menus: Vec<(String, crate::ui::menu::Menu)>,
+    /// The settings each interface's last DHCP stored, by interface (replaced whole by
+    /// its next DHCP).
+    pub(crate) leases: Vec<(String, Vec<String>)>,
     /// The colours `colour` and `cpair` defined.
     pub(crate) palette: crate::ui::colour::Palette,
     /// Whether the interfaces' own settings were asked for yet.
@@ -258,6 +261,7 @@ impl<M: Machine> Interpreter<M> {
             netdev: "net0".to_string(),
             labels: Vec::new(),
             palette: Default::default(),
+            leases: Vec::new(),
             menus: Vec::new(),
             params: Vec::new(),
             smbios,
@@ -287,7 +291,8 @@ impl<M: Machine> Interpreter<M> {
 
     /// A setting's text, as `${reference}` expands: `[scope/]name[:type]`. An unscoped
     /// name is looked for among the global settings, then the interface last used,
-    /// then every other scope in order (as iPXE searches its settings blocks).
+    /// then every other scope in order, `proxydhcp` last (as iPXE searches its settings
+    /// blocks).
     pub fn setting(&self, reference: &str) -> Option<String> {
         let name = Name::parse(reference).ok()?;
         let found = self.locate(&name)?;
@@ -307,10 +312,17 @@ impl<M: Machine> Interpreter<M> {
                     self.settings.get(Some(&self.netdev), name.name).map(|v| (Some(self.netdev.clone()), v))
                 })
                 .or_else(|| {
-                    self.settings.iter().find_map(|(k, v)| match k.split_once('/') {
-                        Some((scope, n)) if n == name.name => Some((Some(String::from(scope)), v)),
-                        _ => None,
-                    })
+                    // Every other scope in order, ProxyDHCP's last: iPXE registers the
+                    // interfaces (with their DHCP leases) before the `proxydhcp` block.
+                    let other = |proxy: bool| {
+                        self.settings.iter().find_map(|(k, v)| match k.split_once('/') {
+                            Some((scope, n)) if n == name.name && (scope == "proxydhcp") == proxy => {
+                                Some((Some(String::from(scope)), v))
+                            }
+                            _ => None,
+                        })
+                    };
+                    other(false).or_else(|| other(true))
                 }),
         };
         match stored {

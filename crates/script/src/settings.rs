@@ -284,6 +284,11 @@ impl Settings {
         self.map.remove(&key(scope, name));
     }
 
+    /// Deletes every setting in `scope`.
+    pub fn clear_scope(&mut self, scope: &str) {
+        self.map.retain(|k, _| k.split_once('/').is_none_or(|(s, _)| s != scope));
+    }
+
     /// Every stored setting, as `scope/name` keys in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.map.iter().map(|(k, v)| (k.as_str(), v))

@@ -61,6 +61,10 @@ struct Recorder {
     colours: Vec<(Option<u8>, Option<u8>, String)>,
     /// The console sizes asked for.
     sizes: Vec<(u32, u32)>,
+    /// What a ProxyDHCP server adds to each DHCP answer, and whether the lease itself
+    /// names no boot file.
+    proxy: Vec<(String, String)>,
+    lease_without_file: bool,
 }
 
 impl Machine for Recorder {
@@ -72,12 +76,17 @@ impl Machine for Recorder {
     }
     fn dhcp(&mut self, _iface: &str) -> Result<Vec<(String, String)>, String> {
         self.dhcp_calls += 1;
-        Ok(vec![
+        let mut lease = vec![
             ("ip".into(), "10.0.2.15".into()),
             ("next-server".into(), "10.0.2.2".into()),
             ("filename".into(), "http://10.0.2.2/boot.ipxe".into()),
             ("mac".into(), "52:54:00:12:34:56".into()),
-        ])
+        ];
+        if self.lease_without_file {
+            lease.retain(|(n, _)| n != "filename");
+        }
+        lease.extend(self.proxy.iter().cloned());
+        Ok(lease)
     }
     fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
         self.out.push_str(&format!("{command} {iface}\n"));
@@ -907,6 +916,38 @@ fn menus_draw_in_the_colour_pairs() {
     }
     i.run("colour --rgb 0xffffff 7\nconsole --x 1024 --y 768 --left 32 --keep\nconsole\n", None).unwrap();
     assert_eq!(i.machine.sizes, [(1920, 1080), (1024, 768)]);
+}
+
+/// A ProxyDHCP server's answer is the `proxydhcp` settings; unscoped names find the
+/// lease's values first, and autoboot takes the boot file and its server from one block.
+#[test]
+fn proxydhcp_settings_come_after_the_lease() {
+    let proxy = |file: &str| {
+        vec![
+            ("proxydhcp/filename".to_string(), file.to_string()),
+            ("proxydhcp/next-server".into(), "10.0.2.99".into()),
+        ]
+    };
+    let m = Recorder {
+        proxy: proxy("http://10.0.2.99/p.ipxe"),
+        ..machine(&[("http://10.0.2.99/p.ipxe", b"#!ipxe\necho proxied\n")])
+    };
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("dhcp\necho ${filename} ${proxydhcp/filename} ${next-server}\n", None).unwrap();
+    assert_eq!(i.machine.out, "http://10.0.2.2/boot.ipxe http://10.0.2.99/p.ipxe 10.0.2.2\n");
+    // Without a boot file in the lease, the proxy's is the one; autoboot chains it.
+    i.machine.lease_without_file = true;
+    i.machine.out.clear();
+    i.run("dhcp\necho ${filename}\nautoboot\n", None).unwrap();
+    assert_eq!(i.machine.out, "http://10.0.2.99/p.ipxe\nproxied\n");
+    // A relative boot file goes to the proxy's server, not the lease's; a DHCP without
+    // a proxy leaves no proxydhcp settings behind.
+    i.machine.proxy = proxy("p.efi");
+    let err = i.run("autoboot\n", None).unwrap_err();
+    assert_eq!(i.machine.fetched.last().unwrap().0, "tftp://10.0.2.99/p.efi", "{err}");
+    i.machine.proxy.clear();
+    i.run("dhcp\nisset ${proxydhcp/filename} && echo stale || echo gone\n", None).unwrap();
+    assert!(i.machine.out.ends_with("gone\n"), "{}", i.machine.out);
 }
 
 fn typed(text: &str) -> Vec<Option<Key>> {

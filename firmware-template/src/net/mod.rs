@@ -3,6 +3,7 @@
 //! poll gets the time from [`Clock`].
 
 mod nic;
+mod proxydhcp;
 mod snp;
 mod virtio;
 
@@ -30,18 +31,26 @@ const TCP_RX: usize = 1 << 20;
 const TCP_TX: usize = 16 * 1024;
 /// What DHCP asks for: the subnet mask, router, name server, host and domain names, NTP
 /// servers (option 42, for a clock that is wrong), TFTP server and boot file name.
-const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 17, 42, 66, 67];
+/// Also the PXE vendor options (43), the vendor class (60, which tells a PXE-aware
+/// server's answer apart) and iPXE's encapsulated options (175, no-pxedhcp among them).
+const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 17, 42, 43, 60, 66, 67, 175];
 
 /// The user class (option 77) sent unless the script sets `user-class`: iPXE's. DHCP
 /// servers configured for iPXE hand a client that sends it the boot script's URL instead
 /// of the network boot program again (the usual guard against a re-PXE loop).
 const DEFAULT_USER_CLASS: &str = "iPXE";
 
-/// Option 77 with `class`, for the DHCP socket. The socket keeps the options for the
-/// life of the interface, so they are leaked (a few bytes, once per `user-class` change).
-fn user_class_option(class: &str) -> &'static [smoltcp::wire::DhcpOption<'static>] {
-    let data: &'static [u8] = Box::leak(class.as_bytes().to_vec().into_boxed_slice());
-    Box::leak(Box::new([smoltcp::wire::DhcpOption { kind: 77, data }]))
+/// The options every DHCP message carries, as iPXE's: the user class (option 77) `class`,
+/// and the client's architecture (93), network interface (94) and PXE vendor class (60),
+/// which ProxyDHCP servers answer. The socket keeps them for the life of the interface,
+/// so they are leaked (a few bytes, once per `user-class` change).
+fn client_options(class: &str) -> &'static [smoltcp::wire::DhcpOption<'static>] {
+    let leak = |bytes: Vec<u8>| -> &'static [u8] { Box::leak(bytes.into_boxed_slice()) };
+    let mut options = vec![smoltcp::wire::DhcpOption { kind: 77, data: leak(class.as_bytes().to_vec()) }];
+    for (kind, value) in bootsign_dhcp::client::ClientArch::UEFI_X86_64.options() {
+        options.push(smoltcp::wire::DhcpOption { kind, data: leak(value) });
+    }
+    Box::leak(options.into_boxed_slice())
 }
 
 /// Connects every controller so the platform's PCI and NIC drivers bind (OVMF
@@ -67,6 +76,17 @@ pub struct Net {
     dns_override: Option<Ipv4Address>,
     clock: Clock,
     next_port: u16,
+    /// While DHCP runs: a raw socket that sees every UDP packet, for ProxyDHCP offers.
+    proxy_watch: Option<SocketHandle>,
+    /// The ProxyDHCP offer seen, and its message.
+    proxy: Option<(bootsign_dhcp::proxy::ProxyOffer, Vec<u8>)>,
+    /// When the DHCP exchange started.
+    dhcp_started: u64,
+    /// The lease's settings, once there is one, while proxies may still answer; and
+    /// whether the lease said to ignore them.
+    lease: Option<(Vec<(String, String)>, bool)>,
+    /// The user class DHCP sends.
+    user_class: String,
 }
 
 impl Net {
@@ -95,7 +115,7 @@ impl Net {
         // The whole reply is kept so the boot settings (next-server, filename) can be read.
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         dhcp.set_parameter_request_list(DHCP_PARAMETERS);
-        dhcp.set_outgoing_options(user_class_option(DEFAULT_USER_CLASS));
+        dhcp.set_outgoing_options(client_options(DEFAULT_USER_CLASS));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + u16::from_le_bytes([random[8], random[9]]) % 8192;
         Self {
@@ -108,6 +128,11 @@ impl Net {
             dns_override: None,
             clock,
             next_port,
+            proxy_watch: None,
+            proxy: None,
+            dhcp_started: 0,
+            lease: None,
+            user_class: DEFAULT_USER_CLASS.into(),
         }
     }
 
@@ -144,18 +169,49 @@ impl Net {
     /// Starts DHCP afresh; [`Net::dhcp_poll`] then runs it.
     fn dhcp_start(&mut self) {
         self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).reset();
+        self.dhcp_started = self.clock.now_ms();
+        self.lease = None;
+        self.watch_proxies();
     }
 
-    /// Runs the stack once; once DHCP has configured the interface, the boot settings
-    /// of the reply.
+    /// Runs the stack once; once DHCP has configured the interface (and ProxyDHCP has
+    /// had its chance), the boot settings of the reply, with `proxydhcp/...` ones.
     fn dhcp_poll(&mut self) -> Option<Result<Vec<(String, String)>, String>> {
         self.poll();
-        let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
-        let dhcpv4::Event::Configured(cfg) = event else { return None };
-        let settings = cfg.packet.map(|p| bootsign_dhcp::settings(p.into_inner()));
-        let (address, router) = (cfg.address, cfg.router);
-        let dns_servers: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
-        Some(self.configure(settings, address, router, dns_servers))
+        self.look_for_proxies();
+        if self.lease.is_none() {
+            let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
+            let dhcpv4::Event::Configured(cfg) = event else { return None };
+            let packet = cfg.packet.map(|p| p.into_inner());
+            let settings = packet.map(bootsign_dhcp::settings);
+            let ignores = packet.is_some_and(bootsign_dhcp::proxy::ignores_proxies);
+            let (address, router) = (cfg.address, cfg.router);
+            let dns_servers: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
+            match self.configure(settings, address, router, dns_servers) {
+                Ok(settings) => self.lease = Some((settings, ignores)),
+                Err(e) => {
+                    self.stop_watching();
+                    return Some(Err(e));
+                }
+            }
+        }
+        let (settings, ignores) = self.lease.as_ref()?;
+        let names_a_file = settings.iter().any(|(n, _)| n == "filename");
+        if !self.proxies_settled(names_a_file, *ignores) {
+            return None;
+        }
+        let (mut settings, ignores) = self.lease.take()?;
+        if ignores {
+            self.proxy = None;
+        }
+        let client_ip = settings
+            .iter()
+            .find(|(n, _)| n == "ip")
+            .and_then(|(_, v)| v.parse::<Ipv4Address>().ok())
+            .unwrap_or(Ipv4Address::UNSPECIFIED);
+        let class = self.user_class.clone();
+        settings.extend(self.proxy_settings(client_ip, &class));
+        Some(Ok(settings))
     }
 
     /// Applies a DHCP lease.
@@ -224,7 +280,8 @@ impl Net {
     /// `iPXE` when it is unset.
     pub fn set_user_class(&mut self, class: Option<&str>) {
         let class = class.filter(|c| !c.is_empty()).unwrap_or(DEFAULT_USER_CLASS);
-        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(user_class_option(class));
+        self.user_class = class.into();
+        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(client_options(class));
     }
 
     /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.

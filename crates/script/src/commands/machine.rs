@@ -68,15 +68,19 @@ impl<M: Machine> Interpreter<M> {
             None => self.machine.dhcp_any()?,
         };
         self.learn(&iface, learnt);
-        let filename = self
-            .setting("filename")
-            .filter(|f| !f.is_empty())
+        // As iPXE: the first settings block with a boot file (the interface's DHCP
+        // lease, else ProxyDHCP's), and the server from that same block.
+        let (scope, filename) = [iface.as_str(), "proxydhcp"]
+            .into_iter()
+            .find_map(|scope| {
+                Some((scope, self.setting(&format!("{scope}/filename")).filter(|f| !f.is_empty())?))
+            })
             .ok_or_else(|| format!("{iface}: DHCP named no boot file"))?;
         let uri = if filename.contains("://") {
             filename
         } else {
             let server = self
-                .setting("next-server")
+                .setting(&format!("{scope}/next-server"))
                 .ok_or_else(|| format!("{iface}: DHCP named no server for {filename}"))?;
             format!("tftp://{server}/{}", filename.trim_start_matches('/'))
         };
@@ -86,11 +90,28 @@ impl<M: Machine> Interpreter<M> {
 
     /// Stores what DHCP on `iface` learnt, typed as iPXE types it (ip is an address, mac
     /// bytes; a value the type does not fit is kept as text), and makes `iface` the one
-    /// unscoped names mean.
+    /// unscoped names mean. Names with a scope of their own (`proxydhcp/filename`, from a
+    /// ProxyDHCP server) are stored as named, replacing what an earlier DHCP left there.
+    ///
+    /// As iPXE replaces an interface's DHCP settings block whole, what the last DHCP on
+    /// `iface` stored goes first (what the script set there stays).
     fn learn(&mut self, iface: &str, learnt: alloc::vec::Vec<(String, String)>) {
-        for (name, value) in learnt {
-            self.set(&format!("{iface}/{name}"), &value);
+        self.settings.clear_scope("proxydhcp");
+        if let Some(i) = self.leases.iter().position(|(n, _)| n == iface) {
+            for name in self.leases.remove(i).1 {
+                self.settings.remove(Some(iface), &name);
+            }
         }
+        let mut names = alloc::vec::Vec::new();
+        for (name, value) in learnt {
+            if name.contains('/') {
+                self.set(&name, &value);
+            } else {
+                self.set(&format!("{iface}/{name}"), &value);
+                names.push(name);
+            }
+        }
+        self.leases.push((iface.to_string(), names));
         self.netdev = iface.to_string();
     }
 }
