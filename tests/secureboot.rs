@@ -298,6 +298,72 @@ fn behind_shim_the_signed_image_boots_a_verified_distribution_kernel() {
 }
 
 #[test]
+fn the_shim_command_starts_what_the_platform_refuses_through_a_distribution_shim() {
+    // Microsoft's keys and ours in db, `other` in MokList. bootsign (db-signed) starts;
+    // its script chooses Debian's shim (Microsoft-signed) and chains two programs the
+    // platform refuses: one nobody signed, which shim refuses too, and one `other`
+    // signed, which shim checks against MokList and starts.
+    let rig = rig();
+    let env = Env::new();
+    env.ok(&["ca", "init", "--key", "p256"]);
+    std::fs::create_dir(env.path("www")).unwrap();
+    std::fs::copy(shim(), env.path("www/shimx64.efi")).unwrap();
+    let (other_key, other_cert) = rig.key_pair("other");
+    let second = sign_efi_for_test(
+        &marker_efi(&env.path("www"), "second", "SHIM-SECOND-STAGE-OK"),
+        &other_key,
+        &other_cert,
+    );
+    std::fs::rename(second, env.path("www/second.efi")).unwrap();
+    marker_efi(&env.path("www"), "unsigned", "UNSIGNED-RAN");
+    let server = FileServer::start(env.path("www"), 0);
+    let url = format!("http://${{next-server}}:{}", server.port);
+    env.write(
+        "boot.ipxe",
+        format!(
+            "#!ipxe\nshim {url}/shimx64.efi\nchain {url}/unsigned.efi || echo SHIM-REFUSED-UNSIGNED\n\
+             chain {url}/second.efi\n"
+        ),
+    );
+    let (key, cert) = rig.key_pair("db");
+    let (key, cert) = (key.display().to_string(), cert.display().to_string());
+    env.ok(&[
+        "build",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--embed",
+        "boot.ipxe",
+        "--sb-key",
+        &key,
+        "--sb-cert",
+        &cert,
+    ]);
+    let esp_dir = esp(&[("BOOTX64.EFI", &env.path("bootsign.efi"))]);
+    let mut qemu =
+        Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig.db_and_mok_vars(), Some(PLAIN_NIC));
+    // Shim shows its refusal in a box and waits for a key, as on a console.
+    qemu.wait_for(&["Verification failed: (0x1A) Security Violation", "nothing was booted"], TIMEOUT);
+    let markers = ["SHIM-SECOND-STAGE-OK", "nothing was booted", "UNSIGNED-RAN"];
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_secs(2));
+        let out = qemu.output();
+        if out.contains("bootsign: starting 'second.efi'") || markers.iter().any(|m| out.contains(m)) {
+            break;
+        }
+        qemu.send(b"\r");
+    }
+    let (which, _) = qemu.wait_for(&markers, TIMEOUT);
+    let out = qemu.output();
+    assert_eq!(which, 0, "{out}");
+    assert!(out.contains("bootsign: Secure Boot on\n"), "{out}");
+    assert!(out.contains("bootsign: starting 'unsigned.efi' through the shim 'shimx64.efi'"), "{out}");
+    assert!(out.contains("the shim 'shimx64.efi' did not start 'unsigned.efi'"), "{out}");
+    assert!(out.contains("SHIM-REFUSED-UNSIGNED"), "{out}");
+    assert!(out.contains("bootsign: starting 'second.efi' through the shim 'shimx64.efi'"), "{out}");
+}
+
+#[test]
 fn a_signed_option_rom_still_loads_under_secure_boot() {
     // OVMF runs option-ROM drivers whatever their signature (its policy for ROMs), so
     // this shows the signed ROM is intact and works; tests/authenticode.rs checks the

@@ -249,6 +249,29 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
                 }
                 return crate::pe_loader::start_verified(image, &options);
             }
+            if let Some(shim) = boot.shim() {
+                // The script chose a shim (`shim`): the platform checks and starts it, and
+                // it checks the program against its own keys.
+                let shim_bytes = match shim.bytes() {
+                    Ok(b) => b,
+                    Err(why) => return why,
+                };
+                let _initrd = if initrds.is_empty() {
+                    None
+                } else {
+                    match Initrd::install(concatenate(&initrds)) {
+                        Ok(i) => Some(i),
+                        Err(e) => return e,
+                    }
+                };
+                return crate::shim::start(
+                    shim_bytes.as_slice(),
+                    shim.image().name(),
+                    image,
+                    boot.image().image().name(),
+                    cmdline,
+                );
+            }
             return if vouched {
                 alloc::format!(
                     "Secure Boot refused '{name}' although bootsign verified it: the platform's loader did not \
@@ -258,7 +281,8 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
             } else {
                 alloc::format!(
                     "Secure Boot refused '{name}': the platform does not trust its signer and bootsign did not \
-                     verify it (imgverify it against this image's trust to boot it under Secure Boot)"
+                     verify it (imgverify it against this image's trust to boot it under Secure Boot, or start it \
+                     through a distribution's shim with `shim URI`)"
                 )
             };
         }

@@ -42,6 +42,9 @@ pub struct Firmware {
     policy: Policy,
     /// The NTP server DHCP named last (option 42), with the interface that learnt it.
     dhcp_ntp: Option<(usize, String)>,
+    /// Each interface's configuration while the NICs are closed for a program that was
+    /// started: when it returns, the reopened interfaces get them back.
+    leases: Vec<Option<crate::net::Lease>>,
 }
 
 impl Firmware {
@@ -68,6 +71,7 @@ impl Firmware {
             crls,
             policy,
             dhcp_ntp: None,
+            leases: Vec::new(),
         })
     }
 
@@ -94,7 +98,11 @@ impl Firmware {
     fn nets(&mut self) -> Result<&mut Vec<Net>, String> {
         if self.nets.is_none() {
             let mut nets = Net::open_all(self.clock)?;
-            for net in &mut nets {
+            let leases = core::mem::take(&mut self.leases);
+            for (i, net) in nets.iter_mut().enumerate() {
+                if let Some(Some(lease)) = leases.get(i) {
+                    net.restore(lease.clone());
+                }
                 net.set_dns_override(self.dns_override);
                 net.set_user_class(self.user_class.as_deref());
             }
@@ -385,6 +393,7 @@ impl Machine for Firmware {
         // The started program gets the NICs (and the platform's network stack) back.
         if let Some(nets) = self.nets.as_mut() {
             self.pool.close_all(nets);
+            self.leases = nets.iter().map(Net::lease).collect();
         }
         self.nets = None;
         crate::launch::start(&boot)

@@ -39,6 +39,7 @@ mod san;
 mod secure_boot;
 mod security_override;
 mod sha256_ni;
+mod shim;
 mod smbios;
 mod tpm;
 

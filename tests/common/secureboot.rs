@@ -29,6 +29,7 @@ pub struct Rig {
     dir: PathBuf,
     own_vars: OnceLock<PathBuf>,
     shim_vars: OnceLock<PathBuf>,
+    db_and_mok_vars: OnceLock<PathBuf>,
 }
 
 fn show(what: &str, out: &Output) -> String {
@@ -69,7 +70,7 @@ pub fn rig() -> &'static Rig {
                 "openssl",
             );
         }
-        Rig { dir, own_vars: OnceLock::new(), shim_vars: OnceLock::new() }
+        Rig { dir, own_vars: OnceLock::new(), shim_vars: OnceLock::new(), db_and_mok_vars: OnceLock::new() }
     })
 }
 
@@ -110,6 +111,28 @@ impl Rig {
                     .arg(&out)
                     .args(["--add-mok", OWNER])
                     .arg(self.dir.join("db.crt")),
+                "virt-fw-vars (python3-virt-firmware)",
+            );
+            out
+        })
+    }
+}
+
+impl Rig {
+    /// Microsoft's keys (Secure Boot on) with our db certificate added to db, so the
+    /// platform starts bootsign itself, and `other` in shim's MokList, so only a shim
+    /// starts what `other` signed.
+    pub fn db_and_mok_vars(&self) -> &Path {
+        self.db_and_mok_vars.get_or_init(|| {
+            let out = self.dir.join("db-mok-vars.fd");
+            run(
+                Command::new("virt-fw-vars")
+                    .args(["-i", OVMF_VARS_MS, "-o"])
+                    .arg(&out)
+                    .args(["--add-db", OWNER])
+                    .arg(self.dir.join("db.crt"))
+                    .args(["--add-mok", OWNER])
+                    .arg(self.dir.join("other.crt")),
                 "virt-fw-vars (python3-virt-firmware)",
             );
             out

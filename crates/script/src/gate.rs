@@ -160,10 +160,12 @@ impl<'a, P> Checked<'a, P> {
     }
 }
 
-/// The image to start and the initrds to give it. Only the trust gate makes one.
+/// The image to start and the initrds to give it, and the shim to start it through when
+/// the platform refuses it. Only the trust gate makes one.
 pub struct Boot<'a, P, D = ()> {
     image: Admitted<'a, P, D>,
     initrds: Vec<Admitted<'a, P, D>>,
+    shim: Option<Admitted<'a, P, D>>,
 }
 
 impl<'a, P, D> Boot<'a, P, D> {
@@ -174,6 +176,12 @@ impl<'a, P, D> Boot<'a, P, D> {
     /// Initrds (and modules), in the order they were loaded.
     pub fn initrds(&self) -> &[Admitted<'a, P, D>] {
         &self.initrds
+    }
+    /// The shim `shim` chose: when Secure Boot refuses the program, the platform starts
+    /// this (it checks it as any program) with the program served to it as its second
+    /// stage, which the shim checks against its own keys. Admitted as a program.
+    pub fn shim(&self) -> Option<&Admitted<'a, P, D>> {
+        self.shim.as_ref()
     }
 }
 
@@ -230,8 +238,9 @@ pub(crate) fn admit<'a, P: Proof, D>(
 
 /// Admits `image` to run with every other image in `images` handed to it, as iPXE hands
 /// a Linux kernel every registered image (`initrd`, `module` and `imgfetch` alike), except
-/// disks `sanhook` attached and programs verified by an embedded signature (which does not
-/// vouch for them as data).
+/// disks `sanhook` attached, the shim, and programs verified by an embedded signature
+/// (which does not vouch for them as data). The shim, if one was chosen, is admitted as a
+/// program: under `imgtrust` it must be verified too.
 pub(crate) fn boot<'a, P: Proof, D>(
     policy: &TrustPolicy,
     image: &'a Image<P, D>,
@@ -240,11 +249,17 @@ pub(crate) fn boot<'a, P: Proof, D>(
     let program = admit(policy, image, Role::Program)?;
     let initrds = images
         .iter()
-        .filter(|i| !core::ptr::eq(*i, image) && i.kind != ImageKind::Disk)
+        .filter(|i| !core::ptr::eq(*i, image) && !matches!(i.kind, ImageKind::Disk | ImageKind::Shim))
         .filter(|i| i.proof.as_ref().is_none_or(Proof::covers_every_byte))
         .map(|i| admit(policy, i, Role::Initrd))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Boot { image: program, initrds })
+    let shim = images
+        .iter()
+        .find(|i| !core::ptr::eq(*i, image) && i.kind == ImageKind::Shim)
+        .map(|i| admit(policy, i, Role::Program))
+        .transpose()
+        .map_err(|e| format!("the shim: {e}"))?;
+    Ok(Boot { image: program, initrds, shim })
 }
 
 /// What `sanboot` and `sanhook` hand the machine: the disk image admitted by the gate

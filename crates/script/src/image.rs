@@ -21,6 +21,9 @@ pub enum ImageKind {
     /// A disk or CD image given to `sanboot`/`sanhook`: the platform has it as a RAM
     /// disk; it is not handed to a kernel as an initrd.
     Disk,
+    /// The shim `shim` chose, which starts the next EFI program the platform refuses;
+    /// not handed to a kernel as an initrd.
+    Shim,
 }
 
 /// A downloaded image.

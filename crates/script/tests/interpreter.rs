@@ -65,6 +65,8 @@ struct Recorder {
     /// names no boot file.
     proxy: Vec<(String, String)>,
     lease_without_file: bool,
+    /// The shim each boot would go through.
+    shims: Vec<Option<String>>,
 }
 
 impl Machine for Recorder {
@@ -148,6 +150,7 @@ impl Machine for Recorder {
         let initrds = boot.initrds().iter().map(|i| i.image().name().to_string()).collect();
         let image = boot.image().image();
         self.booted.push((image.name().to_string(), image.cmdline().to_string(), initrds));
+        self.shims.push(boot.shim().map(|s| s.image().name().to_string()));
         self.started.push(program);
         "the kernel returned".into()
     }
@@ -948,6 +951,44 @@ fn proxydhcp_settings_come_after_the_lease() {
     i.machine.proxy.clear();
     i.run("dhcp\nisset ${proxydhcp/filename} && echo stale || echo gone\n", None).unwrap();
     assert!(i.machine.out.ends_with("gone\n"), "{}", i.machine.out);
+}
+
+/// `shim` chooses the shim a refused EFI program is started through: it is not an
+/// initrd, `shim` alone forgets it, and under imgtrust it must be verified like a program.
+#[test]
+fn shim_is_kept_for_the_boot_and_not_an_initrd() {
+    let k = b"MZ kernel".to_vec();
+    let m = machine(&[("http://s/k", &k), ("http://s/i", b"i"), ("http://s/shimx64.efi", b"MZ shim")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run(
+        "kernel http://s/k\ninitrd http://s/i\nshim --allow-sbat http://s/shimx64.efi\nboot || echo\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(i.machine.booted[0].2, ["i"], "the shim is not an initrd");
+    assert_eq!(i.machine.shims, [Some("shimx64.efi".to_string())]);
+    i.run("imgstat\n", None).unwrap();
+    assert!(i.machine.out.contains("shimx64.efi") && i.machine.out.contains("[SHIM]"), "{}", i.machine.out);
+    // `shim` alone: no shim (the image stays, as any fetched image, and is an initrd again).
+    i.run("shim\nboot k || echo\n", None).unwrap();
+    assert_eq!(i.machine.shims[1], None);
+    assert_eq!(i.machine.booted[1].2, ["i", "shimx64.efi"]);
+    // Under imgtrust the shim is a program like any: unverified, nothing starts.
+    let sig = signed(&k);
+    let m = machine(&[("http://s/k", &k), ("http://s/k.sig", &sig), ("http://s/shimx64.efi", b"MZ shim")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    let err = i
+        .run(
+            "imgtrust\nkernel http://s/k\nimgverify k http://s/k.sig\nshim http://s/shimx64.efi\nboot\n",
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "the shim: image 'shimx64.efi' is not trusted: imgtrust requires a verified image (run imgverify first)"
+    );
+    assert!(i.machine.booted.is_empty());
+    assert_eq!(i.run("shim -x\n", None).unwrap_err().message, "unrecognised option '-x'");
 }
 
 fn typed(text: &str) -> Vec<Option<Key>> {

@@ -84,9 +84,20 @@ pub struct Net {
     dhcp_started: u64,
     /// The lease's settings, once there is one, while proxies may still answer; and
     /// whether the lease said to ignore them.
-    lease: Option<(Vec<(String, String)>, bool)>,
+    pending: Option<(Vec<(String, String)>, bool)>,
     /// The user class DHCP sends.
     user_class: String,
+    /// What DHCP configured last.
+    lease: Option<Lease>,
+}
+
+/// An interface's configuration from DHCP: address and prefix, default route, name
+/// servers.
+#[derive(Clone, Debug)]
+pub struct Lease {
+    address: smoltcp::wire::Ipv4Cidr,
+    router: Option<Ipv4Address>,
+    dns: Vec<Ipv4Address>,
 }
 
 impl Net {
@@ -131,8 +142,9 @@ impl Net {
             proxy_watch: None,
             proxy: None,
             dhcp_started: 0,
-            lease: None,
+            pending: None,
             user_class: DEFAULT_USER_CLASS.into(),
+            lease: None,
         }
     }
 
@@ -170,7 +182,7 @@ impl Net {
     fn dhcp_start(&mut self) {
         self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).reset();
         self.dhcp_started = self.clock.now_ms();
-        self.lease = None;
+        self.pending = None;
         self.watch_proxies();
     }
 
@@ -179,7 +191,7 @@ impl Net {
     fn dhcp_poll(&mut self) -> Option<Result<Vec<(String, String)>, String>> {
         self.poll();
         self.look_for_proxies();
-        if self.lease.is_none() {
+        if self.pending.is_none() {
             let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
             let dhcpv4::Event::Configured(cfg) = event else { return None };
             let packet = cfg.packet.map(|p| p.into_inner());
@@ -188,19 +200,19 @@ impl Net {
             let (address, router) = (cfg.address, cfg.router);
             let dns_servers: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
             match self.configure(settings, address, router, dns_servers) {
-                Ok(settings) => self.lease = Some((settings, ignores)),
+                Ok(settings) => self.pending = Some((settings, ignores)),
                 Err(e) => {
                     self.stop_watching();
                     return Some(Err(e));
                 }
             }
         }
-        let (settings, ignores) = self.lease.as_ref()?;
+        let (settings, ignores) = self.pending.as_ref()?;
         let names_a_file = settings.iter().any(|(n, _)| n == "filename");
         if !self.proxies_settled(names_a_file, *ignores) {
             return None;
         }
-        let (mut settings, ignores) = self.lease.take()?;
+        let (mut settings, ignores) = self.pending.take()?;
         if ignores {
             self.proxy = None;
         }
@@ -222,20 +234,7 @@ impl Net {
         router: Option<Ipv4Address>,
         dns_servers: Vec<Ipv4Address>,
     ) -> Result<Vec<(String, String)>, String> {
-        self.iface.update_ip_addrs(|addrs| {
-            addrs.clear();
-            let _ = addrs.push(IpCidr::Ipv4(address));
-        });
-        match router {
-            Some(r) => {
-                let _ = self.iface.routes_mut().add_default_ipv4_route(r);
-            }
-            None => {
-                self.iface.routes_mut().remove_default_ipv4_route();
-            }
-        }
-        self.dhcp_dns = dns_servers;
-        self.rebuild_dns();
+        self.apply(Lease { address, router, dns: dns_servers });
         let mut settings = match settings {
             Some(Ok(s)) => s,
             Some(Err(e)) => return Err(alloc::format!("the DHCP reply is unusable: {e}")),
@@ -245,6 +244,36 @@ impl Net {
             settings.push(("ip".into(), address.address().to_string()));
         }
         Ok(settings)
+    }
+
+    /// Gives the interface the address, route and name servers of `lease`.
+    fn apply(&mut self, lease: Lease) {
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.clear();
+            let _ = addrs.push(IpCidr::Ipv4(lease.address));
+        });
+        match lease.router {
+            Some(r) => {
+                let _ = self.iface.routes_mut().add_default_ipv4_route(r);
+            }
+            None => {
+                self.iface.routes_mut().remove_default_ipv4_route();
+            }
+        }
+        self.dhcp_dns = lease.dns.clone();
+        self.rebuild_dns();
+        self.lease = Some(lease);
+    }
+
+    /// The configuration DHCP gave the interface, if any.
+    pub fn lease(&self) -> Option<Lease> {
+        self.lease.clone()
+    }
+
+    /// Configures a reopened interface as it was (after a program that was started
+    /// returned, the script goes on with the network it had), without asking DHCP again.
+    pub fn restore(&mut self, lease: Lease) {
+        self.apply(lease);
     }
 
     /// Runs DHCP on every interface of `nets` at once and configures the first to get an

@@ -30,6 +30,18 @@ impl<M: Machine> Interpreter<M> {
             "imgfetch" => self.single(&o, Some(ImageKind::Other)).map(|_| Flow::Next),
             "module" => self.single(&o, Some(ImageKind::Module)).map(|_| Flow::Next),
             "initrd" => self.single(&o, Some(ImageKind::Initrd)).map(|_| Flow::Next),
+            // `shim [--timeout MS] [--require-loader] [--allow-pxe] [--allow-sbat] [NAME|URI]`:
+            // the shim that starts the next EFI program the platform's Secure Boot refuses
+            // (with none given, no shim). One at a time, as in iPXE.
+            "shim" => {
+                for img in self.images.iter_mut().filter(|i| i.kind == ImageKind::Shim) {
+                    img.kind = ImageKind::Other;
+                }
+                if !o.rest.is_empty() {
+                    self.single(&o, Some(ImageKind::Shim))?;
+                }
+                Ok(Flow::Next)
+            }
             "chain" | "imgexec" | "boot" => match self.single(&o, None)? {
                 Some(index) => self.execute(index),
                 None => Err("no image selected (load one with kernel or chain)".into()),
@@ -62,6 +74,7 @@ impl<M: Machine> Interpreter<M> {
                         ImageKind::Initrd => "[INITRD]",
                         ImageKind::Module => "[MODULE]",
                         ImageKind::Disk => "[SAN]",
+                        ImageKind::Shim => "[SHIM]",
                         ImageKind::Other => "",
                     };
                     let trust = if img.proof.is_some() { "[VERIFIED]" } else { "" };

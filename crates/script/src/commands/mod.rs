@@ -118,6 +118,19 @@ pub const SPECS: &[Spec] = &[
     ),
     spec!("imgargs", &[], 1, ANY, "imgargs IMAGE [ARGUMENTS...]"),
     spec!(
+        "shim",
+        &[
+            ("timeout", 't', true),
+            ("quiet", 'q', false),
+            ("require-loader", 'l', false),
+            ("allow-pxe", 'p', false),
+            ("allow-sbat", 's', false)
+        ],
+        0,
+        1,
+        "shim [--timeout MS] [--require-loader] [--allow-pxe] [--allow-sbat] [NAME|URI]"
+    ),
+    spec!(
         "imgverify",
         &[("signer", 's', true), ("keep", 'k', false), ("timeout", 't', true)],
         1,
@@ -246,7 +259,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("ping", "pings a host"),
     ("vcreate", "creates a VLAN interface"),
     ("vdestroy", "removes a VLAN interface"),
-    ("shim", "selects shim for the next EFI boot"),
     ("imgdecrypt", "decrypts a CMS-encrypted image"),
     ("imgmem", "registers an image from memory"),
     ("certstat", "lists certificates"),
