@@ -991,6 +991,20 @@ fn shim_is_kept_for_the_boot_and_not_an_initrd() {
     assert_eq!(i.run("shim -x\n", None).unwrap_err().message, "unrecognised option '-x'");
 }
 
+/// `chain --replace` ends the calling script with the chained one's result; `--autofree`
+/// frees the image once run, even when it failed.
+#[test]
+fn chain_replace_and_autofree() {
+    let m = machine(&[("http://s/a.ipxe", b"#!ipxe\necho in a\n"), ("http://s/k", b"MZ k")]);
+    let mut i = Interpreter::new(m, TrustPolicy::default());
+    i.run("chain http://s/a.ipxe\necho back\nchain --replace http://s/a.ipxe\necho never\n", None).unwrap();
+    assert_eq!(i.machine.out, "in a\nback\nin a\n");
+    i.run("imgfetch http://s/k\nchain --autofree k || echo failed\nimgstat\n", None).unwrap();
+    assert!(!i.images().iter().any(|im| im.name() == "k"), "{:?}", i.images());
+    i.run("imgfetch http://s/k\nchain k || echo failed\n", None).unwrap();
+    assert!(i.images().iter().any(|im| im.name() == "k"), "without --autofree the image stays");
+}
+
 fn typed(text: &str) -> Vec<Option<Key>> {
     text.chars().map(|c| Some(Key::Char(c))).collect()
 }

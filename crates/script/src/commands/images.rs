@@ -42,10 +42,21 @@ impl<M: Machine> Interpreter<M> {
                 }
                 Ok(Flow::Next)
             }
-            "chain" | "imgexec" | "boot" => match self.single(&o, None)? {
-                Some(index) => self.execute(index),
-                None => Err("no image selected (load one with kernel or chain)".into()),
-            },
+            // `--autofree`: the image is freed once run, whatever happened (a script is
+            // freed anyway). `--replace`: it replaces the running script, which ends
+            // here with the image's result, as iPXE's image_replace.
+            "chain" | "imgexec" | "boot" => {
+                let index = self.single(&o, None)?.ok_or("no image selected (load one with kernel or chain)")?;
+                let name = self.images[index].name.clone();
+                let result = self.execute(index);
+                if o.has("autofree") {
+                    self.images.retain(|i| i.name != name);
+                }
+                match result {
+                    Ok(Flow::Next) if o.has("replace") => Ok(Flow::Exit(0)),
+                    other => other,
+                }
+            }
             "imgargs" => {
                 let (name, words) = o.rest.split_first().expect("the spec asks for an image");
                 let i = self.find(name)?;
