@@ -85,10 +85,13 @@ if { [ ! -s "$fixtures/vmlinuz" ] || [ ! -s "$fixtures/shimx64.efi.signed" ] || 
 fi
 "$(dirname "$0")/fixtures.sh" >/dev/null
 
-# The no_std crates are also built for the firmware's target.
-if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; then
-    rustup target add x86_64-unknown-uefi
-fi
+# The firmware's targets: UEFI, and bare metal for the legacy BIOS firmware (whose
+# bzImage build.rs flattens with binutils' objcopy, which comes with gcc).
+for target in x86_64-unknown-uefi x86_64-unknown-none; do
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+        rustup target add "$target"
+    fi
+done
 
 # Fuzzing needs a nightly toolchain and cargo-fuzz.
 if ! rustup toolchain list | grep -q '^nightly'; then

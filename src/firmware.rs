@@ -4,6 +4,10 @@
 /// The firmware template: a PE32+ UEFI application without a configuration section.
 pub const TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-firmware.efi"));
 
+/// The legacy BIOS firmware: a Linux bzImage (`.lkrn`) without a configuration (the
+/// builder appends it, [`crate::image::lkrn`]).
+pub const BIOS_TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-firmware.lkrn"));
+
 const MARKER: &[u8] = b"BOOTSIGN-FIRMWARE-VERSION=";
 
 /// The firmware version recorded in an image, if it is a bootsign firmware.
@@ -25,5 +29,13 @@ mod tests {
         assert_eq!((pe.machine, pe.subsystem), (0x8664, 10));
         assert!(pe.section(&bootsign_pe::CONFIG_SECTION).is_none());
         assert_eq!(super::version_of(super::TEMPLATE).as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn the_bios_template_is_a_versioned_bzimage() {
+        let t = super::BIOS_TEMPLATE;
+        assert_eq!(&t[0x202..0x206], b"HdrS");
+        assert_eq!(u16::from_le_bytes([t[0x1fe], t[0x1ff]]), 0xaa55);
+        assert_eq!(super::version_of(t).as_deref(), Some(env!("CARGO_PKG_VERSION")));
     }
 }

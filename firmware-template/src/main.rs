@@ -46,7 +46,6 @@ mod tpm;
 use alloc::string::String;
 use uefi::prelude::*;
 
-use bootsign_config::RequireSigned;
 use bootsign_script::{Interpreter, TrustPolicy};
 
 /// Lets `bootsign inspect` tell which firmware an image carries. The banner reads the
@@ -99,11 +98,7 @@ fn run() -> Result<(), String> {
     // would otherwise not enforce.
     let policy = cfg.policy().map_err(|e| alloc::format!("the embedded configuration is unusable: {e}"))?;
     // Trust the build demands can never be relaxed by a script.
-    let trust = TrustPolicy {
-        required: policy.require_signed != RequireSigned::Off,
-        permanent: policy.require_signed != RequireSigned::Off,
-        all_images: policy.require_signed == RequireSigned::All,
-    };
+    let trust = TrustPolicy::from(policy.require_signed);
     println!(
         "bootsign: {} trusted root(s), {} certificate(s){}{}{}",
         cfg.anchors.len(),

@@ -296,6 +296,14 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
 }
 
+/// The legacy BIOS firmware with `config`, as a Linux kernel image (`.lkrn`). The BIOS
+/// platform runs scripts (console, SMBIOS, CPUID, the clock); its network and Linux boot
+/// are still to come, so `build` does not offer it yet.
+pub fn lkrn_image(config: &Config<'_>) -> Result<Vec<u8>> {
+    let blob = config.encode().map_err(|e| anyhow::anyhow!("cannot encode the configuration: {e}"))?;
+    crate::image::lkrn::lkrn(crate::firmware::BIOS_TEMPLATE, &blob)
+}
+
 /// The project file a build used, and the names of the settings it supplied.
 type ProjectUse = (PathBuf, Vec<&'static str>);
 

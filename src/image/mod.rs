@@ -4,6 +4,7 @@
 pub mod esp;
 pub mod gpt;
 pub mod iso;
+pub mod lkrn;
 pub mod rom;
 
 use std::fs::File;

@@ -167,13 +167,30 @@ impl Qemu {
         let vars_dir = tempfile::tempdir().unwrap();
         let vars_file = vars_dir.path().join("vars.fd");
         std::fs::copy(vars, &vars_file).unwrap_or_else(|e| panic!("{}: {e}", vars.display()));
+        let mut firmware = vec![
+            "-drive".to_string(),
+            format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"),
+            "-drive".into(),
+            format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()),
+        ];
+        firmware.extend(args.iter().cloned());
+        Self::run(&firmware, vars_dir)
+    }
+
+    /// Boots the legacy BIOS firmware image `lkrn` as QEMU's `-kernel` under SeaBIOS
+    /// (QEMU's default firmware) on `machine` (`pc` or `q35`), with `extra` arguments.
+    pub fn boot_bios_kernel(lkrn: &Path, machine: &str, extra: &[&str]) -> Self {
+        let mut args =
+            vec!["-machine".to_string(), machine.into(), "-kernel".into(), lkrn.display().to_string()];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        Self::run(&args, tempfile::tempdir().unwrap())
+    }
+
+    /// Starts QEMU with `args` after the common ones (serial console on stdio).
+    fn run(args: &[String], vars_dir: tempfile::TempDir) -> Self {
         let mut child = Command::new("qemu-system-x86_64")
             .args(["-accel", "tcg", "-m", "1024", "-nographic", "-monitor", "none"])
             .args(["-no-reboot", "-serial", "stdio", "-nodefaults"])
-            .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"))
-            .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=1,file={}", vars_file.display()))
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -250,6 +267,18 @@ impl Qemu {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Whether QEMU exits (the guest powered off) within `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
     }
 }
 

@@ -48,6 +48,19 @@ pub struct TrustPolicy {
     pub all_images: bool,
 }
 
+impl From<bootsign_config::RequireSigned> for TrustPolicy {
+    /// The trust a build requires (`--require-signed`): in force from the start, and
+    /// permanent, so no script can relax it.
+    fn from(required: bootsign_config::RequireSigned) -> Self {
+        use bootsign_config::RequireSigned;
+        Self {
+            required: required != RequireSigned::Off,
+            permanent: required != RequireSigned::Off,
+            all_images: required == RequireSigned::All,
+        }
+    }
+}
+
 impl TrustPolicy {
     /// Whether an image in `role` must carry a proof.
     fn demands_proof(&self, role: Role) -> bool {

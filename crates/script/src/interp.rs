@@ -33,6 +33,8 @@ pub trait Machine {
     /// What the machine records about an image when it fetches it; the default is what
     /// an image made from other bytes (`imgextract`) starts with.
     type Meta: Default;
+    /// The `${platform}` setting, as iPXE names its platforms: `efi` or `pcbios`.
+    const PLATFORM: &'static str = "efi";
 
     /// Writes text to the console (no newline added).
     fn print(&mut self, text: &str);
@@ -248,7 +250,7 @@ impl<M: Machine> Interpreter<M> {
         let smbios = machine.smbios();
         let mut settings = Settings::default();
         for (name, value) in
-            [("platform", "efi"), ("buildarch", "x86_64"), ("version", env!("CARGO_PKG_VERSION"))]
+            [("platform", M::PLATFORM), ("buildarch", "x86_64"), ("version", env!("CARGO_PKG_VERSION"))]
         {
             settings.store(None, name, value.as_bytes().to_vec(), SettingType::String);
         }

@@ -46,7 +46,8 @@ impl<M: Machine> Interpreter<M> {
             // freed anyway). `--replace`: it replaces the running script, which ends
             // here with the image's result, as iPXE's image_replace.
             "chain" | "imgexec" | "boot" => {
-                let index = self.single(&o, None)?.ok_or("no image selected (load one with kernel or chain)")?;
+                let index =
+                    self.single(&o, None)?.ok_or("no image selected (load one with kernel or chain)")?;
                 let name = self.images[index].name.clone();
                 let result = self.execute(index);
                 if o.has("autofree") {

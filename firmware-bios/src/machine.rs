@@ -1,0 +1,159 @@
+//! The BIOS machine the script interpreter runs on: the serial console (keys too),
+//! CPUID, the SMBIOS table the BIOS publishes in its F-segment, the clock, power off.
+//! What this platform cannot do yet fails with a message that says so.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use bootsign_pki::cms::Verified;
+use bootsign_pki::text::escape_controls;
+use bootsign_script::ui::Key;
+use bootsign_script::{Boot, Machine};
+
+use crate::boot::BootInfo;
+
+/// What a script asks of this platform that it does not do yet.
+fn not_yet(what: &str) -> String {
+    alloc::format!("{what} is not available on the BIOS platform yet (boot the UEFI image for it)")
+}
+
+pub struct Bios {
+    _usable: u64,
+}
+
+impl Bios {
+    pub fn new(info: &BootInfo) -> Self {
+        Self { _usable: info.usable_bytes() }
+    }
+}
+
+fn outw(port: u16, value: u16) {
+    // SAFETY: writes to the power-management and reset ports of the PC chipsets QEMU
+    // and real boards have; at worst nothing listens.
+    unsafe { core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack)) };
+}
+
+fn outb(port: u16, value: u8) {
+    // SAFETY: as `outw`.
+    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
+}
+
+/// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)
+/// and i440FX under SeaBIOS (0xb004)); halts if it is still running.
+pub fn power_off() -> ! {
+    outw(0x604, 0x2000);
+    outw(0xb004, 0x2000);
+    loop {
+        // SAFETY: halting with interrupts off ends this program.
+        unsafe { core::arch::asm!("cli; hlt", options(nomem, nostack)) };
+    }
+}
+
+/// The SMBIOS entry point the BIOS leaves on a 16-byte boundary in 0xF0000–0xFFFFF
+/// (SMBIOS 3 `_SM3_` first, then 2.x `_SM_`), checked, and its table copied.
+fn smbios_table() -> Option<(Vec<u8>, (u8, u8))> {
+    for anchor in [&b"_SM3_"[..], &b"_SM_"[..]] {
+        for at in (0xf_0000usize..0x10_0000).step_by(16) {
+            // SAFETY: the BIOS area is identity-mapped ROM/RAM, readable; 32 bytes fit
+            // before 1 MiB at every 16-byte step but the last, which is skipped.
+            if at + 32 > 0x10_0000 {
+                break;
+            }
+            let head = unsafe { core::slice::from_raw_parts(at as *const u8, 32) };
+            if !head.starts_with(anchor) {
+                continue;
+            }
+            let Some(len) = bootsign_smbios::EntryPoint::declared_len(head) else { continue };
+            // SAFETY: as above; the parser checks the length and checksum.
+            let whole = unsafe { core::slice::from_raw_parts(at as *const u8, len.min(0x10_0000 - at)) };
+            let Ok(ep) = bootsign_smbios::EntryPoint::parse(whole) else { continue };
+            let len = ep.length.min(1 << 20) as usize;
+            if ep.address == 0 || len == 0 || ep.address >= 4 << 30 {
+                continue;
+            }
+            // SAFETY: the checked entry point names the table in memory the BIOS
+            // reserved, below 4 GiB (identity-mapped); it is copied at once.
+            let table = unsafe { core::slice::from_raw_parts(ep.address as usize as *const u8, len) };
+            return Some((table.to_vec(), ep.version));
+        }
+    }
+    None
+}
+
+impl Machine for Bios {
+    type Proof = Verified;
+    type Meta = ();
+    const PLATFORM: &'static str = "pcbios";
+
+    fn print(&mut self, text: &str) {
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                crate::serial::print_raw(format_args!("\n"));
+            }
+            crate::serial::print_raw(format_args!("{}", escape_controls(line)));
+        }
+    }
+
+    fn dhcp(&mut self, _iface: &str) -> Result<Vec<(String, String)>, String> {
+        Err(not_yet("the network"))
+    }
+
+    fn interface(&mut self, _command: &str, _iface: &str) -> Result<(), String> {
+        Err(not_yet("the network"))
+    }
+
+    fn fetch(&mut self, _uri: &str, _timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
+        Err(not_yet("downloading"))
+    }
+
+    fn verify(
+        &mut self,
+        _data: &[u8],
+        _meta: &(),
+        _signature: &[u8],
+        _signer: Option<&str>,
+    ) -> Result<(Verified, String), String> {
+        Err(not_yet("checking signatures"))
+    }
+
+    fn boot(&mut self, _boot: Boot<'_, Verified, ()>) -> String {
+        not_yet("booting Linux")
+    }
+
+    fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
+        let r = core::arch::x86_64::__cpuid(leaf);
+        Some([r.eax, r.ebx, r.ecx, r.edx])
+    }
+
+    fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
+        smbios_table()
+    }
+
+    fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
+        let until = timeout_ms.map(|t| crate::time::now_ms() + t);
+        loop {
+            if let Some(b) = crate::serial::read() {
+                return Some(Key::Char(char::from(b)));
+            }
+            match until {
+                Some(u) if crate::time::now_ms() >= u => return None,
+                _ => core::hint::spin_loop(),
+            }
+        }
+    }
+
+    fn sleep(&mut self, seconds: u64) {
+        crate::time::sleep_ms(seconds.saturating_mul(1000));
+    }
+
+    fn reboot(&mut self) -> String {
+        // The reset control register of PC chipsets: a hard reset.
+        outb(0xcf9, 0x02);
+        outb(0xcf9, 0x06);
+        String::from("the machine did not reset")
+    }
+
+    fn poweroff(&mut self) -> String {
+        power_off()
+    }
+}

@@ -1,0 +1,219 @@
+/* The BIOS platform's way in: a Linux bzImage setup part (boot protocol 2.07), entered
+ * in real mode by QEMU's -kernel, GRUB's linux16 or SYSLINUX, which has enabled A20 and
+ * loaded the protected-mode part at 1 MiB. The setup part reads the BIOS memory map
+ * (INT 15h E820) while the BIOS is still at hand, and enters protected mode at 1 MiB;
+ * there the core copies the configuration the builder appended past its .bss, clears
+ * the .bss, maps the first 4 GiB, enables SSE and long mode, and calls rust_main with
+ * the linear address of the setup part (where boot_info lies).
+ *
+ * Segment use in the setup part: linked at offset 0 of its own segment, whatever
+ * segment the loader chose; CS is reloaded so offsets are the link addresses. */
+
+    .section .setup, "ax"
+    .code16
+    .fill 0x1f1, 1, 0
+hdr_setup_sects: .byte 0        /* 0x1f1: written by the builder */
+    .word 0                     /* 0x1f2 root_flags */
+hdr_syssize: .long 0            /* 0x1f4: written by the builder */
+    .word 0                     /* 0x1f8 ram_size */
+    .word 0xffff                /* 0x1fa vid_mode: normal */
+    .word 0                     /* 0x1fc root_dev */
+    .word 0xaa55                /* 0x1fe boot_flag */
+    /* 0x200: the entry point, a short jump over the header */
+    .byte 0xeb
+    .byte setup_entry - 0x202
+    .ascii "HdrS"               /* 0x202 */
+    .word 0x0207                /* 0x206 version */
+    .long 0                     /* 0x208 realmode_swtch */
+    .word 0x1000                /* 0x20c start_sys_seg */
+    .word 0                     /* 0x20e kernel_version */
+    .byte 0                     /* 0x210 type_of_loader */
+    .byte 0x81                  /* 0x211 loadflags: LOADED_HIGH, CAN_USE_HEAP */
+    .word 0                     /* 0x212 setup_move_size */
+    .long 0x100000              /* 0x214 code32_start */
+    .long 0                     /* 0x218 ramdisk_image */
+    .long 0                     /* 0x21c ramdisk_size */
+    .long 0                     /* 0x220 bootsect_kludge */
+    .word 0                     /* 0x224 heap_end_ptr */
+    .byte 0, 0                  /* 0x226 ext_loader_ver, ext_loader_type */
+    .long 0                     /* 0x228 cmd_line_ptr */
+    .long 0x7fffffff            /* 0x22c initrd_addr_max */
+    .long 0                     /* 0x230 kernel_alignment */
+    .byte 0                     /* 0x234 relocatable_kernel */
+    .byte 0                     /* 0x235 min_alignment */
+    .word 0                     /* 0x236 xloadflags */
+    .long 0x7ff                 /* 0x238 cmdline_size */
+
+setup_entry:
+    cli
+    cld
+    /* CS = segment + 0x20 at offset 0: reload it as the segment itself. */
+    movw %cs, %ax
+    subw $0x20, %ax
+    pushw %ax
+    pushw $1f
+    lretw
+1:  movw %cs, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw $0xe000, %sp
+    movzwl %ax, %eax
+    shll $4, %eax
+    movl %eax, setup_base
+    /* A20 (the loader has enabled it; the fast gate costs nothing). */
+    inb $0x92, %al
+    orb $2, %al
+    andb $0xfe, %al
+    outb %al, $0x92
+    /* The memory map, up to E820_MAX entries of 24 bytes. */
+    xorl %ebx, %ebx
+    movw $e820_map, %di
+2:  movl $0xe820, %eax
+    movl $0x534d4150, %edx
+    movl $24, %ecx
+    movl $1, 20(%di)
+    sti
+    int $0x15
+    cli
+    jc 3f
+    cmpl $0x534d4150, %eax
+    jne 3f
+    incw e820_count
+    addw $24, %di
+    cmpw $64, e820_count
+    jae 3f
+    testl %ebx, %ebx
+    jnz 2b
+3:  /* Protected mode, with the GDT at its linear address. */
+    movl setup_base, %eax
+    addl $gdt, %eax
+    movl %eax, gdt_ptr + 2
+    lgdtl gdt_ptr
+    movl %cr0, %eax
+    orl $1, %eax
+    movl %eax, %cr0
+    movl setup_base, %esi
+    ljmpl $0x18, $pm32_entry
+
+    .balign 8
+gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF    /* 0x08 64-bit code */
+    .quad 0x00CF92000000FFFF    /* 0x10 flat data */
+    .quad 0x00CF9A000000FFFF    /* 0x18 32-bit code */
+    .quad 0x00009A000000FFFF    /* 0x20 16-bit code */
+    .quad 0x000092000000FFFF    /* 0x28 16-bit data */
+gdt_end:
+gdt_ptr:
+    .word gdt_end - gdt - 1
+    .long 0
+
+    /* What the core reads (boot.rs BootInfo): the setup part's linear address, the
+     * number of E820 entries, and the entries. */
+    .balign 8
+    .globl boot_info
+boot_info:
+setup_base: .long 0
+e820_count: .word 0
+    .word 0
+e820_map: .fill 64 * 24, 1, 0
+
+    .section .text32, "ax"
+    .code32
+    .globl pm32_entry
+pm32_entry:
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %esi, %ebp
+    /* The configuration appended at image_end ("BOOTSIGN", then its body length at +12)
+     * goes to bss_end before .bss is cleared: copied backwards, since bss_end is after
+     * image_end and the two may overlap. */
+    movl $0, config_len
+    movl $image_end, %esi
+    cmpl $0x544f4f42, (%esi)
+    jne 1f
+    cmpl $0x4e474953, 4(%esi)
+    jne 1f
+    movl 12(%esi), %ecx
+    addl $20, %ecx
+    movl %ecx, config_len
+    movl $bss_end, %edi
+    movl %edi, config_addr
+    leal -1(%esi,%ecx), %esi
+    leal -1(%edi,%ecx), %edi
+    std
+    rep movsb
+    cld
+1:  movl $bss_start, %edi
+    movl $bss_end, %ecx
+    subl %edi, %ecx
+    xorl %eax, %eax
+    rep stosb
+    /* PML4[0] -> PDPT; PDPT[0..4] -> four PDs of 2 MiB pages: the first 4 GiB. */
+    movl $pdpt, %eax
+    orl $3, %eax
+    movl %eax, pml4
+    xorl %ecx, %ecx
+2:  movl %ecx, %eax
+    shll $12, %eax
+    addl $pd, %eax
+    orl $3, %eax
+    movl %eax, pdpt(,%ecx,8)
+    incl %ecx
+    cmpl $4, %ecx
+    jb 2b
+    xorl %ecx, %ecx
+3:  movl %ecx, %eax
+    shll $21, %eax
+    orl $0x83, %eax
+    movl %eax, pd(,%ecx,8)
+    incl %ecx
+    cmpl $2048, %ecx
+    jb 3b
+    /* CR4: PAE, OSFXSR, OSXMMEXCPT (SSE for the AES and SHA code). */
+    movl %cr4, %eax
+    orl $0x620, %eax
+    movl %eax, %cr4
+    movl $pml4, %eax
+    movl %eax, %cr3
+    movl $0xc0000080, %ecx
+    rdmsr
+    orl $0x100, %eax
+    wrmsr
+    /* CR0: paging, protection, MP; not EM. */
+    movl %cr0, %eax
+    andl $0xfffffffb, %eax
+    orl $0x80000003, %eax
+    movl %eax, %cr0
+    ljmp $0x08, $lm64
+
+    .code64
+lm64:
+    movq $stack_top, %rsp
+    fninit
+    movl %ebp, %edi
+    call rust_main
+4:  hlt
+    jmp 4b
+
+    .section .data.config, "aw"
+    .balign 4
+    .globl config_addr
+config_addr: .long 0
+    .globl config_len
+config_len: .long 0
+
+    .section .bss.paging, "aw", @nobits
+    .balign 4096
+pml4: .skip 4096
+pdpt: .skip 4096
+pd:   .skip 4 * 4096
+    .balign 16
+    .skip 256 * 1024
+    .globl stack_top
+stack_top:

@@ -1,0 +1,74 @@
+//! The console: the first serial port (COM1, 115200 8N1), as iPXE's BIOS build uses
+//! it; control characters from images and servers are escaped as on UEFI.
+
+use core::fmt::{self, Write};
+
+const COM1: u16 = 0x3f8;
+
+fn outb(port: u16, value: u8) {
+    // SAFETY: port I/O to the UART's registers, which nothing else in this program uses.
+    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
+}
+
+fn inb(port: u16) -> u8 {
+    let value: u8;
+    // SAFETY: as `outb`.
+    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
+    value
+}
+
+/// Sets the UART to 115200 8N1 with FIFOs.
+pub fn init() {
+    outb(COM1 + 1, 0);
+    outb(COM1 + 3, 0x80);
+    outb(COM1, 1);
+    outb(COM1 + 1, 0);
+    outb(COM1 + 3, 3);
+    outb(COM1 + 2, 0xc7);
+    outb(COM1 + 4, 0x0b);
+}
+
+fn put(byte: u8) {
+    // Waits (bounded) for the transmit holding register.
+    for _ in 0..100_000 {
+        if inb(COM1 + 5) & 0x20 != 0 {
+            break;
+        }
+    }
+    outb(COM1, byte);
+}
+
+/// A byte from the serial line, if one is waiting.
+pub fn read() -> Option<u8> {
+    (inb(COM1 + 5) & 1 != 0).then(|| inb(COM1))
+}
+
+pub struct Serial;
+
+impl Write for Serial {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if c == '\n' {
+                put(b'\r');
+            }
+            let mut buf = [0u8; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                put(b);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prints text as it is (the caller escapes what came from outside).
+pub fn print_raw(args: fmt::Arguments<'_>) {
+    let _ = Serial.write_fmt(args);
+}
+
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        $crate::serial::print_raw(format_args!($($arg)*));
+        $crate::serial::print_raw(format_args!("\n"));
+    }};
+}
