@@ -1,8 +1,8 @@
 //! Builds the firmware for both platforms and hands it to the CLI, so a plain `cargo
 //! build` yields a `bootsign` that can build images without a compiler:
 //!
-//! - UEFI: `firmware-template/` for x86_64-unknown-uefi, a PE program;
-//! - legacy BIOS: `firmware-bios/` for x86_64-unknown-none, an ELF flattened here into a
+//! - UEFI: `firmware/uefi/` for x86_64-unknown-uefi, a PE program;
+//! - legacy BIOS: `firmware/bios/` for x86_64-unknown-none, an ELF flattened here into a
 //!   Linux bzImage (its real-mode setup part, then the 64-bit core loaded at 1 MiB), with
 //!   the setup sector count filled in; the image builder appends the configuration.
 //!
@@ -24,7 +24,7 @@ struct Firmware {
 }
 
 const UEFI: Firmware = Firmware {
-    dir: "firmware-template",
+    dir: "firmware/uefi",
     target: "x86_64-unknown-uefi",
     binary: "bootsign-firmware.efi",
     out: "bootsign-firmware.efi",
@@ -32,7 +32,7 @@ const UEFI: Firmware = Firmware {
 };
 
 const BIOS: Firmware = Firmware {
-    dir: "firmware-bios",
+    dir: "firmware/bios",
     target: "x86_64-unknown-none",
     binary: "bootsign-firmware-bios",
     out: "bootsign-firmware.lkrn",
@@ -42,9 +42,9 @@ const BIOS: Firmware = Firmware {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    // The firmware's build date (firmware-template/build.rs) follows it.
+    // The firmware's build date (firmware/uefi/build.rs) follows it.
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    for watched in ["crates", "examples/default.ipxe", ".cargo/config.toml"] {
+    for watched in ["crates", "firmware/core", "examples/default.ipxe", ".cargo/config.toml"] {
         println!("cargo:rerun-if-changed={watched}");
     }
     for firmware in [UEFI, BIOS] {

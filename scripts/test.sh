@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The firmware is its own workspace, built for the UEFI target.
-cargo fmt --manifest-path firmware-template/Cargo.toml --check
-cargo clippy --manifest-path firmware-template/Cargo.toml --release --target x86_64-unknown-uefi --quiet -- -D warnings
-# The legacy BIOS firmware is another, built for bare metal.
-cargo fmt --manifest-path firmware-bios/Cargo.toml --check
-(cd firmware-bios && cargo clippy --release --target x86_64-unknown-none --quiet -- -D warnings)
+# The firmware: the platform-independent core, and a workspace per platform (UEFI, and
+# the legacy BIOS for bare metal).
+cargo fmt --manifest-path firmware/core/Cargo.toml --check
+cargo clippy --manifest-path firmware/core/Cargo.toml --quiet -- -D warnings
+cargo fmt --manifest-path firmware/uefi/Cargo.toml --check
+cargo clippy --manifest-path firmware/uefi/Cargo.toml --release --target x86_64-unknown-uefi --quiet -- -D warnings
+cargo fmt --manifest-path firmware/bios/Cargo.toml --check
+(cd firmware/bios && cargo clippy --release --target x86_64-unknown-none --quiet -- -D warnings)
 # The no_std crates must stay no_std: they are linked into the UEFI firmware.
 cargo build --quiet -p bootsign-pki -p bootsign-config -p bootsign-http -p bootsign-script -p bootsign-pe -p bootsign-dhcp -p bootsign-tls -p bootsign-image-read -p bootsign-efivar -p bootsign-ntp -p bootsign-entropy -p bootsign-smbios --target x86_64-unknown-uefi
 # Short fuzzing runs of the parsers that read network and file input.

@@ -1,13 +1,13 @@
-//! The firmware's AES-GCM on AES-NI + PCLMULQDQ (firmware-template/src/aes_gcm_ni.rs,
+//! The firmware's AES-GCM on AES-NI + PCLMULQDQ (firmware/core/src/aes_gcm_ni.rs,
 //! `core` + `alloc` + `bootsign_tls` code) on the host CPU: the McGrew-Viega test cases
 //! with 96-bit IVs, the Wycheproof AES-GCM vectors TLS could produce, and random inputs
 //! against bootsign-tls's software AES-GCM (RustCrypto).
 
 #[macro_use]
-#[path = "../firmware-template/src/xmm.rs"]
+#[path = "../firmware/core/src/xmm.rs"]
 mod xmm;
 
-#[path = "../firmware-template/src/aes_gcm_ni.rs"]
+#[path = "../firmware/core/src/aes_gcm_ni.rs"]
 #[allow(dead_code)]
 mod aes_gcm_ni;
 

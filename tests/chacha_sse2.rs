@@ -1,13 +1,13 @@
-//! The firmware's ChaCha20-Poly1305 with ChaCha20 on SSE2 (firmware-template/src/chacha_sse2.rs,
+//! The firmware's ChaCha20-Poly1305 with ChaCha20 on SSE2 (firmware/core/src/chacha_sse2.rs,
 //! `core` + `alloc` + `bootsign_tls` code) on the host CPU: the RFC 8439 AEAD vectors, the
 //! Wycheproof ChaCha20-Poly1305 vectors, and random inputs of every length around the
 //! four-block groups against bootsign-tls's software ChaCha20-Poly1305 (RustCrypto).
 
 #[macro_use]
-#[path = "../firmware-template/src/xmm.rs"]
+#[path = "../firmware/core/src/xmm.rs"]
 mod xmm;
 
-#[path = "../firmware-template/src/chacha_sse2.rs"]
+#[path = "../firmware/core/src/chacha_sse2.rs"]
 mod chacha_sse2;
 
 extern crate alloc;

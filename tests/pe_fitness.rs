@@ -10,7 +10,7 @@ use bootsign::firmware::TEMPLATE;
 use bootsign_pe::{DLL_NX_COMPAT, Pe, SCN_CNT_UNINITIALIZED_DATA, SCN_MEM_EXECUTE, SCN_MEM_WRITE};
 use common::qemu::{ImageConfig, configured_efi};
 
-include!("../firmware-template/src/sbat_generation.rs");
+include!("../firmware/uefi/src/sbat_generation.rs");
 
 const SBAT_SECTION: [u8; 8] = *b".sbat\0\0\0";
 

@@ -1,14 +1,14 @@
-//! The firmware's SHA-NI SHA-256 (firmware-template/src/sha256_ni.rs, plain `core`
+//! The firmware's SHA-NI SHA-256 (firmware/core/src/sha256_ni.rs, plain `core`
 //! code) on the host CPU: the FIPS 180-2 / NIST CSRC example messages (Wycheproof has no
 //! plain hash vectors), and the `sha2` crate on every length up to nine blocks and on
 //! long inputs split at every block boundary case. QEMU runs with `-cpu max` in
 //! tests/firmware.rs exercise it inside the firmware too.
 
 #[macro_use]
-#[path = "../firmware-template/src/xmm.rs"]
+#[path = "../firmware/core/src/xmm.rs"]
 mod xmm;
 
-#[path = "../firmware-template/src/sha256_ni.rs"]
+#[path = "../firmware/core/src/sha256_ni.rs"]
 #[allow(dead_code)]
 mod sha256_ni;
 

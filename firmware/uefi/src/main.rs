@@ -12,12 +12,10 @@
 
 extern crate alloc;
 
-#[macro_use]
-mod xmm;
+// The platform-independent part, shared with the BIOS firmware.
+use bootsign_firmware_core::{aes_gcm_ni, chacha_sse2, hash, sha256_ni};
 
-mod aes_gcm_ni;
 mod allocator;
-mod chacha_sse2;
 mod clock;
 mod config;
 mod conn;
@@ -25,7 +23,6 @@ mod console;
 mod driver;
 mod fetch;
 mod fitness;
-mod hash;
 mod launch;
 mod machine;
 mod net;
@@ -38,7 +35,6 @@ mod rng;
 mod san;
 mod secure_boot;
 mod security_override;
-mod sha256_ni;
 mod shim;
 mod smbios;
 mod tpm;
@@ -61,7 +57,7 @@ fn version() -> &'static str {
 
 /// The script run when the image embeds none: `examples/default.ipxe`, which the script
 /// crate's tests run.
-const DEFAULT_SCRIPT: &str = include_str!("../../examples/default.ipxe");
+const DEFAULT_SCRIPT: &str = include_str!("../../../examples/default.ipxe");
 
 #[entry]
 fn main() -> Status {
