@@ -19,6 +19,7 @@ mod heap;
 mod machine;
 mod serial;
 mod time;
+mod traps;
 
 use alloc::string::String;
 
@@ -37,6 +38,7 @@ const DEFAULT_SCRIPT: &str = "#!ipxe\necho bootsign on BIOS: no script was embed
 #[unsafe(no_mangle)]
 extern "C" fn rust_main(setup_base: u32) -> ! {
     serial::init();
+    traps::init();
     println!("bootsign firmware {} (BIOS)", env!("CARGO_PKG_VERSION"));
     let why = match run(setup_base) {
         Ok(()) => String::from("the script ended without booting anything"),

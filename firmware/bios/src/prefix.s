@@ -217,3 +217,39 @@ pd:   .skip 4 * 4096
     .skip 256 * 1024
     .globl stack_top
 stack_top:
+
+/* Exceptions (traps.rs installs the IDT): each vector's stub pushes a zero where the
+ * processor pushes no error code, then the vector, and the common path calls
+ * rust_exception(vector, error code, RIP, CR2), which reports and stops. */
+    .section .text.traps, "ax"
+    .code64
+    .macro exception_stub n
+exception_\n:
+    .if (\n == 8) || (\n == 10) || (\n == 11) || (\n == 12) || (\n == 13) || (\n == 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $\n
+    jmp exception_common
+    .endm
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    exception_stub \n
+    .endr
+exception_common:
+    movq (%rsp), %rdi
+    movq 8(%rsp), %rsi
+    movq 16(%rsp), %rdx
+    movq %cr2, %rcx
+    andq $-16, %rsp
+    call rust_exception
+1:  cli
+    hlt
+    jmp 1b
+
+    .section .rodata.traps, "a"
+    .balign 8
+    .globl exception_stubs
+exception_stubs:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad exception_\n
+    .endr
