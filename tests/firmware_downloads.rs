@@ -151,7 +151,9 @@ fn downloads_survive_servers_that_drop_refuse_stall_and_are_busy() {
 }
 
 /// A boot storm: four guests at once against a server that serves two connections at a
-/// time (the others get 503 with Retry-After) and closes idle connections quickly.
+/// time (the others get 503 with Retry-After) and closes idle connections quickly. The
+/// server answers nothing until three guests have connected, so they meet there however
+/// the host schedules four QEMUs.
 #[test]
 fn four_guests_boot_at_once_from_a_server_that_takes_two() {
     let (env, anchor) = signed_www(&[]);
@@ -161,6 +163,7 @@ fn four_guests_boot_at_once_from_a_server_that_takes_two() {
         Behaviour {
             max_connections: Some(2),
             idle_close: Some(Duration::from_millis(500)),
+            hold_until: Some(3),
             ..Default::default()
         },
     );

@@ -28,6 +28,10 @@ pub struct Behaviour {
     pub max_connections: Option<usize>,
     /// A connection idle this long between requests is closed.
     pub idle_close: Option<Duration>,
+    /// No request is answered until this many connections have been accepted (or a
+    /// minute has passed): clients that start at about the same time meet at the server
+    /// however the machine running them schedules them.
+    pub hold_until: Option<usize>,
     /// After this many requests on a connection, the next one is read and the connection
     /// closed without an answer (as when a server's keep-alive limit or idle timeout
     /// strikes just as the client reuses the connection).
@@ -66,6 +70,8 @@ struct Shared {
     posts: Arc<Mutex<Vec<String>>>,
     log: Arc<Mutex<Vec<Logged>>>,
     active: AtomicUsize,
+    /// Connections accepted so far.
+    accepted: Arc<AtomicUsize>,
     turned_away: Arc<AtomicUsize>,
     /// How often each misbehaving path was asked for.
     seen: Mutex<HashMap<String, usize>>,
@@ -155,6 +161,14 @@ fn serve(stream: TcpStream, connection: usize, shared: &Shared) {
                 b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
             return;
+        }
+        if served == 1
+            && let Some(n) = shared.behaviour.hold_until
+        {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while shared.accepted.load(Ordering::SeqCst) < n && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         match answer(&mut stream, &request, shared) {
             Some(status) => log(status),
@@ -299,6 +313,7 @@ impl FileServer {
             posts: posts.clone(),
             log: log.clone(),
             active: AtomicUsize::new(0),
+            accepted: connections.clone(),
             turned_away: turned_away.clone(),
             seen: Mutex::new(HashMap::new()),
         });
