@@ -130,6 +130,17 @@ struct KernelSite {
     _server: FileServer,
 }
 
+/// `bootsign build` of `formats` (with their options) trusting `ca.crt`, embedding
+/// `boot.ipxe`, signed for Secure Boot with the rig's db key.
+fn build_db_signed(env: &Env, formats: &[&str]) {
+    let (key, cert) = rig().key_pair("db");
+    let (key, cert) = (key.display().to_string(), cert.display().to_string());
+    let mut args = vec!["build"];
+    args.extend_from_slice(formats);
+    args.extend(["--trust", "ca.crt", "--embed", "boot.ipxe", "--sb-key", &key, "--sb-cert", &cert]);
+    env.ok(&args);
+}
+
 fn kernel_site(script_for: impl Fn(u16) -> String, formats: &[&str]) -> KernelSite {
     let env = Env::new();
     env.ok(&["ca", "init", "--key", "p256", "--cn", "Boot CA"]);
@@ -141,12 +152,7 @@ fn kernel_site(script_for: impl Fn(u16) -> String, formats: &[&str]) -> KernelSi
     }
     let server = FileServer::start(env.path("www"), 0);
     env.write("boot.ipxe", script_for(server.port));
-    let (key, cert) = rig().key_pair("db");
-    let mut args = vec!["build", "--trust", "ca.crt", "--embed", "boot.ipxe"];
-    args.extend_from_slice(formats);
-    let (key, cert) = (key.display().to_string(), cert.display().to_string());
-    args.extend(["--sb-key", &key, "--sb-cert", &cert]);
-    env.ok(&args);
+    build_db_signed(&env, formats);
     KernelSite { env, _server: server }
 }
 
@@ -251,20 +257,7 @@ fn a_kernel_with_bootsigns_authenticode_signature_needs_no_sig_file() {
              boot\n"
         ),
     );
-    let (key, cert) = rig().key_pair("db");
-    let (key, cert) = (key.display().to_string(), cert.display().to_string());
-    env.ok(&[
-        "build",
-        "--efi",
-        "--trust",
-        "ca.crt",
-        "--embed",
-        "boot.ipxe",
-        "--sb-key",
-        &key,
-        "--sb-cert",
-        &cert,
-    ]);
+    build_db_signed(&env, &["--efi"]);
     let esp_dir = esp(&[("BOOTX64.EFI", &env.path("bootsign.efi"))]);
     let mut qemu = Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig().own_vars(), Some(PLAIN_NIC));
     let (which, _) =
@@ -325,20 +318,7 @@ fn the_shim_command_starts_what_the_platform_refuses_through_a_distribution_shim
              chain {url}/second.efi\n"
         ),
     );
-    let (key, cert) = rig.key_pair("db");
-    let (key, cert) = (key.display().to_string(), cert.display().to_string());
-    env.ok(&[
-        "build",
-        "--efi",
-        "--trust",
-        "ca.crt",
-        "--embed",
-        "boot.ipxe",
-        "--sb-key",
-        &key,
-        "--sb-cert",
-        &cert,
-    ]);
+    build_db_signed(&env, &["--efi"]);
     let esp_dir = esp(&[("BOOTX64.EFI", &env.path("bootsign.efi"))]);
     let mut qemu =
         Qemu::boot_secure_media(&esp_media(esp_dir.path()), rig.db_and_mok_vars(), Some(PLAIN_NIC));
@@ -371,22 +351,7 @@ fn a_signed_option_rom_still_loads_under_secure_boot() {
     let env = Env::new();
     env.ok(&["ca", "init", "--key", "p256"]);
     env.write("boot.ipxe", "#!ipxe\necho SIGNED-ROM-OK\n");
-    let (key, cert) = rig().key_pair("db");
-    let (key, cert) = (key.display().to_string(), cert.display().to_string());
-    env.ok(&[
-        "build",
-        "--rom",
-        "--pci",
-        "1af4:1000",
-        "--trust",
-        "ca.crt",
-        "--embed",
-        "boot.ipxe",
-        "--sb-key",
-        &key,
-        "--sb-cert",
-        &cert,
-    ]);
+    build_db_signed(&env, &["--rom", "--pci", "1af4:1000"]);
     let nic = format!("virtio-net-pci,netdev=n0,romfile={},bootindex=0", env.path("bootsign.rom").display());
     let mut qemu = Qemu::boot_secure_media(&[], rig().own_vars(), Some(&nic));
     let (which, _) = qemu.wait_for(&["SIGNED-ROM-OK", "nothing was booted", NOTHING_LEFT], TIMEOUT);

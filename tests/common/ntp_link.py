@@ -12,47 +12,12 @@ import socket
 import struct
 import sys
 
+from ethlink import BROADCAST_IP, BROADCAST_MAC, Host, dhcp_options
+
 HOST_MAC = bytes.fromhex("525400770001")
 HOST_IP = socket.inet_aton("192.168.77.1")
 GUEST_IP = socket.inet_aton("192.168.77.10")
 NETMASK = socket.inet_aton("255.255.255.0")
-BROADCAST_MAC = b"\xff" * 6
-BROADCAST_IP = b"\xff" * 4
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
-def udp_frame(dst_mac, dst_ip, src_port, dst_port, payload):
-    udp_len = 8 + len(payload)
-    pseudo = HOST_IP + dst_ip + struct.pack("!BBH", 0, 17, udp_len)
-    header = struct.pack("!HHHH", src_port, dst_port, udp_len, 0)
-    udp_sum = checksum(pseudo + header + payload) or 0xFFFF
-    udp = struct.pack("!HHHH", src_port, dst_port, udp_len, udp_sum) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, HOST_IP, dst_ip)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return dst_mac + HOST_MAC + b"\x08\x00" + ip + udp
-
-
-def dhcp_options(data):
-    opts, i = {}, 240
-    while i < len(data):
-        code = data[i]
-        if code == 255:
-            break
-        if code == 0:
-            i += 1
-            continue
-        length = data[i + 1]
-        opts[code] = data[i + 2 : i + 2 + length]
-        i += 2 + length
-    return opts
 
 
 def dhcp_reply(request, kind):
@@ -73,30 +38,10 @@ def dhcp_reply(request, kind):
 
 def main():
     ntp_port = int(sys.argv[1])
-    link = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    link.bind(("127.0.0.1", 0))
-    print("PORT", link.getsockname()[1], flush=True)
+    host = Host(HOST_MAC, HOST_IP)
     ntp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     ntp.settimeout(1.0)
-    while True:
-        frame, qemu = link.recvfrom(2048)
-        if len(frame) < 14:
-            continue
-        src_mac, ethertype = frame[6:12], frame[12:14]
-        if ethertype == b"\x08\x06" and len(frame) >= 42:
-            arp = frame[14:42]
-            if arp[6:8] == b"\x00\x01" and arp[24:28] == HOST_IP:
-                reply = arp[0:6] + b"\x00\x02" + HOST_MAC + HOST_IP + arp[8:14] + arp[14:18]
-                link.sendto(src_mac + HOST_MAC + b"\x08\x06" + reply, qemu)
-                print("ARP reply to", socket.inet_ntoa(arp[14:18]), flush=True)
-            continue
-        if ethertype != b"\x08\x00" or len(frame) < 42 or frame[23] != 17:
-            continue
-        ihl = (frame[14] & 0x0F) * 4
-        src_ip, dst_ip = frame[26:30], frame[30:34]
-        udp = frame[14 + ihl :]
-        src_port, dst_port = struct.unpack("!HH", udp[:4])
-        payload = udp[8:]
+    for src_mac, src_ip, dst_ip, src_port, dst_port, payload in host.datagrams():
         if dst_port == 67 and len(payload) >= 240:
             options = dhcp_options(payload)
             kind = options.get(53, b"\0")[0]
@@ -104,7 +49,7 @@ def main():
                 print("DHCP DISCOVER with user class", options.get(77, b"(none)").decode("latin-1"), flush=True)
             answer = {1: 2, 3: 5}.get(kind)  # DISCOVER -> OFFER, REQUEST -> ACK
             if answer:
-                link.sendto(udp_frame(BROADCAST_MAC, BROADCAST_IP, 67, 68, dhcp_reply(payload, answer)), qemu)
+                host.send_udp(BROADCAST_MAC, BROADCAST_IP, 67, 68, dhcp_reply(payload, answer))
                 print("DHCP", {2: "OFFER", 5: "ACK"}[answer], "with option 42", flush=True)
         elif dst_port == 123 and dst_ip == HOST_IP:
             ntp.sendto(payload, ("127.0.0.1", ntp_port))
@@ -113,7 +58,7 @@ def main():
             except socket.timeout:
                 print("NTP server did not answer", flush=True)
                 continue
-            link.sendto(udp_frame(src_mac, src_ip, 123, src_port, answer), qemu)
+            host.send_udp(src_mac, src_ip, 123, src_port, answer)
             print("NTP reply to", socket.inet_ntoa(src_ip), flush=True)
 
 
