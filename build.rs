@@ -128,6 +128,10 @@ fn flatten_bzimage(elf: &Path, out: &Path) {
     );
     assert_eq!(&image[0x202..0x206], b"HdrS", "the BIOS setup part has no bzImage header");
     image[0x1f1] = u8::try_from(image.len() / 512 - 1).expect("fewer than 256 setup sectors");
-    image.extend_from_slice(&std::fs::read(&core).unwrap());
+    let core = std::fs::read(&core).unwrap();
+    // The configuration goes where the core's `image_end` is: the linker script pads
+    // the core to 16 bytes, which the bzImage's length in paragraphs relies on too.
+    assert!(core.len().is_multiple_of(16), "the BIOS core is {} bytes, not a multiple of 16", core.len());
+    image.extend_from_slice(&core);
     std::fs::write(out, image).unwrap();
 }

@@ -3,20 +3,25 @@
 //! prefix reads the memory map and enters long mode, the core takes its heap and the
 //! configuration the builder appended, and the embedded script runs in the same
 //! interpreter as on UEFI: `${platform}` is `pcbios`, CPUID and the SMBIOS table QEMU's
-//! `-smbios` wrote are read, a key typed on the serial console answers `prompt`, and
-//! what the platform does not do yet fails with a message saying so.
+//! `-smbios` wrote are read, keys answer `prompt` and a menu (from the serial line on
+//! `pc`; from the PS/2 keyboard on `q35`, where the console is also checked on the VGA
+//! screen), and what the platform does not do yet fails with a message saying so.
 
 mod common;
 
 use std::time::Duration;
 
-use common::qemu::Qemu;
+use common::qemu::{Qemu, monitor};
 
 const SCRIPT: &str = "#!ipxe
 echo marker: platform ${platform} ${buildarch}
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
 echo marker: serial ${serial} product ${product} uuid ${uuid}
 prompt --key 0x02 --timeout 30000 Press Ctrl-B && echo marker: key ok || echo marker: no key
+menu Pick one
+item first First entry
+item second Second entry
+choose --default first picked && echo marker: picked ${picked} || echo marker: nothing picked
 dhcp || echo marker: dhcp refused
 echo marker: done
 poweroff
@@ -31,10 +36,36 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
     let config = bootsign_config::Config { script: Some(SCRIPT), ..Default::default() };
     std::fs::write(&lkrn, bootsign::cmd::build::lkrn_image(&config).unwrap()).unwrap();
     let smbios = format!("type=1,product=Box9000,serial=SN-4711,uuid={UUID}");
+    let socket = dir.path().join("monitor.sock");
+    let monitor_arg = format!("unix:{},server=on,wait=off", socket.display());
     for machine in ["pc", "q35"] {
-        let mut q = Qemu::boot_bios_kernel(&lkrn, machine, &["-cpu", "max", "-smbios", &smbios]);
+        let mut args = vec!["-cpu", "max", "-smbios", &smbios];
+        let keyboard = machine == "q35";
+        if keyboard {
+            args.extend(["-device", "VGA", "-monitor", &monitor_arg]);
+        }
+        let mut q = Qemu::boot_bios_kernel(&lkrn, machine, &args);
         q.wait_for(&["Press Ctrl-B", "nothing was booted"], Duration::from_secs(60));
-        q.send(b"\x02");
+        if keyboard {
+            // The screen shows the console as the serial line does (VGA text memory:
+            // a character, then its attribute).
+            let text = dir.path().join("vga.bin");
+            let said = monitor(&socket, &format!("pmemsave 0xb8000 4000 \"{}\"", text.display()));
+            assert!(text.exists(), "{said}");
+            let screen: String =
+                std::fs::read(&text).unwrap().iter().step_by(2).map(|&b| char::from(b)).collect();
+            assert!(screen.contains("marker: platform pcbios x86_64"), "{screen}");
+            monitor(&socket, "sendkey ctrl-b");
+            q.wait_for(&["Second entry", "nothing was booted"], Duration::from_secs(60));
+            std::thread::sleep(Duration::from_millis(300));
+            monitor(&socket, "sendkey down");
+            monitor(&socket, "sendkey ret");
+        } else {
+            q.send(b"\x02");
+            q.wait_for(&["Second entry", "nothing was booted"], Duration::from_secs(60));
+            std::thread::sleep(Duration::from_millis(300));
+            q.send(b"\x1b[B\r");
+        }
         q.wait_for(&["marker: done", "nothing was booted"], Duration::from_secs(60));
         let out = q.output();
         for line in [
@@ -43,6 +74,7 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
             "marker: 64-bit\n",
             &format!("marker: serial SN-4711 product Box9000 uuid {UUID}\n"),
             "marker: key ok\n",
+            "marker: picked second\n",
             "dhcp: the network is not available on the BIOS platform yet (boot the UEFI image for it)\nmarker: dhcp refused\n",
         ] {
             assert!(out.contains(line), "{machine}: {line:?} in:\n{out}");

@@ -1,4 +1,5 @@
-//! The BIOS machine the script interpreter runs on: the serial console (keys too),
+//! The BIOS machine the script interpreter runs on: the console (screen and serial line;
+//! keys from both),
 //! CPUID, the SMBIOS table the BIOS publishes in its F-segment, the clock, power off.
 //! What this platform cannot do yet fails with a message that says so.
 
@@ -11,6 +12,40 @@ use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
 
 use crate::boot::BootInfo;
+
+/// A key from the serial line: a character, or a terminal's arrow and paging keys
+/// (`ESC [ A`, ... `ESC [ 5 ~`), read with a short wait for the rest of the sequence.
+fn serial_key() -> Option<Key> {
+    let first = crate::serial::read()?;
+    if first != 0x1b {
+        return Some(Key::Char(char::from(first)));
+    }
+    let next = |ms: u64| {
+        let until = crate::time::now_ms() + ms;
+        loop {
+            if let Some(b) = crate::serial::read() {
+                return Some(b);
+            }
+            if crate::time::now_ms() >= until {
+                return None;
+            }
+        }
+    };
+    if next(30) != Some(b'[') {
+        return Some(Key::Char('\x1b'));
+    }
+    Some(match next(30)? {
+        b'A' => Key::Up,
+        b'B' => Key::Down,
+        b'H' => Key::Home,
+        b'F' => Key::End,
+        b @ (b'5' | b'6') => {
+            let _tilde = next(30);
+            if b == b'5' { Key::PageUp } else { Key::PageDown }
+        }
+        _ => return None,
+    })
+}
 
 /// What a script asks of this platform that it does not do yet.
 fn not_yet(what: &str) -> String {
@@ -132,13 +167,36 @@ impl Machine for Bios {
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
         let until = timeout_ms.map(|t| crate::time::now_ms() + t);
         loop {
-            if let Some(b) = crate::serial::read() {
-                return Some(Key::Char(char::from(b)));
+            if let Some(key) = crate::ps2::read().or_else(serial_key) {
+                return Some(key);
             }
             match until {
                 Some(u) if crate::time::now_ms() >= u => return None,
                 _ => core::hint::spin_loop(),
             }
+        }
+    }
+
+    fn clear_screen(&mut self) {
+        crate::vga::clear();
+        crate::serial::control("\x1b[2J\x1b[H");
+    }
+
+    fn colours(&mut self, foreground: Option<u8>, background: Option<u8>) {
+        crate::vga::colours(foreground, background);
+        match (foreground, background) {
+            (None, None) => crate::serial::control("\x1b[0m"),
+            (f, b) => {
+                let fg = f.map_or(39, |c| 30 + u32::from(c.min(7)));
+                let bg = b.map_or(49, |c| 40 + u32::from(c.min(7)));
+                crate::serial::control(&alloc::format!("\x1b[{fg};{bg}m"));
+            }
+        }
+    }
+
+    fn erase(&mut self, count: usize) {
+        for _ in 0..count {
+            crate::serial::print_raw(format_args!("\x08 \x08"));
         }
     }
 

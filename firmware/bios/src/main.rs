@@ -5,7 +5,8 @@
 //! `-kernel`, GRUB's `linux16`, SYSLINUX), enters long mode (`prefix.s`), takes its heap
 //! from the BIOS memory map, reads the configuration `bootsign build` appended, and runs
 //! the embedded script with the same interpreter and trust gate as the UEFI firmware. The
-//! console is the serial port; scripts get SMBIOS, CPUID and the clock. Networking,
+//! console is the screen (VGA text) and the serial port, with keys from the PS/2
+//! keyboard and the serial line; scripts get SMBIOS, CPUID and the clock. Networking,
 //! downloads, signature checks and booting Linux are the next steps (each says so when a
 //! script asks for it).
 
@@ -17,9 +18,11 @@ extern crate alloc;
 mod boot;
 mod heap;
 mod machine;
+mod ps2;
 mod serial;
 mod time;
 mod traps;
+mod vga;
 
 use alloc::string::String;
 

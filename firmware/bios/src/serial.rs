@@ -1,5 +1,6 @@
 //! The console: the first serial port (COM1, 115200 8N1), as iPXE's BIOS build uses
-//! it; control characters from images and servers are escaped as on UEFI.
+//! it, beside the screen ([`crate::vga`]); control characters from images and servers
+//! are escaped as on UEFI.
 
 use core::fmt::{self, Write};
 
@@ -60,9 +61,26 @@ impl Write for Serial {
     }
 }
 
-/// Prints text as it is (the caller escapes what came from outside).
+/// The screen's half of the console.
+struct Screen;
+
+impl Write for Screen {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        crate::vga::write(s);
+        Ok(())
+    }
+}
+
+/// Prints text as it is (the caller escapes what came from outside), on the serial line
+/// and the screen.
 pub fn print_raw(args: fmt::Arguments<'_>) {
     let _ = Serial.write_fmt(args);
+    let _ = Screen.write_fmt(args);
+}
+
+/// Sends `bytes` to the serial line only (terminal control: colours, clearing).
+pub fn control(bytes: &str) {
+    let _ = Serial.write_str(bytes);
 }
 
 #[macro_export]

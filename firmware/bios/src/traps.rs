@@ -18,7 +18,8 @@ struct Gate {
     reserved: u32,
 }
 
-const EMPTY: Gate = Gate { offset_low: 0, selector: 0, ist: 0, flags: 0, offset_mid: 0, offset_high: 0, reserved: 0 };
+const EMPTY: Gate =
+    Gate { offset_low: 0, selector: 0, ist: 0, flags: 0, offset_mid: 0, offset_high: 0, reserved: 0 };
 
 /// The IDT; written once by [`init`], then read only by the processor.
 struct Table(core::cell::UnsafeCell<[Gate; 32]>);
