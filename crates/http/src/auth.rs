@@ -175,6 +175,10 @@ fn digest(params: &[(String, String)]) -> Result<DigestChallenge, String> {
     if let Some(q) = qop.filter(|_| !qop_auth) {
         return Err(format!("qop={q}"));
     }
+    // What is echoed into the Authorization header must stay one header line.
+    if params.iter().any(|(_, v)| v.chars().any(char::is_control)) {
+        return Err("with a control character in a parameter".into());
+    }
     Ok(DigestChallenge {
         realm: param(params, "realm").unwrap_or("").into(),
         nonce: param(params, "nonce").ok_or("without a nonce")?.into(),
@@ -357,6 +361,11 @@ mod tests {
             AuthError::Unsupported("Digest qop=auth-int, Digest without a nonce".into())
         );
         assert_eq!(choose(&[]).unwrap_err(), AuthError::NoChallenge);
+        // A control character in a parameter (a bare CR survives header parsing).
+        assert_eq!(
+            choose(&s(&["Digest realm=\"a\rX-Evil: 1\", nonce=\"n\""])).unwrap_err(),
+            AuthError::Unsupported("Digest with a control character in a parameter".into())
+        );
         // Escapes inside quoted strings.
         let q = choose(&s(&[r#"Digest realm="a \"b\"", nonce="n\\m""#])).unwrap();
         assert!(matches!(q, Challenge::Digest(d) if d.realm == "a \"b\"" && d.nonce == "n\\m"));

@@ -47,7 +47,7 @@ pub fn get_request(
     };
     alloc::format!(
         "GET {} HTTP/1.1\r\n{host}User-Agent: {user_agent}\r\nAccept: */*\r\n{range}\r\n",
-        url.path_and_query
+        url.target()
     )
     .into_bytes()
 }
@@ -82,7 +82,7 @@ pub fn post_request(
     let mut request = alloc::format!(
         "POST {} HTTP/1.1\r\n{host}User-Agent: {user_agent}\r\nAccept: */*\r\n\
          Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        url.path_and_query,
+        url.target(),
         body.len()
     )
     .into_bytes();

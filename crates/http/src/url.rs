@@ -34,7 +34,8 @@ pub struct Url<'a> {
     pub userinfo: Option<&'a str>,
     /// Port.
     pub port: u16,
-    /// Path and query, starting with `/`.
+    /// Path and query: starting with `/`, or with `?` for a query straight after the
+    /// authority (`http://h?x`), which [`Url::target`] asks for as `/?x`.
     pub path_and_query: &'a str,
 }
 
@@ -107,6 +108,14 @@ impl<'a> Url<'a> {
         Ok(Self { scheme, host, userinfo, port, path_and_query })
     }
 
+    /// The request target: the path and query, `/` first when the URL has no path.
+    pub fn target(&self) -> alloc::borrow::Cow<'a, str> {
+        match self.path_and_query.starts_with('?') {
+            true => alloc::format!("/{}", self.path_and_query).into(),
+            false => self.path_and_query.into(),
+        }
+    }
+
     /// The credentials the URL carries.
     pub fn credentials(&self) -> Option<crate::auth::Credentials> {
         self.userinfo.map(crate::auth::Credentials::from_userinfo)
@@ -138,22 +147,28 @@ impl<'a> Url<'a> {
         if location.starts_with('/') {
             return alloc::format!("{scheme}://{authority}{location}");
         }
+        // The directory of the path (the root when the URL has none: `http://h?x`), so a
+        // relative location can never be joined onto the host name.
         let path = self.path_and_query.split('?').next().unwrap_or("/");
-        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = match path.rfind('/') {
+            Some(i) => &path[..=i],
+            None => "/",
+        };
         alloc::format!("{scheme}://{authority}{dir}{location}")
     }
 }
 
-/// `uri` for a message or log: a password in it (`user:password@`) shown as `***`.
+/// `uri` for a message or log: a password in it (`user:password@`) shown as `***`. The
+/// user information ends at the last `@` before any `?` or `#` (a password may hold a
+/// `/` its writer did not encode), so in doubt more is hidden, never less.
 pub fn redact(uri: &str) -> alloc::borrow::Cow<'_, str> {
     let Some(scheme_end) = uri.find("://") else { return uri.into() };
-    let rest = &uri[scheme_end + 3..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    match authority.rsplit_once('@').and_then(|(u, _)| u.split_once(':')) {
-        Some((user, _)) => {
-            let at = scheme_end + 3 + authority.rfind('@').unwrap_or(0);
-            alloc::format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..]).into()
-        }
+    let start = scheme_end + 3;
+    let rest = &uri[start..];
+    let before_query = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let Some(at) = before_query.rfind('@') else { return uri.into() };
+    match before_query[..at].split_once(':') {
+        Some((user, _)) => alloc::format!("{}{user}:***{}", &uri[..start], &rest[at..]).into(),
         None => uri.into(),
     }
 }
@@ -208,6 +223,10 @@ mod tests {
         assert_eq!(u.join("c"), "http://me:pw@h/a/c");
         assert_eq!(u.join("/d"), "http://me:pw@h/d");
         assert_eq!(u.join("http://other/x"), "http://other/x");
+        // No path: relative locations start at the root, never after the host name.
+        let u = Url::parse("http://me:pw@boot.example?x").unwrap();
+        assert_eq!(u.target(), "/?x");
+        assert_eq!(u.join(".attacker.net/"), "http://me:pw@boot.example/.attacker.net/");
     }
 
     #[test]
@@ -216,5 +235,6 @@ mod tests {
         assert_eq!(redact("https://me@h/x"), "https://me@h/x");
         assert_eq!(redact("http://h/x?u=a:b@c"), "http://h/x?u=a:b@c");
         assert_eq!(redact("kernel"), "kernel");
+        assert_eq!(redact("http://me:pa/ss@h/x"), "http://me:***@h/x");
     }
 }

@@ -77,7 +77,7 @@ impl<P, D> fmt::Debug for Image<P, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Image")
             .field("name", &self.name)
-            .field("uri", &self.uri)
+            .field("uri", &bootsign_http::url::redact(&self.uri))
             .field("len", &self.data.len())
             .field("cmdline", &self.cmdline)
             .field("kind", &self.kind)

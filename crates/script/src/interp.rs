@@ -500,7 +500,7 @@ impl<M: Machine> Interpreter<M> {
             return match result {
                 Ok(0) => Ok(Flow::Next),
                 Ok(rc) => Ok(Flow::Exit(rc)),
-                Err(e) => Err(format!("in {uri}: {e}")),
+                Err(e) => Err(format!("in {}: {e}", bootsign_http::url::redact(&uri))),
             };
         }
         let boot: Boot<'_, M::Proof, M::Meta> = gate::boot(&self.trust, &self.images[index], &self.images)?;

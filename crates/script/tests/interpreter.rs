@@ -862,6 +862,10 @@ fn login_sets_the_credentials() {
     let mut i = Interpreter::new(m, TrustPolicy::default());
     i.run("login\nchain http://${username:uristring}:${password:uristring}@s/boot\n", None).unwrap();
     assert_eq!(i.machine.out, "Username: ops\nPassword: ****<erase 1>***\nin\n");
+    // A URL without a path: the image is not named after the host and credentials.
+    i.machine.files.insert("http://ops:pw@s".into(), b"#!ipxe\n".to_vec());
+    i.run("imgfetch http://ops:pw@s\n", None).unwrap();
+    assert_eq!(i.images().last().unwrap().name(), "image");
     // The current values are where editing starts; Escape changes nothing and fails.
     let mut keys = typed("\x08\x08x\r\r");
     keys.push(Some(Key::Char('\x1b')));

@@ -188,7 +188,7 @@ pub fn fetch_with(
                 let challenge = auth::choose(&challenges).map_err(|e| refused(&e))?;
                 let method = if form.is_some() { "POST" } else { "GET" };
                 let cnonce = alloc::format!("{:016x}", jitter(s.net));
-                let answer = credentials.authorization(&challenge, method, url.path_and_query, &cnonce);
+                let answer = credentials.authorization(&challenge, method, &url.target(), &cnonce);
                 authorization = Some(answer.map_err(|e| refused(&e))?);
             }
             Ok(Outcome::Redirect(next)) => {

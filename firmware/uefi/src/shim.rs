@@ -39,12 +39,12 @@ use uefi_raw::protocol::file_system::{
 /// The vendor media node naming bootsign's file system of images.
 const VOLUME_GUID: Guid = guid!("b0075161-9e00-4c1e-8a1f-6e5d2c3b0a91");
 
-/// A file the volume serves: its name and bytes (borrowed from the images, which outlive
-/// the shim's run).
+/// A file the volume serves: its name and a copy of its bytes, owned by the volume, so
+/// that a volume the platform will not let go of (and leaks) still reads valid memory
+/// after the images are freed.
 struct File {
     name: String,
-    data: *const u8,
-    len: usize,
+    data: Vec<u8>,
 }
 
 /// The file system: the protocol first, so `this` points at the whole struct.
@@ -54,6 +54,8 @@ struct Volume {
     files: Vec<File>,
     /// The file `grub*.efi` opens: the program.
     program: usize,
+    /// Handles open on it (the root and files): while any is, the volume is not freed.
+    open: core::sync::atomic::AtomicUsize,
 }
 
 /// An open file or the root directory: the protocol first, so `this` points at it.
@@ -90,8 +92,11 @@ unsafe extern "efiapi" fn open_volume(
     Status::SUCCESS
 }
 
-/// A fresh open-file instance (freed by `close`).
+/// A fresh open-file instance (freed by `close`), counted on its volume.
 fn new_open(volume: *const Volume, file: Option<usize>) -> *mut FileProtocolV1 {
+    // SAFETY: `volume` is the installed volume, alive while any handle to it is (it is
+    // leaked, never freed, when handles remain at the end).
+    unsafe { &*volume }.open.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
     let open = Box::new(Open {
         protocol: FileProtocolV1 {
             revision: FileProtocolRevision::REVISION_1,
@@ -175,7 +180,9 @@ unsafe extern "efiapi" fn file_close(this: *mut FileProtocolV1) -> Status {
         return Status::INVALID_PARAMETER;
     }
     // SAFETY: `this` came from `new_open`'s Box::into_raw and is closed once.
-    drop(unsafe { Box::from_raw(this.cast::<Open>()) });
+    let open = unsafe { Box::from_raw(this.cast::<Open>()) };
+    // SAFETY: as in `new_open`.
+    unsafe { &*open.volume }.open.fetch_sub(1, core::sync::atomic::Ordering::SeqCst);
     Status::SUCCESS
 }
 
@@ -201,17 +208,16 @@ unsafe extern "efiapi" fn file_read(
         unsafe { *size = 0 };
         return Status::SUCCESS;
     };
-    let file = &volume.files[index];
-    let at = usize::try_from(open.position).unwrap_or(usize::MAX).min(file.len);
+    let file = &volume.files[index].data;
+    let at = usize::try_from(open.position).unwrap_or(usize::MAX).min(file.len());
     // SAFETY: the caller owns the size variable.
-    let n = unsafe { *size }.min(file.len - at);
+    let n = unsafe { *size }.min(file.len() - at);
     if n > 0 {
         if buffer.is_null() {
             return Status::INVALID_PARAMETER;
         }
-        // SAFETY: `file.data` holds `file.len` bytes; the caller's buffer holds `*size`
-        // >= n bytes.
-        unsafe { ptr::copy_nonoverlapping(file.data.add(at), buffer.cast::<u8>(), n) };
+        // SAFETY: the caller's buffer holds `*size` >= n bytes; `at + n` is within `file`.
+        unsafe { ptr::copy_nonoverlapping(file[at..].as_ptr(), buffer.cast::<u8>(), n) };
     }
     open.position = (at + n) as u64;
     // SAFETY: as above.
@@ -249,7 +255,7 @@ unsafe extern "efiapi" fn file_set_position(this: *mut FileProtocolV1, position:
         None => Status::SUCCESS,
         Some(i) => {
             // u64::MAX: the end of the file.
-            open.position = if position == u64::MAX { volume.files[i].len as u64 } else { position };
+            open.position = if position == u64::MAX { volume.files[i].data.len() as u64 } else { position };
             Status::SUCCESS
         }
     }
@@ -270,12 +276,14 @@ unsafe extern "efiapi" fn file_get_info(
     let kind = unsafe { *kind };
     let info = if kind == FileInfo::ID {
         let (name, len, attribute) = match open.file {
-            Some(i) => (volume.files[i].name.as_str(), volume.files[i].len as u64, FileAttribute::READ_ONLY),
+            Some(i) => {
+                (volume.files[i].name.as_str(), volume.files[i].data.len() as u64, FileAttribute::READ_ONLY)
+            }
             None => ("", 0, FileAttribute::READ_ONLY | FileAttribute::DIRECTORY),
         };
         file_info(name, len, attribute)
     } else if kind == FileSystemInfo::ID {
-        volume_info(volume.files.iter().map(|f| f.len as u64).sum())
+        volume_info(volume.files.iter().map(|f| f.data.len() as u64).sum())
     } else {
         return Status::UNSUPPORTED;
     };
@@ -366,8 +374,17 @@ impl Installed {
         let volume = Box::into_raw(Box::new(volume));
         // SAFETY: `path` is a terminated device path that lives until `drop`.
         let handle =
-            unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) }
-                .map_err(|e| alloc::format!("cannot install the shim's volume: {:?}", e.status()))?;
+            match unsafe { boot::install_protocol_interface(None, &DevicePathProtocol::GUID, path.cast()) } {
+                Ok(h) => h,
+                Err(e) => {
+                    // SAFETY: nothing was installed; both boxes are still only ours.
+                    unsafe {
+                        drop(Box::from_raw(volume));
+                        drop(Box::from_raw(ptr::slice_from_raw_parts_mut(path, path_len)));
+                    }
+                    return Err(alloc::format!("cannot install the shim's volume: {:?}", e.status()));
+                }
+            };
         let installed = Self { handle, path, path_len, volume };
         // SAFETY: `volume` starts with a SimpleFileSystem protocol and lives until `drop`.
         unsafe {
@@ -379,6 +396,9 @@ impl Installed {
 }
 
 impl Drop for Installed {
+    /// Uninstalls the protocols and frees what nothing can reach any more. A volume the
+    /// platform keeps installed, or with handles still open (something the shim started
+    /// may still hold one), is leaked: it owns its bytes, so it stays valid.
     fn drop(&mut self) {
         // SAFETY: installed by `install` with these pointers (a failed install of the
         // file system makes this uninstall fail, which leaks, harmlessly).
@@ -395,8 +415,10 @@ impl Drop for Installed {
             boot::uninstall_protocol_interface(self.handle, &DevicePathProtocol::GUID, self.path.cast())
         }
         .is_ok();
-        if fs_gone {
-            // SAFETY: no longer installed; from Box::into_raw.
+        // SAFETY: the volume is alive (freed only here).
+        let handles_open = unsafe { &*self.volume }.open.load(core::sync::atomic::Ordering::SeqCst) > 0;
+        if fs_gone && !handles_open {
+            // SAFETY: no longer installed and no handle refers to it; from Box::into_raw.
             drop(unsafe { Box::from_raw(self.volume) });
         }
         if path_gone {
@@ -406,9 +428,12 @@ impl Drop for Installed {
     }
 }
 
-/// A name fit for the volume and a command line: the image's, else a default.
+/// A name fit for the volume and a command line: the image's (printable ASCII without
+/// path separators, at most 255 characters), else a default.
 fn file_name(name: &str, default: &str) -> String {
-    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() && c != '\\' && c != '/');
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| c.is_ascii_graphic() && c != '\\' && c != '/');
     if ok { name.into() } else { default.into() }
 }
 
@@ -420,10 +445,11 @@ pub fn start(shim: &[u8], shim_name: &str, program: &[u8], program_name: &str, c
     let volume = Volume {
         protocol: SimpleFileSystemProtocol { revision: 0x0001_0000, open_volume },
         files: alloc::vec![
-            File { name: program_name.clone(), data: program.as_ptr(), len: program.len() },
-            File { name: shim_name.clone(), data: shim.as_ptr(), len: shim.len() },
+            File { name: program_name.clone(), data: program.to_vec() },
+            File { name: shim_name.clone(), data: shim.to_vec() },
         ],
         program: 0,
+        open: core::sync::atomic::AtomicUsize::new(0),
     };
     let installed = match Installed::install(volume) {
         Ok(i) => i,

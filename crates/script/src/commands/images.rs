@@ -14,9 +14,14 @@ use super::{Options, named, renew, timeout};
 use crate::image::{Image, ImageKind};
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
 
-/// The last path segment of a URI, the default image name.
+/// The last path segment of a URI, the default image name (`image` when the URI has
+/// no path: the host and any credentials are never a name).
 fn basename(uri: &str) -> String {
     let path = uri.split(['?', '#']).next().unwrap_or(uri);
+    let path = match path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => path,
+    };
     let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path);
     if name.is_empty() { "image".into() } else { name.into() }
 }

@@ -78,8 +78,12 @@ pub struct Net {
     next_port: u16,
     /// While DHCP runs: a raw socket that sees every UDP packet, for ProxyDHCP offers.
     proxy_watch: Option<SocketHandle>,
-    /// The ProxyDHCP offer seen, and its message.
+    /// The ProxyDHCP offer taken, and its message.
     proxy: Option<(bootsign_dhcp::proxy::ProxyOffer, Vec<u8>)>,
+    /// ProxyDHCP offers seen (their transaction ids, a few at most), and the transaction
+    /// ids of the leases offered to this client: an offer is taken when they match.
+    proxy_offers: Vec<(u32, bootsign_dhcp::proxy::ProxyOffer, Vec<u8>)>,
+    lease_xids: Vec<u32>,
     /// When the DHCP exchange started.
     dhcp_started: u64,
     /// The lease's settings, once there is one, while proxies may still answer; and
@@ -141,6 +145,8 @@ impl Net {
             next_port,
             proxy_watch: None,
             proxy: None,
+            proxy_offers: Vec::new(),
+            lease_xids: Vec::new(),
             dhcp_started: 0,
             pending: None,
             user_class: DEFAULT_USER_CLASS.into(),

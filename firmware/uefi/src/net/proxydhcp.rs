@@ -1,7 +1,8 @@
 //! ProxyDHCP on the firmware's interfaces (the protocol facts are in `bootsign_dhcp::proxy`).
 //!
 //! smoltcp's DHCP socket takes only offers with an address, so while DHCP runs a raw
-//! socket sees a copy of every UDP packet, and a proxy offer among them is kept. Once
+//! socket sees a copy of every UDP packet, and a proxy offer among them is kept if it
+//! answers the same DISCOVER (transaction id) as the lease offered to this client. Once
 //! the lease is there, the firmware waits for a proxy offer until 2 s after the
 //! discovery started, as iPXE does, unless one came, the lease says to ignore proxies, or
 //! (an exception of ours, saving 2 s on every ordinary boot) the lease already names
@@ -30,6 +31,8 @@ impl Net {
         let socket = raw::Socket::new(Some(IpVersion::Ipv4), Some(IpProtocol::Udp), buffer(), buffer());
         self.proxy_watch = Some(self.sockets.add(socket));
         self.proxy = None;
+        self.proxy_offers.clear();
+        self.lease_xids.clear();
     }
 
     pub(super) fn stop_watching(&mut self) {
@@ -38,17 +41,30 @@ impl Net {
         }
     }
 
-    /// Keeps the first ProxyDHCP offer among the packets seen since the last call.
+    /// Keeps the ProxyDHCP offers among the packets seen since the last call, and the
+    /// transaction ids of the leases offered to this client: an offer counts only if it
+    /// answers the same DISCOVER as a lease (as iPXE matches replies to its request).
     pub(super) fn look_for_proxies(&mut self) {
         let Some(handle) = self.proxy_watch else { return };
         let mac = self.dev.mac();
         while let Ok(packet) = self.sockets.get_mut::<raw::Socket>(handle).recv() {
-            let Some((source, message)) = dhcp_reply(packet) else { continue };
-            if self.proxy.is_none()
+            let Some((source, port, message)) = dhcp_reply(packet) else { continue };
+            let xid = u32::from_be_bytes([message[4], message[5], message[6], message[7]]);
+            let for_us = message[28..34] == mac;
+            if for_us && port == 67 && message[16..20] != [0; 4] && !self.lease_xids.contains(&xid) {
+                self.lease_xids.push(xid);
+            }
+            if self.proxy_offers.len() < 8
                 && let Ok(Some(offer)) = proxy::offer(message, &mac, source)
             {
-                self.proxy = Some((offer, message.to_vec()));
+                self.proxy_offers.push((xid, offer, message.to_vec()));
             }
+        }
+        if self.proxy.is_none()
+            && let Some(i) = self.proxy_offers.iter().position(|(xid, _, _)| self.lease_xids.contains(xid))
+        {
+            let (_, offer, message) = self.proxy_offers.swap_remove(i);
+            self.proxy = Some((offer, message));
         }
     }
 
@@ -130,9 +146,9 @@ impl Net {
     }
 }
 
-/// The source address and DHCP message of an IPv4 packet carrying a UDP datagram from
-/// a server port to the client port 68.
-fn dhcp_reply(packet: &[u8]) -> Option<([u8; 4], &[u8])> {
+/// The source address and port and the DHCP message (at least its fixed fields) of an
+/// IPv4 packet carrying a UDP datagram from a server port to the client port 68.
+fn dhcp_reply(packet: &[u8]) -> Option<([u8; 4], u16, &[u8])> {
     let ip = Ipv4Packet::new_checked(packet).ok()?;
     if ip.next_header() != IpProtocol::Udp {
         return None;
@@ -144,6 +160,6 @@ fn dhcp_reply(packet: &[u8]) -> Option<([u8; 4], &[u8])> {
         return None;
     }
     let payload_len = usize::from(udp.len()).checked_sub(8)?;
-    let payload = packet.get(header + 8..header + 8 + payload_len)?;
-    Some((ip.src_addr().octets(), payload))
+    let payload = packet.get(header + 8..header + 8 + payload_len).filter(|p| p.len() >= 240)?;
+    Some((ip.src_addr().octets(), udp.src_port(), payload))
 }
