@@ -17,6 +17,7 @@ const SCRIPT: &str = "#!ipxe
 echo marker: platform ${platform} ${buildarch}
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
 echo marker: serial ${serial} product ${product} uuid ${uuid}
+echo marker: unixtime ${unixtime:int32} as iPXE shows it ${unixtime}
 prompt --key 0x02 --timeout 30000 Press Ctrl-B && echo marker: key ok || echo marker: no key
 menu Pick one
 item first First entry
@@ -36,10 +37,12 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
     let config = bootsign_config::Config { script: Some(SCRIPT), ..Default::default() };
     std::fs::write(&lkrn, bootsign::cmd::build::lkrn_image(&config).unwrap()).unwrap();
     let smbios = format!("type=1,product=Box9000,serial=SN-4711,uuid={UUID}");
+    // The CMOS clock, read by the firmware as ${unixtime}: 2026-12-05 10:20:30 UTC.
+    const RTC_BASE: u64 = 1_796_466_030;
     let socket = dir.path().join("monitor.sock");
     let monitor_arg = format!("unix:{},server=on,wait=off", socket.display());
     for machine in ["pc", "q35"] {
-        let mut args = vec!["-cpu", "max", "-smbios", &smbios];
+        let mut args = vec!["-cpu", "max", "-smbios", &smbios, "-rtc", "base=2026-12-05T10:20:30"];
         let keyboard = machine == "q35";
         if keyboard {
             args.extend(["-device", "VGA", "-monitor", &monitor_arg]);
@@ -79,6 +82,13 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
         ] {
             assert!(out.contains(line), "{machine}: {line:?} in:\n{out}");
         }
+        let line = out.lines().find(|l| l.starts_with("marker: unixtime ")).expect(&out);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let seconds: u64 = words[2].parse().expect(line);
+        assert!((RTC_BASE..RTC_BASE + 60).contains(&seconds), "{machine}: {line}");
+        // As a uint32, as iPXE shows it: hex (read a moment later: the same second or the next).
+        let hex = words[7].strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()).expect(line);
+        assert!(hex == seconds || hex == seconds + 1, "{machine}: {line}");
         // poweroff ends QEMU.
         assert!(q.wait_exit(Duration::from_secs(30)), "{machine}: QEMU still running:\n{out}");
     }

@@ -19,6 +19,7 @@ const UUID: &str = "8ce7c2a0-5a0e-4f4d-9a0b-0123456789ab";
 const SCRIPT: &str = "#!ipxe
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
 echo marker: nic [${net0/chip}] [${net1/mac}]
+echo marker: unixtime ${unixtime:int32}
 menu Console test menu
 item --gap Choices:
 item first First entry
@@ -98,6 +99,12 @@ fn menus_prompt_and_read_over_the_serial_console() {
     };
     wait(&mut q, "marker: 64-bit");
     wait(&mut q, "marker: nic [virtio-net] []");
+    // ${unixtime}: the platform's clock (QEMU's RTC starts at the host's time).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let out = q.output();
+    let line = out.lines().find(|l| l.starts_with("marker: unixtime ")).expect(&out);
+    let unixtime: u64 = line["marker: unixtime ".len()..].trim().parse().expect(line);
+    assert!(unixtime.abs_diff(now) < 300, "{line}, host {now}");
     // The menu is drawn (its last entry shown): Down from the default, then Enter.
     wait(&mut q, "Third entry");
     q.send(b"\x1b[B");

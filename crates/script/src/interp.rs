@@ -149,6 +149,11 @@ pub trait Machine {
     fn erase(&mut self, count: usize) {
         let _ = count;
     }
+    /// The time, in seconds since the Unix epoch, for iPXE's `${unixtime}`; `None` when
+    /// the machine has no clock.
+    fn unix_time(&self) -> Option<u64> {
+        None
+    }
     /// Waits.
     fn sleep(&mut self, seconds: u64);
     /// Resets the machine; returns only on failure.
@@ -330,6 +335,15 @@ impl<M: Machine> Interpreter<M> {
         match stored {
             Some((scope, value)) => {
                 Some(Located { scope, raw: value.raw.clone(), ty: name.ty.unwrap_or(value.ty) })
+            }
+            // iPXE's built-in `unixtime`, read when it is expanded (a uint32, as there).
+            None if name.scope.is_none() && name.name == "unixtime" => {
+                let now = u32::try_from(self.machine.unix_time()?).ok()?;
+                Some(Located {
+                    scope: None,
+                    raw: now.to_be_bytes().to_vec(),
+                    ty: name.ty.unwrap_or(SettingType::Uint(4)),
+                })
             }
             None if matches!(name.scope, None | Some("smbios")) => self.smbios_setting(name),
             None => None,

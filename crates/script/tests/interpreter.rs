@@ -164,6 +164,9 @@ impl Machine for Recorder {
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         self.cpuid.get(&leaf).copied()
     }
+    fn unix_time(&self) -> Option<u64> {
+        Some(1_796_466_030)
+    }
     fn colours(&mut self, fg: Option<u8>, bg: Option<u8>) {
         self.colours.push((fg, bg, String::new()));
     }
@@ -1007,6 +1010,17 @@ fn chain_replace_and_autofree() {
     assert!(!i.images().iter().any(|im| im.name() == "k"), "{:?}", i.images());
     i.run("imgfetch http://s/k\nchain k || echo failed\n", None).unwrap();
     assert!(i.images().iter().any(|im| im.name() == "k"), "without --autofree the image stays");
+}
+
+/// `${unixtime}` is iPXE's built-in: the machine's clock as a uint32 (hex), any type on
+/// request; a stored setting of that name wins, as in iPXE's settings order.
+#[test]
+fn unixtime_is_read_when_expanded() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("echo ${unixtime} ${unixtime:int32}\n", None).unwrap();
+    assert_eq!(i.machine.out, "0x6b13e56e 1796466030\n");
+    i.run("set unixtime 5\necho ${unixtime}\n", None).unwrap();
+    assert!(i.machine.out.ends_with("\n0x5\n"), "{}", i.machine.out);
 }
 
 fn typed(text: &str) -> Vec<Option<Key>> {

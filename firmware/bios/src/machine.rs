@@ -1,6 +1,7 @@
 //! The BIOS machine the script interpreter runs on: the console (screen and serial line;
 //! keys from both),
-//! CPUID, the SMBIOS table the BIOS publishes in its F-segment, the clock, power off.
+//! CPUID, the SMBIOS table the BIOS publishes in its F-segment, the clock and the CMOS
+//! date, power off.
 //! What this platform cannot do yet fails with a message that says so.
 
 use alloc::string::String;
@@ -153,6 +154,10 @@ impl Machine for Bios {
 
     fn boot(&mut self, _boot: Boot<'_, Verified, ()>) -> String {
         not_yet("booting Linux")
+    }
+
+    fn unix_time(&self) -> Option<u64> {
+        crate::time::unix_time()
     }
 
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {

@@ -403,6 +403,10 @@ impl Machine for Firmware {
         self.sntp(server, None)
     }
 
+    fn unix_time(&self) -> Option<u64> {
+        self.clock.unix_time()
+    }
+
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         // CPUID exists on every x86-64 processor.
         let r = core::arch::x86_64::__cpuid(leaf);
