@@ -822,3 +822,30 @@ fn inspect_refuses_devices_and_pipes_at_once() {
     let err = fails_quickly(&env, &["inspect", "."], 10);
     assert!(err.contains("error: '.' is a directory, not an image"), "{err}");
 }
+
+/// The legacy BIOS image (`.lkrn`): `inspect` finds the firmware's version and the
+/// configuration appended after the core, and says the plain template has none.
+#[test]
+fn inspect_reads_the_bios_kernel_image() {
+    let env = Env::new();
+    let anchor = [0xab; 32];
+    let config = bootsign_config::Config {
+        anchors: vec![anchor],
+        script: Some("#!ipxe\necho from the BIOS image\n"),
+        ..Default::default()
+    };
+    std::fs::write(env.path("bootsign.lkrn"), bootsign::cmd::build::lkrn_image(&config).unwrap()).unwrap();
+    let out = env.ok(&["inspect", "bootsign.lkrn"]);
+    for line in [
+        "(Linux kernel image (.lkrn), legacy BIOS, x86-64, ",
+        &format!("firmware     bootsign {}\n", env!("CARGO_PKG_VERSION")),
+        "signatures   none (a BIOS image; Secure Boot is UEFI's)\n",
+        "trusted      1 root(s)\n",
+        "script\n  #!ipxe\n  echo from the BIOS image\n",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    std::fs::write(env.path("plain.lkrn"), bootsign::firmware::BIOS_TEMPLATE).unwrap();
+    let out = env.ok(&["inspect", "plain.lkrn"]);
+    assert!(out.contains("config       none (the plain template"), "{out}");
+}

@@ -17,7 +17,8 @@ use crate::image::{FileImage, MAX_PROGRAM};
 /// `inspect` options.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The image: a bootsign EFI program, or an ISO, USB disk or ROM image holding one.
+    /// The image: a bootsign EFI program, an ISO, USB disk or ROM image holding one, or a
+    /// legacy BIOS kernel image (.lkrn).
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
 }
@@ -30,6 +31,21 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let found = bootsign_image_read::read_boot_program(&mut image, MAX_PROGRAM)
         .map_err(|e| anyhow!("{name}: {e}"))?;
     let bytes = found.program;
+    if found.format == Format::Lkrn {
+        // The legacy BIOS firmware: no PE, no Authenticode; the configuration appended.
+        let version = crate::firmware::version_of(&bytes)
+            .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
+        writeln!(
+            ctx.out,
+            "image        {} ({}, x86-64, {} bytes)",
+            args.image.display(),
+            found.format.name(),
+            bytes.len()
+        )?;
+        writeln!(ctx.out, "firmware     bootsign {version}")?;
+        writeln!(ctx.out, "signatures   none (a BIOS image; Secure Boot is UEFI's)")?;
+        return describe_config(ctx, &name, crate::image::lkrn::config_of(&bytes));
+    }
     let pe = Pe::parse(&bytes).map_err(|e| anyhow!("{name} is not a bootsign image: {e}"))?;
     let version = crate::firmware::version_of(&bytes)
         .ok_or_else(|| anyhow!("{name} is not a bootsign image: it holds no bootsign firmware"))?;
@@ -65,11 +81,19 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
         }
         Err(e) => writeln!(ctx.out, "signatures   unreadable: {}", escape_controls(&e.to_string()))?,
     }
-    let Some(section) = pe.section(&CONFIG_SECTION) else {
+    let data = match pe.section(&CONFIG_SECTION) {
+        Some(section) => Some(pe.file_data(section).map_err(|e| anyhow!("{name}: {e}"))?),
+        None => None,
+    };
+    describe_config(ctx, &name, data)
+}
+
+/// The embedded configuration's part of the report (`None`: the plain template).
+fn describe_config(ctx: &mut Ctx<'_>, name: &str, data: Option<&[u8]>) -> Result<()> {
+    let Some(data) = data else {
         writeln!(ctx.out, "config       none (the plain template: trusts nothing, runs the default script)")?;
         return Ok(());
     };
-    let data = pe.file_data(section).map_err(|e| anyhow!("{name}: {e}"))?;
     let cfg = Config::decode(data).map_err(|e| anyhow!("{name}: {e}"))?;
     let certs: Vec<Cert<'_>> = cfg
         .certs

@@ -28,6 +28,28 @@ pub fn lkrn(template: &[u8], config: &[u8]) -> Result<Vec<u8>> {
     Ok(image)
 }
 
+/// The configuration appended to a `.lkrn` (the last thing in it, padded to 16 bytes),
+/// or `None` for the plain template.
+pub fn config_of(image: &[u8]) -> Option<&[u8]> {
+    let magic = &bootsign_config::MAGIC;
+    // From the end: the configuration is last, and the core may hold the magic too.
+    let tail_start = image.len().saturating_sub(16 << 20);
+    let mut end = image.len();
+    while let Some(at) = image[tail_start..end].windows(magic.len()).rposition(|w| w == magic) {
+        let at = tail_start + at;
+        let len = image.get(at + 12..at + 16).map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize);
+        if let Some(total) = len.and_then(|l| l.checked_add(bootsign_config::HEADER_LEN))
+            && let Some(stop) = at.checked_add(total)
+            && stop <= image.len()
+            && image.len() - stop < 16
+        {
+            return Some(&image[at..stop]);
+        }
+        end = at;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +67,7 @@ mod tests {
         let syssize = u32::from_le_bytes(image[SYSSIZE..SYSSIZE + 4].try_into().unwrap()) as usize;
         assert_eq!(setup + syssize * 16, image.len());
         assert!(lkrn(b"not a kernel", &blob).is_err());
+        assert_eq!(config_of(&image), Some(&blob[..]));
+        assert_eq!(config_of(t), None, "the template's version marker is not a configuration");
     }
 }

@@ -146,6 +146,9 @@ pub enum Format {
     MbrDisk,
     /// A FAT file system without a partition table.
     Fat,
+    /// A Linux kernel image (bzImage): the legacy BIOS firmware (`.lkrn`). The program
+    /// is the whole file.
+    Lkrn,
     /// No container: the file itself is the program.
     Program,
 }
@@ -160,6 +163,7 @@ impl Format {
             Self::GptDisk => "USB disk image",
             Self::MbrDisk => "disk image (MBR)",
             Self::Fat => "FAT image",
+            Self::Lkrn => "Linux kernel image (.lkrn), legacy BIOS",
             Self::Program => "EFI program",
         }
     }
@@ -213,6 +217,14 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
             return Ok(BootProgram { format: Format::MbrDisk, program, pci_ids: Vec::new() });
         }
     }
+    if is_bzimage(image)? {
+        let size = image.len();
+        if size > limit {
+            return Err(Error::TooLarge { what: "the kernel image", size, limit });
+        }
+        let program = read_vec(image, 0, size, "the kernel image")?;
+        return Ok(BootProgram { format: Format::Lkrn, program, pci_ids: Vec::new() });
+    }
     let size = image.len();
     if size > limit {
         return Err(Error::TooLarge {
@@ -223,6 +235,17 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
     }
     let program = read_vec(image, 0, size, "the file")?;
     Ok(BootProgram { format: Format::Program, program, pci_ids: Vec::new() })
+}
+
+/// Whether the image is a Linux bzImage: the boot sector's signature and the `HdrS`
+/// header of boot protocol 2 at 0x202.
+fn is_bzimage<S: ReadAt + ?Sized>(image: &mut S) -> Result<bool, Error> {
+    if image.len() < 0x240 {
+        return Ok(false);
+    }
+    let mut header = [0u8; 0x240];
+    image.read_at(0, &mut header)?;
+    Ok(header[0x1fe..0x200] == [0x55, 0xaa] && &header[0x202..0x206] == b"HdrS")
 }
 
 /// A byte range of the image: a partition or a boot image. Only made by [`Part::new`]
