@@ -18,6 +18,11 @@ echo marker: platform ${platform} ${buildarch}
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
 echo marker: serial ${serial} product ${product} uuid ${uuid}
 echo marker: unixtime ${unixtime:int32} as iPXE shows it ${unixtime}
+:pci
+pciscan loc || goto pci_done
+echo marker: pci ${loc:busdevfn} ${pci/${loc}.0.2}:${pci/${loc}.2.2}
+goto pci
+:pci_done
 prompt --key 0x02 --timeout 30000 Press Ctrl-B && echo marker: key ok || echo marker: no key
 menu Pick one
 item first First entry
@@ -89,6 +94,10 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
         // As a uint32, as iPXE shows it: hex (read a moment later: the same second or the next).
         let hex = words[7].strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()).expect(line);
         assert!(hex == seconds || hex == seconds + 1, "{machine}: {line}");
+        // The PCI functions, through the configuration ports: the chipset's host bridge
+        // first (i440FX on pc, Q35's MCH on q35).
+        let bridge = if machine == "pc" { "8086:1237" } else { "8086:29c0" };
+        assert!(out.contains(&format!("marker: pci 0000:00:00.0 {bridge}\n")), "{machine}: {out}");
         // poweroff ends QEMU.
         assert!(q.wait_exit(Duration::from_secs(30)), "{machine}: QEMU still running:\n{out}");
     }

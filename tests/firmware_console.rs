@@ -20,6 +20,11 @@ const SCRIPT: &str = "#!ipxe
 cpuid --ext 29 && echo marker: 64-bit || echo marker: 32-bit
 echo marker: nic [${net0/chip}] [${net1/mac}]
 echo marker: unixtime ${unixtime:int32}
+:pci
+pciscan loc || goto pci_done
+echo marker: pci ${loc:busdevfn} ${pci/${loc}.0.2}:${pci/${loc}.2.2}
+goto pci
+:pci_done
 menu Console test menu
 item --gap Choices:
 item first First entry
@@ -105,6 +110,11 @@ fn menus_prompt_and_read_over_the_serial_console() {
     let line = out.lines().find(|l| l.starts_with("marker: unixtime ")).expect(&out);
     let unixtime: u64 = line["marker: unixtime ".len()..].trim().parse().expect(line);
     assert!(unixtime.abs_diff(now) < 300, "{line}, host {now}");
+    // pciscan walks the functions the platform enumerated: q35's host bridge, the NIC.
+    wait(&mut q, "Third entry");
+    let out = q.output();
+    assert!(out.contains("marker: pci 0000:00:00.0 8086:29c0\n"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("marker: pci ") && l.ends_with(" 1af4:1000")), "{out}");
     // The menu is drawn (its last entry shown): Down from the default, then Enter.
     wait(&mut q, "Third entry");
     q.send(b"\x1b[B");

@@ -9,7 +9,7 @@ fn reports_each_line_that_cannot_run_and_fails() {
     let env = Env::new();
     env.write(
         "menu.ipxe",
-        "#!ipxe\n:start\ndhcp || goto start\npciscan\nset n:int32 0\ninc n\ngoto ${target} || goto nowhere\n",
+        "#!ipxe\n:start\ndhcp || goto start\nvcreate --tag 5 net0\nset n:int32 0\ninc n\ngoto ${target} || goto nowhere\n",
     );
     env.write(
         "ok.ipxe",
@@ -21,7 +21,7 @@ fn reports_each_line_that_cannot_run_and_fails() {
     assert_eq!(
         stdout,
         "ok.ipxe: can run\n\
-         menu.ipxe:4: pciscan\n    pciscan: not supported by bootsign yet (in iPXE it lists PCI devices)\n\
+         menu.ipxe:4: vcreate --tag 5 net0\n    vcreate: not supported by bootsign yet (in iPXE it creates a VLAN interface)\n\
          menu.ipxe:7: goto ${target} || goto nowhere\n    goto: no label ':nowhere' in this script (iPXE refuses this line too)\n"
     );
     assert_eq!(String::from_utf8(out.stderr).unwrap(), "error: 1 of 2 scripts cannot run as written\n");

@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn every_kind_of_problem_is_reported_with_its_line() {
         let script = "echo no magic\n\
-                      pciscan\n\
+                      vcreate --tag 5 net0\n\
                       frobnicate\n\
                       kernel --bogus http://s/k\n\
                       goto nowhere\n\
@@ -212,7 +212,7 @@ mod tests {
             problems(script),
             vec![
                 (1, "the script does not start with #!ipxe: chained, it would be taken for a program to boot (iPXE does not run it as a script either)".to_string()),
-                (2, "pciscan: not supported by bootsign yet (in iPXE it lists PCI devices)".into()),
+                (2, "vcreate: not supported by bootsign yet (in iPXE it creates a VLAN interface)".into()),
                 (3, "frobnicate: command not found".into()),
                 (4, "kernel: unrecognised option '--bogus'".into()),
                 (5, "goto: no label ':nowhere' in this script".into()),

@@ -149,6 +149,18 @@ pub trait Machine {
     fn erase(&mut self, count: usize) {
         let _ = count;
     }
+    /// The first PCI function at or after `from` (iPXE's `busdevfn`: bus << 8 | device
+    /// << 3 | function), for `pciscan`; `None` when there is none (or no PCI).
+    fn pci_next(&self, from: u32) -> Option<u16> {
+        let _ = from;
+        None
+    }
+    /// `len` bytes of PCI function `busdevfn`'s configuration space from `offset`, in
+    /// the order they lie there, for `${pci/BUSDEVFN.OFFSET.LENGTH}`.
+    fn pci_read(&self, busdevfn: u16, offset: u8, len: u8) -> Option<Vec<u8>> {
+        let _ = (busdevfn, offset, len);
+        None
+    }
     /// The time, in seconds since the Unix epoch, for iPXE's `${unixtime}`; `None` when
     /// the machine has no clock.
     fn unix_time(&self) -> Option<u64> {
@@ -346,8 +358,25 @@ impl<M: Machine> Interpreter<M> {
                 })
             }
             None if matches!(name.scope, None | Some("smbios")) => self.smbios_setting(name),
+            None if name.scope == Some("pci") => self.pci_setting(name),
             None => None,
         }
+    }
+
+    /// `${pci/BUSDEVFN.OFFSET.LENGTH}`, as iPXE reads it: the dotted numbers make the tag
+    /// `busdevfn << 16 | offset << 8 | length` (each part shifted in by 8 bits), and the
+    /// bytes are read from configuration space last first, so a little-endian register
+    /// reads as a number (`hexraw` unless a type is given: `${pci/${loc}.0.2}` is the
+    /// vendor ID, `8086`).
+    fn pci_setting(&self, name: &Name<'_>) -> Option<Located> {
+        let mut tag: u64 = 0;
+        for part in name.name.split('.') {
+            tag = tag.checked_shl(8)? | crate::settings::strtoul(part).filter(|_| !part.is_empty())?;
+        }
+        let (busdevfn, offset, len) = ((tag >> 16) as u16, (tag >> 8) as u8, tag as u8);
+        let mut raw = self.machine.pci_read(busdevfn, offset, len)?;
+        raw.reverse();
+        Some(Located { scope: Some("pci".into()), raw, ty: name.ty.unwrap_or(SettingType::HexRaw) })
     }
 
     /// An `smbios` setting, as iPXE reads it: a named one (`uuid`, `manufacturer`,

@@ -167,6 +167,13 @@ impl Machine for Recorder {
     fn unix_time(&self) -> Option<u64> {
         Some(1_796_466_030)
     }
+    fn pci_next(&self, from: u32) -> Option<u16> {
+        PCI.iter().map(|&(at, _)| at).find(|&at| u32::from(at) >= from)
+    }
+    fn pci_read(&self, busdevfn: u16, offset: u8, len: u8) -> Option<Vec<u8>> {
+        let (_, space) = PCI.iter().find(|&&(at, _)| at == busdevfn)?;
+        Some(space[usize::from(offset)..usize::from(offset) + usize::from(len)].to_vec())
+    }
     fn colours(&mut self, fg: Option<u8>, bg: Option<u8>) {
         self.colours.push((fg, bg, String::new()));
     }
@@ -926,6 +933,25 @@ fn menus_draw_in_the_colour_pairs() {
     }
     i.run("colour --rgb 0xffffff 7\nconsole --x 1024 --y 768 --left 32 --keep\nconsole\n", None).unwrap();
     assert_eq!(i.machine.sizes, [(1920, 1080), (1024, 768)]);
+}
+
+/// The recording machine's PCI functions: a host bridge at 00:00.0 and a virtio-net NIC
+/// at 00:03.0 (busdevfn 0x18), their configuration space's first bytes little-endian.
+const PCI: &[(u16, [u8; 4])] = &[(0x0000, [0x86, 0x80, 0x37, 0x12]), (0x0018, [0xf4, 0x1a, 0x00, 0x10])];
+
+/// `pciscan` walks the PCI functions, and `${pci/BUSDEVFN.OFFSET.LENGTH}` reads their
+/// configuration space as iPXE does (the usual NIC loop).
+#[test]
+fn pciscan_walks_the_bus_and_pci_settings_read_it() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run(
+        "#!ipxe\n:loop\npciscan loc || goto done\necho ${loc} ${pci/${loc}.0.2} ${pci/${loc}.2.2:uint16}\ngoto loop\n:done\n\
+         pciscan at:busdevfn && echo ${at}\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(i.machine.out, "0 8086 0x1237\n0x18 1af4 0x1000\n0000:00:00.0\n");
+    assert_eq!(i.run("pciscan\n", None).unwrap_err().message, "usage: pciscan SETTING");
 }
 
 /// A ProxyDHCP server's answer is the `proxydhcp` settings; unscoped names find the

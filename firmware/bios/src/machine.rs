@@ -160,6 +160,14 @@ impl Machine for Bios {
         crate::time::unix_time()
     }
 
+    fn pci_next(&self, from: u32) -> Option<u16> {
+        (from..=0xffff).map(|b| b as u16).find(|&busdevfn| crate::pci::present(busdevfn))
+    }
+
+    fn pci_read(&self, busdevfn: u16, offset: u8, len: u8) -> Option<Vec<u8>> {
+        crate::pci::present(busdevfn).then(|| crate::pci::read(busdevfn, offset, len))
+    }
+
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         let r = core::arch::x86_64::__cpuid(leaf);
         Some([r.eax, r.ebx, r.ecx, r.edx])

@@ -18,6 +18,7 @@ extern crate alloc;
 mod boot;
 mod heap;
 mod machine;
+mod pci;
 mod ps2;
 mod serial;
 mod time;

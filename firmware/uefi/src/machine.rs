@@ -407,6 +407,25 @@ impl Machine for Firmware {
         self.clock.unix_time()
     }
 
+    fn pci_next(&self, from: u32) -> Option<u16> {
+        let mut found: Option<u16> = None;
+        crate::pci::each_function(|busdevfn, _| {
+            if u32::from(busdevfn) >= from && found.is_none_or(|f| busdevfn < f) {
+                found = Some(busdevfn);
+            }
+            None::<()>
+        });
+        found
+    }
+
+    fn pci_read(&self, busdevfn: u16, offset: u8, len: u8) -> Option<Vec<u8>> {
+        crate::pci::each_function(|at, pci| {
+            (at == busdevfn).then(|| {
+                (0..len).map(|i| pci.config::<u8>(u32::from(offset) + u32::from(i)).unwrap_or(0xff)).collect()
+            })
+        })
+    }
+
     fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
         // CPUID exists on every x86-64 processor.
         let r = core::arch::x86_64::__cpuid(leaf);

@@ -67,7 +67,13 @@ pub struct PciIoTable {
     ) -> Status,
     free_buffer: unsafe extern "efiapi" fn(this: *mut PciIoTable, pages: usize, host: *mut c_void) -> Status,
     flush: *const c_void,
-    get_location: *const c_void,
+    get_location: unsafe extern "efiapi" fn(
+        this: *mut PciIoTable,
+        segment: *mut usize,
+        bus: *mut usize,
+        device: *mut usize,
+        function: *mut usize,
+    ) -> Status,
     attributes: unsafe extern "efiapi" fn(
         this: *mut PciIoTable,
         operation: u32,
@@ -112,6 +118,16 @@ pub fn handles() -> impl Iterator<Item = Handle> {
 impl PciIo {
     fn table(&mut self) -> *mut PciIoTable {
         &mut self.0
+    }
+
+    /// The device's bus:device.function on segment 0, as iPXE's 16-bit `busdevfn`
+    /// (bus << 8 | device << 3 | function); `None` on another segment.
+    pub fn busdevfn(&mut self) -> Option<u16> {
+        let (mut segment, mut bus, mut device, mut function) = (0, 0, 0, 0);
+        // SAFETY: the table comes from the opened protocol; the four outputs are ours.
+        let status = unsafe { (self.0.get_location)(self.table(), &mut segment, &mut bus, &mut device, &mut function) };
+        (status.is_success() && segment == 0 && bus < 256 && device < 32 && function < 8)
+            .then_some((bus << 8 | device << 3 | function) as u16)
     }
 
     /// Reads a configuration-space register.
@@ -283,4 +299,26 @@ impl Drop for DmaBuffer {
             let _ = ((*table).free_buffer)(table, self.pages, self.host.as_ptr().cast());
         }
     }
+}
+
+/// Every PCI function the platform enumerated, by `busdevfn`, with a look at its PCI
+/// I/O protocol (not exclusive: drivers may hold it) for `each`.
+pub fn each_function<R>(mut each: impl FnMut(u16, &mut PciIo) -> Option<R>) -> Option<R> {
+    for handle in handles() {
+        // SAFETY: a non-exclusive look, closed when `pci` drops at the end of the loop
+        // body; nothing is changed on the device.
+        let pci = unsafe {
+            boot::open_protocol::<PciIo>(
+                uefi::boot::OpenProtocolParams { handle, agent: boot::image_handle(), controller: None },
+                uefi::boot::OpenProtocolAttributes::GetProtocol,
+            )
+        };
+        let Ok(mut pci) = pci else { continue };
+        if let Some(busdevfn) = pci.busdevfn()
+            && let Some(r) = each(busdevfn, &mut pci)
+        {
+            return Some(r);
+        }
+    }
+    None
 }

@@ -6,6 +6,7 @@ use alloc::string::{String, ToString};
 
 use super::Options;
 use crate::interp::{Flow, Interpreter, Machine, Outcome};
+use crate::settings::{Name, SettingType, int_bytes};
 
 impl<M: Machine> Interpreter<M> {
     pub(super) fn machine_command(&mut self, command: &str, o: Options<'_>) -> Outcome {
@@ -35,6 +36,27 @@ impl<M: Machine> Interpreter<M> {
             }
             // `autoboot [INTERFACE...]`: DHCP, then chain the boot file it names, on each
             // interface in turn (the first that answers, when none is named).
+            // `pciscan SETTING`: the next PCI function after the setting's value (from
+            // 00:00.0 when it is unset), stored as a uint16 unless the setting has a type;
+            // fails, quietly, after the last one (so `pciscan loc || goto done` loops).
+            "pciscan" => {
+                let name = Name::parse(o.rest[0])?;
+                let from = match self.locate(&name) {
+                    None => 0,
+                    Some(found) if found.raw.len() <= 4 => found
+                        .raw
+                        .iter()
+                        .fold(0u32, |v, &b| v << 8 | u32::from(b))
+                        .checked_add(1)
+                        .ok_or_else(String::new)?,
+                    Some(_) => return Err(format!("{}: not a PCI location", o.rest[0])),
+                };
+                let next = self.machine.pci_next(from).ok_or_else(String::new)?;
+                let scope = self.scope(name.scope).map(String::from);
+                let ty = name.ty.unwrap_or(SettingType::Uint(2));
+                self.settings.store(scope.as_deref(), name.name, int_bytes(u64::from(next), 2), ty);
+                Ok(Flow::Next)
+            }
             "autoboot" => {
                 let mut last = String::from("no interface answered DHCP");
                 let ifaces: alloc::vec::Vec<Option<&str>> = if o.rest.is_empty() {

@@ -229,6 +229,7 @@ pub const SPECS: &[Spec] = &[
     spec!("show", &[("quiet", 'q', false)], 1, 1, "show [--quiet] NAME"),
     spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
     spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
+    spec!("pciscan", &[], 1, 1, "pciscan SETTING"),
     spec!(
         "imgextract",
         &[("name", 'n', true), ("timeout", 't', true)],
@@ -266,7 +267,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("certfree", "removes certificates from the store"),
     ("time", "times a command"),
     ("help", "lists the commands"),
-    ("pciscan", "lists PCI devices"),
     ("usbscan", "lists USB devices"),
     ("ipstat", "prints IP statistics"),
     ("nstat", "prints neighbour statistics"),
@@ -329,7 +329,7 @@ impl<M: Machine> Interpreter<M> {
                 self.ui_command(name, o)
             }
             "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" | "show" => self.inspect_command(name, o),
-            "iflinkwait" | "autoboot" => self.machine_command(name, o),
+            "iflinkwait" | "autoboot" | "pciscan" => self.machine_command(name, o),
             "sanboot" | "sanhook" => self.san_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
