@@ -461,6 +461,8 @@ fn fetches_by_host_name_through_dns() {
     let p = server.port;
     let script = format!(
         "#!ipxe\nset dns 10.0.2.2\nimgfetch http://boot.bootsign.test:{p}/hello.txt\nimgstat\n\
+         nslookup srv boot.bootsign.test && echo marker: nslookup ${{srv}}\n\
+         nslookup srv nowhere.bootsign.test || echo marker: nslookup refused\n\
          imgfetch http://nowhere.bootsign.test:{p}/hello.txt || echo marker: nxdomain handled\n\
          set dns not-an-address || echo marker: bad dns refused\necho marker: done\n"
     );
@@ -475,6 +477,13 @@ fn fetches_by_host_name_through_dns() {
     assert!(out.contains("hello.txt : 14 bytes"), "{out}");
     assert!(out.contains("nowhere.bootsign.test: no such host"), "{out}");
     assert!(out.contains("marker: nxdomain handled"), "{out}");
+    assert!(out.contains("marker: nslookup 10.0.2.2\n"), "{out}");
+    assert!(
+        out.contains(
+            "nslookup: nowhere.bootsign.test: nowhere.bootsign.test: no such host\nmarker: nslookup refused"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains("cannot store \"dns\": 'not-an-address' is not a valid ipv4 value")
             && out.contains("marker: bad dns refused"),

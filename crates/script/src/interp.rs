@@ -149,6 +149,12 @@ pub trait Machine {
     fn erase(&mut self, count: usize) {
         let _ = count;
     }
+    /// The IPv4 address of `host` (a name looked up by DNS on the current interface), for
+    /// `nslookup`.
+    fn resolve(&mut self, host: &str) -> Result<String, String> {
+        let _ = host;
+        Err("this machine cannot look up names".into())
+    }
     /// The first PCI function at or after `from` (iPXE's `busdevfn`: bus << 8 | device
     /// << 3 | function), for `pciscan`; `None` when there is none (or no PCI).
     fn pci_next(&self, from: u32) -> Option<u16> {

@@ -167,6 +167,12 @@ impl Machine for Recorder {
     fn unix_time(&self) -> Option<u64> {
         Some(1_796_466_030)
     }
+    fn resolve(&mut self, host: &str) -> Result<String, String> {
+        match host {
+            "boot.example" => Ok("10.0.2.2".into()),
+            _ => Err("no such host".into()),
+        }
+    }
     fn pci_next(&self, from: u32) -> Option<u16> {
         PCI.iter().map(|&(at, _)| at).find(|&at| u32::from(at) >= from)
     }
@@ -952,6 +958,17 @@ fn pciscan_walks_the_bus_and_pci_settings_read_it() {
     .unwrap();
     assert_eq!(i.machine.out, "0 8086 0x1237\n0x18 1af4 0x1000\n0000:00:00.0\n");
     assert_eq!(i.run("pciscan\n", None).unwrap_err().message, "usage: pciscan SETTING");
+}
+
+/// `nslookup` stores a host's address, typed ipv4 unless the setting has a type.
+#[test]
+fn nslookup_stores_the_address() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("nslookup srv boot.example\nnslookup raw:hex boot.example\necho ${srv} ${srv:hex} ${raw}\n", None)
+        .unwrap();
+    assert_eq!(i.machine.out, "10.0.2.2 0a:00:02:02 0a:00:02:02\n");
+    let err = i.run("nslookup srv nowhere.example\n", None).unwrap_err();
+    assert_eq!(err.message, "nowhere.example: no such host");
 }
 
 /// A ProxyDHCP server's answer is the `proxydhcp` settings; unscoped names find the

@@ -403,6 +403,13 @@ impl Machine for Firmware {
         self.sntp(server, None)
     }
 
+    fn resolve(&mut self, host: &str) -> Result<String, String> {
+        let current = self.current;
+        let nets = self.nets()?;
+        let net = nets.get_mut(current).ok_or("no network interface")?;
+        net.resolve(host).map(|ip| ip.to_string())
+    }
+
     fn unix_time(&self) -> Option<u64> {
         self.clock.unix_time()
     }

@@ -125,7 +125,9 @@ impl PciIo {
     pub fn busdevfn(&mut self) -> Option<u16> {
         let (mut segment, mut bus, mut device, mut function) = (0, 0, 0, 0);
         // SAFETY: the table comes from the opened protocol; the four outputs are ours.
-        let status = unsafe { (self.0.get_location)(self.table(), &mut segment, &mut bus, &mut device, &mut function) };
+        let status = unsafe {
+            (self.0.get_location)(self.table(), &mut segment, &mut bus, &mut device, &mut function)
+        };
         (status.is_success() && segment == 0 && bus < 256 && device < 32 && function < 8)
             .then_some((bus << 8 | device << 3 | function) as u16)
     }

@@ -57,6 +57,17 @@ impl<M: Machine> Interpreter<M> {
                 self.settings.store(scope.as_deref(), name.name, int_bytes(u64::from(next), 2), ty);
                 Ok(Flow::Next)
             }
+            // `nslookup SETTING HOST`: the host's IPv4 address (DNS), its four bytes stored
+            // as an ipv4 unless the setting has a type, as iPXE stores them.
+            "nslookup" => {
+                let name = Name::parse(o.rest[0])?;
+                let ip = self.machine.resolve(o.rest[1]).map_err(|e| format!("{}: {e}", o.rest[1]))?;
+                // The address's four bytes, read as the setting's type if it has one.
+                let (raw, _) = crate::settings::parse_value("ip", Some(SettingType::Ipv4), &ip)?;
+                let scope = self.scope(name.scope).map(String::from);
+                self.settings.store(scope.as_deref(), name.name, raw, name.ty.unwrap_or(SettingType::Ipv4));
+                Ok(Flow::Next)
+            }
             "autoboot" => {
                 let mut last = String::from("no interface answered DHCP");
                 let ifaces: alloc::vec::Vec<Option<&str>> = if o.rest.is_empty() {

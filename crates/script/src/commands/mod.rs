@@ -230,6 +230,7 @@ pub const SPECS: &[Spec] = &[
     spec!("iflinkwait", &[("timeout", 't', true)], 0, ANY, "iflinkwait [--timeout MS] [INTERFACE...]"),
     spec!("autoboot", &[], 0, ANY, "autoboot [INTERFACE...]"),
     spec!("pciscan", &[], 1, 1, "pciscan SETTING"),
+    spec!("nslookup", &[], 2, 2, "nslookup SETTING HOST"),
     spec!(
         "imgextract",
         &[("name", 'n', true), ("timeout", 't', true)],
@@ -256,7 +257,6 @@ pub const SPECS: &[Spec] = &[
 pub const NOT_YET: &[(&str, &str)] = &[
     ("sanunhook", "detaches a network disk"),
     ("config", "opens the settings editor"),
-    ("nslookup", "resolves a host name into a setting"),
     ("ping", "pings a host"),
     ("vcreate", "creates a VLAN interface"),
     ("vdestroy", "removes a VLAN interface"),
@@ -329,7 +329,7 @@ impl<M: Machine> Interpreter<M> {
                 self.ui_command(name, o)
             }
             "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" | "show" => self.inspect_command(name, o),
-            "iflinkwait" | "autoboot" | "pciscan" => self.machine_command(name, o),
+            "iflinkwait" | "autoboot" | "pciscan" | "nslookup" => self.machine_command(name, o),
             "sanboot" | "sanhook" => self.san_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)
