@@ -41,12 +41,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# On Debian 12 these come from bookworm-backports: QEMU, because the machine's qemu-utils
+# On Debian 12 these come from bookworm-backports: QEMU (system and user), because the machine's qemu-utils
 # is the backports version and bookworm's own qemu-system-x86 refuses to install beside
 # it; virt-fw-vars (enrols Secure Boot keys), which only backports has; osslsigncode,
 # because bookworm's 2.5 predates what the Authenticode interop tests use (2.9).
 backports=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || backports+=(qemu-system-x86)
+# qemu-user runs the SHA-NI and AES-NI tests on an emulated CPU (-cpu max) where the
+# host's lacks the instructions, so they never pass without testing.
+command -v qemu-x86_64 >/dev/null 2>&1 || backports+=(qemu-user)
 command -v virt-fw-vars >/dev/null 2>&1 || backports+=(python3-virt-firmware)
 ossl_version=$(osslsigncode --version 2>/dev/null | awk 'NR == 1 {print $2}' | tr -d ,)
 if [ -z "$ossl_version" ] || ! printf '2.9\n%s\n' "$ossl_version" | sort -C -V; then

