@@ -43,6 +43,7 @@ echo -n Name:
 read name
 echo marker: read [${name}]
 dhcp
+ping --count 2 ${next-server} && echo marker: pinged || echo marker: ping failed
 login
 chain http://${username:uristring}:${password:uristring}@${next-server}:LPORT/digest/next.ipxe || echo marker: digest failed
 chain http://${username:uristring}:wrong@${next-server}:LPORT/basic/last.ipxe || echo marker: wrong password refused
@@ -105,6 +106,7 @@ fn menus_prompt_and_read_over_the_serial_console() {
     wait(&mut q, "marker: 64-bit");
     wait(&mut q, "marker: nic [virtio-net] []");
     // ${unixtime}: the platform's clock (QEMU's RTC starts at the host's time).
+    wait(&mut q, "marker: pci ");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let out = q.output();
     let line = out.lines().find(|l| l.starts_with("marker: unixtime ")).expect(&out);
@@ -139,6 +141,10 @@ fn menus_prompt_and_read_over_the_serial_console() {
     q.send(b"-12\x7f3\r");
     wait(&mut q, "marker: read");
     assert!(q.output().contains("marker: read [node-13]"), "{}", q.output());
+    // ping: QEMU's user network answers for the host.
+    wait(&mut q, "marker: ping");
+    let out = q.output();
+    assert!(out.contains("64 bytes from 10.0.2.2: seq=2 time=") && out.contains("marker: pinged"), "{out}");
     // login: typed in, the password shown as stars; the credentials go into URLs.
     wait(&mut q, "Username: ");
     q.send(b"ops\r");

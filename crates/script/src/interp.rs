@@ -149,6 +149,19 @@ pub trait Machine {
     fn erase(&mut self, count: usize) {
         let _ = count;
     }
+    /// One ICMP echo to `host` (sequence `seq`, `size` bytes of data) answered within
+    /// `timeout_ms`: the address that answered, the reply's data size and the round trip
+    /// in milliseconds; an error says why not (`timed out`).
+    fn ping(
+        &mut self,
+        host: &str,
+        seq: u16,
+        size: usize,
+        timeout_ms: u64,
+    ) -> Result<(String, usize, u64), String> {
+        let _ = (host, seq, size, timeout_ms);
+        Err("this machine cannot ping".into())
+    }
     /// The IPv4 address of `host` (a name looked up by DNS on the current interface), for
     /// `nslookup`.
     fn resolve(&mut self, host: &str) -> Result<String, String> {

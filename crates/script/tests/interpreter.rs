@@ -167,6 +167,18 @@ impl Machine for Recorder {
     fn unix_time(&self) -> Option<u64> {
         Some(1_796_466_030)
     }
+    fn ping(
+        &mut self,
+        host: &str,
+        seq: u16,
+        size: usize,
+        _timeout_ms: u64,
+    ) -> Result<(String, usize, u64), String> {
+        match host {
+            "10.0.2.2" if seq < 3 => Ok((host.into(), size, 1)),
+            _ => Err("timed out".into()),
+        }
+    }
     fn resolve(&mut self, host: &str) -> Result<String, String> {
         match host {
             "boot.example" => Ok("10.0.2.2".into()),
@@ -958,6 +970,21 @@ fn pciscan_walks_the_bus_and_pci_settings_read_it() {
     .unwrap();
     assert_eq!(i.machine.out, "0 8086 0x1237\n0x18 1af4 0x1000\n0000:00:00.0\n");
     assert_eq!(i.run("pciscan\n", None).unwrap_err().message, "usage: pciscan SETTING");
+}
+
+/// `ping` sends echo requests, a line per reply, and fails at the first unanswered one.
+#[test]
+fn ping_reports_each_reply_and_fails_on_silence() {
+    let mut i = Interpreter::new(machine(&[]), TrustPolicy::default());
+    i.run("ping --count 2 10.0.2.2\nping -q -c 1 -s 100 10.0.2.2\n", None).unwrap();
+    assert_eq!(
+        i.machine.out,
+        "64 bytes from 10.0.2.2: seq=1 time=1 ms\n64 bytes from 10.0.2.2: seq=2 time=1 ms\n"
+    );
+    let err = i.run("ping --count 5 10.0.2.2\n", None).unwrap_err();
+    assert_eq!(err.message, "10.0.2.2: timed out");
+    assert!(i.machine.out.ends_with("seq=2 time=1 ms\n"), "{}", i.machine.out);
+    assert_eq!(i.run("ping --size 9000 10.0.2.2\n", None).unwrap_err().message, "--size: at most 1400 bytes");
 }
 
 /// `nslookup` stores a host's address, typed ipv4 unless the setting has a type.

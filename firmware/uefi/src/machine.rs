@@ -403,6 +403,23 @@ impl Machine for Firmware {
         self.sntp(server, None)
     }
 
+    fn ping(
+        &mut self,
+        host: &str,
+        seq: u16,
+        size: usize,
+        timeout_ms: u64,
+    ) -> Result<(String, usize, u64), String> {
+        let current = self.current;
+        let nets = self.nets()?;
+        let net = nets.get_mut(current).ok_or("no network interface")?;
+        let to = net.resolve(host)?;
+        // The identifier: the low bits of the MAC, so guests on one network differ.
+        let ident = u16::from_str_radix(&net.mac().replace(':', "")[8..], 16).unwrap_or(0x6273);
+        let (len, ms) = net.ping(to, ident, seq, size, timeout_ms)?;
+        Ok((to.to_string(), len, ms))
+    }
+
     fn resolve(&mut self, host: &str) -> Result<String, String> {
         let current = self.current;
         let nets = self.nets()?;

@@ -68,6 +68,34 @@ impl<M: Machine> Interpreter<M> {
                 self.settings.store(scope.as_deref(), name.name, raw, name.ty.unwrap_or(SettingType::Ipv4));
                 Ok(Flow::Next)
             }
+            // `ping [--size N] [--timeout MS] [--count N] [--quiet] HOST`: echo requests a
+            // second apart (until a key is pressed when no count is given), a line per
+            // reply; fails at the first that goes unanswered.
+            "ping" => {
+                let size = o.value("size").map_or(Ok(56), |v| super::integer(v, "--size"))?;
+                let size =
+                    usize::try_from(size).ok().filter(|&s| s <= 1400).ok_or("--size: at most 1400 bytes")?;
+                let wait = super::timeout(&o, "timeout")?.unwrap_or(1000);
+                let count = o.value("count").map_or(Ok(0), |v| super::integer(v, "--count"))?;
+                let host = o.rest[0];
+                for seq in 1u64.. {
+                    let seq16 = seq as u16;
+                    let (from, len, ms) =
+                        self.machine.ping(host, seq16, size, wait).map_err(|e| format!("{host}: {e}"))?;
+                    if !o.has("quiet") {
+                        self.machine
+                            .print(&format!("{} bytes from {from}: seq={seq16} time={ms} ms\n", len + 8));
+                    }
+                    if count != 0 && seq >= count {
+                        break;
+                    }
+                    // A second apart; with no count, a key ends it (as Ctrl-C does in iPXE).
+                    if self.machine.key(Some(1000)).is_some() && count == 0 {
+                        break;
+                    }
+                }
+                Ok(Flow::Next)
+            }
             "autoboot" => {
                 let mut last = String::from("no interface answered DHCP");
                 let ifaces: alloc::vec::Vec<Option<&str>> = if o.rest.is_empty() {

@@ -232,6 +232,13 @@ pub const SPECS: &[Spec] = &[
     spec!("pciscan", &[], 1, 1, "pciscan SETTING"),
     spec!("nslookup", &[], 2, 2, "nslookup SETTING HOST"),
     spec!(
+        "ping",
+        &[("size", 's', true), ("timeout", 't', true), ("count", 'c', true), ("quiet", 'q', false)],
+        1,
+        1,
+        "ping [--size N] [--timeout MS] [--count N] [--quiet] HOST"
+    ),
+    spec!(
         "imgextract",
         &[("name", 'n', true), ("timeout", 't', true)],
         1,
@@ -257,7 +264,6 @@ pub const SPECS: &[Spec] = &[
 pub const NOT_YET: &[(&str, &str)] = &[
     ("sanunhook", "detaches a network disk"),
     ("config", "opens the settings editor"),
-    ("ping", "pings a host"),
     ("vcreate", "creates a VLAN interface"),
     ("vdestroy", "removes a VLAN interface"),
     ("imgdecrypt", "decrypts a CMS-encrypted image"),
@@ -329,7 +335,7 @@ impl<M: Machine> Interpreter<M> {
                 self.ui_command(name, o)
             }
             "route" | "md5sum" | "sha1sum" | "sha256sum" | "shell" | "show" => self.inspect_command(name, o),
-            "iflinkwait" | "autoboot" | "pciscan" | "nslookup" => self.machine_command(name, o),
+            "iflinkwait" | "autoboot" | "pciscan" | "nslookup" | "ping" => self.machine_command(name, o),
             "sanboot" | "sanhook" => self.san_command(name, o),
             "dhcp" | "ifconf" | "ifopen" | "ifclose" | "ifstat" | "ntp" | "reboot" | "poweroff" => {
                 self.machine_command(name, o)

@@ -3,6 +3,7 @@
 //! poll gets the time from [`Clock`].
 
 mod nic;
+mod ping;
 mod proxydhcp;
 mod snp;
 mod virtio;
