@@ -180,6 +180,11 @@ pub trait Machine {
         let _ = (busdevfn, offset, len);
         None
     }
+    /// Milliseconds from an arbitrary start, for `time`; `None` when the machine has no
+    /// clock.
+    fn now_ms(&self) -> Option<u64> {
+        None
+    }
     /// The time, in seconds since the Unix epoch, for iPXE's `${unixtime}`; `None` when
     /// the machine has no clock.
     fn unix_time(&self) -> Option<u64> {

@@ -167,6 +167,9 @@ impl Machine for Recorder {
     fn unix_time(&self) -> Option<u64> {
         Some(1_796_466_030)
     }
+    fn now_ms(&self) -> Option<u64> {
+        Some(self.waits.len() as u64 * 1250)
+    }
     fn ping(
         &mut self,
         host: &str,
@@ -970,6 +973,20 @@ fn pciscan_walks_the_bus_and_pci_settings_read_it() {
     .unwrap();
     assert_eq!(i.machine.out, "0 8086 0x1237\n0x18 1af4 0x1000\n0000:00:00.0\n");
     assert_eq!(i.run("pciscan\n", None).unwrap_err().message, "usage: pciscan SETTING");
+}
+
+/// `time` runs a command and says how long it took (its result is the command's);
+/// `help` lists the commands.
+#[test]
+fn time_and_help() {
+    let mut i = Interpreter::new(keyed(&[Some(Key::Char('x'))]), TrustPolicy::default());
+    i.run("time prompt --timeout 5 Go\ntime iseq a b || echo differ\nhelp\n", None).unwrap();
+    assert!(
+        i.machine.out.starts_with("Go\nprompt: 1.250s\niseq: 0.000s\ndiffer\nAvailable commands:\n\n"),
+        "{}",
+        i.machine.out
+    );
+    assert!(i.machine.out.contains("  chain  ") && i.machine.out.contains("  time  "), "{}", i.machine.out);
 }
 
 /// `ping` sends echo requests, a line per reply, and fails at the first unanswered one.

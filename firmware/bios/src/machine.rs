@@ -160,6 +160,10 @@ impl Machine for Bios {
         crate::time::unix_time()
     }
 
+    fn now_ms(&self) -> Option<u64> {
+        Some(crate::time::now_ms())
+    }
+
     fn pci_next(&self, from: u32) -> Option<u16> {
         (from..=0xffff).map(|b| b as u16).find(|&busdevfn| crate::pci::present(busdevfn))
     }

@@ -431,6 +431,10 @@ impl Machine for Firmware {
         self.clock.unix_time()
     }
 
+    fn now_ms(&self) -> Option<u64> {
+        Some(self.clock.now_ms())
+    }
+
     fn pci_next(&self, from: u32) -> Option<u16> {
         let mut found: Option<u16> = None;
         crate::pci::each_function(|busdevfn, _| {

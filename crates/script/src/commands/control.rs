@@ -38,6 +38,30 @@ impl<M: Machine> Interpreter<M> {
                 let index = self.label(label).ok_or_else(|| format!("no label ':{label}' in this script"))?;
                 Ok(Flow::Goto(index))
             }
+            // `time COMMAND [ARGS...]`: runs the command and says how long it took; its
+            // result is the command's.
+            "time" => {
+                let start = self.machine.now_ms().ok_or("this machine has no clock")?;
+                let argv: alloc::vec::Vec<String> = o.rest.iter().map(|w| w.to_string()).collect();
+                let result = self.command(&argv);
+                let ms = self.machine.now_ms().unwrap_or(start).saturating_sub(start);
+                self.machine.print(&format!("{}: {}.{:03}s\n", argv[0], ms / 1000, ms % 1000));
+                result
+            }
+            // `help`: the commands there are.
+            "help" => {
+                let mut names: alloc::vec::Vec<&str> = super::SPECS.iter().map(|s| s.name).collect();
+                names.sort_unstable();
+                let mut text = String::from("Available commands:\n\n");
+                for row in names.chunks(6) {
+                    for name in row {
+                        text.push_str(&format!("  {name:<11}"));
+                    }
+                    text.push('\n');
+                }
+                self.machine.print(&text);
+                Ok(Flow::Next)
+            }
             "exit" => {
                 let code = match o.rest.first() {
                     Some(c) => integer(c, "exit")?,

@@ -75,6 +75,8 @@ pub const SPECS: &[Spec] = &[
     spec!("isset", &[], 1, 1, "isset VALUE"),
     spec!("iseq", &[], 2, 2, "iseq VALUE VALUE"),
     spec!("goto", &[], 1, 1, "goto LABEL"),
+    spec!("time", &[], 1, ANY, "time COMMAND [ARGUMENTS...]"),
+    spec!("help", &[], 0, 0, "help"),
     spec!("exit", &[], 0, 1, "exit [CODE]"),
     spec!("sleep", &[], 1, 1, "sleep SECONDS"),
     spec!(
@@ -271,8 +273,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("certstat", "lists certificates"),
     ("certstore", "adds a certificate to the store"),
     ("certfree", "removes certificates from the store"),
-    ("time", "times a command"),
-    ("help", "lists the commands"),
     ("usbscan", "lists USB devices"),
     ("ipstat", "prints IP statistics"),
     ("nstat", "prints neighbour statistics"),
@@ -329,7 +329,9 @@ impl<M: Machine> Interpreter<M> {
         let spec = spec(name).ok_or_else(|| unknown(name))?;
         let o = parse(spec, &args)?;
         match name {
-            "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" => self.control(name, o),
+            "echo" | "isset" | "iseq" | "goto" | "exit" | "sleep" | "cpuid" | "time" | "help" => {
+                self.control(name, o)
+            }
             "set" | "clear" | "inc" => self.settings_command(name, o),
             "menu" | "item" | "choose" | "prompt" | "read" | "login" | "colour" | "cpair" | "console" => {
                 self.ui_command(name, o)
