@@ -4,7 +4,8 @@
 //! mode or pixiecore runs beside a DHCP server nobody may change:
 //!
 //! - the DISCOVER says what the client is as iPXE's does (vendor class
-//!   `PXEClient:Arch:00007:UNDI:003010`, options 93 and 94), which the proxy answers;
+//!   `PXEClient:Arch:00007:UNDI:003010`, options 93, 94 and the SMBIOS UUID as 97), which
+//!   the proxy answers;
 //! - the proxy's offer becomes `${proxydhcp/...}`, and the unscoped `${filename}` falls
 //!   back to it because the lease names none;
 //! - a proxy offer without a boot file makes the firmware ask the proxy on port 4011, and
@@ -25,6 +26,12 @@ chain ${filename}
 autoboot
 echo marker: proxy test done
 ";
+
+/// What each DISCOVER says of the client, as iPXE's EFI build says it: the vendor class,
+/// architecture 7, UNDI 3.10, and the SMBIOS UUID QEMU was given as option 97 (type 0, the
+/// first three fields little-endian).
+const DISCOVER: &str = "DISCOVER vendor class PXEClient:Arch:00007:UNDI:003010 arch 0007 ndi 01030a \
+                        uuid 00a0c2e78c0e5a4d4f9a0b0123456789ab";
 
 #[test]
 fn proxydhcp_offers_and_port_4011_answers_name_the_boot_file() {
@@ -47,6 +54,8 @@ fn proxydhcp_offers_and_port_4011_answers_name_the_boot_file() {
         "hubport,id=h1,hubid=0,netdev=p0",
         "-netdev",
         "hubport,id=h2,hubid=0",
+        "-smbios",
+        "type=1,uuid=8ce7c2a0-5a0e-4f4d-9a0b-0123456789ab",
     ];
     let mut q = Qemu::boot_efi_with(&efi, "virtio-net-pci,netdev=h2,romfile=", &args);
     q.wait_for(&["marker: proxy test done", "nothing was booted"], Duration::from_secs(120));
@@ -64,9 +73,9 @@ fn proxydhcp_offers_and_port_4011_answers_name_the_boot_file() {
     assert_eq!(
         lines,
         [
-            "DISCOVER vendor class PXEClient:Arch:00007:UNDI:003010 arch 0007 ndi 01030a",
+            DISCOVER,
             "OFFER with a boot file",
-            "DISCOVER vendor class PXEClient:Arch:00007:UNDI:003010 arch 0007 ndi 01030a",
+            DISCOVER,
             "OFFER without a boot file",
             "REQUEST on 4011 from 10.0.2.15 naming 10.0.2.99",
             "ACK with a boot file",

@@ -49,7 +49,8 @@ def main():
         if dst_port == 67 and kind == 1:
             arch = options.get(93, b"").hex()
             ndi = options.get(94, b"").hex()
-            print(f"DISCOVER vendor class {vendor} arch {arch} ndi {ndi}", flush=True)
+            uuid = options.get(97, b"").hex() or "none"
+            print(f"DISCOVER vendor class {vendor} arch {arch} ndi {ndi} uuid {uuid}", flush=True)
             if not vendor.startswith("PXEClient"):
                 continue
             discovers += 1

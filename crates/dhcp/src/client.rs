@@ -1,6 +1,6 @@
 //! What the client says about itself in every DHCP message, as iPXE does: its
-//! architecture (option 93), network interface (option 94) and the PXE vendor class
-//! (option 60, `PXEClient:Arch:AAAAA:UNDI:MMMmmm`). DHCP servers choose boot files by
+//! architecture (option 93), network interface (option 94), the PXE vendor class
+//! (option 60, `PXEClient:Arch:AAAAA:UNDI:MMMmmm`) and its machine's UUID (option 97). DHCP servers choose boot files by
 //! them, and ProxyDHCP servers answer only clients whose vendor class starts with
 //! `PXEClient`.
 
@@ -39,6 +39,18 @@ impl ClientArch {
     }
 }
 
+/// Option 97 (client machine identifier) for the SMBIOS UUID `uuid` (as `${uuid}` shows
+/// it, network byte order): type 0, then the UUID with its first three fields
+/// little-endian, as iPXE sends it (RFC 4578 follows the EFI layout).
+pub fn uuid_option(uuid: &[u8; 16]) -> Vec<u8> {
+    let mut out = alloc::vec![0u8];
+    out.extend_from_slice(uuid);
+    out[1..5].reverse();
+    out[5..7].reverse();
+    out[7..9].reverse();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +63,19 @@ mod tests {
         let o = ClientArch::UEFI_X86_64.options();
         assert_eq!(o[0], (93, vec![0, 7]));
         assert_eq!(o[1], (94, vec![1, 3, 10]));
+    }
+
+    #[test]
+    fn the_uuid_as_ipxe_sends_it() {
+        // 8ce7c2a0-5a0e-4f4d-9a0b-0123456789ab
+        let uuid =
+            [0x8c, 0xe7, 0xc2, 0xa0, 0x5a, 0x0e, 0x4f, 0x4d, 0x9a, 0x0b, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab];
+        assert_eq!(
+            uuid_option(&uuid),
+            [
+                0, 0xa0, 0xc2, 0xe7, 0x8c, 0x0e, 0x5a, 0x4d, 0x4f, 0x9a, 0x0b, 0x01, 0x23, 0x45, 0x67, 0x89,
+                0xab
+            ]
+        );
     }
 }

@@ -45,6 +45,18 @@ pub struct Firmware {
     /// Each interface's configuration while the NICs are closed for a program that was
     /// started: when it returns, the reopened interfaces get them back.
     leases: Vec<Option<crate::net::Lease>>,
+    /// The machine's SMBIOS UUID (as `${uuid}` shows it), which DHCP sends (option 97).
+    uuid: Option<[u8; 16]>,
+}
+
+/// The SMBIOS system UUID in network byte order (SMBIOS 2.6 on stores its first three
+/// fields little-endian), unless it is absent, all zeros or all ones ("not set").
+fn smbios_uuid() -> Option<[u8; 16]> {
+    let (table, version) = crate::smbios::table()?;
+    let (tag, as_uuid) = bootsign_smbios::Tag::named("uuid")?;
+    let (raw, _) = bootsign_smbios::Table::new(&table, version).read(tag, as_uuid)?;
+    let uuid: [u8; 16] = raw.try_into().ok()?;
+    (uuid != [0; 16] && uuid != [0xff; 16]).then_some(uuid)
 }
 
 impl Firmware {
@@ -72,6 +84,7 @@ impl Firmware {
             policy,
             dhcp_ntp: None,
             leases: Vec::new(),
+            uuid: smbios_uuid(),
         })
     }
 
@@ -104,7 +117,7 @@ impl Firmware {
                     net.restore(lease.clone());
                 }
                 net.set_dns_override(self.dns_override);
-                net.set_user_class(self.user_class.as_deref());
+                net.set_identity(self.user_class.as_deref(), self.uuid.as_ref());
             }
             self.nets = Some(nets);
         }
@@ -358,7 +371,7 @@ impl Machine for Firmware {
         if name == "user-class" {
             self.user_class = value.map(String::from);
             for net in self.nets.iter_mut().flatten() {
-                net.set_user_class(value);
+                net.set_identity(value, self.uuid.as_ref());
             }
             return Ok(());
         }

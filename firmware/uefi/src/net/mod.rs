@@ -42,14 +42,21 @@ const DHCP_PARAMETERS: &[u8] = &[1, 3, 6, 12, 15, 17, 42, 43, 60, 66, 67, 175];
 const DEFAULT_USER_CLASS: &str = "iPXE";
 
 /// The options every DHCP message carries, as iPXE's: the user class (option 77) `class`,
-/// and the client's architecture (93), network interface (94) and PXE vendor class (60),
-/// which ProxyDHCP servers answer. The socket keeps them for the life of the interface,
-/// so they are leaked (a few bytes, once per `user-class` change).
-fn client_options(class: &str) -> &'static [smoltcp::wire::DhcpOption<'static>] {
+/// the client's architecture (93), network interface (94) and PXE vendor class (60),
+/// which ProxyDHCP servers answer, and the machine's UUID (97) when SMBIOS gives one.
+/// The socket keeps them for the life of the interface, so they are leaked (a few bytes,
+/// once per change).
+fn client_options(class: &str, uuid: Option<&[u8; 16]>) -> &'static [smoltcp::wire::DhcpOption<'static>] {
     let leak = |bytes: Vec<u8>| -> &'static [u8] { Box::leak(bytes.into_boxed_slice()) };
     let mut options = vec![smoltcp::wire::DhcpOption { kind: 77, data: leak(class.as_bytes().to_vec()) }];
     for (kind, value) in bootsign_dhcp::client::ClientArch::UEFI_X86_64.options() {
         options.push(smoltcp::wire::DhcpOption { kind, data: leak(value) });
+    }
+    if let Some(uuid) = uuid {
+        options.push(smoltcp::wire::DhcpOption {
+            kind: 97,
+            data: leak(bootsign_dhcp::client::uuid_option(uuid)),
+        });
     }
     Box::leak(options.into_boxed_slice())
 }
@@ -131,7 +138,7 @@ impl Net {
         // The whole reply is kept so the boot settings (next-server, filename) can be read.
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         dhcp.set_parameter_request_list(DHCP_PARAMETERS);
-        dhcp.set_outgoing_options(client_options(DEFAULT_USER_CLASS));
+        dhcp.set_outgoing_options(client_options(DEFAULT_USER_CLASS, None));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + u16::from_le_bytes([random[8], random[9]]) % 8192;
         Self {
@@ -312,12 +319,12 @@ impl Net {
         }
     }
 
-    /// The DHCP user class (option 77) the next DHCP sends: the `user-class` setting, or
-    /// `iPXE` when it is unset.
-    pub fn set_user_class(&mut self, class: Option<&str>) {
+    /// What the next DHCP says about the client: the user class (option 77: the
+    /// `user-class` setting, or `iPXE` when it is unset) and the machine's UUID.
+    pub fn set_identity(&mut self, class: Option<&str>, uuid: Option<&[u8; 16]>) {
         let class = class.filter(|c| !c.is_empty()).unwrap_or(DEFAULT_USER_CLASS);
         self.user_class = class.into();
-        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(client_options(class));
+        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(client_options(class, uuid));
     }
 
     /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.
