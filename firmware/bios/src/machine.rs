@@ -13,6 +13,7 @@ use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
 
 use crate::boot::BootInfo;
+use crate::port::{outb, outw};
 
 /// A key from the serial line: a character, or a terminal's arrow and paging keys
 /// (`ESC [ A`, ... `ESC [ 5 ~`), read with a short wait for the rest of the sequence.
@@ -61,17 +62,6 @@ impl Bios {
     pub fn new(info: &BootInfo) -> Self {
         Self { _usable: info.usable_bytes() }
     }
-}
-
-fn outw(port: u16, value: u16) {
-    // SAFETY: writes to the power-management and reset ports of the PC chipsets QEMU
-    // and real boards have; at worst nothing listens.
-    unsafe { core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack)) };
-}
-
-fn outb(port: u16, value: u8) {
-    // SAFETY: as `outw`.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
 }
 
 /// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)

@@ -19,6 +19,7 @@ mod boot;
 mod heap;
 mod machine;
 mod pci;
+mod port;
 mod ps2;
 mod serial;
 mod time;

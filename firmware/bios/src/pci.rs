@@ -2,17 +2,7 @@
 //! 0xCFC), which every PC chipset has; devices by iPXE's `busdevfn` (bus << 8 | device
 //! << 3 | function).
 
-fn outl(port: u16, value: u32) {
-    // SAFETY: the configuration address port, used only here.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack)) };
-}
-
-fn inl(port: u16) -> u32 {
-    let value: u32;
-    // SAFETY: the configuration data port, read after the address is set.
-    unsafe { core::arch::asm!("in eax, dx", in("dx") port, out("eax") value, options(nomem, nostack)) };
-    value
-}
+use crate::port::{inl, outl};
 
 /// The configuration dword at `offset` (rounded down to 4) of function `busdevfn`.
 fn dword(busdevfn: u16, offset: u8) -> u32 {

@@ -6,16 +6,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use bootsign_script::ui::Key;
 
+use crate::port::inb;
+
 static CTRL: AtomicBool = AtomicBool::new(false);
 static SHIFT: AtomicBool = AtomicBool::new(false);
 static EXTENDED: AtomicBool = AtomicBool::new(false);
-
-fn inb(port: u16) -> u8 {
-    let value: u8;
-    // SAFETY: reads of the keyboard controller's status and data ports.
-    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
-    value
-}
 
 /// Set 1 make codes 0x00–0x39 as characters, unshifted and shifted (0: not a character).
 const PLAIN: &[u8; 0x3a] = b"\0\x001234567890-=\x08\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";

@@ -4,19 +4,9 @@
 
 use core::fmt::{self, Write};
 
+use crate::port::{inb, outb};
+
 const COM1: u16 = 0x3f8;
-
-fn outb(port: u16, value: u8) {
-    // SAFETY: port I/O to the UART's registers, which nothing else in this program uses.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
-}
-
-fn inb(port: u16) -> u8 {
-    let value: u8;
-    // SAFETY: as `outb`.
-    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
-    value
-}
 
 /// Sets the UART to 115200 8N1 with FIFOs.
 pub fn init() {

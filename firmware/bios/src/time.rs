@@ -3,19 +3,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::port::{inb, outb};
+
 static TICKS_PER_MS: AtomicU64 = AtomicU64::new(0);
-
-fn outb(port: u16, value: u8) {
-    // SAFETY: the PIT and port 0x61, which nothing else in this program uses.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
-}
-
-fn inb(port: u16) -> u8 {
-    let value: u8;
-    // SAFETY: as `outb`.
-    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
-    value
-}
 
 fn tsc() -> u64 {
     // SAFETY: RDTSC exists on every x86-64 processor.

@@ -2,6 +2,7 @@
 //! directly, with the hardware cursor kept in step. Everything printed goes here and to
 //! the serial port.
 
+use crate::port::outb;
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 const COLUMNS: usize = 80;
@@ -28,11 +29,6 @@ fn read_cell(index: usize) -> u16 {
 
 fn blank() -> u16 {
     u16::from(ATTRIBUTE.load(Ordering::Relaxed)) << 8 | u16::from(b' ')
-}
-
-fn outb(port: u16, value: u8) {
-    // SAFETY: the CRTC's index and data ports, used only here.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
 }
 
 /// Moves the blinking cursor to the write position.
