@@ -439,6 +439,13 @@ impl<M: Machine> Interpreter<M> {
         }
     }
 
+    /// Stores `raw` as setting `name` (its scope mapped, `netX` included), typed as the
+    /// name says, else `default`.
+    pub(crate) fn store_raw(&mut self, name: &Name<'_>, raw: Vec<u8>, default: SettingType) {
+        let scope = self.scope(name.scope).map(String::from);
+        self.settings.store(scope.as_deref(), name.name, raw, name.ty.unwrap_or(default));
+    }
+
     /// The loaded images.
     pub fn images(&self) -> &[Image<M::Proof, M::Meta>] {
         &self.images

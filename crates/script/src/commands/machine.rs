@@ -34,8 +34,6 @@ impl<M: Machine> Interpreter<M> {
                 }
                 Ok(Flow::Next)
             }
-            // `autoboot [INTERFACE...]`: DHCP, then chain the boot file it names, on each
-            // interface in turn (the first that answers, when none is named).
             // `pciscan SETTING`: the next PCI function after the setting's value (from
             // 00:00.0 when it is unset), stored as a uint16 unless the setting has a type;
             // fails, quietly, after the last one (so `pciscan loc || goto done` loops).
@@ -52,9 +50,7 @@ impl<M: Machine> Interpreter<M> {
                     Some(_) => return Err(format!("{}: not a PCI location", o.rest[0])),
                 };
                 let next = self.machine.pci_next(from).ok_or_else(String::new)?;
-                let scope = self.scope(name.scope).map(String::from);
-                let ty = name.ty.unwrap_or(SettingType::Uint(2));
-                self.settings.store(scope.as_deref(), name.name, int_bytes(u64::from(next), 2), ty);
+                self.store_raw(&name, int_bytes(u64::from(next), 2), SettingType::Uint(2));
                 Ok(Flow::Next)
             }
             // `nslookup SETTING HOST`: the host's IPv4 address (DNS), its four bytes stored
@@ -64,19 +60,18 @@ impl<M: Machine> Interpreter<M> {
                 let ip = self.machine.resolve(o.rest[1]).map_err(|e| format!("{}: {e}", o.rest[1]))?;
                 // The address's four bytes, read as the setting's type if it has one.
                 let (raw, _) = crate::settings::parse_value("ip", Some(SettingType::Ipv4), &ip)?;
-                let scope = self.scope(name.scope).map(String::from);
-                self.settings.store(scope.as_deref(), name.name, raw, name.ty.unwrap_or(SettingType::Ipv4));
+                self.store_raw(&name, raw, SettingType::Ipv4);
                 Ok(Flow::Next)
             }
             // `ping [--size N] [--timeout MS] [--count N] [--quiet] HOST`: echo requests a
             // second apart (until a key is pressed when no count is given), a line per
             // reply; fails at the first that goes unanswered.
             "ping" => {
-                let size = o.value("size").map_or(Ok(56), |v| super::integer(v, "--size"))?;
+                let size = o.integer_or("size", 56)?;
                 let size =
                     usize::try_from(size).ok().filter(|&s| s <= 1400).ok_or("--size: at most 1400 bytes")?;
                 let wait = super::timeout(&o, "timeout")?.unwrap_or(1000);
-                let count = o.value("count").map_or(Ok(0), |v| super::integer(v, "--count"))?;
+                let count = o.integer_or("count", 0)?;
                 let host = o.rest[0];
                 for seq in 1u64.. {
                     let seq16 = seq as u16;
@@ -96,6 +91,8 @@ impl<M: Machine> Interpreter<M> {
                 }
                 Ok(Flow::Next)
             }
+            // `autoboot [INTERFACE...]`: DHCP, then chain the boot file it names, on each
+            // interface in turn (the first that answers, when none is named).
             "autoboot" => {
                 let mut last = String::from("no interface answered DHCP");
                 let ifaces: alloc::vec::Vec<Option<&str>> = if o.rest.is_empty() {

@@ -458,6 +458,11 @@ impl<'a> Options<'a> {
         self.found.iter().any(|(l, _)| *l == long)
     }
 
+    /// The number given for `long` (read as [`integer`] reads it), else `default`.
+    pub fn integer_or(&self, long: &str, default: u64) -> Result<u64, String> {
+        self.value(long).map_or(Ok(default), |v| integer(v, &format!("--{long}")))
+    }
+
     /// The last value given for `long`.
     pub fn value(&self, long: &str) -> Option<&'a str> {
         self.found.iter().rev().find(|(l, _)| *l == long).and_then(|(_, v)| *v)

@@ -81,18 +81,15 @@ impl<M: Machine> Interpreter<M> {
             }
             // `colour [--basic N] [--rgb 0xRRGGBB] INDEX`.
             "colour" => {
-                let basic =
-                    o.value("basic").map_or(Ok(u64::from(colour::DEFAULT)), |v| integer(v, "--basic"))?;
+                let basic = o.integer_or("basic", u64::from(colour::DEFAULT))?;
                 let rgb = o.value("rgb").map(|v| integer(v, "--rgb")).transpose()?;
                 self.palette.define_colour(integer(o.rest[0], "colour")?, basic, rgb)?;
                 Ok(Flow::Next)
             }
             // `cpair [--foreground C] [--background C] PAIR`.
             "cpair" => {
-                let colour = |name: &str| {
-                    o.value(name).map_or(Ok(u64::from(colour::DEFAULT)), |v| integer(v, &format!("--{name}")))
-                };
-                let (fg, bg) = (colour("foreground")?, colour("background")?);
+                let default = u64::from(colour::DEFAULT);
+                let (fg, bg) = (o.integer_or("foreground", default)?, o.integer_or("background", default)?);
                 self.palette.define_pair(integer(o.rest[0], "cpair")?, fg, bg)?;
                 Ok(Flow::Next)
             }
@@ -102,18 +99,18 @@ impl<M: Machine> Interpreter<M> {
             // read (and must be numbers) but have nothing to apply to, and a picture needs
             // a framebuffer console, which it does not draw.
             "console" => {
-                for option in ["x", "y", "left", "right", "top", "bottom", "depth"] {
-                    if let Some(v) = o.value(option) {
-                        integer(v, &format!("--{option}"))?;
-                    }
+                let mut numbers = [0u64; 7];
+                for (n, option) in
+                    numbers.iter_mut().zip(["x", "y", "left", "right", "top", "bottom", "depth"])
+                {
+                    *n = o.integer_or(option, 0)?;
                 }
                 if o.has("picture") {
                     return Err("--picture: a background picture needs a framebuffer console, \
                                 which bootsign does not draw (it uses the platform's text console)"
                         .into());
                 }
-                let size = |name| o.value(name).map_or(Ok(0), |v| integer(v, name)).map(|n| n as u32);
-                let (width, height) = (size("x")?, size("y")?);
+                let (width, height) = (numbers[0] as u32, numbers[1] as u32);
                 if width > 0 || height > 0 {
                     self.machine.console_size(width, height)?;
                 }
