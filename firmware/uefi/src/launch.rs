@@ -78,6 +78,15 @@ struct Initrd {
 }
 
 impl Initrd {
+    /// The initrds, concatenated, installed for the next program; none when there are
+    /// none.
+    fn install_all(initrds: &[&[u8]]) -> Result<Option<Self>, String> {
+        if initrds.is_empty() {
+            return Ok(None);
+        }
+        Self::install(concatenate(initrds)).map(Some)
+    }
+
     fn install(data: Vec<u8>) -> Result<Self, String> {
         let path = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(InitrdDevicePath {
             kind: 4,
@@ -236,13 +245,9 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
                     if vouched { " (behind shim?)" } else { "" }
                 );
                 let options: Vec<u16> = cmdline.encode_utf16().chain(core::iter::once(0)).collect();
-                let _initrd = if initrds.is_empty() {
-                    None
-                } else {
-                    match Initrd::install(concatenate(&initrds)) {
-                        Ok(i) => Some(i),
-                        Err(e) => return e,
-                    }
+                let _initrd = match Initrd::install_all(&initrds) {
+                    Ok(i) => i,
+                    Err(e) => return e,
                 };
                 if let Err(why) = measure() {
                     return why;
@@ -256,13 +261,9 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
                     Ok(b) => b,
                     Err(why) => return why,
                 };
-                let _initrd = if initrds.is_empty() {
-                    None
-                } else {
-                    match Initrd::install(concatenate(&initrds)) {
-                        Ok(i) => Some(i),
-                        Err(e) => return e,
-                    }
+                let _initrd = match Initrd::install_all(&initrds) {
+                    Ok(i) => i,
+                    Err(e) => return e,
                 };
                 return crate::shim::start(
                     shim_bytes.as_slice(),
@@ -309,13 +310,9 @@ pub fn start(boot: &Boot<'_, ImageProof, PartialSha256>) -> String {
             Err(e) => return fail(alloc::format!("cannot set the command line: {:?}", e.status())),
         }
     }
-    let _initrd = if initrds.is_empty() {
-        None
-    } else {
-        match Initrd::install(concatenate(&initrds)) {
-            Ok(i) => Some(i),
-            Err(e) => return fail(e),
-        }
+    let _initrd = match Initrd::install_all(&initrds) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
     };
     let result = boot::start_image(handle);
     let _ = boot::unload_image(handle);

@@ -147,6 +147,12 @@ impl Firmware {
         crate::fetch::fetch_with(&mut session, &mut tls, uri, form, timeout_ms)
     }
 
+    /// The interface DHCP configured last.
+    fn current_net(&mut self) -> Result<&mut Net, String> {
+        let current = self.current;
+        self.nets()?.get_mut(current).ok_or_else(|| String::from("no network interface"))
+    }
+
     /// The index of the interface named `iface` (`netN`).
     fn iface(&mut self, iface: &str) -> Result<usize, String> {
         let count = self.nets()?.len();
@@ -423,21 +429,14 @@ impl Machine for Firmware {
         size: usize,
         timeout_ms: u64,
     ) -> Result<(String, usize, u64), String> {
-        let current = self.current;
-        let nets = self.nets()?;
-        let net = nets.get_mut(current).ok_or("no network interface")?;
+        let net = self.current_net()?;
         let to = net.resolve(host)?;
-        // The identifier: the low bits of the MAC, so guests on one network differ.
-        let ident = u16::from_str_radix(&net.mac().replace(':', "")[8..], 16).unwrap_or(0x6273);
-        let (len, ms) = net.ping(to, ident, seq, size, timeout_ms)?;
+        let (len, ms) = net.ping(to, seq, size, timeout_ms)?;
         Ok((to.to_string(), len, ms))
     }
 
     fn resolve(&mut self, host: &str) -> Result<String, String> {
-        let current = self.current;
-        let nets = self.nets()?;
-        let net = nets.get_mut(current).ok_or("no network interface")?;
-        net.resolve(host).map(|ip| ip.to_string())
+        self.current_net()?.resolve(host).map(|ip| ip.to_string())
     }
 
     fn unix_time(&self) -> Option<u64> {

@@ -10,17 +10,19 @@ use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpAddress, Ipv4Address};
 use super::Net;
 
 impl Net {
-    /// Sends an echo request of `size` bytes of data to `to` (identifier `ident`,
-    /// sequence `seq`) and waits up to `timeout_ms` for the matching reply; returns the
-    /// reply's size and round trip in milliseconds.
+    /// Sends an echo request of `size` bytes of data to `to` (sequence `seq`; the
+    /// identifier is the MAC's last two bytes, so guests on one network differ) and waits
+    /// up to `timeout_ms` for the matching reply; returns the reply's size and round trip
+    /// in milliseconds.
     pub fn ping(
         &mut self,
         to: Ipv4Address,
-        ident: u16,
         seq: u16,
         size: usize,
         timeout_ms: u64,
     ) -> Result<(usize, u64), String> {
+        let mac = self.dev.mac();
+        let ident = u16::from_be_bytes([mac[4], mac[5]]);
         let buffer =
             || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0u8; 4 * (size + 64)]);
         let mut socket = icmp::Socket::new(buffer(), buffer());
