@@ -15,4 +15,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = proxy::is_answer(data, &mac, 1, [10, 0, 2, 99], [10, 0, 2, 99]);
     let _ = proxy::ignores_proxies(data);
+    if let Some(xid) = proxy::lease_xid(data, &mac) {
+        assert_eq!(proxy::xid(data), Some(xid));
+    }
 });

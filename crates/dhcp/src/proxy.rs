@@ -68,6 +68,20 @@ pub fn offer(msg: &[u8], mac: &[u8; 6], source: [u8; 4]) -> Result<Option<ProxyO
     Ok(Some(ProxyOffer { server, has_pxe_options: (siaddr != [0; 4] && file) || menu }))
 }
 
+/// The transaction id of a DHCP reply, checked as a reply.
+pub fn xid(msg: &[u8]) -> Option<u32> {
+    let msg = reply(msg).ok()?;
+    Some(u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]))
+}
+
+/// The transaction id of `msg` when it offers (or acknowledges) a lease to the client
+/// with hardware address `mac`: a reply naming an address (yiaddr). A proxy offer counts
+/// only if it answers the same DISCOVER as such a lease.
+pub fn lease_xid(msg: &[u8], mac: &[u8; 6]) -> Option<u32> {
+    let reply = reply(msg).ok()?;
+    (reply[28..34] == mac[..] && reply[16..20] != [0; 4]).then(|| xid(reply)).flatten()
+}
+
 /// Whether a DHCP lease says to ignore ProxyDHCP: iPXE's option 175, sub-option 176
 /// (`no-pxedhcp`) set.
 pub fn ignores_proxies(msg: &[u8]) -> bool {
@@ -186,6 +200,19 @@ mod tests {
         nak.extend_from_slice(PXE);
         assert_eq!(offer(&packet([0; 4], b"", &nak), &MAC, src), Ok(None));
         assert_eq!(offer(&packet([0; 4], b"", &[60, 20, b'P']), &MAC, src), Err(DhcpError::BadOption(60)));
+    }
+
+    #[test]
+    fn leases_are_told_by_their_address_and_client() {
+        let mut lease = packet([10, 0, 2, 2], b"", &[53, 1, 2, 255]);
+        assert_eq!(lease_xid(&lease, &MAC), None, "no address offered");
+        lease[16..20].copy_from_slice(&[10, 0, 2, 15]);
+        assert_eq!(lease_xid(&lease, &MAC), Some(0x0102_0304));
+        let mut other = MAC;
+        other[0] = 0;
+        assert_eq!(lease_xid(&lease, &other), None);
+        assert_eq!(xid(&lease), Some(0x0102_0304));
+        assert_eq!(xid(&lease[..100]), None);
     }
 
     #[test]

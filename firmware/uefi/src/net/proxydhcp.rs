@@ -49,13 +49,15 @@ impl Net {
         let mac = self.dev.mac();
         while let Ok(packet) = self.sockets.get_mut::<raw::Socket>(handle).recv() {
             let Some((source, port, message)) = dhcp_reply(packet) else { continue };
-            let xid = u32::from_be_bytes([message[4], message[5], message[6], message[7]]);
-            let for_us = message[28..34] == mac;
-            if for_us && port == 67 && message[16..20] != [0; 4] && !self.lease_xids.contains(&xid) {
+            if port == 67
+                && let Some(xid) = proxy::lease_xid(message, &mac)
+                && !self.lease_xids.contains(&xid)
+            {
                 self.lease_xids.push(xid);
             }
             if self.proxy_offers.len() < 8
                 && let Ok(Some(offer)) = proxy::offer(message, &mac, source)
+                && let Some(xid) = proxy::xid(message)
             {
                 self.proxy_offers.push((xid, offer, message.to_vec()));
             }
