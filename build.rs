@@ -42,7 +42,7 @@ const BIOS: Firmware = Firmware {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    // The firmware's build date (firmware/uefi/build.rs) follows it.
+    // The firmware's build date (firmware/core/build.rs) follows it.
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     for watched in ["crates", "firmware/core", "examples/default.ipxe", ".cargo/config.toml"] {
         println!("cargo:rerun-if-changed={watched}");

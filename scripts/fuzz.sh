@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios,bzimage}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -71,13 +71,17 @@ python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
 python3 -c 'import sys; sys.stdout.buffer.write(bytes([0x30, 1, 0x1b, 1, 0, 1, 2, 3, 4]) + bytes(range(16))
     + bytes([6, 0, 0]) + b"ACME\0Box\x001.0\0SN-42\0\0" + bytes([3, 9, 3, 0, 0, 0, 0, 0, 1]) + b"AT-7\0\0"
     + bytes([127, 4, 0xff, 0xff, 0, 0]))' > "$corpus/smbios/qemu-like"
+# The Debian kernel the QEMU tests boot (its first 64 KiB: the setup code and header),
+# after a knob byte.
+{ printf '\001'; head -c 65536 "${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}/vmlinuz"; } \
+    > "$corpus/bzimage/debian"
 # Inputs that once crashed a target are replayed on every run.
 for dir in fuzz/regressions/*/; do
     cp "$dir"* "$corpus/$(basename "$dir")/"
 done
 
 cargo +nightly fuzz build
-for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios bzimage; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

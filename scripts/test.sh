@@ -10,7 +10,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The firmware: the platform-independent core, and a workspace per platform (UEFI, and
 # the legacy BIOS for bare metal).
 cargo fmt --manifest-path firmware/core/Cargo.toml --check
-cargo clippy --manifest-path firmware/core/Cargo.toml --quiet -- -D warnings
+cargo clippy --manifest-path firmware/core/Cargo.toml --all-targets --quiet -- -D warnings
+# The core's host tests (its NIC drivers against register-level device models).
+cargo test --manifest-path firmware/core/Cargo.toml --quiet
 cargo fmt --manifest-path firmware/uefi/Cargo.toml --check
 cargo clippy --manifest-path firmware/uefi/Cargo.toml --release --target x86_64-unknown-uefi --quiet -- -D warnings
 cargo fmt --manifest-path firmware/bios/Cargo.toml --check

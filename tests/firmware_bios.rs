@@ -6,12 +6,19 @@
 //! `-smbios` wrote are read, keys answer `prompt` and a menu (from the serial line on
 //! `pc`; from the PS/2 keyboard on `q35`, where the console is also checked on the VGA
 //! screen), and what the platform does not do yet fails with a message saying so.
+//!
+//! With a NIC, the core's network stack runs on the BIOS platform through the core's own
+//! drivers (PCI through the configuration ports, DMA from the heap): DHCP, downloads over
+//! HTTP and HTTPS, and the signature checks of the UEFI firmware, refusals included.
 
 mod common;
 
 use std::time::Duration;
 
+use common::http::FileServer;
+use common::https::HttpsServer;
 use common::qemu::{Qemu, monitor};
+use common::signed_boot_env;
 
 const SCRIPT: &str = "#!ipxe
 echo marker: platform ${platform} ${buildarch}
@@ -28,7 +35,7 @@ menu Pick one
 item first First entry
 item second Second entry
 choose --default first picked && echo marker: picked ${picked} || echo marker: nothing picked
-dhcp || echo marker: dhcp refused
+dhcp || echo marker: no dhcp
 echo marker: done
 poweroff
 ";
@@ -83,7 +90,9 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
             &format!("marker: serial SN-4711 product Box9000 uuid {UUID}\n"),
             "marker: key ok\n",
             "marker: picked second\n",
-            "dhcp: the network is not available on the BIOS platform yet (boot the UEFI image for it)\nmarker: dhcp refused\n",
+            // No NIC (`-nodefaults`): said, before the script and by its `dhcp`.
+            "bootsign: no network interface found; continuing without a network configuration\n",
+            "dhcp: no network interface found\nmarker: no dhcp\n",
         ] {
             assert!(out.contains(line), "{machine}: {line:?} in:\n{out}");
         }
@@ -100,5 +109,98 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
         assert!(out.contains(&format!("marker: pci 0000:00:00.0 {bridge}\n")), "{machine}: {out}");
         // poweroff ends QEMU.
         assert!(q.wait_exit(Duration::from_secs(30)), "{machine}: QEMU still running:\n{out}");
+    }
+}
+
+/// The network and Linux on BIOS: each guest runs DHCP, fetches the signed kernel and
+/// initrd, verifies them and boots them through Linux's 16-bit boot protocol to the
+/// initramfs marker. Before that, the refusals of the UEFI tests hold: a tampered kernel
+/// fails `imgverify`, and under `imgtrust --permanent` cannot be started either; a
+/// signature by another CA is refused. One guest per driver and machine, over HTTP and
+/// HTTPS in turn: virtio-net through its legacy interface on `pc` with QEMU's default CPU
+/// (no RDRAND: the jitter source serves), the e1000 on `pc` and the e1000e on `q35`
+/// (QEMU's default NICs there), and virtio-net's modern interface (virtio 1.0, on a PCIe
+/// root port, where QEMU turns legacy off) on `q35`.
+#[test]
+fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers() {
+    let env = signed_boot_env("BIOS Boot CA");
+    let www = env.path("www");
+    // A kernel with one byte changed, beside the real kernel's signature; the kernel's
+    // signature by another CA.
+    let mut tampered = std::fs::read(www.join("vmlinuz")).unwrap();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    std::fs::write(www.join("tampered"), tampered).unwrap();
+    let other = signed_boot_env("Another CA");
+    std::fs::copy(other.path("www/vmlinuz.sig"), www.join("other.sig")).unwrap();
+    let http = FileServer::start(www.clone(), 0);
+    let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
+    let anchor =
+        bootsign_pki::Fingerprint::parse(env.ok(&["fingerprint", "--raw", "ca.crt"]).trim()).unwrap().0;
+    let cases: [(&str, &[&str], &str, &str, &str); 4] = [
+        ("pc", &["-device", "virtio-net-pci,netdev=n0,romfile="], "virtio-net", "CPU timing jitter", "http"),
+        ("pc", &["-cpu", "max", "-device", "e1000,netdev=n0,romfile="], "e1000", "RDRAND", "https"),
+        ("q35", &["-device", "e1000e,netdev=n0,romfile="], "e1000e", "CPU timing jitter", "http"),
+        (
+            "q35",
+            &[
+                "-cpu",
+                "max",
+                "-device",
+                "pcie-root-port,id=rp1,bus=pcie.0,chassis=1",
+                "-device",
+                "virtio-net-pci,netdev=n0,bus=rp1,romfile=",
+            ],
+            "virtio-net 1.0",
+            "RDRAND",
+            "https",
+        ),
+    ];
+    for (machine, nic, driver, randomness, scheme) in cases {
+        let port = if scheme == "http" { http.port } else { https.port };
+        let script = format!(
+            "#!ipxe\n\
+             echo marker: ${{net0/chip}} ${{net0/mac}} ip ${{ip}}\n\
+             imgtrust --permanent --all\n\
+             set base {scheme}://${{next-server}}:{port}\n\
+             imgfetch -n tampered ${{base}}/tampered\n\
+             imgverify tampered ${{base}}/vmlinuz.sig || echo marker: tampered refused\n\
+             chain tampered || echo marker: unverified refused\n\
+             imgfree tampered\n\
+             imgfetch -n again ${{base}}/vmlinuz\n\
+             imgverify again ${{base}}/other.sig || echo marker: untrusted refused\n\
+             imgfree again\n\
+             kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
+             initrd ${{base}}/initrd.img\n\
+             imgverify vmlinuz ${{base}}/vmlinuz.sig && echo marker: kernel verified\n\
+             imgverify initrd.img ${{base}}/initrd.img.sig && echo marker: initrd verified\n\
+             boot\n"
+        );
+        let config =
+            bootsign_config::Config { anchors: vec![anchor], script: Some(&script), ..Default::default() };
+        let lkrn = env.path("bootsign.lkrn");
+        std::fs::write(&lkrn, bootsign::cmd::build::lkrn_image(&config).unwrap()).unwrap();
+        let mut args = vec!["-netdev", "user,id=n0"];
+        args.extend(nic);
+        let mut q = Qemu::boot_bios_kernel(&lkrn, machine, &args);
+        q.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], Duration::from_secs(240));
+        let out = q.output();
+        for line in [
+            &format!("bootsign: randomness from {randomness}"),
+            &format!(", {driver})... 10.0.2.15 gateway 10.0.2.2 next-server 10.0.2.2"),
+            "marker: tampered refused\n",
+            "image 'tampered' is not trusted: imgtrust requires a verified image (run imgverify first)\nmarker: unverified refused\n",
+            "marker: untrusted refused\n",
+            "vmlinuz: signature verified (signed by bootsign code signing",
+            "marker: kernel verified\n",
+            "marker: initrd verified\n",
+            "Booting vmlinuz (8247232 bytes, verified) with 1 initrd(s): console=ttyS0 quiet\n",
+            "BOOTSIGN-INITRAMFS-OK cmdline: console=ttyS0 quiet",
+        ] {
+            assert!(out.contains(line), "{machine} {driver}: {line:?} in:\n{out}");
+        }
+        if scheme == "https" {
+            assert!(out.contains("/vmlinuz 8247232 bytes in ") && out.contains(", TLS 1.3 "), "{out}");
+        }
     }
 }

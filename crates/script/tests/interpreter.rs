@@ -770,6 +770,23 @@ fn images_are_found_by_name_before_downloading() {
     );
 }
 
+/// An image fetched under `--name` is that name from the start: one already loaded under
+/// the URI's last segment stays (and is handed to the kernel), as in iPXE.
+#[test]
+fn a_named_fetch_keeps_the_image_named_after_its_uri() {
+    let mut i = Interpreter::new(
+        machine(&[
+            ("http://s/vmlinuz", b"MZ kernel"),
+            ("http://s/initrd.img", b"i"),
+            ("https://s/initrd.img", b"j"),
+        ]),
+        TrustPolicy::default(),
+    );
+    i.run("kernel http://s/vmlinuz\ninitrd http://s/initrd.img\nimgfetch -n copy https://s/initrd.img\nimgfree copy\nboot\n", None)
+        .unwrap_err();
+    assert_eq!(i.machine.booted, [("vmlinuz".to_string(), String::new(), vec!["initrd.img".to_string()])]);
+}
+
 fn keyed(keys: &[Option<Key>]) -> Recorder {
     Recorder { keys: keys.iter().copied().collect(), ..Default::default() }
 }

@@ -1,18 +1,22 @@
 //! The BIOS machine the script interpreter runs on: the console (screen and serial line;
-//! keys from both),
-//! CPUID, the SMBIOS table the BIOS publishes in its F-segment, the clock and the CMOS
-//! date, power off.
-//! What this platform cannot do yet fails with a message that says so.
+//! keys from both), CPUID, the SMBIOS table the BIOS publishes in its F-segment, PCI,
+//! the clock and the CMOS date, power off. The network, downloads and signature checks
+//! are the core's [`MachineCore`], over the core's own NIC drivers; Linux starts through
+//! its 16-bit boot protocol (`linux.rs`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use bootsign_pki::cms::Verified;
-use bootsign_pki::text::escape_controls;
+use bootsign_config::{Config, Policy};
+use bootsign_dhcp::client::ClientArch;
+use bootsign_firmware_core::console::Console;
+use bootsign_firmware_core::hash::PartialSha256;
+use bootsign_firmware_core::machine::MachineCore;
+use bootsign_firmware_core::proof::ImageProof;
+use bootsign_pki::text::escape;
 use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
 
-use crate::boot::BootInfo;
 use crate::port::{outb, outw};
 
 /// A key from the serial line: a character, or a terminal's arrow and paging keys
@@ -49,19 +53,34 @@ fn serial_key() -> Option<Key> {
     })
 }
 
-/// What a script asks of this platform that it does not do yet.
-fn not_yet(what: &str) -> String {
-    alloc::format!("{what} is not available on the BIOS platform yet (boot the UEFI image for it)")
-}
-
 pub struct Bios {
-    _usable: u64,
+    core: MachineCore,
 }
 
 impl Bios {
-    pub fn new(info: &BootInfo) -> Self {
-        Self { _usable: info.usable_bytes() }
+    /// The machine with its embedded configuration; the NICs are opened on first use.
+    /// Fails when an embedded CRL cannot be read.
+    pub fn new(config: Config<'static>, policy: Policy) -> Result<Self, String> {
+        let core = MachineCore::new(
+            crate::time::clock(),
+            config,
+            policy,
+            ClientArch::BIOS_X86,
+            crate::pci::open_nics,
+            smbios_uuid(),
+        )?;
+        Ok(Self { core })
     }
+}
+
+/// The SMBIOS system UUID in network byte order (SMBIOS 2.6 on stores its first three
+/// fields little-endian), unless it is absent, all zeros or all ones ("not set").
+fn smbios_uuid() -> Option<[u8; 16]> {
+    let (table, version) = smbios_table()?;
+    let (tag, as_uuid) = bootsign_smbios::Tag::named("uuid")?;
+    let (raw, _) = bootsign_smbios::Table::new(&table, version).read(tag, as_uuid)?;
+    let uuid: [u8; 16] = raw.try_into().ok()?;
+    (uuid != [0; 16] && uuid != [0xff; 16]).then_some(uuid)
 }
 
 /// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)
@@ -107,51 +126,109 @@ fn smbios_table() -> Option<(Vec<u8>, (u8, u8))> {
 }
 
 impl Machine for Bios {
-    type Proof = Verified;
-    type Meta = ();
+    type Proof = ImageProof;
+    type Meta = PartialSha256;
     const PLATFORM: &'static str = "pcbios";
 
     fn print(&mut self, text: &str) {
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                crate::serial::print_raw(format_args!("\n"));
-            }
-            crate::serial::print_raw(format_args!("{}", escape_controls(line)));
-        }
+        crate::serial::CONSOLE.print(text);
     }
 
-    fn dhcp(&mut self, _iface: &str) -> Result<Vec<(String, String)>, String> {
-        Err(not_yet("the network"))
+    fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
+        self.core.dhcp(iface)
     }
 
-    fn interface(&mut self, _command: &str, _iface: &str) -> Result<(), String> {
-        Err(not_yet("the network"))
+    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
+        self.core.dhcp_any()
     }
 
-    fn fetch(&mut self, _uri: &str, _timeout_ms: Option<u64>) -> Result<(Vec<u8>, ()), String> {
-        Err(not_yet("downloading"))
+    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
+        self.core.interface(command, iface)
+    }
+
+    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
+        self.core.fetch(uri, timeout_ms)
+    }
+
+    fn fetch_form(
+        &mut self,
+        uri: &str,
+        form: &[u8],
+        timeout_ms: Option<u64>,
+    ) -> Result<(Vec<u8>, PartialSha256), String> {
+        self.core.fetch_form(uri, form, timeout_ms)
     }
 
     fn verify(
         &mut self,
-        _data: &[u8],
-        _meta: &(),
-        _signature: &[u8],
-        _signer: Option<&str>,
-    ) -> Result<(Verified, String), String> {
-        Err(not_yet("checking signatures"))
+        data: &[u8],
+        fetched: &PartialSha256,
+        signature: &[u8],
+        signer: Option<&str>,
+    ) -> Result<(ImageProof, String), String> {
+        self.core.verify(data, fetched, signature, signer)
     }
 
-    fn boot(&mut self, _boot: Boot<'_, Verified, ()>) -> String {
-        not_yet("booting Linux")
+    fn verify_embedded(
+        &mut self,
+        data: &[u8],
+        fetched: &PartialSha256,
+        signer: Option<&str>,
+    ) -> Result<(ImageProof, String), String> {
+        self.core.verify_embedded(data, fetched, signer)
+    }
+
+    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        self.core.setting_changed(name, value)
+    }
+
+    fn ntp(&mut self, server: &str) -> Result<String, String> {
+        self.core.ntp(server)
+    }
+
+    fn ping(
+        &mut self,
+        host: &str,
+        seq: u16,
+        size: usize,
+        timeout_ms: u64,
+    ) -> Result<(String, usize, u64), String> {
+        self.core.ping(host, seq, size, timeout_ms)
+    }
+
+    fn resolve(&mut self, host: &str) -> Result<String, String> {
+        self.core.resolve(host)
+    }
+
+    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
+        self.core.interfaces()
+    }
+
+    fn boot(&mut self, boot: Boot<'_, ImageProof, PartialSha256>) -> String {
+        let image = boot.image().image();
+        let initrds = boot.initrds().len();
+        crate::println!(
+            "Booting {} ({} bytes, {}){}{}",
+            escape(image.name()),
+            image.len(),
+            if boot.image().is_verified() { "verified" } else { "not verified" },
+            if initrds == 0 { String::new() } else { alloc::format!(" with {initrds} initrd(s)") },
+            if image.cmdline().is_empty() {
+                String::new()
+            } else {
+                alloc::format!(": {}", escape(image.cmdline()))
+            }
+        );
+        let core = &mut self.core;
+        crate::linux::boot(&boot, || core.release_nics())
     }
 
     fn unix_time(&self) -> Option<u64> {
-        crate::time::unix_time()
+        self.core.clock().unix_time()
     }
 
     fn now_ms(&self) -> Option<u64> {
-        Some(crate::time::now_ms())
+        Some(self.core.clock().now_ms())
     }
 
     fn pci_next(&self, from: u32) -> Option<u16> {

@@ -1,14 +1,15 @@
 //! The bootsign firmware on legacy BIOS: the platform layer that the shared core
 //! (`crates/script` and the other `crates/`) runs on when there is no UEFI.
 //!
-//! This is the platform's first step: it boots as a Linux bzImage (`.lkrn`: QEMU's
-//! `-kernel`, GRUB's `linux16`, SYSLINUX), enters long mode (`prefix.s`), takes its heap
-//! from the BIOS memory map, reads the configuration `bootsign build` appended, and runs
-//! the embedded script with the same interpreter and trust gate as the UEFI firmware. The
-//! console is the screen (VGA text) and the serial port, with keys from the PS/2
-//! keyboard and the serial line; scripts get SMBIOS, CPUID and the clock. Networking,
-//! downloads, signature checks and booting Linux are the next steps (each says so when a
-//! script asks for it).
+//! It boots as a Linux bzImage (`.lkrn`: QEMU's `-kernel`, GRUB's `linux16`, SYSLINUX),
+//! enters long mode (`prefix.s`), takes its heap from the BIOS memory map, reads the
+//! configuration `bootsign build` appended, and runs the embedded script with the same
+//! interpreter, trust gate, network stack, downloads and signature checks as the UEFI
+//! firmware (the core, `../core`). The console is the screen (VGA text) and the serial
+//! port, with keys from the PS/2 keyboard and the serial line; scripts get SMBIOS, CPUID,
+//! PCI and the clock; NICs are driven by the core's own drivers (virtio-net, e1000)
+//! through PCI configuration ports. Booting Linux is the next step (a script asking for
+//! it is told so).
 
 #![no_std]
 #![no_main]
@@ -17,6 +18,7 @@ extern crate alloc;
 
 mod boot;
 mod heap;
+mod linux;
 mod machine;
 mod pci;
 mod port;
@@ -28,33 +30,27 @@ mod vga;
 
 use alloc::string::String;
 
-use bootsign_script::{Interpreter, TrustPolicy};
-
 core::arch::global_asm!(include_str!("prefix.s"), options(att_syntax));
 
 /// The version marker `bootsign inspect` reads (as in the UEFI firmware).
 #[used]
 static VERSION_MARKER: &str = concat!("BOOTSIGN-FIRMWARE-VERSION=", env!("CARGO_PKG_VERSION"), "\0");
 
-/// The script run when the build embedded none.
-const DEFAULT_SCRIPT: &str = "#!ipxe\necho bootsign on BIOS: no script was embedded\n";
-
 /// Entered from `prefix.s` in long mode with the setup part's linear address.
 #[unsafe(no_mangle)]
 extern "C" fn rust_main(setup_base: u32) -> ! {
     serial::init();
     traps::init();
+    bootsign_firmware_core::console::set(&serial::CONSOLE);
     println!("bootsign firmware {} (BIOS)", env!("CARGO_PKG_VERSION"));
-    let why = match run(setup_base) {
-        Ok(()) => String::from("the script ended without booting anything"),
-        Err(e) => e,
-    };
+    let Err(why) = run(setup_base);
     println!("bootsign: {why}");
     println!("bootsign: nothing was booted");
     machine::power_off()
 }
 
-fn run(setup_base: u32) -> Result<(), String> {
+/// The network boot: returns only when nothing was booted, saying why.
+fn run(setup_base: u32) -> Result<core::convert::Infallible, String> {
     // SAFETY: `prefix.s` passes the linear address of the setup part it ran from, which
     // holds the boot information it filled in and stays untouched below 1 MiB.
     let info = unsafe { boot::BootInfo::at(setup_base) };
@@ -66,17 +62,14 @@ fn run(setup_base: u32) -> Result<(), String> {
         heap.1 >> 20,
         heap.0
     );
+    let clock = time::clock();
+    println!("bootsign: {}", bootsign_firmware_core::rng::init(&clock, None).describe());
     let config = boot::config()?;
-    let trust = config.policy().map_err(|e| alloc::format!("the embedded policy is unusable: {e}"))?;
-    // As on UEFI: trust the build requires holds for the whole run.
-    let policy = TrustPolicy::from(trust.require_signed);
-    let script = config.script.unwrap_or(DEFAULT_SCRIPT);
-    let mut interp = Interpreter::new(machine::Bios::new(&info), policy);
-    match interp.run(script, None) {
-        Ok(0) => Ok(()),
-        Ok(rc) => Err(alloc::format!("the script exited with status {rc}")),
-        Err(e) => Err(alloc::format!("script {e}")),
-    }
+    let policy = config.policy().map_err(|e| alloc::format!("the embedded policy is unusable: {e}"))?;
+    println!("bootsign: {}", bootsign_firmware_core::machine::trust_summary(&config));
+    let script = config.script.unwrap_or(bootsign_firmware_core::machine::DEFAULT_SCRIPT);
+    let machine = machine::Bios::new(config, policy)?;
+    Err(bootsign_firmware_core::machine::run_script(machine, policy, script))
 }
 
 #[panic_handler]

@@ -68,6 +68,27 @@ pub fn print_raw(args: fmt::Arguments<'_>) {
     let _ = Screen.write_fmt(args);
 }
 
+/// The console the core's messages (and the script's) go to: the serial line and the
+/// screen, each line's control characters escaped.
+pub struct BiosConsole;
+
+pub static CONSOLE: BiosConsole = BiosConsole;
+
+impl bootsign_firmware_core::console::Console for BiosConsole {
+    fn print(&self, text: &str) {
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                print_raw(format_args!("\n"));
+            }
+            print_raw(format_args!("{}", bootsign_pki::text::escape_controls(line)));
+        }
+    }
+
+    fn rewind(&self) {
+        print_raw(format_args!("\r"));
+    }
+}
+
 /// Sends `bytes` to the serial line only (terminal control: colours, clearing).
 pub fn control(bytes: &str) {
     let _ = Serial.write_str(bytes);

@@ -1,7 +1,10 @@
 //! Time: the TSC, calibrated against the PIT (channel 2, gated by port 0x61, which every
 //! PC has) over 10 ms; and the date from the CMOS real-time clock.
 
+use alloc::string::String;
 use core::sync::atomic::{AtomicU64, Ordering};
+
+use bootsign_firmware_core::clock::{Clock, Rtc, days_from_civil};
 
 use crate::port::{inb, outb};
 
@@ -39,6 +42,35 @@ fn ticks_per_ms() -> u64 {
 /// Milliseconds since an arbitrary start.
 pub fn now_ms() -> u64 {
     tsc() / ticks_per_ms()
+}
+
+/// Waits `us` microseconds.
+pub fn sleep_us(us: u64) {
+    let until = tsc().saturating_add(us.saturating_mul(ticks_per_ms()) / 1000);
+    while tsc() < until {
+        core::hint::spin_loop();
+    }
+}
+
+/// The core's clock: the TSC at the rate measured here, and the CMOS clock.
+pub fn clock() -> Clock {
+    Clock::new(ticks_per_ms(), &CMOS)
+}
+
+/// The CMOS real-time clock, kept in UTC (as iPXE and Linux assume on a PC without
+/// other information; no time zone is known).
+struct CmosRtc;
+
+static CMOS: CmosRtc = CmosRtc;
+
+impl Rtc for CmosRtc {
+    fn read(&self) -> Option<(u64, Option<i16>)> {
+        unix_time().map(|t| (t, None))
+    }
+
+    fn write(&self, unix_ms: u64, _tz: Option<i16>) -> Result<(), String> {
+        set_rtc(unix_ms / 1000)
+    }
 }
 
 /// Waits `ms` milliseconds.
@@ -102,16 +134,47 @@ pub fn unix_time() -> Option<u64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day)? * 86_400 + hour * 3600 + minute * 60 + second)
+    let days = u64::try_from(days_from_civil(year as i64, month as u32, day as u32)).ok()?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
-/// Days from 1970-01-01 to the date (the proleptic Gregorian calendar).
-fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
-    let y = if month <= 2 { year.checked_sub(1)? } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).checked_sub(719_468)
+/// Writes a CMOS register.
+fn set_cmos(register: u8, value: u8) {
+    outb(0x70, register);
+    outb(0x71, value);
+}
+
+/// Sets the CMOS clock to `unix` (UTC), in the format status register B says it keeps
+/// (BCD or binary, 12- or 24-hour), with updates held off while the fields are written.
+fn set_rtc(unix: u64) -> Result<(), String> {
+    let utc = bootsign_ntp::Utc { unix };
+    let (year, month, day) = utc.date();
+    if !(2000..2100).contains(&year) {
+        return Err(alloc::format!("the CMOS clock cannot hold the year {year}"));
+    }
+    let secs = unix % 86_400;
+    let (hour, minute, second) = ((secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8);
+    let status_b = cmos(0x0b);
+    let binary = status_b & 0x04 != 0;
+    let enc = |v: u8| if binary { v } else { (v / 10) << 4 | (v % 10) };
+    let hour_field = if status_b & 0x02 == 0 {
+        // 12-hour clock: 12 AM is 12, PM sets bit 7.
+        let h12 = match hour % 12 {
+            0 => 12,
+            h => h,
+        };
+        enc(h12) | if hour >= 12 { 0x80 } else { 0 }
+    } else {
+        enc(hour)
+    };
+    set_cmos(0x0b, status_b | 0x80);
+    set_cmos(0x00, enc(second));
+    set_cmos(0x02, enc(minute));
+    set_cmos(0x04, hour_field);
+    set_cmos(0x07, enc(day as u8));
+    set_cmos(0x08, enc(month as u8));
+    set_cmos(0x09, enc((year % 100) as u8));
+    set_cmos(0x32, enc((year / 100) as u8));
+    set_cmos(0x0b, status_b & !0x80);
+    Ok(())
 }

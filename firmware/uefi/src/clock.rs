@@ -1,139 +1,43 @@
-//! Time: a monotonic millisecond clock from the TSC, calibrated against the firmware's
-//! `Stall`, and the wall clock for certificate validity: the platform's RTC plus the
-//! correction `ntp` learnt (zero until then). A clock earlier than the firmware's own
-//! build date is clearly wrong (a dead CMOS battery): [`Clock::clearly_wrong`].
+//! The UEFI platform's time: the TSC's rate, measured against the firmware's `Stall`,
+//! and the real-time clock through the runtime services. The policy (the NTP
+//! correction, the build-date check) is the core's `Clock`.
 
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use core::time::Duration;
 
+use bootsign_firmware_core::clock::{Clock, Rtc, days_from_civil, tsc};
 use uefi::boot;
 use uefi::runtime::{Daylight, Time, TimeParams};
 
-/// When this firmware was built, in seconds since the Unix epoch (SOURCE_DATE_EPOCH, else
-/// the commit's time; see build.rs).
-pub const BUILT: u64 = parse_decimal(env!("BOOTSIGN_BUILD_EPOCH"));
+/// The RTC through `GetTime`/`SetTime`.
+struct UefiRtc;
 
-const fn parse_decimal(s: &str) -> u64 {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut v = 0u64;
-    while i < b.len() {
-        assert!(b[i].is_ascii_digit(), "BOOTSIGN_BUILD_EPOCH is not a number");
-        v = v * 10 + (b[i] - b'0') as u64;
-        i += 1;
-    }
-    v
+static RTC: UefiRtc = UefiRtc;
+
+/// Measures the TSC rate over 10 ms: the clock the firmware runs on.
+pub fn calibrate() -> Clock {
+    let t0 = tsc();
+    boot::stall(Duration::from_millis(10));
+    let t1 = tsc();
+    Clock::new((t1 - t0) / 10, &RTC)
 }
 
-/// Milliseconds to add to the RTC's time, learnt from NTP. One value for the whole
-/// firmware (every copy of [`Clock`] reads it); an atomic only so it can be a safe static.
-static CORRECTION_MS: AtomicI64 = AtomicI64::new(0);
-/// Whether NTP has set the clock.
-static SYNCED: AtomicBool = AtomicBool::new(false);
-
-/// A monotonic clock.
-#[derive(Clone, Copy)]
-pub struct Clock {
-    ticks_per_ms: u64,
-    start: u64,
-}
-
-/// The CPU's time-stamp counter.
-pub fn tsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: RDTSC has no side effects and is available on every x86-64 CPU. Written
-    // as non-pure asm (not the intrinsic) so the compiler keeps it where it stands
-    // relative to the code being timed instead of moving it to where its value is used.
-    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-impl Clock {
-    /// Measures the TSC rate over 10 ms.
-    pub fn calibrate() -> Self {
-        let t0 = tsc();
-        boot::stall(Duration::from_millis(10));
-        let t1 = tsc();
-        Self { ticks_per_ms: ((t1 - t0) / 10).max(1), start: t0 }
-    }
-
-    /// Milliseconds since calibration.
-    pub fn now_ms(&self) -> u64 {
-        (tsc() - self.start) / self.ticks_per_ms
-    }
-
-    /// Seconds since the Unix epoch: the RTC corrected by what NTP learnt, or `None`
-    /// when the RTC is not readable.
-    pub fn unix_time(&self) -> Option<u64> {
-        let rtc = i64::try_from(rtc_unix_time()?.0).ok()?;
-        u64::try_from(rtc * 1000 + CORRECTION_MS.load(Ordering::Relaxed)).ok().map(|ms| ms / 1000)
-    }
-
-    /// Whether the time is earlier than this firmware's build date, so certainly wrong.
-    pub fn clearly_wrong(&self) -> bool {
-        self.unix_time().is_some_and(|t| t < BUILT)
-    }
-
-    /// Whether NTP has set the clock.
-    pub fn synced(&self) -> bool {
-        SYNCED.load(Ordering::Relaxed)
-    }
-
-    /// Sets the time to `unix_ms` (milliseconds since the Unix epoch, now; the caller has
-    /// refused anything before the build date): the firmware's own clock always, like
-    /// iPXE's `ntp`, which keeps an offset in memory. The RTC is written only when it reads
-    /// earlier than this firmware's build, the dead-battery case: an unauthenticated
-    /// SNTP answer must not be able to move a plausible hardware clock for every later
-    /// boot and the operating system. Returns the correction applied to the firmware's
-    /// clock in milliseconds, and what became of the RTC.
-    pub fn set(&self, unix_ms: u64) -> Result<(i64, Rtc), String> {
-        let (rtc, tz) = rtc_unix_time().ok_or("the platform clock cannot be read")?;
-        let before = rtc as i64 * 1000 + CORRECTION_MS.load(Ordering::Relaxed);
-        let target = i64::try_from(unix_ms).map_err(|_| "the time is out of range")?;
-        CORRECTION_MS.store(target - rtc as i64 * 1000, Ordering::Relaxed);
-        SYNCED.store(true, Ordering::Relaxed);
-        if rtc >= BUILT {
-            return Ok((target - before, Rtc::Kept));
+impl Rtc for UefiRtc {
+    fn read(&self) -> Option<(u64, Option<i16>)> {
+        let t = uefi::runtime::get_time().ok()?;
+        let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
+        let mut secs =
+            days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
+        if let Some(tz) = t.time_zone() {
+            // UEFI: local time = UTC - TimeZone (minutes).
+            secs += i64::from(tz) * 60;
         }
-        let rtc_set = match set_rtc(unix_ms, tz) {
-            Ok(()) => Rtc::Set,
-            Err(status) => Rtc::Failed(status),
-        };
-        if rtc_set == Rtc::Set
-            && let Some((now, _)) = rtc_unix_time()
-        {
-            // The RTC now holds the time (to its one-second resolution): correct only
-            // what it cannot hold.
-            CORRECTION_MS.store(target - now as i64 * 1000, Ordering::Relaxed);
-        }
-        Ok((target - before, rtc_set))
+        u64::try_from(secs).ok().map(|s| (s, t.time_zone()))
     }
-}
 
-/// What [`Clock::set`] did to the RTC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rtc {
-    /// It read earlier than the build date and now holds the time.
-    Set,
-    /// It read earlier than the build date, and the platform refused the new time.
-    Failed(uefi::Status),
-    /// It read a plausible time and was left alone; the correction lives in memory.
-    Kept,
-}
-
-/// The RTC's time in seconds since the Unix epoch (UTC; a time zone the firmware reports
-/// is applied) and that time zone, or `None` when the clock is not readable.
-fn rtc_unix_time() -> Option<(u64, Option<i16>)> {
-    let t = uefi::runtime::get_time().ok()?;
-    let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
-    let mut secs =
-        days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
-    if let Some(tz) = t.time_zone() {
-        // UEFI: local time = UTC - TimeZone (minutes).
-        secs += i64::from(tz) * 60;
+    fn write(&self, unix_ms: u64, tz: Option<i16>) -> Result<(), String> {
+        set_rtc(unix_ms, tz).map_err(|status| alloc::format!("{status:?}"))
     }
-    u64::try_from(secs).ok().map(|s| (s, t.time_zone()))
 }
 
 /// Writes `unix_ms` to the RTC, in the time zone it keeps (`tz`, UEFI's minutes: local =
@@ -159,33 +63,4 @@ fn set_rtc(unix_ms: u64, tz: Option<i16>) -> Result<(), uefi::Status> {
     // SAFETY: the firmware runs on one processor without other tasks, so nothing else
     // calls the runtime's time services at the same time.
     unsafe { uefi::runtime::set_time(&time) }.map_err(|e| e.status())
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The platform clock as the TLS client reads it: the RTC at each certificate check.
-#[derive(Debug)]
-pub struct RtcClock(pub Clock);
-
-impl core::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("Clock")
-    }
-}
-
-impl bootsign_tls::Clock for RtcClock {
-    fn unix_time(&self) -> u64 {
-        // Checked readable before HTTPS is offered; a failed read later gives 0, which no
-        // certificate is valid at, so the check fails closed.
-        self.0.unix_time().unwrap_or(0)
-    }
 }

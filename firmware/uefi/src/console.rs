@@ -37,6 +37,21 @@ pub fn rewind() {
     });
 }
 
+/// The console the core's messages go to.
+pub struct UefiConsole;
+
+pub static CONSOLE: UefiConsole = UefiConsole;
+
+impl bootsign_firmware_core::console::Console for UefiConsole {
+    fn print(&self, text: &str) {
+        print(text);
+    }
+
+    fn rewind(&self) {
+        rewind();
+    }
+}
+
 /// `print!` for the console.
 #[macro_export]
 macro_rules! print {
@@ -53,7 +68,7 @@ macro_rules! println {
 const KEY_POLL: Duration = Duration::from_millis(10);
 
 /// Waits at most `timeout_ms` (`None`: as long as it takes) for a key.
-pub fn key(timeout_ms: Option<u64>, clock: &crate::clock::Clock) -> Option<Key> {
+pub fn key(timeout_ms: Option<u64>, clock: &bootsign_firmware_core::clock::Clock) -> Option<Key> {
     let deadline = timeout_ms.map(|t| clock.now_ms() + t);
     loop {
         if let Some(k) = uefi::system::with_stdin(|input| input.read_key().ok().flatten()).and_then(translate)

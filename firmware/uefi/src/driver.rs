@@ -32,14 +32,10 @@ unsafe extern "efiapi" fn load_file(
     _buffer: *mut c_void,
 ) -> Status {
     crate::banner();
-    match crate::run() {
-        Ok(()) => Status::SUCCESS,
-        Err(why) => {
-            crate::println!("bootsign: {why}");
-            crate::println!("bootsign: nothing was booted");
-            Status::NOT_FOUND
-        }
-    }
+    let Err(why) = crate::run();
+    crate::println!("bootsign: {why}");
+    crate::println!("bootsign: nothing was booted");
+    Status::NOT_FOUND
 }
 
 /// Installs the boot option on the NIC this ROM belongs to.

@@ -84,7 +84,7 @@ impl Initrd {
         if initrds.is_empty() {
             return Ok(None);
         }
-        Self::install(concatenate(initrds)).map(Some)
+        Self::install(bootsign_firmware_core::initrd::concatenate(initrds)).map(Some)
     }
 
     fn install(data: Vec<u8>) -> Result<Self, String> {
@@ -161,18 +161,6 @@ impl Drop for Initrd {
             core::mem::forget(core::mem::take(&mut self._data));
         }
     }
-}
-
-/// The initrds one after another, each starting on a 4-byte boundary (zero padding
-/// between them), as Linux reads concatenated initramfs archives and as iPXE lays them
-/// out.
-fn concatenate(initrds: &[&[u8]]) -> Vec<u8> {
-    let mut all = Vec::with_capacity(initrds.iter().map(|i| i.len() + 3).sum());
-    for initrd in initrds {
-        all.resize(all.len().next_multiple_of(4), 0);
-        all.extend_from_slice(initrd);
-    }
-    all
 }
 
 /// Starts what the trust gate admitted: the program with its command line and initrds.

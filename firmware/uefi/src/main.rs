@@ -3,7 +3,8 @@
 //! DHCP boot file), verifies what it downloads against the embedded trust anchors and
 //! boots it.
 //!
-//! This crate is the thin platform layer. Everything that parses or decides (the
+//! This crate is the thin UEFI platform layer over the shared core (`../core`: the
+//! network stack and drivers, downloads, verification). Everything that parses or decides (the
 //! configuration format, HTTP, DHCP settings, the script language, X.509 and CMS) lives
 //! in the no_std crates under `crates/`, tested on the host; `unsafe` appears only here,
 //! in the modules that touch UEFI pointers, each block with its SAFETY comment.
@@ -13,36 +14,30 @@
 extern crate alloc;
 
 // The platform-independent part, shared with the BIOS firmware.
-use bootsign_firmware_core::{aes_gcm_ni, chacha_sse2, hash, sha256_ni};
+use bootsign_firmware_core::{hash, proof};
 
 mod allocator;
 mod clock;
 mod config;
-mod conn;
 mod console;
 mod driver;
-mod fetch;
 mod fitness;
 mod launch;
 mod machine;
-mod net;
-mod ntp;
+mod nics;
 mod pci;
 mod pe_loader;
-mod pool;
-mod proof;
 mod rng;
 mod san;
 mod secure_boot;
 mod security_override;
 mod shim;
 mod smbios;
+mod snp;
 mod tpm;
 
 use alloc::string::String;
 use uefi::prelude::*;
-
-use bootsign_script::{Interpreter, TrustPolicy};
 
 /// Lets `bootsign inspect` tell which firmware an image carries. The banner reads the
 /// version from it, so the linker keeps it.
@@ -55,25 +50,18 @@ fn version() -> &'static str {
     marker.get(26..marker.len() - 1).unwrap_or("?")
 }
 
-/// The script run when the image embeds none: `examples/default.ipxe`, which the script
-/// crate's tests run.
-const DEFAULT_SCRIPT: &str = include_str!("../../../examples/default.ipxe");
-
 #[entry]
 fn main() -> Status {
+    bootsign_firmware_core::console::set(&console::CONSOLE);
     if driver::loaded_as_driver() {
         // From an option ROM: stay resident and offer a boot option for the NIC.
         return driver::install();
     }
     banner();
-    match run() {
-        Ok(()) => Status::SUCCESS,
-        Err(why) => {
-            println!("bootsign: {why}");
-            println!("bootsign: nothing was booted");
-            Status::LOAD_ERROR
-        }
-    }
+    let Err(why) = run();
+    println!("bootsign: {why}");
+    println!("bootsign: nothing was booted");
+    Status::LOAD_ERROR
 }
 
 /// Disarms the watchdog and says who is running, and whether Secure Boot is on.
@@ -86,44 +74,15 @@ fn banner() {
 }
 
 /// The network boot: returns only when nothing was booted.
-fn run() -> Result<(), String> {
-    let clock = clock::Clock::calibrate();
-    println!("bootsign: {}", rng::init(&clock).describe());
+fn run() -> Result<core::convert::Infallible, String> {
+    let clock = clock::calibrate();
+    println!("bootsign: {}", bootsign_firmware_core::rng::init(&clock, rng::platform()).describe());
     let cfg = config::load()?;
     // An unknown policy name or value stops here: it may be a requirement this firmware
     // would otherwise not enforce.
     let policy = cfg.policy().map_err(|e| alloc::format!("the embedded configuration is unusable: {e}"))?;
-    // Trust the build demands can never be relaxed by a script.
-    let trust = TrustPolicy::from(policy.require_signed);
-    println!(
-        "bootsign: {} trusted root(s), {} certificate(s){}{}{}",
-        cfg.anchors.len(),
-        cfg.certs.len(),
-        match cfg.crls.len() {
-            0 => String::new(),
-            n => alloc::format!(", {n} CRL(s)"),
-        },
-        if cfg.key.is_some() { ", client key" } else { "" },
-        match (sha256_ni::supported(), aes_gcm_ni::supported()) {
-            (true, true) => ", SHA-256 and AES-GCM on the CPU's SHA and AES instructions",
-            (true, false) => ", SHA-256 on the CPU's SHA extensions",
-            (false, true) => ", AES-GCM on the CPU's AES instructions",
-            (false, false) => "",
-        }
-    );
-    let script = cfg.script.unwrap_or(DEFAULT_SCRIPT);
+    println!("bootsign: {}", bootsign_firmware_core::machine::trust_summary(&cfg));
+    let script = cfg.script.unwrap_or(bootsign_firmware_core::machine::DEFAULT_SCRIPT);
     let machine = machine::Firmware::new(clock, cfg, policy)?;
-    let mut interp = Interpreter::new(machine, trust);
-    // Like iPXE's autoboot, configure the network first, so scripts can use
-    // ${next-server} and friends without a `dhcp` line; a script's own `dhcp` renews.
-    if policy.autodhcp
-        && let Err(e) = interp.run("dhcp\n", None)
-    {
-        println!("bootsign: {}; continuing without a network configuration", e.message);
-    }
-    match interp.run(script, None) {
-        Ok(0) => Err("the script ended without booting anything".into()),
-        Ok(rc) => Err(alloc::format!("the script exited with status {rc}")),
-        Err(e) => Err(alloc::format!("script {e}")),
-    }
+    Err(bootsign_firmware_core::machine::run_script(machine, policy, script))
 }

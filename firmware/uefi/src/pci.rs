@@ -1,11 +1,16 @@
 //! PCI devices through the UEFI PCI I/O protocol: configuration space, I/O-port and
-//! memory BARs, and DMA memory that both the CPU and the device can reach. The uefi
-//! crate has no binding for this protocol, so its table is declared here, following the
-//! UEFI specification (section 14.4).
+//! memory BARs, and DMA memory that both the CPU and the device can reach (mapped
+//! through an IOMMU where there is one), as the core's drivers need them
+//! ([`PciFunction`]). The uefi crate has no binding for this protocol, so its table is
+//! declared here, following the UEFI specification (section 14.4).
 
+use alloc::boxed::Box;
+use alloc::string::String;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
+use core::time::Duration;
 
+use bootsign_firmware_core::pci::{self as core_pci, DmaMemory, PciFunction, Space};
 use uefi::boot::{self, ScopedProtocol, SearchType};
 use uefi::proto::unsafe_protocol;
 use uefi::{Handle, Identify, Status};
@@ -13,11 +18,20 @@ use uefi::{Handle, Identify, Status};
 /// Access width, `EFI_PCI_IO_PROTOCOL_WIDTH`.
 #[repr(u32)]
 #[derive(Clone, Copy)]
-#[allow(dead_code)]
 pub enum Width {
     U8 = 0,
     U16 = 1,
     U32 = 2,
+}
+
+impl From<core_pci::Width> for Width {
+    fn from(w: core_pci::Width) -> Self {
+        match w {
+            core_pci::Width::U8 => Self::U8,
+            core_pci::Width::U16 => Self::U16,
+            core_pci::Width::U32 => Self::U32,
+        }
+    }
 }
 
 type AccessFn = unsafe extern "efiapi" fn(
@@ -132,47 +146,36 @@ impl PciIo {
             .then_some((bus << 8 | device << 3 | function) as u16)
     }
 
-    /// Reads a configuration-space register.
-    pub fn config<T: IoValue>(&mut self, offset: u32) -> Result<T, Status> {
-        let mut value = T::default();
-        // SAFETY: the table comes from the opened protocol; the buffer holds one `T`, a
-        // plain integer of the width passed.
+    /// Reads a configuration-space register of `width` (zero-extended).
+    pub fn config_read(&mut self, offset: u32, width: Width) -> Result<u32, Status> {
+        let mut value = 0u32;
+        // SAFETY: the table comes from the opened protocol; the buffer is a u32, which
+        // holds one item of any width passed, in its low bytes (x86 is little-endian).
         let status =
-            unsafe { (self.0.pci_read)(self.table(), T::WIDTH, offset, 1, ptr::from_mut(&mut value).cast()) };
+            unsafe { (self.0.pci_read)(self.table(), width, offset, 1, ptr::from_mut(&mut value).cast()) };
         status.is_success().then_some(value).ok_or(status)
     }
 
-    /// One access of `T`'s width through `access` (a BAR accessor of the table) at
-    /// `offset` in BAR `bar`, reading into or writing from `value`.
-    fn bar_access<T: IoValue>(&mut self, access: AccessFn, bar: u8, offset: u64, value: &mut T) {
-        // SAFETY: `access` comes from the opened protocol's table; the buffer holds one
-        // `T`, a plain integer of the width passed. A failed access leaves `value` as it
-        // was (reads then return the default, 0).
-        let _ = unsafe { access(self.table(), T::WIDTH, bar, offset, 1, ptr::from_mut(value).cast()) };
+    /// Writes a configuration-space register of `width`.
+    pub fn config_write(&mut self, offset: u32, width: Width, mut value: u32) {
+        // SAFETY: as in `config_read`.
+        let _ =
+            unsafe { (self.0.pci_write)(self.table(), width, offset, 1, ptr::from_mut(&mut value).cast()) };
     }
 
-    /// Reads a register in memory BAR `bar`.
-    pub fn mem_read<T: IoValue>(&mut self, bar: u8, offset: u64) -> T {
-        let mut value = T::default();
-        self.bar_access(self.0.mem_read, bar, offset, &mut value);
-        value
-    }
-
-    /// Writes a register in memory BAR `bar`.
-    pub fn mem_write<T: IoValue>(&mut self, bar: u8, offset: u64, mut value: T) {
-        self.bar_access(self.0.mem_write, bar, offset, &mut value);
-    }
-
-    /// Reads an I/O-port register of BAR `bar`.
-    pub fn io_read<T: IoValue>(&mut self, bar: u8, offset: u64) -> T {
-        let mut value = T::default();
-        self.bar_access(self.0.io_read, bar, offset, &mut value);
-        value
-    }
-
-    /// Writes an I/O-port register of BAR `bar`.
-    pub fn io_write<T: IoValue>(&mut self, bar: u8, offset: u64, mut value: T) {
-        self.bar_access(self.0.io_write, bar, offset, &mut value);
+    /// One access of `width` in `space` at `offset` in BAR `bar`, reading into or writing
+    /// from `value`.
+    fn bar_access(&mut self, space: Space, write: bool, bar: u8, offset: u64, width: Width, value: &mut u32) {
+        let access = match (space, write) {
+            (Space::Memory, false) => self.0.mem_read,
+            (Space::Memory, true) => self.0.mem_write,
+            (Space::Io, false) => self.0.io_read,
+            (Space::Io, true) => self.0.io_write,
+        };
+        // SAFETY: `access` comes from the opened protocol's table; the buffer is a u32,
+        // which holds one item of any width in its low bytes. A failed access leaves
+        // `value` as it was (reads then return 0).
+        let _ = unsafe { access(self.table(), width, bar, offset, 1, ptr::from_mut(value).cast()) };
     }
 
     /// The device's current attributes (decoding, bus mastering).
@@ -198,21 +201,6 @@ impl PciIo {
     }
 }
 
-/// Integer widths for I/O accesses.
-pub trait IoValue: Default + Copy {
-    #[doc(hidden)]
-    const WIDTH: Width;
-}
-impl IoValue for u8 {
-    const WIDTH: Width = Width::U8;
-}
-impl IoValue for u16 {
-    const WIDTH: Width = Width::U16;
-}
-impl IoValue for u32 {
-    const WIDTH: Width = Width::U32;
-}
-
 /// Zeroed memory shared by the CPU and a device, mapped for bus-master access.
 /// Unmapped and freed on drop; the owner must stop the device's DMA first.
 pub struct DmaBuffer {
@@ -223,13 +211,13 @@ pub struct DmaBuffer {
     pages: usize,
     mapping: *mut c_void,
     /// The address the device uses for the buffer's first byte.
-    pub device_addr: u64,
+    device_addr: u64,
 }
 
 impl DmaBuffer {
     /// Allocates and maps `pages` 4 KiB pages (below 4 GiB, as the PCI I/O protocol
     /// allocates by default).
-    pub fn new(pci: &mut ScopedProtocol<PciIo>, pages: usize) -> Result<Self, Status> {
+    pub fn new(pci: &mut PciIo, pages: usize) -> Result<Self, Status> {
         let table = pci.table();
         let mut host: *mut c_void = ptr::null_mut();
         // SAFETY: `table` is the opened protocol; `host` receives the allocation.
@@ -270,20 +258,25 @@ impl DmaBuffer {
             device_addr,
         })
     }
+}
 
-    /// The buffer's first byte, for the CPU.
-    pub fn ptr(&self) -> *mut u8 {
+// SAFETY: `host` is `pages` pages, page-aligned (the protocol allocates whole pages),
+// owned by this value until drop (or for good once leaked), and mapped as one common
+// buffer starting at `device_addr` (the mapping covered all of it, checked in `new`).
+unsafe impl DmaMemory for DmaBuffer {
+    fn ptr(&self) -> *mut u8 {
         self.host.as_ptr()
     }
 
-    /// Its length in bytes (whole pages).
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.pages * 4096
     }
 
-    /// Keeps the memory mapped and allocated for good: for a device that could not be
-    /// stopped and may still write to it.
-    pub fn leak(&mut self) {
+    fn device_addr(&self) -> u64 {
+        self.device_addr
+    }
+
+    fn leak(&mut self) {
         self.leaked = true;
     }
 }
@@ -323,4 +316,82 @@ pub fn each_function<R>(mut each: impl FnMut(u16, &mut PciIo) -> Option<R>) -> O
         }
     }
     None
+}
+
+/// A PCI function held exclusively by one of the core's drivers: the platform's own
+/// driver is disconnected while it is held. On drop the function's attributes are
+/// restored and the platform's drivers connected to it again.
+pub struct Function {
+    handle: Handle,
+    pci: Option<ScopedProtocol<PciIo>>,
+    saved_attributes: u64,
+    busdevfn: u16,
+}
+
+impl Function {
+    /// Takes `handle`'s function exclusively; `None` when another driver holds it and
+    /// will not let go.
+    pub fn open(handle: Handle) -> Option<Self> {
+        let Ok(mut pci) = boot::open_protocol_exclusive::<PciIo>(handle) else {
+            // The attempt may have disconnected drivers already: give them the device back.
+            let _ = boot::connect_controller(handle, &[], None, true);
+            return None;
+        };
+        let saved_attributes = pci.attributes();
+        let busdevfn = pci.busdevfn().unwrap_or(0xffff);
+        Some(Self { handle, pci: Some(pci), saved_attributes, busdevfn })
+    }
+
+    fn pci(&mut self) -> &mut ScopedProtocol<PciIo> {
+        self.pci.as_mut().expect("open until dropped")
+    }
+}
+
+impl PciFunction for Function {
+    fn busdevfn(&self) -> u16 {
+        self.busdevfn
+    }
+
+    fn config_read(&mut self, offset: u32, width: core_pci::Width) -> Option<u32> {
+        self.pci().config_read(offset, width.into()).ok()
+    }
+
+    fn config_write(&mut self, offset: u32, width: core_pci::Width, value: u32) {
+        self.pci().config_write(offset, width.into(), value);
+    }
+
+    fn bar_read(&mut self, space: Space, bar: u8, offset: u64, width: core_pci::Width) -> u32 {
+        let mut value = 0;
+        self.pci().bar_access(space, false, bar, offset, width.into(), &mut value);
+        value
+    }
+
+    fn bar_write(&mut self, space: Space, bar: u8, offset: u64, width: core_pci::Width, mut value: u32) {
+        self.pci().bar_access(space, true, bar, offset, width.into(), &mut value);
+    }
+
+    fn enable(&mut self, io: bool, memory: bool, bus_master: bool) -> Result<(), String> {
+        let attributes = if io { ATTR_IO } else { 0 }
+            | if memory { ATTR_MEMORY } else { 0 }
+            | if bus_master { ATTR_BUS_MASTER } else { 0 };
+        self.pci().enable(attributes).map_err(|e| alloc::format!("{e:?}"))
+    }
+
+    fn alloc_dma(&mut self, pages: usize) -> Result<Box<dyn DmaMemory>, String> {
+        let buffer = DmaBuffer::new(self.pci(), pages).map_err(|e| alloc::format!("{e:?}"))?;
+        Ok(Box::new(buffer))
+    }
+
+    fn stall_us(&self, us: u64) {
+        boot::stall(Duration::from_micros(us));
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let saved = self.saved_attributes;
+        self.pci().set_attributes(saved);
+        drop(self.pci.take());
+        let _ = boot::connect_controller(self.handle, &[], None, true);
+    }
 }

@@ -126,7 +126,9 @@ impl<M: Machine> Interpreter<M> {
             Some((name_uri, cmdline)) => {
                 let index = match self.find(name_uri) {
                     Ok(i) => i,
-                    Err(_) => self.download(name_uri, timeout)?,
+                    // Named as `--name` says from the start: an image that happens to
+                    // have the URI's last segment as its name stays.
+                    Err(_) => self.download_as(name_uri, timeout, o.value("name"))?,
                 };
                 if !cmdline.is_empty() {
                     self.images[index].cmdline = cmdline.join(" ");
@@ -175,6 +177,12 @@ impl<M: Machine> Interpreter<M> {
     /// Downloads `uri` (relative to the script's) as a new image named after its last
     /// path segment, replacing any image of that name.
     pub(super) fn download(&mut self, uri: &str, timeout: Option<u64>) -> Result<usize, String> {
+        self.download_as(uri, timeout, None)
+    }
+
+    /// Downloads `uri` as a new image named `name`, or after its last path segment,
+    /// replacing any image of that name.
+    fn download_as(&mut self, uri: &str, timeout: Option<u64>, name: Option<&str>) -> Result<usize, String> {
         // `URI##params[=NAME]`: POST that parameter list to URI (iPXE's form submission).
         let (uri, list) = match uri.split_once("##params") {
             Some((u, "")) => (u, Some("")),
@@ -193,7 +201,8 @@ impl<M: Machine> Interpreter<M> {
             None => self.machine.fetch(&uri, timeout),
         };
         let (data, meta) = fetched.map_err(|e| format!("{}: {e}", redact(&uri)))?;
-        Ok(self.add_image(basename(&uri), uri, data, meta))
+        let name = name.map_or_else(|| basename(&uri), String::from);
+        Ok(self.add_image(name, uri, data, meta))
     }
 
     /// The parameter list `name` as `application/x-www-form-urlencoded`.

@@ -1,4 +1,4 @@
-//! The NIC through UEFI's Simple Network Protocol, as a smoltcp `phy::Device`.
+//! The NIC through UEFI's Simple Network Protocol, as the core's `FrameDevice`.
 //!
 //! SNP transmits asynchronously: a frame's buffer belongs to the NIC until
 //! `GetStatus` hands it back as recycled, so transmit buffers are owned here, lent to
@@ -9,9 +9,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::nic::FRAME;
-use smoltcp::phy::{self, DeviceCapabilities};
-use smoltcp::time::Instant;
+use bootsign_firmware_core::net::FrameDevice;
 use uefi::boot::{self, ScopedProtocol, SearchType};
 use uefi::proto::network::snp::{NetworkState, ReceiveFlags, SimpleNetwork};
 use uefi::{Handle, Identify};
@@ -30,9 +28,7 @@ pub struct Tx {
 pub struct SnpDevice {
     handle: Handle,
     tx: Tx,
-    rx: Box<[u8]>,
-    /// The station MAC address.
-    pub mac: [u8; 6],
+    mac: [u8; 6],
 }
 
 impl SnpDevice {
@@ -46,7 +42,7 @@ impl SnpDevice {
             Some(h) if !h.is_empty() => h,
             _ if !connect => return Err("no network interface found".into()),
             _ => {
-                super::connect_all();
+                crate::nics::connect_all();
                 find()
                     .filter(|h| !h.is_empty())
                     .ok_or("no network interface found (no UEFI Simple Network Protocol)")?
@@ -83,12 +79,7 @@ impl SnpDevice {
         let _ = snp.receive_filters(wanted, ReceiveFlags::empty(), false, None);
         let mut mac = [0u8; 6];
         mac.copy_from_slice(&snp.mode().current_address.0[..6]);
-        Ok(Self {
-            handle,
-            tx: Tx { snp: Some(snp), free: Vec::new(), in_flight: Vec::new() },
-            rx: vec![0u8; 2048].into_boxed_slice(),
-            mac,
-        })
+        Ok(Self { handle, tx: Tx { snp: Some(snp), free: Vec::new(), in_flight: Vec::new() }, mac })
     }
 }
 
@@ -105,41 +96,6 @@ impl Tx {
                 self.free.push(buf);
             }
         }
-    }
-}
-
-/// A received frame.
-pub struct RxToken<'a>(&'a [u8]);
-
-/// Permission to send one frame.
-pub struct TxToken<'a>(&'a mut Tx);
-
-impl phy::RxToken for RxToken<'_> {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(self.0)
-    }
-}
-
-impl phy::TxToken for TxToken<'_> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let tx = self.0;
-        if tx.in_flight.len() >= MAX_IN_FLIGHT {
-            tx.recycle();
-        }
-        let mut buf = tx.free.pop().unwrap_or_else(|| vec![0u8; FRAME].into_boxed_slice());
-        let result = f(&mut buf[..len]);
-        if tx.in_flight.len() >= MAX_IN_FLIGHT {
-            // The NIC holds every buffer we allow it: drop this frame (TCP resends)
-            // rather than let the buffers grow without bound.
-            tx.free.push(buf);
-            return result;
-        }
-        match tx.snp().transmit(0, &mut buf[..len], None, None, None) {
-            Ok(()) => tx.in_flight.push(buf),
-            // The NIC's queue is full: the frame is dropped, and TCP will resend it.
-            Err(_) => tx.free.push(buf),
-        }
-        result
     }
 }
 
@@ -165,27 +121,44 @@ impl Drop for SnpDevice {
     }
 }
 
-impl phy::Device for SnpDevice {
-    type RxToken<'a> = RxToken<'a>;
-    type TxToken<'a> = TxToken<'a>;
-
-    fn receive(&mut self, _timestamp: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
-        let n = self.tx.snp().receive(&mut self.rx, None, None, None, None).ok()?;
-        Some((RxToken(&self.rx[..n]), TxToken(&mut self.tx)))
+impl FrameDevice for SnpDevice {
+    fn mac(&self) -> [u8; 6] {
+        self.mac
     }
 
-    fn transmit(&mut self, _timestamp: Instant) -> Option<TxToken<'_>> {
+    fn driver(&self) -> &'static str {
+        "UEFI SNP"
+    }
+
+    fn receive(&mut self, buf: &mut [u8]) -> Option<usize> {
+        self.tx.snp().receive(buf, None, None, None, None).ok()
+    }
+
+    fn can_send(&mut self) -> bool {
         // Recycling asks the NIC (a firmware call): only when buffers are running low.
         if self.tx.in_flight.len() >= MAX_IN_FLIGHT / 2 {
             self.tx.recycle();
         }
-        if self.tx.in_flight.len() >= MAX_IN_FLIGHT {
-            return None;
-        }
-        Some(TxToken(&mut self.tx))
+        self.tx.in_flight.len() < MAX_IN_FLIGHT
     }
 
-    fn capabilities(&self) -> DeviceCapabilities {
-        super::nic::ethernet_capabilities()
+    fn send(&mut self, frame: &[u8]) {
+        let tx = &mut self.tx;
+        if tx.in_flight.len() >= MAX_IN_FLIGHT {
+            tx.recycle();
+        }
+        if tx.in_flight.len() >= MAX_IN_FLIGHT {
+            // The NIC holds every buffer we allow it: drop this frame (TCP resends)
+            // rather than let the buffers grow without bound.
+            return;
+        }
+        // SNP keeps the buffer until it reports it recycled: a copy it owns meanwhile.
+        let mut buf = tx.free.pop().unwrap_or_else(|| vec![0u8; 2048].into_boxed_slice());
+        buf[..frame.len()].copy_from_slice(frame);
+        match tx.snp().transmit(0, &mut buf[..frame.len()], None, None, None) {
+            Ok(()) => tx.in_flight.push(buf),
+            // The NIC's queue is full: the frame is dropped, and TCP will resend it.
+            Err(_) => tx.free.push(buf),
+        }
     }
 }

@@ -8,7 +8,7 @@ use bootsign_ntp::{Correction, NtpError, Request, Utc};
 use bootsign_tls::RandomSource;
 use smoltcp::wire::Ipv4Address;
 
-use crate::clock::{BUILT, Clock, Rtc};
+use crate::clock::{BUILT, Clock, RtcOutcome};
 use crate::net::Net;
 
 /// How long to wait for each reply, and how many requests to send.
@@ -53,11 +53,11 @@ pub fn sync(net: &mut Net, clock: Clock, host: &str, ip: Ipv4Address, port: u16)
             Utc { unix: now_ms / 1000 },
             Correction(correction),
             match rtc {
-                Rtc::Set => String::from("the RTC is set"),
-                Rtc::Failed(status) => alloc::format!(
-                    "the RTC could not be set ({status:?}): the correction holds until this firmware exits"
+                RtcOutcome::Set => String::from("the RTC is set"),
+                RtcOutcome::Failed(why) => alloc::format!(
+                    "the RTC could not be set ({why}): the correction holds until this firmware exits"
                 ),
-                Rtc::Kept => String::from(
+                RtcOutcome::Kept => String::from(
                     "the RTC is left as it was (only one earlier than this firmware's build is rewritten)"
                 ),
             }

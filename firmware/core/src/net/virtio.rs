@@ -17,6 +17,7 @@
 //! descriptors (16 N bytes), then the available ring (flags, idx, N entries, used_event),
 //! then, at the next 4 KiB boundary, the used ring (flags, idx, N {id, len} entries).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ptr;
@@ -24,11 +25,9 @@ use core::sync::atomic::{Ordering, fence};
 
 use smoltcp::phy::{self, DeviceCapabilities};
 use smoltcp::time::Instant;
-use uefi::Handle;
-use uefi::boot::{self, OpenProtocolAttributes, OpenProtocolParams, ScopedProtocol};
 
 use super::nic::FRAME;
-use crate::pci::{self, ATTR_BUS_MASTER, ATTR_IO, ATTR_MEMORY, DmaBuffer, IoValue, PciIo};
+use crate::pci::{DmaMemory, Identity, IoValue, PciFunction};
 
 const VENDOR_VIRTIO: u16 = 0x1af4;
 /// Transitional virtio device IDs are 0x1000..=0x103f; the subsystem ID says which kind.
@@ -220,10 +219,10 @@ impl RingView {
 struct Queue {
     index: u16,
     size: u16,
-    ring: DmaBuffer,
+    ring: Box<dyn DmaMemory>,
     view: RingView,
     /// Packet buffers, `SLOT` bytes per descriptor.
-    buffers: DmaBuffer,
+    buffers: Box<dyn DmaMemory>,
     /// The next available-ring index to publish.
     avail_idx: u16,
     /// The next used-ring index to consume.
@@ -238,9 +237,9 @@ impl Queue {
     fn new(
         index: u16,
         size: u16,
-        ring: DmaBuffer,
+        ring: Box<dyn DmaMemory>,
         used_offset: usize,
-        buffers: DmaBuffer,
+        buffers: Box<dyn DmaMemory>,
         flags: u16,
     ) -> Self {
         assert!(ring.len() >= used_offset + 4 + 8 * usize::from(size));
@@ -253,7 +252,7 @@ impl Queue {
         for i in 0..size {
             queue.view.set_descriptor(
                 i,
-                queue.buffers.device_addr + u64::from(i) * SLOT as u64,
+                queue.buffers.device_addr() + u64::from(i) * SLOT as u64,
                 SLOT as u32,
                 flags,
             );
@@ -334,18 +333,16 @@ enum Transport {
     Modern { common: Region, notify: Region, notify_multiplier: u32, device: Region },
 }
 
-/// The PCI function, held exclusively; on drop its attributes are restored and the
-/// platform's driver may bind again.
+/// The PCI function, held exclusively; on drop the device is reset and the function
+/// goes back to the platform.
 struct Device {
-    handle: Handle,
-    pci: Option<ScopedProtocol<PciIo>>,
-    saved_attributes: u64,
+    pci: Box<dyn PciFunction>,
     transport: Transport,
 }
 
 impl Device {
-    fn pci(&mut self) -> &mut ScopedProtocol<PciIo> {
-        self.pci.as_mut().expect("open until dropped")
+    fn pci(&mut self) -> &mut dyn PciFunction {
+        &mut *self.pci
     }
 
     fn common_read<T: IoValue>(&mut self, common: Region, field: u64) -> T {
@@ -378,7 +375,7 @@ impl Device {
             if self.status() == 0 {
                 return true;
             }
-            boot::stall(core::time::Duration::from_micros(10));
+            self.pci.stall_us(10);
         }
         false
     }
@@ -457,21 +454,20 @@ impl Device {
         let n = usize::from(size);
         let used_offset = (16 * n + 6 + 2 * n).next_multiple_of(PAGE);
         let ring_pages = (used_offset + 6 + 8 * n).div_ceil(PAGE);
-        let dma_err =
-            |what: &str, e: uefi::Status| alloc::format!("virtio-net: cannot allocate {what}: {e:?}");
-        let ring = DmaBuffer::new(self.pci(), ring_pages).map_err(|e| dma_err("a queue", e))?;
-        let buffers = DmaBuffer::new(self.pci(), (n * SLOT).div_ceil(PAGE))
-            .map_err(|e| dma_err("packet buffers", e))?;
+        let dma_err = |what: &str, e: String| alloc::format!("virtio-net: cannot allocate {what}: {e}");
+        let ring = self.pci().alloc_dma(ring_pages).map_err(|e| dma_err("a queue", e))?;
+        let buffers =
+            self.pci().alloc_dma((n * SLOT).div_ceil(PAGE)).map_err(|e| dma_err("packet buffers", e))?;
         let mut queue = Queue::new(index, size, ring, used_offset, buffers, flags);
         match self.transport {
             Transport::Legacy => {
-                let pfn = u32::try_from(queue.ring.device_addr / PAGE as u64).map_err(|_| {
+                let pfn = u32::try_from(queue.ring.device_addr() / PAGE as u64).map_err(|_| {
                     String::from("virtio-net: queue memory above the legacy interface's reach")
                 })?;
                 self.pci().io_write::<u32>(BAR, REG_QUEUE_PFN, pfn);
             }
             Transport::Modern { common, notify, notify_multiplier, .. } => {
-                let ring = queue.ring.device_addr;
+                let ring = queue.ring.device_addr();
                 let parts = [
                     (COMMON_QUEUE_DESC, ring),
                     (COMMON_QUEUE_DRIVER, ring + 16 * n as u64),
@@ -502,12 +498,12 @@ impl Device {
 
 /// The modern interface's structures, from the PCI capability list (virtio 1.0, 4.1.4):
 /// the first of each kind, as the specification asks.
-fn modern_transport(pci: &mut ScopedProtocol<PciIo>) -> Option<Transport> {
-    let status: u16 = pci.config(PCI_STATUS).ok()?;
+fn modern_transport(pci: &mut dyn PciFunction) -> Option<Transport> {
+    let status: u16 = pci.config(PCI_STATUS)?;
     if status & PCI_STATUS_CAPABILITIES == 0 {
         return None;
     }
-    let mut at = pci.config::<u8>(PCI_CAPABILITIES).ok()? & 0xfc;
+    let mut at = pci.config::<u8>(PCI_CAPABILITIES)? & 0xfc;
     let (mut common, mut notify, mut device) = (None, None, None);
     // A capability list is at most 48 entries long (192 bytes); a longer one loops.
     for _ in 0..48 {
@@ -515,18 +511,18 @@ fn modern_transport(pci: &mut ScopedProtocol<PciIo>) -> Option<Transport> {
             break;
         }
         let at32 = u32::from(at);
-        let id: u8 = pci.config(at32).ok()?;
-        let next: u8 = pci.config(at32 + 1).ok()?;
+        let id: u8 = pci.config(at32)?;
+        let next: u8 = pci.config(at32 + 1)?;
         if id == CAP_VENDOR {
-            let kind: u8 = pci.config(at32 + 3).ok()?;
-            let bar: u8 = pci.config(at32 + 4).ok()?;
-            let offset: u32 = pci.config(at32 + 8).ok()?;
+            let kind: u8 = pci.config(at32 + 3)?;
+            let bar: u8 = pci.config(at32 + 4)?;
+            let offset: u32 = pci.config(at32 + 8)?;
             let region = Region { bar, offset: u64::from(offset) };
             if bar <= 5 {
                 match kind {
                     CAP_COMMON if common.is_none() => common = Some(region),
                     CAP_NOTIFY if notify.is_none() => {
-                        let multiplier: u32 = pci.config(at32 + 16).ok()?;
+                        let multiplier: u32 = pci.config(at32 + 16)?;
                         notify = Some((region, multiplier));
                     }
                     CAP_DEVICE if device.is_none() => device = Some(region),
@@ -542,13 +538,9 @@ fn modern_transport(pci: &mut ScopedProtocol<PciIo>) -> Option<Transport> {
 
 impl Drop for Device {
     fn drop(&mut self) {
-        // Stopped before the platform's driver gets it back (a no-op after `VirtioNet`'s
-        // own reset).
+        // Stopped before the platform gets it back (a no-op after `VirtioNet`'s own
+        // reset); the function itself goes back when `pci` drops.
         self.reset();
-        let saved = self.saved_attributes;
-        self.pci().set_attributes(saved);
-        drop(self.pci.take());
-        let _ = boot::connect_controller(self.handle, &[], None, true);
     }
 }
 
@@ -563,33 +555,23 @@ pub struct VirtioNet {
 }
 
 /// Which interface to drive a virtio-net function through.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Interface {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interface {
     /// A transitional device: its legacy registers in I/O BAR 0.
     Legacy,
     /// A modern-only device.
     Modern,
 }
 
-/// Whether `handle` is a virtio-net function, and through which interface to drive it.
-fn virtio_net_interface(handle: Handle) -> Option<Interface> {
-    // SAFETY: a non-exclusive look at configuration space; the protocol is closed again
-    // before this returns and the handle stays valid meanwhile.
-    let opened = unsafe {
-        boot::open_protocol::<PciIo>(
-            OpenProtocolParams { handle, agent: boot::image_handle(), controller: None },
-            OpenProtocolAttributes::GetProtocol,
-        )
-    };
-    let mut pci = opened.ok()?;
-    let mut read = |off| pci.config::<u16>(off).unwrap_or(0xffff);
-    let (vendor, device, subsystem, bar0) = (read(0x00), read(0x02), read(0x2e), read(0x10));
-    if vendor != VENDOR_VIRTIO {
+/// Whether the function `id` is a virtio-net device, and through which interface to
+/// drive it.
+pub fn interface(id: &Identity) -> Option<Interface> {
+    if id.vendor != VENDOR_VIRTIO {
         return None;
     }
-    if DEVICE_TRANSITIONAL.contains(&device) && subsystem == SUBSYSTEM_NET && bar0 & 1 == 1 {
+    if DEVICE_TRANSITIONAL.contains(&id.device) && id.subsystem == SUBSYSTEM_NET && id.bar0 & 1 == 1 {
         Some(Interface::Legacy)
-    } else if device == DEVICE_MODERN_NET {
+    } else if id.device == DEVICE_MODERN_NET {
         Some(Interface::Modern)
     } else {
         None
@@ -597,50 +579,21 @@ fn virtio_net_interface(handle: Handle) -> Option<Interface> {
 }
 
 impl VirtioNet {
-    /// Takes over every virtio-net device, in PCI order. One that cannot be set up is
-    /// handed back to the platform's driver (and reached through SNP), with a message.
-    pub fn open_all() -> Vec<Self> {
-        if pci::handles().next().is_none() {
-            // The platform may not have enumerated PCI yet when it started us directly.
-            super::connect_all();
-        }
-        let found: Vec<(Handle, Interface)> =
-            pci::handles().filter_map(|h| Some((h, virtio_net_interface(h)?))).collect();
-        let mut nics = Vec::new();
-        for (handle, interface) in found {
-            match Self::open(handle, interface) {
-                Ok(Some(nic)) => nics.push(nic),
-                Ok(None) => {}
-                Err(why) => crate::println!("bootsign: {why}; using the platform's driver"),
-            }
-        }
-        nics
-    }
-
-    /// Takes over the virtio-net device `handle`. `Ok(None)` when it cannot be had
-    /// (another driver holds it); an error when it could not be set up (it is handed
-    /// back to the platform's driver).
-    fn open(handle: Handle, interface: Interface) -> Result<Option<Self>, String> {
-        // Exclusive: the platform's virtio-net driver (and the network stack above it)
-        // is stopped, so nothing else touches the device while we drive it.
-        let Ok(pci) = boot::open_protocol_exclusive::<PciIo>(handle) else {
-            // The attempt may have disconnected drivers already: give them the device back.
-            let _ = boot::connect_controller(handle, &[], None, true);
-            return Ok(None);
-        };
-        let mut dev = Device { handle, pci: Some(pci), saved_attributes: 0, transport: Transport::Legacy };
-        dev.saved_attributes = dev.pci().attributes();
-        let decode = match interface {
-            Interface::Legacy => ATTR_IO,
+    /// Sets up the virtio-net function `pci` (held exclusively) through `interface`; an
+    /// error says what failed (the function then goes back to the platform).
+    pub fn open(pci: Box<dyn PciFunction>, interface: Interface) -> Result<Self, String> {
+        let mut dev = Device { pci, transport: Transport::Legacy };
+        let io = match interface {
+            Interface::Legacy => true,
             Interface::Modern => {
                 dev.transport = modern_transport(dev.pci())
                     .ok_or("virtio-net: the device lacks the modern interface's configuration structures")?;
-                ATTR_MEMORY
+                false
             }
         };
         dev.pci()
-            .enable(decode | ATTR_BUS_MASTER)
-            .map_err(|e| alloc::format!("virtio-net: cannot enable the device: {e:?}"))?;
+            .enable(io, !io, true)
+            .map_err(|e| alloc::format!("virtio-net: cannot enable the device: {e}"))?;
         dev.reset();
         dev.set_status(STATUS_ACKNOWLEDGE);
         dev.set_status(STATUS_ACKNOWLEDGE | STATUS_DRIVER);
@@ -669,7 +622,7 @@ impl VirtioNet {
         let status = net.dev.status() | STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK;
         net.dev.set_status(status);
         net.dev.notify(&net.rx.queue);
-        Ok(Some(net))
+        Ok(net)
     }
 
     /// Which interface drives the device, for the console.

@@ -1,12 +1,13 @@
-//! The network stack: smoltcp over the SNP device, with DHCP, DNS, TCP and UDP (for NTP) as the boot
-//! script and the downloader need them. The stack never reads a clock itself; every
-//! poll gets the time from [`Clock`].
+//! The network stack: smoltcp over a NIC (the core's own virtio-net and e1000 drivers,
+//! or the platform's), with DHCP, DNS, TCP and UDP (for NTP) as the boot script and the
+//! downloader need them. The stack never reads a clock itself; every poll gets the time
+//! from [`Clock`].
 
-mod nic;
+pub mod e1000;
+pub mod nic;
 mod ping;
 mod proxydhcp;
-mod snp;
-mod virtio;
+pub mod virtio;
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -18,8 +19,10 @@ use smoltcp::socket::{dhcpv4, dns, tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{DnsQueryType, EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
+use bootsign_dhcp::client::ClientArch;
+
 use crate::clock::Clock;
-use nic::Nic;
+pub use nic::{Driver, FrameDevice, Nic};
 
 /// How long DHCP may take before the command fails.
 const DHCP_TIMEOUT_MS: u64 = 15_000;
@@ -46,10 +49,14 @@ const DEFAULT_USER_CLASS: &str = "iPXE";
 /// which ProxyDHCP servers answer, and the machine's UUID (97) when SMBIOS gives one.
 /// The socket keeps them for the life of the interface, so they are leaked (a few bytes,
 /// once per change).
-fn client_options(class: &str, uuid: Option<&[u8; 16]>) -> &'static [smoltcp::wire::DhcpOption<'static>] {
+fn client_options(
+    arch: ClientArch,
+    class: &str,
+    uuid: Option<&[u8; 16]>,
+) -> &'static [smoltcp::wire::DhcpOption<'static>] {
     let leak = |bytes: Vec<u8>| -> &'static [u8] { Box::leak(bytes.into_boxed_slice()) };
     let mut options = vec![smoltcp::wire::DhcpOption { kind: 77, data: leak(class.as_bytes().to_vec()) }];
-    for (kind, value) in bootsign_dhcp::client::ClientArch::UEFI_X86_64.options() {
+    for (kind, value) in arch.options() {
         options.push(smoltcp::wire::DhcpOption { kind, data: leak(value) });
     }
     if let Some(uuid) = uuid {
@@ -59,17 +66,6 @@ fn client_options(class: &str, uuid: Option<&[u8; 16]>) -> &'static [smoltcp::wi
         });
     }
     Box::leak(options.into_boxed_slice())
-}
-
-/// Connects every controller so the platform's PCI and NIC drivers bind (OVMF
-/// enumerates devices and exposes network interfaces only after this when it starts a
-/// program directly).
-fn connect_all() {
-    if let Ok(handles) = uefi::boot::locate_handle_buffer(uefi::boot::SearchType::AllHandles) {
-        for h in handles.iter() {
-            let _ = uefi::boot::connect_controller(*h, &[], None, true);
-        }
-    }
 }
 
 /// The interface and its sockets.
@@ -83,6 +79,8 @@ pub struct Net {
     dhcp_dns: Vec<Ipv4Address>,
     dns_override: Option<Ipv4Address>,
     clock: Clock,
+    /// The architecture DHCP names (option 93 and the vendor class).
+    arch: ClientArch,
     next_port: u16,
     /// While DHCP runs: a raw socket that sees every UDP packet, for ProxyDHCP offers.
     proxy_watch: Option<SocketHandle>,
@@ -113,12 +111,8 @@ pub struct Lease {
 }
 
 impl Net {
-    /// Opens every NIC, each with an unconfigured interface of its own (net0, net1, ...).
-    pub fn open_all(clock: Clock) -> Result<Vec<Self>, String> {
-        Ok(Nic::open_all()?.into_iter().map(|dev| Self::new(clock, dev)).collect())
-    }
-
-    fn new(clock: Clock, mut dev: Nic) -> Self {
+    /// An unconfigured interface on `dev`, which DHCP sends as architecture `arch`.
+    pub fn new(clock: Clock, arch: ClientArch, mut dev: Nic) -> Self {
         let mac = dev.mac();
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         // TCP initial sequence numbers, DHCP transaction IDs and local ports come from the
@@ -138,7 +132,7 @@ impl Net {
         // The whole reply is kept so the boot settings (next-server, filename) can be read.
         dhcp.set_receive_packet_buffer(Box::leak(vec![0u8; 1500].into_boxed_slice()));
         dhcp.set_parameter_request_list(DHCP_PARAMETERS);
-        dhcp.set_outgoing_options(client_options(DEFAULT_USER_CLASS, None));
+        dhcp.set_outgoing_options(client_options(arch, DEFAULT_USER_CLASS, None));
         let dhcp = sockets.add(dhcp);
         let next_port = 49152 + u16::from_le_bytes([random[8], random[9]]) % 8192;
         Self {
@@ -150,6 +144,7 @@ impl Net {
             dhcp_dns: Vec::new(),
             dns_override: None,
             clock,
+            arch,
             next_port,
             proxy_watch: None,
             proxy: None,
@@ -324,7 +319,9 @@ impl Net {
     pub fn set_identity(&mut self, class: Option<&str>, uuid: Option<&[u8; 16]>) {
         let class = class.filter(|c| !c.is_empty()).unwrap_or(DEFAULT_USER_CLASS);
         self.user_class = class.into();
-        self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).set_outgoing_options(client_options(class, uuid));
+        self.sockets
+            .get_mut::<dhcpv4::Socket>(self.dhcp)
+            .set_outgoing_options(client_options(self.arch, class, uuid));
     }
 
     /// Sets (or, with `None`, removes) a name server that takes precedence over DHCP's.
