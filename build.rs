@@ -4,10 +4,11 @@
 //! - UEFI: `firmware/uefi/` for x86_64-unknown-uefi, a PE program;
 //! - legacy BIOS: `firmware/bios/` for x86_64-unknown-none, an ELF flattened here into a
 //!   Linux bzImage (its real-mode setup part, then the 64-bit core loaded at 1 MiB), with
-//!   the setup sector count filled in; the image builder appends the configuration.
+//!   the setup sector count filled in; the image builder appends the configuration. Its
+//!   disk and CD loader (`diskboot.s`) is extracted beside it, `bootsign-diskboot.bin`.
 //!
 //! Set BOOTSIGN_FIRMWARE (and BOOTSIGN_FIRMWARE_BIOS) to a path to use a firmware built
-//! elsewhere instead.
+//! elsewhere instead; a BIOS one needs its `bootsign-diskboot.bin` in the same directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,6 +54,11 @@ fn main() {
         if let Some(prebuilt) = std::env::var_os(firmware.prebuilt) {
             std::fs::copy(&prebuilt, &out)
                 .unwrap_or_else(|e| panic!("{}={}: {e}", firmware.prebuilt, Path::new(&prebuilt).display()));
+            if firmware.out.ends_with(".lkrn") {
+                let loader = Path::new(&prebuilt).with_file_name("bootsign-diskboot.bin");
+                std::fs::copy(&loader, out.with_file_name("bootsign-diskboot.bin"))
+                    .unwrap_or_else(|e| panic!("{} (beside {}): {e}", loader.display(), firmware.prebuilt));
+            }
             continue;
         }
         for watched in ["src", "build.rs", "Cargo.toml", "Cargo.lock", "link.ld"] {
@@ -110,7 +116,14 @@ fn build(root: &Path, firmware: &Firmware) -> PathBuf {
 fn flatten_bzimage(elf: &Path, out: &Path) {
     let setup = out.with_extension("setup");
     let core = out.with_extension("core");
-    for (args, file) in [(&["-j", ".setup"][..], &setup), (&["-R", ".setup", "-R", ".bss"][..], &core)] {
+    // The disk and CD loader, beside the bzImage (the image builder puts it in ISO and
+    // USB images).
+    let diskboot = out.with_file_name("bootsign-diskboot.bin");
+    for (args, file) in [
+        (&["-j", ".setup"][..], &setup),
+        (&["-R", ".setup", "-R", ".diskboot", "-R", ".bss"][..], &core),
+        (&["-j", ".diskboot"][..], &diskboot),
+    ] {
         let status = Command::new("objcopy")
             .args(args)
             .args(["-O", "binary"])
@@ -120,6 +133,8 @@ fn flatten_bzimage(elf: &Path, out: &Path) {
             .unwrap_or_else(|e| panic!("cannot run objcopy (binutils) to flatten the BIOS firmware: {e}"));
         assert!(status.success(), "objcopy could not flatten {}", elf.display());
     }
+    let loader = std::fs::read(&diskboot).unwrap();
+    assert!(loader.len() == 2048 && loader.ends_with(b"BSDB"), "the disk loader is {} bytes", loader.len());
     let mut image = std::fs::read(&setup).unwrap();
     assert!(
         image.len().is_multiple_of(512) && image.len() >= 1024,

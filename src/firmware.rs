@@ -8,6 +8,11 @@ pub const TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-f
 /// builder appends it, [`crate::image::lkrn`]).
 pub const BIOS_TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-firmware.lkrn"));
 
+/// The BIOS firmware's disk and CD loader (`firmware/bios/src/diskboot.s`): 2,048 bytes
+/// run at 0x7C00, as the El Torito boot image and, its first 440 bytes, as MBR boot
+/// code; [`crate::image::diskboot`] fills in where the `.lkrn` lies.
+pub const BIOS_DISKBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-diskboot.bin"));
+
 const MARKER: &[u8] = b"BOOTSIGN-FIRMWARE-VERSION=";
 
 /// The firmware version recorded in an image, if it is a bootsign firmware.

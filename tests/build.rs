@@ -212,6 +212,15 @@ fn usb_image_is_a_gpt_disk_with_an_esp_standard_tools_read() {
     assert!(sfdisk.status.success(), "{text}");
     assert!(text.contains("Disklabel type: gpt"), "{text}");
     assert!(text.contains("2048") && text.contains("EFI System"), "{text}");
+    // And for BIOS: a BIOS boot partition (the loader, then the firmware), and the
+    // loader's first 440 bytes as the protective MBR's boot code.
+    assert!(text.contains("BIOS boot"), "{text}");
+    let usb = env.read("bootsign.usb");
+    assert_eq!(usb[0], 0xeb, "no MBR boot code");
+    let lkrn = text.lines().find(|l| l.contains("BIOS boot")).unwrap();
+    let start: usize = lkrn.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_eq!(&usb[start * 512 + 2044..start * 512 + 2048], b"BSDB", "the loader opens the partition");
+    assert_eq!(&usb[start * 512 + 2048 + 0x202..start * 512 + 2048 + 0x206], b"HdrS", "the firmware follows");
     let mdir = std::process::Command::new("mdir")
         .env("MTOOLS_SKIP_CHECK", "1")
         .arg("-i")
@@ -255,7 +264,7 @@ fn usb_image_is_a_gpt_disk_with_an_esp_standard_tools_read() {
 }
 
 #[test]
-fn iso_image_has_a_uefi_el_torito_entry_and_a_hybrid_mbr() {
+fn iso_image_has_bios_and_uefi_el_torito_entries_and_a_hybrid_mbr() {
     let env = Env::new();
     pki(&env);
     env.ok(&["build", "--efi", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
@@ -269,10 +278,20 @@ fn iso_image_has_a_uefi_el_torito_entry_and_a_hybrid_mbr() {
         format!("{}{}", String::from_utf8_lossy(&report.stdout), String::from_utf8_lossy(&report.stderr));
     assert!(report.status.success(), "{text}");
     assert!(text.contains("Volume id    : 'BOOTSIGN'"), "{text}");
-    let entry =
-        text.lines().find(|l| l.starts_with("El Torito boot img :")).unwrap_or_else(|| panic!("{text}"));
-    let fields: Vec<&str> = entry.split_whitespace().collect();
-    assert_eq!(&fields[5..9], ["1", "UEFI", "y", "none"], "{entry}");
+    // The BIOS loader first (no emulation, loaded whole: 4 sectors), then the ESP for UEFI.
+    let entries: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("El Torito boot img :"))
+        .map(|l| l.split_whitespace().skip(5).collect())
+        .collect();
+    assert_eq!(entries.len(), 2, "{text}");
+    assert_eq!(&entries[0][..4], ["1", "BIOS", "y", "none"], "{text}");
+    assert_eq!(entries[0][6], "4", "{text}");
+    assert_eq!(&entries[1][..4], ["2", "UEFI", "y", "none"], "{text}");
+    // The MBR's boot code is the loader's first 440 bytes (a jump over its parameters).
+    let iso = env.read("bootsign.iso");
+    assert_eq!(iso[0], 0xeb, "no MBR boot code");
+    assert_eq!(&iso[510..512], &[0x55, 0xaa]);
     let sfdisk =
         std::process::Command::new("sfdisk").arg("-l").arg(env.path("bootsign.iso")).output().unwrap();
     let table = String::from_utf8_lossy(&sfdisk.stdout);
@@ -589,12 +608,19 @@ impl Fat {
         Self::at(img, le32(img, entries + 32) * 512)
     }
 
-    /// The ESP of an `--iso` image (the El Torito default entry's image).
+    /// The ESP of an `--iso` image: the image of the UEFI (platform 0xEF) El Torito entry,
+    /// the default one or the one of the section after the BIOS default.
     fn of_iso(img: &[u8]) -> Self {
         let br = &img[17 * 2048..18 * 2048];
         assert_eq!(&br[7..30], b"EL TORITO SPECIFICATION");
         let catalog = le32(br, 71) * 2048;
-        Self::at(img, le32(img, catalog + 32 + 8) * 2048)
+        let entry = if img[catalog + 1] == 0xef {
+            catalog + 32
+        } else {
+            assert_eq!(&img[catalog + 64..catalog + 66], &[0x91, 0xef], "no UEFI section");
+            catalog + 96
+        };
+        Self::at(img, le32(img, entry + 8) * 2048)
     }
 
     fn at(img: &[u8], base: usize) -> Self {

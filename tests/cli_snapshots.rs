@@ -270,6 +270,7 @@ fn inspect_each_image_format() {
         "--iso",
         "--usb",
         "--rom",
+        "--lkrn",
         "--pci",
         "1af4:1000",
         "--trust",
@@ -282,7 +283,7 @@ fn inspect_each_image_format() {
     ]);
     s.settings().bind(|| {
         insta::assert_snapshot!("build_all_formats", built.text());
-        for format in ["efi", "iso", "usb", "rom"] {
+        for format in ["efi", "iso", "usb", "rom", "lkrn"] {
             let image = s.p(&format!("img/bootsign.{format}"));
             insta::assert_snapshot!(format!("inspect_{format}"), s.ok(&["inspect", &image]).text());
         }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::http::FileServer;
 use common::https::HttpsServer;
-use common::qemu::{Qemu, monitor};
+use common::qemu::{Qemu, cdrom_media, monitor, usb_media};
 use common::signed_boot_env;
 
 const SCRIPT: &str = "#!ipxe
@@ -116,7 +116,9 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
 /// initrd, verifies them and boots them through Linux's 16-bit boot protocol to the
 /// initramfs marker. Before that, the refusals of the UEFI tests hold: a tampered kernel
 /// fails `imgverify`, and under `imgtrust --permanent` cannot be started either; a
-/// signature by another CA is refused. One guest per driver and machine, over HTTP and
+/// signature by another CA is refused; a kernel verified by an embedded Authenticode
+/// signature is not started (it does not cover every byte a BIOS boot loads), and the
+/// NICs, given up for that boot, come back for the next downloads. One guest per driver and machine, over HTTP and
 /// HTTPS in turn: virtio-net through its legacy interface on `pc` with QEMU's default CPU
 /// (no RDRAND: the jitter source serves), the e1000 on `pc` and the e1000e on `q35`
 /// (QEMU's default NICs there), and virtio-net's modern interface (virtio 1.0, on a PCIe
@@ -131,12 +133,15 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
     let middle = tampered.len() / 2;
     tampered[middle] ^= 1;
     std::fs::write(www.join("tampered"), tampered).unwrap();
+    // The kernel with an Authenticode signature by the same CA embedded: it verifies, but
+    // a BIOS boot loads bytes such a signature does not cover.
+    env.ok(&["issue", "--codesigning", "--key", "rsa2048", "-o", "pe-signing"]);
+    let (cert, key) = ("--cert=pe-signing.crt", "--key=pe-signing.key");
+    env.ok(&["sign", "--authenticode", cert, key, "www/vmlinuz", "-o", "www/vmlinuz-pe"]);
     let other = signed_boot_env("Another CA");
     std::fs::copy(other.path("www/vmlinuz.sig"), www.join("other.sig")).unwrap();
     let http = FileServer::start(www.clone(), 0);
     let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
-    let anchor =
-        bootsign_pki::Fingerprint::parse(env.ok(&["fingerprint", "--raw", "ca.crt"]).trim()).unwrap().0;
     let cases: [(&str, &[&str], &str, &str, &str); 4] = [
         ("pc", &["-device", "virtio-net-pci,netdev=n0,romfile="], "virtio-net", "CPU timing jitter", "http"),
         ("pc", &["-cpu", "max", "-device", "e1000,netdev=n0,romfile="], "e1000", "RDRAND", "https"),
@@ -170,16 +175,20 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
              imgfetch -n again ${{base}}/vmlinuz\n\
              imgverify again ${{base}}/other.sig || echo marker: untrusted refused\n\
              imgfree again\n\
+             kernel -n pe ${{base}}/vmlinuz-pe\n\
+             imgverify pe && echo marker: embedded verified\n\
+             boot || echo marker: embedded refused\n\
+             imgfree pe\n\
              kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
              initrd ${{base}}/initrd.img\n\
              imgverify vmlinuz ${{base}}/vmlinuz.sig && echo marker: kernel verified\n\
              imgverify initrd.img ${{base}}/initrd.img.sig && echo marker: initrd verified\n\
              boot\n"
         );
-        let config =
-            bootsign_config::Config { anchors: vec![anchor], script: Some(&script), ..Default::default() };
+        // Built as a user builds it: `bootsign build --lkrn`.
+        env.write("boot.ipxe", &script);
+        env.ok(&["build", "--no-config", "--lkrn", "--force", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
         let lkrn = env.path("bootsign.lkrn");
-        std::fs::write(&lkrn, bootsign::cmd::build::lkrn_image(&config).unwrap()).unwrap();
         let mut args = vec!["-netdev", "user,id=n0"];
         args.extend(nic);
         let mut q = Qemu::boot_bios_kernel(&lkrn, machine, &args);
@@ -191,6 +200,9 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
             "marker: tampered refused\n",
             "image 'tampered' is not trusted: imgtrust requires a verified image (run imgverify first)\nmarker: unverified refused\n",
             "marker: untrusted refused\n",
+            "marker: embedded verified\n",
+            "'pe' was verified by a signature embedded in it, which does not cover every byte a BIOS boot loads; \
+             sign it with a detached signature (bootsign sign) and imgverify it with that\nmarker: embedded refused\n",
             "vmlinuz: signature verified (signed by bootsign code signing",
             "marker: kernel verified\n",
             "marker: initrd verified\n",
@@ -201,6 +213,75 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
         }
         if scheme == "https" {
             assert!(out.contains("/vmlinuz 8247232 bytes in ") && out.contains(", TLS 1.3 "), "{out}");
+        }
+    }
+}
+
+/// The hybrid images on BIOS: the ISO as a CD (its El Torito BIOS entry) and written to a
+/// USB stick (its MBR boot code), and the USB image (MBR boot code and a BIOS boot
+/// partition), each loading the BIOS firmware, which fetches the signed kernel and
+/// initrd, verifies them and boots Linux. The UEFI half of the same images boots under
+/// OVMF in tests/firmware.rs.
+#[test]
+fn the_hybrid_iso_and_usb_images_boot_linux_on_bios() {
+    let env = signed_boot_env("Hybrid Boot CA");
+    let www = env.path("www");
+    let http = FileServer::start(www.clone(), 0);
+    let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
+    let script = |scheme: &str, port: u16| {
+        format!(
+            "#!ipxe\n\
+             imgtrust --permanent --all\n\
+             set base {scheme}://${{next-server}}:{port}\n\
+             kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
+             initrd ${{base}}/initrd.img\n\
+             imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
+             imgverify initrd.img ${{base}}/initrd.img.sig\n\
+             boot\n"
+        )
+    };
+    let build = |name: &str, scheme: &str, port: u16, format: &str| {
+        env.write("boot.ipxe", script(scheme, port));
+        let flags = [
+            "build",
+            "--no-config",
+            format,
+            "--trust",
+            "ca.crt",
+            "--embed",
+            "boot.ipxe",
+            "--output-name",
+            name,
+        ];
+        env.ok(&flags);
+        env.path(&format!("{name}.{}", &format[2..]))
+    };
+    let iso = build("hybrid-http", "http", http.port, "--iso");
+    let iso_tls = build("hybrid-https", "https", https.port, "--iso");
+    let usb = build("disk-https", "https", https.port, "--usb");
+    let nic = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile="];
+    let cases = [
+        ("pc", cdrom_media(&iso), "Booting from DVD/CD", "http"),
+        ("q35", usb_media(&iso_tls), "Booting from Hard Disk", "https"),
+        ("pc", usb_media(&usb), "Booting from Hard Disk", "https"),
+    ];
+    for (machine, media, seabios_says, scheme) in cases {
+        let mut q = Qemu::boot_bios(machine, &media, &nic);
+        q.wait_for(
+            &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "bootsign: cannot"],
+            Duration::from_secs(240),
+        );
+        let out = q.output();
+        for line in [
+            seabios_says,
+            "bootsign firmware ",
+            &format!("{scheme}://10.0.2.2:"),
+            "vmlinuz: signature verified",
+            "initrd.img: signature verified",
+            "Booting vmlinuz (8247232 bytes, verified) with 1 initrd(s): console=ttyS0 quiet\n",
+            "BOOTSIGN-INITRAMFS-OK cmdline: console=ttyS0 quiet",
+        ] {
+            assert!(out.contains(line), "{machine} {media:?}: {line:?} in:\n{out}");
         }
     }
 }

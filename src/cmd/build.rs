@@ -27,7 +27,10 @@ Examples:
   bootsign build --efi --trust 3F:A1:...:9C --require-signed
       trusts a fingerprint; nothing unverified ever boots
   bootsign build --efi --trust ca.crt --crl ca.crl --require-signed
-      as above, and refuses signers and servers that ca.crl revokes";
+      as above, and refuses signers and servers that ca.crl revokes
+  bootsign build --lkrn --trust ca.crt --embed boot.ipxe
+      bootsign.lkrn for legacy BIOS: QEMU -kernel, GRUB linux16, SYSLINUX
+      (iPXE: make bin/ipxe.lkrn TRUST=ca.crt EMBED=boot.ipxe)";
 
 /// `build` options.
 #[derive(ClapArgs)]
@@ -36,8 +39,8 @@ pub struct Args {
     /// Write an EFI program (BOOTX64.EFI): DIR/NAME.efi.
     #[arg(long)]
     pub efi: bool,
-    /// Write a hybrid ISO image (El Torito UEFI entry; also boots written to a USB stick):
-    /// DIR/NAME.iso.
+    /// Write a hybrid ISO image that boots on BIOS and UEFI (El Torito BIOS and UEFI
+    /// entries; also boots written to a USB stick): DIR/NAME.iso.
     #[arg(long)]
     pub iso: bool,
     /// Write a PCI expansion ROM (the firmware as a boot-service driver that adds a
@@ -47,10 +50,15 @@ pub struct Args {
     /// The NIC(s) the ROM is for, as VENDOR:DEVICE in hex (e.g. 1af4:1000 for virtio-net).
     #[arg(long, value_name = "VENDOR:DEVICE,...")]
     pub pci: Vec<String>,
-    /// Write a USB disk image (GPT, one EFI system partition with EFI/BOOT/BOOTX64.EFI):
-    /// DIR/NAME.usb, for dd to a stick.
+    /// Write a USB disk image that boots on BIOS and UEFI (GPT: an EFI system partition
+    /// with EFI/BOOT/BOOTX64.EFI, a BIOS boot partition, MBR boot code): DIR/NAME.usb,
+    /// for dd to a stick.
     #[arg(long)]
     pub usb: bool,
+    /// Write the legacy BIOS firmware as a Linux kernel image: DIR/NAME.lkrn, for QEMU's
+    /// -kernel, GRUB's linux16 and SYSLINUX (iPXE's ipxe.lkrn).
+    #[arg(long)]
+    pub lkrn: bool,
     /// Trusted roots: certificate files (PEM bundles or DER) or SHA-256 fingerprints,
     /// comma-separated (iPXE's TRUST=). Certificates given as files are embedded too, so
     /// chains can be completed.
@@ -296,9 +304,7 @@ pub fn efi_image(config: &Config<'_>) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot add the configuration to the firmware: {e}"))
 }
 
-/// The legacy BIOS firmware with `config`, as a Linux kernel image (`.lkrn`). The BIOS
-/// platform runs scripts (console, SMBIOS, CPUID, the clock); its network and Linux boot
-/// are still to come, so `build` does not offer it yet.
+/// The legacy BIOS firmware with `config` appended, as a Linux kernel image (`.lkrn`).
 pub fn lkrn_image(config: &Config<'_>) -> Result<Vec<u8>> {
     let blob = config.encode().map_err(|e| anyhow::anyhow!("cannot encode the configuration: {e}"))?;
     crate::image::lkrn::lkrn(crate::firmware::BIOS_TEMPLATE, &blob)
@@ -318,7 +324,7 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
     };
     let b = project.build;
     let mut used: Vec<&'static str> = Vec::new();
-    if !(args.efi || args.iso || args.usb || args.rom || b.formats.is_empty()) {
+    if !(args.efi || args.iso || args.usb || args.rom || args.lkrn || b.formats.is_empty()) {
         used.push("formats");
         for f in &b.formats {
             match f.as_str() {
@@ -326,7 +332,8 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
                 "iso" => args.iso = true,
                 "usb" => args.usb = true,
                 "rom" => args.rom = true,
-                other => bail!("{}: unknown format '{other}' (efi, iso, usb, rom)", quote(&path)),
+                "lkrn" => args.lkrn = true,
+                other => bail!("{}: unknown format '{other}' (efi, iso, usb, rom, lkrn)", quote(&path)),
             }
         }
     }
@@ -372,8 +379,8 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let (args, project) = apply_project(g, args)?;
     let out_dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let output_name = args.output_name.clone().unwrap_or_else(|| "bootsign".into());
-    if !args.efi && !args.usb && !args.iso && !args.rom {
-        bail!("choose an output format: --efi, --iso, --usb, --rom");
+    if !args.efi && !args.usb && !args.iso && !args.rom && !args.lkrn {
+        bail!("choose an output format: --efi, --iso, --usb, --rom, --lkrn");
     }
     let pci: Vec<crate::image::rom::PciId> = args
         .pci
@@ -395,11 +402,17 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let usb_path = output("usb");
     let iso_path = output("iso");
     let rom_path = output("rom");
-    let wanted: Vec<&PathBuf> =
-        [(args.efi, &efi_path), (args.iso, &iso_path), (args.usb, &usb_path), (args.rom, &rom_path)]
-            .into_iter()
-            .filter_map(|(on, p)| on.then_some(p))
-            .collect();
+    let lkrn_path = output("lkrn");
+    let wanted: Vec<&PathBuf> = [
+        (args.efi, &efi_path),
+        (args.iso, &iso_path),
+        (args.usb, &usb_path),
+        (args.rom, &rom_path),
+        (args.lkrn, &lkrn_path),
+    ]
+    .into_iter()
+    .filter_map(|(on, p)| on.then_some(p))
+    .collect();
     for path in &wanted {
         refuse_existing(path, args.force)?;
     }
@@ -428,15 +441,21 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     if args.efi {
         files.add(&efi_path, efi.clone(), mode, overwrite);
     }
+    // The BIOS firmware with the same configuration: the .lkrn, and the BIOS half of the
+    // ISO and USB images (legacy BIOS has no Secure Boot: it is not signed).
+    let lkrn = if args.lkrn || args.usb || args.iso { Some(lkrn_image(&config)?) } else { None };
     if args.usb || args.iso {
         let esp = crate::image::esp::esp_image(&efi, 0)?;
         if args.iso {
-            let iso = crate::image::iso::iso_image(&esp, crate::image::esp::image_time());
+            let iso = crate::image::iso::iso_image(&esp, lkrn.as_deref(), crate::image::esp::image_time())?;
             files.add(&iso_path, iso, mode, overwrite);
         }
         if args.usb {
-            files.add(&usb_path, crate::image::gpt::disk_image(&esp), mode, overwrite);
+            files.add(&usb_path, crate::image::gpt::disk_image(&esp, lkrn.as_deref())?, mode, overwrite);
         }
+    }
+    if let (true, Some(lkrn)) = (args.lkrn, lkrn) {
+        files.add(&lkrn_path, lkrn, mode, overwrite);
     }
     if args.rom {
         // The driver differs from the program in its subsystem, so it is signed on its

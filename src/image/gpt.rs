@@ -1,5 +1,7 @@
-//! A raw disk image: protective MBR, GPT (primary and backup) and one EFI system
-//! partition. GUIDs are derived from the partition's contents, so the same input gives
+//! A raw disk image for BIOS and UEFI: protective MBR, GPT (primary and backup), an EFI
+//! system partition and, for BIOS, a BIOS boot partition holding the BIOS firmware's
+//! loader and the firmware, with the loader's first 440 bytes as the protective MBR's
+//! boot code. GUIDs are derived from the partitions' contents, so the same input gives
 //! the same image.
 
 use bootsign_config::crc32;
@@ -14,6 +16,9 @@ const ENTRY_LBAS: u64 = (ENTRIES * ENTRY_SIZE / LBA) as u64;
 /// C12A7328-F81F-11D2-BA4B-00A0C93EC93B, in on-disk byte order.
 const ESP_TYPE: [u8; 16] =
     [0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b];
+
+/// 21686148-6449-6E6F-744E-656564454649 ("Hah!IdontNeedEFI"), the BIOS boot partition.
+const BIOS_BOOT_TYPE: [u8; 16] = *b"Hah!IdontNeedEFI";
 
 /// A random-looking (version 4) GUID derived from `seed`.
 fn guid(seed: &[u8], label: &[u8]) -> [u8; 16] {
@@ -53,10 +58,17 @@ fn header(
 }
 
 /// A GPT disk holding `esp` as its only partition.
-pub fn disk_image(esp: &[u8]) -> Vec<u8> {
+/// The disk: the ESP image `esp` for UEFI and, with `lkrn`, the BIOS firmware and its
+/// loader.
+pub fn disk_image(esp: &[u8], lkrn: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
     let esp_lbas = esp.len().div_ceil(LBA) as u64;
     let first = ALIGN_LBAS;
-    let last_part = first + esp_lbas - 1;
+    let esp_last = first + esp_lbas - 1;
+    // The BIOS boot partition, on the next 1 MiB boundary: the loader (4 sectors), then
+    // the firmware.
+    let bios_first = (esp_last + 1).next_multiple_of(ALIGN_LBAS);
+    let bios = lkrn.map(|l| (bios_first, bios_first + 4 + (l.len().div_ceil(2048) * 4) as u64 - 1));
+    let last_part = bios.map_or(esp_last, |(_, last)| last);
     // The backup table and header follow the partition, with the disk rounded to 1 MiB.
     let total = (last_part + 1 + ENTRY_LBAS + 1).div_ceil(ALIGN_LBAS) * ALIGN_LBAS;
     let last_lba = total - 1;
@@ -72,6 +84,14 @@ pub fn disk_image(esp: &[u8]) -> Vec<u8> {
     entry[12..16].copy_from_slice(&u32::try_from(total - 1).unwrap_or(u32::MAX).to_le_bytes());
     mbr[510] = 0x55;
     mbr[511] = 0xaa;
+    let loader = match (lkrn, bios) {
+        (Some(l), Some((start, _))) => {
+            let loader = super::diskboot::loader(start * LBA as u64, (start + 4) * LBA as u64, l.len())?;
+            super::diskboot::install_mbr(mbr, &loader);
+            Some(loader)
+        }
+        _ => None,
+    };
 
     let disk_guid = guid(esp, b"disk");
     let mut entries = vec![0u8; ENTRIES * ENTRY_SIZE];
@@ -79,9 +99,19 @@ pub fn disk_image(esp: &[u8]) -> Vec<u8> {
     e[..16].copy_from_slice(&ESP_TYPE);
     e[16..32].copy_from_slice(&guid(esp, b"partition"));
     e[32..40].copy_from_slice(&first.to_le_bytes());
-    e[40..48].copy_from_slice(&last_part.to_le_bytes());
+    e[40..48].copy_from_slice(&esp_last.to_le_bytes());
     for (i, unit) in "EFI system partition".encode_utf16().enumerate() {
         e[56 + 2 * i..58 + 2 * i].copy_from_slice(&unit.to_le_bytes());
+    }
+    if let (Some(l), Some((start, last))) = (lkrn, bios) {
+        let e = &mut entries[ENTRY_SIZE..2 * ENTRY_SIZE];
+        e[..16].copy_from_slice(&BIOS_BOOT_TYPE);
+        e[16..32].copy_from_slice(&guid(l, b"bios partition"));
+        e[32..40].copy_from_slice(&start.to_le_bytes());
+        e[40..48].copy_from_slice(&last.to_le_bytes());
+        for (i, unit) in "BIOS boot partition".encode_utf16().enumerate() {
+            e[56 + 2 * i..58 + 2 * i].copy_from_slice(&unit.to_le_bytes());
+        }
     }
     let entries_crc = crc32(&entries);
     let first_usable = 2 + ENTRY_LBAS;
@@ -94,9 +124,13 @@ pub fn disk_image(esp: &[u8]) -> Vec<u8> {
     disk[at(1)..at(1) + 92].copy_from_slice(&primary);
     disk[at(2)..at(2) + entries.len()].copy_from_slice(&entries);
     disk[at(first)..at(first) + esp.len()].copy_from_slice(esp);
+    if let (Some(l), Some(loader), Some((start, _))) = (lkrn, &loader, bios) {
+        disk[at(start)..at(start) + loader.len()].copy_from_slice(loader);
+        disk[at(start + 4)..at(start + 4) + l.len()].copy_from_slice(l);
+    }
     disk[at(backup_entries)..at(backup_entries) + entries.len()].copy_from_slice(&entries);
     disk[at(last_lba)..at(last_lba) + 92].copy_from_slice(&backup);
-    disk
+    Ok(disk)
 }
 
 #[cfg(test)]
@@ -106,7 +140,7 @@ mod tests {
     #[test]
     fn layout_and_checksums() {
         let esp = vec![0xabu8; 3 << 20];
-        let d = disk_image(&esp);
+        let d = disk_image(&esp, None).unwrap();
         assert_eq!(d.len() % (1 << 20), 0);
         assert_eq!(&d[510..512], &[0x55, 0xaa]);
         assert_eq!(d[446 + 4], 0xee);
@@ -119,6 +153,6 @@ mod tests {
         let backup = &d[last as usize * 512..last as usize * 512 + 92];
         assert_eq!(u64::from_le_bytes(backup[24..32].try_into().unwrap()), last);
         assert_eq!(&d[2048 * 512..2048 * 512 + esp.len()], &esp[..]);
-        assert_eq!(disk_image(&esp), d, "deterministic");
+        assert_eq!(disk_image(&esp, None).unwrap(), d, "deterministic");
     }
 }

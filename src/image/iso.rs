@@ -1,11 +1,13 @@
-//! A hybrid ISO 9660 image: El Torito with one UEFI (platform 0xEF) no-emulation entry
-//! that points at the EFI system partition image, and an MBR in the system area whose
-//! partition (type 0xEF) covers the same bytes, so the file boots as a CD and, written
-//! to a USB stick, as a disk.
+//! A hybrid ISO 9660 image for BIOS and UEFI: El Torito with a BIOS (platform 0)
+//! no-emulation entry, the loader of the BIOS firmware, and a UEFI (platform 0xEF) one
+//! that points at the EFI system partition image; and an MBR in the system area, with the
+//! loader's first 440 bytes as boot code and a partition (type 0xEF) over the ESP, so the
+//! file boots as a CD and, written to a USB stick, as a disk, on either firmware.
 //!
 //! Layout, in 2048-byte blocks: 0-15 system area (MBR), 16 primary volume descriptor,
 //! 17 El Torito boot record, 18 terminator, 19-20 path tables, 21 root directory,
-//! 22 boot catalog, 23.. the ESP image (visible as `/EFIBOOT.IMG`).
+//! 22 boot catalog, 23.. the ESP image (visible as `/EFIBOOT.IMG`), then the BIOS loader
+//! (`/BOOTLDR.BIN`) and the BIOS firmware (`/BOOTSIGN.LKR`).
 
 const BLOCK: usize = 2048;
 const ESP_LBA: usize = 23;
@@ -71,11 +73,24 @@ fn padded(text: &str, len: usize) -> Vec<u8> {
 }
 
 /// The ISO image holding `esp` (a FAT image whose size is a multiple of 2048).
-pub fn iso_image(esp: &[u8], time: IsoTime) -> Vec<u8> {
+/// The ISO: the ESP image `esp` for UEFI and, with `lkrn`, the BIOS firmware and its
+/// loader.
+pub fn iso_image(esp: &[u8], lkrn: Option<&[u8]>, time: IsoTime) -> anyhow::Result<Vec<u8>> {
     let esp_blocks = esp.len().div_ceil(BLOCK);
-    let total = ESP_LBA + esp_blocks;
+    let loader_lba = ESP_LBA + esp_blocks;
+    let lkrn_lba = loader_lba + 1;
+    let total = match lkrn {
+        Some(l) => lkrn_lba + l.len().div_ceil(BLOCK),
+        None => ESP_LBA + esp_blocks,
+    };
     let mut iso = vec![0u8; total * BLOCK];
     let block = |n: usize| n * BLOCK..(n + 1) * BLOCK;
+    let loader = match lkrn {
+        Some(l) => {
+            Some(super::diskboot::loader((loader_lba * BLOCK) as u64, (lkrn_lba * BLOCK) as u64, l.len())?)
+        }
+        None => None,
+    };
 
     // System area: an MBR whose one partition (EFI system, 0xEF) is the ESP image.
     {
@@ -89,16 +104,23 @@ pub fn iso_image(esp: &[u8], time: IsoTime) -> Vec<u8> {
         e[12..16].copy_from_slice(&((esp_blocks * 4) as u32).to_le_bytes());
         mbr[510] = 0x55;
         mbr[511] = 0xaa;
+        if let Some(loader) = &loader {
+            super::diskboot::install_mbr(mbr, loader);
+        }
     }
 
-    // Root directory: ".", "..", the catalog and the ESP image as files.
-    let root = [
+    // Root directory: ".", "..", the catalog, the ESP image and the BIOS files.
+    let mut root = [
         dir_record(&[0], ROOT_LBA, BLOCK, true, time),
         dir_record(&[1], ROOT_LBA, BLOCK, true, time),
         dir_record(b"BOOT.CAT;1", CATALOG_LBA, BLOCK, false, time),
-        dir_record(b"EFIBOOT.IMG;1", ESP_LBA, esp.len(), false, time),
     ]
     .concat();
+    if let Some(l) = lkrn {
+        root.extend(dir_record(b"BOOTLDR.BIN;1", loader_lba, BLOCK, false, time));
+        root.extend(dir_record(b"BOOTSIGN.LKR;1", lkrn_lba, l.len(), false, time));
+    }
+    root.extend(dir_record(b"EFIBOOT.IMG;1", ESP_LBA, esp.len(), false, time));
     iso[block(ROOT_LBA)][..root.len()].copy_from_slice(&root);
 
     // Primary volume descriptor.
@@ -150,22 +172,40 @@ pub fn iso_image(esp: &[u8], time: IsoTime) -> Vec<u8> {
         pt[2..6].copy_from_slice(&if big { extent.to_be_bytes() } else { extent.to_le_bytes() });
         pt[6..8].copy_from_slice(&if big { 1u16.to_be_bytes() } else { 1u16.to_le_bytes() });
     }
-    // Boot catalog: validation entry for platform 0xEF (UEFI), then the default entry.
+    // Boot catalog: the validation entry, then the default entry for its platform: the
+    // BIOS loader (platform 0, loaded whole: 4 sectors at 0x7C00), then a final section
+    // for UEFI (platform 0xEF) with the ESP; or, without BIOS, the ESP as the default.
     {
         let cat = &mut iso[block(CATALOG_LBA)];
         cat[0] = 1;
-        cat[1] = 0xef;
+        cat[1] = if lkrn.is_some() { 0 } else { 0xef };
         cat[4..12].copy_from_slice(b"BOOTSIGN");
         cat[30] = 0x55;
         cat[31] = 0xaa;
         let sum = cat[..32].chunks(2).fold(0u16, |s, w| s.wrapping_add(u16::from_le_bytes([w[0], w[1]])));
         cat[28..30].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
-        let d = &mut cat[32..64];
-        d[0] = 0x88;
-        let sectors = u16::try_from(esp.len().div_ceil(512)).unwrap_or(u16::MAX);
-        d[6..8].copy_from_slice(&sectors.to_le_bytes());
-        d[8..12].copy_from_slice(&(ESP_LBA as u32).to_le_bytes());
+        let entry = |d: &mut [u8], sectors: u16, lba: usize| {
+            d[0] = 0x88;
+            d[6..8].copy_from_slice(&sectors.to_le_bytes());
+            d[8..12].copy_from_slice(&(lba as u32).to_le_bytes());
+        };
+        let esp_sectors = u16::try_from(esp.len().div_ceil(512)).unwrap_or(u16::MAX);
+        if lkrn.is_some() {
+            entry(&mut cat[32..64], 4, loader_lba);
+            let section = &mut cat[64..96];
+            section[0] = 0x91;
+            section[1] = 0xef;
+            section[2..4].copy_from_slice(&1u16.to_le_bytes());
+            section[4..12].copy_from_slice(b"BOOTSIGN");
+            entry(&mut cat[96..128], esp_sectors, ESP_LBA);
+        } else {
+            entry(&mut cat[32..64], esp_sectors, ESP_LBA);
+        }
     }
     iso[ESP_LBA * BLOCK..ESP_LBA * BLOCK + esp.len()].copy_from_slice(esp);
-    iso
+    if let (Some(l), Some(loader)) = (lkrn, &loader) {
+        iso[block(loader_lba)].copy_from_slice(loader);
+        iso[lkrn_lba * BLOCK..lkrn_lba * BLOCK + l.len()].copy_from_slice(l);
+    }
+    Ok(iso)
 }

@@ -1,6 +1,7 @@
 //! Packaging the configured firmware as bootable media, and opening an image file to
 //! read its program back (the parsing is `bootsign_image_read`'s, over a [`FileImage`]).
 
+pub mod diskboot;
 pub mod esp;
 pub mod gpt;
 pub mod iso;
@@ -81,8 +82,8 @@ mod tests {
         // Odd-sized, so the last cluster is partial.
         let program: Vec<u8> = (0..300_001u32).map(|i| (i * 7 + i / 509) as u8).collect();
         let fat = esp::esp_image(&program, 0).unwrap();
-        let usb = gpt::disk_image(&fat);
-        let iso = iso::iso_image(&fat, esp::image_time());
+        let usb = gpt::disk_image(&fat, None).unwrap();
+        let iso = iso::iso_image(&fat, None, esp::image_time()).unwrap();
         let rom = rom::rom_image(&program, &[rom::PciId::parse("8086:100e").unwrap()]).unwrap();
         for (image, format) in [
             (&fat, Format::Fat),

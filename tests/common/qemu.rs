@@ -180,8 +180,15 @@ impl Qemu {
     /// Boots the legacy BIOS firmware image `lkrn` as QEMU's `-kernel` under SeaBIOS
     /// (QEMU's default firmware) on `machine` (`pc` or `q35`), with `extra` arguments.
     pub fn boot_bios_kernel(lkrn: &Path, machine: &str, extra: &[&str]) -> Self {
-        let mut args =
-            vec!["-machine".to_string(), machine.into(), "-kernel".into(), lkrn.display().to_string()];
+        let media = ["-kernel".to_string(), lkrn.display().to_string()];
+        Self::boot_bios(machine, &media, extra)
+    }
+
+    /// Boots SeaBIOS (QEMU's default firmware) on `machine` from `media` (e.g.
+    /// [`cdrom_media`], [`usb_media`]), with further QEMU arguments.
+    pub fn boot_bios(machine: &str, media: &[String], extra: &[&str]) -> Self {
+        let mut args = vec!["-machine".to_string(), machine.into()];
+        args.extend(media.iter().cloned());
         args.extend(extra.iter().map(|a| a.to_string()));
         Self::run(&args, tempfile::tempdir().unwrap())
     }

@@ -29,6 +29,8 @@ pub const SETUP_AT: u32 = 0x1_0000;
 pub const STACK_TOP: u16 = 0xe000;
 /// Where the command line goes: after the heap, below the EBDA.
 pub const CMDLINE_AT: u32 = SETUP_AT + STACK_TOP as u32;
+/// The longest command line this layout has room for (kernels declare 2,047 or 4,095).
+pub const CMDLINE_MAX: usize = 0x7fff;
 /// Where the protected-mode part is loaded (`code32_start`'s default).
 pub const KERNEL_AT: u32 = 0x10_0000;
 /// The loader type written to `type_of_loader`: 0xFF, "undefined", as iPXE registers
@@ -191,9 +193,11 @@ impl<'a> Kernel<'a> {
         &self.bytes[self.setup_len..]
     }
 
-    /// The longest command line the kernel takes, without its NUL.
+    /// The longest command line the kernel takes, without its NUL; never more than
+    /// [`CMDLINE_MAX`], the room this layout leaves it.
     pub fn cmdline_max(&self) -> usize {
-        if self.version >= 0x0206 { u32_at(self.bytes, CMDLINE_SIZE) as usize } else { 255 }
+        let declared = if self.version >= 0x0206 { u32_at(self.bytes, CMDLINE_SIZE) as usize } else { 255 };
+        declared.min(CMDLINE_MAX)
     }
 
     /// The highest address the initrd may occupy (its last byte).

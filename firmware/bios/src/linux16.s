@@ -21,6 +21,10 @@
     .code64
 linux16_start:
     cli
+    /* NMI off (CMOS index port bit 7), as Linux's own setup code does before its mode
+     * switch: the 64-bit IDT is about to be overwritten. Linux turns it back on. */
+    movb $0x80, %al
+    outb %al, $0x70
     lgdt (LINUX16_AT + (linux16_gdtr - linux16_start))
     pushq $0x08
     pushq $(LINUX16_AT + (linux16_pm32 - linux16_start))

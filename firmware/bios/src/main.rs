@@ -8,8 +8,8 @@
 //! firmware (the core, `../core`). The console is the screen (VGA text) and the serial
 //! port, with keys from the PS/2 keyboard and the serial line; scripts get SMBIOS, CPUID,
 //! PCI and the clock; NICs are driven by the core's own drivers (virtio-net, e1000)
-//! through PCI configuration ports. Booting Linux is the next step (a script asking for
-//! it is told so).
+//! through PCI configuration ports; Linux starts through its 16-bit boot protocol
+//! (`linux.rs`).
 
 #![no_std]
 #![no_main]
@@ -31,6 +31,9 @@ mod vga;
 use alloc::string::String;
 
 core::arch::global_asm!(include_str!("prefix.s"), options(att_syntax));
+// The loader for disk and CD images (the hybrid ISO, the USB image); not part of the
+// bzImage itself, the CLI's build.rs extracts it.
+core::arch::global_asm!(include_str!("diskboot.s"), options(att_syntax));
 
 /// The version marker `bootsign inspect` reads (as in the UEFI firmware).
 #[used]

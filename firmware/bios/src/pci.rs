@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use bootsign_firmware_core::net::{Driver, Nic};
 use bootsign_firmware_core::pci::{DmaMemory, Identity, PciFunction, Space, Width};
 
-use crate::port::{device, inl, outl};
+use crate::port::{device, inl, outb, outl, outw};
 
 /// Selects the configuration dword at `offset` (rounded down to 4) of `busdevfn`.
 fn select(busdevfn: u16, offset: u8) {
@@ -57,18 +57,18 @@ fn config_read(busdevfn: u16, offset: u32, width: Width) -> Option<u32> {
     })
 }
 
-/// Writes a configuration register (read-modify-write of its dword for narrower widths).
+/// Writes a configuration register with an access of its own width at its own byte
+/// (0xCFC + offset % 4), so the neighbouring bytes (the status register's write-1-to-clear
+/// bits beside the command register) are not written.
 fn config_write(busdevfn: u16, offset: u32, width: Width, value: u32) {
     let Ok(offset) = u8::try_from(offset) else { return };
-    let shift = 8 * u32::from(offset & 3);
-    let mask = match width {
-        Width::U8 => 0xff,
-        Width::U16 => 0xffff,
-        Width::U32 => u32::MAX,
-    } << shift;
-    let old = if mask == u32::MAX { 0 } else { dword(busdevfn, offset) };
     select(busdevfn, offset);
-    outl(0xcfc, (old & !mask) | ((value << shift) & mask));
+    let port = 0xcfc + u16::from(offset & 3);
+    match width {
+        Width::U8 => outb(port, value as u8),
+        Width::U16 => outw(port, value as u16),
+        Width::U32 => outl(0xcfc, value),
+    }
 }
 
 /// Every function present, in bus order (functions 1–7 only of multi-function devices).
@@ -92,43 +92,87 @@ const COMMAND_IO: u32 = 1;
 const COMMAND_MEMORY: u32 = 2;
 const COMMAND_BUS_MASTER: u32 = 4;
 
-/// A PCI function driven by one of the core's drivers; its command register is put back
-/// as it was on drop (the driver has stopped the device by then).
+/// One of a function's BARs, as the BIOS assigned it.
+#[derive(Clone, Copy)]
+struct Bar {
+    space: Space,
+    base: u64,
+    size: u64,
+}
+
+/// A PCI function driven by one of the core's drivers. On drop its command register is
+/// put back as it was, less bus mastering: the driver has stopped the device, and the
+/// next owner (the booted kernel) turns it on when it is ready for it.
 pub struct Function {
     busdevfn: u16,
     saved_command: u32,
+    /// BARs 0-5 (`None`: unassigned, the upper half of a 64-bit BAR, or beyond the
+    /// mapped 4 GiB).
+    bars: [Option<Bar>; 6],
 }
 
 impl Function {
     fn new(busdevfn: u16) -> Self {
         let saved_command = config_read(busdevfn, COMMAND, Width::U16).unwrap_or(0);
-        Self { busdevfn, saved_command }
+        // Sizing a BAR moves it for a moment: decoding is off meanwhile.
+        config_write(busdevfn, COMMAND, Width::U16, saved_command & !(COMMAND_IO | COMMAND_MEMORY));
+        let mut bars = [None; 6];
+        let mut index = 0;
+        while index < 6 {
+            let offset = 0x10 + 4 * index as u32;
+            let (bar, next) = size_bar(busdevfn, offset, index < 5);
+            bars[index] = bar;
+            index += next;
+        }
+        config_write(busdevfn, COMMAND, Width::U16, saved_command);
+        Self { busdevfn, saved_command, bars }
     }
 
-    /// BAR `bar`'s base address, checked to be of kind `space`; `None` when it is not
-    /// (or is unassigned, or above what is mapped).
-    fn bar(&self, space: Space, bar: u8) -> Option<u64> {
-        if bar > 5 {
-            return None;
-        }
-        let offset = 0x10 + 4 * u32::from(bar);
-        let low = config_read(self.busdevfn, offset, Width::U32)?;
-        match space {
-            Space::Io => (low & 1 == 1).then_some(u64::from(low & !3)).filter(|&a| a != 0 && a < 0x1_0000),
-            Space::Memory => {
-                if low & 1 == 1 {
-                    return None;
-                }
-                let mut base = u64::from(low & !0xf);
-                if (low >> 1) & 3 == 2 {
-                    let high = config_read(self.busdevfn, offset + 4, Width::U32)?;
-                    base |= u64::from(high) << 32;
-                }
-                // prefix.s maps the first 4 GiB only.
-                (base != 0 && base < 4 << 30).then_some(base)
-            }
-        }
+    /// Where an access of `width` at `offset` in BAR `bar` of kind `space` goes; `None`
+    /// when it would leave the BAR (the offsets come from the device's own capabilities).
+    fn target(&self, space: Space, bar: u8, offset: u64, width: Width) -> Option<u64> {
+        let b = (*self.bars.get(usize::from(bar))?)?;
+        let bytes = match width {
+            Width::U8 => 1,
+            Width::U16 => 2,
+            Width::U32 => 4,
+        };
+        (b.space == space && offset.checked_add(bytes)? <= b.size).then_some(b.base + offset)
     }
+}
+
+/// Reads and sizes the BAR at configuration `offset` (write all ones, read the size mask
+/// back, restore); with how many BAR slots it takes (2 for a 64-bit memory BAR, when
+/// `may_be_64` allows one).
+fn size_bar(busdevfn: u16, offset: u32, may_be_64: bool) -> (Option<Bar>, usize) {
+    let probe = |offset: u32| {
+        let old = config_read(busdevfn, offset, Width::U32).unwrap_or(0);
+        config_write(busdevfn, offset, Width::U32, u32::MAX);
+        let mask = config_read(busdevfn, offset, Width::U32).unwrap_or(0);
+        config_write(busdevfn, offset, Width::U32, old);
+        (old, mask)
+    };
+    let (low, low_mask) = probe(offset);
+    if low & 1 == 1 {
+        let size = u64::from(!(low_mask & !3) & 0xffff).wrapping_add(1);
+        let base = u64::from(low & !3);
+        let ok = base != 0 && low_mask & !3 != 0 && base + size <= 0x1_0000;
+        return (ok.then_some(Bar { space: Space::Io, base, size }), 1);
+    }
+    let wide = (low >> 1) & 3 == 2 && may_be_64;
+    let (base, mask) = if wide {
+        let (high, high_mask) = probe(offset + 4);
+        (
+            u64::from(high) << 32 | u64::from(low & !0xf),
+            u64::from(high_mask) << 32 | u64::from(low_mask & !0xf),
+        )
+    } else {
+        (u64::from(low & !0xf), 0xffff_ffff_0000_0000 | u64::from(low_mask & !0xf))
+    };
+    let size = (!mask).wrapping_add(1);
+    // prefix.s maps the first 4 GiB only.
+    let ok = base != 0 && mask & 0xffff_fff0 != 0 && base.checked_add(size).is_some_and(|end| end <= 4 << 30);
+    (ok.then_some(Bar { space: Space::Memory, base, size }), if wide { 2 } else { 1 })
 }
 
 impl PciFunction for Function {
@@ -145,12 +189,13 @@ impl PciFunction for Function {
     }
 
     fn bar_read(&mut self, space: Space, bar: u8, offset: u64, width: Width) -> u32 {
-        let Some(base) = self.bar(space, bar) else { return 0 };
+        let Some(at) = self.target(space, bar, offset, width) else { return 0 };
         match space {
-            Space::Io => device::read((base + offset) as u16, width),
+            Space::Io => device::read(at as u16, width),
             Space::Memory => {
-                let at = (base + offset) as usize;
-                // SAFETY: a register of the function's memory BAR, below 4 GiB and so
+                let at = at as usize;
+                // SAFETY: a register inside the function's memory BAR (bounds checked by
+                // `target` against the size the BAR decodes), below 4 GiB and so
                 // identity-mapped (uncached: the BIOS's MTRRs make the PCI hole UC, which
                 // wins over the page tables' write-back), read with one access of the
                 // device's width.
@@ -166,11 +211,11 @@ impl PciFunction for Function {
     }
 
     fn bar_write(&mut self, space: Space, bar: u8, offset: u64, width: Width, value: u32) {
-        let Some(base) = self.bar(space, bar) else { return };
+        let Some(at) = self.target(space, bar, offset, width) else { return };
         match space {
-            Space::Io => device::write((base + offset) as u16, width, value),
+            Space::Io => device::write(at as u16, width, value),
             Space::Memory => {
-                let at = (base + offset) as usize;
+                let at = at as usize;
                 // SAFETY: as in `bar_read`, a write of the device's width.
                 unsafe {
                     match width {
@@ -203,7 +248,7 @@ impl PciFunction for Function {
 
 impl Drop for Function {
     fn drop(&mut self) {
-        config_write(self.busdevfn, COMMAND, Width::U16, self.saved_command);
+        config_write(self.busdevfn, COMMAND, Width::U16, self.saved_command & !COMMAND_BUS_MASTER);
     }
 }
 

@@ -117,7 +117,7 @@ pub fn unix_time() -> Option<u64> {
     let [s, m, h, day, month, year, century] = rtc_fields();
     let status_b = cmos(0x0b);
     let binary = status_b & 0x04 != 0;
-    let bin = |v: u8| if binary { v } else { (v >> 4) * 10 + (v & 0x0f) };
+    let bin = |v: u8| bin_of(v, binary);
     let pm = h & 0x80 != 0;
     let mut hour = bin(h & 0x7f);
     if status_b & 0x02 == 0 {
@@ -136,6 +136,11 @@ pub fn unix_time() -> Option<u64> {
     }
     let days = u64::try_from(days_from_civil(year as i64, month as u32, day as u32)).ok()?;
     Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// A CMOS field's value: as it is in binary mode, else from BCD.
+fn bin_of(v: u8, binary: bool) -> u8 {
+    if binary { v } else { (v >> 4) * 10 + (v & 0x0f) }
 }
 
 /// Writes a CMOS register.
@@ -174,7 +179,11 @@ fn set_rtc(unix: u64) -> Result<(), String> {
     set_cmos(0x07, enc(day as u8));
     set_cmos(0x08, enc(month as u8));
     set_cmos(0x09, enc((year % 100) as u8));
-    set_cmos(0x32, enc((year / 100) as u8));
+    // The century register is 0x32 on PCs that keep one (ACPI's FADT may say otherwise):
+    // written only when it holds a century now, never over another BIOS setting.
+    if matches!(bin_of(cmos(0x32), binary), 19 | 20) {
+        set_cmos(0x32, enc((year / 100) as u8));
+    }
     set_cmos(0x0b, status_b & !0x80);
     Ok(())
 }

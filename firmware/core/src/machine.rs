@@ -430,14 +430,30 @@ impl MachineCore {
             .collect()
     }
 
-    /// Gives the NICs up before a boot: idle connections are closed and each interface's
-    /// configuration kept, so the interfaces get it back if the started program returns.
-    pub fn release_nics(&mut self) {
+    /// Gives the NICs up before a boot: idle connections are closed, each interface's
+    /// configuration kept (the interfaces get it back if the started program returns, or
+    /// when the boot fails), and every NIC the core drives stopped. The error names a NIC
+    /// that did not confirm it stopped: it may still write to memory the started program
+    /// will take for free, so nothing must be started.
+    pub fn release_nics(&mut self) -> Result<(), String> {
+        let mut running = Vec::new();
         if let Some(nets) = self.nets.as_mut() {
             self.pool.close_all(nets);
             self.leases = nets.iter().map(Net::lease).collect();
+            for (i, net) in nets.iter_mut().enumerate() {
+                if !net.stop() {
+                    running.push(alloc::format!("net{i} ({})", net.driver()));
+                }
+            }
         }
         self.nets = None;
+        match running.is_empty() {
+            true => Ok(()),
+            false => Err(alloc::format!(
+                "{} did not stop when told to and may still write to memory: nothing is started",
+                running.join(", ")
+            )),
+        }
     }
 
     /// The clock.

@@ -121,7 +121,9 @@ impl Machine for Firmware {
             }
         );
         // The started program gets the NICs (and the platform's network stack) back.
-        self.core.release_nics();
+        if let Err(why) = self.core.release_nics() {
+            return why;
+        }
         crate::launch::start(&boot)
     }
 

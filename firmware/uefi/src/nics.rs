@@ -1,6 +1,6 @@
-//! Finding the NICs on UEFI: the core's own drivers take the PCI functions they know
-//! (virtio-net, e1000/e1000e), held exclusively so the platform's driver lets go; every
-//! other NIC is reached through the platform's driver and SNP.
+//! Finding the NICs on UEFI: the core's own virtio-net driver takes virtio functions,
+//! held exclusively so the platform's driver lets go; every other NIC is reached through
+//! the platform's driver and SNP.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -37,7 +37,11 @@ fn core_driver(handle: Handle) -> Option<Driver> {
     };
     let mut pci = opened.ok()?;
     let id = Identity::read(|off| pci.config_read(off, Width::U16).ok().map(|v| v as u16));
-    Driver::for_function(&id)
+    // virtio-net only: the platform's virtio driver is slow (one frame per SNP call) and
+    // the core's is the faster for it. Intel NICs keep their vendor's UEFI driver, which
+    // knows the PHYs of real boards; the core's e1000 driver serves BIOS, where there is
+    // no other.
+    Driver::for_function(&id).filter(|d| matches!(d, Driver::Virtio(_)))
 }
 
 /// Every NIC, in PCI order: first those the core's own drivers run, then the platform's

@@ -797,11 +797,16 @@ impl E1000 {
         if pci.config::<u32>(PCI_BAR0).is_none_or(|bar| bar & 1 != 0) {
             return Err(format!("{name}: BAR 0 is not a memory BAR"));
         }
-        pci.enable(false, true, true).map_err(|e| format!("{name}: cannot enable the device: {e}"))?;
+        // Registers first; bus mastering only once the device is stopped, so one left
+        // running (by a PXE ROM, say) cannot write to addresses it was given before.
+        pci.enable(false, true, false).map_err(|e| format!("{name}: cannot enable the device: {e}"))?;
         let mut regs = Regs { pci, model };
         if !regs.stop() {
             return Err(format!("{name}: the device did not confirm its reset"));
         }
+        regs.pci()
+            .enable(false, true, true)
+            .map_err(|e| format!("{name}: cannot enable bus mastering: {e}"))?;
         regs.after_reset();
         let mac = regs.read_mac()?;
         // Allocated only now: the device has been stopped and knows no address in them.
@@ -829,6 +834,14 @@ impl E1000 {
             self.regs.write(RDT, u32::from(self.rx.returned));
             self.rx.unpublished = 0;
         }
+    }
+}
+
+impl E1000 {
+    /// Disables receive and transmit and resets the device, which stops all DMA; whether
+    /// it confirmed it.
+    pub fn stop(&mut self) -> bool {
+        self.regs.stop()
     }
 }
 

@@ -167,6 +167,11 @@ impl Net {
         self.dev.driver()
     }
 
+    /// Stops the NIC's DMA (before a boot); whether it confirmed it stopped.
+    pub fn stop(&mut self) -> bool {
+        self.dev.stop()
+    }
+
     /// Runs the stack once.
     pub fn poll(&mut self) {
         let now = Instant::from_millis(self.clock.now_ms() as i64);

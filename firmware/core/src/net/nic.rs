@@ -94,9 +94,11 @@ impl Nic {
 
     /// A NIC the platform drives.
     pub fn platform(dev: Box<dyn FrameDevice>) -> Self {
+        // Receive room for a little more than a frame, as SNP's buffers had: a longer
+        // frame (a VLAN tag) is cut to FRAME rather than overrunning.
         Self::Platform(Framed {
             dev,
-            rx: vec![0; FRAME].into_boxed_slice(),
+            rx: vec![0; 2048].into_boxed_slice(),
             tx: vec![0; FRAME].into_boxed_slice(),
         })
     }
@@ -116,6 +118,16 @@ impl Nic {
             Self::Virtio(d) => d.interface(),
             Self::E1000(d) => d.name(),
             Self::Platform(f) => f.dev.driver(),
+        }
+    }
+
+    /// Stops the device's DMA (the core's drivers; the platform's stop their own when
+    /// they are closed); whether it confirmed it stopped. Dropping it stops it again.
+    pub fn stop(&mut self) -> bool {
+        match self {
+            Self::Virtio(d) => d.stop(),
+            Self::E1000(d) => d.stop(),
+            Self::Platform(_) => true,
         }
     }
 }

@@ -634,6 +634,13 @@ impl VirtioNet {
     }
 }
 
+impl VirtioNet {
+    /// Resets the device, which stops all DMA; whether it confirmed it.
+    pub fn stop(&mut self) -> bool {
+        self.dev.reset()
+    }
+}
+
 impl Drop for VirtioNet {
     /// Resets the device, which stops all DMA, before the queues' memory is freed.
     fn drop(&mut self) {
