@@ -9,7 +9,10 @@
 //! - with `-cpu max` (SHA, AES and PCLMUL instructions, RDRAND): the same, 64 MiB over
 //!   HTTPS, and the TLS handshake time with and without a client certificate;
 //! - on the default CPU (no RDRAND, no RNG device), how long seeding from CPU timing jitter
-//!   takes, as the firmware's banner reports it.
+//!   takes, as the firmware's banner reports it;
+//! - on legacy BIOS (SeaBIOS, `-machine pc`): the signed boot through `bootsign.lkrn`
+//!   against a direct `-kernel/-initrd` boot by SeaBIOS, 64 MiB over HTTP and HTTPS
+//!   (`-cpu max`), and the sizes of the BIOS images beside iPXE's.
 //!
 //! Run with `cargo bench --bench firmware` (scripts/setup.sh first). Medians of 3.
 
@@ -81,14 +84,26 @@ fn fixtures() -> std::path::PathBuf {
 }
 
 /// Seconds from QEMU start to the marker for a direct Linux boot.
-fn direct_boot(fx: &std::path::Path) -> f64 {
+/// Seconds from QEMU's start to the marker when the platform's firmware boots the kernel
+/// and initrd itself: OVMF on q35, or with `bios` SeaBIOS on pc.
+fn direct_boot(fx: &std::path::Path, bios: bool) -> f64 {
     let vars = tempfile::tempdir().unwrap();
     std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars.path().join("vars.fd")).unwrap();
+    let firmware: Vec<String> = if bios {
+        Vec::new()
+    } else {
+        vec![
+            "-drive".into(),
+            "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
+            "-drive".into(),
+            format!("if=pflash,format=raw,unit=1,file={}", vars.path().join("vars.fd").display()),
+        ]
+    };
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
         .args([
             "-machine",
-            "q35",
+            if bios { "pc" } else { "q35" },
             "-accel",
             "tcg",
             "-m",
@@ -99,10 +114,7 @@ fn direct_boot(fx: &std::path::Path) -> f64 {
             "-no-reboot",
         ])
         .args(["-serial", "stdio", "-nodefaults"])
-        .arg("-drive")
-        .arg("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd")
-        .arg("-drive")
-        .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.path().join("vars.fd").display()))
+        .args(&firmware)
         .arg("-kernel")
         .arg(fx.join("vmlinuz"))
         .arg("-initrd")
@@ -257,6 +269,38 @@ fn main() {
     ]);
     let https_efi = env.path("https.efi");
 
+    // Legacy BIOS: the signed boot through bootsign.lkrn, and 64 MiB over HTTP then
+    // HTTPS in one run.
+    std::fs::write(env.path("bios-boot.ipxe"), &boot_script).unwrap();
+    let bios_big = format!(
+        "#!ipxe\nimgfetch http://${{next-server}}:{p}/big.bin\n\
+         imgverify big.bin http://${{next-server}}:{p}/big.bin.sig\nimgfree big.bin\n\
+         imgfetch https://${{next-server}}:{t}/big.bin\nimgfree big.bin\necho BENCH-DONE\npoweroff\n"
+    );
+    std::fs::write(env.path("bios-big.ipxe"), bios_big).unwrap();
+    for (name, script) in [("bios-boot", "bios-boot.ipxe"), ("bios-big", "bios-big.ipxe")] {
+        let flags =
+            ["build", "--no-config", "--lkrn", "--embed", script, "--trust", "ca.crt", "--output-name", name];
+        env.ok(&flags);
+    }
+    // The image sizes, built as a user builds them (one configuration, every format).
+    env.ok(&[
+        "build",
+        "--no-config",
+        "--lkrn",
+        "--iso",
+        "--usb",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--output-name",
+        "sizes",
+    ]);
+    let size = |ext: &str| std::fs::metadata(env.path(&format!("sizes.{ext}"))).unwrap().len();
+    let bios_nic = ["-netdev", "user,id=n0", "-device", NIC];
+    let (mut bios_ours, mut bios_direct, mut bios_http, mut bios_https) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+
     let (mut ours, mut direct, mut rates, mut verifies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut modern_rates, mut seed_ms, mut seed_samples) = (Vec::new(), Vec::new(), Vec::new());
     let (mut max_rates, mut max_verifies, mut tls_rates, mut hs, mut hs_cert) =
@@ -282,7 +326,7 @@ fn main() {
             seed_ms.push(ms);
             ours.push(at.as_secs_f64());
             drop(q);
-            direct.push(direct_boot(&fx));
+            direct.push(direct_boot(&fx, false));
             let mut q = Qemu::boot_efi(&https_boot_efi, "");
             let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
             assert_eq!(which, 0, "{}", q.output());
@@ -298,6 +342,25 @@ fn main() {
             let out = run_to_done(&big_efi, nic, &extra, "64 MiB download, virtio 1.0");
             assert!(out.contains(", virtio-net 1.0)"), "{out}");
             modern_rates.push(download_rate(&out, "big.bin"));
+        }
+        if run("bios") {
+            let mut q = Qemu::boot_bios_kernel(&env.path("bios-boot.lkrn"), "pc", &bios_nic);
+            let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
+            assert_eq!(which, 0, "{}", q.output());
+            show("BIOS: boot over HTTP", &q.output());
+            bios_ours.push(at.as_secs_f64());
+            drop(q);
+            bios_direct.push(direct_boot(&fx, true));
+            let max: Vec<&str> = bios_nic.iter().copied().chain(["-cpu", "max"]).collect();
+            let mut q = Qemu::boot_bios_kernel(&env.path("bios-big.lkrn"), "pc", &max);
+            let (which, _) = q.wait_for(&["BENCH-DONE", "nothing was booted"], Duration::from_secs(300));
+            let out = q.output();
+            assert_eq!(which, 0, "{out}");
+            show("BIOS: 64 MiB over HTTP and HTTPS", &out);
+            let big_tls = format!("https://10.0.2.2:{t}/big.bin");
+            let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
+            bios_http.push(download_rate(plain_part, "big.bin"));
+            bios_https.push(download_rate(tls_part, "big.bin"));
         }
         if !run("max") {
             continue;
@@ -371,4 +434,30 @@ fn main() {
     println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: the same, session resumed", median(hs_resumed), "");
     println!("{:<58}{:>7.0} ms{:>12}", "-cpu max: TLS handshake with a P-256 client certificate", hc, "");
     println!("{:<58}{:>7.0} ms{:>12}", "client certificate overhead", hc - h, "< 100 ms");
+    let (bo, bd) = (median(bios_ours), median(bios_direct));
+    println!("{:<58}{:>9.2}s{:>12}", "BIOS: signed kernel+initrd over HTTP via bootsign.lkrn", bo, "");
+    println!("{:<58}{:>9.2}s{:>12}", "BIOS: direct -kernel/-initrd boot by SeaBIOS", bd, "");
+    println!("{:<58}{:>9.2}s{:>12}", "BIOS: bootsign overhead over the direct boot", bo - bd, "<= 1.5 s");
+    println!(
+        "{:<58}{:>6.1} MiB/s{:>8}",
+        "BIOS, -cpu max: 64 MiB download over HTTP",
+        median(bios_http),
+        ">= 120"
+    );
+    println!(
+        "{:<58}{:>6.1} MiB/s{:>8}",
+        "BIOS, -cpu max: 64 MiB over HTTPS, same run",
+        median(bios_https),
+        ""
+    );
+    // iPXE's, from shared/reference/bios.md (current master builds).
+    for (what, ext, ipxe) in [
+        ("bootsign.lkrn (ipxe.lkrn)", "lkrn", 396_176u64),
+        ("bootsign.iso, BIOS + UEFI (ipxe.iso, BIOS only)", "iso", 935_936),
+        ("bootsign.usb, BIOS + UEFI", "usb", 0),
+        ("bootsign.efi (ipxe.efi not measured here)", "efi", 0),
+    ] {
+        let theirs = if ipxe == 0 { String::from("-") } else { format!("iPXE {} KiB", ipxe / 1024) };
+        println!("{:<58}{:>7} KiB{:>12}", format!("size: {what}"), size(ext) / 1024, theirs);
+    }
 }

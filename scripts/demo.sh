@@ -92,20 +92,32 @@ qemu-system-x86_64 -machine q35,smm=on -accel tcg -m 1024 -nographic -no-reboot 
     -drive if=none,id=cd,format=raw,media=cdrom,readonly=on,file="$out/images/demo.iso" \
     -device ide-cd,drive=cd,bootindex=0 </dev/null >"$out/console.log" 2>&1 &
 qemu=$!
-# Until the booted system's marker, a refusal, QEMU exiting or five minutes.
-result=""
-for _ in $(seq 3000); do
-    if grep -q "BOOTSIGN-INITRAMFS-OK" "$out/console.log"; then result=ok; break; fi
-    if grep -q "nothing was booted" "$out/console.log" || ! kill -0 "$qemu" 2>/dev/null; then break; fi
-    sleep 0.1
-done
-sleep 0.5
-# The console without terminal escapes and blank lines.
-tr -d '\r' <"$out/console.log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^[[:space:]]*$' || true
-if [ "$result" != ok ]; then
-    echo "demo: the boot did not reach the booted system; the console is in $out/console.log" >&2
-    exit 1
-fi
+# Until the booted system's marker, a refusal, QEMU exiting or five minutes; then the
+# console without terminal escapes and blank lines.
+wait_for_boot() {
+    local log=$1 result=""
+    for _ in $(seq 3000); do
+        if grep -q "BOOTSIGN-INITRAMFS-OK" "$log"; then result=ok; break; fi
+        if grep -q "nothing was booted" "$log" || ! kill -0 "$qemu" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    sleep 0.5
+    tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^[[:space:]]*$' || true
+    kill "$qemu" 2>/dev/null || true
+    if [ "$result" != ok ]; then
+        echo "demo: the boot did not reach the booted system; the console is in $log" >&2
+        exit 1
+    fi
+}
+wait_for_boot "$out/console.log"
+say "The same demo.iso on a legacy BIOS machine: SeaBIOS (QEMU's default firmware), -machine pc, booting it as a CD"
+qemu-system-x86_64 -machine pc -accel tcg -m 1024 -nographic -no-reboot -monitor none \
+    -serial stdio -nodefaults -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
+    -drive if=none,id=cd,format=raw,media=cdrom,readonly=on,file="$out/images/demo.iso" \
+    -device ide-cd,drive=cd,bootindex=0 </dev/null >"$out/console-bios.log" 2>&1 &
+qemu=$!
+wait_for_boot "$out/console-bios.log"
 printf '\n\033[1mBooted. bootsign, signed for Secure Boot with the demo db key, fetched the kernel and initrd\n'
-printf 'over HTTPS, verified both against the demo CA and started them with Secure Boot on.\033[0m\n'
+printf 'over HTTPS, verified both against the demo CA and started them with Secure Boot on; the same\n'
+printf 'image did it again on a legacy BIOS machine.\033[0m\n'
 printf 'Console: %s\n' "$out/console.log"

@@ -298,6 +298,18 @@ fn iso_image_has_bios_and_uefi_el_torito_entries_and_a_hybrid_mbr() {
     assert!(table.contains(" ef EFI"), "{table}");
     let out = env.ok(&["inspect", "bootsign.iso"]);
     assert!(out.contains("(hybrid ISO image: EFI application"), "{out}");
+    assert!(
+        out.contains("for legacy BIOS (") && out.contains("with the same configuration as the EFI program")
+    );
+    // The BIOS half changed after the build (its embedded script, the last copy in the
+    // image): inspect says the halves differ, and fails.
+    let mut changed = iso.clone();
+    let script = b"#!ipxe";
+    let at = changed.windows(script.len()).rposition(|w| w == script).unwrap();
+    changed[at + 2] = b'X';
+    env.write("changed.iso", &changed);
+    let err = env.fails(&["inspect", "changed.iso"]);
+    assert!(err.contains("the BIOS and EFI halves of the image carry different configurations"), "{err}");
     let first = env.read("bootsign.iso");
     env.ok(&["build", "--iso", "--trust", "ca.crt", "--embed", "boot.ipxe", "--force"]);
     assert_eq!(env.read("bootsign.iso"), first, "reproducible");

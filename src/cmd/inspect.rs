@@ -85,7 +85,40 @@ pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
         Some(section) => Some(pe.file_data(section).map_err(|e| anyhow!("{name}: {e}"))?),
         None => None,
     };
+    if let Some(bios) = &found.bios {
+        describe_bios(ctx, &name, bios, data)?;
+    }
     describe_config(ctx, &name, data)
+}
+
+/// The legacy BIOS firmware of a hybrid image, and whether it carries the same
+/// configuration as the EFI program (`efi_config`): `build` writes both from one, so a
+/// difference means the image was changed since.
+fn describe_bios(ctx: &mut Ctx<'_>, name: &str, bios: &[u8], efi_config: Option<&[u8]>) -> Result<()> {
+    let version = crate::firmware::version_of(bios).ok_or_else(|| {
+        anyhow!("{name}: its BIOS loader points at something that is not bootsign firmware")
+    })?;
+    fn decode(d: Option<&[u8]>) -> Option<Option<Config<'_>>> {
+        d.map(Config::decode).transpose().ok()
+    }
+    let same = match (decode(crate::image::lkrn::config_of(bios)), decode(efi_config)) {
+        (Some(b), Some(e)) => b == e,
+        _ => false,
+    };
+    writeln!(
+        ctx.out,
+        "bios         bootsign {version} for legacy BIOS ({} bytes), {}",
+        bios.len(),
+        if same {
+            "with the same configuration as the EFI program"
+        } else {
+            "with a DIFFERENT configuration from the EFI program's: the image was changed after it was built"
+        }
+    )?;
+    if !same {
+        anyhow::bail!("{name}: the BIOS and EFI halves of the image carry different configurations");
+    }
+    Ok(())
 }
 
 /// The embedded configuration's part of the report (`None`: the plain template).

@@ -20,6 +20,7 @@
 
 extern crate alloc;
 
+mod bios;
 mod disk;
 mod fat;
 mod iso;
@@ -178,6 +179,9 @@ pub struct BootProgram {
     pub program: Vec<u8>,
     /// The devices a ROM is for (empty for other formats).
     pub pci_ids: Vec<PciId>,
+    /// The legacy BIOS firmware (a bzImage) a hybrid ISO or USB image carries beside the
+    /// EFI program, found through its MBR boot code.
+    pub bios: Option<Vec<u8>>,
 }
 
 /// The path of the program in the EFI system partition.
@@ -194,27 +198,29 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
 
     if rom::is_rom(head) {
         let (program, pci_ids) = rom::read(image, limit)?;
-        return Ok(BootProgram { format: Format::Rom, program, pci_ids });
+        return Ok(BootProgram { format: Format::Rom, program, pci_ids, bios: None });
     }
     let mbr = disk::Mbr::parse(head);
     if let Some(esp) = iso::esp(image)? {
         let program = fat::read_file(image, esp, &BOOT_PATH, limit)?;
         let hybrid = mbr.as_ref().is_some_and(|m| m.has_partitions());
-        return Ok(BootProgram { format: Format::Iso { hybrid }, program, pci_ids: Vec::new() });
+        let bios = bios::firmware(image, head, limit)?;
+        return Ok(BootProgram { format: Format::Iso { hybrid }, program, pci_ids: Vec::new(), bios });
     }
     if let Some(esp) = disk::gpt_esp(image)? {
         let program = fat::read_file(image, esp, &BOOT_PATH, limit)?;
-        return Ok(BootProgram { format: Format::GptDisk, program, pci_ids: Vec::new() });
+        let bios = bios::firmware(image, head, limit)?;
+        return Ok(BootProgram { format: Format::GptDisk, program, pci_ids: Vec::new(), bios });
     }
     if !head.starts_with(b"MZ") {
         if fat::looks_like_fat(head) {
             let whole = Part { start: 0, len: image.len(), what: "the FAT file system" };
             let program = fat::read_file(image, whole, &BOOT_PATH, limit)?;
-            return Ok(BootProgram { format: Format::Fat, program, pci_ids: Vec::new() });
+            return Ok(BootProgram { format: Format::Fat, program, pci_ids: Vec::new(), bios: None });
         }
         if let Some(esp) = mbr.as_ref().map(|m| m.esp(image.len())).transpose()?.flatten() {
             let program = fat::read_file(image, esp, &BOOT_PATH, limit)?;
-            return Ok(BootProgram { format: Format::MbrDisk, program, pci_ids: Vec::new() });
+            return Ok(BootProgram { format: Format::MbrDisk, program, pci_ids: Vec::new(), bios: None });
         }
     }
     if is_bzimage(image)? {
@@ -223,7 +229,7 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
             return Err(Error::TooLarge { what: "the kernel image", size, limit });
         }
         let program = read_vec(image, 0, size, "the kernel image")?;
-        return Ok(BootProgram { format: Format::Lkrn, program, pci_ids: Vec::new() });
+        return Ok(BootProgram { format: Format::Lkrn, program, pci_ids: Vec::new(), bios: None });
     }
     let size = image.len();
     if size > limit {
@@ -234,7 +240,7 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
         });
     }
     let program = read_vec(image, 0, size, "the file")?;
-    Ok(BootProgram { format: Format::Program, program, pci_ids: Vec::new() })
+    Ok(BootProgram { format: Format::Program, program, pci_ids: Vec::new(), bios: None })
 }
 
 /// Whether the image is a Linux bzImage: the boot sector's signature and the `HdrS`

@@ -13,7 +13,6 @@ use bootsign_firmware_core::console::Console;
 use bootsign_firmware_core::hash::PartialSha256;
 use bootsign_firmware_core::machine::MachineCore;
 use bootsign_firmware_core::proof::ImageProof;
-use bootsign_pki::text::escape;
 use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
 
@@ -67,20 +66,10 @@ impl Bios {
             policy,
             ClientArch::BIOS_X86,
             crate::pci::open_nics,
-            smbios_uuid(),
+            smbios_table().and_then(|(t, v)| bootsign_firmware_core::machine::smbios_uuid(&t, v)),
         )?;
         Ok(Self { core })
     }
-}
-
-/// The SMBIOS system UUID in network byte order (SMBIOS 2.6 on stores its first three
-/// fields little-endian), unless it is absent, all zeros or all ones ("not set").
-fn smbios_uuid() -> Option<[u8; 16]> {
-    let (table, version) = smbios_table()?;
-    let (tag, as_uuid) = bootsign_smbios::Tag::named("uuid")?;
-    let (raw, _) = bootsign_smbios::Table::new(&table, version).read(tag, as_uuid)?;
-    let uuid: [u8; 16] = raw.try_into().ok()?;
-    (uuid != [0; 16] && uuid != [0xff; 16]).then_some(uuid)
 }
 
 /// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)
@@ -130,105 +119,16 @@ impl Machine for Bios {
     type Meta = PartialSha256;
     const PLATFORM: &'static str = "pcbios";
 
+    bootsign_firmware_core::forward_to_core!(core);
+
     fn print(&mut self, text: &str) {
         crate::serial::CONSOLE.print(text);
     }
 
-    fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
-        self.core.dhcp(iface)
-    }
-
-    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
-        self.core.dhcp_any()
-    }
-
-    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
-        self.core.interface(command, iface)
-    }
-
-    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
-        self.core.fetch(uri, timeout_ms)
-    }
-
-    fn fetch_form(
-        &mut self,
-        uri: &str,
-        form: &[u8],
-        timeout_ms: Option<u64>,
-    ) -> Result<(Vec<u8>, PartialSha256), String> {
-        self.core.fetch_form(uri, form, timeout_ms)
-    }
-
-    fn verify(
-        &mut self,
-        data: &[u8],
-        fetched: &PartialSha256,
-        signature: &[u8],
-        signer: Option<&str>,
-    ) -> Result<(ImageProof, String), String> {
-        self.core.verify(data, fetched, signature, signer)
-    }
-
-    fn verify_embedded(
-        &mut self,
-        data: &[u8],
-        fetched: &PartialSha256,
-        signer: Option<&str>,
-    ) -> Result<(ImageProof, String), String> {
-        self.core.verify_embedded(data, fetched, signer)
-    }
-
-    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
-        self.core.setting_changed(name, value)
-    }
-
-    fn ntp(&mut self, server: &str) -> Result<String, String> {
-        self.core.ntp(server)
-    }
-
-    fn ping(
-        &mut self,
-        host: &str,
-        seq: u16,
-        size: usize,
-        timeout_ms: u64,
-    ) -> Result<(String, usize, u64), String> {
-        self.core.ping(host, seq, size, timeout_ms)
-    }
-
-    fn resolve(&mut self, host: &str) -> Result<String, String> {
-        self.core.resolve(host)
-    }
-
-    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
-        self.core.interfaces()
-    }
-
     fn boot(&mut self, boot: Boot<'_, ImageProof, PartialSha256>) -> String {
-        let image = boot.image().image();
-        let initrds = boot.initrds().len();
-        crate::println!(
-            "Booting {} ({} bytes, {}){}{}",
-            escape(image.name()),
-            image.len(),
-            if boot.image().is_verified() { "verified" } else { "not verified" },
-            if initrds == 0 { String::new() } else { alloc::format!(" with {initrds} initrd(s)") },
-            if image.cmdline().is_empty() {
-                String::new()
-            } else {
-                alloc::format!(": {}", escape(image.cmdline()))
-            }
-        );
+        crate::println!("{}", bootsign_firmware_core::machine::boot_line(&boot));
         let core = &mut self.core;
         crate::linux::boot(&boot, || core.release_nics())
-    }
-
-    fn unix_time(&self) -> Option<u64> {
-        self.core.clock().unix_time()
-    }
-
-    fn now_ms(&self) -> Option<u64> {
-        Some(self.core.clock().now_ms())
     }
 
     fn pci_next(&self, from: u32) -> Option<u16> {
@@ -237,11 +137,6 @@ impl Machine for Bios {
 
     fn pci_read(&self, busdevfn: u16, offset: u8, len: u8) -> Option<Vec<u8>> {
         crate::pci::present(busdevfn).then(|| crate::pci::read(busdevfn, offset, len))
-    }
-
-    fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
-        let r = core::arch::x86_64::__cpuid(leaf);
-        Some([r.eax, r.ebx, r.ecx, r.edx])
     }
 
     fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {

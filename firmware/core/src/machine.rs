@@ -510,3 +510,141 @@ pub fn run_script<M: bootsign_script::Machine>(machine: M, policy: Policy, scrip
         Err(e) => alloc::format!("script {e}"),
     }
 }
+
+/// The `bootsign_script::Machine` methods a platform forwards to its [`MachineCore`]
+/// (the field `$core`): the network, downloads and signature checks. Used inside the
+/// platform's `impl Machine`, so both platforms answer these commands with the same code.
+#[macro_export]
+macro_rules! forward_to_core {
+    ($core:ident) => {
+        fn dhcp(
+            &mut self,
+            iface: &str,
+        ) -> Result<alloc::vec::Vec<(alloc::string::String, alloc::string::String)>, alloc::string::String> {
+            self.$core.dhcp(iface)
+        }
+
+        fn dhcp_any(
+            &mut self,
+        ) -> Result<
+            (alloc::string::String, alloc::vec::Vec<(alloc::string::String, alloc::string::String)>),
+            alloc::string::String,
+        > {
+            self.$core.dhcp_any()
+        }
+
+        fn interface(&mut self, command: &str, iface: &str) -> Result<(), alloc::string::String> {
+            self.$core.interface(command, iface)
+        }
+
+        fn fetch(
+            &mut self,
+            uri: &str,
+            timeout_ms: Option<u64>,
+        ) -> Result<(alloc::vec::Vec<u8>, $crate::hash::PartialSha256), alloc::string::String> {
+            self.$core.fetch(uri, timeout_ms)
+        }
+
+        fn fetch_form(
+            &mut self,
+            uri: &str,
+            form: &[u8],
+            timeout_ms: Option<u64>,
+        ) -> Result<(alloc::vec::Vec<u8>, $crate::hash::PartialSha256), alloc::string::String> {
+            self.$core.fetch_form(uri, form, timeout_ms)
+        }
+
+        fn verify(
+            &mut self,
+            data: &[u8],
+            fetched: &$crate::hash::PartialSha256,
+            signature: &[u8],
+            signer: Option<&str>,
+        ) -> Result<($crate::proof::ImageProof, alloc::string::String), alloc::string::String> {
+            self.$core.verify(data, fetched, signature, signer)
+        }
+
+        fn verify_embedded(
+            &mut self,
+            data: &[u8],
+            fetched: &$crate::hash::PartialSha256,
+            signer: Option<&str>,
+        ) -> Result<($crate::proof::ImageProof, alloc::string::String), alloc::string::String> {
+            self.$core.verify_embedded(data, fetched, signer)
+        }
+
+        fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), alloc::string::String> {
+            self.$core.setting_changed(name, value)
+        }
+
+        fn ntp(&mut self, server: &str) -> Result<alloc::string::String, alloc::string::String> {
+            self.$core.ntp(server)
+        }
+
+        fn ping(
+            &mut self,
+            host: &str,
+            seq: u16,
+            size: usize,
+            timeout_ms: u64,
+        ) -> Result<(alloc::string::String, usize, u64), alloc::string::String> {
+            self.$core.ping(host, seq, size, timeout_ms)
+        }
+
+        fn resolve(&mut self, host: &str) -> Result<alloc::string::String, alloc::string::String> {
+            self.$core.resolve(host)
+        }
+
+        fn interfaces(
+            &mut self,
+        ) -> alloc::vec::Vec<(
+            alloc::string::String,
+            alloc::vec::Vec<(alloc::string::String, alloc::string::String)>,
+        )> {
+            self.$core.interfaces()
+        }
+
+        fn unix_time(&self) -> Option<u64> {
+            self.$core.clock().unix_time()
+        }
+
+        fn now_ms(&self) -> Option<u64> {
+            Some(self.$core.clock().now_ms())
+        }
+
+        fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
+            // CPUID exists on every x86-64 processor.
+            let r = core::arch::x86_64::__cpuid(leaf);
+            Some([r.eax, r.ebx, r.ecx, r.edx])
+        }
+    };
+}
+
+/// The console's line before a boot: what is started, whether it was verified, its
+/// initrds and command line.
+pub fn boot_line(boot: &bootsign_script::Boot<'_, ImageProof, PartialSha256>) -> String {
+    let image = boot.image().image();
+    let initrds = boot.initrds().len();
+    alloc::format!(
+        "Booting {} ({} bytes, {}){}{}",
+        escape(image.name()),
+        image.len(),
+        if boot.image().is_verified() { "verified" } else { "not verified" },
+        if initrds == 0 { String::new() } else { alloc::format!(" with {initrds} initrd(s)") },
+        if image.cmdline().is_empty() {
+            String::new()
+        } else {
+            alloc::format!(": {}", escape(image.cmdline()))
+        }
+    )
+}
+
+/// The SMBIOS system UUID (`table`, of SMBIOS `version`) in network byte order (SMBIOS
+/// 2.6 on stores its first three fields little-endian), unless it is absent, all zeros or
+/// all ones ("not set"): what DHCP sends as option 97.
+pub fn smbios_uuid(table: &[u8], version: (u8, u8)) -> Option<[u8; 16]> {
+    let (tag, as_uuid) = bootsign_smbios::Tag::named("uuid")?;
+    let (raw, _) = bootsign_smbios::Table::new(table, version).read(tag, as_uuid)?;
+    let uuid: [u8; 16] = raw.try_into().ok()?;
+    (uuid != [0; 16] && uuid != [0xff; 16]).then_some(uuid)
+}

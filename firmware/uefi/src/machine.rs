@@ -10,7 +10,6 @@ use bootsign_config::{Config, Policy};
 use bootsign_dhcp::client::ClientArch;
 use bootsign_firmware_core::clock::Clock;
 use bootsign_firmware_core::machine::MachineCore;
-use bootsign_pki::text::escape;
 use bootsign_script::{Boot, Machine};
 use uefi::boot;
 use uefi::runtime::{self, ResetType};
@@ -23,16 +22,6 @@ pub struct Firmware {
     core: MachineCore,
 }
 
-/// The SMBIOS system UUID in network byte order (SMBIOS 2.6 on stores its first three
-/// fields little-endian), unless it is absent, all zeros or all ones ("not set").
-fn smbios_uuid() -> Option<[u8; 16]> {
-    let (table, version) = crate::smbios::table()?;
-    let (tag, as_uuid) = bootsign_smbios::Tag::named("uuid")?;
-    let (raw, _) = bootsign_smbios::Table::new(&table, version).read(tag, as_uuid)?;
-    let uuid: [u8; 16] = raw.try_into().ok()?;
-    (uuid != [0; 16] && uuid != [0xff; 16]).then_some(uuid)
-}
-
 impl Firmware {
     /// The firmware with its embedded configuration; the NICs are opened on first use.
     /// Fails when an embedded CRL cannot be read: revocations must not be lost quietly.
@@ -43,7 +32,7 @@ impl Firmware {
             policy,
             ClientArch::UEFI_X86_64,
             crate::nics::open_all,
-            smbios_uuid(),
+            crate::smbios::table().and_then(|(t, v)| bootsign_firmware_core::machine::smbios_uuid(&t, v)),
         )?;
         Ok(Self { core })
     }
@@ -53,104 +42,19 @@ impl Machine for Firmware {
     type Proof = ImageProof;
     type Meta = PartialSha256;
 
+    bootsign_firmware_core::forward_to_core!(core);
+
     fn print(&mut self, text: &str) {
         crate::console::print(text);
     }
 
-    fn dhcp(&mut self, iface: &str) -> Result<Vec<(String, String)>, String> {
-        self.core.dhcp(iface)
-    }
-
-    fn dhcp_any(&mut self) -> Result<(String, Vec<(String, String)>), String> {
-        self.core.dhcp_any()
-    }
-
-    fn interface(&mut self, command: &str, iface: &str) -> Result<(), String> {
-        self.core.interface(command, iface)
-    }
-
-    fn fetch(&mut self, uri: &str, timeout_ms: Option<u64>) -> Result<(Vec<u8>, PartialSha256), String> {
-        self.core.fetch(uri, timeout_ms)
-    }
-
-    fn fetch_form(
-        &mut self,
-        uri: &str,
-        form: &[u8],
-        timeout_ms: Option<u64>,
-    ) -> Result<(Vec<u8>, PartialSha256), String> {
-        self.core.fetch_form(uri, form, timeout_ms)
-    }
-
-    fn verify(
-        &mut self,
-        data: &[u8],
-        fetched: &PartialSha256,
-        signature: &[u8],
-        signer: Option<&str>,
-    ) -> Result<(ImageProof, String), String> {
-        self.core.verify(data, fetched, signature, signer)
-    }
-
-    fn verify_embedded(
-        &mut self,
-        data: &[u8],
-        fetched: &PartialSha256,
-        signer: Option<&str>,
-    ) -> Result<(ImageProof, String), String> {
-        self.core.verify_embedded(data, fetched, signer)
-    }
-
-    fn setting_changed(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
-        self.core.setting_changed(name, value)
-    }
-
     fn boot(&mut self, boot: Boot<'_, ImageProof, PartialSha256>) -> String {
-        let image = boot.image().image();
-        let initrds = boot.initrds().len();
-        crate::println!(
-            "Booting {} ({} bytes, {}){}{}",
-            escape(image.name()),
-            image.len(),
-            if boot.image().is_verified() { "verified" } else { "not verified" },
-            if initrds == 0 { String::new() } else { alloc::format!(" with {initrds} initrd(s)") },
-            if image.cmdline().is_empty() {
-                String::new()
-            } else {
-                alloc::format!(": {}", escape(image.cmdline()))
-            }
-        );
+        crate::println!("{}", bootsign_firmware_core::machine::boot_line(&boot));
         // The started program gets the NICs (and the platform's network stack) back.
         if let Err(why) = self.core.release_nics() {
             return why;
         }
         crate::launch::start(&boot)
-    }
-
-    fn ntp(&mut self, server: &str) -> Result<String, String> {
-        self.core.ntp(server)
-    }
-
-    fn ping(
-        &mut self,
-        host: &str,
-        seq: u16,
-        size: usize,
-        timeout_ms: u64,
-    ) -> Result<(String, usize, u64), String> {
-        self.core.ping(host, seq, size, timeout_ms)
-    }
-
-    fn resolve(&mut self, host: &str) -> Result<String, String> {
-        self.core.resolve(host)
-    }
-
-    fn unix_time(&self) -> Option<u64> {
-        self.core.clock().unix_time()
-    }
-
-    fn now_ms(&self) -> Option<u64> {
-        Some(self.core.clock().now_ms())
     }
 
     fn pci_next(&self, from: u32) -> Option<u16> {
@@ -177,12 +81,6 @@ impl Machine for Firmware {
         })
     }
 
-    fn cpuid(&mut self, leaf: u32) -> Option<[u32; 4]> {
-        // CPUID exists on every x86-64 processor.
-        let r = core::arch::x86_64::__cpuid(leaf);
-        Some([r.eax, r.ebx, r.ecx, r.edx])
-    }
-
     fn sanboot(&mut self, san: bootsign_script::San<'_, ImageProof, PartialSha256>) -> String {
         crate::san::boot(&san)
     }
@@ -192,10 +90,6 @@ impl Machine for Firmware {
         san: bootsign_script::San<'_, ImageProof, PartialSha256>,
     ) -> Result<String, String> {
         crate::san::hook(&san)
-    }
-
-    fn interfaces(&mut self) -> Vec<(String, Vec<(String, String)>)> {
-        self.core.interfaces()
     }
 
     fn smbios(&mut self) -> Option<(Vec<u8>, (u8, u8))> {
