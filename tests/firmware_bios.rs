@@ -4,8 +4,8 @@
 //! configuration the builder appended, and the embedded script runs in the same
 //! interpreter as on UEFI: `${platform}` is `pcbios`, CPUID and the SMBIOS table QEMU's
 //! `-smbios` wrote are read, keys answer `prompt` and a menu (from the serial line on
-//! `pc`; from the PS/2 keyboard on `q35`, where the console is also checked on the VGA
-//! screen), and what the platform does not do yet fails with a message saying so.
+//! `pc`; on `q35` from the keyboard, read through the BIOS's INT 16h by a call into real
+//! mode, and the console is also checked on the VGA screen).
 //!
 //! With a NIC, the core's network stack runs on the BIOS platform through the core's own
 //! drivers (PCI through the configuration ports, DMA from the heap): DHCP, downloads over

@@ -146,12 +146,14 @@ impl Machine for Bios {
     fn key(&mut self, timeout_ms: Option<u64>) -> Option<Key> {
         let until = timeout_ms.map(|t| crate::time::now_ms() + t);
         loop {
-            if let Some(key) = crate::ps2::read().or_else(serial_key) {
+            if let Some(key) = crate::keyboard::read().or_else(serial_key) {
                 return Some(key);
             }
             match until {
                 Some(u) if crate::time::now_ms() >= u => return None,
-                _ => core::hint::spin_loop(),
+                // Each look at the keyboard is a trip to real mode: a few a second
+                // hundred times over is plenty for typing.
+                _ => crate::time::sleep_ms(5),
             }
         }
     }

@@ -6,10 +6,10 @@
 //! configuration `bootsign build` appended, and runs the embedded script with the same
 //! interpreter, trust gate, network stack, downloads and signature checks as the UEFI
 //! firmware (the core, `../core`). The console is the screen (VGA text) and the serial
-//! port, with keys from the PS/2 keyboard and the serial line; scripts get SMBIOS, CPUID,
-//! PCI and the clock; NICs are driven by the core's own drivers (virtio-net, e1000)
-//! through PCI configuration ports; Linux starts through its 16-bit boot protocol
-//! (`linux.rs`).
+//! port, with keys from the BIOS (INT 16h, through a call into real mode: `thunk.rs`)
+//! and the serial line; scripts get SMBIOS, CPUID, PCI and the clock; NICs are driven by
+//! the core's own drivers (virtio-net, e1000) through PCI configuration ports; Linux
+//! starts through its 16-bit boot protocol (`linux.rs`).
 
 #![no_std]
 #![no_main]
@@ -18,12 +18,13 @@ extern crate alloc;
 
 mod boot;
 mod heap;
+mod keyboard;
 mod linux;
 mod machine;
 mod pci;
 mod port;
-mod ps2;
 mod serial;
+mod thunk;
 mod time;
 mod traps;
 mod vga;
@@ -57,6 +58,7 @@ fn run(setup_base: u32) -> Result<core::convert::Infallible, String> {
     // SAFETY: `prefix.s` passes the linear address of the setup part it ran from, which
     // holds the boot information it filled in and stays untouched below 1 MiB.
     let info = unsafe { boot::BootInfo::at(setup_base) };
+    thunk::init(setup_base);
     let heap = heap::init(&info)?;
     println!(
         "bootsign: {} MiB of memory ({} E820 entries), heap {} MiB at {:#x}",

@@ -85,7 +85,18 @@ setup_entry:
     jae 3f
     testl %ebx, %ebx
     jnz 2b
-3:  /* Protected mode, with the GDT at its linear address. */
+3:  /* Protected mode, with the GDT at its linear address; the 16-bit descriptors the
+     * real-mode thunk (rm_call) passes through are based at this setup part, and its
+     * way back into real mode is this segment. */
+    movl setup_base, %eax
+    movw %ax, gdt + 0x22
+    movw %ax, gdt + 0x2a
+    shrl $16, %eax
+    movb %al, gdt + 0x24
+    movb %al, gdt + 0x2c
+    movb %ah, gdt + 0x27
+    movb %ah, gdt + 0x2f
+    movw %cs, rm_entry + 2
     movl setup_base, %eax
     addl $gdt, %eax
     movl %eax, gdt_ptr + 2
@@ -102,12 +113,89 @@ gdt:
     .quad 0x00AF9A000000FFFF    /* 0x08 64-bit code */
     .quad 0x00CF92000000FFFF    /* 0x10 flat data */
     .quad 0x00CF9A000000FFFF    /* 0x18 32-bit code */
-    .quad 0x00009A000000FFFF    /* 0x20 16-bit code */
-    .quad 0x000092000000FFFF    /* 0x28 16-bit data */
+    .quad 0x00009A000000FFFF    /* 0x20 16-bit code (base: this setup part) */
+    .quad 0x000092000000FFFF    /* 0x28 16-bit data (base: this setup part) */
 gdt_end:
 gdt_ptr:
     .word gdt_end - gdt - 1
     .long 0
+
+/* The real-mode half of rm_call: entered in 16-bit protected mode through selector
+ * 0x20, it drops to real mode in this setup part's segment, loads the registers from
+ * rm_regs, calls rm_target as an interrupt handler is called (flags pushed, interrupts
+ * on), stores the registers and flags back, and returns to protected mode at rm_back32.
+ * The stack is this part's own (below 0xE000), as while it ran at first. */
+    .code16
+rm_thunk16:
+    movw $0x28, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movw %ax, %ss
+    movl %cr0, %eax
+    andl $0xfffffffe, %eax
+    movl %eax, %cr0
+    ljmpw *%cs:rm_entry
+rm_real:
+    movw %cs, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw $0xe000, %sp
+    lidtl rm_ivt
+    pushw rm_ds
+    pushw rm_es
+    movl rm_eax, %eax
+    movl rm_ebx, %ebx
+    movl rm_ecx, %ecx
+    movl rm_edx, %edx
+    movl rm_esi, %esi
+    movl rm_edi, %edi
+    movl rm_ebp, %ebp
+    popw %es
+    popw %ds
+    sti
+    pushfw
+    lcallw *%cs:rm_target
+    cli
+    movl %eax, %cs:rm_eax
+    movl %ebx, %cs:rm_ebx
+    movl %ecx, %cs:rm_ecx
+    movl %edx, %cs:rm_edx
+    movl %esi, %cs:rm_esi
+    movl %edi, %cs:rm_edi
+    movl %ebp, %cs:rm_ebp
+    movw %ds, %cs:rm_ds
+    movw %es, %cs:rm_es
+    pushfl
+    popl %eax
+    movl %eax, %cs:rm_eflags
+    movl %cr0, %eax
+    orl $1, %eax
+    movl %eax, %cr0
+    ljmpl $0x18, $rm_back32
+
+rm_ivt:
+    .word 0x3ff
+    .long 0
+rm_entry:
+    .word rm_real, 0            /* the segment: written at start-up */
+    .balign 4
+    .globl rm_target
+rm_target: .word 0, 0           /* offset, segment */
+    .globl rm_regs
+rm_regs:
+rm_eax: .long 0
+rm_ebx: .long 0
+rm_ecx: .long 0
+rm_edx: .long 0
+rm_esi: .long 0
+rm_edi: .long 0
+rm_ebp: .long 0
+rm_ds:  .word 0
+rm_es:  .word 0
+rm_eflags: .long 0
 
     /* What the core reads (boot.rs BootInfo): the setup part's linear address, the
      * number of E820 entries, and the entries. */
@@ -200,6 +288,79 @@ lm64:
     call rust_main
 4:  hlt
     jmp 4b
+
+/* rm_call (thunk.rs): from long mode into real mode and back, for a BIOS service or the
+ * PXE API. Callee-saved registers and the flags are kept; interrupts are on only while
+ * in real mode. The way down: a 32-bit compatibility segment, paging off (which leaves
+ * long mode), the 16-bit segment based at the setup part, real mode (rm_thunk16). Back:
+ * protected mode at rm_back32, CR3, CR4 and EFER as this firmware set them (a BIOS may
+ * have changed them), paging on (long mode again), the 64-bit segment. */
+    .section .text.rm_call, "ax"
+    .code64
+    .globl rm_call
+rm_call:
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    pushfq
+    cli
+    movq %rsp, rm_saved_rsp(%rip)
+    sidt rm_saved_idt(%rip)
+    pushq $0x18
+    movl $rm_compat, %eax
+    pushq %rax
+    lretq
+    .code32
+rm_compat:
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movl %cr0, %eax
+    andl $0x7fffffff, %eax
+    movl %eax, %cr0
+    ljmp $0x20, $rm_thunk16
+rm_back32:
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw %ax, %fs
+    movw %ax, %gs
+    movl $pml4, %eax
+    movl %eax, %cr3
+    movl %cr4, %eax
+    orl $0x620, %eax
+    movl %eax, %cr4
+    movl $0xc0000080, %ecx
+    rdmsr
+    orl $0x100, %eax
+    wrmsr
+    movl %cr0, %eax
+    andl $0xfffffffb, %eax
+    orl $0x80000003, %eax
+    movl %eax, %cr0
+    ljmp $0x08, $rm_back64
+    .code64
+rm_back64:
+    movq rm_saved_rsp(%rip), %rsp
+    lidt rm_saved_idt(%rip)
+    popfq
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    ret
+
+    .section .bss.rm_call, "aw", @nobits
+    .balign 8
+rm_saved_rsp: .skip 8
+rm_saved_idt: .skip 16
 
     .section .data.config, "aw"
     .balign 4
