@@ -5,7 +5,8 @@
 # kernel and initrd with the demo CA, serves them over HTTPS on 127.0.0.1, builds a
 # Secure-Boot-signed ISO that fetches, verifies and boots them, and starts it in QEMU with
 # OVMF enforcing Secure Boot with those keys, showing the console through to the booted
-# system's first line. `--no-boot` stops before the boot.
+# system's first line; then boots the same ISO on a legacy BIOS machine (SeaBIOS).
+# `--no-boot` stops before the boot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 boot=1
@@ -120,4 +121,4 @@ wait_for_boot "$out/console-bios.log"
 printf '\n\033[1mBooted. bootsign, signed for Secure Boot with the demo db key, fetched the kernel and initrd\n'
 printf 'over HTTPS, verified both against the demo CA and started them with Secure Boot on; the same\n'
 printf 'image did it again on a legacy BIOS machine.\033[0m\n'
-printf 'Console: %s\n' "$out/console.log"
+printf 'Consoles: %s (UEFI, Secure Boot), %s (legacy BIOS)\n' "$out/console.log" "$out/console-bios.log"
