@@ -458,6 +458,6 @@ fn main() {
         ("bootsign.efi (ipxe.efi not measured here)", "efi", 0),
     ] {
         let theirs = if ipxe == 0 { String::from("-") } else { format!("iPXE {} KiB", ipxe / 1024) };
-        println!("{:<58}{:>7} KiB{:>12}", format!("size: {what}"), size(ext) / 1024, theirs);
+        println!("{:<58}{:>6} KiB{:>16}", format!("size: {what}"), size(ext) / 1024, theirs);
     }
 }

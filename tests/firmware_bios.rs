@@ -83,6 +83,15 @@ fn the_bios_firmware_boots_as_a_kernel_image_and_runs_its_script() {
         }
         q.wait_for(&["marker: done", "nothing was booted"], Duration::from_secs(60));
         let out = q.output();
+        // 1 GiB of RAM: the 3 GiB above it (the PCI hole among them) is mapped uncached,
+        // and the last RAM page too where the RAM ends short of a 2 MiB boundary.
+        let uncached: u64 = out
+            .split(" MiB below 4 GiB uncached (not RAM)")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{machine}: {out}"));
+        assert!((3070..=3074).contains(&uncached), "{machine}: {uncached} MiB uncached");
         for line in [
             "bootsign firmware ",
             "marker: platform pcbios x86_64\n",

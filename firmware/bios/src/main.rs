@@ -21,6 +21,7 @@ mod heap;
 mod keyboard;
 mod linux;
 mod machine;
+mod paging;
 mod pci;
 mod port;
 mod serial;
@@ -60,12 +61,14 @@ fn run(setup_base: u32) -> Result<core::convert::Infallible, String> {
     let info = unsafe { boot::BootInfo::at(setup_base) };
     thunk::init(setup_base);
     let heap = heap::init(&info)?;
+    let uncached = paging::uncache_devices(&info);
     println!(
-        "bootsign: {} MiB of memory ({} E820 entries), heap {} MiB at {:#x}",
+        "bootsign: {} MiB of memory ({} E820 entries), heap {} MiB at {:#x}, {} MiB below 4 GiB uncached (not RAM)",
         info.usable_bytes() >> 20,
         info.entries().len(),
         heap.1 >> 20,
-        heap.0
+        heap.0,
+        uncached * 2
     );
     let clock = time::clock();
     println!("bootsign: {}", bootsign_firmware_core::rng::init(&clock, None).describe());

@@ -373,6 +373,7 @@ config_len: .long 0
     .balign 4096
 pml4: .skip 4096
 pdpt: .skip 4096
+    .globl pd
 pd:   .skip 4 * 4096
     .balign 16
     .skip 256 * 1024
