@@ -79,14 +79,6 @@ impl Clock {
         (tsc() - self.start) / self.ticks_per_ms
     }
 
-    /// Waits `us` microseconds.
-    pub fn stall_us(&self, us: u64) {
-        let until = tsc().saturating_add(us.saturating_mul(self.ticks_per_ms) / 1000);
-        while tsc() < until {
-            core::hint::spin_loop();
-        }
-    }
-
     /// Seconds since the Unix epoch: the RTC corrected by what NTP learnt, or `None`
     /// when the RTC is not readable.
     pub fn unix_time(&self) -> Option<u64> {
