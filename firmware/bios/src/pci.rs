@@ -34,14 +34,8 @@ pub fn present(busdevfn: u16) -> bool {
 /// `len` bytes of configuration space from `offset`, in the order they lie there (the
 /// registers are little-endian); past the 256 bytes of standard space, 0xff.
 pub fn read(busdevfn: u16, offset: u8, len: u8) -> Vec<u8> {
-    (0..u16::from(len))
-        .map(|i| {
-            let at = u16::from(offset) + i;
-            match u8::try_from(at) {
-                Ok(at) => (dword(busdevfn, at) >> (8 * (at & 3))) as u8,
-                Err(_) => 0xff,
-            }
-        })
+    (0..u32::from(len))
+        .map(|i| config_read(busdevfn, u32::from(offset) + i, Width::U8).map_or(0xff, |v| v as u8))
         .collect()
 }
 
