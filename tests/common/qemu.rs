@@ -239,28 +239,36 @@ impl Qemu {
         self.raw_output.lock().unwrap().clone()
     }
 
-    /// Waits until one of `markers` appears; returns the one that appeared first and
-    /// when (since start). Panics with the console output on timeout or when QEMU exits
+    /// Waits until one of `markers` appears and the console line it is on has ended;
+    /// returns the one that appeared first and when it appeared (since start). Panics with the console output on timeout or when QEMU exits
     /// first.
     pub fn wait_for(&mut self, markers: &[&str], timeout: Duration) -> (usize, Duration) {
+        // The first marker seen, and whether the line it is on has ended (the serial port
+        // delivers a line in pieces, and callers read what follows the marker).
         let first = |out: &str| {
             markers
                 .iter()
                 .enumerate()
-                .filter_map(|(i, m)| out.find(m).map(|at| (at, i)))
+                .filter_map(|(i, m)| out.find(m).map(|at| (at, i, out[at + m.len()..].contains('\n'))))
                 .min()
-                .map(|(_, i)| i)
+                .map(|(_, i, ended)| (i, ended))
         };
         let deadline = Instant::now() + timeout;
+        // When a marker was first seen: that is the time returned.
+        let mut seen: Option<(Instant, Duration)> = None;
         loop {
             let out = self.output();
-            if let Some(i) = first(&out) {
-                return (i, self.started.elapsed());
+            if let Some((i, ended)) = first(&out) {
+                let (at, since_start) = *seen.get_or_insert((Instant::now(), self.started.elapsed()));
+                // A marker with no line end after it (a prompt) counts after a second.
+                if ended || at.elapsed() > Duration::from_secs(1) {
+                    return (i, since_start);
+                }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 std::thread::sleep(Duration::from_millis(200));
                 let out = self.output();
-                if let Some(i) = first(&out) {
+                if let Some((i, _)) = first(&out) {
                     return (i, self.started.elapsed());
                 }
                 let mut err = String::new();
