@@ -5,10 +5,11 @@
 //! - legacy BIOS: `firmware/bios/` for x86_64-unknown-none, an ELF flattened here into a
 //!   Linux bzImage (its real-mode setup part, then the 64-bit core loaded at 1 MiB), with
 //!   the setup sector count filled in; the image builder appends the configuration. Its
-//!   disk and CD loader (`diskboot.s`) is extracted beside it, `bootsign-diskboot.bin`.
+//!   disk and CD loader (`diskboot.s`) and PXE network boot program (`pxeboot.s`) are
+//!   extracted beside it, `bootsign-diskboot.bin` and `bootsign-pxeboot.bin`.
 //!
 //! Set BOOTSIGN_FIRMWARE (and BOOTSIGN_FIRMWARE_BIOS) to a path to use a firmware built
-//! elsewhere instead; a BIOS one needs its `bootsign-diskboot.bin` in the same directory.
+//! elsewhere instead; a BIOS one needs those two files in the same directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,9 +56,12 @@ fn main() {
             std::fs::copy(&prebuilt, &out)
                 .unwrap_or_else(|e| panic!("{}={}: {e}", firmware.prebuilt, Path::new(&prebuilt).display()));
             if firmware.out.ends_with(".lkrn") {
-                let loader = Path::new(&prebuilt).with_file_name("bootsign-diskboot.bin");
-                std::fs::copy(&loader, out.with_file_name("bootsign-diskboot.bin"))
-                    .unwrap_or_else(|e| panic!("{} (beside {}): {e}", loader.display(), firmware.prebuilt));
+                for part in ["bootsign-diskboot.bin", "bootsign-pxeboot.bin"] {
+                    let loader = Path::new(&prebuilt).with_file_name(part);
+                    std::fs::copy(&loader, out.with_file_name(part)).unwrap_or_else(|e| {
+                        panic!("{} (beside {}): {e}", loader.display(), firmware.prebuilt)
+                    });
+                }
             }
             continue;
         }
@@ -119,10 +123,13 @@ fn flatten_bzimage(elf: &Path, out: &Path) {
     // The disk and CD loader, beside the bzImage (the image builder puts it in ISO and
     // USB images).
     let diskboot = out.with_file_name("bootsign-diskboot.bin");
+    // The PXE network boot program (`.kpxe`), beside it too.
+    let pxeboot = out.with_file_name("bootsign-pxeboot.bin");
     for (args, file) in [
         (&["-j", ".setup"][..], &setup),
-        (&["-R", ".setup", "-R", ".diskboot", "-R", ".bss"][..], &core),
+        (&["-R", ".setup", "-R", ".diskboot", "-R", ".pxeboot", "-R", ".bss"][..], &core),
         (&["-j", ".diskboot"][..], &diskboot),
+        (&["-j", ".pxeboot"][..], &pxeboot),
     ] {
         let status = Command::new("objcopy")
             .args(args)
@@ -135,6 +142,8 @@ fn flatten_bzimage(elf: &Path, out: &Path) {
     }
     let loader = std::fs::read(&diskboot).unwrap();
     assert!(loader.len() == 2048 && loader.ends_with(b"BSDB"), "the disk loader is {} bytes", loader.len());
+    let nbp = std::fs::read(&pxeboot).unwrap();
+    assert!(nbp.ends_with(b"BSPX"), "the PXE boot program ({} bytes) is damaged", nbp.len());
     let mut image = std::fs::read(&setup).unwrap();
     assert!(
         image.len().is_multiple_of(512) && image.len() >= 1024,

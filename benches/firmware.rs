@@ -12,7 +12,8 @@
 //!   takes, as the firmware's banner reports it;
 //! - on legacy BIOS (SeaBIOS, `-machine pc`): the signed boot through `bootsign.lkrn`
 //!   against a direct `-kernel/-initrd` boot by SeaBIOS, 64 MiB over HTTP and HTTPS
-//!   (`-cpu max`), and the sizes of the BIOS images beside iPXE's.
+//!   (`-cpu max`), the same boot over PXE (`bootsign.kpxe`, the ROM's UNDI driver), and
+//!   the sizes of the BIOS images beside iPXE's.
 //!
 //! Run with `cargo bench --bench firmware` (scripts/setup.sh first). Medians of 3.
 
@@ -283,6 +284,23 @@ fn main() {
             ["build", "--no-config", "--lkrn", "--embed", script, "--trust", "ca.crt", "--output-name", name];
         env.ok(&flags);
     }
+    // The same boot through PXE: the NIC's PXE ROM loads bootsign.kpxe over TFTP, which
+    // loads bootsign.lkrn, which runs on the ROM's UNDI driver.
+    std::fs::create_dir_all(env.path("tftp")).unwrap();
+    env.ok(&[
+        "build",
+        "--no-config",
+        "--kpxe",
+        "--embed",
+        "bios-boot.ipxe",
+        "--trust",
+        "ca.crt",
+        "-o",
+        "tftp",
+    ]);
+    let pxe_netdev = format!("user,id=n0,tftp={},bootfile=bootsign.kpxe", env.path("tftp").display());
+    let pxe_nic = ["-netdev", pxe_netdev.as_str(), "-device", "virtio-net-pci,netdev=n0,bootindex=0"];
+    let pxe_size = std::fs::metadata(env.path("tftp/bootsign.kpxe")).unwrap().len();
     // The image sizes, built as a user builds them (one configuration, every format).
     env.ok(&[
         "build",
@@ -300,6 +318,7 @@ fn main() {
     let bios_nic = ["-netdev", "user,id=n0", "-device", NIC];
     let (mut bios_ours, mut bios_direct, mut bios_http, mut bios_https) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pxe_boot, mut pxe_rate) = (Vec::new(), Vec::new());
 
     let (mut ours, mut direct, mut rates, mut verifies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut modern_rates, mut seed_ms, mut seed_samples) = (Vec::new(), Vec::new(), Vec::new());
@@ -361,6 +380,15 @@ fn main() {
             let (plain_part, tls_part) = out.split_at(out.find(&big_tls).expect("the HTTPS download"));
             bios_http.push(download_rate(plain_part, "big.bin"));
             bios_https.push(download_rate(tls_part, "big.bin"));
+            drop(q);
+            let mut q = Qemu::boot_bios("pc", &[], &pxe_nic);
+            let (which, at) = q.wait_for(&[MARKER, "nothing was booted"], Duration::from_secs(300));
+            let out = q.output();
+            assert_eq!(which, 0, "{out}");
+            assert!(out.contains("PXE UNDI)"), "{out}");
+            show("BIOS: boot over PXE (UNDI)", &out);
+            pxe_boot.push(at.as_secs_f64());
+            pxe_rate.push(download_rate(&out, "vmlinuz"));
         }
         if !run("max") {
             continue;
@@ -449,6 +477,17 @@ fn main() {
         "BIOS, -cpu max: 64 MiB over HTTPS, same run",
         median(bios_https),
         ""
+    );
+    println!(
+        "{:<58}{:>9.2}s{:>12}",
+        "BIOS: the same boot over PXE (ROM -> .kpxe -> .lkrn, UNDI)",
+        median(pxe_boot),
+        ""
+    );
+    println!("{:<58}{:>6.1} MiB/s{:>8}", "BIOS: 8 MiB kernel over HTTP through UNDI", median(pxe_rate), "");
+    println!(
+        "{:<58}{:>6} B{:>16}",
+        "size: bootsign.kpxe, + the .lkrn (undionly.kpxe)", pxe_size, "iPXE 71717 B"
     );
     // iPXE's, from shared/reference/bios.md (current master builds).
     for (what, ext, ipxe) in [

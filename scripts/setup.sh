@@ -12,6 +12,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 for fd in OVMF_CODE_4M.fd OVMF_CODE_4M.secboot.fd OVMF_VARS_4M.ms.fd; do
     [ -f "/usr/share/OVMF/$fd" ] || { missing+=(ovmf); break; }
 done
+# The NICs' PXE ROMs (iPXE builds) that SeaBIOS runs in the .kpxe tests; QEMU depends on
+# them, named here because those tests need them.
+[ -f /usr/lib/ipxe/qemu/efi-rtl8139.rom ] || missing+=(ipxe-qemu)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v mdir >/dev/null 2>&1 || missing+=(mtools)

@@ -13,6 +13,11 @@ pub const BIOS_TEMPLATE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/boots
 /// code; [`crate::image::diskboot`] fills in where the `.lkrn` lies.
 pub const BIOS_DISKBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-diskboot.bin"));
 
+/// The BIOS firmware's PXE network boot program (`firmware/bios/src/pxeboot.s`), a
+/// `.kpxe`: loaded by a PXE ROM at 0x7C00, it fetches the `.lkrn` over TFTP and starts
+/// it; [`crate::image::pxeboot`] names the `.lkrn` and fills in its length and CRC-32.
+pub const BIOS_PXEBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-pxeboot.bin"));
+
 const MARKER: &[u8] = b"BOOTSIGN-FIRMWARE-VERSION=";
 
 /// The firmware version recorded in an image, if it is a bootsign firmware.

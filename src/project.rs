@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [build]
-//! formats = ["efi", "iso"]          # efi, iso, usb, rom, lkrn
+//! formats = ["efi", "iso"]          # efi, iso, usb, rom, lkrn, kpxe
 //! trust = ["ca.crt"]                # files or SHA-256 fingerprints
 //! cert = ["client.crt"]
 //! privkey = "client.key"
@@ -159,7 +159,7 @@ impl Project {
 pub const TEMPLATE: &str = "\
 # bootsign project file: `bootsign build` reads it (flags override it).
 [build]
-formats = [\"efi\", \"iso\"]   # efi, iso, usb, rom (rom needs pci = [\"VENDOR:DEVICE\"]), lkrn
+formats = [\"efi\", \"iso\"]   # efi, iso, usb, rom (rom needs pci = [\"VENDOR:DEVICE\"]), lkrn, kpxe
 trust = [\"ca.crt\"]          # certificate files or SHA-256 fingerprints
 # cert = [\"client.crt\"]     # chain material and the TLS client certificate
 # privkey = \"client.key\"    # the client key (the images must then be kept confidential)

@@ -890,3 +890,44 @@ fn inspect_reads_the_bios_kernel_image() {
     let out = env.ok(&["inspect", "plain.lkrn"]);
     assert!(out.contains("config       none (the plain template"), "{out}");
 }
+
+/// `build --kpxe` writes the PXE boot program with the `.lkrn` beside it, and `inspect`
+/// on the `.kpxe` says which `.lkrn` it loads and whether the one beside it is that one
+/// (the program refuses any other: tests/firmware_bios.rs boots it).
+#[test]
+fn the_kpxe_names_its_lkrn_and_inspect_checks_the_pair() {
+    let env = Env::new();
+    env.write("boot.ipxe", "#!ipxe\necho from PXE\n");
+    env.ok(&["build", "--no-config", "--kpxe", "--embed", "boot.ipxe", "--output-name", "pxe"]);
+    let kpxe = std::fs::read(env.path("pxe.kpxe")).unwrap();
+    let lkrn = std::fs::read(env.path("pxe.lkrn")).unwrap();
+    assert!(kpxe.len() < 4096, "an NBP fits in base memory: {} bytes", kpxe.len());
+    assert_eq!(&lkrn[0x202..0x206], b"HdrS");
+    let out = env.ok(&["inspect", "pxe.kpxe"]);
+    let crc = bootsign_config::crc32(&lkrn);
+    for line in [
+        "image        pxe.kpxe (PXE boot program (.kpxe), legacy BIOS)\n",
+        &format!(
+            "loads        pxe.lkrn over TFTP, from its own directory ({} bytes, CRC-32 {crc:08x})\n",
+            lkrn.len()
+        ),
+        "beside it    pxe.lkrn matches\n",
+        "(Linux kernel image (.lkrn), legacy BIOS, x86-64, ",
+        "script\n  #!ipxe\n  echo from PXE\n",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    // Without --force nothing is overwritten, the .kpxe included.
+    let err = env.fails(&["build", "--no-config", "--kpxe", "--output-name", "pxe"]);
+    assert!(err.contains("pxe.lkrn") && err.contains("--force"), "{err}");
+    // Another build's .lkrn beside it, and none.
+    env.ok(&["build", "--no-config", "--lkrn", "--force", "--output-name", "pxe"]);
+    let err = env.fails(&["inspect", "pxe.kpxe"]);
+    assert!(
+        err.contains("error: 'pxe.kpxe': the .lkrn it loads, 'pxe.lkrn', is from another build"),
+        "{err}"
+    );
+    std::fs::remove_file(env.path("pxe.lkrn")).unwrap();
+    let err = env.fails(&["inspect", "pxe.kpxe"]);
+    assert!(err.contains("'pxe.lkrn', is missing"), "{err}");
+}

@@ -294,3 +294,106 @@ fn the_hybrid_iso_and_usb_images_boot_linux_on_bios() {
         }
     }
 }
+
+/// The PXE boot (`bootsign build --kpxe`): SeaBIOS runs the NIC's PXE ROM (QEMU's iPXE
+/// ROMs, as a machine's own ROM would), which loads `bootsign.kpxe` over TFTP as the DHCP
+/// boot file; that fetches `bootsign.lkrn` from the same TFTP directory through the PXE
+/// API, checks it is the one it was built with and starts it, and the firmware runs its
+/// network over the ROM's UNDI driver: DHCP, HTTP and HTTPS, a tampered kernel refused,
+/// the signed kernel and initrd verified and Linux booted. One NIC the firmware has no
+/// driver of its own for (the RTL8139), and the e1000, which under PXE is the ROM's too.
+/// Then the loader's refusals, each of which hands the machine back to the BIOS: no
+/// `.lkrn` on the server, and a `.lkrn` from another build.
+#[test]
+fn the_kpxe_loads_the_firmware_over_tftp_and_boots_linux_through_the_pxe_roms_undi() {
+    let env = signed_boot_env("PXE Boot CA");
+    let www = env.path("www");
+    let mut tampered = std::fs::read(www.join("vmlinuz")).unwrap();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    std::fs::write(www.join("tampered"), tampered).unwrap();
+    let http = FileServer::start(www.clone(), 0);
+    let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
+    let tftp = env.path("tftp");
+    std::fs::create_dir_all(&tftp).unwrap();
+    let cases = [("pc", "rtl8139", "https", https.port), ("q35", "e1000e", "http", http.port)];
+    for (machine, nic, scheme, port) in cases {
+        let script = format!(
+            "#!ipxe\n\
+             echo marker: ${{net0/chip}} ${{net0/mac}} ip ${{ip}} boot file ${{filename}}\n\
+             imgtrust --permanent --all\n\
+             set base {scheme}://${{next-server}}:{port}\n\
+             imgfetch -n tampered ${{base}}/tampered\n\
+             imgverify tampered ${{base}}/vmlinuz.sig || echo marker: tampered refused\n\
+             imgfree tampered\n\
+             kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
+             initrd ${{base}}/initrd.img\n\
+             imgverify vmlinuz ${{base}}/vmlinuz.sig && echo marker: kernel verified\n\
+             imgverify initrd.img ${{base}}/initrd.img.sig && echo marker: initrd verified\n\
+             boot\n"
+        );
+        env.write("boot.ipxe", &script);
+        env.ok(&[
+            "build",
+            "--no-config",
+            "--kpxe",
+            "--force",
+            "--trust",
+            "ca.crt",
+            "--embed",
+            "boot.ipxe",
+            "-o",
+            "tftp",
+        ]);
+        assert!(tftp.join("bootsign.lkrn").is_file() && tftp.join("bootsign.kpxe").is_file());
+        let netdev = format!("user,id=n0,tftp={},bootfile=bootsign.kpxe", tftp.display());
+        let device = format!("{nic},netdev=n0,bootindex=0");
+        let mut q = Qemu::boot_bios(machine, &[], &["-netdev", &netdev, "-device", &device]);
+        q.wait_for(
+            &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "No bootable device"],
+            Duration::from_secs(300),
+        );
+        let out = q.output();
+        for line in [
+            "bootsign.kpxe : 2",
+            "bootsign PXE loader\nbootsign: loading bootsign.lkrn over TFTP\n",
+            "bootsign: loaded over PXE; the network is the PXE ROM's, through its UNDI driver\n",
+            "DHCP on net0 (52:54:00:12:34:56, PXE UNDI)... 10.0.2.15 gateway 10.0.2.2 next-server 10.0.2.2",
+            "marker: PXE UNDI 52:54:00:12:34:56 ip 10.0.2.15 boot file bootsign.kpxe\n",
+            "marker: tampered refused\n",
+            "marker: kernel verified\n",
+            "marker: initrd verified\n",
+            "Booting vmlinuz (8247232 bytes, verified) with 1 initrd(s): console=ttyS0 quiet\n",
+            "BOOTSIGN-INITRAMFS-OK cmdline: console=ttyS0 quiet",
+        ] {
+            assert!(out.contains(line), "{machine} {nic}: {line:?} in:\n{out}");
+        }
+        if scheme == "https" {
+            assert!(out.contains("/vmlinuz 8247232 bytes in ") && out.contains(", TLS 1.3 "), "{out}");
+        }
+    }
+
+    // The loader refuses a .lkrn built with another configuration, and fails when there
+    // is none; either way the BIOS goes on to its next boot device.
+    let kpxe = std::fs::read(tftp.join("bootsign.kpxe")).unwrap();
+    env.ok(&["build", "--no-config", "--lkrn", "--force", "--trust", "ca.crt", "-o", "tftp"]);
+    let missing = env.path("tftp-missing");
+    std::fs::create_dir_all(&missing).unwrap();
+    std::fs::write(missing.join("bootsign.kpxe"), &kpxe).unwrap();
+    let cases = [
+        (
+            &tftp,
+            "bootsign: bootsign.lkrn is from another build than this loader\n\
+             bootsign: put the .lkrn written with this .kpxe beside it\n",
+        ),
+        (&missing, "bootsign: TFTP did not deliver the firmware (PXE status 0x"),
+    ];
+    for (dir, says) in cases {
+        let netdev = format!("user,id=n0,tftp={},bootfile=bootsign.kpxe", dir.display());
+        let mut q =
+            Qemu::boot_bios("pc", &[], &["-netdev", &netdev, "-device", "e1000,netdev=n0,bootindex=0"]);
+        q.wait_for(&["No bootable device", "bootsign firmware "], Duration::from_secs(120));
+        let out = q.output();
+        assert!(out.contains(says) && !out.contains("bootsign firmware "), "{says:?} in:\n{out}");
+    }
+}

@@ -30,7 +30,11 @@ Examples:
       as above, and refuses signers and servers that ca.crl revokes
   bootsign build --lkrn --trust ca.crt --embed boot.ipxe
       bootsign.lkrn for legacy BIOS: QEMU -kernel, GRUB linux16, SYSLINUX
-      (iPXE: make bin/ipxe.lkrn TRUST=ca.crt EMBED=boot.ipxe)";
+      (iPXE: make bin/ipxe.lkrn TRUST=ca.crt EMBED=boot.ipxe)
+  bootsign build --kpxe --trust ca.crt --embed boot.ipxe
+      bootsign.kpxe and bootsign.lkrn for a BIOS PXE boot: put both in the
+      TFTP directory and give bootsign.kpxe as the DHCP boot file
+      (iPXE: make bin/undionly.kpxe TRUST=ca.crt EMBED=boot.ipxe)";
 
 /// `build` options.
 #[derive(ClapArgs)]
@@ -59,6 +63,12 @@ pub struct Args {
     /// -kernel, GRUB's linux16 and SYSLINUX (iPXE's ipxe.lkrn).
     #[arg(long)]
     pub lkrn: bool,
+    /// Write a PXE network boot program for legacy BIOS: DIR/NAME.kpxe, with DIR/NAME.lkrn
+    /// beside it. The PXE ROM loads the .kpxe (the DHCP boot file), which fetches the
+    /// .lkrn from the same TFTP directory and runs it on the ROM's UNDI driver (iPXE's
+    /// undionly.kpxe). The .kpxe accepts only the .lkrn written with it.
+    #[arg(long)]
+    pub kpxe: bool,
     /// Trusted roots: certificate files (PEM bundles or DER) or SHA-256 fingerprints,
     /// comma-separated (iPXE's TRUST=). Certificates given as files are embedded too, so
     /// chains can be completed.
@@ -324,7 +334,7 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
     };
     let b = project.build;
     let mut used: Vec<&'static str> = Vec::new();
-    if !(args.efi || args.iso || args.usb || args.rom || args.lkrn || b.formats.is_empty()) {
+    if !(args.efi || args.iso || args.usb || args.rom || args.lkrn || args.kpxe || b.formats.is_empty()) {
         used.push("formats");
         for f in &b.formats {
             match f.as_str() {
@@ -333,7 +343,8 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
                 "usb" => args.usb = true,
                 "rom" => args.rom = true,
                 "lkrn" => args.lkrn = true,
-                other => bail!("{}: unknown format '{other}' (efi, iso, usb, rom, lkrn)", quote(&path)),
+                "kpxe" => args.kpxe = true,
+                other => bail!("{}: unknown format '{other}' (efi, iso, usb, rom, lkrn, kpxe)", quote(&path)),
             }
         }
     }
@@ -379,8 +390,8 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let (args, project) = apply_project(g, args)?;
     let out_dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let output_name = args.output_name.clone().unwrap_or_else(|| "bootsign".into());
-    if !args.efi && !args.usb && !args.iso && !args.rom && !args.lkrn {
-        bail!("choose an output format: --efi, --iso, --usb, --rom, --lkrn");
+    if !args.efi && !args.usb && !args.iso && !args.rom && !args.lkrn && !args.kpxe {
+        bail!("choose an output format: --efi, --iso, --usb, --rom, --lkrn, --kpxe");
     }
     let pci: Vec<crate::image::rom::PciId> = args
         .pci
@@ -403,12 +414,14 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let iso_path = output("iso");
     let rom_path = output("rom");
     let lkrn_path = output("lkrn");
+    let kpxe_path = output("kpxe");
     let wanted: Vec<&PathBuf> = [
         (args.efi, &efi_path),
         (args.iso, &iso_path),
         (args.usb, &usb_path),
         (args.rom, &rom_path),
-        (args.lkrn, &lkrn_path),
+        (args.lkrn || args.kpxe, &lkrn_path),
+        (args.kpxe, &kpxe_path),
     ]
     .into_iter()
     .filter_map(|(on, p)| on.then_some(p))
@@ -443,7 +456,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     }
     // The BIOS firmware with the same configuration: the .lkrn, and the BIOS half of the
     // ISO and USB images (legacy BIOS has no Secure Boot: it is not signed).
-    let lkrn = if args.lkrn || args.usb || args.iso { Some(lkrn_image(&config)?) } else { None };
+    let lkrn = if args.lkrn || args.kpxe || args.usb || args.iso { Some(lkrn_image(&config)?) } else { None };
     if args.usb || args.iso {
         let esp = crate::image::esp::esp_image(&efi, 0)?;
         if args.iso {
@@ -454,7 +467,12 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             files.add(&usb_path, crate::image::gpt::disk_image(&esp, lkrn.as_deref())?, mode, overwrite);
         }
     }
-    if let (true, Some(lkrn)) = (args.lkrn, lkrn) {
+    if let (true, Some(lkrn)) = (args.kpxe, lkrn.as_deref()) {
+        // The .kpxe holds nothing secret: the configuration is in the .lkrn.
+        let name = format!("{output_name}.lkrn");
+        files.add(&kpxe_path, crate::image::pxeboot::program(&name, lkrn)?, MODE_PUBLIC, overwrite);
+    }
+    if let (true, Some(lkrn)) = (args.lkrn || args.kpxe, lkrn) {
         files.add(&lkrn_path, lkrn, mode, overwrite);
     }
     if args.rom {

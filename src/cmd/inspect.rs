@@ -17,15 +17,48 @@ use crate::image::{FileImage, MAX_PROGRAM};
 /// `inspect` options.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The image: a bootsign EFI program, an ISO, USB disk or ROM image holding one, or a
-    /// legacy BIOS kernel image (.lkrn).
+    /// The image: a bootsign EFI program, an ISO, USB disk or ROM image holding one, a
+    /// legacy BIOS kernel image (.lkrn), or a PXE boot program (.kpxe).
     #[arg(value_name = "IMAGE")]
     pub image: PathBuf,
+}
+
+/// A PXE boot program (`.kpxe`): which `.lkrn` it fetches, and whether the one beside it
+/// is that one (the program refuses any other). Returns the `.lkrn` to describe next,
+/// when it is there and matches; `None` when `path` is not a `.kpxe`.
+fn inspect_kpxe(ctx: &mut Ctx<'_>, path: &std::path::Path) -> Result<Option<PathBuf>> {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= 8192);
+    let Some((lkrn, len, crc)) =
+        small.then(|| std::fs::read(path).ok()).flatten().and_then(|b| crate::image::pxeboot::describe(&b))
+    else {
+        return Ok(None);
+    };
+    writeln!(ctx.out, "image        {} (PXE boot program (.kpxe), legacy BIOS)", path.display())?;
+    writeln!(
+        ctx.out,
+        "loads        {lkrn} over TFTP, from its own directory ({len} bytes, CRC-32 {crc:08x})"
+    )?;
+    let beside = path.with_file_name(&lkrn);
+    let found = std::fs::read(&beside);
+    let verdict = match &found {
+        Ok(b) if b.len() == len as usize && bootsign_config::crc32(b) == crc => "matches",
+        Ok(_) => "is from another build: the .kpxe will refuse it",
+        Err(_) => "is missing",
+    };
+    writeln!(ctx.out, "beside it    {} {verdict}", beside.display())?;
+    match verdict {
+        "matches" => Ok(Some(beside)),
+        _ => Err(anyhow!("{}: the .lkrn it loads, {}, {verdict}", quote(path), quote(&beside))),
+    }
 }
 
 /// Runs `inspect`.
 pub fn run(ctx: &mut Ctx<'_>, args: Args) -> Result<()> {
     let name = quote(&args.image);
+    if let Some(lkrn) = inspect_kpxe(ctx, &args.image)? {
+        // What the PXE boot program loads, described in its place.
+        return run(ctx, Args { image: lkrn });
+    }
     // Only the structures on the way to the program are read, never the whole file.
     let mut image = FileImage::open(&args.image)?;
     let found = bootsign_image_read::read_boot_program(&mut image, MAX_PROGRAM)

@@ -6,6 +6,7 @@ pub mod esp;
 pub mod gpt;
 pub mod iso;
 pub mod lkrn;
+pub mod pxeboot;
 pub mod rom;
 
 use std::fs::File;

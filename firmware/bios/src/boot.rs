@@ -28,6 +28,7 @@ struct Raw {
     setup_base: u32,
     count: u16,
     _pad: u16,
+    pxe: u32,
     map: [E820; 64],
 }
 
@@ -35,6 +36,7 @@ struct Raw {
 pub struct BootInfo {
     entries: [E820; 64],
     count: usize,
+    pxe: u32,
 }
 
 unsafe extern "C" {
@@ -56,7 +58,13 @@ impl BootInfo {
         // SAFETY: the setup part lies at `setup_base`, identity-mapped, with `boot_info`
         // at `offset`; the read is unaligned-safe.
         let raw = unsafe { core::ptr::read_unaligned((setup_base as usize + offset) as *const Raw) };
-        Self { entries: raw.map, count: usize::from(raw.count).min(64) }
+        Self { entries: raw.map, count: usize::from(raw.count).min(64), pxe: raw.pxe }
+    }
+
+    /// The PXE API's `!PXE` structure as a real-mode far pointer (offset, segment), when
+    /// the PXE boot program (`pxeboot.s`) loaded this firmware.
+    pub fn pxe(&self) -> Option<[u16; 2]> {
+        (self.pxe != 0).then_some([self.pxe as u16, (self.pxe >> 16) as u16])
     }
 
     pub fn entries(&self) -> &[E820] {

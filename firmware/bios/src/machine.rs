@@ -12,6 +12,7 @@ use bootsign_dhcp::client::ClientArch;
 use bootsign_firmware_core::console::Console;
 use bootsign_firmware_core::hash::PartialSha256;
 use bootsign_firmware_core::machine::MachineCore;
+use bootsign_firmware_core::net::Nic;
 use bootsign_firmware_core::proof::ImageProof;
 use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
@@ -65,11 +66,22 @@ impl Bios {
             config,
             policy,
             ClientArch::BIOS_X86,
-            crate::pci::open_nics,
+            open_nics,
             smbios_table().and_then(|(t, v)| bootsign_firmware_core::machine::smbios_uuid(&t, v)),
         )?;
         Ok(Self { core })
     }
+}
+
+/// The NICs: the PXE ROM's, through its UNDI driver, when the firmware was loaded over
+/// PXE (that NIC is the ROM's; undionly.kpxe also drives only it); else every NIC the
+/// core's own drivers run.
+fn open_nics() -> Result<Vec<Nic>, String> {
+    if crate::undi::present() {
+        let undi = crate::undi::Undi::open()?;
+        return Ok(alloc::vec![Nic::platform(alloc::boxed::Box::new(undi))]);
+    }
+    crate::pci::open_nics()
 }
 
 /// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)

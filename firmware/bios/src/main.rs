@@ -8,8 +8,9 @@
 //! firmware (the core, `../core`). The console is the screen (VGA text) and the serial
 //! port, with keys from the BIOS (INT 16h, through a call into real mode: `thunk.rs`)
 //! and the serial line; scripts get SMBIOS, CPUID, PCI and the clock; NICs are driven by
-//! the core's own drivers (virtio-net, e1000) through PCI configuration ports; Linux
-//! starts through its 16-bit boot protocol (`linux.rs`).
+//! the core's own drivers (virtio-net, e1000) through PCI configuration ports, or, when
+//! it was loaded over PXE (`.kpxe`, `pxeboot.s`), by the PXE ROM's UNDI driver
+//! (`undi.rs`); Linux starts through its 16-bit boot protocol (`linux.rs`).
 
 #![no_std]
 #![no_main]
@@ -28,6 +29,7 @@ mod serial;
 mod thunk;
 mod time;
 mod traps;
+mod undi;
 mod vga;
 
 use alloc::string::String;
@@ -36,6 +38,9 @@ core::arch::global_asm!(include_str!("prefix.s"), options(att_syntax));
 // The loader for disk and CD images (the hybrid ISO, the USB image); not part of the
 // bzImage itself, the CLI's build.rs extracts it.
 core::arch::global_asm!(include_str!("diskboot.s"), options(att_syntax));
+// The PXE network boot program (.kpxe), which fetches this firmware over TFTP; extracted
+// by the CLI's build.rs too.
+core::arch::global_asm!(include_str!("pxeboot.s"), options(att_syntax));
 
 /// The version marker `bootsign inspect` reads (as in the UEFI firmware).
 #[used]
@@ -60,6 +65,10 @@ fn run(setup_base: u32) -> Result<core::convert::Infallible, String> {
     // holds the boot information it filled in and stays untouched below 1 MiB.
     let info = unsafe { boot::BootInfo::at(setup_base) };
     thunk::init(setup_base);
+    if let Some(pxe) = info.pxe() {
+        undi::init(pxe)?;
+        println!("bootsign: loaded over PXE; the network is the PXE ROM's, through its UNDI driver");
+    }
     let heap = heap::init(&info)?;
     let uncached = paging::uncache_devices(&info);
     println!(

@@ -197,14 +197,44 @@ rm_ds:  .word 0
 rm_es:  .word 0
 rm_eflags: .long 0
 
+/* The PXE API from long mode (undi.rs): rm_call calls this as it calls an interrupt
+ * handler (flags pushed); it calls the !PXE entry point the PXE way, the parameter block
+ * at ES:DI and the opcode in BX pushed, AX returned, and drops the flags on return. */
+    .globl pxe_tramp
+pxe_tramp:
+    pushw %es
+    pushw %di
+    pushw %bx
+    lcallw *%cs:pxe_entry
+    addw $6, %sp
+    /* A20 on again: some PXE stacks turn it off and leave it so (the fast gate). */
+    pushw %ax
+    inb $0x92, %al
+    orb $2, %al
+    andb $0xfe, %al
+    outb %al, $0x92
+    popw %ax
+    lretw $2
+    .balign 4
+    .globl pxe_entry
+pxe_entry: .word 0, 0
+/* Parameter blocks and the frame being sent: the PXE API takes them in base memory. */
+    .balign 16
+    .globl pxe_low
+pxe_low: .fill 2048, 1, 0
+
     /* What the core reads (boot.rs BootInfo): the setup part's linear address, the
-     * number of E820 entries, and the entries. */
+     * number of E820 entries, the PXE API's !PXE structure as a far pointer (offset,
+     * segment; written by pxeboot.s when it loaded this firmware, else 0), and the
+     * entries. */
     .balign 8
     .globl boot_info
 boot_info:
 setup_base: .long 0
 e820_count: .word 0
     .word 0
+    .globl boot_info_pxe
+boot_info_pxe: .long 0
 e820_map: .fill 64 * 24, 1, 0
 
     .section .text32, "ax"

@@ -50,8 +50,20 @@ pub fn int(n: u8, regs: &mut Regs) {
     call(vector, regs);
 }
 
-/// Calls the real-mode routine at `target` (offset, segment) with `regs`.
-fn call(target: [u16; 2], regs: &mut Regs) {
+/// The setup part's real-mode segment, where `rm_call` runs and the low-memory blocks
+/// linked into it lie.
+pub fn setup_segment() -> u16 {
+    (SETUP_BASE.load(core::sync::atomic::Ordering::Relaxed) >> 4) as u16
+}
+
+/// The linear address of `sym`, a symbol linked into the setup part (at its offset).
+pub fn setup_address<T>(sym: *const T) -> usize {
+    SETUP_BASE.load(core::sync::atomic::Ordering::Relaxed) as usize + sym as usize
+}
+
+/// Calls the real-mode routine at `target` (offset, segment) with `regs`, as an
+/// interrupt handler is called (flags pushed).
+pub fn call(target: [u16; 2], regs: &mut Regs) {
     let base = SETUP_BASE.load(core::sync::atomic::Ordering::Relaxed) as usize;
     assert!(base != 0, "thunk::init first");
     // The symbols are linked at their offsets in the setup part, which lies at `base`.

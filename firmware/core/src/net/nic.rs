@@ -46,6 +46,11 @@ pub trait FrameDevice {
     /// Sends `frame`; when the NIC's queue is full it may be dropped (TCP resends), so
     /// [`FrameDevice::can_send`] is asked first where there is a choice.
     fn send(&mut self, frame: &[u8]);
+    /// Stops the NIC before something else takes over the machine; whether it confirmed
+    /// it stopped. Devices that stop when dropped keep this default.
+    fn stop(&mut self) -> bool {
+        true
+    }
 }
 
 /// A platform driver with the core's frame buffers.
@@ -121,13 +126,13 @@ impl Nic {
         }
     }
 
-    /// Stops the device's DMA (the core's drivers; the platform's stop their own when
-    /// they are closed); whether it confirmed it stopped. Dropping it stops it again.
+    /// Stops the device's DMA; whether it confirmed it stopped. Dropping it stops it
+    /// again.
     pub fn stop(&mut self) -> bool {
         match self {
             Self::Virtio(d) => d.stop(),
             Self::E1000(d) => d.stop(),
-            Self::Platform(_) => true,
+            Self::Platform(f) => f.dev.stop(),
         }
     }
 }
