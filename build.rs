@@ -5,11 +5,12 @@
 //! - legacy BIOS: `firmware/bios/` for x86_64-unknown-none, an ELF flattened here into a
 //!   Linux bzImage (its real-mode setup part, then the 64-bit core loaded at 1 MiB), with
 //!   the setup sector count filled in; the image builder appends the configuration. Its
-//!   disk and CD loader (`diskboot.s`) and PXE network boot program (`pxeboot.s`) are
-//!   extracted beside it, `bootsign-diskboot.bin` and `bootsign-pxeboot.bin`.
+//!   disk and CD loader (`diskboot.s`), PXE network boot program (`pxeboot.s`) and option
+//!   ROM image (`romboot.s`) are extracted beside it, `bootsign-diskboot.bin`,
+//!   `bootsign-pxeboot.bin` and `bootsign-romboot.bin`.
 //!
 //! Set BOOTSIGN_FIRMWARE (and BOOTSIGN_FIRMWARE_BIOS) to a path to use a firmware built
-//! elsewhere instead; a BIOS one needs those two files in the same directory.
+//! elsewhere instead; a BIOS one needs those three files in the same directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,7 +57,7 @@ fn main() {
             std::fs::copy(&prebuilt, &out)
                 .unwrap_or_else(|e| panic!("{}={}: {e}", firmware.prebuilt, Path::new(&prebuilt).display()));
             if firmware.out.ends_with(".lkrn") {
-                for part in ["bootsign-diskboot.bin", "bootsign-pxeboot.bin"] {
+                for part in ["bootsign-diskboot.bin", "bootsign-pxeboot.bin", "bootsign-romboot.bin"] {
                     let loader = Path::new(&prebuilt).with_file_name(part);
                     std::fs::copy(&loader, out.with_file_name(part)).unwrap_or_else(|e| {
                         panic!("{} (beside {}): {e}", loader.display(), firmware.prebuilt)
@@ -123,13 +124,16 @@ fn flatten_bzimage(elf: &Path, out: &Path) {
     // The disk and CD loader, beside the bzImage (the image builder puts it in ISO and
     // USB images).
     let diskboot = out.with_file_name("bootsign-diskboot.bin");
-    // The PXE network boot program (`.kpxe`), beside it too.
+    // The PXE network boot program (`.kpxe`) and the option ROM's legacy image, beside it
+    // too.
     let pxeboot = out.with_file_name("bootsign-pxeboot.bin");
+    let romboot = out.with_file_name("bootsign-romboot.bin");
     for (args, file) in [
         (&["-j", ".setup"][..], &setup),
-        (&["-R", ".setup", "-R", ".diskboot", "-R", ".pxeboot", "-R", ".bss"][..], &core),
+        (&["-R", ".setup", "-R", ".romboot", "-R", ".diskboot", "-R", ".pxeboot", "-R", ".bss"][..], &core),
         (&["-j", ".diskboot"][..], &diskboot),
         (&["-j", ".pxeboot"][..], &pxeboot),
+        (&["-j", ".romboot"][..], &romboot),
     ] {
         let status = Command::new("objcopy")
             .args(args)

@@ -18,6 +18,11 @@ pub const BIOS_DISKBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/boots
 /// it; [`crate::image::pxeboot`] names the `.lkrn` and fills in its length and CRC-32.
 pub const BIOS_PXEBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-pxeboot.bin"));
 
+/// The legacy BIOS image of the option ROM (`firmware/bios/src/romboot.s`): the ROM's
+/// first image, which loads the `.lkrn` from the image after it;
+/// [`crate::image::rom`] fills in the IDs, lengths and checksums.
+pub const BIOS_ROMBOOT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bootsign-romboot.bin"));
+
 const MARKER: &[u8] = b"BOOTSIGN-FIRMWARE-VERSION=";
 
 /// The firmware version recorded in an image, if it is a bootsign firmware.

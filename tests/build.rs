@@ -322,22 +322,54 @@ fn rom_is_a_pci_expansion_rom_file_recognises() {
     env.ok(&["build", "--rom", "--pci", "1af4:1000", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
     let rom = env.read("bootsign.rom");
     assert_eq!(rom.len() % 512, 0);
-    assert_eq!(rom.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0, "checksum");
-    assert_eq!(&rom[..2], &[0x55, 0xaa]);
-    assert_eq!(usize::from(u16::from_le_bytes([rom[2], rom[3]])) * 512, rom.len());
+    // Three images, chained by their PCI data structures' lengths: the legacy BIOS image
+    // (which a BIOS copies, checks and runs), the BIOS firmware (code type 0xFF, passed
+    // over), the EFI driver (code type 3, the last).
+    let mut images = Vec::new();
+    let mut at = 0;
+    loop {
+        let img = &rom[at..];
+        assert_eq!(&img[..2], &[0x55, 0xaa], "image at {at}");
+        let pcir = usize::from(u16::from_le_bytes([img[0x18], img[0x19]]));
+        assert_eq!(&img[pcir..pcir + 4], b"PCIR");
+        assert_eq!(&img[pcir + 4..pcir + 8], &[0xf4, 0x1a, 0x00, 0x10], "1af4:1000");
+        let len = usize::from(u16::from_le_bytes([img[pcir + 0x10], img[pcir + 0x11]])) * 512;
+        images.push((at, len, img[pcir + 0x14]));
+        if img[pcir + 0x15] & 0x80 != 0 {
+            break;
+        }
+        at += len;
+    }
+    assert_eq!(images.iter().map(|i| i.2).collect::<Vec<_>>(), [0, 0xff, 3]);
+    assert_eq!(images[2].0 + images[2].1, rom.len());
+    let (legacy, efi) = (&rom[..images[0].1], &rom[images[2].0..]);
+    for (what, img) in [("legacy", legacy), ("EFI", efi)] {
+        assert_eq!(img.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0, "{what} checksum");
+    }
+    assert_eq!(usize::from(legacy[2]) * 512, legacy.len(), "the legacy image's size byte");
+    assert!(legacy.len() <= 1024, "the legacy image takes little option ROM space");
+    assert_eq!(usize::from(u16::from_le_bytes([efi[2], efi[3]])) * 512, efi.len());
     let file = std::process::Command::new("file").arg(env.path("bootsign.rom")).output().unwrap();
     let text = String::from_utf8_lossy(&file.stdout);
     assert!(
         text.contains("ROM Ext.")
-            && text.contains("PCI Virtio device=0x1000")
-            && text.contains("code type 0x3"),
+            && text.contains("PNP network controller")
+            && text.contains("PCI Virtio device=0x1000"),
         "{text}"
     );
     let out = env.ok(&["inspect", "bootsign.rom"]);
-    assert!(
-        out.contains("(PCI expansion ROM: EFI boot-service driver") && out.contains("pci          1af4:1000"),
-        "{out}"
-    );
+    for line in [
+        "(PCI expansion ROM: EFI boot-service driver",
+        "pci          1af4:1000",
+        "for legacy BIOS (",
+        "with the same configuration as the EFI program",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    // Another combined ROM (QEMU's iPXE one: legacy image, then EFI) is read through its
+    // chain too, and is not taken for bootsign's.
+    let err = env.fails(&["inspect", "/usr/lib/ipxe/qemu/efi-virtio.rom"]);
+    assert!(err.contains("is not a bootsign image: it holds no bootsign firmware"), "{err}");
     let before = env.snapshot();
     for (args, expect) in [
         (&["build", "--rom", "--trust", "ca.crt"][..], "--rom needs the NIC's PCI IDs"),

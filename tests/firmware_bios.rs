@@ -397,3 +397,66 @@ fn the_kpxe_loads_the_firmware_over_tftp_and_boots_linux_through_the_pxe_roms_un
         assert!(out.contains(says) && !out.contains("bootsign firmware "), "{says:?} in:\n{out}");
     }
 }
+
+/// The option ROM on BIOS (`bootsign build --rom`, the NIC's `romfile`): SeaBIOS copies
+/// and runs its small legacy image and offers its boot entry, which loads the BIOS
+/// firmware from the rest of the ROM and starts it; the firmware drives that NIC with its
+/// own driver, verifies the kernel and initrd and boots Linux. virtio-net on `pc` over
+/// HTTPS, the e1000 on `q35` over HTTP. The same ROM's EFI image boots under OVMF in
+/// tests/firmware.rs.
+#[test]
+fn the_option_rom_boots_linux_on_bios() {
+    let env = signed_boot_env("ROM Boot CA");
+    let www = env.path("www");
+    let http = FileServer::start(www.clone(), 0);
+    let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
+    let cases = [
+        ("pc", "virtio-net-pci", "1af4:1000", "virtio-net", "https", https.port),
+        ("q35", "e1000", "8086:100e", "e1000", "http", http.port),
+    ];
+    for (machine, nic, id, driver, scheme, port) in cases {
+        env.write(
+            "boot.ipxe",
+            format!(
+                "#!ipxe\n\
+                 imgtrust --permanent --all\n\
+                 set base {scheme}://${{next-server}}:{port}\n\
+                 kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
+                 initrd ${{base}}/initrd.img\n\
+                 imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
+                 imgverify initrd.img ${{base}}/initrd.img.sig\n\
+                 boot\n"
+            ),
+        );
+        env.ok(&[
+            "build",
+            "--no-config",
+            "--rom",
+            "--pci",
+            id,
+            "--force",
+            "--trust",
+            "ca.crt",
+            "--embed",
+            "boot.ipxe",
+        ]);
+        let device = format!("{nic},netdev=n0,romfile={},bootindex=0", env.path("bootsign.rom").display());
+        let mut q = Qemu::boot_bios(machine, &[], &["-netdev", "user,id=n0", "-device", &device]);
+        q.wait_for(
+            &["BOOTSIGN-INITRAMFS-OK", "nothing was booted", "No bootable device"],
+            Duration::from_secs(240),
+        );
+        let out = q.output();
+        for line in [
+            "Booting from ROM..",
+            "bootsign firmware ",
+            &format!("DHCP on net0 (52:54:00:12:34:56, {driver})... 10.0.2.15"),
+            "vmlinuz: signature verified",
+            "initrd.img: signature verified",
+            "Booting vmlinuz (8247232 bytes, verified) with 1 initrd(s): console=ttyS0 quiet\n",
+            "BOOTSIGN-INITRAMFS-OK cmdline: console=ttyS0 quiet",
+        ] {
+            assert!(out.contains(line), "{machine} {nic}: {line:?} in:\n{out}");
+        }
+    }
+}

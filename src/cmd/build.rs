@@ -47,8 +47,10 @@ pub struct Args {
     /// entries; also boots written to a USB stick): DIR/NAME.iso.
     #[arg(long)]
     pub iso: bool,
-    /// Write a PCI expansion ROM (the firmware as a boot-service driver that adds a
-    /// network boot option for its NIC): DIR/NAME.rom. Needs --pci.
+    /// Write a PCI expansion ROM for BIOS and UEFI: DIR/NAME.rom. Needs --pci. On UEFI
+    /// the firmware is a boot-service driver that adds a network boot option for its
+    /// NIC; on BIOS a small legacy image offers a boot entry that loads the BIOS firmware
+    /// from the rest of the ROM (iPXE's .rom/.mrom and EFI images in one).
     #[arg(long)]
     pub rom: bool,
     /// The NIC(s) the ROM is for, as VENDOR:DEVICE in hex (e.g. 1af4:1000 for virtio-net).
@@ -66,7 +68,9 @@ pub struct Args {
     /// Write a PXE network boot program for legacy BIOS: DIR/NAME.kpxe, with DIR/NAME.lkrn
     /// beside it. The PXE ROM loads the .kpxe (the DHCP boot file), which fetches the
     /// .lkrn from the same TFTP directory and runs it on the ROM's UNDI driver (iPXE's
-    /// undionly.kpxe). The .kpxe accepts only the .lkrn written with it.
+    /// undionly.kpxe). The .kpxe accepts only the .lkrn written with it (its length and
+    /// CRC-32: a guard against mix-ups, not a signature; a BIOS cannot verify what PXE
+    /// loads, and trust starts with the .lkrn's embedded roots).
     #[arg(long)]
     pub kpxe: bool,
     /// Trusted roots: certificate files (PEM bundles or DER) or SHA-256 fingerprints,
@@ -455,8 +459,12 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         files.add(&efi_path, efi.clone(), mode, overwrite);
     }
     // The BIOS firmware with the same configuration: the .lkrn, and the BIOS half of the
-    // ISO and USB images (legacy BIOS has no Secure Boot: it is not signed).
-    let lkrn = if args.lkrn || args.kpxe || args.usb || args.iso { Some(lkrn_image(&config)?) } else { None };
+    // ROM and of the ISO and USB images (legacy BIOS has no Secure Boot: it is not signed).
+    let lkrn = if args.lkrn || args.kpxe || args.usb || args.iso || args.rom {
+        Some(lkrn_image(&config)?)
+    } else {
+        None
+    };
     if args.usb || args.iso {
         let esp = crate::image::esp::esp_image(&efi, 0)?;
         if args.iso {
@@ -472,7 +480,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         let name = format!("{output_name}.lkrn");
         files.add(&kpxe_path, crate::image::pxeboot::program(&name, lkrn)?, MODE_PUBLIC, overwrite);
     }
-    if let (true, Some(lkrn)) = (args.lkrn || args.kpxe, lkrn) {
+    if let (true, Some(lkrn)) = (args.lkrn || args.kpxe, lkrn.clone()) {
         files.add(&lkrn_path, lkrn, mode, overwrite);
     }
     if args.rom {
@@ -493,7 +501,10 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             )?,
             None => driver,
         };
-        files.add(&rom_path, crate::image::rom::rom_image(&driver, &pci)?, mode, overwrite);
+        // For BIOS too: the legacy image and the BIOS firmware come first.
+        let lkrn = lkrn.as_deref().expect("made for --rom above");
+        let rom = crate::image::rom::hybrid_rom_image(lkrn, &driver, &pci)?;
+        files.add(&rom_path, rom, mode, overwrite);
     }
     files.commit()?;
 

@@ -1,5 +1,7 @@
-//! PCI expansion ROMs holding the firmware as an EFI boot-service driver.
+//! PCI expansion ROMs holding the firmware as an EFI boot-service driver and, before it,
+//! the legacy BIOS image with the BIOS firmware ([`hybrid_rom_image`]).
 //!
+//! The EFI image:
 //! One image: the EFI ROM header (0xAA55, EFI signature 0x0EF1, subsystem 11, machine
 //! 0x8664, no compression), the PCI data structure ("PCIR": vendor and device IDs,
 //! network class, code type 3 = EFI, last image), then the PE driver; padded to whole
@@ -102,6 +104,93 @@ pub fn rom_image(driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
     Ok(rom)
 }
 
+/// The legacy image's parameters (`romboot.s`): the `.lkrn`'s offset in the ROM and length.
+const LEGACY_LKRN_AT: usize = 0x20;
+const LEGACY_LKRN_LEN: usize = 0x24;
+const LEGACY_CHECKSUM: usize = 6;
+/// Room for device IDs in the legacy image's list.
+const LEGACY_DEVICES: usize = 16;
+/// Where the `.lkrn` starts in the image that carries it.
+const PAYLOAD_LKRN_AT: usize = 0x200;
+
+/// The ROM for BIOS and UEFI: bootsign's legacy image first (BIOSes copy and run it; its
+/// boot entry loads the firmware from the next image), the BIOS firmware `lkrn` as an
+/// image of code type 0xFF (which BIOSes and UEFI pass over), then the EFI image of
+/// [`rom_image`], the last. SeaBIOS matches the legacy image on its PCIR vendor and
+/// device only (not the PCI 3.0 list), so the first ID is the one a BIOS boots.
+pub fn hybrid_rom_image(lkrn: &[u8], driver: &[u8], ids: &[PciId]) -> Result<Vec<u8>> {
+    let efi = rom_image(driver, ids)?;
+    let first = ids[0];
+    if ids.len() > LEGACY_DEVICES {
+        bail!("a ROM serves at most {LEGACY_DEVICES} devices");
+    }
+    let mut legacy = crate::firmware::BIOS_ROMBOOT.to_vec();
+    let pcir = usize::from(u16::from_le_bytes([legacy[0x18], legacy[0x19]]));
+    let pnp = usize::from(u16::from_le_bytes([legacy[0x1a], legacy[0x1b]]));
+    if !legacy.len().is_multiple_of(512)
+        || legacy[..2] != [0x55, 0xaa]
+        || legacy.get(pcir..pcir + 4) != Some(b"PCIR".as_slice())
+        || legacy.get(pnp..pnp + 4) != Some(b"$PnP".as_slice())
+    {
+        bail!("the option ROM's legacy image in this build is damaged ({} bytes)", legacy.len());
+    }
+    let units = (legacy.len() / 512) as u16;
+    legacy[2] = units as u8;
+    pcir_ids(&mut legacy[pcir..], first, ids);
+    legacy[pcir + 0x10..pcir + 0x12].copy_from_slice(&units.to_le_bytes());
+    legacy[pcir + 0x14] = 0;
+    legacy[pcir + 0x15] = 0;
+    legacy[pcir + 0x16..pcir + 0x18].copy_from_slice(&units.to_le_bytes());
+    let pnp_len = usize::from(legacy[pnp + 5]) * 16;
+    legacy[pnp + 9] = 0;
+    legacy[pnp + 9] =
+        0u8.wrapping_sub(legacy[pnp..pnp + pnp_len].iter().fold(0u8, |s, b| s.wrapping_add(*b)));
+
+    // The firmware's image: a header BIOSes recognise and skip (code type 0xFF).
+    let payload_len = (PAYLOAD_LKRN_AT + lkrn.len()).div_ceil(512) * 512;
+    let payload_units = u16::try_from(payload_len / 512)
+        .map_err(|_| anyhow::anyhow!("the BIOS firmware is too large for a ROM"))?;
+    let mut payload = vec![0u8; payload_len];
+    payload[..2].copy_from_slice(&[0x55, 0xaa]);
+    // The one-byte size some BIOSes read, though they skip the image.
+    payload[2] = payload_units.min(255) as u8;
+    payload[0x18..0x1a].copy_from_slice(&(PCIR_AT as u16).to_le_bytes());
+    let p = &mut payload[PCIR_AT..PCIR_AT + 0x1c];
+    p[..4].copy_from_slice(b"PCIR");
+    p[4..6].copy_from_slice(&first.vendor.to_le_bytes());
+    p[6..8].copy_from_slice(&first.device.to_le_bytes());
+    p[10..12].copy_from_slice(&0x1cu16.to_le_bytes());
+    p[12] = 3;
+    p[13..16].copy_from_slice(&[0x00, 0x00, 0x02]);
+    p[16..18].copy_from_slice(&payload_units.to_le_bytes());
+    p[18..20].copy_from_slice(&1u16.to_le_bytes());
+    p[20] = 0xff;
+    payload[PAYLOAD_LKRN_AT..PAYLOAD_LKRN_AT + lkrn.len()].copy_from_slice(lkrn);
+
+    let lkrn_at = u32::try_from(legacy.len() + PAYLOAD_LKRN_AT)?;
+    legacy[LEGACY_LKRN_AT..LEGACY_LKRN_AT + 4].copy_from_slice(&lkrn_at.to_le_bytes());
+    legacy[LEGACY_LKRN_LEN..LEGACY_LKRN_LEN + 4].copy_from_slice(&u32::try_from(lkrn.len())?.to_le_bytes());
+    legacy[LEGACY_CHECKSUM] = 0;
+    legacy[LEGACY_CHECKSUM] = 0u8.wrapping_sub(legacy.iter().fold(0u8, |s, b| s.wrapping_add(*b)));
+    let mut rom = legacy;
+    rom.extend_from_slice(&payload);
+    rom.extend_from_slice(&efi);
+    Ok(rom)
+}
+
+/// Writes the vendor and device (and, for several devices, the PCI 3.0 device list right
+/// after the structure) into the PCI data structure at the start of `pcir`.
+fn pcir_ids(pcir: &mut [u8], first: PciId, ids: &[PciId]) {
+    pcir[4..6].copy_from_slice(&first.vendor.to_le_bytes());
+    pcir[6..8].copy_from_slice(&first.device.to_le_bytes());
+    if ids.len() > 1 {
+        pcir[8..10].copy_from_slice(&0x1cu16.to_le_bytes());
+        for (i, id) in ids.iter().enumerate() {
+            pcir[0x1c + 2 * i..0x1c + 2 * i + 2].copy_from_slice(&id.device.to_le_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +213,18 @@ mod tests {
             rom_image(&pe, &[PciId::parse("8086:100e").unwrap(), PciId::parse("1af4:1000").unwrap()])
                 .is_err()
         );
+        // With the BIOS half: the EFI image is the same, after the legacy image and
+        // the firmware; the reader finds both.
+        let lkrn = [&[0u8; 0x202][..], b"HdrS", &[7u8; 600]].concat();
+        let hybrid = hybrid_rom_image(&lkrn, &pe, &[PciId::parse("1af4:1000").unwrap()]).unwrap();
+        assert!(hybrid.ends_with(&rom));
+        let found = read(&hybrid);
+        assert_eq!(&found.program[..1000], &pe[..]);
+        assert_eq!(found.bios.as_deref(), Some(&lkrn[..]));
+        let legacy = &hybrid[..usize::from(hybrid[2]) * 512];
+        assert_eq!(legacy.iter().fold(0u8, |s, b| s.wrapping_add(*b)), 0);
+        let many: Vec<PciId> = (0..17).map(|d| PciId { vendor: 0x8086, device: 0x1000 + d }).collect();
+        assert!(hybrid_rom_image(&lkrn, &pe, &many).is_err());
         for bad in ["1af4", "1af4:10000", "zzzz:1000", "ffff:0001", ""] {
             assert!(PciId::parse(bad).is_err(), "{bad}");
         }

@@ -197,8 +197,13 @@ pub fn read_boot_program<S: ReadAt + ?Sized>(image: &mut S, limit: u64) -> Resul
     let head = &head[..head_len];
 
     if rom::is_rom(head) {
-        let (program, pci_ids) = rom::read(image, limit)?;
-        return Ok(BootProgram { format: Format::Rom, program, pci_ids, bios: None });
+        let rom = rom::read(image, limit)?;
+        return Ok(BootProgram {
+            format: Format::Rom,
+            program: rom.driver,
+            pci_ids: rom.ids,
+            bios: rom.bios,
+        });
     }
     let mbr = disk::Mbr::parse(head);
     if let Some(esp) = iso::esp(image)? {

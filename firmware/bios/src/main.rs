@@ -41,6 +41,9 @@ core::arch::global_asm!(include_str!("diskboot.s"), options(att_syntax));
 // The PXE network boot program (.kpxe), which fetches this firmware over TFTP; extracted
 // by the CLI's build.rs too.
 core::arch::global_asm!(include_str!("pxeboot.s"), options(att_syntax));
+// The legacy image of the option ROM, which loads this firmware from the rest of the ROM;
+// extracted by the CLI's build.rs too.
+core::arch::global_asm!(include_str!("romboot.s"), options(att_syntax));
 
 /// The version marker `bootsign inspect` reads (as in the UEFI firmware).
 #[used]
@@ -66,8 +69,15 @@ fn run(setup_base: u32) -> Result<core::convert::Infallible, String> {
     let info = unsafe { boot::BootInfo::at(setup_base) };
     thunk::init(setup_base);
     if let Some(pxe) = info.pxe() {
-        undi::init(pxe)?;
-        println!("bootsign: loaded over PXE; the network is the PXE ROM's, through its UNDI driver");
+        // Without a usable PXE API the NICs are the core's own drivers' (which reset them).
+        match undi::init(pxe) {
+            Ok(()) => {
+                println!("bootsign: loaded over PXE; the network is the PXE ROM's, through its UNDI driver")
+            }
+            Err(why) => {
+                println!("bootsign: loaded over PXE, but {why}: using this firmware's own NIC drivers")
+            }
+        }
     }
     let heap = heap::init(&info)?;
     let uncached = paging::uncache_devices(&info);

@@ -141,8 +141,12 @@ rm_real:
     movw %cs, %ax
     movw %ax, %ds
     movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
     movw %ax, %ss
-    movw $0xe000, %sp
+    /* All of ESP: real-mode code that addresses through it (PXE stacks do) must not
+     * see the long-mode stack's upper half. */
+    movl $0xe000, %esp
     lidtl rm_ivt
     pushw rm_ds
     pushw rm_es
@@ -236,6 +240,10 @@ e820_count: .word 0
     .globl boot_info_pxe
 boot_info_pxe: .long 0
 e820_map: .fill 64 * 24, 1, 0
+    /* The setup part ends on a sector boundary (setup_sects counts sectors). */
+    .balign 512, 0
+    .globl setup_end
+setup_end:
 
     .section .text32, "ax"
     .code32

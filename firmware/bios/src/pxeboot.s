@@ -29,10 +29,19 @@ pb_lkrn_name:   .fill 128, 1, 0 /* 0x48: its name, relative to the boot file's d
 pb_start:
     ljmp $0, $pb_norm
 pb_norm:
-    /* The ROM's stack, to return on failure; the far pointer to !PXE on it. */
+    /* The far pointer to !PXE on the ROM's stack; the ROM's registers and stack kept,
+     * to return to it as it was on failure. */
+    pushl %ebp
     movw %sp, %bp
-    movl %ss:4(%bp), %eax
-    movl %eax, %cs:pb_bangpxe
+    movl %ss:8(%bp), %ebp
+    movl %ebp, %cs:pb_bangpxe
+    popl %ebp
+    pushfl
+    pushal
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
     movw %bx, %cs:pb_pxenv
     movw %es, %cs:pb_pxenv + 2
     movw %ss, %cs:pb_rom_ss
@@ -103,7 +112,19 @@ pb_info:
     call pb_copy_file
 3:  xorw %ax, %ax
     movw %ax, %es
+    /* Where the packets name none: the DHCP server (option 54), and the boot file
+     * option (67), as DHCP servers configured with options 66 and 67 send them. */
     cmpl $0, pb_server
+    jne 10f
+    movl pb_dhcp_server, %eax
+    movl %eax, pb_server
+10: cmpb $0, pb_path
+    jne 11f
+    movw $pb_opt_file, %si
+    movw $pb_path, %di
+    movw $128, %cx
+    rep movsb
+11: cmpl $0, pb_server
     jne 5f
     movw $pb_msg_noserver, %si
     jmp pb_fail
@@ -121,8 +142,10 @@ pb_info:
     testb %al, %al
     jz 8f
     cmpb $0x2f, %al
+    je 12f
+    cmpb $0x5c, %al
     jne 7b
-    movw %si, %di
+12: movw %si, %di
     jmp 7b
 8:  movw $pb_lkrn_name, %si
 9:  cmpw $pb_path + 127, %di
@@ -139,8 +162,8 @@ pb_info:
     call pb_print
 
     /* TFTP_OPEN, asking for 1,432-byte packets, else 512. */
-    movw $1432, %dx
-10: call pb_clear
+    movw $1432, pb_pktsize
+13: call pb_clear
     movl pb_server, %eax
     movl %eax, pb_block + 2
     movl pb_gateway, %eax
@@ -150,16 +173,17 @@ pb_info:
     movw $128, %cx
     rep movsb
     movw $0x4500, pb_block + 138
-    movw %dx, pb_block + 140
+    movw pb_pktsize, %ax
+    movw %ax, pb_block + 140
     movw $0x20, %bx
     call pb_call
-    jz 11f
-    cmpw $512, %dx
-    movw $512, %dx
-    jne 10b
+    jz 14f
+    cmpw $512, pb_pktsize
+    movw $512, pb_pktsize
+    jne 13b
     movw $pb_msg_open, %si
     jmp pb_fail_status
-11: movw pb_block + 140, %ax
+14: movw pb_block + 140, %ax
     cmpw $512, %ax
     jb pb_badsize
     cmpw $PB_BUF_LEN, %ax
@@ -168,24 +192,30 @@ pb_info:
     movb $1, pb_open
     movl $0xffffffff, pb_crc
 
-    /* TFTP_READ until a short packet. */
-12: call pb_clear
-    movw pb_pktsize, %ax
-    movw %ax, pb_block + 4
+    /* TFTP_READ until the whole .lkrn is here (not until a short packet: some ROMs
+     * report a packet size other than the one they use); a packet seen before (the
+     * same number) is skipped. */
+15: call pb_clear
+    movw $PB_BUF_LEN, pb_block + 4
     movw $PB_BUF, pb_block + 6
     movw $0x22, %bx
     call pb_call
-    jz 13f
+    jz 16f
     movw $pb_msg_read, %si
     jmp pb_fail_status
-13: movw pb_block + 4, %cx
-    cmpw pb_pktsize, %cx
+16: movw pb_block + 4, %cx
+    cmpw $PB_BUF_LEN, %cx
     ja pb_badsize
-    pushw %cx
+    movw pb_block + 2, %ax
+    cmpw pb_lastpkt, %ax
+    je 15b
+    movw %ax, pb_lastpkt
+    testw %cx, %cx
+    jz pb_mismatch
     call pb_place
-    popw %cx
-    cmpw pb_pktsize, %cx
-    jae 12b
+    movl pb_done, %eax
+    cmpl pb_lkrn_len, %eax
+    jb 15b
     call pb_close
 
     /* Exactly the .lkrn this program was built with. */
@@ -214,7 +244,8 @@ pb_info:
     ljmp $0x1020, $0
 
 /* Places the CX bytes at PB_BUF, the next of the .lkrn: the setup part to 0x1000:0, the
- * rest from 1 MiB; adds them to the CRC. The first packet names the setup part's size. */
+ * rest from 1 MiB; adds them to the CRC. Until its header has come (0x206 bytes) the
+ * setup part is taken to be its least, 1,024 bytes; then its header gives its size. */
 pb_place:
     movw $PB_BUF, %si
     pushw %cx
@@ -226,21 +257,6 @@ pb_place:
     cmpl pb_lkrn_len, %eax
     ja pb_mismatch
     movw $PB_BUF, %si
-    cmpl $0, pb_done
-    jne 1f
-    cmpw $0x206, %cx
-    jb pb_notlkrn
-    cmpl $0x53726448, PB_BUF + 0x202
-    jne pb_notlkrn
-    movzbl PB_BUF + 0x1f1, %eax
-    testl %eax, %eax
-    jnz 2f
-    movl $4, %eax
-2:  incl %eax
-    shll $9, %eax
-    cmpl $0xd000, %eax
-    ja pb_notlkrn
-    movl %eax, pb_setup_len
 1:  movl pb_done, %eax
     cmpl pb_setup_len, %eax
     jae 3f
@@ -262,7 +278,30 @@ pb_place:
     popw %es
     subw %dx, %cx
     addl %edx, pb_done
-3:  jcxz 5f
+3:  /* The header, once here: the setup part's size. */
+    cmpb $0, pb_have_header
+    jne 2f
+    cmpl $0x206, pb_done
+    jb 2f
+    pushw %ds
+    movw $0x1000, %ax
+    movw %ax, %ds
+    cmpl $0x53726448, 0x202
+    movzbl 0x1f1, %eax
+    popw %ds
+    jne pb_notlkrn
+    testl %eax, %eax
+    jnz 5f
+    movl $4, %eax
+5:  incl %eax
+    shll $9, %eax
+    cmpl $0xd000, %eax
+    ja pb_notlkrn
+    movl %eax, pb_setup_len
+    movb $1, pb_have_header
+    jmp 1b
+2:  testw %cx, %cx
+    jz 6f
     /* The rest: CX bytes from DS:SI to 1 MiB + (done - setup length), in words. */
     movzwl %si, %eax
     movw %ax, pb_gdt + 0x12
@@ -283,9 +322,9 @@ pb_place:
     movw $pb_gdt, %si
     movb $0x87, %ah
     int $0x15
-    jc 6f
-5:  ret
-6:  movw $pb_msg_move, %si
+    jc 7f
+6:  ret
+7:  movw $pb_msg_move, %si
     jmp pb_fail
 
 /* The CRC-32 of CX bytes at DS:SI, carried on in pb_crc. */
@@ -370,16 +409,47 @@ pb_options:
     movl %eax, pb_mask
     jmp 4f
 3:  cmpb $3, %al
-    jne 4f
+    jne 8f
     movl %es:2(%bx,%si), %eax
     movl %eax, pb_router
-4:  movw %di, %bx
+    jmp 4f
+8:  cmpb $54, %al
+    jne 4f
+    movl %es:2(%bx,%si), %eax
+    movl %eax, pb_dhcp_server
+4:  cmpb $67, %es:(%bx,%si)
+    jne 9f
+    /* The boot file option: up to 127 bytes of it, kept with a NUL after. */
+    pushw %si
+    pushw %di
+    pushw %cx
+    pushw %ds
+    movw %dx, %cx
+    cmpw $127, %cx
+    jbe 6f
+    movw $127, %cx
+6:  leaw 2(%bx,%si), %si
+    movw $pb_opt_file, %di
+    pushw %es
+    popw %ds
+    pushw %es
+    xorw %ax, %ax
+    movw %ax, %es
+    rep movsb
+    movb $0, %es:(%di)
+    popw %es
+    popw %ds
+    popw %cx
+    popw %di
+    popw %si
+9:  movw %di, %bx
     jmp 1b
 5:  ret
 
 /* The PXE API (the !PXE convention): opcode BX, parameter block pb_block; ZF set when
  * it succeeded. */
 pb_call:
+    pushal
     pushw %ds
     pushw %es
     pushw %ds
@@ -389,6 +459,9 @@ pb_call:
     addw $6, %sp
     popw %es
     popw %ds
+    movw %ax, pb_ret
+    popal
+    movw pb_ret, %ax
     cld
     testw %ax, %ax
     ret
@@ -398,10 +471,14 @@ pb_clear:
     pushw %ax
     pushw %cx
     pushw %di
+    pushw %es
+    xorw %ax, %ax
+    movw %ax, %es
     movw $pb_block, %di
     movw $pb_block_end - pb_block, %cx
     xorb %al, %al
     rep stosb
+    popw %es
     popw %di
     popw %cx
     popw %ax
@@ -454,7 +531,12 @@ pb_fail:
     cli
     movw pb_rom_ss, %ss
     movw pb_rom_sp, %sp
-    sti
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popal
+    popfl
     movw $1, %ax
     lretw
 
@@ -525,8 +607,12 @@ pb_server:      .long 0
 pb_mask:        .long 0
 pb_router:      .long 0
 pb_gateway:     .long 0
+pb_dhcp_server: .long 0
 pb_done:        .long 0
-pb_setup_len:   .long 0
+pb_setup_len:   .long 0x400
+pb_have_header: .byte 0
+pb_lastpkt:     .word 0
+pb_ret:         .word 0
 pb_crc:         .long 0
 pb_pktsize:     .word 0
 pb_open:        .byte 0
@@ -534,6 +620,7 @@ pb_open:        .byte 0
 pb_block:       .fill 144, 1, 0
 pb_block_end:
 pb_path:        .fill 128, 1, 0
+pb_opt_file:    .fill 128, 1, 0
     .ascii "BSPX"
     .code64
     .text

@@ -149,9 +149,11 @@ fn simple(opcode: u16) -> Result<(), u16> {
     call(opcode, &mut Block::new())
 }
 
-/// Masks interrupt line `irq` at the PIC: the NIC is polled.
+/// Masks interrupt line `irq` at the PIC: the NIC is polled. IRQ 2 is the cascade, which
+/// on a PC is wired to IRQ 9.
 fn mask_irq(irq: u16) {
     match irq {
+        2 => mask_irq(9),
         1..=7 => outb(0x21, inb(0x21) | 1 << irq),
         8..=15 => outb(0xa1, inb(0xa1) | 1 << (irq - 8)),
         _ => {}
