@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios,bzimage}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios,bzimage,acpi}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -71,6 +71,24 @@ python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
 python3 -c 'import sys; sys.stdout.buffer.write(bytes([0x30, 1, 0x1b, 1, 0, 1, 2, 3, 4]) + bytes(range(16))
     + bytes([6, 0, 0]) + b"ACME\0Box\x001.0\0SN-42\0\0" + bytes([3, 9, 3, 0, 0, 0, 0, 0, 1]) + b"AT-7\0\0"
     + bytes([127, 4, 0xff, 0xff, 0, 0]))' > "$corpus/smbios/qemu-like"
+# ACPI tables as SeaBIOS lays them out for QEMU's pc, in one buffer whose offsets are the
+# addresses: the RSDP at 0, the RSDT at 0x40, the FADT at 0x80, the DSDT with \_S5 at 0x100.
+python3 - "$corpus/acpi/pc-like" <<'PY'
+import struct, sys
+def fix(t, at):
+    t[at] = 0; t[at] = (-sum(t)) & 0xff; return t
+def sdt(sig, body):
+    t = bytearray(sig + struct.pack("<I", 36 + len(body)) + b"\x01\x00" + b"BOCHS BXPC    " + b"\x01\0\0\0BXPC\x01\0\0\0" + body)
+    return fix(t, 9)
+mem = bytearray(0x200)
+mem[0:20] = fix(bytearray(b"RSD PTR \0BOCHS \0" + struct.pack("<I", 0x40)), 8)
+rsdt = sdt(b"RSDT", struct.pack("<I", 0x80)); mem[0x40:0x40 + len(rsdt)] = rsdt
+f = bytearray(116 - 36); f[4:8] = struct.pack("<I", 0x100); f[12:16] = struct.pack("<I", 0xb2); f[16] = 0xf1
+f[28:32] = struct.pack("<I", 0xb004); f[72] = 0x32
+facp = sdt(b"FACP", bytes(f)); mem[0x80:0x80 + len(facp)] = facp
+dsdt = sdt(b"DSDT", b"\x08_S5_\x12\x06\x04\x00\x00\x00\x00"); mem[0x100:0x100 + len(dsdt)] = dsdt
+open(sys.argv[1], "wb").write(mem)
+PY
 # The Debian kernel the QEMU tests boot (its first 64 KiB: the setup code and header),
 # after a knob byte.
 { printf '\001'; head -c 65536 "${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}/vmlinuz"; } \
@@ -81,7 +99,7 @@ for dir in fuzz/regressions/*/; do
 done
 
 cargo +nightly fuzz build
-for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios bzimage; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios bzimage acpi; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

@@ -459,4 +459,14 @@ fn the_option_rom_boots_linux_on_bios() {
             assert!(out.contains(line), "{machine} {nic}: {line:?} in:\n{out}");
         }
     }
+    // A script that boots nothing hands the machine back to the BIOS (INT 18h), which
+    // goes on to its next boot device, as after iPXE.
+    env.write("boot.ipxe", "#!ipxe\necho marker: nothing to boot\nexit\n");
+    env.ok(&["build", "--no-config", "--lkrn", "--force", "--embed", "boot.ipxe"]);
+    let mut q = Qemu::boot_bios_kernel(&env.path("bootsign.lkrn"), "pc", &[]);
+    q.wait_for(&["No bootable device"], Duration::from_secs(60));
+    let out = q.output();
+    let handed = "marker: nothing to boot\nbootsign: the script ended without booting anything\n\
+                  bootsign: nothing was booted\nbootsign: handing the machine back to the BIOS (its next boot device)\n";
+    assert!(out.contains(handed) && out.contains("Booting from Hard Disk..."), "{out}");
 }

@@ -13,6 +13,7 @@ use bootsign_firmware_core::console::Console;
 use bootsign_firmware_core::hash::PartialSha256;
 use bootsign_firmware_core::machine::MachineCore;
 use bootsign_firmware_core::net::Nic;
+use bootsign_firmware_core::pci::Width;
 use bootsign_firmware_core::proof::ImageProof;
 use bootsign_script::ui::Key;
 use bootsign_script::{Boot, Machine};
@@ -84,15 +85,81 @@ fn open_nics() -> Result<Vec<Nic>, String> {
     crate::pci::open_nics()
 }
 
-/// Powers the machine off (ACPI S5 through the PM1a control port of QEMU's q35 (0x604)
-/// and i440FX under SeaBIOS (0xb004)); halts if it is still running.
+/// Hands the machine back to the BIOS, as a boot loader that found nothing to boot does:
+/// INT 18h, on which the BIOS tries its next boot device (the NICs were stopped when the
+/// script machine was dropped). Powers off if the BIOS comes back.
+pub fn give_back() -> ! {
+    if crate::thunk::ready() {
+        crate::println!("bootsign: handing the machine back to the BIOS (its next boot device)");
+        crate::thunk::int(0x18, &mut crate::thunk::Regs::default());
+    }
+    power_off()
+}
+
+/// Powers the machine off through ACPI (S5, with the ports and sleep types the
+/// platform's FADT and DSDT give); says why not and halts when it cannot.
 pub fn power_off() -> ! {
-    outw(0x604, 0x2000);
-    outw(0xb004, 0x2000);
+    let why = acpi_power_off().err().unwrap_or_else(|| String::from("the machine did not power off"));
+    crate::println!("bootsign: {why}; halting");
     loop {
         // SAFETY: halting with interrupts off ends this program.
         unsafe { core::arch::asm!("cli; hlt", options(nomem, nostack)) };
     }
+}
+
+/// Enters S5; returns only when that failed.
+fn acpi_power_off() -> Result<(), String> {
+    let rsdp = find_rsdp().ok_or("cannot power off: the BIOS publishes no ACPI tables (no RSDP)")?;
+    let acpi = bootsign_acpi::power_off(&rsdp, read_physical)
+        .map_err(|e| alloc::format!("cannot power off: {e}"))?;
+    let fadt = acpi.fadt;
+    // ACPI mode first, when the firmware left it off (SCI_EN clear) and says how.
+    let port = fadt.pm1a_control;
+    if crate::port::device::read(port, Width::U16) & 1 == 0
+        && fadt.acpi_enable != 0
+        && let Ok(smi @ 1..) = u16::try_from(fadt.smi_command)
+    {
+        outb(smi, fadt.acpi_enable);
+        let until = crate::time::now_ms() + 3000;
+        while crate::port::device::read(port, Width::U16) & 1 == 0 && crate::time::now_ms() < until {
+            crate::time::sleep_ms(10);
+        }
+    }
+    let (a, b) = acpi.sleep_types;
+    outw(port, bootsign_acpi::PowerOff::control_value(a));
+    if let Some(pm1b) = fadt.pm1b_control {
+        outw(pm1b, bootsign_acpi::PowerOff::control_value(b));
+    }
+    crate::time::sleep_ms(1000);
+    Err(String::from("the machine did not power off (ACPI S5)"))
+}
+
+/// The ACPI RSDP: in the first KiB of the EBDA, else in E0000-FFFFF, on 16-byte
+/// boundaries, as the BIOS publishes it.
+fn find_rsdp() -> Option<Vec<u8>> {
+    // SAFETY: the BIOS data area word at 0x40E (the EBDA's segment), identity-mapped.
+    let ebda = usize::from(unsafe { core::ptr::read_volatile(0x40e as *const u16) }) << 4;
+    let ebda = (0x8_0000..0xa_0000).contains(&ebda).then_some(ebda..ebda + 1024);
+    for range in ebda.into_iter().chain(core::iter::once(0xe_0000..0x10_0000)) {
+        for at in range.step_by(16) {
+            let bytes = read_physical(at as u64, 36)?;
+            if bootsign_acpi::Rsdp::parse(&bytes).is_ok() {
+                return Some(bytes);
+            }
+        }
+    }
+    None
+}
+
+/// `len` bytes of physical memory at `addr`, below 4 GiB (what the page tables map).
+fn read_physical(addr: u64, len: usize) -> Option<Vec<u8>> {
+    let end = addr.checked_add(len as u64)?;
+    if addr == 0 || end > 1 << 32 {
+        return None;
+    }
+    // SAFETY: the first 4 GiB are identity-mapped (prefix.s), device pages uncached
+    // (paging.rs); ACPI tables and the BIOS areas are readable memory there.
+    Some(unsafe { core::slice::from_raw_parts(addr as usize as *const u8, len) }.to_vec())
 }
 
 /// The SMBIOS entry point the BIOS leaves on a 16-byte boundary in 0xF0000–0xFFFFF

@@ -59,7 +59,7 @@ extern "C" fn rust_main(setup_base: u32) -> ! {
     let Err(why) = run(setup_base);
     println!("bootsign: {why}");
     println!("bootsign: nothing was booted");
-    machine::power_off()
+    machine::give_back()
 }
 
 /// The network boot: returns only when nothing was booted, saying why.

@@ -37,6 +37,11 @@ impl Regs {
 /// linked at their offsets in it).
 static SETUP_BASE: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
+/// Whether calls can be made ([`init`] ran).
+pub fn ready() -> bool {
+    SETUP_BASE.load(core::sync::atomic::Ordering::Relaxed) != 0
+}
+
 /// Records where the setup part is (from `prefix.s`), before the first call.
 pub fn init(setup_base: u32) {
     SETUP_BASE.store(setup_base, core::sync::atomic::Ordering::Relaxed);
