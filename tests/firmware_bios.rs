@@ -172,11 +172,14 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
     ];
     for (machine, nic, driver, randomness, scheme) in cases {
         let port = if scheme == "http" { http.port } else { https.port };
+        // The initrd over the other scheme: each boot uses HTTP and HTTPS.
+        let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
         let script = format!(
             "#!ipxe\n\
              echo marker: ${{net0/chip}} ${{net0/mac}} ip ${{ip}}\n\
              imgtrust --permanent --all\n\
              set base {scheme}://${{next-server}}:{port}\n\
+             set other {other}://${{next-server}}:{other_port}\n\
              imgfetch -n tampered ${{base}}/tampered\n\
              imgverify tampered ${{base}}/vmlinuz.sig || echo marker: tampered refused\n\
              chain tampered || echo marker: unverified refused\n\
@@ -189,9 +192,9 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
              boot || echo marker: embedded refused\n\
              imgfree pe\n\
              kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-             initrd ${{base}}/initrd.img\n\
+             initrd ${{other}}/initrd.img\n\
              imgverify vmlinuz ${{base}}/vmlinuz.sig && echo marker: kernel verified\n\
-             imgverify initrd.img ${{base}}/initrd.img.sig && echo marker: initrd verified\n\
+             imgverify initrd.img ${{other}}/initrd.img.sig && echo marker: initrd verified\n\
              boot\n"
         );
         // Built as a user builds it: `bootsign build --lkrn`.
@@ -220,6 +223,8 @@ fn the_bios_firmware_downloads_verifies_and_boots_linux_over_its_own_nic_drivers
         ] {
             assert!(out.contains(line), "{machine} {driver}: {line:?} in:\n{out}");
         }
+        let initrd = format!("{other}://10.0.2.2:{other_port}/initrd.img ");
+        assert!(out.contains(&initrd), "the initrd over the other scheme: {initrd:?} in:\n{out}");
         if scheme == "https" {
             assert!(out.contains("/vmlinuz 8247232 bytes in ") && out.contains(", TLS 1.3 "), "{out}");
         }
@@ -238,14 +243,16 @@ fn the_hybrid_iso_and_usb_images_boot_linux_on_bios() {
     let http = FileServer::start(www.clone(), 0);
     let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
     let script = |scheme: &str, port: u16| {
+        let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
         format!(
             "#!ipxe\n\
              imgtrust --permanent --all\n\
              set base {scheme}://${{next-server}}:{port}\n\
+             set other {other}://${{next-server}}:{other_port}\n\
              kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-             initrd ${{base}}/initrd.img\n\
+             initrd ${{other}}/initrd.img\n\
              imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
-             imgverify initrd.img ${{base}}/initrd.img.sig\n\
+             imgverify initrd.img ${{other}}/initrd.img.sig\n\
              boot\n"
         )
     };
@@ -292,6 +299,9 @@ fn the_hybrid_iso_and_usb_images_boot_linux_on_bios() {
         ] {
             assert!(out.contains(line), "{machine} {media:?}: {line:?} in:\n{out}");
         }
+        let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
+        let initrd = format!("{other}://10.0.2.2:{other_port}/initrd.img ");
+        assert!(out.contains(&initrd), "the initrd over the other scheme: {initrd:?} in:\n{out}");
     }
 }
 
@@ -318,18 +328,20 @@ fn the_kpxe_loads_the_firmware_over_tftp_and_boots_linux_through_the_pxe_roms_un
     std::fs::create_dir_all(&tftp).unwrap();
     let cases = [("pc", "rtl8139", "https", https.port), ("q35", "e1000e", "http", http.port)];
     for (machine, nic, scheme, port) in cases {
+        let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
         let script = format!(
             "#!ipxe\n\
              echo marker: ${{net0/chip}} ${{net0/mac}} ip ${{ip}} boot file ${{filename}}\n\
              imgtrust --permanent --all\n\
              set base {scheme}://${{next-server}}:{port}\n\
+             set other {other}://${{next-server}}:{other_port}\n\
              imgfetch -n tampered ${{base}}/tampered\n\
              imgverify tampered ${{base}}/vmlinuz.sig || echo marker: tampered refused\n\
              imgfree tampered\n\
              kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-             initrd ${{base}}/initrd.img\n\
+             initrd ${{other}}/initrd.img\n\
              imgverify vmlinuz ${{base}}/vmlinuz.sig && echo marker: kernel verified\n\
-             imgverify initrd.img ${{base}}/initrd.img.sig && echo marker: initrd verified\n\
+             imgverify initrd.img ${{other}}/initrd.img.sig && echo marker: initrd verified\n\
              boot\n"
         );
         env.write("boot.ipxe", &script);
@@ -368,6 +380,8 @@ fn the_kpxe_loads_the_firmware_over_tftp_and_boots_linux_through_the_pxe_roms_un
         ] {
             assert!(out.contains(line), "{machine} {nic}: {line:?} in:\n{out}");
         }
+        let initrd = format!("{other}://10.0.2.2:{other_port}/initrd.img ");
+        assert!(out.contains(&initrd), "the initrd over the other scheme: {initrd:?} in:\n{out}");
         if scheme == "https" {
             assert!(out.contains("/vmlinuz 8247232 bytes in ") && out.contains(", TLS 1.3 "), "{out}");
         }
@@ -415,16 +429,18 @@ fn the_option_rom_boots_linux_on_bios() {
         ("q35", "e1000", "8086:100e", "e1000", "http", http.port),
     ];
     for (machine, nic, id, driver, scheme, port) in cases {
+        let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
         env.write(
             "boot.ipxe",
             format!(
                 "#!ipxe\n\
                  imgtrust --permanent --all\n\
                  set base {scheme}://${{next-server}}:{port}\n\
+                 set other {other}://${{next-server}}:{other_port}\n\
                  kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-                 initrd ${{base}}/initrd.img\n\
+                 initrd ${{other}}/initrd.img\n\
                  imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
-                 imgverify initrd.img ${{base}}/initrd.img.sig\n\
+                 imgverify initrd.img ${{other}}/initrd.img.sig\n\
                  boot\n"
             ),
         );
@@ -458,6 +474,8 @@ fn the_option_rom_boots_linux_on_bios() {
         ] {
             assert!(out.contains(line), "{machine} {nic}: {line:?} in:\n{out}");
         }
+        let initrd = format!("{other}://10.0.2.2:{other_port}/initrd.img ");
+        assert!(out.contains(&initrd), "the initrd over the other scheme: {initrd:?} in:\n{out}");
     }
     // A script that boots nothing hands the machine back to the BIOS (INT 18h), which
     // goes on to its next boot device, as after iPXE.

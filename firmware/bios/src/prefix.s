@@ -61,7 +61,12 @@ setup_entry:
     movzwl %ax, %eax
     shll $4, %eax
     movl %eax, setup_base
-    /* A20 (the loader has enabled it; the fast gate costs nothing). */
+    /* A20: a Linux loader has enabled it, but a PXE or option ROM boot may not have;
+     * the BIOS's own switch (INT 15h AX=2401h), then the fast gate. */
+    movw $0x2401, %ax
+    sti
+    int $0x15
+    cli
     inb $0x92, %al
     orb $2, %al
     andb $0xfe, %al
