@@ -20,9 +20,15 @@ static HEAP: Talck<spin::Mutex<()>, ErrOnOom> = Talc::new(ErrOnOom).lock();
 /// knows what else is in memory. Only the initrd, in the heap, must survive that.
 const KERNEL_ROOM: u64 = 128 << 20;
 
-/// The least heap worth having above [`KERNEL_ROOM`]; with less, the heap starts right
-/// above the firmware and only small kernels fit below it.
+/// The least heap worth having above [`KERNEL_ROOM`]; with less, the heap takes the top
+/// of the machine's memory and the kernel what is below it.
 const ENOUGH: u64 = 64 << 20;
+
+/// The least heap: a kernel and initrd of some ten MiB each, downloaded and laid out,
+/// with the TLS and network buffers. On a small machine the heap is 3/8 of the largest
+/// stretch of RAM, at least this: 46 MiB of a 128 MiB machine's, leaving 1-80 MiB to a
+/// kernel (a Debian kernel needs up to 79 MiB there while it starts).
+const MIN_HEAP: u64 = 32 << 20;
 
 /// Where the memory left to the kernel ends (the heap's base, or the end of the RAM
 /// that holds 1 MiB, whichever comes first); set by [`init`].
@@ -51,11 +57,18 @@ fn largest_above(info: &BootInfo, floor: u64) -> Option<(u64, u64)> {
 /// Gives the heap its memory; returns its base and size.
 pub fn init(info: &BootInfo) -> Result<(u64, u64), String> {
     let floor = crate::boot::image_top().next_multiple_of(4096);
-    let (base, size) = largest_above(info, floor.max(KERNEL_ROOM))
-        .filter(|&(_, size)| size >= ENOUGH)
-        .or_else(|| largest_above(info, floor))
-        .filter(|&(_, size)| size >= 16 << 20)
-        .ok_or("the BIOS memory map has no 16 MiB of usable RAM above the firmware")?;
+    let (base, size) = match largest_above(info, floor.max(KERNEL_ROOM)).filter(|&(_, size)| size >= ENOUGH) {
+        Some(high) => high,
+        // A small machine (a 128 MiB VM): the heap takes the top of the largest stretch,
+        // and the kernel's room below it keeps the rest.
+        None => {
+            let (base, size) = largest_above(info, floor)
+                .filter(|&(_, size)| size >= MIN_HEAP)
+                .ok_or("the BIOS memory map has no 32 MiB of usable RAM above the firmware")?;
+            let heap = (size * 3 / 8).max(MIN_HEAP).min(size) & !0xfff;
+            (base + size - heap, heap)
+        }
+    };
     let low_ram_end = info
         .entries()
         .iter()
