@@ -180,15 +180,7 @@ db_main:
     cmpl db_lkrn_len, %eax
     jb 1b
     /* Start it as a Linux loader starts a bzImage. */
-    cli
-    movw $0x1000, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movw %ax, %ss
-    movw $0xe000, %sp
-    ljmp $0x1020, $0
+    start_bzimage
 5:  movw $db_msg_move, %si
     jmp db_fail
 
@@ -209,5 +201,6 @@ db_setup_len:   .long 0
 db_edd:         .fill 0x1e, 1, 0
     .org diskboot + 2048 - 4, 0
     .ascii "BSDB"
+    .purgem start_bzimage
     .code64
     .text

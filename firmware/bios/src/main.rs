@@ -37,13 +37,22 @@ use alloc::string::String;
 core::arch::global_asm!(include_str!("prefix.s"), options(att_syntax));
 // The loader for disk and CD images (the hybrid ISO, the USB image); not part of the
 // bzImage itself, the CLI's build.rs extracts it.
-core::arch::global_asm!(include_str!("diskboot.s"), options(att_syntax));
+core::arch::global_asm!(
+    concat!(include_str!("start_bzimage.s"), include_str!("diskboot.s")),
+    options(att_syntax)
+);
 // The PXE network boot program (.kpxe), which fetches this firmware over TFTP; extracted
 // by the CLI's build.rs too.
-core::arch::global_asm!(include_str!("pxeboot.s"), options(att_syntax));
+core::arch::global_asm!(
+    concat!(include_str!("start_bzimage.s"), include_str!("pxeboot.s")),
+    options(att_syntax)
+);
 // The legacy image of the option ROM, which loads this firmware from the rest of the ROM;
 // extracted by the CLI's build.rs too.
-core::arch::global_asm!(include_str!("romboot.s"), options(att_syntax));
+core::arch::global_asm!(
+    concat!(include_str!("start_bzimage.s"), include_str!("romboot.s")),
+    options(att_syntax)
+);
 
 /// The version marker `bootsign inspect` reads (as in the UEFI firmware).
 #[used]

@@ -233,15 +233,7 @@ pb_info:
     movw %ax, %es
     movl pb_bangpxe, %eax
     movl %eax, %es:boot_info_pxe
-    cli
-    movw $0x1000, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movw %ax, %ss
-    movw $0xe000, %sp
-    ljmp $0x1020, $0
+    start_bzimage
 
 /* Places the CX bytes at PB_BUF, the next of the .lkrn: the setup part to 0x1000:0, the
  * rest from 1 MiB; adds them to the CRC. Until its header has come (0x206 bytes) the
@@ -622,5 +614,6 @@ pb_block_end:
 pb_path:        .fill 128, 1, 0
 pb_opt_file:    .fill 128, 1, 0
     .ascii "BSPX"
+    .purgem start_bzimage
     .code64
     .text

@@ -194,15 +194,7 @@ rb_bev:
     jmp 5b
 6:  call rb_restore
     /* Start it as a Linux loader starts a bzImage. */
-    cli
-    movw $0x1000, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movw %ax, %ss
-    movw $0xe000, %sp
-    ljmp $0x1020, $0
+    start_bzimage
 
 /* CX words from RB_SRC to RB_DST (INT 15h AH=87h); CF and SI at a message on failure. */
 rb_move:
@@ -295,5 +287,6 @@ rb_msg_notlkrn: .asciz "bootsign: this option ROM holds no bootsign firmware\r\n
 rb_msg_move:   .asciz "bootsign: cannot copy the firmware out of the option ROM\r\n"
     .balign 512, 0
 rb_end:
+    .purgem start_bzimage
     .code64
     .text
