@@ -309,6 +309,9 @@ fn main() {
         "--iso",
         "--usb",
         "--efi",
+        "--rom",
+        "--pci",
+        "1af4:1000",
         "--trust",
         "ca.crt",
         "--output-name",
@@ -494,6 +497,7 @@ fn main() {
         ("bootsign.lkrn (ipxe.lkrn)", "lkrn", 396_176u64),
         ("bootsign.iso, BIOS + UEFI (ipxe.iso, BIOS only)", "iso", 935_936),
         ("bootsign.usb, BIOS + UEFI", "usb", 0),
+        ("bootsign.rom, BIOS + UEFI (Debian's efi-virtio.rom, both)", "rom", 249_344),
         ("bootsign.efi (ipxe.efi not measured here)", "efi", 0),
     ] {
         let theirs = if ipxe == 0 { String::from("-") } else { format!("iPXE {} KiB", ipxe / 1024) };
