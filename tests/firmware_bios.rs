@@ -489,3 +489,49 @@ fn the_option_rom_boots_linux_on_bios() {
                   bootsign: nothing was booted\nbootsign: handing the machine back to the BIOS (its next boot device)\n";
     assert!(out.contains(handed) && out.contains("Booting from Hard Disk..."), "{out}");
 }
+
+/// `sanboot --drive 0x80` on BIOS: the local disk's boot sector, read through INT 13h,
+/// runs at 0x7C00 as the BIOS would run it (here one that prints a marker through INT
+/// 10h). Refused first while `imgtrust` is in force (nothing checks a disk on BIOS), and
+/// for a drive with no boot signature.
+#[test]
+fn sanboot_starts_the_local_disks_boot_sector_on_bios() {
+    let env = common::Env::new();
+    // A boot sector: print "BOOT-SECTOR-OK" with INT 10h, then halt.
+    let mut sector = vec![0u8; 512];
+    let code = [
+        0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x20, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09, 0xb4, 0x0e, 0xbb, 0x07, 0x00,
+        0xcd, 0x10, 0xeb, 0xf2, 0xf4, 0xeb, 0xfd,
+    ];
+    sector[..code.len()].copy_from_slice(&code);
+    sector[0x20..0x20 + 17].copy_from_slice(b"BOOT-SECTOR-OK\r\n\0");
+    sector[510..].copy_from_slice(&[0x55, 0xaa]);
+    let mut disk = sector.clone();
+    disk.resize(1 << 20, 0);
+    env.write("disk.img", &disk);
+    env.write("blank.img", vec![0u8; 1 << 20]);
+    env.write(
+        "boot.ipxe",
+        "#!ipxe\n\
+         imgtrust\n\
+         sanboot --no-describe --drive 0x80 || echo marker: refused under imgtrust\n\
+         imgtrust --allow\n\
+         sanboot --drive 0x81 || echo marker: no boot sector on 0x81\n\
+         sanboot --no-describe --drive 0x80\n\
+         echo marker: not reached\n",
+    );
+    env.ok(&["build", "--no-config", "--lkrn", "--embed", "boot.ipxe"]);
+    let hd0 = format!("file={},format=raw,if=ide,index=0", env.path("disk.img").display());
+    let hd1 = format!("file={},format=raw,if=ide,index=1", env.path("blank.img").display());
+    let mut q = Qemu::boot_bios_kernel(&env.path("bootsign.lkrn"), "pc", &["-drive", &hd0, "-drive", &hd1]);
+    q.wait_for(&["BOOT-SECTOR-OK", "nothing was booted", "not reached"], Duration::from_secs(60));
+    let out = q.output();
+    for line in [
+        "sanboot: imgtrust is in force, and nothing checks what a disk boots on BIOS (there is no Secure Boot): \
+         the local disk is not started\nmarker: refused under imgtrust\n",
+        "sanboot: drive 0x81 has no boot sector (no 55 AA signature)\nmarker: no boot sector on 0x81\n",
+        "Booting from drive 0x80\nBOOT-SECTOR-OK\n",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+}

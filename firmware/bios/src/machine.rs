@@ -210,6 +210,11 @@ impl Machine for Bios {
         crate::linux::boot(&boot, || core.release_nics())
     }
 
+    fn sanboot(&mut self, san: bootsign_script::San<'_, ImageProof, PartialSha256>) -> String {
+        let core = &mut self.core;
+        crate::disk::boot(&san, || core.release_nics())
+    }
+
     fn pci_next(&self, from: u32) -> Option<u16> {
         (from..=0xffff).map(|b| b as u16).find(|&busdevfn| crate::pci::present(busdevfn))
     }
