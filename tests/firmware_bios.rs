@@ -40,6 +40,22 @@ echo marker: done
 poweroff
 ";
 
+/// A script that boots the signed kernel, fetched over `scheme` from `port`, with the
+/// initrd over `other` from `other_port`, both verified under `imgtrust --permanent`.
+fn signed_boot_script(scheme: &str, port: u16, other: &str, other_port: u16) -> String {
+    format!(
+        "#!ipxe\n\
+         imgtrust --permanent --all\n\
+         set base {scheme}://${{next-server}}:{port}\n\
+         set other {other}://${{next-server}}:{other_port}\n\
+         kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
+         initrd ${{other}}/initrd.img\n\
+         imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
+         imgverify initrd.img ${{other}}/initrd.img.sig\n\
+         boot\n"
+    )
+}
+
 /// What every signed Linux boot here shows: the kernel fetched over `scheme` (over
 /// HTTPS, with TLS 1.3) and the initrd over the other scheme (from `other_port`), both
 /// verified, and Linux started with its command line, up to the initramfs marker.
@@ -265,17 +281,7 @@ fn the_hybrid_iso_and_usb_images_boot_linux_on_bios() {
     let https = HttpsServer::start(&www, &env.path("server-full.crt"), &env.path("server.key"), None);
     let script = |scheme: &str, port: u16| {
         let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
-        format!(
-            "#!ipxe\n\
-             imgtrust --permanent --all\n\
-             set base {scheme}://${{next-server}}:{port}\n\
-             set other {other}://${{next-server}}:{other_port}\n\
-             kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-             initrd ${{other}}/initrd.img\n\
-             imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
-             imgverify initrd.img ${{other}}/initrd.img.sig\n\
-             boot\n"
-        )
+        signed_boot_script(scheme, port, other, other_port)
     };
     let build = |name: &str, scheme: &str, port: u16, format: &str| {
         env.write("boot.ipxe", script(scheme, port));
@@ -436,20 +442,7 @@ fn the_option_rom_boots_linux_on_bios() {
     ];
     for (machine, nic, id, driver, scheme, port) in cases {
         let (other, other_port) = if scheme == "http" { ("https", https.port) } else { ("http", http.port) };
-        env.write(
-            "boot.ipxe",
-            format!(
-                "#!ipxe\n\
-                 imgtrust --permanent --all\n\
-                 set base {scheme}://${{next-server}}:{port}\n\
-                 set other {other}://${{next-server}}:{other_port}\n\
-                 kernel ${{base}}/vmlinuz console=ttyS0 quiet\n\
-                 initrd ${{other}}/initrd.img\n\
-                 imgverify vmlinuz ${{base}}/vmlinuz.sig\n\
-                 imgverify initrd.img ${{other}}/initrd.img.sig\n\
-                 boot\n"
-            ),
-        );
+        env.write("boot.ipxe", signed_boot_script(scheme, port, other, other_port));
         env.ok(&[
             "build",
             "--no-config",

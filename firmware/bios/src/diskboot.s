@@ -187,20 +187,13 @@ db_main:
 db_msg_move: .asciz "bootsign: cannot copy the firmware above 1 MiB\r\n"
 db_msg_read: .asciz "bootsign: cannot read the firmware from this disk\r\n"
 
-    .balign 8
-/* INT 15h AH=87h's descriptor table: two null entries, source, destination, two for the BIOS. */
-db_gdt:
-    .quad 0, 0
-    .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-    .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-    .quad 0, 0
+    move_gdt db_gdt
 db_done:        .long 0
 db_setup_len:   .long 0
 db_edd:         .fill 0x1e, 1, 0
     .org diskboot + 2048 - 4, 0
     .ascii "BSDB"
     .purgem start_bzimage
+    .purgem move_gdt
     .code64
     .text

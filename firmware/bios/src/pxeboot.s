@@ -580,15 +580,7 @@ pb_msg_notlkrn:  .asciz " is not a bootsign firmware\r\n"
 pb_msg_mismatch: .asciz " is from another build than this loader\r\nbootsign: put the .lkrn written with this .kpxe beside it\r\n"
 pb_msg_move:     .asciz "bootsign: cannot copy the firmware above 1 MiB\r\n"
 
-    .balign 8
-/* INT 15h AH=87h's descriptor table: two null entries, source, destination, two for the BIOS. */
-pb_gdt:
-    .quad 0, 0
-    .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-    .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-    .quad 0, 0
+    move_gdt pb_gdt
 pb_bangpxe:     .long 0
 pb_pxenv:       .long 0
 pb_entry:       .long 0
@@ -615,5 +607,6 @@ pb_path:        .fill 128, 1, 0
 pb_opt_file:    .fill 128, 1, 0
     .ascii "BSPX"
     .purgem start_bzimage
+    .purgem move_gdt
     .code64
     .text

@@ -288,5 +288,6 @@ rb_msg_move:   .asciz "bootsign: cannot copy the firmware out of the option ROM\
     .balign 512, 0
 rb_end:
     .purgem start_bzimage
+    .purgem move_gdt
     .code64
     .text
