@@ -250,6 +250,28 @@ e820_map: .fill 64 * 24, 1, 0
     .globl setup_end
 setup_end:
 
+/* From 32-bit protected mode (paging off) into long mode at `target`, with this
+ * firmware's page tables: CR4 with PAE, OSFXSR and OSXMMEXCPT (SSE for the AES and SHA
+ * code), CR3, EFER.LME, then CR0 with paging, protection and MP, not EM; the 64-bit code
+ * segment. The way in at start-up and the way back from every real-mode call (a BIOS may
+ * have changed any of these meanwhile). */
+    .macro long_mode target
+    movl %cr4, %eax
+    orl $0x620, %eax
+    movl %eax, %cr4
+    movl $pml4, %eax
+    movl %eax, %cr3
+    movl $0xc0000080, %ecx
+    rdmsr
+    orl $0x100, %eax
+    wrmsr
+    movl %cr0, %eax
+    andl $0xfffffffb, %eax
+    orl $0x80000003, %eax
+    movl %eax, %cr0
+    ljmp $0x08, $\target
+    .endm
+
     .section .text32, "ax"
     .code32
     .globl pm32_entry
@@ -306,22 +328,7 @@ pm32_entry:
     incl %ecx
     cmpl $2048, %ecx
     jb 3b
-    /* CR4: PAE, OSFXSR, OSXMMEXCPT (SSE for the AES and SHA code). */
-    movl %cr4, %eax
-    orl $0x620, %eax
-    movl %eax, %cr4
-    movl $pml4, %eax
-    movl %eax, %cr3
-    movl $0xc0000080, %ecx
-    rdmsr
-    orl $0x100, %eax
-    wrmsr
-    /* CR0: paging, protection, MP; not EM. */
-    movl %cr0, %eax
-    andl $0xfffffffb, %eax
-    orl $0x80000003, %eax
-    movl %eax, %cr0
-    ljmp $0x08, $lm64
+    long_mode lm64
 
     .code64
 lm64:
@@ -373,20 +380,7 @@ rm_back32:
     movw %ax, %ss
     movw %ax, %fs
     movw %ax, %gs
-    movl $pml4, %eax
-    movl %eax, %cr3
-    movl %cr4, %eax
-    orl $0x620, %eax
-    movl %eax, %cr4
-    movl $0xc0000080, %ecx
-    rdmsr
-    orl $0x100, %eax
-    wrmsr
-    movl %cr0, %eax
-    andl $0xfffffffb, %eax
-    orl $0x80000003, %eax
-    movl %eax, %cr0
-    ljmp $0x08, $rm_back64
+    long_mode rm_back64
     .code64
 rm_back64:
     movq rm_saved_rsp(%rip), %rsp
