@@ -98,6 +98,23 @@ fn options(msg: &[u8]) -> Result<Vec<(u8, &[u8])>, DhcpError> {
     Ok(out)
 }
 
+/// The DHCP message type (option 53) of a checked message, 0 for BOOTP.
+pub(crate) fn message_type(opts: &[(u8, &[u8])]) -> u8 {
+    opts.iter().find(|(c, v)| *c == 53 && v.len() == 1).map_or(0, |(_, v)| v[0])
+}
+
+/// Whether `msg` is the DHCPACK that gave the client with hardware address `mac` the
+/// address `address`. A DHCP client that keeps "the last packet of its transaction"
+/// can be left holding a ProxyDHCP offer that came after the ACK (same transaction, no
+/// address); its settings must come from the ACK itself.
+pub fn is_ack(msg: &[u8], mac: &[u8; 6], address: [u8; 4]) -> bool {
+    let Ok(msg) = reply(msg) else { return false };
+    msg[28..34] == mac[..]
+        && msg[16..20] == address
+        && address != [0; 4]
+        && options(msg).is_ok_and(|opts| message_type(&opts) == 5)
+}
+
 /// Settings from a DHCP reply, in a stable order.
 pub fn settings(msg: &[u8]) -> Result<Vec<(String, String)>, DhcpError> {
     let msg = reply(msg)?;
@@ -210,6 +227,27 @@ mod tests {
         opts.push(255);
         let s = settings(&reply(b"old", &opts)).unwrap();
         assert_eq!(get(&s, "filename"), Some("boot.ipxe"));
+    }
+
+    #[test]
+    fn the_ack_is_told_from_a_proxy_offer_of_the_same_transaction() {
+        let mac = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+        let ack = reply(b"", &[53, 1, 5, 54, 4, 10, 0, 2, 2, 255]);
+        assert!(is_ack(&ack, &mac, [10, 0, 2, 15]));
+        // Another address, another client, an OFFER rather than the ACK: not it.
+        assert!(!is_ack(&ack, &mac, [10, 0, 2, 16]));
+        assert!(!is_ack(&ack, &[0x52, 0x54, 0, 0x12, 0x34, 0x57], [10, 0, 2, 15]));
+        assert!(!is_ack(&reply(b"", &[53, 1, 2, 255]), &mac, [10, 0, 2, 15]));
+        // A ProxyDHCP offer: PXEClient, a boot file, no address.
+        let mut proxy = reply(b"http://10.0.2.2/first.ipxe", &[53, 1, 2, 60, 9]);
+        proxy.extend_from_slice(b"PXEClient");
+        proxy.push(255);
+        proxy[16..20].fill(0);
+        assert!(!is_ack(&proxy, &mac, [10, 0, 2, 15]));
+        assert!(!is_ack(&proxy, &mac, [0; 4]));
+        // Unchecked bytes: never.
+        assert!(!is_ack(&ack[..200], &mac, [10, 0, 2, 15]));
+        assert!(!is_ack(&reply(b"", &[53, 1]), &mac, [10, 0, 2, 15]));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use alloc::vec::Vec;
 
 use crate::client::ClientArch;
-use crate::{COOKIE, DhcpError, OPTIONS, options, reply};
+use crate::{COOKIE, DhcpError, OPTIONS, message_type, options, reply};
 
 /// The port a ProxyDHCP server answers requests on (PXE's boot server port).
 pub const PORT: u16 = 4011;
@@ -28,11 +28,6 @@ pub struct ProxyOffer {
     /// Whether it already names a boot file (siaddr and a file) or a PXE boot menu
     /// (option 43, sub-option 9); if not, the client asks the proxy on port 4011.
     pub has_pxe_options: bool,
-}
-
-/// The DHCP message type (option 53) of a checked message, 0 for BOOTP.
-fn message_type(opts: &[(u8, &[u8])]) -> u8 {
-    opts.iter().find(|(c, v)| *c == 53 && v.len() == 1).map_or(0, |(_, v)| v[0])
 }
 
 fn option<'a>(opts: &[(u8, &'a [u8])], code: u8) -> Option<&'a [u8]> {

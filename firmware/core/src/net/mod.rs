@@ -90,6 +90,10 @@ pub struct Net {
     /// ids of the leases offered to this client: an offer is taken when they match.
     proxy_offers: Vec<(u32, bootsign_dhcp::proxy::ProxyOffer, Vec<u8>)>,
     lease_xids: Vec<u32>,
+    /// The last DHCPACKs to this client seen while DHCP ran, the lease's settings come
+    /// from the one that gave the address (not from whatever packet of the transaction
+    /// smoltcp kept last, which can be a ProxyDHCP offer that came after it).
+    acks: Vec<Vec<u8>>,
     /// When the DHCP exchange started.
     dhcp_started: u64,
     /// The lease's settings, once there is one, while proxies may still answer; and
@@ -150,6 +154,7 @@ impl Net {
             proxy: None,
             proxy_offers: Vec::new(),
             lease_xids: Vec::new(),
+            acks: Vec::new(),
             dhcp_started: 0,
             pending: None,
             user_class: DEFAULT_USER_CLASS.into(),
@@ -208,11 +213,18 @@ impl Net {
         if self.pending.is_none() {
             let event = self.sockets.get_mut::<dhcpv4::Socket>(self.dhcp).poll()?;
             let dhcpv4::Event::Configured(cfg) = event else { return None };
-            let packet = cfg.packet.map(|p| p.into_inner());
-            let settings = packet.map(bootsign_dhcp::settings);
-            let ignores = packet.is_some_and(bootsign_dhcp::proxy::ignores_proxies);
             let (address, router) = (cfg.address, cfg.router);
             let dns_servers: Vec<Ipv4Address> = cfg.dns_servers.iter().copied().collect();
+            let (mac, octets) = (self.dev.mac(), address.address().octets());
+            let is_ack = |p: &&[u8]| bootsign_dhcp::is_ack(p, &mac, octets);
+            let packet: Option<Vec<u8>> = cfg
+                .packet
+                .map(|p| p.into_inner())
+                .filter(is_ack)
+                .or_else(|| self.acks.iter().rev().map(Vec::as_slice).find(is_ack))
+                .map(<[u8]>::to_vec);
+            let settings = packet.as_deref().map(bootsign_dhcp::settings);
+            let ignores = packet.as_deref().is_some_and(bootsign_dhcp::proxy::ignores_proxies);
             match self.configure(settings, address, router, dns_servers) {
                 Ok(settings) => self.pending = Some((settings, ignores)),
                 Err(e) => {

@@ -33,6 +33,7 @@ impl Net {
         self.proxy = None;
         self.proxy_offers.clear();
         self.lease_xids.clear();
+        self.acks.clear();
     }
 
     pub(super) fn stop_watching(&mut self) {
@@ -54,6 +55,15 @@ impl Net {
                 && !self.lease_xids.contains(&xid)
             {
                 self.lease_xids.push(xid);
+            }
+            if port == 67
+                && message.len() <= 1500
+                && bootsign_dhcp::is_ack(message, &mac, message_yiaddr(message))
+            {
+                if self.acks.len() == 4 {
+                    self.acks.remove(0);
+                }
+                self.acks.push(message.to_vec());
             }
             if self.proxy_offers.len() < 8
                 && let Ok(Some(offer)) = proxy::offer(message, &mac, source)
@@ -146,6 +156,11 @@ impl Net {
         self.sockets.remove(handle);
         answer
     }
+}
+
+/// The address (yiaddr) a DHCP message of at least its fixed fields gives.
+fn message_yiaddr(message: &[u8]) -> [u8; 4] {
+    message.get(16..20).and_then(|a| a.try_into().ok()).unwrap_or([0; 4])
 }
 
 /// The source address and port and the DHCP message (at least its fixed fields) of an
