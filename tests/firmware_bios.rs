@@ -483,6 +483,19 @@ fn the_option_rom_boots_linux_on_bios() {
     assert!(out.contains(handed) && out.contains("Booting from Hard Disk..."), "{out}");
 }
 
+/// A 1 MiB disk whose boot sector prints "BOOT-SECTOR-OK" with INT 10h, then halts.
+fn marker_disk() -> Vec<u8> {
+    let mut disk = vec![0u8; 1 << 20];
+    let code = [
+        0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x20, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09, 0xb4, 0x0e, 0xbb, 0x07, 0x00,
+        0xcd, 0x10, 0xeb, 0xf2, 0xf4, 0xeb, 0xfd,
+    ];
+    disk[..code.len()].copy_from_slice(&code);
+    disk[0x20..0x20 + 17].copy_from_slice(b"BOOT-SECTOR-OK\r\n\0");
+    disk[510..512].copy_from_slice(&[0x55, 0xaa]);
+    disk
+}
+
 /// `sanboot --drive 0x80` on BIOS: the local disk's boot sector, read through INT 13h,
 /// runs at 0x7C00 as the BIOS would run it (here one that prints a marker through INT
 /// 10h). Refused first while `imgtrust` is in force (nothing checks a disk on BIOS), and
@@ -490,18 +503,7 @@ fn the_option_rom_boots_linux_on_bios() {
 #[test]
 fn sanboot_starts_the_local_disks_boot_sector_on_bios() {
     let env = common::Env::new();
-    // A boot sector: print "BOOT-SECTOR-OK" with INT 10h, then halt.
-    let mut sector = vec![0u8; 512];
-    let code = [
-        0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x20, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09, 0xb4, 0x0e, 0xbb, 0x07, 0x00,
-        0xcd, 0x10, 0xeb, 0xf2, 0xf4, 0xeb, 0xfd,
-    ];
-    sector[..code.len()].copy_from_slice(&code);
-    sector[0x20..0x20 + 17].copy_from_slice(b"BOOT-SECTOR-OK\r\n\0");
-    sector[510..].copy_from_slice(&[0x55, 0xaa]);
-    let mut disk = sector.clone();
-    disk.resize(1 << 20, 0);
-    env.write("disk.img", &disk);
+    env.write("disk.img", marker_disk());
     env.write("blank.img", vec![0u8; 1 << 20]);
     env.write(
         "boot.ipxe",
@@ -527,4 +529,128 @@ fn sanboot_starts_the_local_disks_boot_sector_on_bios() {
     ] {
         assert!(out.contains(line), "{line:?} in:\n{out}");
     }
+}
+
+/// The address range a line of `out` names after `prefix` as `0xSTART-0xEND`, or as
+/// `N MiB at 0xSTART` (the firmware's heap).
+fn range_after(out: &str, prefix: &str) -> std::ops::Range<u64> {
+    let at = out.find(prefix).unwrap_or_else(|| panic!("{prefix:?} in:\n{out}")) + prefix.len();
+    let text: String = out[at..].chars().take_while(|c| !matches!(c, ' ' | '\n' | ',' | '(')).collect();
+    let hex = |t: &str| u64::from_str_radix(t.trim_start_matches("0x"), 16).unwrap();
+    match text.split_once('-') {
+        Some((a, b)) => hex(a)..hex(b),
+        None => panic!("no range after {prefix:?}: {text:?}"),
+    }
+}
+
+/// The heap a firmware's banner names: "heap N MiB at 0xBASE".
+fn heaps(out: &str) -> Vec<std::ops::Range<u64>> {
+    out.match_indices("MiB of memory (")
+        .map(|(at, _)| {
+            let line = out[at..].lines().next().unwrap();
+            let heap = line.split("heap ").nth(1).unwrap();
+            let mib: u64 = heap.split(' ').next().unwrap().parse().unwrap();
+            let base = heap.split(" at ").nth(1).unwrap().split([',', ' ']).next().unwrap();
+            let base = u64::from_str_radix(base.trim_start_matches("0x"), 16).unwrap();
+            base..base + (mib << 20)
+        })
+        .collect()
+}
+
+/// `sanboot` and `sanhook` of images over the network on BIOS, as iPXE serves them: the
+/// image stays in RAM as BIOS drive 0x80 behind a resident INT 13h handler, its memory
+/// hidden from the memory map (INT 15h E820). One machine, three firmwares deep:
+///
+/// 1. the firmware (`-kernel`) fetches a signed hybrid ISO, verifies it under `imgtrust`
+///    and `sanboot`s it as a CD: its El Torito boot image starts, reads the BIOS
+///    firmware through the handler (2,048-byte sectors) and starts it;
+/// 2. that one, whose heap must lie outside the hidden ISO, refuses an image with no boot
+///    sector, then `sanhook`s a USB image (a disk, 512-byte sectors) over the first
+///    handler and boots it with `sanboot --drive 0x80` (its boot sector read through
+///    CHS, the rest through extended reads);
+/// 3. that one, whose heap avoids both images, boots the machine's own disk: the BIOS's
+///    0x80, which the first handler moved to 0x81, through both handlers.
+#[test]
+fn sanboot_serves_network_cd_and_disk_images_on_bios() {
+    let env = common::Env::new();
+    env.ok(&["ca", "init", "--key", "p256", "--cn", "SAN Boot CA"]);
+    env.ok(&["issue", "--codesigning", "--key", "p256"]);
+    env.write("disk.img", marker_disk());
+    std::fs::create_dir_all(env.path("www")).unwrap();
+    env.write("www/blank.img", vec![0u8; 64 << 10]);
+    let http = FileServer::start(env.path("www"), 0);
+    let url = |name: &str| format!("http://10.0.2.2:{}/{name}", http.port);
+    let build = |name: &str, format: &str, script: String| {
+        env.write("boot.ipxe", script);
+        env.ok(&["build", "--no-config", format, "--embed", "boot.ipxe", "--output-name", name]);
+        let file = format!("{name}.{}", &format[2..]);
+        std::fs::rename(env.path(&file), env.path(&format!("www/{file}"))).unwrap();
+    };
+    build(
+        "third",
+        "--usb",
+        "#!ipxe\necho marker: third firmware, from the SAN disk\nsanboot --no-describe --drive 0x81\n".into(),
+    );
+    build(
+        "second",
+        "--iso",
+        format!(
+            "#!ipxe\n\
+             echo marker: second firmware, from the SAN CD\n\
+             dhcp\n\
+             sanboot {} || echo marker: no boot sector\n\
+             sanhook --drive 0x80 {} || echo marker: sanhook failed\n\
+             sanboot --no-describe --drive 0x80\n",
+            url("blank.img"),
+            url("third.usb")
+        ),
+    );
+    env.ok(&["sign", "www/second.iso"]);
+    env.write(
+        "boot.ipxe",
+        format!(
+            "#!ipxe\n\
+             dhcp\n\
+             imgtrust\n\
+             sanboot {} || echo marker: unsigned refused\n\
+             imgfetch {}\n\
+             imgverify second.iso {}\n\
+             sanboot second.iso\n",
+            url("blank.img"),
+            url("second.iso"),
+            url("second.iso.sig")
+        ),
+    );
+    env.ok(&["build", "--no-config", "--lkrn", "--trust", "ca.crt", "--embed", "boot.ipxe"]);
+    let hd0 = format!("file={},format=raw,if=ide,index=0", env.path("disk.img").display());
+    let nic = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=", "-drive", &hd0];
+    let mut q = Qemu::boot_bios_kernel(&env.path("bootsign.lkrn"), "pc", &nic);
+    q.wait_for(&["BOOT-SECTOR-OK", "nothing was booted"], Duration::from_secs(120));
+    let out = q.output();
+    for line in [
+        "marker: unsigned refused\n",
+        "second.iso: signature verified",
+        "sanboot: second.iso as drive 0x80, a CD image (2,048-byte sectors); El Torito boot image at block ",
+        "marker: second firmware, from the SAN CD\n",
+        "sanboot: the disk image 'blank.img' cannot be booted on BIOS: ",
+        "marker: no boot sector\n",
+        "third.usb: drive 0x80, a disk image (512-byte sectors), ",
+        "sanboot: drive 0x80 served from ",
+        "marker: third firmware, from the SAN disk\n",
+        "Booting from drive 0x81\nBOOT-SECTOR-OK\n",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    // The first firmware's ISO and the second's USB image, hidden from each later
+    // firmware's memory map: their heaps lie elsewhere.
+    let iso = range_after(&out, "sanboot: drive 0x80 served from ");
+    let later = &out[out.find("marker: second firmware").unwrap()..];
+    let usb = range_after(later, "sanboot: drive 0x80 served from ");
+    let heaps = heaps(&out);
+    assert_eq!(heaps.len(), 3, "{out}");
+    let apart = |a: &std::ops::Range<u64>, b: &std::ops::Range<u64>| a.end <= b.start || b.end <= a.start;
+    assert!(apart(&heaps[1], &iso), "{heaps:x?} {iso:x?}\n{out}");
+    assert!(apart(&heaps[2], &iso) && apart(&heaps[2], &usb), "{heaps:x?} {iso:x?} {usb:x?}\n{out}");
+    // Without the hiding, the later firmwares would take the same heap as the first.
+    assert!(!apart(&heaps[0], &iso), "{heaps:x?} {iso:x?}");
 }

@@ -6,4 +6,5 @@ fn main() {
     println!("cargo:rustc-link-arg=--no-rosegment");
     println!("cargo:rerun-if-changed=link.ld");
     println!("cargo:rerun-if-changed=src/prefix.s");
+    println!("cargo:rerun-if-changed=src/san16.s");
 }

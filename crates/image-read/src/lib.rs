@@ -1,5 +1,6 @@
 //! Finding the boot program in an image: a PCI expansion ROM, a hybrid ISO (El Torito),
-//! a GPT or MBR disk, or a bare FAT file system, each down to its EFI program.
+//! a GPT or MBR disk, or a bare FAT file system, each down to its EFI program; and, for a
+//! legacy BIOS, how it boots a disk or CD image ([`bios_boot`]).
 //!
 //! The image is read through [`ReadAt`], a random-access source (a byte slice here, a
 //! file or block device in the CLI), and only what the structures point at is read:
@@ -25,12 +26,14 @@ mod disk;
 mod fat;
 mod iso;
 mod rom;
+mod sanboot;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 pub use rom::PciId;
+pub use sanboot::{BiosBoot, bios_boot};
 
 /// A random-access image: the few reads the parsers need, at absolute offsets.
 pub trait ReadAt {
@@ -81,7 +84,8 @@ pub enum Error {
     DamagedFat(String),
     /// A structure is not what its format requires.
     Malformed(&'static str),
-    /// The image's format is known, but it holds no UEFI boot program.
+    /// The image's format is known, but it holds no boot program bootsign can start: no
+    /// UEFI program ([`read_boot_program`]), or nothing a legacy BIOS boots ([`bios_boot`]).
     NoProgram(&'static str),
     /// The program (or, for a file that is no container, the file) is over the limit.
     TooLarge {

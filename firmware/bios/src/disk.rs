@@ -3,8 +3,8 @@
 //! mode with the drive number in DL, as the BIOS itself starts a boot sector. Nothing of
 //! this firmware is needed after that; the NICs are stopped first.
 //!
-//! A disk image over the network (iPXE's SAN boot through an INT 13h hook) is not done
-//! on BIOS yet: that needs the firmware to stay resident behind INT 13h.
+//! A disk or CD image (`sanboot URI`) becomes a drive first, served from RAM by the
+//! resident handler of `san.rs`, and boots the same way (a CD through El Torito).
 
 use alloc::string::String;
 
@@ -25,11 +25,8 @@ pub fn boot(
     san: &San<'_, ImageProof, PartialSha256>,
     release: impl FnOnce() -> Result<(), String>,
 ) -> String {
-    if san.disk().is_some() {
-        return String::from(
-            "booting a disk image over the network (SAN) is not supported on BIOS yet; \
-             the UEFI firmware does it, or boot the image's kernel and initrd",
-        );
+    if let Some(disk) = san.disk() {
+        return crate::san::boot(disk, san.drive, release);
     }
     if san.needs_platform_check {
         return String::from(
@@ -48,6 +45,12 @@ pub fn boot(
     if let Err(why) = release() {
         return why;
     }
+    start_drive(drive)
+}
+
+/// Reads the first sector of BIOS drive `drive` to 0x7C00 and starts it there; returns
+/// only when that cannot be done, saying why.
+pub fn start_drive(drive: u8) -> String {
     let mut last = 0;
     for _ in 0..TRIES {
         // INT 13h AH=02h: one sector, cylinder 0, head 0, sector 1, to 0000:7C00; every

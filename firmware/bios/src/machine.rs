@@ -215,6 +215,14 @@ impl Machine for Bios {
         crate::disk::boot(&san, || core.release_nics())
     }
 
+    fn sanhook(
+        &mut self,
+        san: bootsign_script::San<'_, ImageProof, PartialSha256>,
+    ) -> Result<String, String> {
+        let disk = san.disk().ok_or("sanhook needs a disk image (a name or URI)")?;
+        crate::san::hook(disk, san.drive)
+    }
+
     fn pci_next(&self, from: u32) -> Option<u16> {
         (from..=0xffff).map(|b| b as u16).find(|&busdevfn| crate::pci::present(busdevfn))
     }

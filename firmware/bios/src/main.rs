@@ -26,6 +26,7 @@ mod machine;
 mod paging;
 mod pci;
 mod port;
+mod san;
 mod serial;
 mod thunk;
 mod time;

@@ -180,6 +180,9 @@ rm_real:
     pushfl
     popl %eax
     movl %eax, %cs:rm_eflags
+    /* The callee may have loaded a descriptor table of its own and left it (INT 15h
+     * AH=87h loads the caller's, as the SAN disk handler's copies do): this one again. */
+    lgdtl %cs:gdt_ptr
     movl %cr0, %eax
     orl $1, %eax
     movl %eax, %cr0
@@ -245,7 +248,9 @@ e820_count: .word 0
     .globl boot_info_pxe
 boot_info_pxe: .long 0
 e820_map: .fill 64 * 24, 1, 0
-    /* The setup part ends on a sector boundary (setup_sects counts sectors). */
+    /* The setup part ends on a sector boundary (setup_sects counts sectors), after the
+     * resident SAN disk handler (san16.s): link.ld puts .setup.san, then .setup.end. */
+    .section .setup.end, "ax"
     .balign 512, 0
     .globl setup_end
 setup_end:

@@ -38,6 +38,7 @@ pub mod fetch;
 pub mod hash;
 pub mod initrd;
 pub mod machine;
+pub mod memmap;
 pub mod net;
 pub mod ntp;
 pub mod pci;
