@@ -557,9 +557,26 @@ fn heaps(out: &str) -> Vec<std::ops::Range<u64>> {
         .collect()
 }
 
+/// A boot sector from `tests/bootsectors/NAME.s`, assembled with the system's `as` and
+/// `objcopy` (binutils, which gcc brings).
+fn assemble_boot_sector(name: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/bootsectors/{name}.s"));
+    let (obj, bin) = (dir.path().join("x.o"), dir.path().join("x.bin"));
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(std::process::Command::new("as").arg("--32").arg("-o").arg(&obj).arg(&src));
+    run(std::process::Command::new("objcopy").args(["-O", "binary", "-j", ".text"]).arg(&obj).arg(&bin));
+    let code = std::fs::read(&bin).unwrap();
+    assert_eq!(code.len(), 512, "{name}.s is one sector");
+    code
+}
+
 /// `sanboot` and `sanhook` of images over the network on BIOS, as iPXE serves them: the
 /// image stays in RAM as BIOS drive 0x80 behind a resident INT 13h handler, its memory
-/// hidden from the memory map (INT 15h E820). One machine, three firmwares deep:
+/// hidden from the memory map (INT 15h E820). One machine, four programs deep:
 ///
 /// 1. the firmware (`-kernel`) fetches a signed hybrid ISO, verifies it under `imgtrust`
 ///    and `sanboot`s it as a CD: its El Torito boot image starts, reads the BIOS
@@ -568,8 +585,11 @@ fn heaps(out: &str) -> Vec<std::ops::Range<u64>> {
 ///    sector, then `sanhook`s a USB image (a disk, 512-byte sectors) over the first
 ///    handler and boots it with `sanboot --drive 0x80` (its boot sector read through
 ///    CHS, the rest through extended reads);
-/// 3. that one, whose heap avoids both images, boots the machine's own disk: the BIOS's
-///    0x80, which the first handler moved to 0x81, through both handlers.
+/// 3. that one, whose heap avoids both images, `sanboot`s a one-sector program from a
+///    disk image (`tests/bootsectors/ext_read.s`), which checks the extensions of its
+///    drive, reads its second sector with an extended read, then reads the machine's own
+///    disk: the BIOS's 0x80, which the first handler moved to 0x81, through all three
+///    handlers, each keeping the caller's drive number in DL.
 #[test]
 fn sanboot_serves_network_cd_and_disk_images_on_bios() {
     let env = common::Env::new();
@@ -578,6 +598,10 @@ fn sanboot_serves_network_cd_and_disk_images_on_bios() {
     env.write("disk.img", marker_disk());
     std::fs::create_dir_all(env.path("www")).unwrap();
     env.write("www/blank.img", vec![0u8; 64 << 10]);
+    let mut ext = assemble_boot_sector("ext_read");
+    ext.extend_from_slice(b"SAN-EXT-READ-OK\r\n\0");
+    ext.resize(64 << 10, 0);
+    env.write("www/ext.img", ext);
     let http = FileServer::start(env.path("www"), 0);
     let url = |name: &str| format!("http://10.0.2.2:{}/{name}", http.port);
     let build = |name: &str, format: &str, script: String| {
@@ -589,7 +613,7 @@ fn sanboot_serves_network_cd_and_disk_images_on_bios() {
     build(
         "third",
         "--usb",
-        "#!ipxe\necho marker: third firmware, from the SAN disk\nsanboot --no-describe --drive 0x81\n".into(),
+        format!("#!ipxe\necho marker: third firmware, from the SAN disk\ndhcp\nsanboot {}\n", url("ext.img")),
     );
     build(
         "second",
@@ -625,7 +649,7 @@ fn sanboot_serves_network_cd_and_disk_images_on_bios() {
     let hd0 = format!("file={},format=raw,if=ide,index=0", env.path("disk.img").display());
     let nic = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=", "-drive", &hd0];
     let mut q = Qemu::boot_bios_kernel(&env.path("bootsign.lkrn"), "pc", &nic);
-    q.wait_for(&["BOOT-SECTOR-OK", "nothing was booted"], Duration::from_secs(120));
+    q.wait_for(&["BOOT-SECTOR-OK", "SAN-FAIL", "nothing was booted"], Duration::from_secs(120));
     let out = q.output();
     for line in [
         "marker: unsigned refused\n",
@@ -635,17 +659,18 @@ fn sanboot_serves_network_cd_and_disk_images_on_bios() {
         "sanboot: the disk image 'blank.img' cannot be booted on BIOS: ",
         "marker: no boot sector\n",
         "third.usb: drive 0x80, a disk image (512-byte sectors), ",
-        "sanboot: drive 0x80 served from ",
+        "Booting from drive 0x80\n",
         "marker: third firmware, from the SAN disk\n",
-        "Booting from drive 0x81\nBOOT-SECTOR-OK\n",
+        "sanboot: ext.img as drive 0x80, a disk image (512-byte sectors)\n",
+        "SAN-EXT-READ-OK\nBOOT-SECTOR-OK\n",
     ] {
         assert!(out.contains(line), "{line:?} in:\n{out}");
     }
     // The first firmware's ISO and the second's USB image, hidden from each later
     // firmware's memory map: their heaps lie elsewhere.
-    let iso = range_after(&out, "sanboot: drive 0x80 served from ");
-    let later = &out[out.find("marker: second firmware").unwrap()..];
-    let usb = range_after(later, "sanboot: drive 0x80 served from ");
+    let served = "sanboot: drive 0x80 served from ";
+    let iso = range_after(&out, served);
+    let usb = range_after(&out[out.find("marker: second firmware").unwrap()..], served);
     let heaps = heaps(&out);
     assert_eq!(heaps.len(), 3, "{out}");
     let apart = |a: &std::ops::Range<u64>, b: &std::ops::Range<u64>| a.end <= b.start || b.end <= a.start;

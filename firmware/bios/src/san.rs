@@ -54,7 +54,7 @@ struct Params {
     e801hi: u16,
     ext88: u16,
     status: u8,
-    _pad: u8,
+    old_sizes: u8,
 }
 
 /// The BIOS data area's base memory size (KiB) and hard disk count.
@@ -72,34 +72,37 @@ struct Installed {
     base_kib: u16,
     disks: u8,
     segment: u16,
+    /// Where the handler's block starts (what conventional memory now ends at).
+    linear: usize,
 }
 
-/// A disk or CD image in RAM, and how a BIOS starts it.
+/// A disk or CD image in RAM.
 struct Disk<'a> {
     name: &'a str,
     bytes: &'a [u8],
-    boot: BiosBoot,
+    /// Whether it is served as a CD (2,048-byte sectors): an ISO 9660 image.
+    cd: bool,
 }
 
 impl<'a> Disk<'a> {
-    fn new(name: &'a str, bytes: &'a [u8]) -> Result<Self, String> {
+    /// A disk to boot: how a BIOS starts it, too.
+    fn bootable(name: &'a str, bytes: &'a [u8]) -> Result<(Self, BiosBoot), String> {
         let boot = bootsign_image_read::bios_boot(&mut &*bytes)
             .map_err(|e| format!("the disk image '{name}' cannot be booted on BIOS: {e}"))?;
-        Ok(Self { name, bytes, boot })
+        Ok((Self { name, bytes, cd: matches!(boot, BiosBoot::Cd { .. }) }, boot))
+    }
+
+    /// A disk to attach (`sanhook`): any image, a CD when it is ISO 9660.
+    fn any(name: &'a str, bytes: &'a [u8]) -> Self {
+        Self { name, bytes, cd: bytes.get(0x8001..0x8006) == Some(b"CD001") }
     }
 
     fn shift(&self) -> u8 {
-        match self.boot {
-            BiosBoot::Cd { .. } => 11,
-            _ => 9,
-        }
+        if self.cd { 11 } else { 9 }
     }
 
     fn describe(&self) -> &'static str {
-        match self.boot {
-            BiosBoot::Cd { .. } => "a CD image (2,048-byte sectors)",
-            _ => "a disk image (512-byte sectors)",
-        }
+        if self.cd { "a CD image (2,048-byte sectors)" } else { "a disk image (512-byte sectors)" }
     }
 }
 
@@ -115,7 +118,7 @@ pub fn boot(
         Ok(b) => b.as_slice(),
         Err(e) => return e,
     };
-    let disk = match Disk::new(name, bytes) {
+    let (disk, boot) = match Disk::bootable(name, bytes) {
         Ok(d) => d,
         Err(e) => return e,
     };
@@ -124,7 +127,7 @@ pub fn boot(
         Err(e) => return e,
     };
     // The load address of a CD's boot image, checked before anything changes.
-    if let BiosBoot::Cd { load_segment, sectors, .. } = disk.boot {
+    if let BiosBoot::Cd { load_segment, sectors, .. } = boot {
         let (start, len) = (usize::from(load_segment) << 4, usize::from(sectors.max(1)) * 512);
         let setup = usize::from(thunk::setup_segment()) << 4;
         if start < setup + 0xe000 && setup < start + len {
@@ -141,19 +144,29 @@ pub fn boot(
         Ok(i) => i,
         Err(e) => return e,
     };
-    let why = start(&disk, drive, &installed);
-    uninstall(&installed);
+    let why = start(&disk, boot, drive, &installed);
+    if !uninstall(&installed) {
+        // The program that returned left its own handler in front of this one, which
+        // serves the script's copy of the image: the script could free it under them.
+        crate::println!(
+            "sanboot: {why}, leaving an INT 13h or INT 15h handler of its own in front of the disk's; \
+             nothing can safely run after that: restart the machine"
+        );
+        loop {
+            // SAFETY: halting with interrupts off ends this program.
+            unsafe { core::arch::asm!("cli; hlt", options(nomem, nostack)) };
+        }
+    }
     why
 }
 
 /// `sanhook`: the image, copied where it stays, served as drive `drive` from now on.
 pub fn hook(disk: &Admitted<'_, ImageProof, PartialSha256>, drive: u32) -> Result<String, String> {
     let name = disk.image().name();
-    let boot = Disk::new(name, disk.bytes()?.as_slice())?.boot;
     let drive = hard_disk_number(drive)?;
     // The script's image may be freed; the drive's bytes must outlive it.
     let kept: &'static [u8] = Vec::leak(disk.bytes()?.as_slice().to_vec());
-    let disk = Disk { name, bytes: kept, boot };
+    let disk = Disk::any(name, kept);
     install(&disk, drive)?;
     Ok(format!(
         "{name}: drive {drive:#04x}, {}, {} bytes in memory at {:#x}",
@@ -175,15 +188,15 @@ fn hard_disk_number(drive: u32) -> Result<u8, String> {
 }
 
 /// Starts the boot program of `disk`, served as `drive`: returns only if it could not.
-fn start(disk: &Disk<'_>, drive: u8, installed: &Installed) -> String {
-    match disk.boot {
+fn start(disk: &Disk<'_>, boot: BiosBoot, drive: u8, installed: &Installed) -> String {
+    match boot {
         BiosBoot::Cd { lba, sectors, load_segment } => {
             // El Torito: the boot image's 512-byte units from its first block, where its
             // entry says, entered at segment:0 with DL the drive (as SeaBIOS does).
             let from = (lba as usize) << 11;
             let len = usize::from(sectors.max(1)) * 512;
             let to = usize::from(load_segment) << 4;
-            if to + len > usize::from(installed.segment) << 4 {
+            if to + len > installed.linear {
                 return format!("'{}': its El Torito boot image does not fit below 640 KiB", disk.name);
             }
             crate::println!(
@@ -225,23 +238,34 @@ fn install(disk: &Disk<'_>, drive: u8) -> Result<Installed, String> {
     let vectors = unsafe { [vector(0x13), vector(0x15)] };
 
     let code = code_range();
+    let top = usize::from(base_kib) << 10;
+    let setup_end = (usize::from(thunk::setup_segment()) << 4) + 0xe000;
+    let no_room = || {
+        format!(
+            "no room below 640 KiB for the disk handler: the base memory ends at {base_kib} KiB, and this \
+             firmware's real-mode part (with its stack) ends at {setup_end:#x}"
+        )
+    };
+    // The last KiB is the scratch buffer of the memory map calls, and then the handler's.
+    if top < setup_end + 1024 {
+        return Err(no_room());
+    }
     let hidden = (base & !0xfff)..(base + len).next_multiple_of(0x1000);
-    let map = memory_map(usize::from(base_kib) << 10)?;
-    let map = memmap::hide(&map, hidden.clone());
+    let map = memmap::hide(&memory_map(top)?, hidden.clone());
+    // The handler's own block is hidden too: one more range (it splits the RAM below
+    // 640 KiB in two at most).
+    let size = code.len() + (map.len() + 1) * 20;
+    let kib = size.div_ceil(1024) as u16;
+    let linear = usize::from(base_kib.checked_sub(kib).ok_or_else(no_room)?) << 10;
+    if linear < setup_end {
+        return Err(no_room());
+    }
+    let map = memmap::hide(&map, linear as u64..top as u64);
     if map.len() > MAX_ENTRIES {
         return Err(format!("the memory map has {} entries, more than {MAX_ENTRIES}", map.len()));
     }
-    let sizes = OldSizes::of(&map, old_sizes());
-    let size = code.len() + map.len() * 20;
-    let kib = size.div_ceil(1024) as u16;
-    let linear = (usize::from(base_kib) - usize::from(kib)) << 10;
-    let setup = usize::from(thunk::setup_segment()) << 4;
-    if linear < setup + 0xe000 {
-        return Err(format!(
-            "no room below 640 KiB for the disk handler: the base memory ends at {base_kib} KiB, and this \
-             firmware's real-mode part lies at {setup:#x}"
-        ));
-    }
+    let (bios_sizes, old_sizes) = old_sizes();
+    let sizes = OldSizes::of(&map, bios_sizes);
     // The offsets in the code are its link offsets in the setup part: CS makes them
     // address the copy.
     let segment = ((linear - code.start) >> 4) as u16;
@@ -267,7 +291,7 @@ fn install(disk: &Disk<'_>, drive: u8) -> Result<Installed, String> {
         e801hi: sizes.e801_high_blocks,
         ext88: sizes.ext_kib,
         status: 0,
-        _pad: 0,
+        old_sizes,
     };
     let params_offset = addr_of_link(&raw const int13_params) - code.start;
     assert_eq!(
@@ -308,21 +332,24 @@ fn install(disk: &Disk<'_>, drive: u8) -> Result<Installed, String> {
         entry13,
         kib
     );
-    Ok(Installed { vectors, base_kib, disks, segment })
+    Ok(Installed { vectors, base_kib, disks, segment, linear })
 }
 
-/// Takes the handler out again, when nothing has hooked the vectors after it.
-fn uninstall(installed: &Installed) {
+/// Takes the handler out again; false when something hooked the vectors after it, so it
+/// must stay.
+fn uninstall(installed: &Installed) -> bool {
     let ours = |v: u32| (v >> 16) as u16 == installed.segment;
     // SAFETY: as in `install`.
     unsafe {
-        if ours(vector(0x13)) && ours(vector(0x15)) {
-            set_vector(0x13, installed.vectors[0]);
-            set_vector(0x15, installed.vectors[1]);
-            core::ptr::write_volatile(BDA_BASE_KIB as *mut u16, installed.base_kib);
-            core::ptr::write_volatile(BDA_DISKS as *mut u8, installed.disks);
+        if !(ours(vector(0x13)) && ours(vector(0x15))) {
+            return false;
         }
+        set_vector(0x13, installed.vectors[0]);
+        set_vector(0x15, installed.vectors[1]);
+        core::ptr::write_volatile(BDA_BASE_KIB as *mut u16, installed.base_kib);
+        core::ptr::write_volatile(BDA_DISKS as *mut u8, installed.disks);
     }
+    true
 }
 
 /// The handler's code and parameters: its link offsets in the setup part.
@@ -393,8 +420,10 @@ fn memory_map(below: usize) -> Result<Vec<MemoryRange>, String> {
     Ok(map)
 }
 
-/// The BIOS's answers to E801h and 88h (zero where it has none).
-fn old_sizes() -> OldSizes {
+/// The BIOS's answers to E801h and 88h, and which it gives (bit 0 E801h, bit 1 88h):
+/// the handler answers only those, and passes the others on.
+fn old_sizes() -> (OldSizes, u8) {
+    let mut known = 0;
     let mut e801 = Regs { eax: 0xe801, ..Regs::default() };
     thunk::int(0x15, &mut e801);
     let (low, high) = match e801.eflags & 1 {
@@ -402,8 +431,16 @@ fn old_sizes() -> OldSizes {
         0 => (e801.ecx as u16, e801.edx as u16),
         _ => (0, 0),
     };
+    if e801.eflags & 1 == 0 {
+        known |= 1;
+    }
     let mut ext = Regs { eax: 0x8800, ..Regs::default() };
     thunk::int(0x15, &mut ext);
-    let ext_kib = if ext.eflags & 1 == 0 { ext.eax as u16 } else { 0 };
-    OldSizes { e801_low_kib: low, e801_high_blocks: high, ext_kib }
+    let ext_kib = if ext.eflags & 1 == 0 {
+        known |= 2;
+        ext.eax as u16
+    } else {
+        0
+    };
+    (OldSizes { e801_low_kib: low, e801_high_blocks: high, ext_kib }, known)
 }

@@ -37,7 +37,7 @@ i13_e801lo:  .word 0    /* 26: KiB of RAM from 1 MiB to 16 MiB (E801h) */
 i13_e801hi:  .word 0    /* 28: 64 KiB blocks of RAM from 16 MiB (E801h) */
 i13_ext88:   .word 0    /* 30: KiB of RAM from 1 MiB (AH=88h) */
 i13_status:  .byte 0    /* 32: the last call's status (AH=01h) */
-    .byte 0
+i13_oldsizes: .byte 0   /* 33: bit 0, the BIOS answers E801h; bit 1, AH=88h */
     .globl int13_params_end
 int13_params_end:
 
@@ -59,17 +59,37 @@ int13_entry:
     je i13_ours
     cmpb $0x4b, %ah
     jne 1f
-    /* CD-ROM status with no drive named (DL 7Fh): this CD answers. */
+    /* CD-ROM status with no drive named (DL 7Fh or FFh): this CD answers. */
     cmpb $11, %cs:i13_shift
     jne 1f
-    movb %dl, %al
-    andb $0x7f, %al
-    cmpb $0x7f, %al
+    cmpb $0x7f, %dl
+    je i13_ours
+    cmpb $0xff, %dl
     je i13_ours
 1:  cmpb %cs:i13_natural, %dl
     jne i13_chain
-    /* The BIOS's drive that had this number: now at the natural one. */
+    /* The BIOS's drive that had this number, now at the natural one: called with its
+     * old number, and the caller gets its own DL back (but the disk count for AH=08h,
+     * and the sector count in DX for AH=15h). */
+    pushw %bp
+    movw %sp, %bp
+    pushw %ax
+    pushw %dx
     movb %cs:i13_drive, %dl
+    pushfw
+    lcallw *%cs:i13_orig13
+    pushfw
+    cmpb $0x08, -1(%bp)
+    jne 2f
+    movb %cs:i13_numhd, %dl
+    jmp 3f
+2:  cmpb $0x15, -1(%bp)
+    je 3f
+    movb -4(%bp), %dl
+3:  popfw
+    movw %bp, %sp
+    popw %bp
+    jmp i15_return
 i13_chain:
     cmpb $0x08, %ah
     jne 2f
@@ -245,19 +265,21 @@ i13_type:
     movb %al, %cs:i13_status
     jmp i13_flags
 
-/* AH=41h: the extensions are there (EDD 3.0: fixed disk access and AH=48h). */
+/* AH=41h, BX 55AAh: the extensions are there (EDD 3.0), BX AA55h. */
 i13_ext_check:
-    cmpw $0xaa55, F_EBX(%bp)
+    cmpw $0x55aa, F_EBX(%bp)
     jne i13_invalid
-    movw $0x55aa, F_EBX(%bp)
-    movw $0x0005, F_ECX(%bp)
+    movw $0xaa55, F_EBX(%bp)
+    /* Fixed disk access (AH=42h-44h, 47h, 48h), EDD, 64-bit buffer addresses. */
+    movw $0x000d, F_ECX(%bp)
     movb $0x30, F_EAX + 1(%bp)
     xorb %al, %al
     movb %al, %cs:i13_status
     jmp i13_flags
 
-/* AH=42h/43h: the disk address packet at DS:SI (size, count, buffer, LBA; a 64-bit
- * buffer address when the buffer is FFFF:FFFF and the packet is long enough). */
+/* AH=42h/43h: the disk address packet at DS:SI (size, count (a byte, at most 127),
+ * buffer, LBA; a 64-bit buffer address when the buffer is FFFF:FFFF and the packet is
+ * long enough). */
 i13_ext_read:
     xorb %bl, %bl
     jmp i13_ext
@@ -277,19 +299,23 @@ i13_ext:
     cmpl $0, 0x14(%si)
     jne i13_invalid
     movl 0x10(%si), %edi
-1:  cmpl $0, 12(%si)
+1:  movzbl 2(%si), %ecx
+    cmpb $0x7f, %cl
+    ja 3f
+    cmpl $0, 12(%si)
     jne 2f
     movl 8(%si), %eax
-    movzwl 2(%si), %ecx
     pushw %si
     call i13_transfer
     popw %si
     jnc i13_finish
-    movw $0, 2(%si)
+    movb $0, 2(%si)
     jmp i13_finish
-2:  movw $0, 2(%si)
+2:  movb $0, 2(%si)
     movb $0x04, %al
     jmp i13_finish
+3:  movb $0, 2(%si)
+    jmp i13_invalid
 
 /* AH=48h: the drive's parameters into the buffer at DS:SI (its first word the room). */
 i13_ext_params:
@@ -429,7 +455,8 @@ i13_copy:
 /* ---- INT 15h: the memory map without the image ---- */
     .globl int15_entry
 int15_entry:
-    cmpl $0xe820, %eax
+    /* AX, as BIOSes match it (callers may leave the top of EAX set). */
+    cmpw $0xe820, %ax
     jne 3f
     cmpl $0x534d4150, %edx
     jne 5f
@@ -470,6 +497,8 @@ int15_entry:
     jmp i15_return
 3:  cmpw $0xe801, %ax
     jne 7f
+    testb $1, %cs:i13_oldsizes
+    jz 5f
     movw %cs:i13_e801lo, %ax
     movw %ax, %cx
     movw %cs:i13_e801hi, %bx
@@ -478,6 +507,8 @@ int15_entry:
     jmp i15_return
 7:  cmpb $0x88, %ah
     jne 5f
+    testb $2, %cs:i13_oldsizes
+    jz 5f
     movw %cs:i13_ext88, %ax
     clc
     jmp i15_return
