@@ -188,7 +188,7 @@ pub(crate) mod tests {
     use std::string::ToString;
 
     use super::*;
-    use crate::{ALPHA_LOG2, MIN_ENTROPY_PER_SAMPLE_MILLIBITS};
+    use crate::{ALPHA_LOG2, APT_CUTOFF, MIN_ENTROPY_PER_SAMPLE_MILLIBITS, RCT_CUTOFF};
 
     /// A small deterministic generator standing in for a good noise source (xorshift64*),
     /// scaled like TSC differences: 2000 plus up to 1023 of jitter.
@@ -224,31 +224,36 @@ pub(crate) mod tests {
     #[test]
     fn a_constant_input_fails_the_repetition_count_test() {
         let err = run(&[1234; 200]).unwrap_err();
-        assert_eq!(err, HealthError::RepetitionCount { value: 1234, run: 61, cutoff: 61 });
+        assert_eq!(err, HealthError::RepetitionCount { value: 1234, run: RCT_CUTOFF, cutoff: RCT_CUTOFF });
         assert!(err.to_string().contains("Repetition Count Test"), "{err}");
     }
 
     #[test]
     fn a_run_one_short_of_the_cutoff_passes() {
         let mut samples = good(1000, 3);
-        // 60 in a row: one short of the RCT cutoff; the first of them is not stuck (its
-        // derivatives are random), so 59 stuck in a row, also one short.
-        samples[500..560].fill(4242);
+        // One short of the RCT cutoff in a row; the first of them is not stuck (its
+        // derivatives are random), so the stuck run is one short too.
+        samples[500..500 + RCT_CUTOFF as usize - 1].fill(4242);
         run(&samples).unwrap();
     }
 
     #[test]
     fn a_biased_stream_fails_the_adaptive_proportion_test() {
-        // Five of every six samples are 3000, in runs of five: too short for the RCT and
-        // the stuck test, but about 427 of every window of 512.
+        // Fifteen of every sixteen samples are 3000, in runs of fifteen: too short for the
+        // RCT and the stuck test, but 480 of every window of 512.
         let noise = good(4096, 11);
         let samples: std::vec::Vec<u64> =
-            noise.iter().enumerate().map(|(i, &n)| if i % 6 == 5 { n } else { 3000 }).collect();
+            noise.iter().enumerate().map(|(i, &n)| if i % 16 == 15 { n } else { 3000 }).collect();
         let err = run(&samples).unwrap_err();
         assert!(
             matches!(
                 err,
-                HealthError::AdaptiveProportion { value: 3000, count: 422, window: 512, cutoff: 422 }
+                HealthError::AdaptiveProportion {
+                    value: 3000,
+                    count: APT_CUTOFF,
+                    window: 512,
+                    cutoff: APT_CUTOFF
+                }
             ),
             "{err:?}"
         );
@@ -261,7 +266,7 @@ pub(crate) mod tests {
         // second derivative constant, so the third is zero.
         let samples: std::vec::Vec<u64> = (0..200).map(|i| 1000 + 7 * i).collect();
         let err = run(&samples).unwrap_err();
-        assert_eq!(err, HealthError::Stuck { run: 61, cutoff: 61 });
+        assert_eq!(err, HealthError::Stuck { run: RCT_CUTOFF, cutoff: RCT_CUTOFF });
         assert!(err.to_string().contains("stuck-sample test"), "{err}");
     }
 
@@ -335,6 +340,6 @@ pub(crate) mod tests {
     fn rct_cutoff_matches_the_formula() {
         let h = f64::from(MIN_ENTROPY_PER_SAMPLE_MILLIBITS) / 1000.0;
         assert_eq!(RCT_CUTOFF, 1 + (f64::from(ALPHA_LOG2) / h).ceil() as u32);
-        assert_eq!(RCT_CUTOFF, 61);
+        assert_eq!(RCT_CUTOFF, 121);
     }
 }

@@ -116,6 +116,7 @@ mod tests {
     extern crate std;
 
     use super::*;
+    use crate::RCT_CUTOFF;
     use crate::health::tests::good;
 
     fn seed_from(samples: &[u64]) -> Result<(Seed, usize), HealthError> {
@@ -132,7 +133,7 @@ mod tests {
     fn a_seed_comes_after_the_startup_test_and_enough_credited_samples() {
         let samples = good(10_000, 5);
         let (seed, used) = seed_from(&samples).unwrap();
-        // 1024 start-up samples, then 1920 credited ones (a handful of chance repeats aside).
+        // 1024 start-up samples, then 3840 credited ones (a handful of chance repeats aside).
         let first = STARTUP_SAMPLES as usize + CREDITED_SAMPLES_PER_SEED as usize;
         assert!((first..first + 20).contains(&used), "{used}");
         // The seed is SHA-256 over the domain prefix and the samples used, little-endian.
@@ -145,7 +146,7 @@ mod tests {
 
     #[test]
     fn the_next_seed_needs_fresh_samples_only() {
-        let samples = good(10_000, 9);
+        let samples = good(20_000, 9);
         let mut src = JitterSource::new();
         let mut seeds = std::vec::Vec::new();
         for &s in &samples {
@@ -155,18 +156,19 @@ mod tests {
         }
         assert!(seeds.len() >= 3, "{}", seeds.len());
         let gap = seeds[1].1 - seeds[0].1;
-        assert!((1920..1940).contains(&gap), "{gap}");
+        let credited = u64::from(CREDITED_SAMPLES_PER_SEED);
+        assert!((credited..credited + 20).contains(&gap), "{gap}");
         assert_ne!(seeds[0].0, seeds[1].0);
     }
 
     #[test]
     fn a_failure_in_the_startup_test_gives_no_seed_and_sticks() {
         let mut samples = good(10_000, 5);
-        samples[100..200].fill(77);
+        samples[100..300].fill(77);
         let mut src = JitterSource::new();
         let err = samples.iter().find_map(|&s| src.push(s).err()).unwrap();
         assert!(matches!(err, HealthError::RepetitionCount { value: 77, .. }), "{err:?}");
-        assert_eq!(src.samples(), 161);
+        assert_eq!(src.samples(), 100 + u64::from(RCT_CUTOFF));
         assert_eq!(src.push(12345).unwrap_err(), err);
         assert_eq!(src.failure(), Some(err));
     }

@@ -4,8 +4,8 @@
 //! its health tests, HTTPS is refused with the failed test named.
 //!
 //! The machine part of the jitter source lives here: the TSC read across a round of
-//! memory accesses spread over a buffer the size of an L1 data cache, one raw sample per
-//! round. Cache, TLB and memory timing (and, in a virtual machine, the host's scheduling)
+//! memory accesses spread over a buffer larger than the L2 cache, one page apart, one raw
+//! sample per round. Cache, TLB and memory timing (and, in a virtual machine, the host's scheduling)
 //! make those differences vary; the crate decides whether they vary enough.
 
 use alloc::vec;
@@ -51,13 +51,17 @@ pub enum Source {
     Failed(HealthError),
 }
 
-/// Memory the workload walks: 32 KiB, the L1 data cache of most x86 cores.
-const WORKLOAD_BYTES: usize = 32 * 1024;
+/// Memory the workload walks: 4 MiB, more than the L2 cache of most x86 cores and more
+/// pages than a TLB maps, so accesses miss caches and TLBs in varying ways (and, under
+/// emulation, the emulator's own software TLB and the host's caches). With an L1-sized
+/// buffer the differences under QEMU's TCG were too regular on a loaded host: up to 82 %
+/// of a window alike, and three quarters of the samples stuck.
+const WORKLOAD_BYTES: usize = 4 << 20;
 /// Accesses per sample.
 const ACCESSES: usize = 64;
-/// The walk's step: odd and larger than a cache line, so every access lands on a
-/// different line and the walk covers the whole buffer before repeating.
-const STRIDE: usize = 64 * 7 + 1;
+/// The walk's step: a page and some lines and a byte, odd, so every access lands on
+/// another page and line, and the walk covers the whole buffer before repeating.
+const STRIDE: usize = 4096 + 64 * 7 + 1;
 
 /// The jitter state: the source (whose health tests run on every sample, reseeds
 /// included), the generator it keys and the workload's memory.
