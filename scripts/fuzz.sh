@@ -9,7 +9,7 @@ cargo build --quiet
 bootsign="$PWD/target/debug/bootsign"
 corpus="$PWD/target/fuzz-corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios,bzimage,acpi}
+mkdir -p "$corpus"/{cert,cms,crl,der_view,http_response,config,script,dhcp,pe,tls_client,tls_legacy,image,authenticode,ntp,smbios,bzimage,acpi,pkcs11_uri}
 
 # Seeds: certificates of every kind and signatures with and without attributes.
 work=$(mktemp -d)
@@ -93,13 +93,15 @@ PY
 # after a knob byte.
 { printf '\001'; head -c 65536 "${BOOTSIGN_FIXTURES:-$HOME/.cache/bootsign-fixtures}/vmlinuz"; } \
     > "$corpus/bzimage/debian"
+printf 'pkcs11:token=boot%%20CA;object=ca;id=%%01%%a2;type=private?pin-source=file:/run/pin&module-path=/usr/lib/softhsm/libsofthsm2.so' \
+    > "$corpus/pkcs11_uri/full"
 # Inputs that once crashed a target are replayed on every run.
 for dir in fuzz/regressions/*/; do
     cp "$dir"* "$corpus/$(basename "$dir")/"
 done
 
 cargo +nightly fuzz build
-for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios bzimage acpi; do
+for target in cert cms crl der_view http_response config script dhcp pe tls_client tls_legacy image authenticode ntp smbios bzimage acpi pkcs11_uri; do
     echo "fuzz: $target for ${seconds}s"
     log="$corpus/$target.log"
     if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- -max_total_time="$seconds" \

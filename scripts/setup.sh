@@ -26,6 +26,12 @@ command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
 # efitools' cert-to-efi-sig-list and sign-efi-sig-list check `secureboot keys`.
 command -v sbsign >/dev/null 2>&1 || missing+=(sbsigntool)
 command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
+# PKCS#11: SoftHSM2 (a software token, a fresh one per test), OpenSC's pkcs11-tool (puts
+# objects into it), and the OpenSSL 1.1 engine through which sbsign and osslsigncode sign
+# with a token key (the OpenSSL 3 provider comes from backports, below).
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+[ -f /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || missing+=(libengine-pkcs11-openssl)
 # A software TPM: the Secure Boot tests check what bootsign measures into PCR 4.
 command -v swtpm >/dev/null 2>&1 || missing+=(swtpm)
 # A real NTP server (chronyd, run unprivileged-style on a test port) for the `ntp` tests.
@@ -54,6 +60,8 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || backports+=(qemu-system-x86)
 # host's lacks the instructions, so they never pass without testing.
 command -v qemu-x86_64 >/dev/null 2>&1 || backports+=(qemu-user)
 command -v virt-fw-vars >/dev/null 2>&1 || backports+=(python3-virt-firmware)
+# pkcs11-provider: `openssl cms` signing with a token key, for the byte-for-byte comparison.
+[ -f /usr/lib/x86_64-linux-gnu/ossl-modules/pkcs11.so ] || backports+=(pkcs11-provider)
 ossl_version=$(osslsigncode --version 2>/dev/null | awk 'NR == 1 {print $2}' | tr -d ,)
 if [ -z "$ossl_version" ] || ! printf '2.9\n%s\n' "$ossl_version" | sort -C -V; then
     backports+=(osslsigncode)

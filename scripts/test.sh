@@ -18,7 +18,7 @@ cargo clippy --manifest-path firmware/uefi/Cargo.toml --release --target x86_64-
 cargo fmt --manifest-path firmware/bios/Cargo.toml --check
 (cd firmware/bios && cargo clippy --release --target x86_64-unknown-none --quiet -- -D warnings)
 # The no_std crates must stay no_std: they are linked into the UEFI firmware.
-cargo build --quiet -p bootsign-pki -p bootsign-config -p bootsign-http -p bootsign-script -p bootsign-pe -p bootsign-dhcp -p bootsign-tls -p bootsign-image-read -p bootsign-efivar -p bootsign-ntp -p bootsign-entropy -p bootsign-smbios --target x86_64-unknown-uefi
+cargo build --quiet -p bootsign-pki -p bootsign-config -p bootsign-http -p bootsign-script -p bootsign-pe -p bootsign-dhcp -p bootsign-tls -p bootsign-image-read -p bootsign-efivar -p bootsign-ntp -p bootsign-entropy -p bootsign-smbios -p bootsign-pkcs11-uri --target x86_64-unknown-uefi
 # Short fuzzing runs of the parsers that read network and file input.
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz.sh
 

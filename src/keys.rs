@@ -58,6 +58,216 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
     SysRng.try_fill_bytes(buf).map_err(|e| anyhow!("no randomness from the operating system: {e}"))
 }
 
+/// A signing key's algorithm, as the signatures it makes are labelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// RSA of `bits` bits: PKCS#1 v1.5 signatures.
+    Rsa {
+        /// The modulus length.
+        bits: usize,
+    },
+    /// ECDSA on P-256.
+    P256,
+    /// ECDSA on P-384.
+    P384,
+}
+
+/// The hashes signatures here are made over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hash {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384 (certificates and CRLs signed by P-384 keys).
+    Sha384,
+}
+
+impl Hash {
+    /// The digest of `message`.
+    pub fn digest(self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha256 => sha2::Sha256::digest(message).to_vec(),
+            Self::Sha384 => sha2::Sha384::digest(message).to_vec(),
+        }
+    }
+
+    /// The DER DigestInfo prefix PKCS#1 v1.5 puts before the digest (RFC 8017 9.2, note 1).
+    pub fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            Self::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+                0x05, 0x00, 0x04, 0x20,
+            ],
+            Self::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
+                0x05, 0x00, 0x04, 0x30,
+            ],
+        }
+    }
+}
+
+/// A key that signs: a key file's ([`PrivateKey`]) or one kept in a PKCS#11 token
+/// ([`crate::pkcs11::TokenKey`]), which never leaves it. Certificates, CRLs, CMS and
+/// Authenticode signatures are made through this, whichever it is.
+pub trait Signer {
+    /// The algorithm.
+    fn algorithm(&self) -> Algorithm;
+
+    /// The DER `SubjectPublicKeyInfo` of the public half.
+    fn spki_der(&self) -> Result<Vec<u8>>;
+
+    /// Signs a `hash` digest computed elsewhere: PKCS#1 v1.5 over DigestInfo for RSA,
+    /// ECDSA over the digest for EC keys (the DER `Ecdsa-Sig-Value`).
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>>;
+
+    /// `RSA 2048`, `ECDSA P-256`, ...
+    fn describe(&self) -> String {
+        match self.algorithm() {
+            Algorithm::Rsa { bits } => format!("RSA {bits}"),
+            Algorithm::P256 => "ECDSA P-256".into(),
+            Algorithm::P384 => "ECDSA P-384".into(),
+        }
+    }
+
+    /// Whether this is an RSA key (which may also encipher keys in TLS).
+    fn is_rsa(&self) -> bool {
+        matches!(self.algorithm(), Algorithm::Rsa { .. })
+    }
+
+    /// The hash of the signatures [`Signer::sign`] makes: SHA-384 for P-384, else SHA-256.
+    fn hash(&self) -> Hash {
+        if self.algorithm() == Algorithm::P384 { Hash::Sha384 } else { Hash::Sha256 }
+    }
+
+    /// The `AlgorithmIdentifier` of the signatures [`Signer::sign`] makes.
+    fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self.algorithm() {
+            Algorithm::Rsa { .. } => AlgorithmIdentifierOwned {
+                oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+                parameters: Some(der::asn1::Null.into()),
+            },
+            Algorithm::P256 => {
+                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None }
+            }
+            Algorithm::P384 => {
+                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_384, parameters: None }
+            }
+        }
+    }
+
+    /// Signs `message` (certificates, CRLs); the result is the signature BIT STRING's
+    /// content.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let hash = self.hash();
+        self.sign_digest(hash, &hash.digest(message))
+    }
+
+    /// Signs a SHA-256 `digest` computed elsewhere (streamed content, CMS).
+    fn sign_sha256_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        self.sign_digest(Hash::Sha256, digest)
+    }
+
+    /// The CMS signatureAlgorithm for SHA-256 signatures by this key, as OpenSSL writes
+    /// it: rsaEncryption (NULL parameters) for RSA, ecdsa-with-SHA256 for EC.
+    fn cms_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        if self.is_rsa() {
+            AlgorithmIdentifierOwned {
+                oid: rfc5912::RSA_ENCRYPTION,
+                parameters: Some(der::asn1::Null.into()),
+            }
+        } else {
+            AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None }
+        }
+    }
+
+    /// Whether the certificate public key `spki_der` is this key's public half.
+    fn matches_spki(&self, spki_der: &[u8]) -> bool {
+        self.spki_der().is_ok_and(|mine| same_public_key(&mine, spki_der))
+    }
+}
+
+impl Signer for PrivateKey {
+    fn algorithm(&self) -> Algorithm {
+        use rsa::traits::PublicKeyParts;
+        match self {
+            Self::Rsa(k) => Algorithm::Rsa { bits: k.n().bit_width() as usize },
+            Self::P256(_) => Algorithm::P256,
+            Self::P384(_) => Algorithm::P384,
+        }
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        self.public_der()
+    }
+
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        Ok(match self {
+            Self::Rsa(k) => {
+                let scheme = match hash {
+                    Hash::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    Hash::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                };
+                k.sign_with_rng(&mut rng(), scheme, digest).context("RSA signing failed")?
+            }
+            Self::P256(k) => {
+                let sig: p256::ecdsa::Signature =
+                    p256::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
+                sig.to_der().as_bytes().to_vec()
+            }
+            Self::P384(k) => {
+                let sig: p384::ecdsa::Signature =
+                    p384::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
+                sig.to_der().as_bytes().to_vec()
+            }
+        })
+    }
+}
+
+/// Where a signing key is: a key file, or a key in a PKCS#11 token named by an RFC 7512
+/// URI (`pkcs11:token=...;object=...`), which signs inside the token.
+#[derive(Clone, Debug)]
+pub enum KeyRef {
+    /// A key file (PEM or DER; perhaps encrypted).
+    File(std::path::PathBuf),
+    /// A key in a token.
+    Token(Box<bootsign_pkcs11_uri::Pkcs11Uri>),
+}
+
+impl KeyRef {
+    /// A command-line value: a `pkcs11:` URI, else a file name.
+    pub fn parse_arg(s: &str) -> std::result::Result<Self, String> {
+        if bootsign_pkcs11_uri::Pkcs11Uri::is_uri(s) {
+            bootsign_pkcs11_uri::Pkcs11Uri::parse(s)
+                .map(|u| Self::Token(Box::new(u)))
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(Self::File(s.into()))
+        }
+    }
+
+    /// How messages name it: the file, or the URI without its PIN.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::File(p) => quote(p),
+            Self::Token(u) => format!("'{u}'"),
+        }
+    }
+
+    /// Opens the key for signing: reads the file (asking for its passphrase if it is
+    /// encrypted), or logs in to the token. Warnings go to `warn`.
+    pub fn open(
+        &self,
+        pass: &crate::passphrase::Source,
+        access: &crate::pkcs11::Access,
+        warn: &mut dyn std::io::Write,
+    ) -> Result<Box<dyn Signer>> {
+        Ok(match self {
+            Self::File(p) => Box::new(PrivateKey::read(p, pass, warn)?),
+            Self::Token(u) => Box::new(crate::pkcs11::TokenKey::open(u, access)?),
+        })
+    }
+}
+
 impl PrivateKey {
     /// Generates a new key.
     pub fn generate(kind: KeyType) -> Result<Self> {
@@ -74,23 +284,8 @@ impl PrivateKey {
         }
     }
 
-    /// `RSA 2048`, `ECDSA P-256`, ...
-    pub fn describe(&self) -> String {
-        use rsa::traits::PublicKeyParts;
-        match self {
-            Self::Rsa(k) => format!("RSA {}", k.n().bit_width()),
-            Self::P256(_) => "ECDSA P-256".into(),
-            Self::P384(_) => "ECDSA P-384".into(),
-        }
-    }
-
-    /// Whether this is an RSA key (which may also encipher keys in TLS).
-    pub fn is_rsa(&self) -> bool {
-        matches!(self, Self::Rsa(_))
-    }
-
     /// The DER `SubjectPublicKeyInfo` of the public half.
-    pub fn spki_der(&self) -> Result<Vec<u8>> {
+    fn public_der(&self) -> Result<Vec<u8>> {
         let doc = match self {
             Self::Rsa(k) => k.to_public_key().to_public_key_der(),
             Self::P256(k) => k.public_key().to_public_key_der(),
@@ -98,74 +293,6 @@ impl PrivateKey {
         }
         .context("failed to encode the public key")?;
         Ok(doc.into_vec())
-    }
-
-    /// The `AlgorithmIdentifier` of the signatures [`Self::sign`] makes.
-    pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        match self {
-            Self::Rsa(_) => AlgorithmIdentifierOwned {
-                oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
-                parameters: Some(der::asn1::Null.into()),
-            },
-            Self::P256(_) => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None },
-            Self::P384(_) => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_384, parameters: None },
-        }
-    }
-
-    /// Signs `message`; the result is the signature BIT STRING's content.
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        use p256::ecdsa::signature::Signer;
-        Ok(match self {
-            Self::Rsa(k) => {
-                let digest = sha2::Sha256::digest(message);
-                k.sign_with_rng(&mut rng(), rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
-                    .context("RSA signing failed")?
-            }
-            Self::P256(k) => {
-                let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k).sign(message);
-                sig.to_der().as_bytes().to_vec()
-            }
-            Self::P384(k) => {
-                let sig: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(k).sign(message);
-                sig.to_der().as_bytes().to_vec()
-            }
-        })
-    }
-
-    /// Signs a SHA-256 `digest` computed elsewhere (streamed content): PKCS#1 v1.5 over
-    /// DigestInfo for RSA, ECDSA over the digest for EC keys. Returns the raw signature
-    /// (DER `Ecdsa-Sig-Value` for EC).
-    pub fn sign_sha256_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
-        use p256::ecdsa::signature::hazmat::PrehashSigner;
-        Ok(match self {
-            Self::Rsa(k) => k
-                .sign_with_rng(&mut rng(), rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), digest)
-                .context("RSA signing failed")?,
-            Self::P256(k) => {
-                let sig: p256::ecdsa::Signature =
-                    p256::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
-                sig.to_der().as_bytes().to_vec()
-            }
-            Self::P384(k) => {
-                let sig: p384::ecdsa::Signature =
-                    p384::ecdsa::SigningKey::from(k).sign_prehash(digest).context("ECDSA signing failed")?;
-                sig.to_der().as_bytes().to_vec()
-            }
-        })
-    }
-
-    /// The CMS signatureAlgorithm for SHA-256 signatures by this key, as OpenSSL writes
-    /// it: rsaEncryption (NULL parameters) for RSA, ecdsa-with-SHA256 for EC.
-    pub fn cms_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        match self {
-            Self::Rsa(_) => AlgorithmIdentifierOwned {
-                oid: rfc5912::RSA_ENCRYPTION,
-                parameters: Some(der::asn1::Null.into()),
-            },
-            Self::P256(_) | Self::P384(_) => {
-                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None }
-            }
-        }
     }
 
     /// Reads a private key file. Warnings about the passphrase file go to `warn`.
@@ -317,11 +444,6 @@ impl PrivateKey {
             }
             other => bail!("unsupported elliptic curve {}", bootsign_pki::signature::oid_name(&other)),
         }
-    }
-
-    /// Whether the certificate public key `spki_der` is this key's public half.
-    pub fn matches_spki(&self, spki_der: &[u8]) -> bool {
-        self.spki_der().is_ok_and(|mine| same_public_key(&mine, spki_der))
     }
 }
 

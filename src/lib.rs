@@ -9,6 +9,7 @@ pub mod fsx;
 pub mod image;
 pub mod keys;
 pub mod passphrase;
+pub mod pkcs11;
 pub mod project;
 pub mod stream;
 pub mod timefmt;

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote};
-use crate::keys::PrivateKey;
+use crate::keys::{PrivateKey, Signer};
 use crate::passphrase;
 use crate::timefmt;
 use crate::x509::cert::Cert;

@@ -11,7 +11,7 @@ use clap::Args as ClapArgs;
 use super::{Ctx, Globals};
 use crate::firmware::TEMPLATE;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::PrivateKey;
+use crate::keys::{PrivateKey, Signer};
 use crate::trust::Anchors;
 use crate::x509::cert::Cert;
 

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
-use crate::keys::KeyType;
+use crate::keys::{KeyType, Signer};
 use crate::timefmt;
 use crate::x509::build::{self_signed, validity_days};
 use crate::x509::cert::Cert;

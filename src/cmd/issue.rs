@@ -10,7 +10,7 @@ use der::Encode;
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{KeyType, PrivateKey};
+use crate::keys::{KeyType, PrivateKey, Signer};
 use crate::timefmt;
 use crate::x509::build::{CertSpec, key_identifier, validity_days};
 use crate::x509::cert::Cert;

@@ -57,10 +57,15 @@ pub struct Cli {
     pub ca_dir: PathBuf,
 
     /// Read the passphrase of an encrypted key (the CA key, a signing key, or the
-    /// --privkey of an image; with `ca init --encrypt`, the new one) from the first line
-    /// of FILE instead of asking on the terminal.
+    /// --privkey of an image; with `ca init --encrypt`, the new one), or the user PIN of
+    /// a PKCS#11 token, from the first line of FILE instead of asking on the terminal.
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+
+    /// The PKCS#11 module (the token vendor's library, e.g. /usr/lib/softhsm/libsofthsm2.so)
+    /// for keys given as pkcs11: URIs without a module-path.
+    #[arg(long, global = true, env = "BOOTSIGN_PKCS11_MODULE", value_name = "FILE")]
+    pub pkcs11_module: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -136,11 +141,28 @@ pub struct Globals {
     pub ca: CaDir,
     /// Where passphrases come from.
     pub pass: passphrase::Source,
+    /// Where token keys' module and PIN come from besides their URIs.
+    pub pkcs11: crate::pkcs11::Access,
+}
+
+impl Globals {
+    /// Opens the signing key `key` (a file or a token key).
+    pub fn signer(
+        &self,
+        key: &crate::keys::KeyRef,
+        warn: &mut dyn Write,
+    ) -> Result<Box<dyn crate::keys::Signer>> {
+        key.open(&self.pass, &self.pkcs11, warn)
+    }
 }
 
 /// Runs the parsed command line in `ctx`.
 pub fn run(cli: Cli, ctx: &mut Ctx<'_>) -> Result<()> {
-    let g = Globals { ca: CaDir::new(cli.ca_dir), pass: passphrase::Source { file: cli.passphrase_file } };
+    let g = Globals {
+        ca: CaDir::new(cli.ca_dir),
+        pkcs11: crate::pkcs11::Access { module: cli.pkcs11_module, pin_file: cli.passphrase_file.clone() },
+        pass: passphrase::Source { file: cli.passphrase_file },
+    };
     match cli.command {
         Command::Ca(c) => ca::run(ctx, &g, c),
         Command::Secureboot(c) => secureboot::run(ctx, &g, c),

@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{KeyType, PrivateKey};
+use crate::keys::{KeyType, PrivateKey, Signer};
 use crate::x509::build::{self_signed, validity_days};
 use crate::x509::cert::Cert;
 use crate::x509::profile;

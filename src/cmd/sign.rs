@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing, with_suffix};
-use crate::keys::PrivateKey;
+use crate::keys::KeyRef;
 use crate::stream::digest_file;
 use crate::x509::cert::Cert;
 use crate::x509::cms::sign_detached;
@@ -47,9 +47,10 @@ pub struct Args {
     /// Signer certificate [default: codesign.crt in the CA directory].
     #[arg(long, value_name = "CERT")]
     pub cert: Option<PathBuf>,
-    /// Signer key [default: codesign.key in the CA directory].
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
+    /// Signer key: a file, or a key in a PKCS#11 token (pkcs11:token=...;object=...)
+    /// [default: codesign.key in the CA directory].
+    #[arg(long, value_name = "KEY", value_parser = KeyRef::parse_arg)]
+    pub key: Option<KeyRef>,
     /// Extra certificates to include, e.g. intermediates [default: ca.crt in the CA
     /// directory, when it exists].
     #[arg(long, value_name = "FILE")]
@@ -88,7 +89,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     }
 
     let cert_path = args.cert.clone().unwrap_or_else(|| g.ca.path("codesign.crt"));
-    let key_path = args.key.clone().unwrap_or_else(|| g.ca.path("codesign.key"));
+    let key_ref = args.key.clone().unwrap_or_else(|| KeyRef::File(g.ca.path("codesign.key")));
     if args.cert.is_none() && !cert_path.exists() {
         bail!(
             "no signer certificate: {} does not exist; issue one with 'bootsign issue --codesigning' \
@@ -98,9 +99,9 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     }
     let signer = Cert::read_one(&cert_path)?;
     check_signer(&signer, &cert_path, ctx.now(), args.authenticode)?;
-    let key = PrivateKey::read(&key_path, &g.pass, ctx.err)?;
+    let key = g.signer(&key_ref, ctx.err)?;
     if !key.matches_spki(signer.fields().spki) {
-        bail!("the key {} does not match the signer certificate {}", quote(&key_path), quote(&cert_path));
+        bail!("the key {} does not match the signer certificate {}", key_ref.describe(), quote(&cert_path));
     }
     let mut extra = Vec::new();
     let certfiles: Vec<PathBuf> = if args.certfile.is_empty() {
@@ -120,7 +121,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             bail!(
                 "the key {} is {}: UEFI Secure Boot verifies RSA signatures only; sign with an RSA key \
                  (bootsign issue --codesigning --key rsa2048)",
-                quote(&key_path),
+                key_ref.describe(),
                 key.describe()
             );
         }
@@ -129,7 +130,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             let image = crate::fsx::read_capped(input, super::verify::MAX_PE, "the image")?;
             bootsign_pe::Pe::parse(&image)
                 .map_err(|e| anyhow::anyhow!("{} cannot be signed: {e}", quote(input)))?;
-            let out = crate::x509::authenticode::sign_image(&image, &signer, &key, &extra)
+            let out = crate::x509::authenticode::sign_image(&image, &signer, &*key, &extra)
                 .with_context(|| format!("{} cannot be signed", quote(input)))?;
             let count = bootsign_pe::Pe::parse(&out)
                 .ok()
@@ -162,7 +163,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     for (input, out) in args.files.iter().zip(&outputs) {
         let digests = digest_file(input, &[HashAlgorithm::Sha256])?;
         let digest = digests.get(HashAlgorithm::Sha256).expect("computed");
-        let der = sign_detached(digest, &signer, &key, &extra)
+        let der = sign_detached(digest, &signer, &*key, &extra)
             .with_context(|| format!("failed to sign {}", quote(input)))?;
         let data = if args.pem {
             pem::encode_config(

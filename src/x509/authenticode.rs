@@ -14,7 +14,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 use crate::x509::cert::Cert;
 use crate::x509::cms::tlv;
 
@@ -60,7 +60,7 @@ fn attribute(oid: &[u8], value: Vec<u8>) -> Vec<u8> {
 /// The PKCS#7 SignedData (ContentInfo, DER) of an Authenticode signature over an image
 /// whose SHA-256 Authenticode digest is `image_digest`, by `signer` with `key` (RSA),
 /// carrying `chain` too.
-pub fn signature(image_digest: &[u8], signer: &Cert, key: &PrivateKey, chain: &[Cert]) -> Result<Vec<u8>> {
+pub fn signature(image_digest: &[u8], signer: &Cert, key: &dyn Signer, chain: &[Cert]) -> Result<Vec<u8>> {
     if !key.is_rsa() {
         bail!(
             "the key is {}: UEFI Secure Boot verifies RSA signatures only, so Authenticode signing needs an RSA key",
@@ -127,7 +127,7 @@ pub fn signature(image_digest: &[u8], signer: &Cert, key: &PrivateKey, chain: &[
 
 /// Signs the PE image `image` (unsigned, or already signed: the new signature is
 /// appended after the others): returns the signed image.
-pub fn sign_image(image: &[u8], signer: &Cert, key: &PrivateKey, chain: &[Cert]) -> Result<Vec<u8>> {
+pub fn sign_image(image: &[u8], signer: &Cert, key: &dyn Signer, chain: &[Cert]) -> Result<Vec<u8>> {
     sign_image_aligned(image, signer, key, chain, 0, 8)
 }
 
@@ -136,7 +136,7 @@ pub fn sign_image(image: &[u8], signer: &Cert, key: &PrivateKey, chain: &[Cert])
 pub fn sign_image_aligned(
     image: &[u8],
     signer: &Cert,
-    key: &PrivateKey,
+    key: &dyn Signer,
     chain: &[Cert],
     base: usize,
     align: usize,

@@ -13,7 +13,7 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoRef};
 use x509_cert::ext::Extension;
 use x509_cert::time::Time;
 
-use crate::keys::PrivateKey;
+use crate::keys::{PrivateKey, Signer};
 
 #[derive(Sequence)]
 struct Validity {
@@ -63,7 +63,7 @@ pub struct CertSpec<'a> {
 
 impl CertSpec<'_> {
     /// Encodes the certificate (X.509 v3) and signs it with `key`; returns DER.
-    pub fn sign(&self, key: &PrivateKey) -> Result<Vec<u8>> {
+    pub fn sign(&self, key: &dyn Signer) -> Result<Vec<u8>> {
         let tbs = TbsCertificate {
             version: 2,
             serial: Uint::new(self.serial).context("bad serial number")?,
@@ -86,7 +86,7 @@ impl CertSpec<'_> {
 /// Signs the DER `tbs` (a TBSCertificate or TBSCertList whose `signature` field is
 /// `key.signature_algorithm()`) and wraps it with that algorithm and the signature, as
 /// X.509 certificates and CRLs are framed. Returns DER.
-pub fn sign_tbs(tbs: &[u8], key: &PrivateKey) -> Result<Vec<u8>> {
+pub fn sign_tbs(tbs: &[u8], key: &dyn Signer) -> Result<Vec<u8>> {
     let signature = key.sign(tbs)?;
     let signed = Signed {
         tbs: Any::from_der(tbs).context("the to-be-signed part is not one DER element")?,

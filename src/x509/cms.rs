@@ -7,7 +7,7 @@
 use anyhow::Result;
 use der::Encode;
 
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 use crate::x509::cert::Cert;
 
 const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
@@ -37,7 +37,7 @@ fn set_of(mut items: Vec<Vec<u8>>, tag: u8) -> Vec<u8> {
 }
 
 /// The CMS ContentInfo for a detached signature over content with SHA-256 `digest`.
-pub fn sign_detached(digest: &[u8], signer: &Cert, key: &PrivateKey, extra: &[Cert]) -> Result<Vec<u8>> {
+pub fn sign_detached(digest: &[u8], signer: &Cert, key: &dyn Signer, extra: &[Cert]) -> Result<Vec<u8>> {
     let signed_data = signed_data_detached(digest, signer, key, extra)?;
     Ok(tlv(0x30, &[tlv(0x06, OID_SIGNED_DATA), tlv(0xa0, &signed_data)].concat()))
 }
@@ -47,7 +47,7 @@ pub fn sign_detached(digest: &[u8], signer: &Cert, key: &PrivateKey, extra: &[Ce
 pub fn signed_data_detached(
     digest: &[u8],
     signer: &Cert,
-    key: &PrivateKey,
+    key: &dyn Signer,
     extra: &[Cert],
 ) -> Result<Vec<u8>> {
     let sha256 = tlv(0x30, &tlv(0x06, OID_SHA256));

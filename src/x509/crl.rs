@@ -19,7 +19,7 @@ use x509_cert::time::Time;
 
 use super::build::sign_tbs;
 use super::profile;
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 use crate::timefmt::x509_time;
 
 /// The PEM label `openssl ca -gencrl -out` and `openssl crl` write.
@@ -140,7 +140,7 @@ impl CrlSpec<'_> {
     /// entry's reasonCode is left out when no reason or `unspecified` was recorded
     /// (§5.3.1: "CRL issuers SHOULD omit the reasonCode entry extension" rather than
     /// use unspecified).
-    pub fn sign(&self, key: &PrivateKey) -> Result<Vec<u8>> {
+    pub fn sign(&self, key: &dyn Signer) -> Result<Vec<u8>> {
         let revoked = self
             .revoked
             .iter()
@@ -179,7 +179,7 @@ pub fn to_pem(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeyType;
+    use crate::keys::{KeyType, PrivateKey};
     use x509_cert::crl::CertificateList;
     use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 

@@ -83,6 +83,28 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `openssl cms -verify` of the detached DER signature `sig` over `content`, trusting
+    /// `ca.crt` for any purpose; it must succeed.
+    pub fn openssl_cms_verify(&self, sig: &str, content: &str) {
+        self.openssl_ok(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig,
+            "-content",
+            content,
+            "-CAfile",
+            "ca.crt",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ]);
+    }
+
     pub fn read(&self, rel: &str) -> Vec<u8> {
         std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }

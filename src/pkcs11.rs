@@ -1,0 +1,529 @@
+//! Private keys in PKCS#11 tokens (HSMs, smartcards, SoftHSM2, cloud KMS modules): a key
+//! named by an RFC 7512 URI signs inside the token and never leaves it.
+//!
+//! The module (the token vendor's shared library) comes from the URI's `module-path`,
+//! else `--pkcs11-module` (or `BOOTSIGN_PKCS11_MODULE`); `module-name` is looked up in
+//! p11-kit's module directory. The PIN comes from the URI's `pin-value` or `pin-source`,
+//! else `--passphrase-file`, else the terminal. bootsign logs in once: a wrong PIN is
+//! reported, not retried, so a token that locks after a few failures is not locked by
+//! bootsign. Signing uses the raw mechanisms (`CKM_RSA_PKCS` over a DigestInfo,
+//! `CKM_ECDSA` over the digest), so the hashing stays here and the same for every key;
+//! the public half comes from the token's public key or certificate with the same ID or
+//! label, which is how every tool that puts a key in a token leaves it.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use bootsign_pkcs11_uri::{ObjectType, Pkcs11Uri};
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::{Mechanism, MechanismType};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use der::{Decode, Encode};
+use pkcs8::EncodePublicKey;
+use zeroize::Zeroizing;
+
+use crate::fsx::quote;
+use crate::keys::{Algorithm, Hash, KeyType as NewKeyType, Signer};
+
+/// The environment variable `--pkcs11-module` may be given by.
+pub const MODULE_ENV: &str = "BOOTSIGN_PKCS11_MODULE";
+
+/// Where p11-kit keeps the modules `module-name` names (Debian's multiarch path).
+const P11_KIT_MODULES: &str = "/usr/lib/x86_64-linux-gnu/pkcs11";
+
+/// Where a key's module and PIN come from, besides its URI.
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
+    /// `--passphrase-file`: the PIN's first line.
+    pub pin_file: Option<PathBuf>,
+}
+
+/// A key in a token, logged in and ready to sign.
+pub struct TokenKey {
+    session: Session,
+    key: ObjectHandle,
+    algorithm: Algorithm,
+    spki: Vec<u8>,
+    uri: Pkcs11Uri,
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenKey({})", self.uri)
+    }
+}
+
+/// A PKCS#11 call's failure, said for a person: what was being done and what the token
+/// answered.
+fn token_error(doing: &str, e: CkError) -> anyhow::Error {
+    match e {
+        CkError::Pkcs11(rv, _) => anyhow!("{doing}: the token answered {}", rv_text(rv)),
+        other => anyhow!("{doing}: {other}"),
+    }
+}
+
+fn rv_text(rv: RvError) -> String {
+    let name = match rv {
+        RvError::PinIncorrect => "CKR_PIN_INCORRECT (wrong PIN)",
+        RvError::PinLocked => "CKR_PIN_LOCKED (the PIN is locked)",
+        RvError::MechanismInvalid => "CKR_MECHANISM_INVALID (the token cannot do this)",
+        RvError::KeyTypeInconsistent => "CKR_KEY_TYPE_INCONSISTENT",
+        RvError::KeyFunctionNotPermitted => "CKR_KEY_FUNCTION_NOT_PERMITTED (the key may not sign)",
+        RvError::TokenNotPresent => "CKR_TOKEN_NOT_PRESENT",
+        RvError::TokenWriteProtected => "CKR_TOKEN_WRITE_PROTECTED",
+        RvError::UserNotLoggedIn => "CKR_USER_NOT_LOGGED_IN",
+        other => return format!("{other:?}"),
+    };
+    name.into()
+}
+
+/// Loads and initialises the module for `uri`.
+fn module(uri: &Pkcs11Uri, access: &Access) -> Result<(Pkcs11, PathBuf)> {
+    let path = match (&uri.module_path, &access.module, &uri.module_name) {
+        (Some(p), ..) => PathBuf::from(p),
+        (None, Some(p), _) => p.clone(),
+        (None, None, Some(name)) => {
+            if name.contains('/') {
+                bail!("the PKCS#11 URI's module-name '{name}' is a path: give it as module-path");
+            }
+            Path::new(P11_KIT_MODULES).join(format!("{name}.so"))
+        }
+        (None, None, None) => bail!(
+            "no PKCS#11 module for {uri}: name the token vendor's library with module-path in the URI \
+             (?module-path=/usr/lib/softhsm/libsofthsm2.so), --pkcs11-module or {MODULE_ENV}"
+        ),
+    };
+    if !path.exists() {
+        bail!("the PKCS#11 module {} does not exist", quote(&path));
+    }
+    let ctx =
+        Pkcs11::new(&path).map_err(|e| anyhow!("cannot load {} as a PKCS#11 module: {e}", quote(&path)))?;
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => return Err(token_error(&format!("initialising the PKCS#11 module {}", quote(&path)), e)),
+    }
+    Ok((ctx, path))
+}
+
+/// Whether a URI attribute (absent: anything) matches a token's padded text field.
+fn field_matches(want: &Option<String>, have: &str) -> bool {
+    want.as_deref().is_none_or(|w| w == have.trim_end())
+}
+
+/// The one slot whose token the URI names.
+fn slot(ctx: &Pkcs11, uri: &Pkcs11Uri, module: &Path) -> Result<Slot> {
+    let slots = ctx.get_slots_with_token().map_err(|e| token_error("listing the module's tokens", e))?;
+    let mut found = Vec::new();
+    let mut seen = Vec::new();
+    for slot in slots {
+        let Ok(info) = ctx.get_token_info(slot) else { continue };
+        if !info.token_initialized() {
+            continue;
+        }
+        seen.push(format!(
+            "'{}' (slot {}, serial {})",
+            info.label().trim_end(),
+            slot.id(),
+            info.serial_number().trim_end()
+        ));
+        let slot_ok = uri.slot_id.is_none_or(|id| id == slot.id())
+            && (uri.slot_description.is_none() && uri.slot_manufacturer.is_none()
+                || ctx.get_slot_info(slot).is_ok_and(|s| {
+                    field_matches(&uri.slot_description, s.slot_description())
+                        && field_matches(&uri.slot_manufacturer, s.manufacturer_id())
+                }));
+        if slot_ok
+            && field_matches(&uri.token, info.label())
+            && field_matches(&uri.manufacturer, info.manufacturer_id())
+            && field_matches(&uri.serial, info.serial_number())
+            && field_matches(&uri.model, info.model())
+        {
+            found.push(slot);
+        }
+    }
+    match found.len() {
+        1 => Ok(found[0]),
+        0 if seen.is_empty() => bail!("the PKCS#11 module {} has no initialised token", quote(module)),
+        0 => bail!(
+            "no token matches {uri} in the PKCS#11 module {}; it has {}",
+            quote(module),
+            seen.join(", ")
+        ),
+        n => bail!(
+            "{n} tokens match {uri} in the PKCS#11 module {}; name one with token= or serial= ({})",
+            quote(module),
+            seen.join(", ")
+        ),
+    }
+}
+
+/// The user PIN: the URI's, the passphrase file's first line, or the terminal's.
+fn pin(uri: &Pkcs11Uri, access: &Access, token: &str) -> Result<Zeroizing<String>> {
+    if let Some(p) = &uri.pin_value {
+        return Ok(Zeroizing::new(p.clone()));
+    }
+    let file = match (&uri.pin_source, &access.pin_file) {
+        (Some(source), _) => Some(PathBuf::from(source.strip_prefix("file:").unwrap_or(source))),
+        (None, Some(f)) => Some(f.clone()),
+        (None, None) => None,
+    };
+    if let Some(file) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read the PIN file {}", quote(&file)))?,
+        );
+        let line = text.split('\n').next().unwrap_or("").trim_end_matches('\r');
+        if line.is_empty() {
+            bail!("the PIN file {} is empty", quote(&file));
+        }
+        return Ok(Zeroizing::new(line.to_string()));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "the token '{token}' needs its user PIN: give pin-source=FILE in the URI or --passphrase-file FILE \
+             (there is no terminal to ask on)"
+        );
+    }
+    let pin = rpassword::prompt_password(format!("PIN for token '{token}': "))
+        .context("failed to read the PIN from the terminal")?;
+    Ok(Zeroizing::new(pin))
+}
+
+/// A logged-in session, and the mechanisms its token lists.
+struct Opened {
+    session: Session,
+    mechanisms: Option<Vec<MechanismType>>,
+}
+
+/// Opens a read-write session on the URI's token and logs in (once).
+fn session(uri: &Pkcs11Uri, access: &Access) -> Result<Opened> {
+    let (ctx, module) = module(uri, access)?;
+    let slot = slot(&ctx, uri, &module)?;
+    let info = ctx.get_token_info(slot).map_err(|e| token_error("reading the token's information", e))?;
+    let label = info.label().trim_end().to_string();
+    if info.user_pin_locked() {
+        bail!(
+            "the user PIN of token '{label}' is locked (too many wrong PINs); its security officer must reset it"
+        );
+    }
+    let session = ctx
+        .open_rw_session(slot)
+        .map_err(|e| token_error(&format!("opening a session on token '{label}'"), e))?;
+    if info.login_required() {
+        let pin = pin(uri, access, &label)?;
+        match session.login(UserType::User, Some(&AuthPin::from(pin.as_str()))) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+            Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => {
+                let left = if info.user_pin_final_try() {
+                    " (the token says one more wrong PIN locks it)"
+                } else if info.user_pin_count_low() {
+                    " (the token says few tries are left)"
+                } else {
+                    ""
+                };
+                bail!("wrong PIN for token '{label}'{left}; bootsign tried it once and does not retry");
+            }
+            Err(CkError::Pkcs11(RvError::PinLocked, _)) => {
+                bail!("the user PIN of token '{label}' is locked (too many wrong PINs)")
+            }
+            Err(e) => return Err(token_error(&format!("logging in to token '{label}'"), e)),
+        }
+    }
+    Ok(Opened { session, mechanisms: ctx.get_mechanism_list(slot).ok() })
+}
+
+/// The search template for the URI's object of class `class`.
+fn template(uri: &Pkcs11Uri, class: ObjectClass) -> Vec<Attribute> {
+    let mut t = vec![Attribute::Class(class)];
+    if let Some(id) = &uri.id {
+        t.push(Attribute::Id(id.clone()));
+    }
+    if let Some(label) = &uri.object {
+        t.push(Attribute::Label(label.as_bytes().to_vec()));
+    }
+    t
+}
+
+fn names_a_key(uri: &Pkcs11Uri) -> Result<()> {
+    if uri.id.is_none() && uri.object.is_none() {
+        bail!("{uri} names no key: add object=LABEL or id=%HEX (RFC 7512)");
+    }
+    match uri.object_type {
+        None | Some(ObjectType::Private) => Ok(()),
+        Some(t) => bail!("{uri} names a {} object; a signing key is type=private", t.name()),
+    }
+}
+
+fn attribute_bytes(session: &Session, object: ObjectHandle, kind: AttributeType) -> Option<Vec<u8>> {
+    let attrs = session.get_attributes(object, &[kind]).ok()?;
+    attrs.into_iter().find_map(|a| match a {
+        Attribute::Modulus(v)
+        | Attribute::PublicExponent(v)
+        | Attribute::EcParams(v)
+        | Attribute::EcPoint(v) => Some(v),
+        Attribute::Value(v) | Attribute::Id(v) | Attribute::Label(v) => Some(v),
+        _ => None,
+    })
+}
+
+/// The public half of `private`: from its public key, else its certificate (same ID,
+/// else same label), else (RSA) its own modulus and exponent.
+fn public_key(session: &Session, private: ObjectHandle, kind: KeyType, uri: &Pkcs11Uri) -> Result<Vec<u8>> {
+    let id = attribute_bytes(session, private, AttributeType::Id).filter(|v| !v.is_empty());
+    let label = attribute_bytes(session, private, AttributeType::Label).filter(|v| !v.is_empty());
+    let mut searches = Vec::new();
+    for class in [ObjectClass::PUBLIC_KEY, ObjectClass::CERTIFICATE] {
+        if let Some(id) = &id {
+            searches.push(vec![Attribute::Class(class), Attribute::Id(id.clone())]);
+        }
+        if let Some(label) = &label {
+            searches.push(vec![Attribute::Class(class), Attribute::Label(label.clone())]);
+        }
+    }
+    for search in searches {
+        let class = search[0].clone();
+        let Ok(found) = session.find_objects(&search) else { continue };
+        let Some(&object) = found.first() else { continue };
+        if class == Attribute::Class(ObjectClass::CERTIFICATE) {
+            if let Some(der) = attribute_bytes(session, object, AttributeType::Value) {
+                let cert = x509_cert::Certificate::from_der(&der).map_err(|e| {
+                    anyhow!("the certificate beside {uri} in the token is not DER X.509: {e}")
+                })?;
+                return cert
+                    .tbs_certificate()
+                    .subject_public_key_info()
+                    .to_der()
+                    .map_err(|e| anyhow!("re-encoding a public key: {e}"));
+            }
+            continue;
+        }
+        if let Some(spki) = spki_of(session, object, kind)? {
+            return Ok(spki);
+        }
+    }
+    if let Some(spki) = spki_of(session, private, kind)? {
+        return Ok(spki);
+    }
+    bail!(
+        "the token holds no public key or certificate beside {uri} (with its ID or label), so bootsign cannot \
+         tell its public half; import the public key or the certificate with the same ID"
+    )
+}
+
+/// A key object's public half as a SubjectPublicKeyInfo, where its attributes hold it.
+fn spki_of(session: &Session, object: ObjectHandle, kind: KeyType) -> Result<Option<Vec<u8>>> {
+    if kind == KeyType::RSA {
+        let (Some(n), Some(e)) = (
+            attribute_bytes(session, object, AttributeType::Modulus),
+            attribute_bytes(session, object, AttributeType::PublicExponent),
+        ) else {
+            return Ok(None);
+        };
+        let key = rsa::PublicKey::new(
+            rsa::BoxedUint::from_be_slice_vartime(&n),
+            rsa::BoxedUint::from_be_slice_vartime(&e),
+        )
+        .map_err(|err| anyhow!("the token's RSA public key is unusable: {err}"))?;
+        return Ok(Some(key.to_public_key_der().context("failed to encode the public key")?.into_vec()));
+    }
+    let (Some(params), Some(point)) = (
+        attribute_bytes(session, object, AttributeType::EcParams),
+        attribute_bytes(session, object, AttributeType::EcPoint),
+    ) else {
+        return Ok(None);
+    };
+    // CKA_EC_POINT is the DER OCTET STRING of the point (PKCS#11 2.40); some modules give
+    // the bare point.
+    let point = der::asn1::OctetString::from_der(&point).map(|o| o.into_bytes().into_vec()).unwrap_or(point);
+    let spki = match curve(&params)? {
+        Algorithm::P256 => p256::PublicKey::from_sec1_bytes(&point)
+            .map_err(|_| anyhow!("the token's P-256 public point is invalid"))?
+            .to_public_key_der(),
+        _ => p384::PublicKey::from_sec1_bytes(&point)
+            .map_err(|_| anyhow!("the token's P-384 public point is invalid"))?
+            .to_public_key_der(),
+    }
+    .context("failed to encode the public key")?;
+    Ok(Some(spki.into_vec()))
+}
+
+/// The curve CKA_EC_PARAMS names (a DER OID).
+fn curve(params: &[u8]) -> Result<Algorithm> {
+    let oid = const_oid::ObjectIdentifier::from_der(params)
+        .map_err(|_| anyhow!("the token's EC key has parameters that are not a named curve"))?;
+    match oid {
+        const_oid::db::rfc5912::SECP_256_R_1 => Ok(Algorithm::P256),
+        const_oid::db::rfc5912::SECP_384_R_1 => Ok(Algorithm::P384),
+        other => bail!(
+            "the token's EC key is on {}, not P-256 or P-384",
+            bootsign_pki::signature::oid_name(&other)
+        ),
+    }
+}
+
+impl TokenKey {
+    /// The key `uri` names, logged in to its token.
+    pub fn open(uri: &Pkcs11Uri, access: &Access) -> Result<Self> {
+        names_a_key(uri)?;
+        let opened = session(uri, access)?;
+        let found = opened
+            .session
+            .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
+            .map_err(|e| token_error(&format!("looking for {uri}"), e))?;
+        let key = match found.as_slice() {
+            [one] => *one,
+            [] => bail!(
+                "the token has no private key {uri} (searched by its ID and label; is the PIN right for the token that holds it?)"
+            ),
+            more => bail!("{} private keys match {uri}; name one by id=", more.len()),
+        };
+        Self::from_handle(opened, key, uri)
+    }
+
+    fn from_handle(opened: Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<Self> {
+        let Opened { session, mechanisms } = opened;
+        let kind = session
+            .get_attributes(key, &[AttributeType::KeyType])
+            .map_err(|e| token_error("reading the key's type", e))?
+            .into_iter()
+            .find_map(|a| if let Attribute::KeyType(k) = a { Some(k) } else { None })
+            .ok_or_else(|| anyhow!("the token does not say what type of key {uri} is"))?;
+        if kind != KeyType::RSA && kind != KeyType::EC {
+            bail!("{uri} is a {kind} key; bootsign signs with RSA and EC (P-256, P-384) keys");
+        }
+        let spki = public_key(&session, key, kind, uri)?;
+        let algorithm = match bootsign_pki::PublicKey::from_spki_der(&spki) {
+            Ok(bootsign_pki::PublicKey::Rsa(k)) => {
+                use rsa::traits::PublicKeyParts;
+                Algorithm::Rsa { bits: k.n().bit_width() as usize }
+            }
+            Ok(bootsign_pki::PublicKey::P256(_)) => Algorithm::P256,
+            Ok(bootsign_pki::PublicKey::P384(_)) => Algorithm::P384,
+            _ => bail!("the public half of {uri} is no RSA, P-256 or P-384 key"),
+        };
+        let needed = if kind == KeyType::RSA { MechanismType::RSA_PKCS } else { MechanismType::ECDSA };
+        if let Some(list) = mechanisms
+            && !list.contains(&needed)
+        {
+            bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
+        }
+        let uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
+        Ok(Self { session, key, algorithm, spki, uri })
+    }
+
+    /// Makes a key pair of `kind` in the token `uri` names, labelled and identified as
+    /// the URI says: the private half never extractable and sensitive, both on the
+    /// token. Refuses when the token already holds a private key the URI names.
+    pub fn generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<Self> {
+        names_a_key(uri)?;
+        let opened = session(uri, access)?;
+        let session = &opened.session;
+        let existing = session
+            .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
+            .map_err(|e| token_error(&format!("looking for {uri}"), e))?;
+        if !existing.is_empty() {
+            bail!("the token already holds a private key {uri}; use it (without --generate) or name another");
+        }
+        let mut ids = Vec::new();
+        if let Some(id) = &uri.id {
+            ids.push(Attribute::Id(id.clone()));
+        }
+        if let Some(label) = &uri.object {
+            ids.push(Attribute::Label(label.as_bytes().to_vec()));
+        }
+        let (mechanism, mut public) = match kind {
+            NewKeyType::Rsa2048 | NewKeyType::Rsa3072 | NewKeyType::Rsa4096 => {
+                let bits: u64 = match kind {
+                    NewKeyType::Rsa2048 => 2048,
+                    NewKeyType::Rsa3072 => 3072,
+                    _ => 4096,
+                };
+                (
+                    Mechanism::RsaPkcsKeyPairGen,
+                    vec![Attribute::ModulusBits(bits.into()), Attribute::PublicExponent(vec![1, 0, 1])],
+                )
+            }
+            NewKeyType::P256 | NewKeyType::P384 => {
+                let oid = if kind == NewKeyType::P256 {
+                    const_oid::db::rfc5912::SECP_256_R_1
+                } else {
+                    const_oid::db::rfc5912::SECP_384_R_1
+                };
+                (Mechanism::EccKeyPairGen, vec![Attribute::EcParams(oid.to_der().context("curve OID")?)])
+            }
+        };
+        public.extend([Attribute::Token(true), Attribute::Private(false), Attribute::Verify(true)]);
+        public.extend(ids.iter().cloned());
+        let mut private = vec![
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+        ];
+        private.extend(ids);
+        let (_, key) = session.generate_key_pair(&mechanism, &public, &private).map_err(|e| {
+            token_error(&format!("generating a {} key pair in the token {uri}", kind_name(kind)), e)
+        })?;
+        Self::from_handle(opened, key, uri)
+    }
+
+    /// The key's URI, without the PIN: what the CA directory records.
+    pub fn uri(&self) -> &Pkcs11Uri {
+        &self.uri
+    }
+}
+
+fn kind_name(kind: NewKeyType) -> &'static str {
+    match kind {
+        NewKeyType::Rsa2048 => "RSA 2048",
+        NewKeyType::Rsa3072 => "RSA 3072",
+        NewKeyType::Rsa4096 => "RSA 4096",
+        NewKeyType::P256 => "P-256",
+        NewKeyType::P384 => "P-384",
+    }
+}
+
+impl Signer for TokenKey {
+    fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        Ok(self.spki.clone())
+    }
+
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+        let doing = || format!("signing with {}", self.uri);
+        match self.algorithm {
+            Algorithm::Rsa { .. } => {
+                let mut info = hash.digest_info_prefix().to_vec();
+                info.extend_from_slice(digest);
+                self.session.sign(&Mechanism::RsaPkcs, self.key, &info).map_err(|e| token_error(&doing(), e))
+            }
+            Algorithm::P256 | Algorithm::P384 => {
+                let raw = self
+                    .session
+                    .sign(&Mechanism::Ecdsa, self.key, digest)
+                    .map_err(|e| token_error(&doing(), e))?;
+                // PKCS#11 gives r || s; X.509 and CMS take the DER Ecdsa-Sig-Value.
+                let der = match self.algorithm {
+                    Algorithm::P256 => {
+                        p256::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec())
+                    }
+                    _ => p384::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec()),
+                };
+                der.map_err(|_| {
+                    anyhow!("{}: the token's ECDSA signature is {} bytes, not r || s", doing(), raw.len())
+                })
+            }
+        }
+    }
+}

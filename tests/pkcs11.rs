@@ -1,0 +1,263 @@
+//! Keys in PKCS#11 tokens, against SoftHSM2 (a fresh token per test, in its own
+//! configuration directory) and the other tools that sign with token keys: a signature
+//! from a token key is the one `openssl cms -sign` makes through pkcs11-provider with the
+//! same key (RSA, byte for byte) and the one the key's file makes; ECDSA ones verify with
+//! `openssl cms -verify`; an Authenticode signature by a token key satisfies `sbverify`.
+//! And the errors: no module, no such module, no such token, a wrong PIN (tried once),
+//! no such key, a key that does not match the certificate, a bad URI.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const PROVIDER: &str = "/usr/lib/x86_64-linux-gnu/ossl-modules/pkcs11.so";
+
+/// A CA directory and a SoftHSM2 token "bootsign" (user PIN 1234) of its own.
+struct Token {
+    env: Env,
+    conf: PathBuf,
+}
+
+impl Token {
+    fn new() -> Self {
+        let env = Env::new();
+        std::fs::create_dir_all(env.path("tokens")).unwrap();
+        let conf = env.path("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!("directories.tokendir = {}\nobjectstore.backend = file\n", env.path("tokens").display()),
+        )
+        .unwrap();
+        let token = Self { env, conf };
+        token.tool(
+            "softhsm2-util",
+            &["--init-token", "--free", "--label", "bootsign", "--pin", "1234", "--so-pin", "5678"],
+        );
+        token
+    }
+
+    fn with_conf(&self, mut c: Command) -> Command {
+        c.env("SOFTHSM2_CONF", &self.conf).env_remove("BOOTSIGN_PKCS11_MODULE");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.with_conf(self.env.cmd(args)).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "bootsign {args:?}:\n{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs bootsign, which must fail with exit 1; its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "bootsign {args:?} should fail:\n{err}");
+        err
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) -> String {
+        let mut c = Command::new(name);
+        c.args(args).current_dir(self.env.path("")).stdin(Stdio::null());
+        let out = self.with_conf(c).output().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{name} {args:?}:\n{text}");
+        text
+    }
+
+    /// Puts the key file `key` (PKCS#8 PEM) into the token as `label`, with ID `id`,
+    /// as an administrator would import an existing key.
+    fn import(&self, key: &str, label: &str, id: &str) {
+        self.tool(
+            "softhsm2-util",
+            &["--import", key, "--token", "bootsign", "--label", label, "--id", id, "--pin", "1234"],
+        );
+    }
+
+    /// `openssl cms -sign` through pkcs11-provider (its no-deinit quirk: SoftHSM2's
+    /// C_Finalize crashes in OpenSSL's teardown otherwise), with the token key `uri`.
+    fn openssl_cms_sign(&self, input: &str, cert: &str, uri: &str, out: &str) {
+        let conf = self.env.path("openssl-pkcs11.cnf");
+        std::fs::write(
+            &conf,
+            format!(
+                "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\n\
+                 default = default_sect\npkcs11 = pkcs11_sect\n[default_sect]\nactivate = 1\n[pkcs11_sect]\n\
+                 module = {PROVIDER}\npkcs11-module-path = {MODULE}\npkcs11-module-quirks = no-deinit\nactivate = 1\n"
+            ),
+        )
+        .unwrap();
+        let mut c = Command::new("openssl");
+        c.args(["cms", "-sign", "-binary", "-noattr", "-md", "sha256", "-inkey", uri, "-signer", cert])
+            .args(["-certfile", "ca.crt", "-in", input, "-outform", "DER", "-out", out])
+            .env("OPENSSL_CONF", &conf)
+            .current_dir(self.env.path(""));
+        let out = self.with_conf(c).output().unwrap();
+        assert!(out.status.success(), "openssl cms -sign: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// A token key's URI with the module and PIN in it.
+fn uri(path: &str) -> String {
+    format!("pkcs11:token=bootsign;{path}?pin-value=1234&module-path={MODULE}")
+}
+
+#[test]
+fn a_token_rsa_key_signs_as_openssl_does_through_pkcs11_provider() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "rsa2048"]);
+    t.import("codesign.key", "codesign", "01");
+    t.env.write("vmlinuz", vec![0x5a; 300_000]);
+    // By label, and by ID.
+    t.ok(&["sign", "--key", &uri("object=codesign"), "vmlinuz", "-o", "token.sig"]);
+    t.ok(&["sign", "--key", &uri("id=%01;type=private"), "vmlinuz", "-o", "token-id.sig"]);
+    t.ok(&["sign", "vmlinuz", "-o", "file.sig"]);
+    t.openssl_cms_sign(
+        "vmlinuz",
+        "codesign.crt",
+        "pkcs11:token=bootsign;object=codesign;type=private?pin-value=1234",
+        "openssl.sig",
+    );
+    let token = t.env.read("token.sig");
+    assert_eq!(token, t.env.read("openssl.sig"), "bootsign and openssl through pkcs11-provider");
+    assert_eq!(token, t.env.read("token-id.sig"));
+    assert_eq!(token, t.env.read("file.sig"), "the token key and its file sign alike");
+    t.env.openssl_cms_verify("token.sig", "vmlinuz");
+    let out = t.ok(&["verify", "vmlinuz", "--sig", "token.sig", "--trust", "ca.crt"]);
+    assert!(out.starts_with("vmlinuz: signature OK\n"), "{out}");
+}
+
+#[test]
+fn token_ec_keys_sign_what_openssl_verifies() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA", "--key", "p384"]);
+    for (kind, id) in [("p256", "02"), ("p384", "03")] {
+        t.ok(&[
+            "issue",
+            "--codesigning",
+            "--key",
+            kind,
+            "--cn",
+            &format!("signer {kind}"),
+            "-o",
+            kind,
+            "--force",
+        ]);
+        t.import(&format!("{kind}.key"), kind, id);
+        t.env.write("initrd.img", vec![7u8; 100_000]);
+        let cert = format!("{kind}.crt");
+        t.ok(&["sign", "--key", &uri(&format!("object={kind}")), "--cert", &cert, "initrd.img", "--force"]);
+        t.env.openssl_cms_verify("initrd.img.sig", "initrd.img");
+        let out = t.ok(&["verify", "initrd.img", "--trust", "ca.crt"]);
+        assert!(out.contains(&format!("signer  signer {kind}")), "{out}");
+    }
+}
+
+#[test]
+fn an_authenticode_signature_by_a_token_key_satisfies_sbverify() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "rsa2048", "--cn", "db", "-o", "db"]);
+    t.import("db.key", "db", "04");
+    t.ok(&["build", "--no-config", "--efi", "--output-name", "boot"]);
+    t.ok(&["sign", "--authenticode", "--key", &uri("object=db"), "--cert", "db.crt", "boot.efi"]);
+    let out = t.tool("sbverify", &["--cert", "ca.crt", "boot.efi.signed"]);
+    assert!(out.contains("Signature verification OK"), "{out}");
+    // The same bytes as with the key's file.
+    t.ok(&["sign", "--authenticode", "--key", "db.key", "--cert", "db.crt", "boot.efi", "-o", "file.efi"]);
+    assert_eq!(t.env.read("boot.efi.signed"), t.env.read("file.efi"));
+}
+
+#[test]
+fn token_errors_say_what_is_wrong() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256", "--cn", "other", "-o", "other"]);
+    t.import("codesign.key", "codesign", "01");
+    t.env.write("k", b"kernel");
+    let sign = |key: &str| t.fails(&["sign", "--key", key, "k", "--force"]);
+
+    let err = sign("pkcs11:token=bootsign;object=codesign?pin-value=1234");
+    assert!(
+        err.contains(
+            "no PKCS#11 module for pkcs11:token=bootsign;object=codesign: name the token vendor's library"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("1234"), "the PIN is never shown: {err}");
+    let err =
+        sign("pkcs11:token=bootsign;object=codesign?pin-value=1234&module-path=/nonexistent/libnone.so");
+    assert!(err.contains("the PKCS#11 module '/nonexistent/libnone.so' does not exist"), "{err}");
+    let err = sign("pkcs11:token=bootsign;object=codesign?pin-value=1234&module-path=/etc/hostname");
+    assert!(err.contains("cannot load '/etc/hostname' as a PKCS#11 module"), "{err}");
+    let err = sign(&format!("pkcs11:token=nosuch;object=codesign?pin-value=1234&module-path={MODULE}"));
+    assert!(err.contains("no token matches pkcs11:token=nosuch;object=codesign?module-path="), "{err}");
+    assert!(err.contains("it has 'bootsign' (slot "), "{err}");
+    let err = sign(&uri("object=nosuch"));
+    assert!(err.contains("the token has no private key pkcs11:token=bootsign;object=nosuch"), "{err}");
+    let err = sign(&format!("pkcs11:token=bootsign;object=codesign?pin-value=9999&module-path={MODULE}"));
+    assert!(err.contains("wrong PIN for token 'bootsign'") && err.contains("does not retry"), "{err}");
+    // Tried once: the right PIN still works (the token counted one failure, no more).
+    t.ok(&["sign", "--key", &uri("object=codesign"), "k"]);
+    let err = t.fails(&["sign", "--key", &uri("object=codesign"), "--cert", "other.crt", "k", "--force"]);
+    assert!(err.contains("does not match the signer certificate 'other.crt'"), "{err}");
+    let err = sign(&format!("pkcs11:token=bootsign?pin-value=1234&module-path={MODULE}"));
+    assert!(err.contains("names no key: add object=LABEL or id=%HEX"), "{err}");
+    // The PIN from a file (--passphrase-file, or pin-source in the URI); none and no terminal.
+    t.env.write("pin.txt", "1234\n");
+    t.ok(&[
+        "sign",
+        "--key",
+        &format!("pkcs11:token=bootsign;object=codesign?module-path={MODULE}"),
+        "--passphrase-file",
+        "pin.txt",
+        "k",
+        "--force",
+    ]);
+    t.ok(&[
+        "sign",
+        "--key",
+        &format!("pkcs11:token=bootsign;object=codesign?pin-source=file:pin.txt&module-path={MODULE}"),
+        "k",
+        "--force",
+    ]);
+    let err = t.fails(&[
+        "sign",
+        "--key",
+        &format!("pkcs11:token=bootsign;object=codesign?module-path={MODULE}"),
+        "k",
+        "--force",
+    ]);
+    assert!(err.contains("the token 'bootsign' needs its user PIN: give pin-source=FILE in the URI or --passphrase-file FILE"), "{err}");
+    // The module from --pkcs11-module or the environment.
+    t.ok(&[
+        "sign",
+        "--pkcs11-module",
+        MODULE,
+        "--key",
+        "pkcs11:token=bootsign;object=codesign?pin-value=1234",
+        "k",
+        "--force",
+    ]);
+    let out = t
+        .with_conf(t.env.cmd(&["sign", "--key", "pkcs11:object=codesign?pin-value=1234", "k", "--force"]))
+        .env("BOOTSIGN_PKCS11_MODULE", MODULE)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A URI that is none: clap's usage error names it.
+    let out = t.run(&["sign", "--key", "pkcs11:token=a;token=b", "k"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the PKCS#11 URI gives the attribute 'token' more than once"), "{err}");
+}
