@@ -185,6 +185,20 @@ pub trait Signer {
     }
 }
 
+impl<T: Signer + ?Sized> Signer for Box<T> {
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        (**self).spki_der()
+    }
+
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+        (**self).sign_digest(hash, digest)
+    }
+}
+
 impl Signer for PrivateKey {
     fn algorithm(&self) -> Algorithm {
         use rsa::traits::PublicKeyParts;
@@ -242,6 +256,30 @@ impl KeyRef {
                 .map_err(|e| e.to_string())
         } else {
             Ok(Self::File(s.into()))
+        }
+    }
+
+    /// The key at `path`: that file, or, when there is none, the token key its
+    /// `PATH.uri` names (what `ca init --key-in` and `issue --key-in` write instead of a
+    /// key file). Both at once is an error: which is the key?
+    pub fn at(path: &Path) -> Result<Self> {
+        let uri_path = crate::fsx::with_suffix(path, ".uri");
+        match (path.exists(), uri_path.exists()) {
+            (true, true) => bail!(
+                "both {} and {} exist: a key in a file and one in a token; remove the one that is not this \
+                 certificate's key",
+                quote(path),
+                quote(&uri_path)
+            ),
+            (false, true) => {
+                let bytes = crate::fsx::read_capped(&uri_path, 4096, "the key's PKCS#11 URI")?;
+                let text =
+                    String::from_utf8(bytes).map_err(|_| anyhow!("{} is not text", quote(&uri_path)))?;
+                let uri = bootsign_pkcs11_uri::Pkcs11Uri::parse(text.trim())
+                    .map_err(|e| anyhow!("{}: {e}", quote(&uri_path)))?;
+                Ok(Self::Token(Box::new(uri)))
+            }
+            _ => Ok(Self::File(path.to_path_buf())),
         }
     }
 

@@ -418,19 +418,37 @@ impl TokenKey {
         Ok(Self { session, key, algorithm, spki, uri })
     }
 
-    /// Makes a key pair of `kind` in the token `uri` names, labelled and identified as
-    /// the URI says: the private half never extractable and sensitive, both on the
-    /// token. Refuses when the token already holds a private key the URI names.
-    pub fn generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<Self> {
+    /// The key `uri` names if the token holds it, else a new key pair of `kind` made
+    /// there, labelled and identified as the URI says: the private half sensitive and
+    /// never extractable. The key, and whether it was made now.
+    pub fn open_or_generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<(Self, bool)> {
         names_a_key(uri)?;
         let opened = session(uri, access)?;
-        let session = &opened.session;
-        let existing = session
+        let existing = opened
+            .session
             .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
             .map_err(|e| token_error(&format!("looking for {uri}"), e))?;
-        if !existing.is_empty() {
-            bail!("the token already holds a private key {uri}; use it (without --generate) or name another");
+        match existing.as_slice() {
+            [one] => {
+                let key = *one;
+                return Ok((Self::from_handle(opened, key, uri)?, false));
+            }
+            [] => {}
+            more => bail!("{} private keys match {uri}; name one by id=", more.len()),
         }
+        if uri.object.is_none() || uri.id.is_none() {
+            bail!(
+                "the token has no private key {uri}; to make one there, name it by both object=LABEL and \
+                 id=%HEX, as the tools that find it later expect"
+            );
+        }
+        Ok((Self::generate(opened, uri, kind)?, true))
+    }
+
+    /// Makes a key pair of `kind` on the opened token, labelled and identified as `uri`
+    /// says.
+    fn generate(opened: Opened, uri: &Pkcs11Uri, kind: NewKeyType) -> Result<Self> {
+        let session = &opened.session;
         let mut ids = Vec::new();
         if let Some(id) = &uri.id {
             ids.push(Attribute::Id(id.clone()));

@@ -131,7 +131,14 @@ impl Project {
         b.trust = b.trust.iter().map(rel_item).collect();
         b.cert = b.cert.iter().map(rel_item).collect();
         b.privkey = b.privkey.as_deref().map(rel);
-        b.sb_key = b.sb_key.as_deref().map(rel);
+        // A key in a token is a pkcs11: URI, not a path.
+        b.sb_key = b.sb_key.as_deref().map(|k| {
+            if k.to_str().is_some_and(bootsign_pkcs11_uri::Pkcs11Uri::is_uri) {
+                k.to_path_buf()
+            } else {
+                rel(k)
+            }
+        });
         b.sb_cert = b.sb_cert.as_deref().map(rel);
         b.embed = b.embed.as_deref().map(rel);
         b.crl = b.crl.iter().map(|p| rel(p)).collect();

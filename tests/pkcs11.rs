@@ -261,3 +261,159 @@ fn token_errors_say_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("the PKCS#11 URI gives the attribute 'token' more than once"), "{err}");
 }
+
+/// A URI that names a key in the test token and reads the PIN from pin.txt.
+fn keyed(path: &str) -> String {
+    format!("pkcs11:token=bootsign;{path}?pin-source=pin.txt&module-path={MODULE}")
+}
+
+/// The whole CA flow with its keys in the token: the root made there (P-384, never
+/// extractable), certificates of each kind issued by it (the code-signing key made in
+/// the token too), a cross-certificate, a revocation and a CRL; OpenSSL accepts all of
+/// them, and `bootsign sign` finds the code-signing key through codesign.key.uri.
+#[test]
+fn a_ca_whose_keys_live_in_a_token_issues_cross_signs_and_revokes() {
+    let t = Token::new();
+    t.env.write("pin.txt", "1234\n");
+    let out = t.run(&[
+        "ca",
+        "init",
+        "--cn",
+        "Token Root",
+        "--key",
+        "p384",
+        "--key-in",
+        &keyed("object=root;id=%01"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Made an ECDSA P-384 key pkcs11:token=bootsign;object=root;id=%01"), "{err}");
+    assert!(!t.env.path("ca.key").exists());
+    let recorded = String::from_utf8(t.env.read("ca.key.uri")).unwrap();
+    assert_eq!(
+        recorded,
+        format!("pkcs11:token=bootsign;object=root;id=%01?pin-source=pin.txt&module-path={MODULE}\n")
+    );
+    let objects = t.tool(
+        "pkcs11-tool",
+        &["--module", MODULE, "--token-label", "bootsign", "--login", "--pin", "1234", "-O"],
+    );
+    assert!(objects.contains("never extractable"), "{objects}");
+
+    t.ok(&["issue", "--server", "--cn", "boot.lan"]);
+    t.ok(&["issue", "--client", "--cn", "rack7"]);
+    let out =
+        t.run(&["issue", "--codesigning", "--key", "p256", "--key-in", &keyed("object=codesign;id=%02")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!t.env.path("codesign.key").exists() && t.env.path("codesign.key.uri").exists());
+    std::fs::create_dir(t.env.path("other")).unwrap();
+    t.ok(&["--ca-dir", "other", "ca", "init", "--cn", "Other Root", "--key", "p256"]);
+    t.ok(&["cross-sign", "other/ca.crt", "-o", "cross.crt"]);
+    let out = t.env.openssl_ok(&[
+        "verify",
+        "-CAfile",
+        "ca.crt",
+        "server.crt",
+        "client.crt",
+        "codesign.crt",
+        "cross.crt",
+    ]);
+    assert_eq!(out.matches(": OK").count(), 4, "{out}");
+
+    t.ok(&["revoke", "01", "--reason", "keyCompromise"]);
+    t.ok(&["crl"]);
+    let out = t.env.openssl(&["crl", "-in", "ca.crl", "-CAfile", "ca.crt", "-noout", "-text"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && text.contains("verify OK") && text.contains("Serial Number: 01"),
+        "{text}"
+    );
+
+    // `sign` finds the token's code-signing key through codesign.key.uri.
+    t.env.write("vmlinuz", vec![1u8; 50_000]);
+    t.ok(&["sign", "vmlinuz"]);
+    t.env.openssl_cms_verify("vmlinuz.sig", "vmlinuz");
+
+    // A key file beside the URI: which is the CA's? Refused.
+    t.env.write("ca.key", "not used");
+    let err = t.fails(&["issue", "--server", "--cn", "x.lan", "-o", "x"]);
+    assert!(err.contains("both 'ca.key' and 'ca.key.uri' exist"), "{err}");
+    std::fs::remove_file(t.env.path("ca.key")).unwrap();
+    // A root re-made over a token CA does not delete the token's key file record silently.
+    let err = t.fails(&["ca", "init", "--force", "--cn", "File Root"]);
+    assert!(
+        err.contains("holds the current CA's key './ca.key.uri'")
+            || err.contains("holds the current CA's key 'ca.key.uri'"),
+        "{err}"
+    );
+    // A key to be made needs both its label and ID.
+    let err = t.fails(&["issue", "--client", "-o", "y", "--key-in", &keyed("object=nolabel")]);
+    assert!(err.contains("to make one there, name it by both object=LABEL and id=%HEX"), "{err}");
+}
+
+/// The firmware image signed for Secure Boot with a db key in the token (`build
+/// --sb-key pkcs11:...`), as sbverify checks it; and, in QEMU under OVMF, the firmware
+/// verifying and booting a kernel and initrd signed by a token key.
+#[test]
+fn token_keys_sign_the_firmware_and_the_kernel_it_boots() {
+    let t = Token::new();
+    t.env.write("pin.txt", "1234\n");
+    t.ok(&["ca", "init", "--cn", "Boot Root", "--key", "p256", "--key-in", &keyed("object=root;id=%01")]);
+    t.ok(&["issue", "--codesigning", "--key", "rsa2048", "--key-in", &keyed("object=codesign;id=%02")]);
+    t.ok(&[
+        "issue",
+        "--codesigning",
+        "--key",
+        "rsa2048",
+        "--cn",
+        "db",
+        "-o",
+        "db",
+        "--key-in",
+        &keyed("object=db;id=%03"),
+    ]);
+    t.ok(&[
+        "build",
+        "--no-config",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--sb-key",
+        &keyed("object=db"),
+        "--sb-cert",
+        "db.crt",
+        "--output-name",
+        "signed",
+    ]);
+    let out = t.tool("sbverify", &["--cert", "ca.crt", "signed.efi"]);
+    assert!(out.contains("Signature verification OK"), "{out}");
+
+    let www = t.env.path("www");
+    std::fs::create_dir_all(&www).unwrap();
+    for f in ["vmlinuz", "initrd.img"] {
+        std::fs::copy(fixtures().join(f), www.join(f)).unwrap();
+        t.ok(&["sign", &format!("www/{f}")]);
+    }
+    let server = common::http::FileServer::start(www, 0);
+    t.env.write(
+        "boot.ipxe",
+        format!("#!ipxe\n{}", boot_lines(&format!("http://${{next-server}}:{}", server.port))),
+    );
+    t.ok(&[
+        "build",
+        "--no-config",
+        "--efi",
+        "--trust",
+        "ca.crt",
+        "--embed",
+        "boot.ipxe",
+        "--output-name",
+        "boot",
+    ]);
+    let mut q = common::qemu::Qemu::boot_efi(&t.env.path("boot.efi"), "");
+    q.wait_for(&["BOOTSIGN-INITRAMFS-OK", "nothing was booted"], std::time::Duration::from_secs(240));
+    let out = q.output();
+    assert!(out.contains("vmlinuz: signature verified (signed by bootsign code signing"), "{out}");
+    assert!(out.contains("initrd.img: signature verified"), "{out}");
+    assert!(out.contains("BOOTSIGN-INITRAMFS-OK"), "{out}");
+}

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ca.crt        the root certificate (PEM)
-//! ca.key        its private key (PEM, mode 0600, optionally encrypted)
+//! ca.key        its private key (PEM, mode 0600, optionally encrypted), or
+//! ca.key.uri    the PKCS#11 URI of the key in a token, when it lives there (no PIN)
 //! ca.idx        the certificate database (OpenSSL index.txt format)
 //! ca.idx.attr   database attributes (unique_subject = no)
 //! serial        the next serial number (hex)
@@ -27,7 +28,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote};
-use crate::keys::{PrivateKey, Signer};
+use crate::keys::{KeyRef, PrivateKey, Signer};
 use crate::passphrase;
 use crate::timefmt;
 use crate::x509::cert::Cert;
@@ -40,6 +41,8 @@ pub mod files {
     pub const CERT: &str = "ca.crt";
     /// Root private key.
     pub const KEY: &str = "ca.key";
+    /// The root key's PKCS#11 URI, when the key is in a token (instead of [`KEY`]).
+    pub const KEY_URI: &str = "ca.key.uri";
     /// Certificate database.
     pub const INDEX: &str = "ca.idx";
     /// Database attributes (read by `openssl ca`).
@@ -63,8 +66,8 @@ pub struct CaDir {
 pub struct Issuer {
     /// The root certificate.
     pub cert: Cert,
-    /// Its private key.
-    pub key: PrivateKey,
+    /// Its private key (a file's, or a token's).
+    pub key: Box<dyn Signer>,
     /// Its key identifier (for authorityKeyIdentifier).
     pub key_id: Vec<u8>,
 }
@@ -143,17 +146,34 @@ impl CaDir {
         Cert::read_one(&self.path(files::CERT))
     }
 
-    /// The CA certificate and its key, checked to belong together. Warnings about the
-    /// passphrase file go to `warn`.
-    pub fn issuer(&self, pass: &passphrase::Source, warn: &mut dyn Write) -> Result<Issuer> {
+    /// Where the CA key is: `ca.key`, or the token `ca.key.uri` names.
+    pub fn key_ref(&self) -> Result<KeyRef> {
+        KeyRef::at(&self.path(files::KEY))
+    }
+
+    /// The CA certificate and its key (a file's or a token's), checked to belong
+    /// together. Warnings about the passphrase file go to `warn`.
+    pub fn issuer(
+        &self,
+        pass: &passphrase::Source,
+        access: &crate::pkcs11::Access,
+        warn: &mut dyn Write,
+    ) -> Result<Issuer> {
         let cert = self.cert()?;
-        let key_path = self.path(files::KEY);
-        let bytes = crate::fsx::read_capped(&key_path, crate::fsx::MAX_INPUT, "the CA key")?;
-        let key = PrivateKey::from_file_bytes(&bytes, &key_path, &mut || pass.unlock(&key_path, &mut *warn))?;
+        let key_ref = self.key_ref()?;
+        let key: Box<dyn Signer> = match &key_ref {
+            KeyRef::File(key_path) => {
+                let bytes = crate::fsx::read_capped(key_path, crate::fsx::MAX_INPUT, "the CA key")?;
+                Box::new(PrivateKey::from_file_bytes(&bytes, key_path, &mut || {
+                    pass.unlock(key_path, &mut *warn)
+                })?)
+            }
+            KeyRef::Token(uri) => Box::new(crate::pkcs11::TokenKey::open(uri, access)?),
+        };
         if !key.matches_spki(cert.fields().spki) {
             bail!(
                 "the CA key {} does not match the CA certificate {}: they are from different key pairs",
-                quote(&key_path),
+                key_ref.describe(),
                 quote(&self.path(files::CERT))
             );
         }

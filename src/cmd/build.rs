@@ -11,7 +11,7 @@ use clap::Args as ClapArgs;
 use super::{Ctx, Globals};
 use crate::firmware::TEMPLATE;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{PrivateKey, Signer};
+use crate::keys::{KeyRef, PrivateKey, Signer};
 use crate::trust::Anchors;
 use crate::x509::cert::Cert;
 
@@ -117,9 +117,10 @@ pub struct Args {
     pub no_autodhcp: bool,
     /// Authenticode-sign the firmware in every output for UEFI Secure Boot with this RSA
     /// key (the db key of `bootsign secureboot keys`, or one whose certificate is in db
-    /// or enrolled as a MOK). Needs --sb-cert.
-    #[arg(long, value_name = "KEY", requires = "sb_cert")]
-    pub sb_key: Option<PathBuf>,
+    /// or enrolled as a MOK): a file, or a key in a PKCS#11 token (pkcs11:...). Needs
+    /// --sb-cert.
+    #[arg(long, value_name = "KEY", requires = "sb_cert", value_parser = KeyRef::parse_arg)]
+    pub sb_key: Option<KeyRef>,
     /// The certificate of --sb-key.
     #[arg(long, value_name = "CERT", requires = "sb_key")]
     pub sb_cert: Option<PathBuf>,
@@ -375,7 +376,9 @@ fn apply_project(g: &Globals, mut args: Args) -> Result<(Args, Option<ProjectUse
     list(&mut used, "pci", &mut args.pci, b.pci);
     list(&mut used, "crl", &mut args.crl, b.crl);
     one(&mut used, "privkey", &mut args.privkey, b.privkey);
-    one(&mut used, "sb-key", &mut args.sb_key, b.sb_key);
+    let sb_key = b.sb_key.map(|k| KeyRef::parse_arg(&k.to_string_lossy())).transpose();
+    let sb_key = sb_key.map_err(|e| anyhow::anyhow!("{}: sb-key: {e}", quote(&path)))?;
+    one(&mut used, "sb-key", &mut args.sb_key, sb_key);
     one(&mut used, "sb-cert", &mut args.sb_cert, b.sb_cert);
     one(&mut used, "embed", &mut args.embed, b.embed);
     one(&mut used, "crosscert", &mut args.crosscert, b.crosscert);
@@ -577,7 +580,11 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
 
 /// The Secure Boot signer from --sb-cert and --sb-key, checked before anything is
 /// built: the key is RSA of 2048 bits or more, and belongs to the certificate.
-fn secure_boot_signer(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Option<(Cert, PrivateKey)>> {
+fn secure_boot_signer(
+    ctx: &mut Ctx<'_>,
+    g: &Globals,
+    args: &Args,
+) -> Result<Option<(Cert, Box<dyn Signer>)>> {
     let (Some(key_path), Some(cert_path)) = (&args.sb_key, &args.sb_cert) else {
         if args.sb_key.is_some() != args.sb_cert.is_some() {
             bail!("--sb-key and --sb-cert go together (the project file gave only one of them)");
@@ -585,24 +592,24 @@ fn secure_boot_signer(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Opt
         return Ok(None);
     };
     let cert = Cert::read_one(cert_path)?;
-    let key = PrivateKey::read(key_path, &g.pass, ctx.err)?;
+    let key = g.signer(key_path, ctx.err)?;
     if !key.matches_spki(cert.fields().spki) {
         bail!(
             "the Secure Boot key {} does not belong to the certificate {}",
-            quote(key_path),
+            key_path.describe(),
             quote(cert_path)
         );
     }
     if !key.is_rsa() {
         bail!(
             "the Secure Boot key {} is {}: UEFI Secure Boot verifies RSA signatures only",
-            quote(key_path),
+            key_path.describe(),
             key.describe()
         );
     }
     let bits = bootsign_pki::PublicKey::from_spki_der(cert.fields().spki).map(|k| k.bits()).unwrap_or(0);
     if bits < 2048 {
-        bail!("the Secure Boot key {} has {bits} bits; 2048 at least", quote(key_path));
+        bail!("the Secure Boot key {} has {bits} bits; 2048 at least", key_path.describe());
     }
     Ok(Some((cert, key)))
 }

@@ -9,10 +9,12 @@ use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
 use crate::keys::{KeyType, Signer};
+use crate::pkcs11::TokenKey;
 use crate::timefmt;
-use crate::x509::build::{self_signed, validity_days};
+use crate::x509::build::{self_signed_by, validity_days};
 use crate::x509::cert::Cert;
 use crate::x509::profile;
+use bootsign_pkcs11_uri::Pkcs11Uri;
 
 /// CA management.
 #[derive(Subcommand)]
@@ -23,7 +25,11 @@ pub enum CaCommand {
                       bootsign --ca-dir /srv/ca ca init --cn 'Rack boot CA' --key p256\n      \
                       the same in /srv/ca, with an ECDSA P-256 key\n  \
                       bootsign ca init --encrypt --passphrase-file pass.txt\n      \
-                      ca.key encrypted under the first line of pass.txt")]
+                      ca.key encrypted under the first line of pass.txt\n  \
+                      bootsign ca init --key-in 'pkcs11:token=ca;object=root;id=%01' \\\n          \
+                      --pkcs11-module /usr/lib/softhsm/libsofthsm2.so\n      \
+                      the root key made in (or taken from) a PKCS#11 token;\n      \
+                      ca.key.uri names it")]
     Init(InitArgs),
 }
 
@@ -42,6 +48,12 @@ pub struct InitArgs {
     /// Encrypt ca.key with a passphrase (asked on the terminal, or --passphrase-file).
     #[arg(long)]
     pub encrypt: bool,
+    /// Keep the root key in a PKCS#11 token: the key this RFC 7512 URI names, or, when the
+    /// token has none, a new --key one made there (never extractable; name it by object=
+    /// and id=). The CA directory records the URI (without a PIN) in ca.key.uri instead
+    /// of holding ca.key, and every command signs with the token's key.
+    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri, conflicts_with = "encrypt")]
+    pub key_in: Option<Box<Pkcs11Uri>>,
     /// Replace an existing ca.crt and ca.key (ca.idx, serial and signed/ are kept, so
     /// serial numbers never repeat).
     #[arg(long)]
@@ -64,12 +76,28 @@ fn default_cn() -> String {
     format!("bootsign CA {host}")
 }
 
+fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
+    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
+}
+
 fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let dir = g.ca.root();
     let cert_path = g.ca.path(files::CERT);
     let key_path = g.ca.path(files::KEY);
+    let uri_path = g.ca.path(files::KEY_URI);
+    // A forced re-init replaces the root, but a key of the other kind is never deleted:
+    // it is left for the user to remove.
+    let other = if args.key_in.is_some() { &key_path } else { &uri_path };
+    if args.force && other.exists() {
+        bail!(
+            "{} holds the current CA's key {}; this root's key goes {}: move that one away first",
+            quote(dir),
+            quote(other),
+            if args.key_in.is_some() { "into the token" } else { "into ca.key" }
+        );
+    }
     if !args.force {
-        for existing in [&cert_path, &key_path] {
+        for existing in [&cert_path, &key_path, &uri_path] {
             if existing.exists() {
                 bail!(
                     "{} already holds a CA ({} exists); refusing to replace it \
@@ -90,9 +118,28 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let (not_before, not_after) = validity_days(ctx.now(), args.days)?;
     let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
-    let (key, der) = self_signed(args.key, &cn, not_before, not_after, profile::root)?;
+    // The key: a new file's, or the token's (found there, or made there now).
+    let (key, key_file): (Box<dyn Signer>, (std::path::PathBuf, Vec<u8>, u32)) = match &args.key_in {
+        None => {
+            let key = crate::keys::PrivateKey::generate(args.key)?;
+            let pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
+            (Box::new(key), (key_path.clone(), pem.as_bytes().to_vec(), MODE_SECRET))
+        }
+        Some(uri) => {
+            let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
+            let line = format!("{}\n", key.uri()).into_bytes();
+            writeln!(
+                ctx.err,
+                "{} {} key {}",
+                if made { "Made an" } else { "Using the token's" },
+                key.describe(),
+                key.uri()
+            )?;
+            (Box::new(key), (uri_path.clone(), line, MODE_PUBLIC))
+        }
+    };
+    let der = self_signed_by(&*key, &cn, not_before, not_after, profile::root)?;
     let cert = Cert::from_der(der).context("internal error: the new root does not decode")?;
-    let key_pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
 
     let created_dir = !dir.exists();
     if created_dir {
@@ -106,7 +153,7 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let project_path = g.ca.path(crate::project::FILE);
     let new_project = !project_path.exists();
     let mut out = FileSet::default();
-    out.add(&key_path, key_pem.as_bytes().to_vec(), MODE_SECRET, replace);
+    out.add(&key_file.0, key_file.1, key_file.2, replace);
     out.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
     // The database, serial and project file carry over a forced re-init; new ones start
     // empty, at 01, and building EFI and ISO images that trust this CA.
@@ -132,12 +179,15 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
 
     writeln!(ctx.err, "Created root CA \"{cn}\" ({}) in {}", key.describe(), quote(dir))?;
     writeln!(ctx.err, "  certificate  {}", cert_path.display())?;
-    writeln!(
-        ctx.err,
-        "  key          {} (mode 0600{})",
-        key_path.display(),
-        if args.encrypt { ", encrypted" } else { ", keep it secret" }
-    )?;
+    match &args.key_in {
+        None => writeln!(
+            ctx.err,
+            "  key          {} (mode 0600{})",
+            key_path.display(),
+            if args.encrypt { ", encrypted" } else { ", keep it secret" }
+        )?,
+        Some(_) => writeln!(ctx.err, "  key          in the token, named by {}", uri_path.display())?,
+    }
     writeln!(ctx.err, "  valid until  {} ({} days)", timefmt::date(not_after), args.days)?;
     writeln!(ctx.err, "  SHA-256      {}", cert.fingerprint())?;
     if new_project {

@@ -64,7 +64,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     if let Some(path) = &out {
         check_output(path, args.force)?;
     }
-    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
+    let issuer = g.ca.issuer(&g.pass, &g.pkcs11, ctx.err)?;
     if let Some((_, KeyUsage(usage))) = issuer.cert.extension::<KeyUsage>()?
         && !usage.contains(KeyUsages::CRLSign)
     {

@@ -62,7 +62,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         bail!("{name} is not a CA: its basicConstraints say CA:FALSE");
     }
 
-    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
+    let issuer = g.ca.issuer(&g.pass, &g.pkcs11, ctx.err)?;
     if issuer.cert.fields().spki == other.fields().spki
         || crate::keys::same_public_key(issuer.cert.fields().spki, other.fields().spki)
     {

@@ -11,6 +11,7 @@ use der::Encode;
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
 use crate::keys::{KeyType, PrivateKey, Signer};
+use crate::pkcs11::TokenKey;
 use crate::timefmt;
 use crate::x509::build::{CertSpec, key_identifier, validity_days};
 use crate::x509::cert::Cert;
@@ -18,6 +19,7 @@ use crate::x509::csr::Csr;
 use crate::x509::name;
 use crate::x509::profile::{self, LeafKind};
 use crate::x509::san::San;
+use bootsign_pkcs11_uri::Pkcs11Uri;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -62,6 +64,11 @@ pub struct Args {
     /// Certify the key in this PKCS#10 request instead of making a new key.
     #[arg(long, value_name = "FILE")]
     pub csr: Option<PathBuf>,
+    /// Certify a key in a PKCS#11 token: the key this RFC 7512 URI names, or, when the
+    /// token has none, a new --key one made there (never extractable; name it by object=
+    /// and id=). BASE.key.uri records the URI (without a PIN) instead of BASE.key.
+    #[arg(long, value_name = "PKCS11-URI", conflicts_with = "csr", value_parser = parse_uri)]
+    pub key_in: Option<Box<Pkcs11Uri>>,
     /// Also write BASE-full.crt: the certificate followed by ca.crt.
     #[arg(long)]
     pub chain: bool,
@@ -90,6 +97,12 @@ impl Args {
 enum Subject {
     NewKey(PrivateKey),
     Request(Box<Csr>),
+    /// A key in a token (found there or made there now).
+    Token(Box<TokenKey>),
+}
+
+fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
+    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
 }
 
 /// Runs `issue`.
@@ -114,6 +127,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let with_ext = |ext: &str| crate::fsx::with_suffix(&base, ext);
     let cert_path = with_ext(".crt");
     let key_path = with_ext(".key");
+    let uri_path = with_ext(".key.uri");
     let chain_path = with_ext("-full.crt");
 
     // Everything that can be refused is refused before a key is generated.
@@ -126,11 +140,12 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     refuse_existing(&cert_path, args.force)?;
     if args.csr.is_none() {
         refuse_existing(&key_path, args.force)?;
+        refuse_existing(&uri_path, args.force)?;
     }
     if args.chain {
         refuse_existing(&chain_path, args.force)?;
     }
-    let issuer = g.ca.issuer(&g.pass, ctx.err)?;
+    let issuer = g.ca.issuer(&g.pass, &g.pkcs11, ctx.err)?;
 
     let subject = match &args.csr {
         Some(path) => {
@@ -162,7 +177,16 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             San::check_count(sans.len(), "the request with --san")?;
             Subject::Request(Box::new(csr))
         }
-        None => Subject::NewKey(PrivateKey::generate(args.key)?),
+        None => match &args.key_in {
+            Some(uri) => {
+                let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
+                if made {
+                    writeln!(ctx.err, "Made an {} key {}", key.describe(), key.uri())?;
+                }
+                Subject::Token(Box::new(key))
+            }
+            None => Subject::NewKey(PrivateKey::generate(args.key)?),
+        },
     };
 
     let (subject_der, cn) = match (&args.cn, &subject) {
@@ -172,7 +196,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             let cn = name::cn(&parsed).unwrap_or_else(|| name::oneline(&parsed));
             (csr.subject.clone(), cn)
         }
-        (None, Subject::NewKey(_)) => {
+        (None, Subject::NewKey(_) | Subject::Token(_)) => {
             let cn = match kind {
                 LeafKind::Server => match sans.first() {
                     Some(San::Dns(d)) => d.clone(),
@@ -209,6 +233,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
 
     let (spki, rsa_key, key_desc) = match &subject {
         Subject::NewKey(key) => (key.spki_der()?, key.is_rsa(), key.describe()),
+        Subject::Token(key) => (key.spki_der()?, key.is_rsa(), format!("{}, in a token", key.describe())),
         Subject::Request(csr) => {
             (csr.spki.clone(), matches!(csr.key, bootsign_pki::PublicKey::Rsa(_)), csr.key.describe())
         }
@@ -237,8 +262,14 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         let cert = Cert::from_der(der).context("internal error: the new certificate does not decode")?;
         let overwrite = if args.force { Overwrite::Replace } else { Overwrite::Never };
         let mut files = FileSet::default();
-        if let Subject::NewKey(key) = &subject {
-            files.add(&key_path, key.to_pem(None)?.as_bytes().to_vec(), MODE_SECRET, overwrite);
+        match &subject {
+            Subject::NewKey(key) => {
+                files.add(&key_path, key.to_pem(None)?.as_bytes().to_vec(), MODE_SECRET, overwrite)
+            }
+            Subject::Token(key) => {
+                files.add(&uri_path, format!("{}\n", key.uri()).into_bytes(), MODE_PUBLIC, overwrite)
+            }
+            Subject::Request(_) => {}
         }
         files.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, overwrite);
         if args.chain {
@@ -260,8 +291,12 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     }
     writeln!(ctx.err, "  valid until  {} ({days} days)", timefmt::date(not_after))?;
     writeln!(ctx.err, "  certificate  {}", cert_path.display())?;
-    if matches!(subject, Subject::NewKey(_)) {
-        writeln!(ctx.err, "  key          {} (mode 0600)", key_path.display())?;
+    match &subject {
+        Subject::NewKey(_) => writeln!(ctx.err, "  key          {} (mode 0600)", key_path.display())?,
+        Subject::Token(key) => {
+            writeln!(ctx.err, "  key          in the token: {} (named by {})", key.uri(), uri_path.display())?
+        }
+        Subject::Request(_) => {}
     }
     if args.chain {
         writeln!(ctx.err, "  chain        {}", chain_path.display())?;

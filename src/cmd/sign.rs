@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(long, value_name = "CERT")]
     pub cert: Option<PathBuf>,
     /// Signer key: a file, or a key in a PKCS#11 token (pkcs11:token=...;object=...)
-    /// [default: codesign.key in the CA directory].
+    /// [default: codesign.key in the CA directory, or the token key codesign.key.uri
+    /// names].
     #[arg(long, value_name = "KEY", value_parser = KeyRef::parse_arg)]
     pub key: Option<KeyRef>,
     /// Extra certificates to include, e.g. intermediates [default: ca.crt in the CA
@@ -89,7 +90,10 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     }
 
     let cert_path = args.cert.clone().unwrap_or_else(|| g.ca.path("codesign.crt"));
-    let key_ref = args.key.clone().unwrap_or_else(|| KeyRef::File(g.ca.path("codesign.key")));
+    let key_ref = match &args.key {
+        Some(k) => k.clone(),
+        None => KeyRef::at(&g.ca.path("codesign.key"))?,
+    };
     if args.cert.is_none() && !cert_path.exists() {
         bail!(
             "no signer certificate: {} does not exist; issue one with 'bootsign issue --codesigning' \

@@ -143,11 +143,24 @@ pub fn self_signed(
     extensions: impl FnOnce(&[u8]) -> Result<Vec<Extension>>,
 ) -> Result<(PrivateKey, Vec<u8>)> {
     let key = PrivateKey::generate(kind)?;
+    let der = self_signed_by(&key, cn, not_before, not_after, extensions)?;
+    Ok((key, der))
+}
+
+/// The self-signed certificate (DER) of `key` (a file's or a token's), as [`self_signed`]
+/// makes it.
+pub fn self_signed_by(
+    key: &dyn Signer,
+    cn: &str,
+    not_before: u64,
+    not_after: u64,
+    extensions: impl FnOnce(&[u8]) -> Result<Vec<Extension>>,
+) -> Result<Vec<u8>> {
     let spki = key.spki_der()?;
     let ski = key_identifier(&spki)?;
     let subject = crate::x509::name::common_name(cn)?.to_der()?;
     let serial = random_serial()?;
-    let der = CertSpec {
+    CertSpec {
         serial: &serial,
         issuer: &subject,
         subject: &subject,
@@ -156,6 +169,5 @@ pub fn self_signed(
         not_after,
         extensions: extensions(&ski)?,
     }
-    .sign(&key)?;
-    Ok((key, der))
+    .sign(key)
 }
