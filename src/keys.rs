@@ -199,6 +199,20 @@ impl<T: Signer + ?Sized> Signer for Box<T> {
     }
 }
 
+impl<T: Signer + ?Sized> Signer for std::rc::Rc<T> {
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        (**self).spki_der()
+    }
+
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+        (**self).sign_digest(hash, digest)
+    }
+}
+
 impl Signer for PrivateKey {
     fn algorithm(&self) -> Algorithm {
         use rsa::traits::PublicKeyParts;
@@ -300,6 +314,10 @@ impl KeyRef {
         warn: &mut dyn std::io::Write,
     ) -> Result<Box<dyn Signer>> {
         Ok(match self {
+            // A key file that is not there may be a token key's `.uri` record.
+            Self::File(p) if !p.exists() && crate::fsx::with_suffix(p, ".uri").exists() => {
+                return Self::at(p)?.open(pass, access, warn);
+            }
             Self::File(p) => Box::new(PrivateKey::read(p, pass, warn)?),
             Self::Token(u) => Box::new(crate::pkcs11::TokenKey::open(u, access)?),
         })

@@ -52,6 +52,8 @@ pub struct TokenKey {
     algorithm: Algorithm,
     spki: Vec<u8>,
     uri: Pkcs11Uri,
+    /// The public key object made with it, when this run made the pair.
+    made_public: Option<ObjectHandle>,
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -368,6 +370,38 @@ fn curve(params: &[u8]) -> Result<Algorithm> {
     }
 }
 
+/// What a private key in the token is: its algorithm and public half, checked to be one
+/// bootsign signs with and the token to have the mechanism for it.
+fn examine(opened: &Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<(Algorithm, Vec<u8>)> {
+    let session = &opened.session;
+    let kind = session
+        .get_attributes(key, &[AttributeType::KeyType])
+        .map_err(|e| token_error("reading the key's type", e))?
+        .into_iter()
+        .find_map(|a| if let Attribute::KeyType(k) = a { Some(k) } else { None })
+        .ok_or_else(|| anyhow!("the token does not say what type of key {uri} is"))?;
+    if kind != KeyType::RSA && kind != KeyType::EC {
+        bail!("{uri} is a {kind} key; bootsign signs with RSA and EC (P-256, P-384) keys");
+    }
+    let spki = public_key(session, key, kind, uri)?;
+    let algorithm = match bootsign_pki::PublicKey::from_spki_der(&spki) {
+        Ok(bootsign_pki::PublicKey::Rsa(k)) => {
+            use rsa::traits::PublicKeyParts;
+            Algorithm::Rsa { bits: k.n().bit_width() as usize }
+        }
+        Ok(bootsign_pki::PublicKey::P256(_)) => Algorithm::P256,
+        Ok(bootsign_pki::PublicKey::P384(_)) => Algorithm::P384,
+        _ => bail!("the public half of {uri} is no RSA, P-256 or P-384 key"),
+    };
+    let needed = if kind == KeyType::RSA { MechanismType::RSA_PKCS } else { MechanismType::ECDSA };
+    if let Some(list) = &opened.mechanisms
+        && !list.contains(&needed)
+    {
+        bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
+    }
+    Ok((algorithm, spki))
+}
+
 impl TokenKey {
     /// The key `uri` names, logged in to its token.
     pub fn open(uri: &Pkcs11Uri, access: &Access) -> Result<Self> {
@@ -388,34 +422,9 @@ impl TokenKey {
     }
 
     fn from_handle(opened: Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<Self> {
-        let Opened { session, mechanisms } = opened;
-        let kind = session
-            .get_attributes(key, &[AttributeType::KeyType])
-            .map_err(|e| token_error("reading the key's type", e))?
-            .into_iter()
-            .find_map(|a| if let Attribute::KeyType(k) = a { Some(k) } else { None })
-            .ok_or_else(|| anyhow!("the token does not say what type of key {uri} is"))?;
-        if kind != KeyType::RSA && kind != KeyType::EC {
-            bail!("{uri} is a {kind} key; bootsign signs with RSA and EC (P-256, P-384) keys");
-        }
-        let spki = public_key(&session, key, kind, uri)?;
-        let algorithm = match bootsign_pki::PublicKey::from_spki_der(&spki) {
-            Ok(bootsign_pki::PublicKey::Rsa(k)) => {
-                use rsa::traits::PublicKeyParts;
-                Algorithm::Rsa { bits: k.n().bit_width() as usize }
-            }
-            Ok(bootsign_pki::PublicKey::P256(_)) => Algorithm::P256,
-            Ok(bootsign_pki::PublicKey::P384(_)) => Algorithm::P384,
-            _ => bail!("the public half of {uri} is no RSA, P-256 or P-384 key"),
-        };
-        let needed = if kind == KeyType::RSA { MechanismType::RSA_PKCS } else { MechanismType::ECDSA };
-        if let Some(list) = mechanisms
-            && !list.contains(&needed)
-        {
-            bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
-        }
+        let (algorithm, spki) = examine(&opened, key, uri)?;
         let uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
-        Ok(Self { session, key, algorithm, spki, uri })
+        Ok(Self { session: opened.session, key, algorithm, spki, uri, made_public: None })
     }
 
     /// The key `uri` names if the token holds it, else a new key pair of `kind` made
@@ -487,10 +496,25 @@ impl TokenKey {
             Attribute::Sign(true),
         ];
         private.extend(ids);
-        let (_, key) = session.generate_key_pair(&mechanism, &public, &private).map_err(|e| {
+        let (public, key) = session.generate_key_pair(&mechanism, &public, &private).map_err(|e| {
             token_error(&format!("generating a {} key pair in the token {uri}", kind_name(kind)), e)
         })?;
-        Self::from_handle(opened, key, uri)
+        // A key pair the token made but bootsign cannot use is not left behind.
+        let (algorithm, spki) = examine(&opened, key, uri).inspect_err(|_| {
+            let _ = opened.session.destroy_object(key);
+            let _ = opened.session.destroy_object(public);
+        })?;
+        let uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
+        Ok(Self { session: opened.session, key, algorithm, spki, uri, made_public: Some(public) })
+    }
+
+    /// Takes a key pair this run made out of the token again, when what it was made for
+    /// failed (nothing half-made is left); a key that was there already stays.
+    pub fn discard_if_made(&self) {
+        if let Some(public) = self.made_public {
+            let _ = self.session.destroy_object(self.key);
+            let _ = self.session.destroy_object(public);
+        }
     }
 
     /// The key's URI, without the PIN: what the CA directory records.

@@ -417,3 +417,158 @@ fn token_keys_sign_the_firmware_and_the_kernel_it_boots() {
     assert!(out.contains("initrd.img: signature verified"), "{out}");
     assert!(out.contains("BOOTSIGN-INITRAMFS-OK"), "{out}");
 }
+
+/// `secureboot keys --key-in`: PK, KEK and db made in the token (found there again on a
+/// second run), NAME.key.uri beside the certificates, the signed updates verifying by the
+/// token's keys, and `build --sb-key sb/db.key` signing with the token's db key.
+#[test]
+fn secure_boot_keys_in_a_token() {
+    let t = Token::new();
+    t.env.write("pin.txt", "1234\n");
+    let token = format!("pkcs11:token=bootsign?pin-source=pin.txt&module-path={MODULE}");
+    let owner = "4d1e5c3b-2a09-4f87-9e6d-5c4b3a291807";
+    let out = t.run(&["secureboot", "keys", "-o", "sb", "--owner", owner, "--key-in", &token]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(
+        said.matches("Made an RSA 2048 key pkcs11:token=bootsign;object=bootsign%20").count(),
+        3,
+        "{said}"
+    );
+    for n in ["PK", "KEK", "db"] {
+        assert!(!t.env.path(&format!("sb/{n}.key")).exists(), "{n}.key");
+        let uri = String::from_utf8(t.env.read(&format!("sb/{n}.key.uri"))).unwrap();
+        assert!(uri.starts_with(&format!("pkcs11:token=bootsign;object=bootsign%20{n};id=%")), "{uri}");
+        // Each update verifies by its signer's certificate (PK for PK and KEK, KEK for db)
+        // over what sign-efi-sig-list signs, and not by the other.
+        let auth = t.env.read(&format!("sb/{n}.auth"));
+        let esl = format!("sb/{n}.esl");
+        t.tool("sign-efi-sig-list", &["-o", "-t", &auth_timestamp(&auth), "-g", owner, n, &esl, "payload"]);
+        t.env.write("sig.der", auth_signature_cms(&auth));
+        let verify = |ca: &str| {
+            t.env.openssl(&[
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "sig.der",
+                "-content",
+                "payload",
+                "-CAfile",
+                ca,
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ])
+        };
+        let (right, wrong) =
+            if n == "db" { ("sb/KEK.crt", "sb/PK.crt") } else { ("sb/PK.crt", "sb/KEK.crt") };
+        let out = verify(right);
+        assert!(out.status.success(), "{n}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!verify(wrong).status.success(), "{n}.auth also verifies by {wrong}");
+    }
+    // Again: the token's keys are found and used, the same public keys certified.
+    let before = t.env.openssl_ok(&["x509", "-in", "sb/db.crt", "-noout", "-pubkey"]);
+    let out = t.run(&["secureboot", "keys", "-o", "sb", "--force", "--key-in", &token]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.matches("Using the token's RSA 2048 key").count() == 3, "{said}");
+    assert_eq!(t.env.openssl_ok(&["x509", "-in", "sb/db.crt", "-noout", "-pubkey"]), before);
+    // The db key signs the firmware through its .uri record.
+    t.ok(&[
+        "build",
+        "--no-config",
+        "--efi",
+        "--sb-key",
+        "sb/db.key",
+        "--sb-cert",
+        "sb/db.crt",
+        "--output-name",
+        "sb",
+    ]);
+    let out = t.tool("sbverify", &["--cert", "sb/db.crt", "sb.efi"]);
+    assert!(out.contains("Signature verification OK"), "{out}");
+}
+
+/// A token without the mechanism a key signs with: refused before anything is signed,
+/// with the mechanism named. SoftHSM2 has them all, so the module is SoftHSM2 behind a
+/// small shim (tests/pkcs11/hide_mechanism.c, built here) that leaves one out of its list.
+#[test]
+fn a_token_that_lacks_the_signing_mechanism_is_refused() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "rsa2048"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256", "--cn", "ec", "-o", "ec"]);
+    t.import("codesign.key", "rsa", "01");
+    t.import("ec.key", "ec", "02");
+    let shim = t.env.path("hide_mechanism.so");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pkcs11/hide_mechanism.c");
+    let out = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&shim)
+        .arg(&src)
+        .arg("-ldl")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gcc: {}", String::from_utf8_lossy(&out.stderr));
+    t.env.write("k", b"kernel");
+    let key = |object: &str| {
+        format!("pkcs11:token=bootsign;object={object}?pin-value=1234&module-path={}", shim.display())
+    };
+    let sign = |object: &str, cert: &str, hide: &str| {
+        let mut c = t.with_conf(t.env.cmd(&["sign", "--key", &key(object), "--cert", cert, "k", "--force"]));
+        c.env("PKCS11_SHIM_HIDE", hide).output().unwrap()
+    };
+    // Through the shim, hiding nothing, both sign.
+    assert!(sign("rsa", "codesign.crt", "0").status.success());
+    assert!(sign("ec", "ec.crt", "0").status.success());
+    for (object, cert, hide, name) in
+        [("rsa", "codesign.crt", "0x1", "CKM_RSA_PKCS"), ("ec", "ec.crt", "0x1041", "CKM_ECDSA")]
+    {
+        let out = sign(object, cert, hide);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("the token cannot sign with pkcs11:token=bootsign;object={object}")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("it lacks the {name} mechanism")), "{err}");
+    }
+}
+
+/// Nothing half-made: when `ca init --key-in` cannot write the CA (here `ca.crt` is a
+/// directory), the key pair it made in the token is taken out again.
+#[test]
+fn a_failed_ca_init_leaves_no_key_in_the_token() {
+    let t = Token::new();
+    t.env.write("pin.txt", "1234\n");
+    std::fs::create_dir_all(t.env.path("ca.crt/in-the-way")).unwrap();
+    let err = t.fails(&[
+        "ca",
+        "init",
+        "--force",
+        "--cn",
+        "Root",
+        "--key",
+        "p256",
+        "--key-in",
+        &keyed("object=root;id=%01"),
+    ]);
+    assert!(err.contains("ca.crt"), "{err}");
+    let objects = t.tool(
+        "pkcs11-tool",
+        &["--module", MODULE, "--token-label", "bootsign", "--login", "--pin", "1234", "-O"],
+    );
+    assert!(!objects.contains("root"), "the made key stayed:\n{objects}");
+    assert!(!t.env.path("ca.key.uri").exists());
+    // The same with the way clear: the key is made, and stays.
+    std::fs::remove_dir_all(t.env.path("ca.crt")).unwrap();
+    t.ok(&["ca", "init", "--cn", "Root", "--key", "p256", "--key-in", &keyed("object=root;id=%01")]);
+    let objects = t.tool(
+        "pkcs11-tool",
+        &["--module", MODULE, "--token-label", "bootsign", "--login", "--pin", "1234", "-O"],
+    );
+    assert!(objects.contains("label:      root"), "{objects}");
+}

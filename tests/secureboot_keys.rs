@@ -53,16 +53,7 @@ fn keys_come_in_every_form_enrolment_takes() {
         // The signed update: the same payload sign-efi-sig-list signs at that timestamp,
         // a signature OpenSSL verifies by the right key (PK for PK and KEK, KEK for db).
         let auth = env.read(&format!("sb/{n}.auth"));
-        let t = &auth[..16];
-        let stamp = format!(
-            "{}-{:02}-{:02} {:02}:{:02}:{:02}",
-            u16::from_le_bytes([t[0], t[1]]),
-            t[2],
-            t[3],
-            t[4],
-            t[5],
-            t[6]
-        );
+        let stamp = auth_timestamp(&auth);
         run_tool(
             &env,
             "sign-efi-sig-list",
@@ -72,10 +63,8 @@ fn keys_come_in_every_form_enrolment_takes() {
         assert_eq!(&auth[20..24], [0x00, 0x02, 0xf1, 0x0e], "WIN_CERTIFICATE_UEFI_GUID, revision 2.0");
         let signature = &auth[40..16 + len];
         assert_eq!(&auth[16 + len..], env.read(&format!("sb/{n}.esl")), "the new contents follow");
-        // UEFI carries the SignedData itself; OpenSSL wants it in a ContentInfo.
-        let mut content_info = vec![0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
-        content_info.extend(tlv(0xa0, signature));
-        env.write("sig.der", tlv(0x30, &content_info));
+        assert_eq!(auth_signature_cms(&auth)[..], signed_data_as_cms(signature)[..]);
+        env.write("sig.der", signed_data_as_cms(signature));
         let signer = if n == "db" { "sb/KEK.crt" } else { "sb/PK.crt" };
         env.openssl_ok(&[
             "cms",
@@ -154,18 +143,4 @@ fn keys_come_in_every_form_enrolment_takes() {
     assert!(err.contains("--owner 'not-a-guid' is not a GUID"), "{err}");
     let err = env.fails(&["secureboot", "keys", "-o", "other", "--key", "p256"]);
     assert!(err.contains("UEFI Secure Boot keys are RSA"), "{err}");
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend([0x81, n as u8]);
-    } else {
-        out.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(content);
-    out
 }

@@ -119,6 +119,7 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
     // The key: a new file's, or the token's (found there, or made there now).
+    let mut token = None;
     let (key, key_file): (Box<dyn Signer>, (std::path::PathBuf, Vec<u8>, u32)) = match &args.key_in {
         None => {
             let key = crate::keys::PrivateKey::generate(args.key)?;
@@ -135,11 +136,20 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
                 key.describe(),
                 key.uri()
             )?;
+            let key = std::rc::Rc::new(key);
+            token = Some(key.clone());
             (Box::new(key), (uri_path.clone(), line, MODE_PUBLIC))
         }
     };
-    let der = self_signed_by(&*key, &cn, not_before, not_after, profile::root)?;
-    let cert = Cert::from_der(der).context("internal error: the new root does not decode")?;
+    // From here a failure takes a key pair made in the token out again.
+    let undo = |e: anyhow::Error| {
+        if let Some(t) = &token {
+            t.discard_if_made();
+        }
+        e
+    };
+    let der = self_signed_by(&*key, &cn, not_before, not_after, profile::root).map_err(undo)?;
+    let cert = Cert::from_der(der).context("internal error: the new root does not decode").map_err(undo)?;
 
     let created_dir = !dir.exists();
     if created_dir {
@@ -147,7 +157,8 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .with_context(|| format!("failed to create the CA directory {}", quote(dir)))?;
+            .with_context(|| format!("failed to create the CA directory {}", quote(dir)))
+            .map_err(undo)?;
     }
     let replace = if args.force { Overwrite::Replace } else { Overwrite::Never };
     let project_path = g.ca.path(crate::project::FILE);
@@ -172,7 +183,7 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
         if created_dir {
             let _ = std::fs::remove_dir(dir);
         }
-        return Err(e);
+        return Err(undo(e));
     }
     let signed = g.ca.path(files::SIGNED);
     crate::fsx::create_dir(&signed)?;

@@ -248,7 +248,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     let ca_not_after = issuer.cert.not_after();
     let issuer_subject = issuer.cert.fields().subject.to_vec();
 
-    let (cert, serial) = g.ca.issue_with(ctx.err, |serial| {
+    let issued = g.ca.issue_with(ctx.err, |serial| {
         let der = CertSpec {
             serial: serial.bytes(),
             issuer: &issuer_subject,
@@ -276,6 +276,12 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             files.add(&chain_path, format!("{}{ca_pem}", cert.to_pem()).into_bytes(), MODE_PUBLIC, overwrite);
         }
         Ok((cert, files))
+    });
+    // A key pair made in the token for a certificate that was not issued goes again.
+    let (cert, serial) = issued.inspect_err(|_| {
+        if let Subject::Token(key) = &subject {
+            key.discard_if_made();
+        }
     })?;
 
     writeln!(

@@ -16,9 +16,11 @@ use clap::{Args, Subcommand};
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
 use crate::keys::{KeyType, PrivateKey, Signer};
-use crate::x509::build::{self_signed, validity_days};
+use crate::pkcs11::TokenKey;
+use crate::x509::build::{self_signed_by, validity_days};
 use crate::x509::cert::Cert;
 use crate::x509::profile;
+use bootsign_pkcs11_uri::Pkcs11Uri;
 
 /// `secureboot` subcommands.
 #[derive(Subcommand)]
@@ -52,9 +54,19 @@ pub struct KeysArgs {
     /// Validity in days (firmware does not check it; tools that verify signatures do).
     #[arg(long, default_value_t = 3650)]
     pub days: u32,
+    /// Keep the three keys in a PKCS#11 token: this RFC 7512 URI names the token (and how
+    /// to reach it); the keys are "NAME PK", "NAME KEK" and "NAME db" there, used if they
+    /// exist, else made there (never extractable). NAME.key.uri files name them instead
+    /// of NAME.key, and `build --sb-key DIR/db.key` finds the token's db key through them.
+    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri)]
+    pub key_in: Option<Box<Pkcs11Uri>>,
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,
+}
+
+fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
+    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
 }
 
 /// Runs a `secureboot` command.
@@ -68,7 +80,9 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, cmd: SecureBootCommand) -> Result<()>
 struct Made {
     var: &'static str,
     vendor: Guid,
-    key: PrivateKey,
+    key: Box<dyn Signer>,
+    /// What is written for the key: NAME.key (PEM) or NAME.key.uri, and its mode.
+    key_file: (&'static str, Vec<u8>, u32),
     cert: Cert,
 }
 
@@ -94,9 +108,10 @@ fn keys(ctx: &mut Ctx<'_>, g: &Globals, args: KeysArgs) -> Result<()> {
         }
     };
     let names = ["PK", "KEK", "db"];
+    let key_ext = if args.key_in.is_some() { "key.uri" } else { "key" };
     let outputs: Vec<PathBuf> = names
         .iter()
-        .flat_map(|n| ["key", "crt", "esl", "auth"].map(|ext| dir.join(format!("{n}.{ext}"))))
+        .flat_map(|n| [key_ext, "crt", "esl", "auth"].map(|ext| dir.join(format!("{n}.{ext}"))))
         .chain([dir.join("owner.guid")])
         .collect();
     // A new directory is made for the check of the outputs, and taken away again if
@@ -105,7 +120,7 @@ fn keys(ctx: &mut Ctx<'_>, g: &Globals, args: KeysArgs) -> Result<()> {
     if created {
         crate::fsx::create_dir(&dir)?;
     }
-    let result = write_keys(ctx, &args, &dir, owner, &outputs);
+    let result = write_keys(ctx, g, &args, &dir, owner, &outputs);
     if result.is_err() && created {
         let _ = std::fs::remove_dir(&dir);
     }
@@ -114,6 +129,7 @@ fn keys(ctx: &mut Ctx<'_>, g: &Globals, args: KeysArgs) -> Result<()> {
 
 fn write_keys(
     ctx: &mut Ctx<'_>,
+    g: &Globals,
     args: &KeysArgs,
     dir: &Path,
     owner: Guid,
@@ -125,15 +141,63 @@ fn write_keys(
     let now = ctx.now();
     let (not_before, not_after) = validity_days(now, args.days)?;
     let mut made = Vec::new();
+    let mut tokens = Vec::new();
+    let result = make_and_write(ctx, g, args, dir, owner, not_before, not_after, now, &mut made, &mut tokens);
+    // Key pairs made in the token for files that were not written go again.
+    if result.is_err() {
+        for t in &tokens {
+            t.discard_if_made();
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_and_write(
+    ctx: &mut Ctx<'_>,
+    g: &Globals,
+    args: &KeysArgs,
+    dir: &Path,
+    owner: Guid,
+    not_before: u64,
+    not_after: u64,
+    now: u64,
+    made: &mut Vec<Made>,
+    tokens: &mut Vec<std::rc::Rc<TokenKey>>,
+) -> Result<()> {
     for (var, vendor) in
         [("PK", EFI_GLOBAL_VARIABLE), ("KEK", EFI_GLOBAL_VARIABLE), ("db", EFI_IMAGE_SECURITY_DATABASE)]
     {
-        let (key, der) =
-            self_signed(args.key, &format!("{} {var}", args.name), not_before, not_after, |ski| {
-                profile::secure_boot(ski, var == "db")
-            })?;
+        let cn = format!("{} {var}", args.name);
+        let (key, key_file): (Box<dyn Signer>, _) = match &args.key_in {
+            None => {
+                let key = PrivateKey::generate(args.key)?;
+                let pem = key.to_pem(None)?.as_bytes().to_vec();
+                (Box::new(key), ("key", pem, MODE_SECRET))
+            }
+            Some(token) => {
+                // Labelled by the certificate's name, identified by a hash of it, so a run
+                // again finds the same keys.
+                let id = <sha2::Sha256 as sha2::Digest>::digest(cn.as_bytes())[..8].to_vec();
+                let uri = Pkcs11Uri { object: Some(cn.clone()), id: Some(id), ..(**token).clone() };
+                let (key, made) = TokenKey::open_or_generate(&uri, &g.pkcs11, args.key)?;
+                writeln!(
+                    ctx.err,
+                    "{} {} key {}",
+                    if made { "Made an" } else { "Using the token's" },
+                    key.describe(),
+                    key.uri()
+                )?;
+                let line = format!("{}\n", key.uri()).into_bytes();
+                let key = std::rc::Rc::new(key);
+                tokens.push(key.clone());
+                (Box::new(key), ("key.uri", line, MODE_PUBLIC))
+            }
+        };
+        let der =
+            self_signed_by(&*key, &cn, not_before, not_after, |ski| profile::secure_boot(ski, var == "db"))?;
         let cert = Cert::from_der(der).context("internal error: a new certificate does not decode")?;
-        made.push(Made { var, vendor, key, cert });
+        made.push(Made { var, vendor, key, key_file, cert });
     }
     // Signed updates: PK signs itself and KEK, KEK signs db (what each variable's update
     // must be signed by once PK is set).
@@ -149,7 +213,7 @@ fn write_keys(
         let pkcs7 = crate::x509::cms::signed_data_detached(&digest, &signer.cert, &signer.key, &[])?;
         let auth = authenticated_update(time, &pkcs7, &esl);
         let path = |ext: &str| dir.join(format!("{}.{ext}", m.var));
-        files.add(path("key"), m.key.to_pem(None)?.as_bytes().to_vec(), MODE_SECRET, replace);
+        files.add(path(m.key_file.0), m.key_file.1.clone(), m.key_file.2, replace);
         files.add(path("crt"), m.cert.to_pem().into_bytes(), MODE_PUBLIC, replace);
         files.add(path("esl"), esl, MODE_PUBLIC, replace);
         files.add(path("auth"), auth, MODE_PUBLIC, replace);
@@ -159,7 +223,7 @@ fn write_keys(
 
     let d = |n: &str| shown(&dir.join(n));
     writeln!(ctx.err, "Made Secure Boot keys in {} ({}, owner {owner})", quote(dir), made[0].key.describe())?;
-    for m in &made {
+    for m in made.iter() {
         writeln!(
             ctx.err,
             "  {:<4} \"{}\"  SHA-256 {}",
@@ -170,7 +234,12 @@ fn write_keys(
     }
     writeln!(
         ctx.err,
-        "  files        NAME.key (mode 0600), NAME.crt, NAME.esl, NAME.auth for PK, KEK, db; owner.guid"
+        "  files        {}, NAME.crt, NAME.esl, NAME.auth for PK, KEK, db; owner.guid",
+        if args.key_in.is_some() {
+            "NAME.key.uri (the keys are in the token)"
+        } else {
+            "NAME.key (mode 0600)"
+        }
     )?;
     writeln!(ctx.err, "Enrol them:")?;
     writeln!(

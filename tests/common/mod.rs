@@ -376,3 +376,48 @@ pub fn boot_lines(base: &str) -> String {
          imgverify initrd.img {base}/initrd.img.sig\nboot\n"
     )
 }
+
+/// A DER TLV of at most 65535 content bytes.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n < 0x100 {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A bare PKCS#7 SignedData (what UEFI's authenticated variables carry) in the
+/// ContentInfo OpenSSL reads.
+pub fn signed_data_as_cms(signed_data: &[u8]) -> Vec<u8> {
+    let mut content_info = vec![0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    content_info.extend(tlv(0xa0, signed_data));
+    tlv(0x30, &content_info)
+}
+
+/// The signature of a signed variable update (`.auth`: EFI_TIME, then a
+/// WIN_CERTIFICATE_UEFI_GUID whose data is the SignedData), for OpenSSL.
+pub fn auth_signature_cms(auth: &[u8]) -> Vec<u8> {
+    let len = u32::from_le_bytes(auth[16..20].try_into().unwrap()) as usize;
+    signed_data_as_cms(&auth[40..16 + len])
+}
+
+/// The EFI_TIME a signed variable update (`.auth`) starts with, as `sign-efi-sig-list -t`
+/// takes it.
+pub fn auth_timestamp(auth: &[u8]) -> String {
+    let t = &auth[..16];
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}:{:02}",
+        u16::from_le_bytes([t[0], t[1]]),
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[6]
+    )
+}
