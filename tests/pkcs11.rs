@@ -490,6 +490,18 @@ fn secure_boot_keys_in_a_token() {
     ]);
     let out = t.tool("sbverify", &["--cert", "sb/db.crt", "sb.efi"]);
     assert!(out.contains("Signature verification OK"), "{out}");
+    // The other way: sbsign, through OpenSSL's pkcs11 engine, signs with the db key
+    // bootsign made in the token, and bootsign's verifier accepts it.
+    t.ok(&["build", "--no-config", "--efi", "--output-name", "plain"]);
+    let recorded = String::from_utf8(t.env.read("sb/db.key.uri")).unwrap();
+    let path = recorded.trim().split('?').next().unwrap();
+    let key = format!("{path};type=private?pin-value=1234");
+    t.tool(
+        "sbsign",
+        &["--engine", "pkcs11", "--key", &key, "--cert", "sb/db.crt", "--output", "sbsign.efi", "plain.efi"],
+    );
+    let out = t.ok(&["verify", "--authenticode", "sbsign.efi", "--trust", "sb/db.crt"]);
+    assert!(out.contains("Authenticode signature 1 OK") && out.contains("signer  bootsign db"), "{out}");
 }
 
 /// A token without the mechanism a key signs with: refused before anything is signed,
