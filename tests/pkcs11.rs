@@ -584,3 +584,41 @@ fn a_failed_ca_init_leaves_no_key_in_the_token() {
     );
     assert!(objects.contains("label:      root"), "{objects}");
 }
+
+/// Without a PIN in the URI or a file, it is asked on the terminal (here a pseudo-terminal
+/// from util-linux's `script`), once.
+#[test]
+fn the_pin_is_asked_on_the_terminal() {
+    use std::io::Write;
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256"]);
+    t.import("codesign.key", "codesign", "01");
+    t.env.write("k", b"kernel");
+    let command = format!(
+        "{} sign --key 'pkcs11:token=bootsign;object=codesign?module-path={MODULE}' k",
+        env!("CARGO_BIN_EXE_bootsign")
+    );
+    let mut c = Command::new("script");
+    c.args(["-qec", &command, "/dev/null"])
+        .current_dir(t.env.path(""))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = t.with_conf(c).spawn().unwrap();
+    // The PIN goes in once the prompt is there.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("PIN for token") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    child.stdin.take().unwrap().write_all(b"1234\n").unwrap();
+    std::io::Read::read_to_end(&mut stdout, &mut seen).unwrap();
+    let status = child.wait().unwrap();
+    let text = String::from_utf8_lossy(&seen);
+    assert!(status.success(), "{text}");
+    assert!(text.contains("PIN for token 'bootsign': "), "{text}");
+    t.env.openssl_cms_verify("k.sig", "k");
+}
