@@ -286,11 +286,32 @@ impl KeyRef {
                 quote(&uri_path)
             ),
             (false, true) => {
+                // It names the module bootsign loads: a file others could change is refused.
+                use std::os::unix::fs::MetadataExt;
+                let meta = std::fs::metadata(&uri_path)
+                    .with_context(|| format!("cannot read {}", quote(&uri_path)))?;
+                if meta.mode() & 0o022 != 0 {
+                    bail!(
+                        "{} is writable by others (mode {:o}), and it names the PKCS#11 module bootsign would load; \
+                         chmod go-w it",
+                        quote(&uri_path),
+                        meta.mode() & 0o7777
+                    );
+                }
                 let bytes = crate::fsx::read_capped(&uri_path, 4096, "the key's PKCS#11 URI")?;
                 let text =
                     String::from_utf8(bytes).map_err(|_| anyhow!("{} is not text", quote(&uri_path)))?;
-                let uri = bootsign_pkcs11_uri::Pkcs11Uri::parse(text.trim())
+                let mut uri = bootsign_pkcs11_uri::Pkcs11Uri::parse(text.trim())
                     .map_err(|e| anyhow!("{}: {e}", quote(&uri_path)))?;
+                // A relative PIN file is beside the record, wherever bootsign runs.
+                if let Some(source) = &uri.pin_source {
+                    let file = source.strip_prefix("file:").unwrap_or(source);
+                    if Path::new(file).is_relative()
+                        && let Some(dir) = uri_path.parent()
+                    {
+                        uri.pin_source = Some(dir.join(file).display().to_string());
+                    }
+                }
                 Ok(Self::Token(Box::new(uri)))
             }
             _ => Ok(Self::File(path.to_path_buf())),

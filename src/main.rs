@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use bootsign::clock::SystemClock;
 use bootsign::cmd::{Ctx, error_text};
+use std::io::Write as _;
+
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -13,7 +15,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = bootsign::cmd::Cli::parse();
+    let cli = match bootsign::cmd::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go out as clap prints them; a usage error quotes the value it
+        // refused, which may be a PKCS#11 URI with a PIN in it: not that part.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let _ = write!(std::io::stderr(), "{}", bootsign::cmd::hide_pins(&e.render().to_string()));
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let mut ctx = Ctx::new(&mut out, &mut err, &SystemClock);

@@ -9,6 +9,40 @@ use zeroize::Zeroizing;
 
 use crate::fsx::quote;
 
+/// What `--passphrase-file` has been used for in this command: one file cannot be both
+/// a key file's passphrase and a token's PIN (sending a passphrase to a token as its PIN
+/// spends a login attempt, and shows the module the passphrase).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileUse {
+    /// Not yet.
+    Unused,
+    /// A key file's passphrase.
+    Passphrase,
+    /// A token's PIN.
+    Pin,
+}
+
+static FILE_USE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// What `--passphrase-file` was used for so far.
+pub fn file_use() -> FileUse {
+    match FILE_USE.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => FileUse::Passphrase,
+        2 => FileUse::Pin,
+        _ => FileUse::Unused,
+    }
+}
+
+/// Records what `--passphrase-file` is used for.
+pub fn set_file_use(what: FileUse) {
+    let v = match what {
+        FileUse::Unused => 0,
+        FileUse::Passphrase => 1,
+        FileUse::Pin => 2,
+    };
+    FILE_USE.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The user's choice of passphrase source.
 #[derive(Clone, Debug, Default)]
 pub struct Source {
@@ -20,6 +54,14 @@ impl Source {
     /// The passphrase to unlock `key`. Warnings about the file go to `warn`.
     pub fn unlock(&self, key: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
         if let Some(file) = &self.file {
+            if file_use() == FileUse::Pin {
+                bail!(
+                    "{} is encrypted, and --passphrase-file already gave a token's PIN in this command: give the \
+                     PIN with --pin-file FILE (or pin-source=FILE in the URI) and keep --passphrase-file for the key",
+                    quote(key)
+                );
+            }
+            set_file_use(FileUse::Passphrase);
             return read_file(file, warn);
         }
         if !std::io::stdin().is_terminal() {

@@ -20,7 +20,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
-use cryptoki::session::{Session, UserType};
+use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use der::{Decode, Encode};
@@ -41,8 +41,11 @@ const P11_KIT_MODULES: &str = "/usr/lib/x86_64-linux-gnu/pkcs11";
 pub struct Access {
     /// `--pkcs11-module`.
     pub module: Option<PathBuf>,
-    /// `--passphrase-file`: the PIN's first line.
+    /// `--pin-file`: the PIN's first line.
     pub pin_file: Option<PathBuf>,
+    /// `--passphrase-file`, the PIN's when there is no `--pin-file` and it gave no key
+    /// file's passphrase in the same command.
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// A key in a token, logged in and ready to sign.
@@ -105,6 +108,7 @@ fn module(uri: &Pkcs11Uri, access: &Access) -> Result<(Pkcs11, PathBuf)> {
     if !path.exists() {
         bail!("the PKCS#11 module {} does not exist", quote(&path));
     }
+    check_module(&path)?;
     let ctx =
         Pkcs11::new(&path).map_err(|e| anyhow!("cannot load {} as a PKCS#11 module: {e}", quote(&path)))?;
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
@@ -114,6 +118,31 @@ fn module(uri: &Pkcs11Uri, access: &Access) -> Result<(Pkcs11, PathBuf)> {
     Ok((ctx, path))
 }
 
+/// A module is code bootsign runs, holding the PIN: only an absolute path, to a file no
+/// one but its owner (root or this user) can change, as sshd's StrictModes asks of keys.
+fn check_module(path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if !path.is_absolute() {
+        bail!(
+            "the PKCS#11 module {} is not an absolute path; give the full path of the library",
+            quote(path)
+        );
+    }
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", quote(path)))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.mode() & 0o022 != 0 || (meta.uid() != 0 && meta.uid() != me) {
+        bail!(
+            "the PKCS#11 module {} could be changed by others (owner {}, mode {:o}); bootsign loads only a module \
+             owned by root or by you and writable by its owner alone",
+            quote(path),
+            meta.uid(),
+            meta.mode() & 0o7777
+        );
+    }
+    Ok(())
+}
+
 /// Whether a URI attribute (absent: anything) matches a token's padded text field.
 fn field_matches(want: &Option<String>, have: &str) -> bool {
     want.as_deref().is_none_or(|w| w == have.trim_end())
@@ -121,6 +150,32 @@ fn field_matches(want: &Option<String>, have: &str) -> bool {
 
 /// The one slot whose token the URI names.
 fn slot(ctx: &Pkcs11, uri: &Pkcs11Uri, module: &Path) -> Result<Slot> {
+    if uri.library_manufacturer.is_some()
+        || uri.library_description.is_some()
+        || uri.library_version.is_some()
+    {
+        let info = ctx.get_library_info().map_err(|e| token_error("reading the module's information", e))?;
+        let version = info.library_version();
+        let version_ok = uri.library_version.as_deref().is_none_or(|v| match v.split_once('.') {
+            Some((major, minor)) => {
+                major.parse() == Ok(version.major()) && minor.parse() == Ok(version.minor())
+            }
+            None => v.parse() == Ok(version.major()),
+        });
+        if !(field_matches(&uri.library_manufacturer, info.manufacturer_id())
+            && field_matches(&uri.library_description, info.library_description())
+            && version_ok)
+        {
+            bail!(
+                "the PKCS#11 module {} is not the library {uri} names (it is '{}' by '{}', version {}.{})",
+                quote(module),
+                info.library_description().trim_end(),
+                info.manufacturer_id().trim_end(),
+                version.major(),
+                version.minor()
+            );
+        }
+    }
     let slots = ctx.get_slots_with_token().map_err(|e| token_error("listing the module's tokens", e))?;
     let mut found = Vec::new();
     let mut seen = Vec::new();
@@ -166,20 +221,32 @@ fn slot(ctx: &Pkcs11, uri: &Pkcs11Uri, module: &Path) -> Result<Slot> {
     }
 }
 
-/// The user PIN: the URI's, the passphrase file's first line, or the terminal's.
+/// The user PIN: the URI's, its `pin-source` file's first line, `--pin-file`'s, the
+/// `--passphrase-file`'s (unless that file unlocked a key file in this command), or the
+/// terminal's.
 fn pin(uri: &Pkcs11Uri, access: &Access, token: &str) -> Result<Zeroizing<String>> {
     if let Some(p) = &uri.pin_value {
-        return Ok(Zeroizing::new(p.clone()));
+        return Ok(Zeroizing::new(p.expose().to_string()));
     }
-    let file = match (&uri.pin_source, &access.pin_file) {
-        (Some(source), _) => Some(PathBuf::from(source.strip_prefix("file:").unwrap_or(source))),
-        (None, Some(f)) => Some(f.clone()),
-        (None, None) => None,
+    let file = match (&uri.pin_source, &access.pin_file, &access.passphrase_file) {
+        (Some(source), ..) => Some(PathBuf::from(source.strip_prefix("file:").unwrap_or(source))),
+        (None, Some(f), _) => Some(f.clone()),
+        (None, None, Some(f)) => {
+            if crate::passphrase::file_use() == crate::passphrase::FileUse::Passphrase {
+                bail!(
+                    "the token '{token}' needs its user PIN, and --passphrase-file already gave the passphrase of \
+                     a key file in this command: give the PIN with --pin-file FILE or pin-source=FILE in the URI"
+                );
+            }
+            crate::passphrase::set_file_use(crate::passphrase::FileUse::Pin);
+            Some(f.clone())
+        }
+        (None, None, None) => None,
     };
     if let Some(file) = file {
+        let bytes = crate::fsx::read_capped(&file, 4096, "the PIN file")?;
         let text = Zeroizing::new(
-            std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read the PIN file {}", quote(&file)))?,
+            String::from_utf8(bytes).map_err(|_| anyhow!("the PIN file {} is not text", quote(&file)))?,
         );
         let line = text.split('\n').next().unwrap_or("").trim_end_matches('\r');
         if line.is_empty() {
@@ -189,7 +256,7 @@ fn pin(uri: &Pkcs11Uri, access: &Access, token: &str) -> Result<Zeroizing<String
     }
     if !std::io::stdin().is_terminal() {
         bail!(
-            "the token '{token}' needs its user PIN: give pin-source=FILE in the URI or --passphrase-file FILE \
+            "the token '{token}' needs its user PIN: give pin-source=FILE in the URI or --pin-file FILE \
              (there is no terminal to ask on)"
         );
     }
@@ -204,8 +271,10 @@ struct Opened {
     mechanisms: Option<Vec<MechanismType>>,
 }
 
-/// Opens a read-write session on the URI's token and logs in (once).
-fn session(uri: &Pkcs11Uri, access: &Access) -> Result<Opened> {
+/// Opens a session on the URI's token (read-write to make keys) and logs in, once: a
+/// token this process already logged in to (sessions share the login) is not asked
+/// again, and a wrong PIN is never retried.
+fn session(uri: &Pkcs11Uri, access: &Access, write: bool) -> Result<Opened> {
     let (ctx, module) = module(uri, access)?;
     let slot = slot(&ctx, uri, &module)?;
     let info = ctx.get_token_info(slot).map_err(|e| token_error("reading the token's information", e))?;
@@ -215,15 +284,21 @@ fn session(uri: &Pkcs11Uri, access: &Access) -> Result<Opened> {
             "the user PIN of token '{label}' is locked (too many wrong PINs); its security officer must reset it"
         );
     }
-    let session = ctx
-        .open_rw_session(slot)
+    let session = if write { ctx.open_rw_session(slot) } else { ctx.open_ro_session(slot) }
         .map_err(|e| token_error(&format!("opening a session on token '{label}'"), e))?;
-    if info.login_required() {
+    let logged_in = session
+        .get_session_info()
+        .is_ok_and(|s| matches!(s.session_state(), SessionState::RoUser | SessionState::RwUser));
+    if info.login_required() && !logged_in {
         let pin = pin(uri, access, &label)?;
         match session.login(UserType::User, Some(&AuthPin::from(pin.as_str()))) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
             Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => {
-                let left = if info.user_pin_final_try() {
+                // What the token says now, after this failure.
+                let info = ctx.get_token_info(slot).unwrap_or(info);
+                let left = if info.user_pin_locked() {
+                    " (the token has now locked the PIN)"
+                } else if info.user_pin_final_try() {
                     " (the token says one more wrong PIN locks it)"
                 } else if info.user_pin_count_low() {
                     " (the token says few tries are left)"
@@ -239,6 +314,21 @@ fn session(uri: &Pkcs11Uri, access: &Access) -> Result<Opened> {
         }
     }
     Ok(Opened { session, mechanisms: ctx.get_mechanism_list(slot).ok() })
+}
+
+/// `uri` as it may be recorded and shown: without its PIN, and with a relative
+/// `pin-source` made absolute (a record is read from wherever bootsign runs next).
+fn recordable(uri: &Pkcs11Uri) -> Pkcs11Uri {
+    let mut uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
+    if let Some(source) = &uri.pin_source {
+        let file = source.strip_prefix("file:").unwrap_or(source);
+        if Path::new(file).is_relative()
+            && let Ok(here) = std::env::current_dir()
+        {
+            uri.pin_source = Some(here.join(file).display().to_string());
+        }
+    }
+    uri
 }
 
 /// The search template for the URI's object of class `class`.
@@ -275,48 +365,94 @@ fn attribute_bytes(session: &Session, object: ObjectHandle, kind: AttributeType)
     })
 }
 
-/// The public half of `private`: from its public key, else its certificate (same ID,
-/// else same label), else (RSA) its own modulus and exponent.
+/// The public half of `private`, proven: every candidate the token offers (for RSA the
+/// private key's own modulus and exponent; the public keys and certificates with its ID
+/// and label) is tried, and only one the private key signs a fresh challenge for is
+/// taken. Public objects need no login to be created, so a planted public key or
+/// certificate beside the key must not decide what a certificate is issued for.
 fn public_key(session: &Session, private: ObjectHandle, kind: KeyType, uri: &Pkcs11Uri) -> Result<Vec<u8>> {
     let id = attribute_bytes(session, private, AttributeType::Id).filter(|v| !v.is_empty());
     let label = attribute_bytes(session, private, AttributeType::Label).filter(|v| !v.is_empty());
-    let mut searches = Vec::new();
+    let mut candidates: Vec<Vec<u8>> = Vec::new();
+    if let Some(spki) = spki_of(session, private, kind)? {
+        candidates.push(spki);
+    }
     for class in [ObjectClass::PUBLIC_KEY, ObjectClass::CERTIFICATE] {
+        let mut searches = Vec::new();
         if let Some(id) = &id {
             searches.push(vec![Attribute::Class(class), Attribute::Id(id.clone())]);
         }
         if let Some(label) = &label {
             searches.push(vec![Attribute::Class(class), Attribute::Label(label.clone())]);
         }
-    }
-    for search in searches {
-        let class = search[0].clone();
-        let Ok(found) = session.find_objects(&search) else { continue };
-        let Some(&object) = found.first() else { continue };
-        if class == Attribute::Class(ObjectClass::CERTIFICATE) {
-            if let Some(der) = attribute_bytes(session, object, AttributeType::Value) {
-                let cert = x509_cert::Certificate::from_der(&der).map_err(|e| {
-                    anyhow!("the certificate beside {uri} in the token is not DER X.509: {e}")
-                })?;
-                return cert
-                    .tbs_certificate()
-                    .subject_public_key_info()
-                    .to_der()
-                    .map_err(|e| anyhow!("re-encoding a public key: {e}"));
+        for search in searches {
+            let Ok(found) = session.find_objects(&search) else { continue };
+            for object in found {
+                let spki = if class == ObjectClass::CERTIFICATE {
+                    attribute_bytes(session, object, AttributeType::Value)
+                        .and_then(|der| x509_cert::Certificate::from_der(&der).ok())
+                        .and_then(|c| c.tbs_certificate().subject_public_key_info().to_der().ok())
+                } else {
+                    spki_of(session, object, kind).ok().flatten()
+                };
+                if let Some(spki) = spki
+                    && !candidates.contains(&spki)
+                {
+                    candidates.push(spki);
+                }
             }
-            continue;
-        }
-        if let Some(spki) = spki_of(session, object, kind)? {
-            return Ok(spki);
         }
     }
-    if let Some(spki) = spki_of(session, private, kind)? {
-        return Ok(spki);
+    if candidates.is_empty() {
+        bail!(
+            "the token holds no public key or certificate beside {uri} (with its ID or label), so bootsign cannot \
+             tell its public half; import the public key or the certificate with the same ID"
+        );
+    }
+    for spki in &candidates {
+        if proves(session, private, spki)? {
+            return Ok(spki.clone());
+        }
     }
     bail!(
-        "the token holds no public key or certificate beside {uri} (with its ID or label), so bootsign cannot \
-         tell its public half; import the public key or the certificate with the same ID"
+        "none of the {} public key(s) and certificate(s) beside {uri} in the token belongs to it (the key does not \
+         sign for any of them); remove the stray objects with its ID or label",
+        candidates.len()
     )
+}
+
+/// Whether `private` signs a fresh random challenge that `spki` verifies.
+fn proves(session: &Session, private: ObjectHandle, spki: &[u8]) -> Result<bool> {
+    use crate::keys::Hash;
+    let Ok(public) = bootsign_pki::PublicKey::from_spki_der(spki) else { return Ok(false) };
+    let mut challenge = [0u8; 32];
+    crate::keys::random_bytes(&mut challenge)?;
+    let digest = Hash::Sha256.digest(&challenge);
+    let (signature, algorithm) = match public {
+        bootsign_pki::PublicKey::Rsa(_) => {
+            let mut info = Hash::Sha256.digest_info_prefix().to_vec();
+            info.extend_from_slice(&digest);
+            let Ok(sig) = session.sign(&Mechanism::RsaPkcs, private, &info) else { return Ok(false) };
+            (sig, const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION)
+        }
+        bootsign_pki::PublicKey::P256(_) | bootsign_pki::PublicKey::P384(_) => {
+            let Ok(raw) = session.sign(&Mechanism::Ecdsa, private, &digest) else { return Ok(false) };
+            let der = match public {
+                bootsign_pki::PublicKey::P256(_) => {
+                    p256::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec())
+                }
+                _ => p384::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec()),
+            };
+            let Ok(der) = der else { return Ok(false) };
+            (der, const_oid::db::rfc5912::ECDSA_WITH_SHA_256)
+        }
+    };
+    let parameters =
+        (algorithm == const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION).then(|| der::asn1::Null.into());
+    let id = spki::AlgorithmIdentifierOwned { oid: algorithm, parameters };
+    let id = id.to_der().context("encoding an algorithm identifier")?;
+    let Ok(algorithm) = bootsign_pki::SignatureAlgorithm::from_der(&id) else { return Ok(false) };
+    Ok(public.verify(algorithm, &challenge, &signature).is_ok())
 }
 
 /// A key object's public half as a SubjectPublicKeyInfo, where its attributes hold it.
@@ -383,6 +519,12 @@ fn examine(opened: &Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<(Algor
     if kind != KeyType::RSA && kind != KeyType::EC {
         bail!("{uri} is a {kind} key; bootsign signs with RSA and EC (P-256, P-384) keys");
     }
+    let needed = if kind == KeyType::RSA { MechanismType::RSA_PKCS } else { MechanismType::ECDSA };
+    if let Some(list) = &opened.mechanisms
+        && !list.contains(&needed)
+    {
+        bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
+    }
     let spki = public_key(session, key, kind, uri)?;
     let algorithm = match bootsign_pki::PublicKey::from_spki_der(&spki) {
         Ok(bootsign_pki::PublicKey::Rsa(k)) => {
@@ -393,12 +535,6 @@ fn examine(opened: &Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<(Algor
         Ok(bootsign_pki::PublicKey::P384(_)) => Algorithm::P384,
         _ => bail!("the public half of {uri} is no RSA, P-256 or P-384 key"),
     };
-    let needed = if kind == KeyType::RSA { MechanismType::RSA_PKCS } else { MechanismType::ECDSA };
-    if let Some(list) = &opened.mechanisms
-        && !list.contains(&needed)
-    {
-        bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
-    }
     Ok((algorithm, spki))
 }
 
@@ -406,7 +542,7 @@ impl TokenKey {
     /// The key `uri` names, logged in to its token.
     pub fn open(uri: &Pkcs11Uri, access: &Access) -> Result<Self> {
         names_a_key(uri)?;
-        let opened = session(uri, access)?;
+        let opened = session(uri, access, false)?;
         let found = opened
             .session
             .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
@@ -423,8 +559,7 @@ impl TokenKey {
 
     fn from_handle(opened: Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<Self> {
         let (algorithm, spki) = examine(&opened, key, uri)?;
-        let uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
-        Ok(Self { session: opened.session, key, algorithm, spki, uri, made_public: None })
+        Ok(Self { session: opened.session, key, algorithm, spki, uri: recordable(uri), made_public: None })
     }
 
     /// The key `uri` names if the token holds it, else a new key pair of `kind` made
@@ -432,7 +567,7 @@ impl TokenKey {
     /// never extractable. The key, and whether it was made now.
     pub fn open_or_generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<(Self, bool)> {
         names_a_key(uri)?;
-        let opened = session(uri, access)?;
+        let opened = session(uri, access, true)?;
         let existing = opened
             .session
             .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
@@ -458,6 +593,23 @@ impl TokenKey {
     /// says.
     fn generate(opened: Opened, uri: &Pkcs11Uri, kind: NewKeyType) -> Result<Self> {
         let session = &opened.session;
+        // Another object with this ID or label (a key under another label, a stray
+        // certificate) would make the new key's public half ambiguous.
+        let mut taken = Vec::new();
+        if let Some(id) = &uri.id {
+            taken.extend(session.find_objects(&[Attribute::Id(id.clone())]).unwrap_or_default());
+        }
+        if let Some(label) = &uri.object {
+            taken.extend(
+                session.find_objects(&[Attribute::Label(label.as_bytes().to_vec())]).unwrap_or_default(),
+            );
+        }
+        if !taken.is_empty() {
+            bail!(
+                "the token already holds an object with the ID or label of {uri} (but no private key named by both); \
+                 choose an ID and label of its own for the new key"
+            );
+        }
         let mut ids = Vec::new();
         if let Some(id) = &uri.id {
             ids.push(Attribute::Id(id.clone()));
@@ -486,7 +638,15 @@ impl TokenKey {
                 (Mechanism::EccKeyPairGen, vec![Attribute::EcParams(oid.to_der().context("curve OID")?)])
             }
         };
-        public.extend([Attribute::Token(true), Attribute::Private(false), Attribute::Verify(true)]);
+        // A signing key and nothing else: no decryption or unwrapping with it (an RSA CA
+        // key that decrypts is a private-key oracle), no derivation.
+        public.extend([
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::Encrypt(false),
+            Attribute::Wrap(false),
+        ]);
         public.extend(ids.iter().cloned());
         let mut private = vec![
             Attribute::Token(true),
@@ -494,6 +654,10 @@ impl TokenKey {
             Attribute::Sensitive(true),
             Attribute::Extractable(false),
             Attribute::Sign(true),
+            Attribute::SignRecover(false),
+            Attribute::Decrypt(false),
+            Attribute::Unwrap(false),
+            Attribute::Derive(false),
         ];
         private.extend(ids);
         let (public, key) = session.generate_key_pair(&mechanism, &public, &private).map_err(|e| {
@@ -504,8 +668,14 @@ impl TokenKey {
             let _ = opened.session.destroy_object(key);
             let _ = opened.session.destroy_object(public);
         })?;
-        let uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
-        Ok(Self { session: opened.session, key, algorithm, spki, uri, made_public: Some(public) })
+        Ok(Self {
+            session: opened.session,
+            key,
+            algorithm,
+            spki,
+            uri: recordable(uri),
+            made_public: Some(public),
+        })
     }
 
     /// Takes a key pair this run made out of the token again, when what it was made for
@@ -544,6 +714,13 @@ impl Signer for TokenKey {
 
     fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
         let doing = || format!("signing with {}", self.uri);
+        let expected = match hash {
+            Hash::Sha256 => 32,
+            Hash::Sha384 => 48,
+        };
+        if digest.len() != expected {
+            bail!("{}: a {}-byte digest for a {expected}-byte hash", doing(), digest.len());
+        }
         match self.algorithm {
             Algorithm::Rsa { .. } => {
                 let mut info = hash.digest_info_prefix().to_vec();

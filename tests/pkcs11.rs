@@ -238,7 +238,12 @@ fn token_errors_say_what_is_wrong() {
         "k",
         "--force",
     ]);
-    assert!(err.contains("the token 'bootsign' needs its user PIN: give pin-source=FILE in the URI or --passphrase-file FILE"), "{err}");
+    assert!(
+        err.contains(
+            "the token 'bootsign' needs its user PIN: give pin-source=FILE in the URI or --pin-file FILE"
+        ),
+        "{err}"
+    );
     // The module from --pkcs11-module or the environment.
     t.ok(&[
         "sign",
@@ -256,10 +261,11 @@ fn token_errors_say_what_is_wrong() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // A URI that is none: clap's usage error names it.
-    let out = t.run(&["sign", "--key", "pkcs11:token=a;token=b", "k"]);
+    let out = t.run(&["sign", "--key", "pkcs11:token=a;token=b?pin-value=S3cret", "k"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("the PKCS#11 URI gives the attribute 'token' more than once"), "{err}");
+    assert!(err.contains("pin-value=***") && !err.contains("S3cret"), "the PIN is not repeated: {err}");
 }
 
 /// A URI that names a key in the test token and reads the PIN from pin.txt.
@@ -290,9 +296,13 @@ fn a_ca_whose_keys_live_in_a_token_issues_cross_signs_and_revokes() {
     assert!(err.contains("Made an ECDSA P-384 key pkcs11:token=bootsign;object=root;id=%01"), "{err}");
     assert!(!t.env.path("ca.key").exists());
     let recorded = String::from_utf8(t.env.read("ca.key.uri")).unwrap();
+    let pin_file = t.env.path("pin.txt");
     assert_eq!(
         recorded,
-        format!("pkcs11:token=bootsign;object=root;id=%01?pin-source=pin.txt&module-path={MODULE}\n")
+        format!(
+            "pkcs11:token=bootsign;object=root;id=%01?pin-source={}&module-path={MODULE}\n",
+            pin_file.display()
+        )
     );
     let objects = t.tool(
         "pkcs11-tool",
@@ -621,4 +631,108 @@ fn the_pin_is_asked_on_the_terminal() {
     assert!(status.success(), "{text}");
     assert!(text.contains("PIN for token 'bootsign': "), "{text}");
     t.env.openssl_cms_verify("k.sig", "k");
+}
+
+/// Public objects need no PIN to be made: a public key planted beside a token key (with
+/// its ID and label) must not become the key's public half. bootsign takes only a public
+/// key the private key signs for, so nothing is signed or issued for the planted one.
+#[test]
+fn a_planted_public_key_is_not_taken_for_the_keys() {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256"]);
+    t.ok(&["issue", "--codesigning", "--key", "p256", "--cn", "planted", "-o", "planted"]);
+    t.import("codesign.key", "codesign", "01");
+    // Without logging in: the real public key out, the planted one in, same ID and label.
+    let planted = t.env.openssl_ok(&["pkey", "-in", "planted.key", "-pubout"]);
+    t.env.write("planted.pub.pem", planted);
+    t.env.openssl_ok(&[
+        "pkey",
+        "-pubin",
+        "-in",
+        "planted.pub.pem",
+        "-outform",
+        "DER",
+        "-out",
+        "planted.pub.der",
+    ]);
+    t.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            MODULE,
+            "--token-label",
+            "bootsign",
+            "--delete-object",
+            "--type",
+            "pubkey",
+            "--id",
+            "01",
+        ],
+    );
+    t.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            MODULE,
+            "--token-label",
+            "bootsign",
+            "--write-object",
+            "planted.pub.der",
+            "--type",
+            "pubkey",
+            "--id",
+            "01",
+            "--label",
+            "codesign",
+        ],
+    );
+    t.env.write("k", b"kernel");
+    let err = t.fails(&["sign", "--key", &uri("object=codesign"), "--cert", "planted.crt", "k"]);
+    assert!(
+        err.contains(
+            "none of the 1 public key(s) and certificate(s) beside pkcs11:token=bootsign;object=codesign"
+        ),
+        "{err}"
+    );
+    assert!(!t.env.path("k.sig").exists());
+    let err = t.fails(&["issue", "--client", "-o", "stolen", "--key-in", &uri("object=codesign;id=%01")]);
+    assert!(err.contains("belongs to it"), "{err}");
+    assert!(!t.env.path("stolen.crt").exists());
+}
+
+/// One --passphrase-file is a key file's passphrase or a token's PIN in a command, never
+/// both (the passphrase would go to the token as a wrong PIN); --pin-file is the PIN's.
+#[test]
+fn the_pin_and_a_key_passphrase_come_from_different_files() {
+    let t = Token::new();
+    t.env.write("pass.txt", "correct horse\n");
+    t.env.write("pin.txt", "1234\n");
+    t.ok(&["ca", "init", "--cn", "Token CA", "--encrypt", "--passphrase-file", "pass.txt"]);
+    let key = format!("pkcs11:token=bootsign;object=cs;id=%05?module-path={MODULE}");
+    let err = t.fails(&["issue", "--codesigning", "--passphrase-file", "pass.txt", "--key-in", &key]);
+    assert!(err.contains("--passphrase-file already gave the passphrase of a key file in this command: give the PIN with --pin-file FILE"), "{err}");
+    let objects = t.tool(
+        "pkcs11-tool",
+        &["--module", MODULE, "--token-label", "bootsign", "--login", "--pin", "1234", "-O"],
+    );
+    assert!(!objects.contains("label:      cs"), "no key made: {objects}");
+    t.ok(&[
+        "issue",
+        "--codesigning",
+        "--passphrase-file",
+        "pass.txt",
+        "--pin-file",
+        "pin.txt",
+        "--key-in",
+        &key,
+    ]);
+    // The key made for it signs and decrypts nothing else.
+    let objects = t.tool(
+        "pkcs11-tool",
+        &["--module", MODULE, "--token-label", "bootsign", "--login", "--pin", "1234", "-O"],
+    );
+    let private = objects.split("Private Key Object").nth(1).unwrap_or("");
+    let usage = private.lines().find(|l| l.trim_start().starts_with("Usage:")).unwrap_or("");
+    assert_eq!(usage.trim(), "Usage:      sign", "{objects}");
 }

@@ -129,15 +129,14 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
         Some(uri) => {
             let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
             let line = format!("{}\n", key.uri()).into_bytes();
-            writeln!(
-                ctx.err,
-                "{} {} key {}",
-                if made { "Made an" } else { "Using the token's" },
-                key.describe(),
-                key.uri()
-            )?;
+            let (said, describe, shown) =
+                (if made { "Made an" } else { "Using the token's" }, key.describe(), key.uri().to_string());
             let key = std::rc::Rc::new(key);
             token = Some(key.clone());
+            if let Err(e) = writeln!(ctx.err, "{said} {describe} key {shown}") {
+                key.discard_if_made();
+                return Err(e.into());
+            }
             (Box::new(key), (uri_path.clone(), line, MODE_PUBLIC))
         }
     };

@@ -99,6 +99,8 @@ enum Subject {
     Request(Box<Csr>),
     /// A key in a token (found there or made there now).
     Token(Box<TokenKey>),
+    /// A key in a token, to be opened or made once everything else is checked.
+    TokenToBe,
 }
 
 fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
@@ -177,16 +179,9 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             San::check_count(sans.len(), "the request with --san")?;
             Subject::Request(Box::new(csr))
         }
-        None => match &args.key_in {
-            Some(uri) => {
-                let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
-                if made {
-                    writeln!(ctx.err, "Made an {} key {}", key.describe(), key.uri())?;
-                }
-                Subject::Token(Box::new(key))
-            }
-            None => Subject::NewKey(PrivateKey::generate(args.key)?),
-        },
+        // A token key is found or made once the names are checked (below).
+        None if args.key_in.is_some() => Subject::TokenToBe,
+        None => Subject::NewKey(PrivateKey::generate(args.key)?),
     };
 
     let (subject_der, cn) = match (&args.cn, &subject) {
@@ -196,7 +191,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             let cn = name::cn(&parsed).unwrap_or_else(|| name::oneline(&parsed));
             (csr.subject.clone(), cn)
         }
-        (None, Subject::NewKey(_) | Subject::Token(_)) => {
+        (None, Subject::NewKey(_) | Subject::Token(_) | Subject::TokenToBe) => {
             let cn = match kind {
                 LeafKind::Server => match sans.first() {
                     Some(San::Dns(d)) => d.clone(),
@@ -231,9 +226,20 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         }
     }
 
+    let subject = match (subject, &args.key_in) {
+        (Subject::TokenToBe, Some(uri)) => {
+            let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
+            if made {
+                writeln!(ctx.err, "Made an {} key {}", key.describe(), key.uri())?;
+            }
+            Subject::Token(Box::new(key))
+        }
+        (subject, _) => subject,
+    };
     let (spki, rsa_key, key_desc) = match &subject {
         Subject::NewKey(key) => (key.spki_der()?, key.is_rsa(), key.describe()),
         Subject::Token(key) => (key.spki_der()?, key.is_rsa(), format!("{}, in a token", key.describe())),
+        Subject::TokenToBe => unreachable!("the token key was opened above"),
         Subject::Request(csr) => {
             (csr.spki.clone(), matches!(csr.key, bootsign_pki::PublicKey::Rsa(_)), csr.key.describe())
         }
@@ -269,7 +275,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             Subject::Token(key) => {
                 files.add(&uri_path, format!("{}\n", key.uri()).into_bytes(), MODE_PUBLIC, overwrite)
             }
-            Subject::Request(_) => {}
+            Subject::Request(_) | Subject::TokenToBe => {}
         }
         files.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, overwrite);
         if args.chain {
@@ -302,7 +308,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
         Subject::Token(key) => {
             writeln!(ctx.err, "  key          in the token: {} (named by {})", key.uri(), uri_path.display())?
         }
-        Subject::Request(_) => {}
+        Subject::Request(_) | Subject::TokenToBe => {}
     }
     if args.chain {
         writeln!(ctx.err, "  chain        {}", chain_path.display())?;

@@ -62,6 +62,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 
+    /// Read the user PIN of a PKCS#11 token from the first line of FILE (when the key's
+    /// URI has no pin-value or pin-source) instead of asking on the terminal.
+    #[arg(long, global = true, env = "BOOTSIGN_PIN_FILE", value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+
     /// The PKCS#11 module (the token vendor's library, e.g. /usr/lib/softhsm/libsofthsm2.so)
     /// for keys given as pkcs11: URIs without a module-path.
     #[arg(long, global = true, env = "BOOTSIGN_PKCS11_MODULE", value_name = "FILE")]
@@ -160,7 +165,11 @@ impl Globals {
 pub fn run(cli: Cli, ctx: &mut Ctx<'_>) -> Result<()> {
     let g = Globals {
         ca: CaDir::new(cli.ca_dir),
-        pkcs11: crate::pkcs11::Access { module: cli.pkcs11_module, pin_file: cli.passphrase_file.clone() },
+        pkcs11: crate::pkcs11::Access {
+            module: cli.pkcs11_module,
+            pin_file: cli.pin_file,
+            passphrase_file: cli.passphrase_file.clone(),
+        },
         pass: passphrase::Source { file: cli.passphrase_file },
     };
     match cli.command {
@@ -190,4 +199,39 @@ pub fn error_text(e: &anyhow::Error) -> String {
     let lines: Vec<String> =
         message.split('\n').map(|l| bootsign_pki::text::escape_controls(l).to_string()).collect();
     format!("error: {}", lines.join("\n"))
+}
+
+/// `text` with every `pin-value=...` value (up to the next `&`, quote or blank) shown as
+/// `***`: for messages that quote what was typed.
+pub fn hide_pins(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("pin-value=") {
+        let (before, after) = rest.split_at(at + "pin-value=".len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '&' || c == '\'' || c == '"' || c.is_whitespace())
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.push_str("***");
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pins_are_hidden_in_quoted_values() {
+        let said =
+            "error: invalid value 'pkcs11:token=a;token=b?pin-value=S3cret&module-path=/m.so' for '--key'";
+        assert_eq!(
+            super::hide_pins(said),
+            "error: invalid value 'pkcs11:token=a;token=b?pin-value=***&module-path=/m.so' for '--key'"
+        );
+        assert_eq!(super::hide_pins("pin-value=1 and pin-value=2"), "pin-value=*** and pin-value=***");
+        assert_eq!(super::hide_pins("no pin here"), "no pin here");
+    }
 }

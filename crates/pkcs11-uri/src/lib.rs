@@ -58,6 +58,30 @@ impl ObjectType {
     }
 }
 
+/// A PIN from a URI's `pin-value`: never shown (its `Debug` hides it), and wiped from
+/// memory when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(String);
+
+impl Pin {
+    /// The PIN itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 /// A parsed PKCS#11 URI. Every attribute is optional; an absent one matches anything.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Pkcs11Uri {
@@ -88,7 +112,7 @@ pub struct Pkcs11Uri {
     /// `library-version`: the module's version, `M` or `M.m`.
     pub library_version: Option<String>,
     /// `pin-value` (query): the PIN itself.
-    pub pin_value: Option<String>,
+    pub pin_value: Option<Pin>,
     /// `pin-source` (query): where to read the PIN (a file path or `file:` URI).
     pub pin_source: Option<String>,
     /// `module-name` (query): the module's name, without path or suffix.
@@ -113,7 +137,8 @@ impl fmt::Debug for Pkcs11Uri {
 pub enum UriError {
     /// It does not start with `pkcs11:`.
     NotPkcs11,
-    /// An attribute without `=`.
+    /// An attribute without `=` (only its name, up to a `:`, is kept: the text after it
+    /// may be a mistyped PIN).
     NoValue(String),
     /// An attribute this parser does not know.
     Unknown(String),
@@ -126,6 +151,11 @@ pub enum UriError {
     BadType(String),
     /// A `slot-id` that is not a number.
     BadSlotId(String),
+    /// An empty `pin-value` (an unset shell variable, most likely): it would spend a login
+    /// attempt.
+    EmptyPin,
+    /// Both `pin-value` and `pin-source`: which is the PIN?
+    TwoPins,
 }
 
 impl fmt::Display for UriError {
@@ -146,6 +176,8 @@ impl fmt::Display for UriError {
                 write!(f, "the PKCS#11 URI's type '{v}' is none of private, public, cert, data, secret-key")
             }
             Self::BadSlotId(v) => write!(f, "the PKCS#11 URI's slot-id '{v}' is not a number"),
+            Self::EmptyPin => f.write_str("the PKCS#11 URI's pin-value is empty"),
+            Self::TwoPins => f.write_str("the PKCS#11 URI gives both pin-value and pin-source; give one"),
         }
     }
 }
@@ -179,6 +211,12 @@ fn text(name: &str, value: &str) -> Result<String, UriError> {
     String::from_utf8(decode(name, value)?).map_err(|_| UriError::BadEncoding(name.into()))
 }
 
+/// An attribute's name as an error may show it: up to a `:` (where a mistyped
+/// `pin-value:1234` would give the PIN away).
+fn name_only(attr: &str) -> String {
+    attr.split(':').next().unwrap_or("").into()
+}
+
 fn set<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), UriError> {
     if slot.is_some() {
         return Err(UriError::Repeated(name.into()));
@@ -202,7 +240,7 @@ impl Pkcs11Uri {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let mut uri = Self::default();
         for attr in path.split(';').filter(|a| !a.is_empty()) {
-            let (name, value) = attr.split_once('=').ok_or_else(|| UriError::NoValue(attr.into()))?;
+            let (name, value) = attr.split_once('=').ok_or_else(|| UriError::NoValue(name_only(attr)))?;
             match name {
                 "token" => set(&mut uri.token, name, text(name, value)?)?,
                 "manufacturer" => set(&mut uri.manufacturer, name, text(name, value)?)?,
@@ -217,7 +255,8 @@ impl Pkcs11Uri {
                 }
                 "slot-id" => {
                     let v = text(name, value)?;
-                    let n = v.parse().map_err(|_| UriError::BadSlotId(v))?;
+                    let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+                    let n = v.parse().ok().filter(|_| digits).ok_or(UriError::BadSlotId(v))?;
                     set(&mut uri.slot_id, name, n)?
                 }
                 "slot-description" => set(&mut uri.slot_description, name, text(name, value)?)?,
@@ -231,14 +270,23 @@ impl Pkcs11Uri {
             }
         }
         for attr in query.split('&').filter(|a| !a.is_empty()) {
-            let (name, value) = attr.split_once('=').ok_or_else(|| UriError::NoValue(attr.into()))?;
+            let (name, value) = attr.split_once('=').ok_or_else(|| UriError::NoValue(name_only(attr)))?;
             match name {
-                "pin-value" => set(&mut uri.pin_value, name, text(name, value)?)?,
+                "pin-value" => {
+                    let pin = Pin(text(name, value)?);
+                    if pin.0.is_empty() {
+                        return Err(UriError::EmptyPin);
+                    }
+                    set(&mut uri.pin_value, name, pin)?
+                }
                 "pin-source" => set(&mut uri.pin_source, name, text(name, value)?)?,
                 "module-name" => set(&mut uri.module_name, name, text(name, value)?)?,
                 "module-path" => set(&mut uri.module_path, name, text(name, value)?)?,
                 _ => return Err(UriError::Unknown(name.into())),
             }
+        }
+        if uri.pin_value.is_some() && uri.pin_source.is_some() {
+            return Err(UriError::TwoPins);
         }
         Ok(uri)
     }
@@ -272,11 +320,23 @@ impl Pkcs11Uri {
     }
 }
 
+/// How a value is written: every byte encoded (`id`), a path attribute's text, or a
+/// query attribute's (where `/` may stand as it is).
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Bytes,
+    Path,
+    Query,
+}
+
 /// Percent-encodes `bytes` for a value: unreserved characters as they are (and, for
-/// text, the few others RFC 7512 allows unencoded), the rest as `%XX`.
-fn encode(f: &mut fmt::Formatter<'_>, bytes: &[u8], all: bool) -> fmt::Result {
+/// text, the few others RFC 7512 allows unencoded there), the rest as `%XX`.
+fn encode(f: &mut fmt::Formatter<'_>, bytes: &[u8], part: Part) -> fmt::Result {
     for &b in bytes {
-        let plain = !all && (b.is_ascii_alphanumeric() || b"-._~:[]@!$'()*+,".contains(&b) || b == b'/');
+        let plain = part != Part::Bytes
+            && (b.is_ascii_alphanumeric()
+                || b"-._~:[]@!$'()*+,".contains(&b)
+                || (b == b'/' && part == Part::Query));
         if plain {
             write!(f, "{}", b as char)?;
         } else {
@@ -291,13 +351,13 @@ impl fmt::Display for Pkcs11Uri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("pkcs11:")?;
         let mut first = true;
-        let mut attr = |f: &mut fmt::Formatter<'_>, name: &str, value: &[u8], all: bool| -> fmt::Result {
+        let mut attr = |f: &mut fmt::Formatter<'_>, name: &str, value: &[u8], part: Part| -> fmt::Result {
             if !first {
                 f.write_str(";")?;
             }
             first = false;
             write!(f, "{name}=")?;
-            encode(f, value, all)
+            encode(f, value, part)
         };
         let texts = [
             ("token", &self.token),
@@ -313,17 +373,17 @@ impl fmt::Display for Pkcs11Uri {
         ];
         for (name, value) in texts {
             if let Some(v) = value {
-                attr(f, name, v.as_bytes(), false)?;
+                attr(f, name, v.as_bytes(), Part::Path)?;
             }
         }
         if let Some(n) = self.slot_id {
-            attr(f, "slot-id", alloc::format!("{n}").as_bytes(), false)?;
+            attr(f, "slot-id", alloc::format!("{n}").as_bytes(), Part::Path)?;
         }
         if let Some(id) = &self.id {
-            attr(f, "id", id, true)?;
+            attr(f, "id", id, Part::Bytes)?;
         }
         if let Some(t) = self.object_type {
-            attr(f, "type", t.name().as_bytes(), false)?;
+            attr(f, "type", t.name().as_bytes(), Part::Path)?;
         }
         let mut sep = '?';
         for (name, value) in [
@@ -333,7 +393,7 @@ impl fmt::Display for Pkcs11Uri {
         ] {
             if let Some(v) = value {
                 write!(f, "{sep}{name}=")?;
-                encode(f, v.as_bytes(), false)?;
+                encode(f, v.as_bytes(), Part::Query)?;
                 sep = '&';
             }
         }
@@ -353,7 +413,7 @@ mod tests {
         assert_eq!(u.token.as_deref(), Some("bootsign"));
         assert_eq!(u.object.as_deref(), Some("dbkey"));
         assert_eq!(u.object_type, Some(ObjectType::Private));
-        assert_eq!(u.pin_value.as_deref(), Some("1234"));
+        assert_eq!(u.pin_value.as_ref().map(Pin::expose), Some("1234"));
         // The PIN is never written back, nor shown.
         assert_eq!(u.to_string(), "pkcs11:token=bootsign;object=dbkey;type=private");
         assert_eq!(
@@ -408,6 +468,14 @@ mod tests {
         assert_eq!(err("pkcs11:object=%ff"), UriError::BadEncoding("object".into()));
         assert_eq!(err("pkcs11:type=key"), UriError::BadType("key".into()));
         assert_eq!(err("pkcs11:slot-id=one"), UriError::BadSlotId("one".into()));
+        assert_eq!(err("pkcs11:slot-id=+1"), UriError::BadSlotId("+1".into()));
+        // A mistyped PIN attribute is not shown; an empty one, or two PINs, are refused.
+        assert_eq!(err("pkcs11:token=t?pin-value:1234"), UriError::NoValue("pin-value".into()));
+        assert_eq!(err("pkcs11:token=t?pin-value="), UriError::EmptyPin);
+        assert_eq!(err("pkcs11:token=t?pin-value=1&pin-source=/p"), UriError::TwoPins);
+        assert!(
+            !alloc::format!("{:?}", Pkcs11Uri::parse("pkcs11:?pin-value=S3cret").unwrap()).contains("S3cret")
+        );
         assert!(err("pkcs11:type=key").to_string().contains("none of private, public, cert"));
     }
 
@@ -417,7 +485,7 @@ mod tests {
         let key = Pkcs11Uri::parse("pkcs11:id=%40").unwrap().or(&module);
         assert_eq!(key.token.as_deref(), Some("t"));
         assert_eq!(key.module_path.as_deref(), Some("/m.so"));
-        assert_eq!(key.pin_value.as_deref(), Some("1"));
+        assert_eq!(key.pin_value.as_ref().map(Pin::expose), Some("1"));
         assert_eq!(key.id, Some(vec![0x40]));
         // The key's own attributes win.
         let key = Pkcs11Uri::parse("pkcs11:token=u").unwrap().or(&module);
