@@ -185,33 +185,27 @@ pub trait Signer {
     }
 }
 
-impl<T: Signer + ?Sized> Signer for Box<T> {
-    fn algorithm(&self) -> Algorithm {
-        (**self).algorithm()
-    }
+/// A shared or boxed signer signs as the one it holds.
+macro_rules! forward_signer {
+    ($($pointer:ident)::+) => {
+        impl<T: Signer + ?Sized> Signer for $($pointer)::+<T> {
+            fn algorithm(&self) -> Algorithm {
+                (**self).algorithm()
+            }
 
-    fn spki_der(&self) -> Result<Vec<u8>> {
-        (**self).spki_der()
-    }
+            fn spki_der(&self) -> Result<Vec<u8>> {
+                (**self).spki_der()
+            }
 
-    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
-        (**self).sign_digest(hash, digest)
-    }
+            fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+                (**self).sign_digest(hash, digest)
+            }
+        }
+    };
 }
 
-impl<T: Signer + ?Sized> Signer for std::rc::Rc<T> {
-    fn algorithm(&self) -> Algorithm {
-        (**self).algorithm()
-    }
-
-    fn spki_der(&self) -> Result<Vec<u8>> {
-        (**self).spki_der()
-    }
-
-    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
-        (**self).sign_digest(hash, digest)
-    }
-}
+forward_signer!(Box);
+forward_signer!(std::rc::Rc);
 
 impl Signer for PrivateKey {
     fn algorithm(&self) -> Algorithm {

@@ -16,7 +16,7 @@ mod common;
 use common::http::FileServer;
 use common::https::HttpsServer;
 use common::qemu::{self, PLAIN_NIC};
-use common::{Env, boot_lines, signed_boot_env};
+use common::{Env, boot_lines, signed_boot_env, tlv};
 
 fn setup() -> Env {
     signed_boot_env("HTTPS Boot CA")
@@ -155,7 +155,7 @@ fn a_missing_issuer_is_fetched_from_the_crosscert_server() {
     let path = bootsign_tls::crosscert::crosscert_path(&issuer);
     let file = path.split('?').next().unwrap().trim_start_matches('/').to_string();
     std::fs::create_dir_all(env.path("cross")).unwrap();
-    std::fs::write(env.path(&format!("cross/{file}")), der_set_of(&[&ca_der])).unwrap();
+    std::fs::write(env.path(&format!("cross/{file}")), tlv(0x31, &ca_der)).unwrap();
     let cross = FileServer::start(env.path("cross"), 0);
     let server = HttpsServer::start(&env.path("www"), &env.path("server.crt"), &env.path("server.key"), None);
     let fingerprint = env.ok(&["fingerprint", "--raw", "ca.crt"]);
@@ -212,22 +212,6 @@ fn der_of(env: &Env, pem: &str) -> Vec<u8> {
         .unwrap();
     assert!(out.status.success());
     out.stdout
-}
-
-/// DER `SET OF Certificate`.
-fn der_set_of(certs: &[&[u8]]) -> Vec<u8> {
-    let body: Vec<u8> = certs.concat();
-    let mut out = vec![0x31];
-    let len = body.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend([0x81, len as u8]);
-    } else {
-        out.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend(body);
-    out
 }
 
 /// Fetches and verifies the initrd over HTTPS (no boot), then prints a marker.

@@ -105,6 +105,24 @@ impl Token {
     }
 }
 
+/// A token with a CA directory beside it and a code-signing key of `kind` (certificate
+/// codesign.crt) imported into the token as "codesign", ID 01.
+fn token_with_codesigning(kind: &str) -> Token {
+    let t = Token::new();
+    t.ok(&["ca", "init", "--cn", "Token CA"]);
+    t.ok(&["issue", "--codesigning", "--key", kind]);
+    t.import("codesign.key", "codesign", "01");
+    t
+}
+
+/// Builds NAME.efi signed for Secure Boot with `key` and `cert` (bootsign's --sb-key and
+/// --sb-cert), which sbverify must accept by `trust`.
+fn build_signed_efi(t: &Token, name: &str, key: &str, cert: &str, trust: &str) {
+    t.ok(&["build", "--no-config", "--efi", "--sb-key", key, "--sb-cert", cert, "--output-name", name]);
+    let out = t.tool("sbverify", &["--cert", trust, &format!("{name}.efi")]);
+    assert!(out.contains("Signature verification OK"), "{out}");
+}
+
 /// A token key's URI with the module and PIN in it.
 fn uri(path: &str) -> String {
     format!("pkcs11:token=bootsign;{path}?pin-value=1234&module-path={MODULE}")
@@ -112,10 +130,7 @@ fn uri(path: &str) -> String {
 
 #[test]
 fn a_token_rsa_key_signs_as_openssl_does_through_pkcs11_provider() {
-    let t = Token::new();
-    t.ok(&["ca", "init", "--cn", "Token CA"]);
-    t.ok(&["issue", "--codesigning", "--key", "rsa2048"]);
-    t.import("codesign.key", "codesign", "01");
+    let t = token_with_codesigning("rsa2048");
     t.env.write("vmlinuz", vec![0x5a; 300_000]);
     // By label, and by ID.
     t.ok(&["sign", "--key", &uri("object=codesign"), "vmlinuz", "-o", "token.sig"]);
@@ -179,11 +194,8 @@ fn an_authenticode_signature_by_a_token_key_satisfies_sbverify() {
 
 #[test]
 fn token_errors_say_what_is_wrong() {
-    let t = Token::new();
-    t.ok(&["ca", "init", "--cn", "Token CA"]);
-    t.ok(&["issue", "--codesigning", "--key", "p256"]);
+    let t = token_with_codesigning("p256");
     t.ok(&["issue", "--codesigning", "--key", "p256", "--cn", "other", "-o", "other"]);
-    t.import("codesign.key", "codesign", "01");
     t.env.write("k", b"kernel");
     let sign = |key: &str| t.fails(&["sign", "--key", key, "k", "--force"]);
 
@@ -382,21 +394,7 @@ fn token_keys_sign_the_firmware_and_the_kernel_it_boots() {
         "--key-in",
         &keyed("object=db;id=%03"),
     ]);
-    t.ok(&[
-        "build",
-        "--no-config",
-        "--efi",
-        "--trust",
-        "ca.crt",
-        "--sb-key",
-        &keyed("object=db"),
-        "--sb-cert",
-        "db.crt",
-        "--output-name",
-        "signed",
-    ]);
-    let out = t.tool("sbverify", &["--cert", "ca.crt", "signed.efi"]);
-    assert!(out.contains("Signature verification OK"), "{out}");
+    build_signed_efi(&t, "signed", &keyed("object=db"), "db.crt", "ca.crt");
 
     let www = t.env.path("www");
     std::fs::create_dir_all(&www).unwrap();
@@ -455,25 +453,7 @@ fn secure_boot_keys_in_a_token() {
         let esl = format!("sb/{n}.esl");
         t.tool("sign-efi-sig-list", &["-o", "-t", &auth_timestamp(&auth), "-g", owner, n, &esl, "payload"]);
         t.env.write("sig.der", auth_signature_cms(&auth));
-        let verify = |ca: &str| {
-            t.env.openssl(&[
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                "sig.der",
-                "-content",
-                "payload",
-                "-CAfile",
-                ca,
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ])
-        };
+        let verify = |ca: &str| t.env.openssl_cms_verify_with("sig.der", "payload", ca);
         let (right, wrong) =
             if n == "db" { ("sb/KEK.crt", "sb/PK.crt") } else { ("sb/PK.crt", "sb/KEK.crt") };
         let out = verify(right);
@@ -487,19 +467,7 @@ fn secure_boot_keys_in_a_token() {
     assert!(out.status.success() && said.matches("Using the token's RSA 2048 key").count() == 3, "{said}");
     assert_eq!(t.env.openssl_ok(&["x509", "-in", "sb/db.crt", "-noout", "-pubkey"]), before);
     // The db key signs the firmware through its .uri record.
-    t.ok(&[
-        "build",
-        "--no-config",
-        "--efi",
-        "--sb-key",
-        "sb/db.key",
-        "--sb-cert",
-        "sb/db.crt",
-        "--output-name",
-        "sb",
-    ]);
-    let out = t.tool("sbverify", &["--cert", "sb/db.crt", "sb.efi"]);
-    assert!(out.contains("Signature verification OK"), "{out}");
+    build_signed_efi(&t, "sb", "sb/db.key", "sb/db.crt", "sb/db.crt");
     // The other way: sbsign, through OpenSSL's pkcs11 engine, signs with the db key
     // bootsign made in the token, and bootsign's verifier accepts it.
     t.ok(&["build", "--no-config", "--efi", "--output-name", "plain"]);
@@ -600,10 +568,7 @@ fn a_failed_ca_init_leaves_no_key_in_the_token() {
 #[test]
 fn the_pin_is_asked_on_the_terminal() {
     use std::io::Write;
-    let t = Token::new();
-    t.ok(&["ca", "init", "--cn", "Token CA"]);
-    t.ok(&["issue", "--codesigning", "--key", "p256"]);
-    t.import("codesign.key", "codesign", "01");
+    let t = token_with_codesigning("p256");
     t.env.write("k", b"kernel");
     let command = format!(
         "{} sign --key 'pkcs11:token=bootsign;object=codesign?module-path={MODULE}' k",

@@ -84,9 +84,9 @@ impl Env {
     }
 
     /// `openssl cms -verify` of the detached DER signature `sig` over `content`, trusting
-    /// `ca.crt` for any purpose; it must succeed.
-    pub fn openssl_cms_verify(&self, sig: &str, content: &str) {
-        self.openssl_ok(&[
+    /// `ca` for any purpose.
+    pub fn openssl_cms_verify_with(&self, sig: &str, content: &str, ca: &str) -> Output {
+        self.openssl(&[
             "cms",
             "-verify",
             "-binary",
@@ -97,12 +97,18 @@ impl Env {
             "-content",
             content,
             "-CAfile",
-            "ca.crt",
+            ca,
             "-purpose",
             "any",
             "-out",
             "/dev/null",
-        ]);
+        ])
+    }
+
+    /// The same trusting `ca.crt`; it must succeed.
+    pub fn openssl_cms_verify(&self, sig: &str, content: &str) {
+        let out = self.openssl_cms_verify_with(sig, content, "ca.crt");
+        assert!(out.status.success(), "openssl cms -verify {sig}:\n{}", show(&out));
     }
 
     pub fn read(&self, rel: &str) -> Vec<u8> {
