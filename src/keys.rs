@@ -36,6 +36,19 @@ pub enum KeyType {
     P384,
 }
 
+impl KeyType {
+    /// The algorithm of the keys it makes.
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            Self::Rsa2048 => Algorithm::Rsa { bits: 2048 },
+            Self::Rsa3072 => Algorithm::Rsa { bits: 3072 },
+            Self::Rsa4096 => Algorithm::Rsa { bits: 4096 },
+            Self::P256 => Algorithm::P256,
+            Self::P384 => Algorithm::P384,
+        }
+    }
+}
+
 /// PBKDF2 iterations for encrypted keys (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
 const PBKDF2_ITERATIONS: u32 = 600_000;
 
@@ -70,6 +83,45 @@ pub enum Algorithm {
     P256,
     /// ECDSA on P-384.
     P384,
+}
+
+impl Algorithm {
+    /// The algorithm of the public key `spki_der` (a DER SubjectPublicKeyInfo), when it is
+    /// one bootsign signs with.
+    pub fn of_spki(spki_der: &[u8]) -> Option<Self> {
+        use rsa::traits::PublicKeyParts;
+        match bootsign_pki::PublicKey::from_spki_der(spki_der).ok()? {
+            bootsign_pki::PublicKey::Rsa(k) => Some(Self::Rsa { bits: k.n().bit_width() as usize }),
+            bootsign_pki::PublicKey::P256(_) => Some(Self::P256),
+            bootsign_pki::PublicKey::P384(_) => Some(Self::P384),
+        }
+    }
+
+    /// `RSA 2048`, `ECDSA P-256`, ...
+    pub fn describe(self) -> String {
+        match self {
+            Self::Rsa { bits } => format!("RSA {bits}"),
+            Self::P256 => "ECDSA P-256".into(),
+            Self::P384 => "ECDSA P-384".into(),
+        }
+    }
+
+    /// The hash of the signatures over whole messages: SHA-384 for P-384, else SHA-256.
+    pub fn hash(self) -> Hash {
+        if self == Self::P384 { Hash::Sha384 } else { Hash::Sha256 }
+    }
+
+    /// The `AlgorithmIdentifier` of those signatures.
+    pub fn signature_algorithm(self) -> AlgorithmIdentifierOwned {
+        match self {
+            Self::Rsa { .. } => AlgorithmIdentifierOwned {
+                oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+                parameters: Some(der::asn1::Null.into()),
+            },
+            Self::P256 => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None },
+            Self::P384 => AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_384, parameters: None },
+        }
+    }
 }
 
 /// The hashes signatures here are made over.
@@ -121,11 +173,7 @@ pub trait Signer {
 
     /// `RSA 2048`, `ECDSA P-256`, ...
     fn describe(&self) -> String {
-        match self.algorithm() {
-            Algorithm::Rsa { bits } => format!("RSA {bits}"),
-            Algorithm::P256 => "ECDSA P-256".into(),
-            Algorithm::P384 => "ECDSA P-384".into(),
-        }
+        self.algorithm().describe()
     }
 
     /// Whether this is an RSA key (which may also encipher keys in TLS).
@@ -135,23 +183,12 @@ pub trait Signer {
 
     /// The hash of the signatures [`Signer::sign`] makes: SHA-384 for P-384, else SHA-256.
     fn hash(&self) -> Hash {
-        if self.algorithm() == Algorithm::P384 { Hash::Sha384 } else { Hash::Sha256 }
+        self.algorithm().hash()
     }
 
     /// The `AlgorithmIdentifier` of the signatures [`Signer::sign`] makes.
     fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        match self.algorithm() {
-            Algorithm::Rsa { .. } => AlgorithmIdentifierOwned {
-                oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
-                parameters: Some(der::asn1::Null.into()),
-            },
-            Algorithm::P256 => {
-                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_256, parameters: None }
-            }
-            Algorithm::P384 => {
-                AlgorithmIdentifierOwned { oid: rfc5912::ECDSA_WITH_SHA_384, parameters: None }
-            }
-        }
+        self.algorithm().signature_algorithm()
     }
 
     /// Signs `message` (certificates, CRLs); the result is the signature BIT STRING's
@@ -185,27 +222,52 @@ pub trait Signer {
     }
 }
 
-/// A shared or boxed signer signs as the one it holds.
-macro_rules! forward_signer {
-    ($($pointer:ident)::+) => {
-        impl<T: Signer + ?Sized> Signer for $($pointer)::+<T> {
-            fn algorithm(&self) -> Algorithm {
-                (**self).algorithm()
-            }
-
-            fn spki_der(&self) -> Result<Vec<u8>> {
-                (**self).spki_der()
-            }
-
-            fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
-                (**self).sign_digest(hash, digest)
-            }
-        }
-    };
+/// A key a command signs with: a key file's, or a token's (which signs inside the
+/// token).
+pub enum SigningKey {
+    /// Read from a key file (or made now, to be written to one).
+    File(PrivateKey),
+    /// In a PKCS#11 token.
+    Token(Box<crate::pkcs11::TokenKey>),
 }
 
-forward_signer!(Box);
-forward_signer!(std::rc::Rc);
+impl SigningKey {
+    /// Takes a key pair made in a token by this run out again, when what it was made for
+    /// failed; nothing for a key file's key, or a token key that was there before.
+    pub fn discard_if_made(&self) {
+        if let Self::Token(key) = self {
+            key.discard_if_made();
+        }
+    }
+}
+
+impl Signer for SigningKey {
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::File(k) => k.algorithm(),
+            Self::Token(k) => k.algorithm(),
+        }
+    }
+
+    fn spki_der(&self) -> Result<Vec<u8>> {
+        match self {
+            Self::File(k) => k.spki_der(),
+            Self::Token(k) => k.spki_der(),
+        }
+    }
+
+    fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            Self::File(k) => k.sign_digest(hash, digest),
+            Self::Token(k) => k.sign_digest(hash, digest),
+        }
+    }
+}
+
+/// A `pkcs11:` URI given on the command line, parsed (clap's value parser).
+pub fn parse_uri_arg(s: &str) -> std::result::Result<Box<bootsign_pkcs11_uri::Pkcs11Uri>, String> {
+    bootsign_pkcs11_uri::Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
+}
 
 impl Signer for PrivateKey {
     fn algorithm(&self) -> Algorithm {
@@ -259,9 +321,7 @@ impl KeyRef {
     /// A command-line value: a `pkcs11:` URI, else a file name.
     pub fn parse_arg(s: &str) -> std::result::Result<Self, String> {
         if bootsign_pkcs11_uri::Pkcs11Uri::is_uri(s) {
-            bootsign_pkcs11_uri::Pkcs11Uri::parse(s)
-                .map(|u| Self::Token(Box::new(u)))
-                .map_err(|e| e.to_string())
+            parse_uri_arg(s).map(Self::Token)
         } else {
             Ok(Self::File(s.into()))
         }
@@ -298,13 +358,8 @@ impl KeyRef {
                 let mut uri = bootsign_pkcs11_uri::Pkcs11Uri::parse(text.trim())
                     .map_err(|e| anyhow!("{}: {e}", quote(&uri_path)))?;
                 // A relative PIN file is beside the record, wherever bootsign runs.
-                if let Some(source) = &uri.pin_source {
-                    let file = source.strip_prefix("file:").unwrap_or(source);
-                    if Path::new(file).is_relative()
-                        && let Some(dir) = uri_path.parent()
-                    {
-                        uri.pin_source = Some(dir.join(file).display().to_string());
-                    }
+                if let Some(dir) = uri_path.parent() {
+                    crate::pkcs11::anchor_pin_source(&mut uri, dir);
                 }
                 Ok(Self::Token(Box::new(uri)))
             }
@@ -327,14 +382,14 @@ impl KeyRef {
         pass: &crate::passphrase::Source,
         access: &crate::pkcs11::Access,
         warn: &mut dyn std::io::Write,
-    ) -> Result<Box<dyn Signer>> {
+    ) -> Result<SigningKey> {
         Ok(match self {
             // A key file that is not there may be a token key's `.uri` record.
             Self::File(p) if !p.exists() && crate::fsx::with_suffix(p, ".uri").exists() => {
                 return Self::at(p)?.open(pass, access, warn);
             }
-            Self::File(p) => Box::new(PrivateKey::read(p, pass, warn)?),
-            Self::Token(u) => Box::new(crate::pkcs11::TokenKey::open(u, access)?),
+            Self::File(p) => SigningKey::File(PrivateKey::read(p, pass, warn)?),
+            Self::Token(u) => SigningKey::Token(Box::new(crate::pkcs11::TokenKey::open(u, access)?)),
         })
     }
 }
@@ -346,12 +401,10 @@ impl PrivateKey {
             let key = rsa::PrivateKey::new(&mut rng(), bits).context("RSA key generation failed")?;
             Ok(Self::Rsa(Box::new(key)))
         };
-        match kind {
-            KeyType::Rsa2048 => rsa(2048),
-            KeyType::Rsa3072 => rsa(3072),
-            KeyType::Rsa4096 => rsa(4096),
-            KeyType::P256 => Ok(Self::P256(p256::SecretKey::generate_from_rng(&mut rng()))),
-            KeyType::P384 => Ok(Self::P384(p384::SecretKey::generate_from_rng(&mut rng()))),
+        match kind.algorithm() {
+            Algorithm::Rsa { bits } => rsa(bits),
+            Algorithm::P256 => Ok(Self::P256(p256::SecretKey::generate_from_rng(&mut rng()))),
+            Algorithm::P384 => Ok(Self::P384(p384::SecretKey::generate_from_rng(&mut rng()))),
         }
     }
 

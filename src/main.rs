@@ -1,11 +1,10 @@
 //! `bootsign`: a private CA, code signing and network-boot images in one tool.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use bootsign::clock::SystemClock;
 use bootsign::cmd::{Ctx, error_text};
-use std::io::Write as _;
-
 use clap::Parser;
 
 fn main() -> ExitCode {

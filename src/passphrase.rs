@@ -109,17 +109,22 @@ impl Source {
     }
 }
 
-fn read_file(file: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(file)
-            .with_context(|| format!("failed to read passphrase file {}", quote(file)))?,
-    );
-    // The first line without its "\n", as OpenSSL's `-passin file:` reads it: a "\r" before
-    // it (a CRLF line end) stays part of the passphrase there too, so it does here.
+/// The first line of `file` (`what`, as messages name it; at most `limit` bytes read)
+/// without its "\n": what a passphrase or PIN file holds. Empty is an error.
+pub(crate) fn read_first_line(file: &Path, what: &str, limit: u64) -> Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(crate::fsx::read_capped(file, limit, what)?);
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{what} {} is not text", quote(file)))?;
     let line = text.split('\n').next().unwrap_or("");
     if line.is_empty() {
-        bail!("passphrase file {} is empty", quote(file));
+        bail!("{what} {} is empty", quote(file));
     }
+    Ok(Zeroizing::new(line.to_string()))
+}
+
+fn read_file(file: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
+    // The first line without its "\n", as OpenSSL's `-passin file:` reads it: a "\r" before
+    // it (a CRLF line end) stays part of the passphrase there too, so it does here.
+    let line = read_first_line(file, "passphrase file", crate::fsx::MAX_INPUT)?;
     if line.ends_with('\r') {
         writeln!(
             warn,
@@ -128,5 +133,5 @@ fn read_file(file: &Path, warn: &mut dyn Write) -> Result<Zeroizing<String>> {
             quote(file)
         )?;
     }
-    Ok(Zeroizing::new(line.to_string()))
+    Ok(line)
 }

@@ -4,12 +4,13 @@
 //! The module (the token vendor's shared library) comes from the URI's `module-path`,
 //! else `--pkcs11-module` (or `BOOTSIGN_PKCS11_MODULE`); `module-name` is looked up in
 //! p11-kit's module directory. The PIN comes from the URI's `pin-value` or `pin-source`,
-//! else `--passphrase-file`, else the terminal. bootsign logs in once: a wrong PIN is
+//! else `--pin-file`, else `--passphrase-file` (when it unlocked no key file in the same
+//! command), else the terminal. bootsign logs in once per token: a wrong PIN is
 //! reported, not retried, so a token that locks after a few failures is not locked by
 //! bootsign. Signing uses the raw mechanisms (`CKM_RSA_PKCS` over a DigestInfo,
-//! `CKM_ECDSA` over the digest), so the hashing stays here and the same for every key;
-//! the public half comes from the token's public key or certificate with the same ID or
-//! label, which is how every tool that puts a key in a token leaves it.
+//! `CKM_ECDSA` over the digest), so the hashing stays here and the same for every key.
+//! The public half is the one of the key's candidates (its own RSA modulus, the public
+//! keys and certificates with its ID or label) that the key signs a fresh challenge for.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -68,9 +69,14 @@ impl std::fmt::Debug for TokenKey {
 /// A PKCS#11 call's failure, said for a person: what was being done and what the token
 /// answered.
 fn token_error(doing: &str, e: CkError) -> anyhow::Error {
+    token_answer(e).context(doing.to_string())
+}
+
+/// What the token answered to a call that failed.
+fn token_answer(e: CkError) -> anyhow::Error {
     match e {
-        CkError::Pkcs11(rv, _) => anyhow!("{doing}: the token answered {}", rv_text(rv)),
-        other => anyhow!("{doing}: {other}"),
+        CkError::Pkcs11(rv, _) => anyhow!("the token answered {}", rv_text(rv)),
+        other => anyhow!("{other}"),
     }
 }
 
@@ -221,6 +227,22 @@ fn slot(ctx: &Pkcs11, uri: &Pkcs11Uri, module: &Path) -> Result<Slot> {
     }
 }
 
+/// The file a `pin-source` names (a path, or a `file:` URI).
+fn pin_source_path(source: &str) -> &Path {
+    Path::new(source.strip_prefix("file:").unwrap_or(source))
+}
+
+/// Makes a relative `pin-source` of `uri` relative to `dir` instead of to wherever
+/// bootsign runs.
+pub(crate) fn anchor_pin_source(uri: &mut Pkcs11Uri, dir: &Path) {
+    if let Some(source) = &uri.pin_source {
+        let file = pin_source_path(source);
+        if file.is_relative() {
+            uri.pin_source = Some(dir.join(file).display().to_string());
+        }
+    }
+}
+
 /// The user PIN: the URI's, its `pin-source` file's first line, `--pin-file`'s, the
 /// `--passphrase-file`'s (unless that file unlocked a key file in this command), or the
 /// terminal's.
@@ -229,7 +251,7 @@ fn pin(uri: &Pkcs11Uri, access: &Access, token: &str) -> Result<Zeroizing<String
         return Ok(Zeroizing::new(p.expose().to_string()));
     }
     let file = match (&uri.pin_source, &access.pin_file, &access.passphrase_file) {
-        (Some(source), ..) => Some(PathBuf::from(source.strip_prefix("file:").unwrap_or(source))),
+        (Some(source), ..) => Some(pin_source_path(source).to_path_buf()),
         (None, Some(f), _) => Some(f.clone()),
         (None, None, Some(f)) => {
             if crate::passphrase::file_use() == crate::passphrase::FileUse::Passphrase {
@@ -244,15 +266,8 @@ fn pin(uri: &Pkcs11Uri, access: &Access, token: &str) -> Result<Zeroizing<String
         (None, None, None) => None,
     };
     if let Some(file) = file {
-        let bytes = crate::fsx::read_capped(&file, 4096, "the PIN file")?;
-        let text = Zeroizing::new(
-            String::from_utf8(bytes).map_err(|_| anyhow!("the PIN file {} is not text", quote(&file)))?,
-        );
-        let line = text.split('\n').next().unwrap_or("").trim_end_matches('\r');
-        if line.is_empty() {
-            bail!("the PIN file {} is empty", quote(&file));
-        }
-        return Ok(Zeroizing::new(line.to_string()));
+        let line = crate::passphrase::read_first_line(&file, "the PIN file", 4096)?;
+        return Ok(Zeroizing::new(line.trim_end_matches('\r').to_string()));
     }
     if !std::io::stdin().is_terminal() {
         bail!(
@@ -320,27 +335,30 @@ fn session(uri: &Pkcs11Uri, access: &Access, write: bool) -> Result<Opened> {
 /// `pin-source` made absolute (a record is read from wherever bootsign runs next).
 fn recordable(uri: &Pkcs11Uri) -> Pkcs11Uri {
     let mut uri = Pkcs11Uri { pin_value: None, ..uri.clone() };
-    if let Some(source) = &uri.pin_source {
-        let file = source.strip_prefix("file:").unwrap_or(source);
-        if Path::new(file).is_relative()
-            && let Ok(here) = std::env::current_dir()
-        {
-            uri.pin_source = Some(here.join(file).display().to_string());
-        }
+    if let Ok(here) = std::env::current_dir() {
+        anchor_pin_source(&mut uri, &here);
     }
     uri
 }
 
-/// The search template for the URI's object of class `class`.
-fn template(uri: &Pkcs11Uri, class: ObjectClass) -> Vec<Attribute> {
-    let mut t = vec![Attribute::Class(class)];
-    if let Some(id) = &uri.id {
-        t.push(Attribute::Id(id.clone()));
+/// The ID and label the URI gives an object, as attributes.
+fn naming(uri: &Pkcs11Uri) -> Vec<Attribute> {
+    let id = uri.id.clone().map(Attribute::Id);
+    let label = uri.object.as_ref().map(|l| Attribute::Label(l.as_bytes().to_vec()));
+    id.into_iter().chain(label).collect()
+}
+
+/// The private key the URI names, if the token holds one; more than one is an error.
+fn find_private(opened: &Opened, uri: &Pkcs11Uri) -> Result<Option<ObjectHandle>> {
+    let mut template = vec![Attribute::Class(ObjectClass::PRIVATE_KEY)];
+    template.extend(naming(uri));
+    let found =
+        opened.session.find_objects(&template).map_err(|e| token_error(&format!("looking for {uri}"), e))?;
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        more => bail!("{} private keys match {uri}; name one by id=", more.len()),
     }
-    if let Some(label) = &uri.object {
-        t.push(Attribute::Label(label.as_bytes().to_vec()));
-    }
-    t
 }
 
 fn names_a_key(uri: &Pkcs11Uri) -> Result<()> {
@@ -421,38 +439,51 @@ fn public_key(session: &Session, private: ObjectHandle, kind: KeyType, uri: &Pkc
     )
 }
 
-/// Whether `private` signs a fresh random challenge that `spki` verifies.
-fn proves(session: &Session, private: ObjectHandle, spki: &[u8]) -> Result<bool> {
-    use crate::keys::Hash;
-    let Ok(public) = bootsign_pki::PublicKey::from_spki_der(spki) else { return Ok(false) };
-    let mut challenge = [0u8; 32];
-    crate::keys::random_bytes(&mut challenge)?;
-    let digest = Hash::Sha256.digest(&challenge);
-    let (signature, algorithm) = match public {
-        bootsign_pki::PublicKey::Rsa(_) => {
-            let mut info = Hash::Sha256.digest_info_prefix().to_vec();
-            info.extend_from_slice(&digest);
-            let Ok(sig) = session.sign(&Mechanism::RsaPkcs, private, &info) else { return Ok(false) };
-            (sig, const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION)
+/// Signs a `hash` digest with the token key `private` of `algorithm`: PKCS#1 v1.5 over
+/// the DigestInfo for RSA, ECDSA (r || s from the token, DER here) for EC.
+fn token_sign(
+    session: &Session,
+    private: ObjectHandle,
+    algorithm: Algorithm,
+    hash: Hash,
+    digest: &[u8],
+) -> Result<Vec<u8>> {
+    match algorithm {
+        Algorithm::Rsa { .. } => {
+            let mut info = hash.digest_info_prefix().to_vec();
+            info.extend_from_slice(digest);
+            session.sign(&Mechanism::RsaPkcs, private, &info).map_err(token_answer)
         }
-        bootsign_pki::PublicKey::P256(_) | bootsign_pki::PublicKey::P384(_) => {
-            let Ok(raw) = session.sign(&Mechanism::Ecdsa, private, &digest) else { return Ok(false) };
-            let der = match public {
-                bootsign_pki::PublicKey::P256(_) => {
+        Algorithm::P256 | Algorithm::P384 => {
+            let raw = session.sign(&Mechanism::Ecdsa, private, digest).map_err(token_answer)?;
+            // PKCS#11 gives r || s; X.509 and CMS take the DER Ecdsa-Sig-Value.
+            let der = match algorithm {
+                Algorithm::P256 => {
                     p256::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec())
                 }
                 _ => p384::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec()),
             };
-            let Ok(der) = der else { return Ok(false) };
-            (der, const_oid::db::rfc5912::ECDSA_WITH_SHA_256)
+            der.map_err(|_| anyhow!("the token's ECDSA signature is {} bytes, not r || s", raw.len()))
         }
+    }
+}
+
+/// Whether `private` signs a fresh random challenge that `spki` verifies.
+fn proves(session: &Session, private: ObjectHandle, spki: &[u8]) -> Result<bool> {
+    let (Some(algorithm), Ok(public)) =
+        (Algorithm::of_spki(spki), bootsign_pki::PublicKey::from_spki_der(spki))
+    else {
+        return Ok(false);
     };
-    let parameters =
-        (algorithm == const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION).then(|| der::asn1::Null.into());
-    let id = spki::AlgorithmIdentifierOwned { oid: algorithm, parameters };
-    let id = id.to_der().context("encoding an algorithm identifier")?;
-    let Ok(algorithm) = bootsign_pki::SignatureAlgorithm::from_der(&id) else { return Ok(false) };
-    Ok(public.verify(algorithm, &challenge, &signature).is_ok())
+    let mut challenge = [0u8; 32];
+    crate::keys::random_bytes(&mut challenge)?;
+    let hash = algorithm.hash();
+    let Ok(signature) = token_sign(session, private, algorithm, hash, &hash.digest(&challenge)) else {
+        return Ok(false);
+    };
+    let id = algorithm.signature_algorithm().to_der().context("encoding an algorithm identifier")?;
+    let Ok(id) = bootsign_pki::SignatureAlgorithm::from_der(&id) else { return Ok(false) };
+    Ok(public.verify(id, &challenge, &signature).is_ok())
 }
 
 /// A key object's public half as a SubjectPublicKeyInfo, where its attributes hold it.
@@ -526,15 +557,8 @@ fn examine(opened: &Opened, key: ObjectHandle, uri: &Pkcs11Uri) -> Result<(Algor
         bail!("the token cannot sign with {uri}: it lacks the {needed} mechanism bootsign signs with");
     }
     let spki = public_key(session, key, kind, uri)?;
-    let algorithm = match bootsign_pki::PublicKey::from_spki_der(&spki) {
-        Ok(bootsign_pki::PublicKey::Rsa(k)) => {
-            use rsa::traits::PublicKeyParts;
-            Algorithm::Rsa { bits: k.n().bit_width() as usize }
-        }
-        Ok(bootsign_pki::PublicKey::P256(_)) => Algorithm::P256,
-        Ok(bootsign_pki::PublicKey::P384(_)) => Algorithm::P384,
-        _ => bail!("the public half of {uri} is no RSA, P-256 or P-384 key"),
-    };
+    let algorithm = Algorithm::of_spki(&spki)
+        .ok_or_else(|| anyhow!("the public half of {uri} is no RSA, P-256 or P-384 key"))?;
     Ok((algorithm, spki))
 }
 
@@ -543,16 +567,10 @@ impl TokenKey {
     pub fn open(uri: &Pkcs11Uri, access: &Access) -> Result<Self> {
         names_a_key(uri)?;
         let opened = session(uri, access, false)?;
-        let found = opened
-            .session
-            .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
-            .map_err(|e| token_error(&format!("looking for {uri}"), e))?;
-        let key = match found.as_slice() {
-            [one] => *one,
-            [] => bail!(
+        let Some(key) = find_private(&opened, uri)? else {
+            bail!(
                 "the token has no private key {uri} (searched by its ID and label; is the PIN right for the token that holds it?)"
-            ),
-            more => bail!("{} private keys match {uri}; name one by id=", more.len()),
+            );
         };
         Self::from_handle(opened, key, uri)
     }
@@ -564,21 +582,12 @@ impl TokenKey {
 
     /// The key `uri` names if the token holds it, else a new key pair of `kind` made
     /// there, labelled and identified as the URI says: the private half sensitive and
-    /// never extractable. The key, and whether it was made now.
-    pub fn open_or_generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<(Self, bool)> {
+    /// never extractable ([`TokenKey::was_made`] says which).
+    pub fn open_or_generate(uri: &Pkcs11Uri, access: &Access, kind: NewKeyType) -> Result<Self> {
         names_a_key(uri)?;
         let opened = session(uri, access, true)?;
-        let existing = opened
-            .session
-            .find_objects(&template(uri, ObjectClass::PRIVATE_KEY))
-            .map_err(|e| token_error(&format!("looking for {uri}"), e))?;
-        match existing.as_slice() {
-            [one] => {
-                let key = *one;
-                return Ok((Self::from_handle(opened, key, uri)?, false));
-            }
-            [] => {}
-            more => bail!("{} private keys match {uri}; name one by id=", more.len()),
+        if let Some(key) = find_private(&opened, uri)? {
+            return Self::from_handle(opened, key, uri);
         }
         if uri.object.is_none() || uri.id.is_none() {
             bail!(
@@ -586,7 +595,7 @@ impl TokenKey {
                  id=%HEX, as the tools that find it later expect"
             );
         }
-        Ok((Self::generate(opened, uri, kind)?, true))
+        Self::generate(opened, uri, kind)
     }
 
     /// Makes a key pair of `kind` on the opened token, labelled and identified as `uri`
@@ -610,27 +619,14 @@ impl TokenKey {
                  choose an ID and label of its own for the new key"
             );
         }
-        let mut ids = Vec::new();
-        if let Some(id) = &uri.id {
-            ids.push(Attribute::Id(id.clone()));
-        }
-        if let Some(label) = &uri.object {
-            ids.push(Attribute::Label(label.as_bytes().to_vec()));
-        }
-        let (mechanism, mut public) = match kind {
-            NewKeyType::Rsa2048 | NewKeyType::Rsa3072 | NewKeyType::Rsa4096 => {
-                let bits: u64 = match kind {
-                    NewKeyType::Rsa2048 => 2048,
-                    NewKeyType::Rsa3072 => 3072,
-                    _ => 4096,
-                };
-                (
-                    Mechanism::RsaPkcsKeyPairGen,
-                    vec![Attribute::ModulusBits(bits.into()), Attribute::PublicExponent(vec![1, 0, 1])],
-                )
-            }
-            NewKeyType::P256 | NewKeyType::P384 => {
-                let oid = if kind == NewKeyType::P256 {
+        let ids = naming(uri);
+        let (mechanism, mut public) = match kind.algorithm() {
+            Algorithm::Rsa { bits } => (
+                Mechanism::RsaPkcsKeyPairGen,
+                vec![Attribute::ModulusBits((bits as u64).into()), Attribute::PublicExponent(vec![1, 0, 1])],
+            ),
+            curve => {
+                let oid = if curve == Algorithm::P256 {
                     const_oid::db::rfc5912::SECP_256_R_1
                 } else {
                     const_oid::db::rfc5912::SECP_384_R_1
@@ -661,7 +657,10 @@ impl TokenKey {
         ];
         private.extend(ids);
         let (public, key) = session.generate_key_pair(&mechanism, &public, &private).map_err(|e| {
-            token_error(&format!("generating a {} key pair in the token {uri}", kind_name(kind)), e)
+            token_error(
+                &format!("generating an {} key pair in the token {uri}", kind.algorithm().describe()),
+                e,
+            )
         })?;
         // A key pair the token made but bootsign cannot use is not left behind.
         let (algorithm, spki) = examine(&opened, key, uri).inspect_err(|_| {
@@ -691,15 +690,21 @@ impl TokenKey {
     pub fn uri(&self) -> &Pkcs11Uri {
         &self.uri
     }
-}
 
-fn kind_name(kind: NewKeyType) -> &'static str {
-    match kind {
-        NewKeyType::Rsa2048 => "RSA 2048",
-        NewKeyType::Rsa3072 => "RSA 3072",
-        NewKeyType::Rsa4096 => "RSA 4096",
-        NewKeyType::P256 => "P-256",
-        NewKeyType::P384 => "P-384",
+    /// Whether this run made the key pair (rather than finding it in the token).
+    pub fn was_made(&self) -> bool {
+        self.made_public.is_some()
+    }
+
+    /// What a `.key.uri` record of it holds: the URI and a line end.
+    pub fn record(&self) -> Vec<u8> {
+        format!("{}\n", self.uri).into_bytes()
+    }
+
+    /// The line that says which key a command uses: made now, or found in the token.
+    pub fn provenance(&self) -> String {
+        let how = if self.was_made() { "Made an" } else { "Using the token's" };
+        format!("{how} {} key {}", self.describe(), self.uri)
     }
 }
 
@@ -713,36 +718,14 @@ impl Signer for TokenKey {
     }
 
     fn sign_digest(&self, hash: Hash, digest: &[u8]) -> Result<Vec<u8>> {
-        let doing = || format!("signing with {}", self.uri);
         let expected = match hash {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
         };
         if digest.len() != expected {
-            bail!("{}: a {}-byte digest for a {expected}-byte hash", doing(), digest.len());
+            bail!("signing with {}: a {}-byte digest for a {expected}-byte hash", self.uri, digest.len());
         }
-        match self.algorithm {
-            Algorithm::Rsa { .. } => {
-                let mut info = hash.digest_info_prefix().to_vec();
-                info.extend_from_slice(digest);
-                self.session.sign(&Mechanism::RsaPkcs, self.key, &info).map_err(|e| token_error(&doing(), e))
-            }
-            Algorithm::P256 | Algorithm::P384 => {
-                let raw = self
-                    .session
-                    .sign(&Mechanism::Ecdsa, self.key, digest)
-                    .map_err(|e| token_error(&doing(), e))?;
-                // PKCS#11 gives r || s; X.509 and CMS take the DER Ecdsa-Sig-Value.
-                let der = match self.algorithm {
-                    Algorithm::P256 => {
-                        p256::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec())
-                    }
-                    _ => p384::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec()),
-                };
-                der.map_err(|_| {
-                    anyhow!("{}: the token's ECDSA signature is {} bytes, not r || s", doing(), raw.len())
-                })
-            }
-        }
+        token_sign(&self.session, self.key, self.algorithm, hash, digest)
+            .with_context(|| format!("signing with {}", self.uri))
     }
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote};
-use crate::keys::{KeyRef, PrivateKey, Signer};
+use crate::keys::{KeyRef, PrivateKey, Signer, SigningKey};
 use crate::passphrase;
 use crate::timefmt;
 use crate::x509::cert::Cert;
@@ -67,7 +67,7 @@ pub struct Issuer {
     /// The root certificate.
     pub cert: Cert,
     /// Its private key (a file's, or a token's).
-    pub key: Box<dyn Signer>,
+    pub key: SigningKey,
     /// Its key identifier (for authorityKeyIdentifier).
     pub key_id: Vec<u8>,
 }
@@ -161,14 +161,14 @@ impl CaDir {
     ) -> Result<Issuer> {
         let cert = self.cert()?;
         let key_ref = self.key_ref()?;
-        let key: Box<dyn Signer> = match &key_ref {
+        let key = match &key_ref {
             KeyRef::File(key_path) => {
                 let bytes = crate::fsx::read_capped(key_path, crate::fsx::MAX_INPUT, "the CA key")?;
-                Box::new(PrivateKey::from_file_bytes(&bytes, key_path, &mut || {
+                SigningKey::File(PrivateKey::from_file_bytes(&bytes, key_path, &mut || {
                     pass.unlock(key_path, &mut *warn)
                 })?)
             }
-            KeyRef::Token(uri) => Box::new(crate::pkcs11::TokenKey::open(uri, access)?),
+            KeyRef::Token(uri) => SigningKey::Token(Box::new(crate::pkcs11::TokenKey::open(uri, access)?)),
         };
         if !key.matches_spki(cert.fields().spki) {
             bail!(

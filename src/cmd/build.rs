@@ -11,7 +11,7 @@ use clap::Args as ClapArgs;
 use super::{Ctx, Globals};
 use crate::firmware::TEMPLATE;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{KeyRef, PrivateKey, Signer};
+use crate::keys::{KeyRef, PrivateKey, Signer, SigningKey};
 use crate::trust::Anchors;
 use crate::x509::cert::Cert;
 
@@ -580,11 +580,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
 
 /// The Secure Boot signer from --sb-cert and --sb-key, checked before anything is
 /// built: the key is RSA of 2048 bits or more, and belongs to the certificate.
-fn secure_boot_signer(
-    ctx: &mut Ctx<'_>,
-    g: &Globals,
-    args: &Args,
-) -> Result<Option<(Cert, Box<dyn Signer>)>> {
+fn secure_boot_signer(ctx: &mut Ctx<'_>, g: &Globals, args: &Args) -> Result<Option<(Cert, SigningKey)>> {
     let (Some(key_path), Some(cert_path)) = (&args.sb_key, &args.sb_cert) else {
         if args.sb_key.is_some() != args.sb_cert.is_some() {
             bail!("--sb-key and --sb-cert go together (the project file gave only one of them)");

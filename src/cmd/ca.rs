@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::{Ctx, Globals};
 use crate::ca::files;
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote};
-use crate::keys::{KeyType, Signer};
+use crate::keys::{KeyType, Signer, SigningKey, parse_uri_arg};
 use crate::pkcs11::TokenKey;
 use crate::timefmt;
 use crate::x509::build::{self_signed_by, validity_days};
@@ -52,7 +52,7 @@ pub struct InitArgs {
     /// token has none, a new --key one made there (never extractable; name it by object=
     /// and id=). The CA directory records the URI (without a PIN) in ca.key.uri instead
     /// of holding ca.key, and every command signs with the token's key.
-    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri, conflicts_with = "encrypt")]
+    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri_arg, conflicts_with = "encrypt")]
     pub key_in: Option<Box<Pkcs11Uri>>,
     /// Replace an existing ca.crt and ca.key (ca.idx, serial and signed/ are kept, so
     /// serial numbers never repeat).
@@ -74,10 +74,6 @@ fn default_cn() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into());
     format!("bootsign CA {host}")
-}
-
-fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
-    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
 }
 
 fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
@@ -119,35 +115,27 @@ fn init(ctx: &mut Ctx<'_>, g: &Globals, args: InitArgs) -> Result<()> {
     let passphrase = if args.encrypt { Some(g.pass.new_for(&key_path, ctx.err)?) } else { None };
 
     // The key: a new file's, or the token's (found there, or made there now).
-    let mut token = None;
-    let (key, key_file): (Box<dyn Signer>, (std::path::PathBuf, Vec<u8>, u32)) = match &args.key_in {
+    let (key, key_file) = match &args.key_in {
         None => {
             let key = crate::keys::PrivateKey::generate(args.key)?;
             let pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
-            (Box::new(key), (key_path.clone(), pem.as_bytes().to_vec(), MODE_SECRET))
+            (SigningKey::File(key), (key_path.clone(), pem.as_bytes().to_vec(), MODE_SECRET))
         }
         Some(uri) => {
-            let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
-            let line = format!("{}\n", key.uri()).into_bytes();
-            let (said, describe, shown) =
-                (if made { "Made an" } else { "Using the token's" }, key.describe(), key.uri().to_string());
-            let key = std::rc::Rc::new(key);
-            token = Some(key.clone());
-            if let Err(e) = writeln!(ctx.err, "{said} {describe} key {shown}") {
-                key.discard_if_made();
-                return Err(e.into());
-            }
-            (Box::new(key), (uri_path.clone(), line, MODE_PUBLIC))
+            let key = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
+            let record = key.record();
+            (SigningKey::Token(Box::new(key)), (uri_path.clone(), record, MODE_PUBLIC))
         }
     };
     // From here a failure takes a key pair made in the token out again.
     let undo = |e: anyhow::Error| {
-        if let Some(t) = &token {
-            t.discard_if_made();
-        }
+        key.discard_if_made();
         e
     };
-    let der = self_signed_by(&*key, &cn, not_before, not_after, profile::root).map_err(undo)?;
+    if let SigningKey::Token(token) = &key {
+        writeln!(ctx.err, "{}", token.provenance()).map_err(|e| undo(e.into()))?;
+    }
+    let der = self_signed_by(&key, &cn, not_before, not_after, profile::root).map_err(undo)?;
     let cert = Cert::from_der(der).context("internal error: the new root does not decode").map_err(undo)?;
 
     let created_dir = !dir.exists();

@@ -10,7 +10,7 @@ use der::Encode;
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{KeyType, PrivateKey, Signer};
+use crate::keys::{KeyType, PrivateKey, Signer, parse_uri_arg};
 use crate::pkcs11::TokenKey;
 use crate::timefmt;
 use crate::x509::build::{CertSpec, key_identifier, validity_days};
@@ -67,7 +67,7 @@ pub struct Args {
     /// Certify a key in a PKCS#11 token: the key this RFC 7512 URI names, or, when the
     /// token has none, a new --key one made there (never extractable; name it by object=
     /// and id=). BASE.key.uri records the URI (without a PIN) instead of BASE.key.
-    #[arg(long, value_name = "PKCS11-URI", conflicts_with = "csr", value_parser = parse_uri)]
+    #[arg(long, value_name = "PKCS11-URI", conflicts_with = "csr", value_parser = parse_uri_arg)]
     pub key_in: Option<Box<Pkcs11Uri>>,
     /// Also write BASE-full.crt: the certificate followed by ca.crt.
     #[arg(long)]
@@ -101,10 +101,6 @@ enum Subject {
     Token(Box<TokenKey>),
     /// A key in a token, to be opened or made once everything else is checked.
     TokenToBe,
-}
-
-fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
-    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
 }
 
 /// Runs `issue`.
@@ -228,9 +224,9 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
 
     let subject = match (subject, &args.key_in) {
         (Subject::TokenToBe, Some(uri)) => {
-            let (key, made) = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
-            if made {
-                writeln!(ctx.err, "Made an {} key {}", key.describe(), key.uri())?;
+            let key = TokenKey::open_or_generate(uri, &g.pkcs11, args.key)?;
+            if key.was_made() {
+                writeln!(ctx.err, "{}", key.provenance())?;
             }
             Subject::Token(Box::new(key))
         }
@@ -272,9 +268,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             Subject::NewKey(key) => {
                 files.add(&key_path, key.to_pem(None)?.as_bytes().to_vec(), MODE_SECRET, overwrite)
             }
-            Subject::Token(key) => {
-                files.add(&uri_path, format!("{}\n", key.uri()).into_bytes(), MODE_PUBLIC, overwrite)
-            }
+            Subject::Token(key) => files.add(&uri_path, key.record(), MODE_PUBLIC, overwrite),
             Subject::Request(_) | Subject::TokenToBe => {}
         }
         files.add(&cert_path, cert.to_pem().into_bytes(), MODE_PUBLIC, overwrite);

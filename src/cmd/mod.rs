@@ -152,11 +152,7 @@ pub struct Globals {
 
 impl Globals {
     /// Opens the signing key `key` (a file or a token key).
-    pub fn signer(
-        &self,
-        key: &crate::keys::KeyRef,
-        warn: &mut dyn Write,
-    ) -> Result<Box<dyn crate::keys::Signer>> {
+    pub fn signer(&self, key: &crate::keys::KeyRef, warn: &mut dyn Write) -> Result<crate::keys::SigningKey> {
         key.open(&self.pass, &self.pkcs11, warn)
     }
 }

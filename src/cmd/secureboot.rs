@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, MODE_SECRET, Overwrite, quote, refuse_existing};
-use crate::keys::{KeyType, PrivateKey, Signer};
+use crate::keys::{KeyType, PrivateKey, Signer, SigningKey, parse_uri_arg};
 use crate::pkcs11::TokenKey;
 use crate::x509::build::{self_signed_by, validity_days};
 use crate::x509::cert::Cert;
@@ -58,15 +58,11 @@ pub struct KeysArgs {
     /// to reach it); the keys are "NAME PK", "NAME KEK" and "NAME db" there, used if they
     /// exist, else made there (never extractable). NAME.key.uri files name them instead
     /// of NAME.key, and `build --sb-key DIR/db.key` finds the token's db key through them.
-    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri)]
+    #[arg(long, value_name = "PKCS11-URI", value_parser = parse_uri_arg)]
     pub key_in: Option<Box<Pkcs11Uri>>,
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,
-}
-
-fn parse_uri(s: &str) -> std::result::Result<Box<Pkcs11Uri>, String> {
-    Pkcs11Uri::parse(s).map(Box::new).map_err(|e| e.to_string())
 }
 
 /// Runs a `secureboot` command.
@@ -76,11 +72,11 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, cmd: SecureBootCommand) -> Result<()>
     }
 }
 
-/// One of the three keys.
+/// One of the three keys' certificate and files; its key is at the same place in the
+/// keys made.
 struct Made {
     var: &'static str,
     vendor: Guid,
-    key: Box<dyn Signer>,
     /// What is written for the key: NAME.key (PEM) or NAME.key.uri, and its mode.
     key_file: (&'static str, Vec<u8>, u32),
     cert: Cert,
@@ -138,66 +134,60 @@ fn write_keys(
     for out in outputs {
         refuse_existing(out, args.force)?;
     }
-    let now = ctx.now();
-    let (not_before, not_after) = validity_days(now, args.days)?;
-    let mut made = Vec::new();
-    let mut tokens = Vec::new();
-    let result = make_and_write(ctx, g, args, dir, owner, not_before, not_after, now, &mut made, &mut tokens);
+    let mut keys = Vec::new();
+    let result = make_and_write(ctx, g, args, dir, owner, &mut keys);
     // Key pairs made in the token for files that were not written go again.
     if result.is_err() {
-        for t in &tokens {
-            t.discard_if_made();
+        for key in &keys {
+            key.discard_if_made();
         }
     }
     result
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Makes (or, in a token, finds) the three keys into `keys`, then their certificates and
+/// files, and writes them.
 fn make_and_write(
     ctx: &mut Ctx<'_>,
     g: &Globals,
     args: &KeysArgs,
     dir: &Path,
     owner: Guid,
-    not_before: u64,
-    not_after: u64,
-    now: u64,
-    made: &mut Vec<Made>,
-    tokens: &mut Vec<std::rc::Rc<TokenKey>>,
+    keys: &mut Vec<SigningKey>,
 ) -> Result<()> {
+    let now = ctx.now();
+    let (not_before, not_after) = validity_days(now, args.days)?;
+    let mut made = Vec::new();
     for (var, vendor) in
         [("PK", EFI_GLOBAL_VARIABLE), ("KEK", EFI_GLOBAL_VARIABLE), ("db", EFI_IMAGE_SECURITY_DATABASE)]
     {
         let cn = format!("{} {var}", args.name);
-        let (key, key_file): (Box<dyn Signer>, _) = match &args.key_in {
+        let key_file = match &args.key_in {
             None => {
                 let key = PrivateKey::generate(args.key)?;
                 let pem = key.to_pem(None)?.as_bytes().to_vec();
-                (Box::new(key), ("key", pem, MODE_SECRET))
+                keys.push(SigningKey::File(key));
+                ("key", pem, MODE_SECRET)
             }
             Some(token) => {
                 // Labelled by the certificate's name, identified by a hash of it, so a run
                 // again finds the same keys.
                 let id = <sha2::Sha256 as sha2::Digest>::digest(cn.as_bytes())[..8].to_vec();
                 let uri = Pkcs11Uri { object: Some(cn.clone()), id: Some(id), ..(**token).clone() };
-                let (key, made) = TokenKey::open_or_generate(&uri, &g.pkcs11, args.key)?;
-                writeln!(
-                    ctx.err,
-                    "{} {} key {}",
-                    if made { "Made an" } else { "Using the token's" },
-                    key.describe(),
-                    key.uri()
-                )?;
-                let line = format!("{}\n", key.uri()).into_bytes();
-                let key = std::rc::Rc::new(key);
-                tokens.push(key.clone());
-                (Box::new(key), ("key.uri", line, MODE_PUBLIC))
+                let key = TokenKey::open_or_generate(&uri, &g.pkcs11, args.key)?;
+                let record = key.record();
+                keys.push(SigningKey::Token(Box::new(key)));
+                if let Some(SigningKey::Token(key)) = keys.last() {
+                    writeln!(ctx.err, "{}", key.provenance())?;
+                }
+                ("key.uri", record, MODE_PUBLIC)
             }
         };
+        let key = keys.last().expect("the key was just pushed");
         let der =
-            self_signed_by(&*key, &cn, not_before, not_after, |ski| profile::secure_boot(ski, var == "db"))?;
+            self_signed_by(key, &cn, not_before, not_after, |ski| profile::secure_boot(ski, var == "db"))?;
         let cert = Cert::from_der(der).context("internal error: a new certificate does not decode")?;
-        made.push(Made { var, vendor, key, key_file, cert });
+        made.push(Made { var, vendor, key_file, cert });
     }
     // Signed updates: PK signs itself and KEK, KEK signs db (what each variable's update
     // must be signed by once PK is set).
@@ -205,12 +195,13 @@ fn make_and_write(
     let mut files = FileSet::default();
     let replace = if args.force { Overwrite::Replace } else { Overwrite::Never };
     for (i, m) in made.iter().enumerate() {
-        let signer = &made[if i == 2 { 1 } else { 0 }];
+        let signer = if i == 2 { 1 } else { 0 };
+        let (signer, signer_key) = (&made[signer], &keys[signer]);
         let esl = x509_signature_list(owner, &m.cert.der);
         let payload = signed_update_payload(m.var, m.vendor, SECURE_VARIABLE_ATTRIBUTES, time, &esl);
         let digest = <sha2::Sha256 as sha2::Digest>::digest(&payload);
         // UEFI's authenticated variables carry the SignedData itself (as efitools writes it).
-        let pkcs7 = crate::x509::cms::signed_data_detached(&digest, &signer.cert, &signer.key, &[])?;
+        let pkcs7 = crate::x509::cms::signed_data_detached(&digest, &signer.cert, signer_key, &[])?;
         let auth = authenticated_update(time, &pkcs7, &esl);
         let path = |ext: &str| dir.join(format!("{}.{ext}", m.var));
         files.add(path(m.key_file.0), m.key_file.1.clone(), m.key_file.2, replace);
@@ -222,8 +213,8 @@ fn make_and_write(
     files.commit()?;
 
     let d = |n: &str| shown(&dir.join(n));
-    writeln!(ctx.err, "Made Secure Boot keys in {} ({}, owner {owner})", quote(dir), made[0].key.describe())?;
-    for m in made.iter() {
+    writeln!(ctx.err, "Made Secure Boot keys in {} ({}, owner {owner})", quote(dir), keys[0].describe())?;
+    for m in &made {
         writeln!(
             ctx.err,
             "  {:<4} \"{}\"  SHA-256 {}",

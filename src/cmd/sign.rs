@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 
 use super::{Ctx, Globals};
 use crate::fsx::{FileSet, MODE_PUBLIC, Overwrite, quote, refuse_existing, with_suffix};
-use crate::keys::KeyRef;
+use crate::keys::{KeyRef, Signer};
 use crate::stream::digest_file;
 use crate::x509::cert::Cert;
 use crate::x509::cms::sign_detached;
@@ -134,7 +134,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
             let image = crate::fsx::read_capped(input, super::verify::MAX_PE, "the image")?;
             bootsign_pe::Pe::parse(&image)
                 .map_err(|e| anyhow::anyhow!("{} cannot be signed: {e}", quote(input)))?;
-            let out = crate::x509::authenticode::sign_image(&image, &signer, &*key, &extra)
+            let out = crate::x509::authenticode::sign_image(&image, &signer, &key, &extra)
                 .with_context(|| format!("{} cannot be signed", quote(input)))?;
             let count = bootsign_pe::Pe::parse(&out)
                 .ok()
@@ -167,7 +167,7 @@ pub fn run(ctx: &mut Ctx<'_>, g: &Globals, args: Args) -> Result<()> {
     for (input, out) in args.files.iter().zip(&outputs) {
         let digests = digest_file(input, &[HashAlgorithm::Sha256])?;
         let digest = digests.get(HashAlgorithm::Sha256).expect("computed");
-        let der = sign_detached(digest, &signer, &*key, &extra)
+        let der = sign_detached(digest, &signer, &key, &extra)
             .with_context(|| format!("failed to sign {}", quote(input)))?;
         let data = if args.pem {
             pem::encode_config(
