@@ -32,6 +32,10 @@ command -v sign-efi-sig-list >/dev/null 2>&1 || missing+=(efitools)
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 [ -f /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || missing+=(libengine-pkcs11-openssl)
+# The BIOS SAN test assembles its boot sector with as and objcopy; the PKCS#11 test types
+# a PIN at a pseudo-terminal through script.
+command -v objcopy >/dev/null 2>&1 && command -v as >/dev/null 2>&1 || missing+=(binutils)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 # A software TPM: the Secure Boot tests check what bootsign measures into PCR 4.
 command -v swtpm >/dev/null 2>&1 || missing+=(swtpm)
 # A real NTP server (chronyd, run unprivileged-style on a test port) for the `ntp` tests.
