@@ -23,7 +23,10 @@ use bootsign_script::Admitted;
 
 use crate::thunk::{self, Regs};
 
-core::arch::global_asm!(include_str!("san16.s"), options(att_syntax));
+core::arch::global_asm!(
+    concat!(include_str!("start_bzimage.s"), include_str!("san16.s")),
+    options(att_syntax)
+);
 
 unsafe extern "C" {
     static int13_start: u8;

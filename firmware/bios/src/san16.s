@@ -11,7 +11,9 @@
  * INT 15h AH=87h (the BIOS's copy to and from extended memory), 64 KiB at a time.
  * Calls for other drives go to the previous handler; the drive whose number this one
  * took (its "natural" number: the one after the disks the BIOS had) is the BIOS's old
- * drive of that number, as iPXE remaps it. No braces in this file (global_asm! takes them as its own).
+ * drive of that number, as iPXE remaps it. start_bzimage.s comes before it (for move_gdt);
+ * its macros are purged at the end. No braces in this file (global_asm! takes them as its
+ * own).
  */
     .section .setup.san, "ax"
     .code16
@@ -41,16 +43,11 @@ i13_oldsizes: .byte 0   /* 33: bit 0, the BIOS answers E801h; bit 1, AH=88h */
     .globl int13_params_end
 int13_params_end:
 
-    /* The descriptor table INT 15h AH=87h takes: the source (0x10) and destination
-     * (0x18) as 64 KiB data segments; the rest is the BIOS's. */
-    .balign 8
-i13_gdt:
-    .fill 16, 1, 0
-i13_src: .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-i13_dst: .word 0xffff, 0
-    .byte 0, 0x93, 0, 0
-    .fill 16, 1, 0
+    /* The descriptor table INT 15h AH=87h takes (start_bzimage.s, as the loaders' copies
+     * use it): the source at 0x10 and the destination at 0x18. */
+    move_gdt i13_gdt
+    .set i13_src, i13_gdt + 0x10
+    .set i13_dst, i13_gdt + 0x18
 
 /* ---- INT 13h ---- */
     .globl int13_entry
@@ -533,3 +530,5 @@ i15_return:
     .balign 4
     .globl int13_end
 int13_end:
+    .purgem start_bzimage
+    .purgem move_gdt
